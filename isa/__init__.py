@@ -1,0 +1,1 @@
+"""Instruction set: Thumb decoding with capstone, core descriptions and timing models."""

@@ -1,0 +1,44 @@
+"""Cortex-M core descriptions (`isa/cores/*.toml`): what the emulator and the SCB need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcusim.memory.tomlfile import Fields, as_bool, as_str, as_uint32, load_toml
+
+CORES_DIR = Path(__file__).parent / "cores"
+
+
+@dataclass(frozen=True)
+class CoreSpec:
+    name: str
+    arch: str
+    unicorn_model: str  # suffix of unicorn.arm_const.UC_CPU_ARM_*
+    cpuid: int
+    has_dwt_cyccnt: bool
+    has_divide: bool
+
+    @property
+    def is_v6m(self) -> bool:
+        return self.arch == "armv6-m"
+
+
+def available_cores() -> list[str]:
+    return sorted(p.stem for p in CORES_DIR.glob("*.toml"))
+
+
+def load_core(name: str) -> CoreSpec:
+    path = CORES_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise ValueError(f"unknown core {name!r}; known cores: {', '.join(available_cores())}")
+    f = Fields(load_toml(path), path, "").table("core")
+    assert f is not None
+    return CoreSpec(
+        name=f.get("name", as_str, "a core name"),
+        arch=f.get("arch", as_str, "an architecture such as \"armv7e-m\""),
+        unicorn_model=f.get("unicorn_model", as_str, "a Unicorn CPU model such as \"CORTEX_M4\""),
+        cpuid=f.get("cpuid", as_uint32, "the SCB CPUID value"),
+        has_dwt_cyccnt=f.get("has_dwt_cyccnt", as_bool, "true or false"),
+        has_divide=f.get("has_divide", as_bool, "true or false"),
+    )

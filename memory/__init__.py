@@ -1,0 +1,1 @@
+"""Memory: boards and SoCs as data, region models, memory accounting."""

@@ -1,0 +1,365 @@
+"""Boards as data: a board file names its SoC file and adds the clock and the console.
+
+A board file (`memory/boards/NAME.toml`)::
+
+    [board]
+    name = "nucleo-f446re"
+    soc = "stm32f446re"        # a bundled SoC, or "path/to/soc.toml" relative to this file
+    clock = "180MHz"
+    [console]                  # optional: the UART whose data register is the console
+    base = 0x40004400
+    data = 0x04
+    status = 0x00
+    status_value = 0xC0
+
+A SoC file (`memory/socs/NAME.toml`) gives the core, memory regions, peripheral ranges and
+register reset values; see the bundled ones for every field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mcusim.isa.core import CoreSpec, available_cores, load_core
+from mcusim.memory.tomlfile import (
+    Fields,
+    as_int,
+    as_str,
+    as_uint32,
+    list_of,
+    load_toml,
+)
+from mcusim.memory.units import format_size, parse_frequency, parse_size
+from mcusim.sim.errors import BoardError
+
+BOARDS_DIR = Path(__file__).parent / "boards"
+SOCS_DIR = Path(__file__).parent / "socs"
+
+REGION_KINDS = ("flash", "sram", "ccm", "dtcm", "itcm", "code_ram")
+PAGE = 0x1000  # Unicorn maps memory in 4 KiB pages
+MULTIPLIERS = ("single-cycle", "32-cycle")
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """One memory of the board, visible at `base` and at each alias address."""
+
+    name: str
+    kind: str
+    base: int
+    size: int
+    aliases: tuple[int, ...] = ()
+    wait_state_steps_mhz: tuple[float, ...] = ()
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    @property
+    def writable(self) -> bool:
+        return self.kind != "flash"
+
+    @property
+    def is_ram(self) -> bool:
+        return self.kind != "flash"
+
+    def windows(self) -> Iterator[tuple[int, int]]:
+        """(start, end) of every address window the region answers at."""
+        for base in (self.base, *self.aliases):
+            yield base, base + self.size
+
+    def contains(self, addr: int, size: int = 1) -> bool:
+        return any(lo <= addr and addr + size <= hi for lo, hi in self.windows())
+
+    def wait_states(self, clock_hz: int) -> int:
+        """Flash wait states at this clock: the index of the first step >= the clock."""
+        mhz = clock_hz / 1e6
+        for ws, step in enumerate(self.wait_state_steps_mhz):
+            if mhz <= step + 1e-9:
+                return ws
+        return len(self.wait_state_steps_mhz)
+
+
+@dataclass(frozen=True)
+class PeripheralRange:
+    name: str
+    base: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
+class ConsoleSpec:
+    """A UART whose data register is the console: writes go to stdout, status reads `ready`."""
+
+    name: str
+    base: int
+    data: int
+    status: int
+    status_value: int
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    name: str
+    description: str
+    soc: str
+    core: CoreSpec
+    fpu: str | None
+    clock_hz: int
+    max_clock_hz: int
+    boot_address: int
+    regions: tuple[RegionSpec, ...]
+    peripherals: tuple[PeripheralRange, ...]
+    reset_values: dict[int, int] = field(default_factory=dict)
+    console: ConsoleSpec | None = None
+    multiplier: str = "single-cycle"
+    source: Path | None = None
+
+    def region_at(self, addr: int, size: int = 1) -> RegionSpec | None:
+        for r in self.regions:
+            if r.contains(addr, size):
+                return r
+        return None
+
+    def peripheral_at(self, addr: int) -> PeripheralRange | None:
+        for p in self.peripherals:
+            if p.base <= addr < p.end:
+                return p
+        return None
+
+    def with_clock(self, clock_hz: int) -> BoardSpec:
+        return replace(self, clock_hz=clock_hz)
+
+    def describe_regions(self) -> str:
+        return "; ".join(
+            f"{r.name} {r.base:#010x}-{r.end - 1:#010x} ({format_size(r.size)})"
+            for r in self.regions
+        )
+
+    @property
+    def flash_bytes(self) -> int:
+        return sum(r.size for r in self.regions if r.kind == "flash")
+
+    @property
+    def ram_bytes(self) -> int:
+        return sum(r.size for r in self.regions if r.is_ram)
+
+
+def available_boards() -> list[str]:
+    return sorted(p.stem for p in BOARDS_DIR.glob("*.toml"))
+
+
+def board_path(name_or_path: str) -> Path:
+    """The file of a bundled board name, or the given path if it looks like one."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise BoardError(f"board file {path} does not exist")
+        return path
+    path = BOARDS_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise BoardError(
+            f"unknown board {name_or_path!r}. Known boards: {', '.join(available_boards())}; "
+            "or give the path of a board file (ending in .toml)"
+        )
+    return path
+
+
+def load_board(name_or_path: str, clock: str | int | None = None) -> BoardSpec:
+    path = board_path(name_or_path)
+    top = Fields(load_toml(path), path, "")
+    top.unknown_keys({"board", "console", "region", "peripheral", "reset_values"})
+    b = top.table("board")
+    assert b is not None
+    b.unknown_keys({"name", "description", "soc", "clock", "boot_address", "multiplier"})
+    soc_ref = b.get("soc", as_str, "the name of a bundled SoC or a path to a SoC .toml file")
+    soc_path = _soc_path(soc_ref, path, b)
+    soc_top = Fields(load_toml(soc_path), soc_path, "")
+    soc_top.unknown_keys({"soc", "region", "peripheral", "reset_values"})
+    soc = soc_top.table("soc")
+    assert soc is not None
+    soc.unknown_keys({"name", "vendor", "core", "fpu", "max_clock", "boot_address",
+                      "reference", "multiplier"})
+
+    core_name = soc.get("core", as_str, "a core: " + ", ".join(available_cores()))
+    try:
+        core = load_core(core_name)
+    except ValueError as e:
+        raise BoardError(f"{soc_path}: field 'soc.core': {e}") from None
+
+    regions = [_region(r) for r in soc_top.tables("region") + top.tables("region")]
+    peripherals = [_peripheral(p) for p in soc_top.tables("peripheral") + top.tables("peripheral")]
+    reset_values = {**_reset_values(soc_top), **_reset_values(top)}
+
+    board_clock = b.get("clock", parse_frequency, "a clock frequency such as \"180MHz\"")
+    max_clock = soc.get("max_clock", parse_frequency, "a frequency such as \"180MHz\"",
+                        default=board_clock)
+    boot = b.get("boot_address", as_uint32, "an address", required=False)
+    if boot is None:
+        boot = soc.get("boot_address", as_uint32, "an address")
+    multiplier = b.get("multiplier", _multiplier, " or ".join(MULTIPLIERS), required=False)
+    if multiplier is None:
+        multiplier = soc.get("multiplier", _multiplier, " or ".join(MULTIPLIERS),
+                             default="single-cycle")
+
+    console_fields = top.table("console", required=False)
+    board = BoardSpec(
+        name=b.get("name", as_str, "a board name"),
+        description=b.get("description", as_str, "a description", default=""),
+        soc=soc.get("name", as_str, "the SoC's name"),
+        core=core,
+        fpu=soc.get("fpu", as_str, "an FPU name such as \"fpv4-sp-d16\"", required=False),
+        clock_hz=board_clock,
+        max_clock_hz=max_clock,
+        boot_address=boot,
+        regions=tuple(regions),
+        peripherals=tuple(peripherals),
+        reset_values=reset_values,
+        console=_console(console_fields) if console_fields else None,
+        multiplier=multiplier,
+        source=path,
+    )
+    _check_layout(board, path)
+    if clock is not None:
+        try:
+            board = board.with_clock(parse_frequency(clock))
+        except ValueError as e:
+            raise BoardError(f"--clock: {e}") from None
+    return board
+
+
+def _soc_path(ref: str, board_file: Path, b: Fields) -> Path:
+    if ref.endswith(".toml"):
+        path = (board_file.parent / ref).resolve()
+        if not path.is_file():
+            raise b.fail("soc", "an existing SoC file", ref)
+        return path
+    path = SOCS_DIR / f"{ref}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in SOCS_DIR.glob("*.toml")))
+        raise b.fail("soc", f"a bundled SoC ({known}) or a path ending in .toml", ref)
+    return path
+
+
+def _multiplier(v: object) -> str:
+    if v not in MULTIPLIERS:
+        raise ValueError("")
+    return str(v)
+
+
+def _kind(v: object) -> str:
+    if v not in REGION_KINDS:
+        raise ValueError("")
+    return str(v)
+
+
+def _size(v: object) -> int:
+    n = parse_size(v)  # type: ignore[arg-type]
+    if n == 0:
+        raise ValueError("a region cannot be empty")
+    return n
+
+
+def _region(f: Fields) -> RegionSpec:
+    f.unknown_keys({"name", "kind", "base", "size", "aliases", "wait_state_steps_mhz"})
+    return RegionSpec(
+        name=f.get("name", as_str, "a region name"),
+        kind=f.get("kind", _kind, "one of " + ", ".join(REGION_KINDS)),
+        base=f.get("base", as_uint32, "a base address"),
+        size=f.get("size", _size, "a size such as \"128K\""),
+        aliases=tuple(f.get("aliases", list_of(as_uint32), "a list of addresses", default=[])),
+        wait_state_steps_mhz=tuple(f.get(
+            "wait_state_steps_mhz", list_of(_positive_number),
+            "a list of increasing clock limits in MHz, one per wait state", default=[])),
+    )
+
+
+def _positive_number(v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+        raise ValueError("")
+    return float(v)
+
+
+def _peripheral(f: Fields) -> PeripheralRange:
+    f.unknown_keys({"name", "base", "size"})
+    return PeripheralRange(
+        name=f.get("name", as_str, "a peripheral range name"),
+        base=f.get("base", as_uint32, "a base address"),
+        size=f.get("size", _size, "a size"),
+    )
+
+
+def _reset_values(top: Fields) -> dict[int, int]:
+    table = top.table("reset_values", required=False)
+    if table is None:
+        return {}
+    out: dict[int, int] = {}
+    for key in table.data:
+        try:
+            addr = int(key, 0)
+        except ValueError:
+            raise table.fail(key, "a register address as the key, such as 0x40023800", key) \
+                from None
+        out[addr] = table.get(key, as_uint32, "a 32-bit reset value")
+    return out
+
+
+def _console(f: Fields) -> ConsoleSpec:
+    f.unknown_keys({"name", "base", "data", "status", "status_value"})
+    return ConsoleSpec(
+        name=f.get("name", as_str, "a UART name", default="console"),
+        base=f.get("base", as_uint32, "the UART's base address"),
+        data=f.get("data", as_int, "the data register's offset"),
+        status=f.get("status", as_int, "the status register's offset"),
+        status_value=f.get("status_value", as_uint32, "the status value meaning ready to send"),
+    )
+
+
+def _check_layout(board: BoardSpec, path: Path) -> None:
+    if not board.regions:
+        raise BoardError(f"{path}: the board has no memory regions ([[region]] in its SoC file)")
+    windows: list[tuple[int, int, str]] = []
+    for r in board.regions:
+        for lo, hi in r.windows():
+            if lo % PAGE or r.size % PAGE:
+                raise BoardError(
+                    f"{path}: region '{r.name}' at {lo:#x} of {r.size:#x} bytes is not aligned "
+                    "to 4 KiB; expected a base and size that are multiples of 0x1000"
+                )
+            if hi > 1 << 32:
+                raise BoardError(f"{path}: region '{r.name}' at {lo:#x} runs past 4 GiB")
+            windows.append((lo, hi, r.name))
+        steps = r.wait_state_steps_mhz
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+            raise BoardError(
+                f"{path}: region '{r.name}': field 'wait_state_steps_mhz': expected increasing "
+                f"clock limits, got {list(steps)}"
+            )
+    for p in board.peripherals:
+        windows.append((p.base, p.end, p.name))
+    windows.sort()
+    for (lo1, hi1, n1), (lo2, _hi2, n2) in zip(windows, windows[1:], strict=False):
+        if lo2 < hi1:
+            raise BoardError(
+                f"{path}: '{n1}' ({lo1:#010x}-{hi1 - 1:#010x}) overlaps '{n2}' at {lo2:#010x}"
+            )
+    if board.region_at(board.boot_address, 8) is None:
+        raise BoardError(
+            f"{path}: boot address {board.boot_address:#010x} is in none of the regions: "
+            + board.describe_regions()
+        )
+    for addr in board.reset_values:
+        if board.peripheral_at(addr) is None and not 0xE0000000 <= addr < 0xE0100000:
+            raise BoardError(
+                f"{path}: reset value for {addr:#010x}, which is in no [[peripheral]] range"
+            )
+    if board.console and board.peripheral_at(board.console.base) is None:
+        raise BoardError(
+            f"{path}: console UART at {board.console.base:#010x} is in no [[peripheral]] range"
+        )

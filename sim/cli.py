@@ -1,0 +1,169 @@
+"""The `mcusim` command line: `mcusim run`, `mcusim boards`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rich.console import Console
+
+from mcusim.isa.timing import TIMING_MODELS
+from mcusim.memory.board import available_boards, load_board
+from mcusim.sim.engine import Simulation
+from mcusim.sim.errors import ExitCode, McusimError, OutputError, UsageError
+from mcusim.sim.faults import FAULT_EXIT_CODES
+from mcusim.sim.firmware import Firmware
+from mcusim.sim.report import (
+    boards_table,
+    print_fault,
+    print_functions,
+    print_summary,
+    print_unknown_accesses,
+)
+from mcusim.sim.result import SCHEMA
+
+DEFAULT_BOARD = "nucleo-f446re"
+
+EXIT_CODES_HELP = """exit status:
+  the program's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED), else
+  64 bad command line, 65 malformed input (ELF, board file), 66 missing input file,
+  73 output not writable, 80 memory fault, 81 undefined instruction or invalid state,
+  82 escalated fault (BKPT without debugger, SVC, exception return), 83 instruction/cycle
+  limit or infinite loop, 84 system reset requested, 70 internal error"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mcusim", description="Cycle-approximate Cortex-M simulator.",
+                     epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a firmware ELF on a board",
+                         description="Run a firmware ELF on a simulated board. Program output "
+                         "goes to stdout/stderr; mcusim's summary goes to stderr. Arguments "
+                         "after -- reach the program's argv.",
+                         epilog=EXIT_CODES_HELP,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("elf", type=Path, help="ELF built with arm-none-eabi-gcc")
+    run.add_argument("--board", default=DEFAULT_BOARD,
+                     help=f"board name or path to a board .toml (default: {DEFAULT_BOARD})")
+    run.add_argument("--clock", help="override the board's clock, e.g. 16MHz")
+    run.add_argument("--timing", choices=sorted(TIMING_MODELS), default="naive",
+                     help="timing model (default: naive)")
+    run.add_argument("--profile", action="store_true", help="print cycles per function")
+    run.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
+    run.add_argument("--force", action="store_true",
+                     help="overwrite an existing output file that mcusim did not write")
+    run.add_argument("--fs-root", type=Path, default=Path("."),
+                     help="the only host directory the program's file calls may use "
+                          "(default: the current directory)")
+    run.add_argument("--max-instructions", type=_positive_int, metavar="N")
+    run.add_argument("--max-cycles", type=_positive_int, metavar="N")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="also list unmodelled peripheral registers the program touched")
+    run.add_argument("program_args", nargs="*", metavar="-- ARGS",
+                     help="arguments passed to the program")
+
+    sub.add_parser("boards", help="list the bundled boards")
+    return parser
+
+
+def _check_output(path: Path, force: bool) -> None:
+    """Refuse to replace a file the user wrote, unless asked to."""
+    if path.is_dir():
+        raise OutputError(f"--json {path}: is a directory; give a file name")
+    if path.exists() and not force:
+        try:
+            head = path.read_text(errors="replace")[:200]
+        except OSError:
+            head = ""
+        if head.strip() and f'"schema": "{SCHEMA}"' not in head:
+            raise OutputError(
+                f"--json {path}: the file exists and is not an mcusim result; not overwriting "
+                "it (use --force to replace it)"
+            )
+    if not path.parent.exists():
+        raise OutputError(f"--json {path}: directory {path.parent} does not exist")
+
+
+def cmd_run(args: argparse.Namespace, err: Console) -> int:
+    if args.json is not None:
+        _check_output(args.json, args.force)
+    if not args.fs_root.is_dir():
+        raise UsageError(f"--fs-root {args.fs_root}: not a directory")
+    board = load_board(args.board, clock=args.clock)
+    firmware = Firmware.open(args.elf)
+    sim = Simulation(
+        firmware, board, timing=TIMING_MODELS[args.timing](), fs_root=args.fs_root,
+        argv=[str(args.elf), *args.program_args], stdout=sys.stdout.buffer,
+        stderr=sys.stderr.buffer, stdin=sys.stdin.buffer if sys.stdin else None,
+        max_instructions=args.max_instructions, max_cycles=args.max_cycles)
+    result = sim.run()
+    sys.stdout.flush()
+    if args.verbose:
+        print_unknown_accesses(err, result)
+    print_fault(err, result)
+    print_summary(err, result)
+    if args.profile:
+        print_functions(err, result)
+    if args.json is not None:
+        try:
+            result.write_json(args.json)
+        except OSError as e:
+            raise OutputError(f"--json {args.json}: cannot write: {e.strerror}") from None
+    if result.exit_code is not None:
+        return result.exit_code & 0xFF
+    return int(FAULT_EXIT_CODES[result.stop])
+
+
+def cmd_boards(out: Console) -> int:
+    boards = [load_board(name) for name in available_boards()]
+    out.print(boards_table(boards))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    err = Console(stderr=True, highlight=False)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "run":
+            return cmd_run(args, err)
+        if args.command == "boards":
+            return cmd_boards(Console(highlight=False))
+        build_parser().print_help(sys.stderr)
+        return int(ExitCode.USAGE)
+    except McusimError as e:
+        err.print(f"mcusim: error: {e}", soft_wrap=True, markup=False)
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        err.print("mcusim: interrupted", markup=False)
+        return 130
+    except Exception as e:  # noqa: BLE001 - never show a traceback to users
+        if os.environ.get("MCUSIM_DEBUG"):
+            raise
+        err.print(f"mcusim: internal error: {type(e).__name__}: {e}. This is a bug in mcusim; "
+                  "rerun with MCUSIM_DEBUG=1 for a traceback and report it.", soft_wrap=True,
+                  markup=False)
+        return int(ExitCode.INTERNAL)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""The run engine: a Unicorn Cortex-M core inside the board's memory map, timed per block.
+
+A `Simulation` is composed of parts that can be swapped: the board (memory map, clock,
+peripherals), the firmware, and the timing model. Python sees each translated block once
+(decode and time it) and then only adds its precomputed totals each time it runs; a block left
+early (semihosting, a fault) has its unexecuted tail taken back, so totals are exact.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import unicorn.arm_const as arm
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_HOOK_BLOCK,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_INVALID,
+    UC_HOOK_MEM_READ,
+    UC_MODE_THUMB,
+    Uc,
+    UcError,
+)
+
+from mcusim.isa.timing import NaiveTiming, TimingModel
+from mcusim.memory.board import BoardSpec
+from mcusim.sim import faults
+from mcusim.sim.blocks import Block, translate
+from mcusim.sim.errors import UsageError
+from mcusim.sim.firmware import Firmware
+from mcusim.sim.memmap import load_firmware, map_regions, read_vector_table
+from mcusim.sim.peripherals import (
+    PPB_BASE,
+    PPB_SIZE,
+    TIMED_REGISTERS,
+    CorePeripherals,
+    PeripheralBus,
+    UnknownAccessLog,
+)
+from mcusim.sim.result import FaultInfo, FunctionCount, RunResult
+from mcusim.sim.semihosting import Semihosting, read_cstring
+
+SEMIHOSTING_BKPT = 0xAB
+NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
+REGION_BEGIN = "mcusim_region_begin"
+REGION_END = "mcusim_region_end"
+
+
+@dataclass
+class RegionEvent:
+    name: str
+    begin: bool
+    instructions: int
+    cycles: int
+
+
+@dataclass
+class _Stop:
+    kind: str
+    message: str
+    pc: int
+    address: int | None = None
+
+
+class Simulation:
+    def __init__(self, firmware: Firmware, board: BoardSpec, *,
+                 timing: TimingModel | None = None,
+                 fs_root: str | Path = ".",
+                 argv: Sequence[str] | None = None,
+                 stdout: BinaryIO | None = None,
+                 stderr: BinaryIO | None = None,
+                 stdin: BinaryIO | None = None,
+                 max_instructions: int | None = None,
+                 max_cycles: int | None = None):
+        for name, value in (("--max-instructions", max_instructions),
+                            ("--max-cycles", max_cycles)):
+            if value is not None and value <= 0:
+                raise UsageError(f"{name} must be a positive number, not {value}")
+        self.firmware = firmware
+        self.board = board
+        self.timing = timing or NaiveTiming()
+        self.stdout = stdout if stdout is not None else io.BytesIO()
+        self.stderr = stderr if stderr is not None else io.BytesIO()
+        self.max_instructions = max_instructions
+        self.max_cycles = max_cycles
+        self.argv = list(argv) if argv else [firmware.path.name]
+
+        self.instructions = 0
+        self.cycles = 0
+        self.blocks: dict[int, Block] = {}
+        self.region_events: list[RegionEvent] = []
+        self._current: Block | None = None
+        self._pc_hint = 0
+        self._stop: _Stop | None = None
+        self._insn_limit = max_instructions if max_instructions is not None else 1 << 62
+        self._cycle_limit = max_cycles if max_cycles is not None else 1 << 62
+
+        self.unknown_accesses = UnknownAccessLog()
+        self.semihosting = Semihosting(
+            fs_root=Path(fs_root), argv=self.argv, stdout=self.stdout, stderr=self.stderr,
+            stdin=stdin, now_cycles=self.now, clock_hz=board.clock_hz)
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB,
+                     getattr(arm, f"UC_CPU_ARM_{board.core.unicorn_model}"))
+        self._buffers = map_regions(self.uc, board)
+        load_firmware(self.uc, board, firmware)
+        self.initial_sp, self.reset_vector = read_vector_table(board, firmware)
+        self._map_peripherals()
+        self._add_hooks()
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _map_peripherals(self) -> None:
+        self.core_peripherals = CorePeripherals(
+            self.board.core, self.board, self.now, self._request_reset, self.unknown_accesses)
+        self.peripheral_bus = PeripheralBus(self.board, self.stdout, self.unknown_accesses)
+        self._mmio(PPB_BASE, PPB_SIZE, self.core_peripherals)
+        for p in self.board.peripherals:
+            if not PPB_BASE <= p.base < PPB_BASE + PPB_SIZE:
+                self._mmio(p.base, p.size, self.peripheral_bus)
+
+    def _mmio(self, base: int, size: int, device: CorePeripherals | PeripheralBus) -> None:
+        def read(uc: Uc, offset: int, size: int, _: object) -> int:
+            return device.read(base + offset, size)
+
+        def write(uc: Uc, offset: int, size: int, value: int, _: object) -> None:
+            device.write(base + offset, size, value)
+
+        self.uc.mmio_map(base, size, read, None, write, None)
+
+    def _add_hooks(self) -> None:
+        uc = self.uc
+        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
+        # Unicorn reports the exact PC only to memory hooks; these cover just the counters whose
+        # value depends on the reading instruction.
+        for addr, size in TIMED_REGISTERS:
+            uc.hook_add(UC_HOOK_MEM_READ, self._on_timed_read, begin=addr, end=addr + size - 1)
+        for name, begin in ((REGION_BEGIN, True), (REGION_END, False)):
+            sym = self.firmware.symbols.get(name)
+            if sym is not None:
+                uc.hook_add(UC_HOOK_CODE, self._on_region_marker, begin,
+                            begin=sym.address, end=sym.address)
+
+    # -- time ---------------------------------------------------------------------------------
+    def now(self) -> int:
+        """Cycles completed before the instruction at the last known PC of the current block."""
+        block = self._current
+        if block is None:
+            return self.cycles
+        return self.cycles - block.cycles + block.cycles_before(self._pc_hint)
+
+    def _instructions_now(self) -> int:
+        block = self._current
+        if block is None:
+            return self.instructions
+        return self.instructions - block.count + block.count_before(self._pc_hint)
+
+    # -- hooks --------------------------------------------------------------------------------
+    def _on_block(self, uc: Uc, address: int, size: int, _: object) -> None:
+        key = (address << 12) | size
+        block = self.blocks.get(key)
+        if block is None:
+            block = self._translate(address, size, key)
+            if block.is_self_loop:
+                # Nothing can leave "b ." when interrupts are not modelled: say so now instead
+                # of spinning until a limit. The block is not counted: it does not run.
+                where = self.firmware.symbols.describe(address)
+                self._halt("limit", f"infinite loop: branch to itself at {where} "
+                           f"({address:#010x}); nothing can interrupt it (interrupts are not "
+                           "modelled)", address)
+                return
+        block.executions += 1
+        self.instructions += block.count
+        self.cycles += block.cycles
+        self._current = block
+        if self.instructions > self._insn_limit or self.cycles > self._cycle_limit:
+            self._take_back(block, 0)
+            what = ("--max-instructions " + str(self.max_instructions)
+                    if self.instructions >= self._insn_limit
+                    else "--max-cycles " + str(self.max_cycles))
+            self._halt("limit", f"stopped at the limit {what} (instructions are counted per "
+                       "block, so the run stops at the first block that would exceed it)",
+                       address)
+
+    def _translate(self, address: int, size: int, key: int) -> Block:
+        code = bytes(self.uc.mem_read(address, size)) if size else b""
+        function = self.firmware.symbols.function_at(address)
+        block = translate(code, address, self.timing, function.name if function else None)
+        self.blocks[key] = block
+        return block
+
+    def _take_back(self, block: Block, executed: int) -> None:
+        """The current block stopped after `executed` instructions: remove the rest."""
+        lost_count = block.count - executed
+        if lost_count <= 0:
+            return
+        pc = block.insns[executed].address if executed < block.count else 0
+        lost_cycles = block.cycles - block.cycles_before(pc)
+        self.instructions -= lost_count
+        self.cycles -= lost_cycles
+        block.lost_count += lost_count
+        block.lost_cycles += lost_cycles
+
+    def _on_timed_read(self, uc: Uc, access: int, address: int, size: int, value: int,
+                       _: object) -> None:
+        self._pc_hint = uc.reg_read(arm.UC_ARM_REG_PC)
+
+    def _on_region_marker(self, uc: Uc, address: int, size: int, begin: bool) -> None:
+        self._pc_hint = address
+        name_ptr = uc.reg_read(arm.UC_ARM_REG_R0)
+        try:
+            name = read_cstring(uc, name_ptr, limit=256).decode("utf-8", "replace")
+        except UcError:
+            name = f"<bad name pointer {name_ptr:#x}>"
+        self.region_events.append(RegionEvent(name, begin, self._instructions_now(), self.now()))
+
+    def _on_interrupt(self, uc: Uc, intno: int, _: object) -> None:
+        pc = uc.reg_read(arm.UC_ARM_REG_PC)
+        if intno == faults.EXCP_BKPT and self._halfword(pc) == 0xBE00 | SEMIHOSTING_BKPT:
+            self._semihosting_call(uc, pc)
+            return
+        if intno == faults.EXCP_SWI:
+            pc -= 2  # Unicorn reports SVC with the PC already past it
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(pc))
+        kind, message = faults.describe_exception(intno, pc, self._halfword(pc))
+        self._halt(kind, message, pc)
+
+    def _semihosting_call(self, uc: Uc, pc: int) -> None:
+        block = self._current
+        self._pc_hint = pc
+        op = uc.reg_read(arm.UC_ARM_REG_R0)
+        arg = uc.reg_read(arm.UC_ARM_REG_R1)
+        result = self.semihosting.call(uc, op, arg)
+        uc.reg_write(arm.UC_ARM_REG_R0, result)
+        # The BKPT completes; the rest of its block runs as a new block from pc + 2.
+        if block is not None:
+            self._take_back(block, block.count_before(pc) + 1)
+        self._current = None
+        if self.semihosting.exit is not None:
+            uc.reg_write(arm.UC_ARM_REG_PC, pc | 1)
+            uc.emu_stop()
+        else:
+            uc.reg_write(arm.UC_ARM_REG_PC, (pc + 2) | 1)
+
+    def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
+                       _: object) -> bool:
+        pc = uc.reg_read(arm.UC_ARM_REG_PC)
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(pc))
+        self._halt("memory_fault",
+                   faults.describe_memory_fault(self.board, access, address, size), pc, address)
+        return False
+
+    def _request_reset(self) -> None:
+        block = self._current
+        pc = block.address if block else 0
+        self._halt("reset", "the program requested a system reset (AIRCR.SYSRESETREQ); "
+                   "the run ends here", pc)
+
+    def _halt(self, kind: str, message: str, pc: int, address: int | None = None) -> None:
+        if self._stop is None:
+            self._stop = _Stop(kind, message, pc, address)
+        self.uc.emu_stop()
+
+    def _halfword(self, addr: int) -> int | None:
+        try:
+            return int.from_bytes(self.uc.mem_read(addr, 2), "little")
+        except UcError:
+            return None
+
+    # -- run ----------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        uc = self.uc
+        uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
+        start = time.perf_counter()
+        try:
+            uc.emu_start(self.reset_vector | 1, NEVER)
+        except UcError as e:
+            if self._stop is None:
+                pc = uc.reg_read(arm.UC_ARM_REG_PC)
+                block = self._current
+                if block is not None:
+                    self._take_back(block, block.count_before(pc))
+                kind, message = faults.describe_uc_error(e, pc)
+                self._stop = _Stop(kind, message, pc)
+        host_seconds = time.perf_counter() - start
+        self.semihosting.close_all()
+        return self._result(host_seconds)
+
+    def _result(self, host_seconds: float) -> RunResult:
+        exit_info = self.semihosting.exit
+        fault = None
+        if exit_info is not None and self._stop is None:
+            stop, exit_code = "exit", exit_info.code
+        else:
+            stop_info = self._stop or _Stop(
+                "escalated_fault", "emulation ended without the program exiting",
+                self.uc.reg_read(arm.UC_ARM_REG_PC))
+            stop, exit_code = stop_info.kind, None
+            fault = FaultInfo(
+                kind=stop_info.kind, message=stop_info.message, pc=stop_info.pc,
+                location=self.firmware.symbols.describe(stop_info.pc),
+                address=stop_info.address, registers=faults.registers(self.uc),
+                call_stack=faults.call_stack(self.uc, self.firmware.symbols, self.board))
+        return RunResult(
+            elf=str(self.firmware.path), board=self.board.name, core=self.board.core.name,
+            clock_hz=self.board.clock_hz, timing_model=self.timing.name, exit_code=exit_code,
+            instructions=self.instructions, cycles=self.cycles, host_seconds=host_seconds,
+            stop=stop, fault=fault, functions=self.function_counts(),
+            unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
+                                         sorted(self.unknown_accesses.addresses.items())},
+            argv=self.argv)
+
+    def function_counts(self) -> list[FunctionCount]:
+        """Instructions and cycles per function, most cycles first (no symbol: by address)."""
+        totals: dict[str, list[int]] = {}
+        for block in self.blocks.values():
+            if not block.executions and not block.lost_count:
+                continue
+            name = block.function or f"{block.address:#010x}"
+            t = totals.setdefault(name, [0, 0])
+            t[0] += block.executions * block.count - block.lost_count
+            t[1] += block.executions * block.cycles - block.lost_cycles
+        out = [FunctionCount(n, i, c) for n, (i, c) in totals.items() if i or c]
+        out.sort(key=lambda f: (-f.cycles, f.name))
+        return out
+
+    # -- memory access for tests and reports --------------------------------------------------
+    def read_memory(self, address: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(address, size))
+
+    def read_symbol(self, name: str) -> bytes:
+        sym = self.firmware.symbols.get(name)
+        if sym is None:
+            raise KeyError(f"no symbol {name!r} in {self.firmware.path}")
+        return self.read_memory(sym.address, sym.size)
+
+
+def default_stdout() -> BinaryIO:
+    return sys.stdout.buffer

@@ -1,0 +1,65 @@
+"""The one result object of a run; the CLI summary, JSON and reports are views of it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "mcusim.run/1"
+
+
+@dataclass
+class FaultInfo:
+    """Why a run stopped abnormally, with the machine state at that point."""
+
+    kind: str  # memory_fault, undefined_instruction, escalated_fault, limit, reset
+    message: str
+    pc: int
+    location: str  # function+offset
+    address: int | None = None
+    registers: dict[str, int] = field(default_factory=dict)
+    call_stack: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FunctionCount:
+    name: str
+    instructions: int
+    cycles: int
+
+
+@dataclass
+class RunResult:
+    elf: str
+    board: str
+    core: str
+    clock_hz: int
+    timing_model: str
+    exit_code: int | None
+    instructions: int
+    cycles: int
+    host_seconds: float
+    stop: str  # "exit", or the FaultInfo kind
+    fault: FaultInfo | None = None
+    functions: list[FunctionCount] = field(default_factory=list)
+    unknown_peripheral_accesses: dict[str, str] = field(default_factory=dict)
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        """Simulated time at the board's clock."""
+        return self.cycles / self.clock_hz
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["schema"] = SCHEMA
+        d["seconds"] = self.seconds
+        # Host time is the one figure that differs between identical runs; JSON keeps only
+        # deterministic content so results can be diffed.
+        d.pop("host_seconds")
+        return {"schema": d.pop("schema"), **d}
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json_dict(), indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,1 @@
+"""Trace formats, exporters and visualisation (memory traces arrive with the memory issue)."""
