@@ -5,9 +5,26 @@
     result = sim.run()
 """
 
-from mcusim.memory.board import BoardSpec, load_board
-from mcusim.sim.engine import Simulation
-from mcusim.sim.firmware import Firmware
-from mcusim.sim.result import RunResult
+from __future__ import annotations
 
-__all__ = ["BoardSpec", "Firmware", "RunResult", "Simulation", "load_board"]
+import importlib
+from typing import Any
+
+# Resolved on first use, so that mcusim.memory and mcusim.isa can import mcusim.sim.errors
+# without importing the engine (which imports them).
+_EXPORTS = {
+    "BoardSpec": "mcusim.memory.board",
+    "load_board": "mcusim.memory.board",
+    "Simulation": "mcusim.sim.engine",
+    "Firmware": "mcusim.sim.firmware",
+    "RunResult": "mcusim.sim.result",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcusim.sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -48,6 +48,7 @@ from mcusim.sim.result import FaultInfo, FunctionCount, RunResult
 from mcusim.sim.semihosting import Semihosting, read_cstring
 
 SEMIHOSTING_BKPT = 0xAB
+XPSR_T = 1 << 24
 NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 REGION_BEGIN = "mcusim_region_begin"
 REGION_END = "mcusim_region_end"
@@ -231,6 +232,8 @@ class Simulation:
         block = self._current
         if block is not None:
             self._take_back(block, block.count_before(pc))
+        if intno == faults.EXCP_UDEF and self._arm_state():
+            intno = faults.EXCP_INVSTATE
         kind, message = faults.describe_exception(intno, pc, self._halfword(pc))
         self._halt(kind, message, pc)
 
@@ -272,6 +275,10 @@ class Simulation:
             self._stop = _Stop(kind, message, pc, address)
         self.uc.emu_stop()
 
+    def _arm_state(self) -> bool:
+        """Whether the core left Thumb state; Unicorn reports that as an undefined instruction."""
+        return not self.uc.reg_read(arm.UC_ARM_REG_XPSR) & XPSR_T
+
     def _halfword(self, addr: int) -> int | None:
         try:
             return int.from_bytes(self.uc.mem_read(addr, 2), "little")
@@ -292,6 +299,8 @@ class Simulation:
                 if block is not None:
                     self._take_back(block, block.count_before(pc))
                 kind, message = faults.describe_uc_error(e, pc)
+                if kind == "undefined_instruction" and self._arm_state():
+                    kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
                 self._stop = _Stop(kind, message, pc)
         host_seconds = time.perf_counter() - start
         self.semihosting.close_all()

@@ -75,8 +75,8 @@ def describe_exception(intno: int, pc: int, insn_halfword: int | None) -> tuple[
                 "HardFault)")
     if intno == EXCP_INVSTATE:
         return ("undefined_instruction",
-                "branch to an ARM-state address (bit 0 clear): Cortex-M executes Thumb only "
-                "(UsageFault INVSTATE, escalated to HardFault)")
+                f"branch to an ARM-state address {pc:#010x} (bit 0 clear): Cortex-M executes "
+                "Thumb only (UsageFault INVSTATE, escalated to HardFault)")
     if intno == EXCP_NOCP:
         return ("undefined_instruction",
                 f"coprocessor instruction at {pc:#010x} with the coprocessor disabled or absent "

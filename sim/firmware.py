@@ -188,9 +188,11 @@ def _symbols(elf: ELFFile) -> Iterator[Symbol]:
     symtab = elf.get_section_by_name(".symtab")
     if symtab is None or not hasattr(symtab, "iter_symbols"):
         return
-    code_sections = {i for i, sec in enumerate(elf.iter_sections())
+    code_sections = {i: (sec["sh_addr"], sec["sh_addr"] + sec["sh_size"])
+                     for i, sec in enumerate(elf.iter_sections())
                      if sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR}
     symbols = []
+    section_end: dict[str, int] = {}
     for s in symtab.iter_symbols():
         sym_type = s["st_info"]["type"]
         shndx = s["st_shndx"]
@@ -206,12 +208,17 @@ def _symbols(elf: ELFFile) -> Iterator[Symbol]:
         else:
             continue
         addr = s["st_value"] & ~1 if kind != "object" else s["st_value"]
+        if shndx in code_sections:
+            section_end[s.name] = code_sections[shndx][1]
         symbols.append(Symbol(name=s.name, address=addr, size=s["st_size"], kind=kind))
-    # Assembly routines often carry no size: such a routine runs up to the next code symbol.
+    # Assembly routines often carry no size: such a routine runs up to the next code symbol
+    # or the end of its section.
     starts = sorted({s.address for s in symbols if s.kind != "object"})
     for s in symbols:
         if s.kind != "object" and s.size == 0:
             i = bisect.bisect_right(starts, s.address)
-            end = starts[i] if i < len(starts) else s.address + 2
+            end = section_end.get(s.name, s.address + 2)
+            if i < len(starts):
+                end = min(end, starts[i])
             s = Symbol(s.name, s.address, end - s.address, "func")
         yield s

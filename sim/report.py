@@ -76,8 +76,10 @@ def print_unknown_accesses(console: Console, result: RunResult) -> None:
 
 def boards_table(boards: list[BoardSpec]) -> Table:
     t = Table(title="boards", title_justify="left")
-    for col in ("name", "core", "clock", "flash", "RAM", "flash WS", "SoC"):
+    t.add_column("name", no_wrap=True, min_width=max(len(b.name) for b in boards))
+    for col in ("core", "clock", "flash", "RAM", "flash WS"):
         t.add_column(col, no_wrap=True)
+    t.add_column("SoC")
     for b in boards:
         core = b.core.name.removeprefix("cortex-") + ("F" if b.fpu else "")
         ws = [str(r.wait_states(b.clock_hz)) for r in b.regions if r.kind == "flash"]

@@ -1,0 +1,118 @@
+"""Every fault path stops the run with its report and its documented exit code."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcusim.sim.cli import main
+from mcusim.sim.errors import ExitCode
+from tests import asm
+
+CASES = {
+    "unmapped_read": ("""
+        ldr r0, =0x30000000
+        ldr r1, [r0]
+    """, ExitCode.MEMORY_FAULT, "4-byte read at 0x30000000, which is in no memory region"),
+    "flash_write": ("""
+        ldr r0, =0x08000100
+        movs r1, #1
+        str r1, [r0]
+    """, ExitCode.MEMORY_FAULT, "write to 0x08000100 in flash region 'flash', which is read-only"),
+    "undefined": ("""
+        movs r0, #1
+        udf #7
+    """, ExitCode.UNDEFINED_INSTRUCTION, "undefined instruction"),
+    "arm_state_jump": ("""
+        ldr r0, =0x08000200
+        bx r0
+    """, ExitCode.UNDEFINED_INSTRUCTION, "ARM-state address"),
+    "bkpt": ("""
+        bkpt #1
+    """, ExitCode.ESCALATED_FAULT, "BKPT #0x1"),
+    "svc": ("""
+        svc #5
+    """, ExitCode.ESCALATED_FAULT, "SVC #5"),
+    "self_loop": ("""
+        movs r0, #1
+    spin:
+        b spin
+    """, ExitCode.LIMIT_REACHED, "infinite loop: branch to itself at reset+0x2"),
+    "reset_request": ("""
+        ldr r0, =0xE000ED0C
+        ldr r1, =0x05FA0004
+        str r1, [r0]
+        nop
+    """, ExitCode.RESET_REQUESTED, "system reset (AIRCR.SYSRESETREQ)"),
+    "jump_unmapped": ("""
+        ldr r0, =0x30000001
+        blx r0
+    """, ExitCode.MEMORY_FAULT, "instruction fetch from 0x30000000"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fault_report_and_exit_code(case, tmp_path, capsys):
+    body, code, message = CASES[case]
+    elf = asm.build(tmp_path, body + asm.EXIT_OK)
+    rc = main(["run", str(elf), "--board", "nucleo-f446re"])
+    err = capsys.readouterr().err
+    assert rc == code, err
+    assert message in " ".join(err.split()), err
+    assert "Traceback" not in err
+    assert "pc 0x08" in err or "pc 0x3" in err
+    assert "  r0=" in err and "call stack" in err
+
+
+def test_faulting_instruction_is_not_counted(tmp_path):
+    from tests.conftest import simulate
+    elf = asm.build(tmp_path, """
+        movs r0, #1
+        movs r1, #2
+        ldr r2, =0x30000000
+        ldr r3, [r2]
+        movs r4, #3
+    """)
+    run = simulate(elf, "nucleo-f446re")
+    assert run.result.stop == "memory_fault"
+    assert run.result.instructions == 3  # movs, movs, ldr= ; the faulting load did not complete
+    fault = run.result.fault
+    assert fault.registers["pc"] == fault.pc
+    assert run.sim.read_memory(fault.pc, 2) == bytes.fromhex("1368")  # ldr r3, [r2]
+
+
+def test_call_stack_names_the_callers(tmp_path, capsys):
+    elf = asm.build(tmp_path, """
+        bl outer
+    outer:
+        push {r4, lr}
+        bl inner
+        pop {r4, pc}
+        .thumb_func
+        .type inner, %function
+    inner:
+        ldr r0, =0x30000000
+        ldr r0, [r0]
+        bx lr
+        .size inner, . - inner
+    """)
+    assert main(["run", str(elf), "--board", "nucleo-f446re"]) == ExitCode.MEMORY_FAULT
+    err = capsys.readouterr().err
+    assert "#0 inner+0x4" in err  # after the 32-bit literal load
+    assert "#1 reset+0xa" in err  # LR: the return into outer (a label inside reset)
+    assert "#2 reset+0x4" in err  # outer's own return address, found on the stack
+
+
+@pytest.mark.parametrize("flag,limit", [("--max-instructions", 1000), ("--max-cycles", 500)])
+def test_limit_stops_an_endless_loop(flag, limit, tmp_path, capsys):
+    elf = asm.build(tmp_path, """
+    again:
+        adds r0, #1
+        b again
+    """)
+    rc = main(["run", str(elf), "--board", "nucleo-f446re", flag, str(limit)])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.LIMIT_REACHED
+    assert f"{flag} {limit}" in err
+    # The run stops before the first block that would pass the limit.
+    count = int(err.split("\ninstructions")[1].split()[0].replace(",", ""))
+    assert limit - 2 <= count <= limit
