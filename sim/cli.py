@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a firmware ELF on a board",
+                         usage="mcusim run ELF [options] [-- PROGRAM_ARGS ...]",
                          description="Run a firmware ELF on a simulated board. Program output "
                          "goes to stdout/stderr; mcusim's summary goes to stderr. Arguments "
                          "after -- reach the program's argv.",
@@ -79,8 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-cycles", type=_positive_int, metavar="N")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also list unmodelled peripheral registers the program touched")
-    run.add_argument("program_args", nargs="*", metavar="-- ARGS",
-                     help="arguments passed to the program")
 
     sub.add_parser("boards", help="list the bundled boards")
     return parser
@@ -142,8 +141,15 @@ def cmd_boards(out: Console) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     err = Console(stderr=True, highlight=False)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "--" belongs to the program, even words that look like our options.
+    program_args: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, program_args = argv[:cut], argv[cut + 1:]
     try:
         args = build_parser().parse_args(argv)
+        args.program_args = program_args
         if args.command == "run":
             return cmd_run(args, err)
         if args.command == "boards":

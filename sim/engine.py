@@ -24,6 +24,7 @@ from unicorn import (
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
     UC_HOOK_MEM_READ,
+    UC_HOOK_MEM_WRITE,
     UC_MODE_THUMB,
     Uc,
     UcError,
@@ -139,10 +140,11 @@ class Simulation:
         uc.hook_add(UC_HOOK_BLOCK, self._on_block)
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
-        # Unicorn reports the exact PC only to memory hooks; these cover just the counters whose
-        # value depends on the reading instruction.
-        for addr, size in TIMED_REGISTERS:
-            uc.hook_add(UC_HOOK_MEM_READ, self._on_timed_read, begin=addr, end=addr + size - 1)
+        # Unicorn reports the exact PC only to memory hooks; these cover just the counter
+        # registers, whose value depends on the instruction that reads or writes them.
+        for first, last in TIMED_REGISTERS:
+            uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._on_timed_access,
+                        begin=first, end=last)
         for name, begin in ((REGION_BEGIN, True), (REGION_END, False)):
             sym = self.firmware.symbols.get(name)
             if sym is not None:
@@ -209,7 +211,7 @@ class Simulation:
         block.lost_count += lost_count
         block.lost_cycles += lost_cycles
 
-    def _on_timed_read(self, uc: Uc, access: int, address: int, size: int, value: int,
+    def _on_timed_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        _: object) -> None:
         self._pc_hint = uc.reg_read(arm.UC_ARM_REG_PC)
 

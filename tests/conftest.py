@@ -36,9 +36,9 @@ class Run:
 
 
 def simulate(elf: Path, board: str, *, argv: list[str] | None = None,
-             fs_root: Path = ROOT, **options: object) -> Run:
+             fs_root: Path = ROOT, clock: str | None = None, **options: object) -> Run:
     out, err = io.BytesIO(), io.BytesIO()
-    sim = Simulation(Firmware.open(elf), load_board(board), stdout=out, stderr=err,
+    sim = Simulation(Firmware.open(elf), load_board(board, clock=clock), stdout=out, stderr=err,
                      fs_root=fs_root, argv=argv, **options)  # type: ignore[arg-type]
     result = sim.run()
     return Run(sim, result, out.getvalue(), err.getvalue())
