@@ -1,0 +1,65 @@
+"""The run command's views of one result: summary, profile, JSON; determinism."""
+
+from __future__ import annotations
+
+import json
+
+from mcusim.sim.cli import main
+from mcusim.sim.errors import ExitCode
+
+REQUIRED_KEYS = {"schema", "board", "core", "clock_hz", "exit_code", "instructions", "cycles",
+                 "seconds", "timing_model"}
+
+
+def test_summary_profile_and_json(kernels, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    elf = kernels / "nucleo-f446re" / "conv3x3.elf"
+    rc = main(["run", str(elf), "--board", "nucleo-f446re", "--profile", "--json", str(out)])
+    cap = capsys.readouterr()
+    assert rc == 0
+    assert "conv3x3 checksum" in cap.out  # program output on stdout, summary on stderr
+    assert "instructions" in cap.err and "simulated time" in cap.err and "host time" in cap.err
+    data = json.loads(out.read_text())
+    assert REQUIRED_KEYS <= set(data)
+    assert data["schema"] == "mcusim.run/1"
+    assert (data["board"], data["core"], data["clock_hz"]) == ("nucleo-f446re", "cortex-m4",
+                                                               180_000_000)
+    assert data["timing_model"] == "naive" and data["cycles"] == data["instructions"]
+    assert abs(data["seconds"] - data["cycles"] / 180e6) < 1e-12
+    # The profile's top function is the convolution, and per-function counts add up.
+    top = data["functions"][0]
+    assert top["name"] == "int8_conv2d"
+    assert top["name"] in cap.err
+    assert sum(f["instructions"] for f in data["functions"]) == data["instructions"]
+
+
+def test_json_is_byte_identical_across_runs(kernels, tmp_path, capsys):
+    elf = kernels / "nucleo-g071rb" / "cnn_chain.elf"
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert main(["run", str(elf), "--board", "nucleo-g071rb", "--json", str(a)]) == 0
+    assert main(["run", str(elf), "--board", "nucleo-g071rb", "--json", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_json_never_replaces_a_file_mcusim_did_not_write(kernels, tmp_path, capsys):
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": true}\n')
+    elf = kernels / "nucleo-f446re" / "fc.elf"
+    rc = main(["run", str(elf), "--json", str(notes)])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.CANT_WRITE and "--force" in err
+    assert notes.read_text() == '{"mine": true}\n'
+    assert main(["run", str(elf), "--json", str(notes), "--force"]) == 0
+    assert json.loads(notes.read_text())["schema"] == "mcusim.run/1"
+    # An earlier result is replaced without asking.
+    assert main(["run", str(elf), "--json", str(notes)]) == 0
+
+
+def test_clock_override_changes_time_not_counts(kernels, tmp_path, capsys):
+    elf = kernels / "nucleo-f446re" / "fc.elf"
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    main(["run", str(elf), "--json", str(a)])
+    main(["run", str(elf), "--clock", "16MHz", "--json", str(b)])
+    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
+    assert rb["clock_hz"] == 16_000_000 and rb["cycles"] == ra["cycles"]
+    assert abs(rb["seconds"] / ra["seconds"] - 180 / 16) < 1e-9
