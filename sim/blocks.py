@@ -1,10 +1,10 @@
-"""Translated blocks: decoded once, timed once, then only counted each time they run."""
+"""Translated blocks: decoded and timed once, then only counted each time they run."""
 
 from __future__ import annotations
 
 from itertools import accumulate
 
-from mcusim.isa.decode import Insn, decode
+from mcusim.isa.classify import ALWAYS, COND, InsnInfo, classify_block
 from mcusim.isa.timing import TimingModel
 
 SELF_BRANCH = b"\xfe\xe7"  # "b ." : a Thumb branch to itself
@@ -14,10 +14,13 @@ class Block:
     """A block as Unicorn translated it: [address, address + size)."""
 
     __slots__ = ("address", "size", "insns", "count", "cycles", "executions",
-                 "lost_count", "lost_cycles", "_before_count", "_before_cycles", "function")
+                 "lost_count", "lost_cycles", "extra_cycles", "_before_count",
+                 "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
+                 "entry_extra", "dynamic", "self_loop")
 
-    def __init__(self, address: int, size: int, insns: list[Insn], cycles: list[int],
-                 function: str | None):
+    def __init__(self, address: int, size: int, insns: list[InsnInfo], cycles: list[int],
+                 function: str | None, taken_extra: int = 0, entry_extra: int = 0,
+                 dynamic: dict[int, str] | None = None, self_loop: bool = False):
         self.address = address
         self.size = size
         self.insns = insns
@@ -27,11 +30,20 @@ class Block:
         # Instructions and cycles of executions that stopped part-way through the block.
         self.lost_count = 0
         self.lost_cycles = 0
+        # Cycles charged per execution: taken branches, branch targets, operand-timed ops.
+        self.extra_cycles = 0
         self.function = function
-        # Instructions and cycles completed before each instruction starts.
         self._before_count = {i.address: n for n, i in enumerate(insns)}
         self._before_cycles = dict(zip((i.address for i in insns),
                                        accumulate(cycles, initial=0), strict=False))
+        last = insns[-1] if insns else None
+        # Whether the block ends in an instruction that may move the PC elsewhere.
+        self.branch_end = last is not None and last.branch in (COND, ALWAYS)
+        self.fallthrough = address + size
+        self.taken_extra = taken_extra
+        self.entry_extra = entry_extra
+        self.dynamic = dynamic or {}
+        self.self_loop = self_loop
 
     def count_before(self, pc: int) -> int:
         return self._before_count.get(pc, self.count)
@@ -40,10 +52,16 @@ class Block:
         return self._before_cycles.get(pc, self.cycles)
 
     @property
-    def is_self_loop(self) -> bool:
-        return self.count == 1 and self.insns[0].raw == SELF_BRANCH
+    def total_instructions(self) -> int:
+        return self.executions * self.count - self.lost_count
+
+    @property
+    def total_cycles(self) -> int:
+        return self.executions * self.cycles - self.lost_cycles + self.extra_cycles
 
 
 def translate(code: bytes, address: int, timing: TimingModel, function: str | None) -> Block:
-    insns = decode(code, address)
-    return Block(address, len(code), insns, timing.instruction_cycles(insns), function)
+    insns = classify_block(code, address)
+    t = timing.block_timing(insns)
+    return Block(address, len(code), insns, t.cycles, function, t.taken_extra, t.entry_extra,
+                 t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH)

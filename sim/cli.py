@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from mcusim.isa.timing import TIMING_MODELS
+from mcusim.isa.timing import TIMING_MODELS, make_timing
 from mcusim.memory.board import available_boards, load_board
 from mcusim.sim.engine import Simulation
 from mcusim.sim.errors import ExitCode, McusimError, OutputError, UsageError
@@ -27,6 +27,7 @@ from mcusim.sim.report import (
 from mcusim.sim.result import SCHEMA
 
 DEFAULT_BOARD = "nucleo-f446re"
+DEFAULT_TIMING = "naive"
 
 EXIT_CODES_HELP = """exit status:
   the program's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED), else
@@ -67,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--board", default=DEFAULT_BOARD,
                      help=f"board name or path to a board .toml (default: {DEFAULT_BOARD})")
     run.add_argument("--clock", help="override the board's clock, e.g. 16MHz")
-    run.add_argument("--timing", choices=sorted(TIMING_MODELS), default="naive",
-                     help="timing model (default: naive)")
+    run.add_argument("--timing", choices=TIMING_MODELS, default=DEFAULT_TIMING,
+                     help="timing model: the core's cycle table, or one cycle per instruction "
+                          f"as functional emulators assume (default: {DEFAULT_TIMING})")
     run.add_argument("--profile", action="store_true", help="print cycles per function")
     run.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
     run.add_argument("--force", action="store_true",
@@ -111,7 +113,9 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
     board = load_board(args.board, clock=args.clock)
     firmware = Firmware.open(args.elf)
     sim = Simulation(
-        firmware, board, timing=TIMING_MODELS[args.timing](), fs_root=args.fs_root,
+        firmware, board, timing=make_timing(args.timing, board.core.name,
+                                            board.multiplier == "32-cycle"),
+        fs_root=args.fs_root,
         argv=[str(args.elf), *args.program_args], stdout=sys.stdout.buffer,
         stderr=sys.stderr.buffer, stdin=sys.stdin.buffer if sys.stdin else None,
         max_instructions=args.max_instructions, max_cycles=args.max_cycles)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import unicorn.arm_const as arm
+from capstone import arm_const as cs_arm
 from unicorn import (
     UC_ARCH_ARM,
     UC_HOOK_BLOCK,
@@ -53,6 +54,10 @@ XPSR_T = 1 << 24
 NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 REGION_BEGIN = "mcusim_region_begin"
 REGION_END = "mcusim_region_end"
+
+# Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
+_UC_REG = {getattr(cs_arm, f"ARM_REG_{n}"): getattr(arm, f"UC_ARM_REG_{n}")
+           for n in [f"R{i}" for i in range(13)] + ["SP", "LR", "PC"]}
 
 
 @dataclass
@@ -101,6 +106,8 @@ class Simulation:
         self._current: Block | None = None
         self._pc_hint = 0
         self._stop: _Stop | None = None
+        self._restart_at: int | None = None
+        self._dynamic_hooks: dict[int, int] = {}
         self._insn_limit = max_instructions if max_instructions is not None else 1 << 62
         self._cycle_limit = max_cycles if max_cycles is not None else 1 << 62
 
@@ -171,17 +178,19 @@ class Simulation:
         block = self.blocks.get(key)
         if block is None:
             block = self._translate(address, size, key)
-            if block.is_self_loop:
-                # Nothing can leave "b ." when interrupts are not modelled: say so now instead
-                # of spinning until a limit. The block is not counted: it does not run.
-                where = self.firmware.symbols.describe(address)
-                self._halt("limit", f"infinite loop: branch to itself at {where} "
-                           f"({address:#010x}); nothing can interrupt it (interrupts are not "
-                           "modelled)", address)
-                return
+            if self._stop is not None or self._restart_at is not None:
+                return  # the block does not run now (see _translate)
+        cycles = block.cycles
+        prev = self._current
+        if prev is not None and prev.branch_end and address != prev.fallthrough:
+            # A taken branch: the refill the previous block's conditional branch costs, and
+            # the cost of landing on this block's first instruction.
+            prev.extra_cycles += prev.taken_extra
+            block.extra_cycles += block.entry_extra
+            cycles += prev.taken_extra + block.entry_extra
         block.executions += 1
         self.instructions += block.count
-        self.cycles += block.cycles
+        self.cycles += cycles
         self._current = block
         if self.instructions > self._insn_limit or self.cycles > self._cycle_limit:
             self._take_back(block, 0)
@@ -197,7 +206,47 @@ class Simulation:
         function = self.firmware.symbols.function_at(address)
         block = translate(code, address, self.timing, function.name if function else None)
         self.blocks[key] = block
+        if block.self_loop:
+            # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
+            # spinning until a limit. The block does not run.
+            where = self.firmware.symbols.describe(address)
+            self._halt("limit", f"infinite loop: branch to itself at {where} "
+                       f"({address:#010x}); nothing can interrupt it (interrupts are not "
+                       "modelled)", address)
+        elif any(a not in self._dynamic_hooks for a in block.dynamic):
+            self._hook_dynamic(block)
         return block
+
+    def _hook_dynamic(self, block: Block) -> None:
+        """Put a code hook on each operand-timed instruction of a block, then retranslate it:
+        Unicorn only instruments blocks translated after a hook exists. The block has not run
+        yet (its hook runs first), so the run restarts at its address."""
+        by_address = {i.address: i for i in block.insns}
+        for addr, rule in block.dynamic.items():
+            if addr in self._dynamic_hooks:
+                continue
+            regs = tuple(_UC_REG[r] for r in by_address[addr].sources)
+            self._dynamic_hooks[addr] = self.uc.hook_add(
+                UC_HOOK_CODE, self._on_dynamic, (rule, regs), begin=addr, end=addr)
+        self.uc.ctl_remove_cache(block.address, block.address + block.size)
+        self._restart_at = block.address
+        self.uc.emu_stop()
+
+    def _on_dynamic(self, uc: Uc, address: int, size: int,
+                    spec: tuple[str, tuple[int, ...]]) -> None:
+        rule, regs = spec
+        values = tuple(uc.reg_read(r) for r in regs)
+        if rule == "div" and self._signed_div(address):
+            values = tuple(abs(v - (1 << 32) if v & 0x80000000 else v) for v in values)
+        extra = self.timing.dynamic_cycles(rule, values)
+        if extra:
+            self.cycles += extra
+            if self._current is not None:
+                self._current.extra_cycles += extra
+
+    def _signed_div(self, address: int) -> bool:
+        hw = self._halfword(address)
+        return hw is not None and hw & 0xFFF0 == 0xFB90  # SDIV; UDIV is 0xFBB0
 
     def _take_back(self, block: Block, executed: int) -> None:
         """The current block stopped after `executed` instructions: remove the rest."""
@@ -292,21 +341,30 @@ class Simulation:
         uc = self.uc
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
         start = time.perf_counter()
-        try:
-            uc.emu_start(self.reset_vector | 1, NEVER)
-        except UcError as e:
-            if self._stop is None:
-                pc = uc.reg_read(arm.UC_ARM_REG_PC)
-                block = self._current
-                if block is not None:
-                    self._take_back(block, block.count_before(pc))
-                kind, message = faults.describe_uc_error(e, pc)
-                if kind == "undefined_instruction" and self._arm_state():
-                    kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
-                self._stop = _Stop(kind, message, pc)
+        pc = self.reset_vector
+        while True:
+            self._restart_at = None
+            try:
+                uc.emu_start(pc | 1, NEVER)
+            except UcError as e:
+                if self._stop is None:
+                    self._stop_on_error(e)
+            if self._restart_at is None or self._stop is not None:
+                break
+            pc = self._restart_at
         host_seconds = time.perf_counter() - start
         self.semihosting.close_all()
         return self._result(host_seconds)
+
+    def _stop_on_error(self, error: UcError) -> None:
+        pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(pc))
+        kind, message = faults.describe_uc_error(error, pc)
+        if kind == "undefined_instruction" and self._arm_state():
+            kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
+        self._stop = _Stop(kind, message, pc)
 
     def _result(self, host_seconds: float) -> RunResult:
         exit_info = self.semihosting.exit
@@ -336,12 +394,10 @@ class Simulation:
         """Instructions and cycles per function, most cycles first (no symbol: by address)."""
         totals: dict[str, list[int]] = {}
         for block in self.blocks.values():
-            if not block.executions and not block.lost_count:
-                continue
             name = block.function or f"{block.address:#010x}"
             t = totals.setdefault(name, [0, 0])
-            t[0] += block.executions * block.count - block.lost_count
-            t[1] += block.executions * block.cycles - block.lost_cycles
+            t[0] += block.total_instructions
+            t[1] += block.total_cycles
         out = [FunctionCount(n, i, c) for n, (i, c) in totals.items() if i or c]
         out.sort(key=lambda f: (-f.cycles, f.name))
         return out

@@ -1,0 +1,89 @@
+"""Per-core cycle tables (`isa/cycles/CORE.toml`): costs per instruction class, with sources.
+
+The table says what each class costs and which pipeline effects the core has; the model in
+`mcusim.isa.timing` applies them. Every number in the files cites its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcusim.memory.tomlfile import Fields, as_bool, as_int, as_str, load_toml
+from mcusim.sim.errors import InputError
+
+CYCLES_DIR = Path(__file__).parent / "cycles"
+
+# Classes whose cost depends on operand values: the model charges the minimum statically and
+# the rest per execution.
+RANGED = ("div", "mull", "mlal")
+
+
+@dataclass(frozen=True)
+class CycleTable:
+    core: str
+    branch_refill: int
+    unaligned_target_extra: int
+    load_store_pipelining: bool
+    issue_width: int
+    mul_small_cycles: int
+    classes: dict[str, int]
+    per_register: dict[str, int]
+    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    source: Path | None = None
+
+    def cost(self, cls: str) -> int:
+        """Base cost of a class; classes a core lacks cost what the core's UNDEF would: the
+        instruction cannot run there, so a generic single cycle keeps the count going."""
+        return self.classes.get(cls, 1)
+
+
+def available_tables() -> list[str]:
+    return sorted(p.stem for p in CYCLES_DIR.glob("*.toml"))
+
+
+def load_cycle_table(core: str) -> CycleTable:
+    path = CYCLES_DIR / f"{core}.toml"
+    if not path.is_file():
+        raise InputError(
+            f"no cycle table for core {core!r} (expected {path}); available: "
+            + ", ".join(available_tables())
+        )
+    top = Fields(load_toml(path, InputError), path, "", InputError)
+    model = top.table("model")
+    assert model is not None
+    classes = top.table("classes")
+    assert classes is not None
+    per_register = top.table("per_register", required=False)
+    ranges = top.table("ranges", required=False)
+
+    def positive(v: object) -> int:
+        n = as_int(v)
+        if n < 0:
+            raise ValueError("must not be negative")
+        return n
+
+    def span(v: object) -> tuple[int, int]:
+        if not isinstance(v, list) or len(v) != 2:
+            raise ValueError("")
+        lo, hi = positive(v[0]), positive(v[1])
+        if hi < lo:
+            raise ValueError("max below min")
+        return lo, hi
+
+    return CycleTable(
+        core=model.get("core", as_str, "the core name"),
+        branch_refill=model.get("branch_refill", positive, "cycles (P)"),
+        unaligned_target_extra=model.get("unaligned_target_extra", positive, "cycles",
+                                         default=0),
+        load_store_pipelining=model.get("load_store_pipelining", as_bool, "true or false",
+                                        default=False),
+        issue_width=model.get("issue_width", positive, "1 or 2", default=1),
+        mul_small_cycles=model.get("mul_small_cycles", positive, "cycles", default=32),
+        classes={k: classes.get(k, positive, "cycles") for k in classes.data},
+        per_register={k: per_register.get(k, positive, "cycles per register")
+                      for k in per_register.data} if per_register else {},
+        ranges={k: ranges.get(k, span, "[min, max] cycles") for k in ranges.data}
+        if ranges else {},
+        source=path,
+    )
