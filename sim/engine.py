@@ -144,7 +144,7 @@ class Simulation:
 
     def _add_hooks(self) -> None:
         uc = self.uc
-        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        self.block_hook = uc.hook_add(UC_HOOK_BLOCK, self._on_block)
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
         # Unicorn reports the exact PC only to memory hooks; these cover just the counter
