@@ -78,6 +78,12 @@ class InsnInfo:
     branch: str | None = None  # COND or ALWAYS when the instruction can change the PC
     target: int | None = None  # immediate branch target
     sources: tuple[int, ...] = ()  # source operand registers in order (for operand-timed ops)
+    dest: int = 0  # first register operand of an instruction that writes it (its result)
+    writeback: bool = False  # a load/store that updates its base register
+    mem_base: int = 0  # base register of any memory access (0: none)
+    mem_index: int = 0
+    disp: int = 0  # immediate offset of the memory operand
+    span: int = 0  # bytes the access may cover from its address
 
     @property
     def wide(self) -> bool:
@@ -102,9 +108,17 @@ def _classify(i: capstone.CsInsn) -> InsnInfo:
     text = f"{i.mnemonic} {i.op_str}".strip()
     conditional = i.cc not in (AL, 0)
     writes_pc = PC in writes
-    kw: dict = {"reads": reads, "writes": writes}
+    first_reg = next((op.reg for op in i.operands if op.type == A.ARM_OP_REG), 0)
+    kw: dict = {"reads": reads, "writes": writes,
+                "dest": first_reg if first_reg in writes else 0,
+                "writeback": bool(i.writeback)}
     mem = next((op.mem for op in i.operands if op.type == A.ARM_OP_MEM), None)
     regs_in_list = sum(1 for op in i.operands if op.type == A.ARM_OP_REG)
+    if mem is not None:
+        kw.update(mem_base=mem.base, mem_index=mem.index, disp=mem.disp, span=8)
+    elif iid in LDM or iid in STM:
+        base = A.ARM_REG_SP if iid in (A.ARM_INS_POP, A.ARM_INS_PUSH) else first_reg
+        kw.update(mem_base=base, span=4 * regs_in_list)
 
     def info(cls: str, **extra: object) -> InsnInfo:
         return InsnInfo(i.address, i.size, text, cls, **{**kw, **extra})
@@ -127,7 +141,8 @@ def _classify(i: capstone.CsInsn) -> InsnInfo:
     if iid in LDM:
         n = regs_in_list - (0 if iid == A.ARM_INS_POP else 1)  # LDM lists its base first
         if writes_pc:
-            return info("ldm_pc", nregs=n, branch=branch_kind())
+            # The TRMs' "POP {<reglist>, PC}: k+N" counts the registers besides the PC.
+            return info("ldm_pc", nregs=n - 1, branch=branch_kind())
         return info("ldm", nregs=n)
     if iid in STM:
         return info("stm", nregs=regs_in_list - (0 if iid == A.ARM_INS_PUSH else 1))
@@ -163,6 +178,8 @@ def _classify(i: capstone.CsInsn) -> InsnInfo:
         return info("it")
     if iid in NOP:
         return info("nop")
+    if iid == A.ARM_INS_ISB:
+        return info("isb")
     if iid in BARRIER:
         return info("barrier")
     if iid == A.ARM_INS_MSR:
@@ -201,10 +218,11 @@ def _classify_fp(i: capstone.CsInsn, info, regs_in_list: int) -> InsnInfo:  # no
         return info("vldr")
     if iid == A.ARM_INS_VSTR:
         return info("vstr")
-    if iid in VLDM:
-        return info("vldm", nregs=regs_in_list - (0 if iid == A.ARM_INS_VPOP else 1))
-    if iid in VSTM:
-        return info("vstm", nregs=regs_in_list - (0 if iid == A.ARM_INS_VPUSH else 1))
+    if iid in VLDM or iid in VSTM:
+        # Costs count single-precision words: a D register moves two.
+        words = sum(2 if A.ARM_REG_D0 <= op.reg <= A.ARM_REG_D31 else 1
+                    for op in i.operands if op.type == A.ARM_OP_REG and op.reg not in CORE_REGS)
+        return info("vldm" if iid in VLDM else "vstm", nregs=words)
     if iid in (A.ARM_INS_VMRS, A.ARM_INS_VMSR):
         return info("vmrs")
     if iid == A.ARM_INS_VMOV:

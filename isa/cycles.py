@@ -17,6 +17,7 @@ CYCLES_DIR = Path(__file__).parent / "cycles"
 # Classes whose cost depends on operand values: the model charges the minimum statically and
 # the rest per execution.
 RANGED = ("div", "mull", "mlal")
+FALLBACK = {"isb": "barrier"}
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,23 @@ class CycleTable:
     load_store_pipelining: bool
     issue_width: int
     mul_small_cycles: int
+    mispredict_penalty: int
+    load_use_stall: int
+    load_use_alu: bool
+    fp_result_stall: int
+    fp_div_overlap: bool
+    paired_multiple: bool
     classes: dict[str, int]
     per_register: dict[str, int]
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     source: Path | None = None
 
     def cost(self, cls: str) -> int:
-        """Base cost of a class; classes a core lacks cost what the core's UNDEF would: the
-        instruction cannot run there, so a generic single cycle keeps the count going."""
+        """Base cost of a class. A refinement a table does not list (ISB) costs what its
+        general class does; an instruction the core lacks cannot run there, and a single cycle
+        keeps the count going until the emulator faults on it."""
+        if cls not in self.classes and cls in FALLBACK:
+            cls = FALLBACK[cls]
         return self.classes.get(cls, 1)
 
 
@@ -80,6 +90,12 @@ def load_cycle_table(core: str) -> CycleTable:
                                         default=False),
         issue_width=model.get("issue_width", positive, "1 or 2", default=1),
         mul_small_cycles=model.get("mul_small_cycles", positive, "cycles", default=32),
+        mispredict_penalty=model.get("mispredict_penalty", positive, "cycles", default=0),
+        load_use_stall=model.get("load_use_stall", positive, "cycles", default=0),
+        load_use_alu=model.get("load_use_alu", as_bool, "true or false", default=False),
+        fp_result_stall=model.get("fp_result_stall", positive, "cycles", default=0),
+        fp_div_overlap=model.get("fp_div_overlap", as_bool, "true or false", default=False),
+        paired_multiple=model.get("paired_multiple", as_bool, "true or false", default=False),
         classes={k: classes.get(k, positive, "cycles") for k in classes.data},
         per_register={k: per_register.get(k, positive, "cycles per register")
                       for k in per_register.data} if per_register else {},

@@ -16,7 +16,8 @@ class Block:
     __slots__ = ("address", "size", "insns", "count", "cycles", "executions",
                  "lost_count", "lost_cycles", "extra_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
-                 "entry_extra", "dynamic", "self_loop")
+                 "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
+                 "fetch_stall")
 
     def __init__(self, address: int, size: int, insns: list[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
@@ -44,12 +45,28 @@ class Block:
         self.entry_extra = entry_extra
         self.dynamic = dynamic or {}
         self.self_loop = self_loop
+        # Branch prediction (cores that predict): the block that followed last time.
+        self.predicted = self.fallthrough
+        # Flash lines the block's code spans (empty when not in flash), set by the engine.
+        self.flash_lines: tuple[int, ...] = ()
+        self.fetch_stall = 0
 
     def count_before(self, pc: int) -> int:
         return self._before_count.get(pc, self.count)
 
     def cycles_before(self, pc: int) -> int:
         return self._before_cycles.get(pc, self.cycles)
+
+    def data_phase(self, pc: int) -> int:
+        """Cycles into the block at which the instruction at `pc` accesses memory: its last
+        execute cycle (a 2-cycle load samples in its second cycle, a pipelined one at once)."""
+        before = self._before_cycles.get(pc, self.cycles)
+        n = self._before_count.get(pc)
+        if n is None or n + 1 >= self.count:
+            after = self.cycles
+        else:
+            after = self._before_cycles[self.insns[n + 1].address]
+        return before + max(after - before - 1, 0)
 
     @property
     def total_instructions(self) -> int:

@@ -34,6 +34,7 @@ from unicorn import (
 from mcusim.isa.timing import NaiveTiming, TimingModel
 from mcusim.memory.board import BoardSpec
 from mcusim.sim import faults
+from mcusim.sim.access import locate
 from mcusim.sim.blocks import Block, translate
 from mcusim.sim.errors import UsageError
 from mcusim.sim.firmware import Firmware
@@ -107,6 +108,10 @@ class Simulation:
         self._pc_hint = 0
         self._stop: _Stop | None = None
         self._restart_at: int | None = None
+        self._mispredict_penalty = self.timing.mispredict_penalty
+        self._access_key = -1
+        self._pc_hint_is_access = False
+        self._access_next = 0
         self._dynamic_hooks: dict[int, int] = {}
         self._insn_limit = max_instructions if max_instructions is not None else 1 << 62
         self._cycle_limit = max_cycles if max_cycles is not None else 1 << 62
@@ -149,9 +154,11 @@ class Simulation:
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
         # Unicorn reports the exact PC only to memory hooks; these cover just the counter
         # registers, whose value depends on the instruction that reads or writes them.
+        # (One hook per access type: Unicorn 2.1 ignores the range of a hook added for
+        # READ | WRITE together and calls it for every access.)
         for first, last in TIMED_REGISTERS:
-            uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._on_timed_access,
-                        begin=first, end=last)
+            for kind in (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE):
+                uc.hook_add(kind, self._on_timed_access, begin=first, end=last)
         for name, begin in ((REGION_BEGIN, True), (REGION_END, False)):
             sym = self.firmware.symbols.get(name)
             if sym is not None:
@@ -160,10 +167,13 @@ class Simulation:
 
     # -- time ---------------------------------------------------------------------------------
     def now(self) -> int:
-        """Cycles completed before the instruction at the last known PC of the current block."""
+        """The cycle count as the instruction at the last known PC of the current block sees
+        it: at its memory access for a load or store, else when it starts."""
         block = self._current
         if block is None:
             return self.cycles
+        if self._pc_hint_is_access:
+            return self.cycles - block.cycles + block.data_phase(self._pc_hint)
         return self.cycles - block.cycles + block.cycles_before(self._pc_hint)
 
     def _instructions_now(self) -> int:
@@ -182,12 +192,19 @@ class Simulation:
                 return  # the block does not run now (see _translate)
         cycles = block.cycles
         prev = self._current
-        if prev is not None and prev.branch_end and address != prev.fallthrough:
-            # A taken branch: the refill the previous block's conditional branch costs, and
-            # the cost of landing on this block's first instruction.
-            prev.extra_cycles += prev.taken_extra
-            block.extra_cycles += block.entry_extra
-            cycles += prev.taken_extra + block.entry_extra
+        if prev is not None and prev.branch_end:
+            if address != prev.fallthrough:
+                # A taken branch: the refill the previous block's conditional branch costs, and
+                # the cost of landing on this block's first instruction.
+                prev.extra_cycles += prev.taken_extra
+                block.extra_cycles += block.entry_extra
+                cycles += prev.taken_extra + block.entry_extra
+            if self._mispredict_penalty and address != prev.predicted:
+                # The core predicted the block that followed last time (first time: fall
+                # through); any other successor costs a pipeline flush.
+                prev.predicted = address
+                prev.extra_cycles += self._mispredict_penalty
+                cycles += self._mispredict_penalty
         block.executions += 1
         self.instructions += block.count
         self.cycles += cycles
@@ -261,11 +278,23 @@ class Simulation:
         block.lost_cycles += lost_cycles
 
     def _on_timed_access(self, uc: Uc, access: int, address: int, size: int, value: int,
-                       _: object) -> None:
-        self._pc_hint = uc.reg_read(arm.UC_ARM_REG_PC)
+                         _: object) -> None:
+        block = self._current
+        if block is None:
+            return
+        # One execution of the block is identified by the instruction count at its entry.
+        if self._access_key != self.instructions:
+            self._access_key, self._access_next = self.instructions, 0
+        idx = locate(block.insns, self._access_next, address,
+                     lambda r: uc.reg_read(_UC_REG[r]))
+        if idx is not None:
+            self._pc_hint = block.insns[idx].address
+            self._pc_hint_is_access = True
+            multi = block.insns[idx].cls in ("ldm", "stm", "ldrd", "strd", "vldm", "vstm")
+            self._access_next = idx if multi else idx + 1
 
     def _on_region_marker(self, uc: Uc, address: int, size: int, begin: bool) -> None:
-        self._pc_hint = address
+        self._pc_hint, self._pc_hint_is_access = address, False
         name_ptr = uc.reg_read(arm.UC_ARM_REG_R0)
         try:
             name = read_cstring(uc, name_ptr, limit=256).decode("utf-8", "replace")
@@ -290,7 +319,7 @@ class Simulation:
 
     def _semihosting_call(self, uc: Uc, pc: int) -> None:
         block = self._current
-        self._pc_hint = pc
+        self._pc_hint, self._pc_hint_is_access = pc, False
         op = uc.reg_read(arm.UC_ARM_REG_R0)
         arg = uc.reg_read(arm.UC_ARM_REG_R1)
         result = self.semihosting.call(uc, op, arg)

@@ -40,8 +40,8 @@ SYSTICK_MASK = 0xFFFFFF
 # STM32 and most vendors feed SysTick's external reference from HCLK/8.
 SYSTICK_EXTERNAL_DIVIDER = 8
 
-# Registers whose value must be computed at the instruction that reads them.
-TIMED_REGISTERS = ((DWT_CYCCNT, 4), (SYST_CVR, 4), (SYST_CSR, 4))
+# Registers whose reads and writes depend on the exact instruction doing them: (first, last).
+TIMED_REGISTERS = ((DWT_CTRL, DWT_CYCCNT + 3), (SYST_CSR, SYST_CALIB + 3), (DEMCR, DEMCR + 3))
 
 
 class UnknownAccessLog:

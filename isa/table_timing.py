@@ -1,0 +1,172 @@
+"""The cycle-table timing model: per-core class costs plus the pipeline rules of the core's TRM
+and published measurements (isa/cycles/README.md gives each rule's source)."""
+
+from __future__ import annotations
+
+from mcusim.isa.classify import ALWAYS, COND, InsnInfo
+from mcusim.isa.cycles import CycleTable
+from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
+from mcusim.isa.timing import BlockTiming
+
+PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc",
+                        "branch_cond", "cbz"})
+LIST_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm"})
+FP_ARITH = frozenset({"vfp_alu", "vfp_mac", "vfp_div", "vfp_sqrt"})
+FP_LONG = frozenset({"vfp_div", "vfp_sqrt"})
+MEM_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "ldrd", "strd", "vldr", "vstr", "vldm",
+                         "vstm"})
+MAC_CLASSES = frozenset({"mul", "mla", "mull", "mlal", "dsp", "dsp_long", "div"})
+# Cortex-M7: instructions that issue alone (isa/cycles/README.md "Cortex-M7 dual issue").
+SINGLE_ISSUE = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm", "ldrd", "strd", "strex",
+                          "tbb", "div", "msr", "mrs", "barrier", "svc", "bkpt", "cps",
+                          "vmov_core2", "vmrs", "vfp_div", "vfp_sqrt"})
+
+
+class TableTiming:
+    """Static costs per block from the core's cycle table; dynamic costs per execution."""
+
+    name = "table"
+
+    def __init__(self, table: CycleTable, small_multiplier: bool = False):
+        self.table = table
+        self.small_multiplier = small_multiplier
+        self.refill = table.branch_refill
+        self.mispredict_penalty = table.mispredict_penalty
+
+    def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
+        t = self.table
+        cycles: list[int] = []
+        dynamic: dict[int, str] = {}
+        prev: InsnInfo | None = None
+        unaligned_run = 0
+        fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
+        elapsed = 0
+        for insn in block:
+            c = self._base(insn)
+            if t.load_store_pipelining:
+                c = self._m3m4_memory(insn, prev, c)
+                unaligned_run = unaligned_run + 1 if insn.wide and insn.address % 4 == 2 else 0
+                if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1 once
+                    c += 1
+            if t.load_use_stall and prev is not None and _uses_loaded(insn, prev, t.load_use_alu):
+                c += t.load_use_stall
+            fp_wait = 0
+            if t.fp_div_overlap and insn.cls.startswith("v"):
+                # Cortex-M4: integer instructions overlap a VDIV/VSQRT; the next FP instruction
+                # waits for it to finish.
+                if fp_busy_until is not None:
+                    fp_wait = max(fp_busy_until - elapsed, 0)
+                    fp_busy_until = None
+                if insn.cls in FP_LONG:
+                    fp_busy_until = elapsed + fp_wait + c
+                    c = 1
+                c += fp_wait
+            if (t.fp_result_stall and not fp_wait and prev is not None
+                    and _uses_fp_result(insn, prev)):
+                c += t.fp_result_stall
+            if insn.cls in t.ranges:
+                dynamic[insn.address] = insn.cls
+            cycles.append(c)
+            elapsed += c
+            prev = insn
+        if fp_busy_until is not None and cycles:
+            # The result is still pending when the block ends; charge the wait here, since the
+            # next floating-point instruction is rarely far away in float code.
+            cycles[-1] += max(fp_busy_until - elapsed, 0)
+        if t.issue_width > 1:
+            cycles = _dual_issue(block, cycles)
+        last = block[-1] if block else None
+        taken_extra = self.refill if last is not None and last.branch == COND else 0
+        first = block[0] if block else None
+        entry_extra = (t.unaligned_target_extra
+                       if first is not None and first.wide and first.address % 4 == 2 else 0)
+        return BlockTiming(cycles, taken_extra, entry_extra, dynamic)
+
+    def dynamic_cycles(self, rule: str, operands: tuple[int, ...]) -> int:
+        """Cycles beyond the class's minimum (charged statically) for one execution."""
+        lo, hi = self.table.ranges[rule]
+        a, b = operands
+        full = divide_cycles(a, b) if rule == "div" else long_multiply_cycles(a, b, lo, hi)
+        return min(max(full, lo), hi) - lo
+
+    def _base(self, insn: InsnInfo) -> int:
+        t = self.table
+        c = t.cost(insn.cls)
+        if insn.cls in LIST_CLASSES:
+            per = t.per_register.get(insn.cls, 0)
+            # Cortex-M7 moves two registers per cycle on its 64-bit path.
+            c += per * ((insn.nregs + 1) // 2 if t.paired_multiple else insn.nregs)
+        if insn.cls == "mul" and self.small_multiplier:
+            c = t.mul_small_cycles
+        if insn.branch == ALWAYS and insn.cls in PC_WRITING:
+            c += self.refill
+        return c
+
+    @staticmethod
+    def _m3m4_memory(insn: InsnInfo, prev: InsnInfo | None, cost: int) -> int:
+        """Cortex-M3/M4 TRM 3.3.2 "Load/store timings" (README rules 1-4 and the measured
+        refinement that a load absorbs a following NOP)."""
+        if prev is None:
+            return 1 if insn.store and not insn.reg_offset else cost
+        if insn.cls == "nop" and (prev.load or (prev.store and prev.reg_offset)):
+            return 0
+        single = insn.load or insn.store
+        address_regs = {insn.mem_base, insn.mem_index} - {0}
+        dependent = bool(address_regs & prev.writes)
+        if single and insn.store and not insn.reg_offset:
+            cost = 1  # the write buffer completes it while the next instruction runs
+        elif single and prev.load and not dependent:
+            cost = max(cost - 1, 1)  # pipelined with the preceding load
+        if dependent and not prev.mem_base:
+            cost += 1  # no forwarding from a data-processing result to address generation
+        return cost
+
+
+def _uses_loaded(insn: InsnInfo, prev: InsnInfo, alu_consumers: bool) -> bool:
+    """Whether `insn` must wait for the register `prev` just loaded (load-use latency).
+    Store data does not wait; with `alu_consumers` False only address and multiply uses do."""
+    if not (prev.load or prev.cls in ("ldm", "ldrd", "vldr")) or not prev.dest:
+        return False
+    loaded = prev.writes - ({prev.base} if prev.writeback else set())
+    if insn.load or insn.store:
+        return bool({insn.base, insn.index} & loaded)
+    if not alu_consumers and insn.cls not in MAC_CLASSES:
+        return False
+    return bool(insn.reads & loaded)
+
+
+def _uses_fp_result(insn: InsnInfo, prev: InsnInfo) -> bool:
+    """Cortex-M4 FPU: an arithmetic result consumed by the next instruction costs one more
+    cycle, except as the addend of a following multiply-accumulate."""
+    if prev.cls not in FP_ARITH or not prev.dest or prev.dest not in insn.reads:
+        return False
+    return not (insn.cls == "vfp_mac" and insn.dest == prev.dest)
+
+
+def _dual_issue(block: list[InsnInfo], cycles: list[int]) -> list[int]:
+    """Cortex-M7 approximation: two neighbouring single-cycle instructions issue together
+    unless either issues alone, the younger reads what the older writes, or both need the same
+    single unit (store port, multiplier, FPU, branch)."""
+    out = list(cycles)
+    i = 0
+    while i + 1 < len(block):
+        a, b = block[i], block[i + 1]
+        if (out[i] == 1 and out[i + 1] == 1 and a.cls not in SINGLE_ISSUE
+                and b.cls not in SINGLE_ISSUE and a.branch is None
+                and not (a.writes & b.reads) and not _conflict(a, b)):
+            out[i + 1] = 0
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def _conflict(a: InsnInfo, b: InsnInfo) -> bool:
+    if a.store and b.store:
+        return True
+    mac_a, mac_b = a.cls in MAC_CLASSES, b.cls in MAC_CLASSES
+    if (mac_a and mac_b) or (mac_a and b.store) or (mac_b and a.store):
+        return True
+    if a.cls in FP_ARITH and b.cls in FP_ARITH:
+        return True
+    return a.cls in MEM_CLASSES or b.cls in MEM_CLASSES
