@@ -47,7 +47,7 @@ from mcusim.sim.peripherals import (
     PeripheralBus,
     UnknownAccessLog,
 )
-from mcusim.sim.result import FaultInfo, FunctionCount, RunResult
+from mcusim.sim.result import FaultInfo, FunctionCount, RegionCount, RunResult
 from mcusim.sim.semihosting import Semihosting, read_cstring
 
 SEMIHOSTING_BKPT = 0xAB
@@ -396,6 +396,7 @@ class Simulation:
         self._stop = _Stop(kind, message, pc)
 
     def _result(self, host_seconds: float) -> RunResult:
+        regions, warnings = self.region_counts()
         exit_info = self.semihosting.exit
         fault = None
         if exit_info is not None and self._stop is None:
@@ -415,6 +416,7 @@ class Simulation:
             clock_hz=self.board.clock_hz, timing_model=self.timing.name, exit_code=exit_code,
             instructions=self.instructions, cycles=self.cycles, host_seconds=host_seconds,
             stop=stop, fault=fault, functions=self.function_counts(),
+            regions=regions, warnings=warnings,
             unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
                                          sorted(self.unknown_accesses.addresses.items())},
             argv=self.argv)
@@ -430,6 +432,37 @@ class Simulation:
         out = [FunctionCount(n, i, c) for n, (i, c) in totals.items() if i or c]
         out.sort(key=lambda f: (-f.cycles, f.name))
         return out
+
+    def region_counts(self) -> tuple[list[RegionCount], list[str]]:
+        """Per-name region totals in order of first appearance, and warnings for markers that
+        do not pair up. Nested and repeated regions each count once per begin/end pair."""
+        open_at: dict[str, list[RegionEvent]] = {}
+        totals: dict[str, RegionCount] = {}
+        warnings: list[str] = []
+        for ev in self.region_events:
+            stack = open_at.setdefault(ev.name, [])
+            if ev.begin:
+                stack.append(ev)
+                totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
+                continue
+            if not stack:
+                warnings.append(f"region '{ev.name}' ended without a matching begin")
+                continue
+            start = stack.pop()
+            t = totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
+            t.count += 1
+            t.cycles += ev.cycles - start.cycles
+            t.instructions += ev.instructions - start.instructions
+        for name, stack in open_at.items():
+            if stack:
+                warnings.append(f"region '{name}' began {len(stack)} time(s) without an end")
+        return [t for t in totals.values() if t.count], warnings
+
+    def region_cycles(self, name: str) -> int | None:
+        for r in self.region_counts()[0]:
+            if r.name == name:
+                return r.cycles
+        return None
 
     # -- memory access for tests and reports --------------------------------------------------
     def read_memory(self, address: int, size: int) -> bytes:

@@ -31,6 +31,16 @@ class FunctionCount:
 
 
 @dataclass
+class RegionCount:
+    """Totals of a named region (mcusim_region_begin/end), over all its occurrences."""
+
+    name: str
+    count: int
+    cycles: int
+    instructions: int
+
+
+@dataclass
 class RunResult:
     elf: str
     board: str
@@ -44,6 +54,8 @@ class RunResult:
     stop: str  # "exit", or the FaultInfo kind
     fault: FaultInfo | None = None
     functions: list[FunctionCount] = field(default_factory=list)
+    regions: list[RegionCount] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     unknown_peripheral_accesses: dict[str, str] = field(default_factory=dict)
     argv: list[str] = field(default_factory=list)
 

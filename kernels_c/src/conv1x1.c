@@ -10,6 +10,10 @@
 #define CI 16
 #define CO 32
 
+/* Nominal multiply-accumulates of the kernel call, for cycles-per-MAC reports
+ * (`mcusim validate` reads this symbol from the ELF). */
+TEST_INFO const uint32_t mcusim_macs = H * W * CO * CI;
+
 TEST_EXPORT const int8_conv_params_t conv1x1_params = {
     .in_h = H, .in_w = W, .in_c = CI, .out_h = H, .out_w = W, .out_c = CO,
     .k_h = 1, .k_w = 1, .stride_h = 1, .stride_w = 1, .pad_h = 0, .pad_w = 0,

@@ -10,6 +10,10 @@
 #define CI 8
 #define CO 16
 
+/* Nominal multiply-accumulates of the kernel call, for cycles-per-MAC reports
+ * (`mcusim validate` reads this symbol from the ELF). */
+TEST_INFO const uint32_t mcusim_macs = H * W * CO * 3 * 3 * CI;
+
 TEST_EXPORT const int8_conv_params_t conv3x3_params = {
     .in_h = H, .in_w = W, .in_c = CI, .out_h = H, .out_w = W, .out_c = CO,
     .k_h = 3, .k_w = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1,

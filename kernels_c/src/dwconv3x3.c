@@ -12,6 +12,10 @@
 #define OH 8
 #define OW 8
 
+/* Nominal multiply-accumulates of the kernel call, for cycles-per-MAC reports
+ * (`mcusim validate` reads this symbol from the ELF). */
+TEST_INFO const uint32_t mcusim_macs = OH * OW * C * 3 * 3;
+
 TEST_EXPORT const int8_conv_params_t dwconv3x3_params = {
     .in_h = H, .in_w = W, .in_c = C, .out_h = OH, .out_w = OW, .out_c = C,
     .k_h = 3, .k_w = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1,

@@ -8,6 +8,10 @@
 #define N_IN 256
 #define N_OUT 16
 
+/* Nominal multiply-accumulates of the kernel call, for cycles-per-MAC reports
+ * (`mcusim validate` reads this symbol from the ELF). */
+TEST_INFO const uint32_t mcusim_macs = N_IN * N_OUT;
+
 TEST_EXPORT const int8_fc_params_t fc_params = {
     .in_features = N_IN, .out_features = N_OUT,
     .input_offset = 3, .output_offset = -1, .act_min = -128, .act_max = 127,
