@@ -25,6 +25,7 @@ from pathlib import Path
 from mcusim.isa.core import CoreSpec, available_cores, load_core
 from mcusim.memory.tomlfile import (
     Fields,
+    as_bool,
     as_int,
     as_str,
     as_uint32,
@@ -52,6 +53,13 @@ class RegionSpec:
     size: int
     aliases: tuple[int, ...] = ()
     wait_state_steps_mhz: tuple[float, ...] = ()
+    fixed_wait_states: int | None = None  # where the vendor gives no clock steps
+    # Flash read path (memory/flash.py) as vendor start-up code configures it.
+    line_bytes: int = 0
+    prefetch: bool = False
+    icache_lines: int = 0
+    dcache_lines: int = 0
+    icache_fills: str = "misses"  # "misses": a branch cache (STM32 ART); "all": an L1 cache
 
     @property
     def end(self) -> int:
@@ -75,6 +83,8 @@ class RegionSpec:
 
     def wait_states(self, clock_hz: int) -> int:
         """Flash wait states at this clock: the index of the first step >= the clock."""
+        if self.fixed_wait_states is not None:
+            return self.fixed_wait_states
         mhz = clock_hz / 1e6
         for ws, step in enumerate(self.wait_state_steps_mhz):
             if mhz <= step + 1e-9:
@@ -267,7 +277,9 @@ def _size(v: object) -> int:
 
 
 def _region(f: Fields) -> RegionSpec:
-    f.unknown_keys({"name", "kind", "base", "size", "aliases", "wait_state_steps_mhz"})
+    f.unknown_keys({"name", "kind", "base", "size", "aliases", "wait_state_steps_mhz",
+                    "wait_states", "line_bytes", "prefetch", "icache_lines", "dcache_lines",
+                    "icache_fills"})
     return RegionSpec(
         name=f.get("name", as_str, "a region name"),
         kind=f.get("kind", _kind, "one of " + ", ".join(REGION_KINDS)),
@@ -277,7 +289,34 @@ def _region(f: Fields) -> RegionSpec:
         wait_state_steps_mhz=tuple(f.get(
             "wait_state_steps_mhz", list_of(_positive_number),
             "a list of increasing clock limits in MHz, one per wait state", default=[])),
+        fixed_wait_states=f.get("wait_states", _count, "a number of wait states",
+                                required=False),
+        line_bytes=f.get("line_bytes", _line_bytes, "a power of two from 4 to 64", default=0),
+        prefetch=f.get("prefetch", as_bool, "true or false", default=False),
+        icache_lines=f.get("icache_lines", _count, "a number of cache lines", default=0),
+        dcache_lines=f.get("dcache_lines", _count, "a number of cache lines", default=0),
+        icache_fills=f.get("icache_fills", _fills, '"misses" or "all"', default="misses"),
     )
+
+
+def _line_bytes(v: object) -> int:
+    n = as_int(v)
+    if n not in (4, 8, 16, 32, 64):
+        raise ValueError("")
+    return n
+
+
+def _count(v: object) -> int:
+    n = as_int(v)
+    if n < 0:
+        raise ValueError("")
+    return n
+
+
+def _fills(v: object) -> str:
+    if v not in ("misses", "all"):
+        raise ValueError("")
+    return str(v)
 
 
 def _positive_number(v: object) -> float:

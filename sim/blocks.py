@@ -6,6 +6,7 @@ from itertools import accumulate
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo, classify_block
 from mcusim.isa.timing import TimingModel
+from mcusim.memory.flash import FlashInterface
 
 SELF_BRANCH = b"\xfe\xe7"  # "b ." : a Thumb branch to itself
 
@@ -17,7 +18,7 @@ class Block:
                  "lost_count", "lost_cycles", "extra_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
-                 "fetch_stall")
+                 "fetch_stall", "flash")
 
     def __init__(self, address: int, size: int, insns: list[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
@@ -50,6 +51,7 @@ class Block:
         # Flash lines the block's code spans (empty when not in flash), set by the engine.
         self.flash_lines: tuple[int, ...] = ()
         self.fetch_stall = 0
+        self.flash: FlashInterface | None = None
 
     def count_before(self, pc: int) -> int:
         return self._before_count.get(pc, self.count)
@@ -77,8 +79,19 @@ class Block:
         return self.executions * self.cycles - self.lost_cycles + self.extra_cycles
 
 
-def translate(code: bytes, address: int, timing: TimingModel, function: str | None) -> Block:
+def translate(code: bytes, address: int, timing: TimingModel, function: str | None,
+              flash: FlashInterface | None = None) -> Block:
+    """Decode and time a block; `flash` is the read path of the flash region it runs from."""
     insns = classify_block(code, address)
     t = timing.block_timing(insns)
-    return Block(address, len(code), insns, t.cycles, function, t.taken_extra, t.entry_extra,
-                 t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH)
+    cycles = t.cycles
+    if flash is not None and insns:
+        stalls = flash.sequential_stalls([i.address for i in insns], cycles)
+        cycles = [c + s for c, s in zip(cycles, stalls, strict=True)]
+    block = Block(address, len(code), insns, cycles, function, t.taken_extra, t.entry_extra,
+                  t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH)
+    if flash is not None and insns:
+        block.flash = flash
+        block.flash_lines = flash.lines(address, len(code))
+        block.fetch_stall = sum(cycles) - sum(t.cycles)
+    return block

@@ -33,6 +33,7 @@ from unicorn import (
 
 from mcusim.isa.timing import NaiveTiming, TimingModel
 from mcusim.memory.board import BoardSpec
+from mcusim.memory.flash import FlashInterface
 from mcusim.sim import faults
 from mcusim.sim.access import locate
 from mcusim.sim.blocks import Block, translate
@@ -47,7 +48,7 @@ from mcusim.sim.peripherals import (
     PeripheralBus,
     UnknownAccessLog,
 )
-from mcusim.sim.result import FaultInfo, FunctionCount, RegionCount, RunResult
+from mcusim.sim.result import FaultInfo, FlashStats, FunctionCount, RegionCount, RunResult
 from mcusim.sim.semihosting import Semihosting, read_cstring
 
 SEMIHOSTING_BKPT = 0xAB
@@ -123,6 +124,10 @@ class Simulation:
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB,
                      getattr(arm, f"UC_CPU_ARM_{board.core.unicorn_model}"))
         self._buffers = map_regions(self.uc, board)
+        # The flash read path is part of the cycle model; the naive model ignores memory.
+        self.flash = [] if self.timing.name == "naive" else [
+            f for f in (FlashInterface(r, board.clock_hz) for r in board.regions
+                        if r.kind == "flash") if f.active]
         load_firmware(self.uc, board, firmware)
         self.initial_sp, self.reset_vector = read_vector_table(board, firmware)
         self._map_peripherals()
@@ -159,6 +164,9 @@ class Simulation:
         for first, last in TIMED_REGISTERS:
             for kind in (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE):
                 uc.hook_add(kind, self._on_timed_access, begin=first, end=last)
+        for flash in self.flash:
+            for lo, hi in flash.region.windows():
+                uc.hook_add(UC_HOOK_MEM_READ, self._on_flash_read, flash, begin=lo, end=hi - 1)
         for name, begin in ((REGION_BEGIN, True), (REGION_END, False)):
             sym = self.firmware.symbols.get(name)
             if sym is not None:
@@ -205,6 +213,12 @@ class Simulation:
                 prev.predicted = address
                 prev.extra_cycles += self._mispredict_penalty
                 cycles += self._mispredict_penalty
+        if block.flash is not None:
+            taken = prev is None or address != prev.fallthrough
+            stall = block.flash.enter(block.flash_lines, taken)
+            if stall:
+                block.extra_cycles += stall
+                cycles += stall
         block.executions += 1
         self.instructions += block.count
         self.cycles += cycles
@@ -221,7 +235,9 @@ class Simulation:
     def _translate(self, address: int, size: int, key: int) -> Block:
         code = bytes(self.uc.mem_read(address, size)) if size else b""
         function = self.firmware.symbols.function_at(address)
-        block = translate(code, address, self.timing, function.name if function else None)
+        flash = next((f for f in self.flash if f.region.contains(address)), None)
+        block = translate(code, address, self.timing, function.name if function else None,
+                          flash)
         self.blocks[key] = block
         if block.self_loop:
             # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
@@ -276,6 +292,14 @@ class Simulation:
         self.cycles -= lost_cycles
         block.lost_count += lost_count
         block.lost_cycles += lost_cycles
+
+    def _on_flash_read(self, uc: Uc, access: int, address: int, size: int, value: int,
+                       flash: FlashInterface) -> None:
+        stall = flash.read(address)
+        if stall:
+            self.cycles += stall
+            if self._current is not None:
+                self._current.extra_cycles += stall
 
     def _on_timed_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                          _: object) -> None:
@@ -416,7 +440,7 @@ class Simulation:
             clock_hz=self.board.clock_hz, timing_model=self.timing.name, exit_code=exit_code,
             instructions=self.instructions, cycles=self.cycles, host_seconds=host_seconds,
             stop=stop, fault=fault, functions=self.function_counts(),
-            regions=regions, warnings=warnings,
+            regions=regions, warnings=warnings, flash=self.flash_stats(),
             unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
                                          sorted(self.unknown_accesses.addresses.items())},
             argv=self.argv)
@@ -431,6 +455,17 @@ class Simulation:
             t[1] += block.total_cycles
         out = [FunctionCount(n, i, c) for n, (i, c) in totals.items() if i or c]
         out.sort(key=lambda f: (-f.cycles, f.name))
+        return out
+
+    def flash_stats(self) -> list[FlashStats]:
+        """Stall cycles per flash region: static line stalls of the blocks that ran, plus the
+        dynamic fetch and data stalls."""
+        out = []
+        for f in self.flash:
+            static = sum(b.fetch_stall * b.executions for b in self.blocks.values()
+                         if b.flash is f)
+            out.append(FlashStats(f.region.name, f.ws, static + f.fetch_stall_cycles,
+                                  f.data_stall_cycles))
         return out
 
     def region_counts(self) -> tuple[list[RegionCount], list[str]]:

@@ -41,6 +41,16 @@ class RegionCount:
 
 
 @dataclass
+class FlashStats:
+    """Cycles a flash region's read path added to the run (cycle model only)."""
+
+    region: str
+    wait_states: int
+    fetch_stall_cycles: int
+    data_stall_cycles: int
+
+
+@dataclass
 class RunResult:
     elf: str
     board: str
@@ -55,6 +65,7 @@ class RunResult:
     fault: FaultInfo | None = None
     functions: list[FunctionCount] = field(default_factory=list)
     regions: list[RegionCount] = field(default_factory=list)
+    flash: list[FlashStats] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_peripheral_accesses: dict[str, str] = field(default_factory=dict)
     argv: list[str] = field(default_factory=list)

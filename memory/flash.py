@@ -1,0 +1,126 @@
+"""Flash read path timing: wait states, the line buffer, prefetch and the flash caches.
+
+The model follows memory/FLASH_TIMING.md section 3, reduced to what can be charged per block:
+
+* Sequential code within a block streams through the line buffer; with prefetch the next
+  line is read while the current one executes, so a line stalls only by what its predecessor
+  did not cover: max(0, WS + 1 - cycles spent in the previous line). Without prefetch every
+  new line costs WS. These stalls are static and computed once per translated block.
+* Entering a block by a taken branch looks its first line up: the current line buffer or the
+  instruction cache cost nothing; a miss costs WS and, on STM32's ART ("branch cache"), is the
+  line the cache keeps. Caches that keep every fetched line (Cortex-M7 L1) look up every line.
+* Data reads from flash (literal pools, constant tables, weights) go through the data cache
+  and the current data line; a miss costs WS.
+
+Caches are fully associative with LRU replacement. The accelerator state is the one vendor
+start-up code leaves (STM32Cube HAL_Init, Zephyr): see the SoC files and FLASH_TIMING.md §8.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from mcusim.memory.board import RegionSpec
+
+
+class LineCache:
+    """A fully associative LRU cache of line numbers."""
+
+    __slots__ = ("capacity", "_lines")
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._lines: OrderedDict[int, None] = OrderedDict()
+
+    def hit(self, line: int) -> bool:
+        if line in self._lines:
+            self._lines.move_to_end(line)
+            return True
+        return False
+
+    def fill(self, line: int) -> None:
+        if not self.capacity:
+            return
+        self._lines[line] = None
+        if len(self._lines) > self.capacity:
+            self._lines.popitem(last=False)
+
+
+class FlashInterface:
+    """One flash region's read path at a given clock."""
+
+    def __init__(self, region: RegionSpec, clock_hz: int):
+        self.region = region
+        self.ws = region.wait_states(clock_hz)
+        self.line_bytes = region.line_bytes or 16
+        self.prefetch = region.prefetch
+        self.fills_all = region.icache_fills == "all"
+        self.icache = LineCache(region.icache_lines)
+        self.dcache = LineCache(region.dcache_lines)
+        self.current = -1  # line in the instruction line buffer
+        self.current_data = -1
+        self.fetch_stall_cycles = 0
+        self.data_stall_cycles = 0
+
+    @property
+    def active(self) -> bool:
+        return self.ws > 0
+
+    def line_of(self, address: int) -> int:
+        """Line number of an address in any window of the region (aliases share lines)."""
+        for lo, hi in self.region.windows():
+            if lo <= address < hi:
+                return (address - lo + self.region.base) // self.line_bytes
+        raise ValueError(f"{address:#x} is not in flash region {self.region.name}")
+
+    def lines(self, address: int, size: int) -> tuple[int, ...]:
+        first = self.line_of(address)
+        last = self.line_of(address + max(size, 1) - 1)
+        return tuple(range(first, last + 1))
+
+    def sequential_stalls(self, addresses: list[int], cycles: list[int]) -> list[int]:
+        """Static stalls of a block's instructions (added to each instruction's cycles) for
+        the lines after its first, read in sequence through the line buffer."""
+        stalls = [0] * len(addresses)
+        if self.fills_all:
+            return stalls  # every line is looked up in the cache per execution instead
+        prev_line = self.line_of(addresses[0]) if addresses else 0
+        spent = 0
+        for i, address in enumerate(addresses):
+            line = self.line_of(address)
+            if line != prev_line:
+                stalls[i] = max(self.ws + 1 - spent, 0) if self.prefetch else self.ws
+                spent = 0
+                prev_line = line
+            spent += cycles[i]
+        return stalls
+
+    def enter(self, lines: tuple[int, ...], taken: bool) -> int:
+        """Stall cycles to start a block whose code spans `lines`."""
+        stall = 0
+        if self.fills_all:
+            for line in lines:
+                if line != self.current and not self.icache.hit(line):
+                    stall += self.ws
+                    self.icache.fill(line)
+                self.current = line
+        else:
+            first = lines[0]
+            if (first != self.current and (taken or not self.prefetch)
+                    and not self.icache.hit(first)):
+                stall = self.ws
+                self.icache.fill(first)
+            self.current = lines[-1]
+        self.fetch_stall_cycles += stall
+        return stall
+
+    def read(self, address: int) -> int:
+        """Stall cycles of a data read from flash."""
+        line = self.line_of(address)
+        if line == self.current_data or self.dcache.hit(line):
+            self.current_data = line
+            return 0
+        self.current_data = line
+        self.dcache.fill(line)
+        self.data_stall_cycles += self.ws
+        return self.ws

@@ -1,0 +1,76 @@
+"""Flash wait states and the STM32F4 ART accelerator, against hand-derived counts.
+
+Each program runs on stm32f4-discovery at 168 MHz (5 wait states, RM0090 table 11) and at
+16 MHz (0 wait states); the difference in cycles is the flash's alone. The expected values
+follow the documented rules (memory/FLASH_TIMING.md): 16-byte lines; with prefetch a line read
+in sequence stalls by max(0, WS + 1 - cycles spent in the previous line); a branch to a line
+not in the instruction cache (a branch cache that keeps lines read on a miss) costs WS; a data
+read from a line not in the 8-line data cache costs WS.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mcusim.isa.timing import make_timing
+from tests import asm
+from tests.conftest import simulate
+
+WS = 5
+EXIT = """
+    movs r0, #0x18
+    ldr r1, =0x20026
+    bkpt 0xab
+"""
+
+
+def _flash_cycles(tmp_path, body: str) -> int:
+    elf = asm.build(tmp_path, body)
+    timing = make_timing("table", "cortex-m4")
+    fast = simulate(elf, "stm32f4-discovery", timing=timing).result
+    slow = simulate(elf, "stm32f4-discovery", clock="16MHz",
+                    timing=make_timing("table", "cortex-m4")).result
+    assert fast.exit_code == slow.exit_code == 0
+    assert fast.instructions == slow.instructions
+    return fast.cycles - slow.cycles
+
+
+def test_straight_line_wide_code_stalls_with_prefetch(tmp_path):
+    body = "    b.w start\n    .balign 16\nstart:\n" + "    add.w r0, r0, #1\n" * 32 + EXIT
+    # reset's line: a miss (WS); start's line, reached by a branch: a miss (WS); 7 more lines
+    # of four 1-cycle 32-bit instructions: WS + 1 - 4 = 2 each; the exit code's line after a
+    # 4-cycle line: 2; the literal 0x20026 read from flash: a data-cache miss (WS).
+    assert _flash_cycles(tmp_path, body) == WS + WS + 7 * 2 + 2 + WS
+
+
+def test_straight_line_narrow_code_hides_wait_states(tmp_path):
+    body = "    b.w start\n    .balign 16\nstart:\n" + "    adds r0, #1\n" * 64 + EXIT
+    # Eight 1-cycle 16-bit instructions per line cover the 6-cycle line read entirely.
+    assert _flash_cycles(tmp_path, body) == WS + WS + WS
+
+
+def test_branch_cache_keeps_loop_heads(tmp_path):
+    body = ("    movs r2, #10\n    b.w loop\n    .balign 16\nloop:\n"
+            + "    add.w r0, r0, #1\n" * 8 + "    subs r2, #1\n    bne.w loop\n" + EXIT)
+    # reset line: WS. Loop: line A (4 add.w), line B (4 add.w), line C (subs, bne.w, exit
+    # code). First iteration: A missed by the branch (WS), B in sequence (2), C in sequence
+    # (WS + 1 - 4 = 2). Later iterations: A hits the branch cache (0), B and C stream (2 + 2).
+    # After the loop, falling through into C's remaining code costs nothing; the literal: WS.
+    assert _flash_cycles(tmp_path, body) == WS + (WS + 2 + 2) + 9 * (2 + 2) + WS
+
+
+@pytest.mark.parametrize("words,passes,misses", [(8, 1, 2), (8, 3, 2), (40, 2, 20)])
+def test_data_cache_keeps_constant_lines(tmp_path, words, passes, misses):
+    """Reading a table of `words` words from flash `passes` times: each 16-byte line misses
+    once while the table fits the 8-line data cache (128 bytes); a 160-byte table cycles
+    through more lines than LRU keeps, so every line misses on every pass."""
+    body = (f"    movs r2, #{passes}\n    b.w outer\n    .balign 16\nouter:\n"
+            "    adr r3, table\n" + "    ldr r4, [r3], #4\n" * words
+            + "    subs r2, #1\n    bne.w outer\n    b.w done\n    .balign 16\ntable:\n"
+            + "    .word " + ", ".join(str(i) for i in range(words)) + "\ndone:\n" + EXIT)
+    elf = asm.build(tmp_path, body)
+    run = simulate(elf, "stm32f4-discovery", timing=make_timing("table", "cortex-m4"))
+    (flash,) = run.result.flash
+    assert flash.wait_states == WS
+    # The literal 0x20026 of the exit code is one more data miss.
+    assert flash.data_stall_cycles == (misses + 1) * WS
