@@ -27,7 +27,7 @@ from mcusim.sim.report import (
 from mcusim.sim.result import SCHEMA
 
 DEFAULT_BOARD = "nucleo-f446re"
-DEFAULT_TIMING = "naive"
+DEFAULT_TIMING = "table"
 
 EXIT_CODES_HELP = """exit status:
   the program's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED), else

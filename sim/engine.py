@@ -31,7 +31,7 @@ from unicorn import (
     UcError,
 )
 
-from mcusim.isa.timing import NaiveTiming, TimingModel
+from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board import BoardSpec
 from mcusim.memory.flash import FlashInterface
 from mcusim.sim import faults
@@ -94,7 +94,8 @@ class Simulation:
                 raise UsageError(f"{name} must be a positive number, not {value}")
         self.firmware = firmware
         self.board = board
-        self.timing = timing or NaiveTiming()
+        self.timing = timing or make_timing("table", board.core.name,
+                                            board.multiplier == "32-cycle")
         self.stdout = stdout if stdout is not None else io.BytesIO()
         self.stderr = stderr if stderr is not None else io.BytesIO()
         self.max_instructions = max_instructions

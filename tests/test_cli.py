@@ -24,13 +24,18 @@ def test_summary_profile_and_json(kernels, tmp_path, capsys):
     assert data["schema"] == "mcusim.run/1"
     assert (data["board"], data["core"], data["clock_hz"]) == ("nucleo-f446re", "cortex-m4",
                                                                180_000_000)
-    assert data["timing_model"] == "naive" and data["cycles"] == data["instructions"]
+    assert data["timing_model"] == "table" and data["cycles"] > data["instructions"]
+    assert data["flash"] == [{"region": "flash", "wait_states": 5,
+                              "fetch_stall_cycles": data["flash"][0]["fetch_stall_cycles"],
+                              "data_stall_cycles": data["flash"][0]["data_stall_cycles"]}]
+    assert data["flash"][0]["fetch_stall_cycles"] > 0
     assert abs(data["seconds"] - data["cycles"] / 180e6) < 1e-12
     # The profile's top function is the convolution, and per-function counts add up.
     top = data["functions"][0]
     assert top["name"] == "int8_conv2d"
     assert top["name"] in cap.err
     assert sum(f["instructions"] for f in data["functions"]) == data["instructions"]
+    assert sum(f["cycles"] for f in data["functions"]) == data["cycles"]
 
 
 def test_json_is_byte_identical_across_runs(kernels, tmp_path, capsys):
@@ -55,11 +60,18 @@ def test_json_never_replaces_a_file_mcusim_did_not_write(kernels, tmp_path, caps
     assert main(["run", str(elf), "--json", str(notes)]) == 0
 
 
-def test_clock_override_changes_time_not_counts(kernels, tmp_path, capsys):
+def test_clock_override(kernels, tmp_path, capsys):
     elf = kernels / "nucleo-f446re" / "fc.elf"
-    a, b = tmp_path / "a.json", tmp_path / "b.json"
-    main(["run", str(elf), "--json", str(a)])
-    main(["run", str(elf), "--clock", "16MHz", "--json", str(b)])
-    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
-    assert rb["clock_hz"] == 16_000_000 and rb["cycles"] == ra["cycles"]
-    assert abs(rb["seconds"] / ra["seconds"] - 180 / 16) < 1e-9
+    runs = {}
+    for timing in ("naive", "table"):
+        for clock in ("180MHz", "16MHz"):
+            out = tmp_path / f"{timing}-{clock}.json"
+            assert main(["run", str(elf), "--timing", timing, "--clock", clock,
+                         "--json", str(out)]) == 0
+            runs[timing, clock] = json.loads(out.read_text())
+    fast, slow = runs["naive", "180MHz"], runs["naive", "16MHz"]
+    assert slow["clock_hz"] == 16_000_000 and slow["cycles"] == fast["cycles"]
+    assert abs(slow["seconds"] / fast["seconds"] - 180 / 16) < 1e-9
+    # The cycle model charges flash wait states: 5 at 180 MHz, none at 16 MHz.
+    assert runs["table", "16MHz"]["cycles"] < runs["table", "180MHz"]["cycles"]
+    assert runs["table", "16MHz"]["flash"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mcusim.isa.timing import NaiveTiming
 from tests import asm
 from tests.conftest import simulate
 
@@ -38,7 +39,7 @@ def _words(run, n):
 
 def test_dwt_cyccnt_counts_to_the_reading_instruction(tmp_path):
     elf = asm.build(tmp_path, DWT_SPAN + asm.EXIT_OK)
-    run = simulate(elf, "nucleo-f446re")
+    run = simulate(elf, "nucleo-f446re", timing=NaiveTiming())
     first, second = _words(run, 2)
     # Between the readings: the first ldr, 2 nops, movs, 5 x (subs, bne) = 14 instructions.
     assert second - first == 14
@@ -78,7 +79,7 @@ def test_systick_counts_down_with_the_core_clock(tmp_path):
     str r4, [r2]
     str r5, [r2, #4]
     """ + asm.EXIT_OK, cpu="cortex-m0plus")
-    first, second = _words(simulate(elf, "nucleo-g071rb"), 2)
+    first, second = _words(simulate(elf, "nucleo-g071rb", timing=NaiveTiming()), 2)
     assert first - second == 4  # ldr + 3 nops
     assert 0xFFFFFF - first == 1  # one instruction (the enabling str) since the reload
 

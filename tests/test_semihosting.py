@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 
+from mcusim.isa.timing import NaiveTiming
 from mcusim.memory.board import available_boards
 from mcusim.sim.cli import main
 from tests import asm
@@ -115,8 +116,8 @@ spin:
     bne spin
     """ + _sys(0x10, "0", 1) + _sys(0x31, "0", 2) + asm.EXIT_OK
     elf = asm.build(tmp_path, body)
-    first = _results(simulate(elf, "nucleo-f446re", clock="1MHz"), 3)
-    again = _results(simulate(elf, "nucleo-f446re", clock="1MHz"), 3)
+    first = _results(simulate(elf, "nucleo-f446re", clock="1MHz", timing=NaiveTiming()), 3)
+    again = _results(simulate(elf, "nucleo-f446re", clock="1MHz", timing=NaiveTiming()), 3)
     assert first == again
     clock0, clock1, tickfreq = first
     assert tickfreq == 1_000_000

@@ -1,0 +1,73 @@
+"""The cycle model against its microbenchmarks (kernels_c/ubench), TRM-derived values.
+
+Exact agreement is required for Cortex-M0+, M3 and M4 at zero wait states; the Cortex-M7
+model is a documented approximation (dual issue, prediction), checked against a tolerance.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from mcusim.sim.validate import APPROXIMATE, UBENCH_BOARDS, evaluate, ubench
+from tests.conftest import KERNELS, ROOT
+
+EXACT = sorted(set(UBENCH_BOARDS) - APPROXIMATE)
+
+
+@pytest.fixture(scope="module")
+def comparisons(kernels):
+    return ubench(kernels, KERNELS / "ubench" / "expected.toml")
+
+
+@pytest.mark.parametrize("core", EXACT)
+def test_microbenchmarks_agree_exactly(comparisons, core):
+    mine = [c for c in comparisons if c.core == core]
+    assert len(mine) >= 25, "the suite covers every rule"
+    wrong = [f"{c.name}: expected {c.expected}, modelled {c.modelled}" for c in mine
+             if not c.agrees]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_cortex_m7_is_within_its_documented_error(comparisons):
+    mine = [c for c in comparisons if c.core == "cortex-m7"]
+    assert all(c.modelled is not None for c in mine)
+    expected = sum(c.expected for c in mine)
+    modelled = sum(c.modelled for c in mine)
+    agree = sum(c.agrees for c in mine)
+    print(f"cortex-m7: {agree}/{len(mine)} exact, suite total {modelled / expected:.1%}")
+    # README "Known limits": the M7 model is expected within about 15% over the suite.
+    assert abs(modelled / expected - 1) <= 0.15
+
+
+def test_divides_follow_the_operand_rule(comparisons):
+    divides = [c for c in comparisons
+               if c.name.startswith(("udiv_", "sdiv_")) and c.core == "cortex-m4"]
+    assert len(divides) == 9
+    # The rule spans the TRM's whole 2..12 range across these operand pairs.
+    assert min(c.expected for c in divides) == 4 * 2 and max(c.expected for c in divides) == 48
+    assert all(c.agrees for c in divides)
+
+
+def test_expected_values_evaluate_in_p_and_div_only():
+    assert evaluate("4*(4+P)", 1) == 20
+    assert evaluate("4*div(1000, 10)", 1) == 4 * 6
+    with pytest.raises(Exception, match="not arithmetic"):
+        evaluate("__import__('os')", 1)
+
+
+def test_ubench_harness_runs_under_qemu(kernels):
+    """QEMU reads DWT as 0, so this checks only that the harness runs and prints every test."""
+    subprocess.run(["make", "-C", str(KERNELS), "-s", "ubench-qemu"], check=True)
+    elf = kernels / "ubench-qemu" / "ubench.elf"
+    proc = subprocess.run(
+        ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial",
+         "stdio", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
+        cwd=ROOT, capture_output=True, timeout=120, stdin=subprocess.DEVNULL, text=True)
+    assert proc.returncode == 0
+    names = {line.split()[1] for line in proc.stdout.splitlines() if line.startswith("ubench ")}
+    from mcusim.memory.tomlfile import load_toml
+
+    expected = load_toml(KERNELS / "ubench" / "expected.toml")["cortex-m4"]
+    assert names == set(expected)
