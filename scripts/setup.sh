@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing for mcusim on a Debian machine (run as root, or with sudo available):
 #   - Debian packages: arm-none-eabi-gcc + newlib (to build kernels_c), qemu-system-arm and
-#     llvm-16 (llvm-mca; the reference runs), make, and python3-venv where Python lacks venv;
+#     llvm-16 (llvm-mca) and valgrind (callgrind_annotate) for the reference checks, make, and
+#     python3-venv where Python lacks venv;
 #   - a virtual environment .venv with mcusim installed in editable mode plus its test tools;
 #   - the kernels_c programs (make -C kernels_c).
 # Running it again only does what is still missing.
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm llvm-16 make; do
+for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm llvm-16 valgrind make; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if ! command -v python3 >/dev/null; then

@@ -18,7 +18,7 @@ class Block:
                  "lost_count", "lost_cycles", "extra_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
-                 "fetch_stall", "flash")
+                 "fetch_stall", "flash", "call_end")
 
     def __init__(self, address: int, size: int, insns: list[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
@@ -41,6 +41,7 @@ class Block:
         last = insns[-1] if insns else None
         # Whether the block ends in an instruction that may move the PC elsewhere.
         self.branch_end = last is not None and last.branch in (COND, ALWAYS)
+        self.call_end = last is not None and (last.cls == "bl" or last.text.startswith("blx"))
         self.fallthrough = address + size
         self.taken_extra = taken_extra
         self.entry_extra = entry_extra

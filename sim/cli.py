@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from rich.console import Console
 
@@ -21,10 +22,16 @@ from mcusim.sim.report import (
     boards_table,
     print_fault,
     print_functions,
+    print_hot_blocks,
+    print_lines,
+    print_regions,
     print_summary,
     print_unknown_accesses,
 )
 from mcusim.sim.result import SCHEMA
+from mcusim.traces.callgrind import write_callgrind
+from mcusim.traces.chrome import write_chrome_trace
+from mcusim.traces.collapsed import write_collapsed
 
 DEFAULT_BOARD = "nucleo-f446re"
 DEFAULT_TIMING = "table"
@@ -71,7 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timing", choices=TIMING_MODELS, default=DEFAULT_TIMING,
                      help="timing model: the core's cycle table, or one cycle per instruction "
                           f"as functional emulators assume (default: {DEFAULT_TIMING})")
-    run.add_argument("--profile", action="store_true", help="print cycles per function")
+    run.add_argument("--profile", nargs="?", const="functions", choices=("functions", "lines"),
+                     help="track calls and print the profile: functions (flat and inclusive), "
+                          "regions, hot blocks; =lines adds cycles per source line (DWARF)")
+    run.add_argument("--sort", choices=("self", "inclusive"), default="self",
+                     help="order of the function table (default: self)")
+    run.add_argument("--top", type=_positive_int, default=20, metavar="N",
+                     help="rows in the function and line tables (default: 20)")
+    run.add_argument("--region", action="append", default=[], metavar="START:END",
+                     help="count cycles between two symbols (repeatable), e.g. "
+                          "start_trigger:stop_trigger")
+    run.add_argument("--callgrind", type=Path, metavar="OUT",
+                     help="write the profile in callgrind format (kcachegrind, "
+                          "callgrind_annotate)")
+    run.add_argument("--collapsed", type=Path, metavar="OUT",
+                     help="write collapsed stacks (flamegraph.pl, speedscope)")
+    run.add_argument("--trace-out", type=Path, metavar="OUT",
+                     help="write a Chrome/Perfetto trace-event JSON of function and region "
+                          "slices on simulated time")
     run.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
     run.add_argument("--force", action="store_true",
                      help="overwrite an existing output file that mcusim did not write")
@@ -98,27 +122,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_output(path: Path, force: bool) -> None:
+# What the start of each output mcusim writes looks like: an existing file that does not
+# look like this is the user's, and is not replaced without --force.
+_SIGNATURES = {
+    "--json": lambda head: f'"schema": "{SCHEMA}"' in head,
+    "--callgrind": lambda head: head.startswith("# callgrind format") and "mcusim" in head,
+    "--collapsed": lambda head: all(re.fullmatch(r".* \d+", ln)
+                                    for ln in head.splitlines()[:-1]),
+    "--trace-out": lambda head: head.startswith('{"traceEvents"'),
+}
+
+
+def _check_output(option: str, path: Path, force: bool) -> None:
     """Refuse to replace a file the user wrote, unless asked to."""
     if path.is_dir():
-        raise OutputError(f"--json {path}: is a directory; give a file name")
+        raise OutputError(f"{option} {path}: is a directory; give a file name")
+    if not path.parent.exists():
+        raise OutputError(f"{option} {path}: directory {path.parent} does not exist")
     if path.exists() and not force:
         try:
-            head = path.read_text(errors="replace")[:200]
+            head = path.read_text(errors="replace")[:400]
         except OSError:
-            head = ""
-        if head.strip() and f'"schema": "{SCHEMA}"' not in head:
+            head = "?"
+        if head.strip() and not _SIGNATURES[option](head):
             raise OutputError(
-                f"--json {path}: the file exists and is not an mcusim result; not overwriting "
-                "it (use --force to replace it)"
+                f"{option} {path}: the file exists and was not written by mcusim; not "
+                "overwriting it (use --force to replace it)"
             )
-    if not path.parent.exists():
-        raise OutputError(f"--json {path}: directory {path.parent} does not exist")
+
+
+def _write(option: str, path: Path, write: Callable[[TextIO], None]) -> None:
+    try:
+        with open(path, "w") as f:
+            write(f)
+    except OSError as e:
+        raise OutputError(f"{option} {path}: cannot write: {e.strerror}") from None
+
+
+def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for spec in specs:
+        start, sep, end = spec.partition(":")
+        if not sep or not start or not end:
+            raise UsageError(f"--region {spec!r}: expected START:END, two symbol names")
+        pairs.append((start, end))
+    return pairs
 
 
 def cmd_run(args: argparse.Namespace, err: Console) -> int:
-    if args.json is not None:
-        _check_output(args.json, args.force)
+    outputs = {"--json": args.json, "--callgrind": args.callgrind,
+               "--collapsed": args.collapsed, "--trace-out": args.trace_out}
+    for option, path in outputs.items():
+        if path is not None:
+            _check_output(option, path, args.force)
+    exporting = any(p is not None for o, p in outputs.items() if o != "--json")
     if not args.fs_root.is_dir():
         raise UsageError(f"--fs-root {args.fs_root}: not a directory")
     board = load_board(args.board, clock=args.clock)
@@ -129,20 +186,36 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
         fs_root=args.fs_root,
         argv=[str(args.elf), *args.program_args], stdout=sys.stdout.buffer,
         stderr=sys.stderr.buffer, stdin=sys.stdin.buffer if sys.stdin else None,
-        max_instructions=args.max_instructions, max_cycles=args.max_cycles)
+        max_instructions=args.max_instructions, max_cycles=args.max_cycles,
+        profile=bool(args.profile) or exporting, profile_lines=args.profile == "lines",
+        symbol_regions=_region_pairs(args.region))
     result = sim.run()
     sys.stdout.flush()
     if args.verbose:
         print_unknown_accesses(err, result)
     print_fault(err, result)
     print_summary(err, result)
+    print_regions(err, result)
     if args.profile:
-        print_functions(err, result)
+        print_functions(err, result, top=args.top, sort=args.sort)
+        if result.profile is not None:
+            print_hot_blocks(err, result.profile)
+            if args.profile == "lines":
+                print_lines(err, result.profile, top=args.top)
     if args.json is not None:
-        try:
-            result.write_json(args.json)
-        except OSError as e:
-            raise OutputError(f"--json {args.json}: cannot write: {e.strerror}") from None
+        _write("--json", args.json, lambda f: f.write(result.to_json_text()))
+    profile = result.profile
+    if profile is not None:
+        command = " ".join(["mcusim", "run", str(args.elf)])
+        if args.callgrind is not None:
+            _write("--callgrind", args.callgrind, lambda f: write_callgrind(
+                profile, f, command=command, elf=str(args.elf)))
+        if args.collapsed is not None:
+            _write("--collapsed", args.collapsed, lambda f: write_collapsed(profile, f))
+        if args.trace_out is not None:
+            _write("--trace-out", args.trace_out, lambda f: write_chrome_trace(profile, f))
+            if profile.sampled:
+                err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
     if result.exit_code is not None:
         return result.exit_code & 0xFF
     return int(FAULT_EXIT_CODES[result.stop])

@@ -48,7 +48,9 @@ from mcusim.sim.peripherals import (
     PeripheralBus,
     UnknownAccessLog,
 )
-from mcusim.sim.result import FaultInfo, FlashStats, FunctionCount, RegionCount, RunResult
+from mcusim.sim.profile_build import build_profile, function_profiles
+from mcusim.sim.profiler import CallTracker
+from mcusim.sim.result import FaultInfo, FlashStats, RegionCount, RunResult
 from mcusim.sim.semihosting import Semihosting, read_cstring
 
 SEMIHOSTING_BKPT = 0xAB
@@ -87,7 +89,10 @@ class Simulation:
                  stderr: BinaryIO | None = None,
                  stdin: BinaryIO | None = None,
                  max_instructions: int | None = None,
-                 max_cycles: int | None = None):
+                 max_cycles: int | None = None,
+                 profile: bool = False,
+                 profile_lines: bool = False,
+                 symbol_regions: Sequence[tuple[str, str]] = ()):
         for name, value in (("--max-instructions", max_instructions),
                             ("--max-cycles", max_cycles)):
             if value is not None and value <= 0:
@@ -111,6 +116,9 @@ class Simulation:
         self._stop: _Stop | None = None
         self._restart_at: int | None = None
         self._mispredict_penalty = self.timing.mispredict_penalty
+        self._tracker: CallTracker | None = None
+        self.profile_lines = profile_lines
+        self.symbol_regions = list(symbol_regions)
         self._access_key = -1
         self._pc_hint_is_access = False
         self._access_next = 0
@@ -131,6 +139,9 @@ class Simulation:
                         if r.kind == "flash") if f.active]
         load_firmware(self.uc, board, firmware)
         self.initial_sp, self.reset_vector = read_vector_table(board, firmware)
+        if profile:
+            entry = firmware.symbols.function_at(self.reset_vector & ~1)
+            self._tracker = CallTracker(entry.name if entry else "reset")
         self._map_peripherals()
         self._add_hooks()
 
@@ -172,6 +183,16 @@ class Simulation:
             sym = self.firmware.symbols.get(name)
             if sym is not None:
                 uc.hook_add(UC_HOOK_CODE, self._on_region_marker, begin,
+                            begin=sym.address, end=sym.address)
+        for start, end in self.symbol_regions:
+            name = f"{start}:{end}"
+            for symbol, begin in ((start, True), (end, False)):
+                sym = self.firmware.symbols.get(symbol)
+                if sym is None:
+                    raise UsageError(
+                        f"--region {name}: no symbol {symbol!r} in {self.firmware.path}; "
+                        "give two function or label names, e.g. start_trigger:stop_trigger")
+                uc.hook_add(UC_HOOK_CODE, self._on_symbol_region, (name, begin),
                             begin=sym.address, end=sym.address)
 
     # -- time ---------------------------------------------------------------------------------
@@ -220,6 +241,11 @@ class Simulation:
             if stall:
                 block.extra_cycles += stall
                 cycles += stall
+        if self._tracker is not None:
+            self._tracker.enter(block.function or self.firmware.symbols.unknown_name(address),
+                                address, prev.fallthrough if prev is not None and prev.call_end
+                                else None, self.cycles, self.instructions)
+            self._tracker.charge(cycles)
         block.executions += 1
         self.instructions += block.count
         self.cycles += cycles
@@ -272,11 +298,7 @@ class Simulation:
         values = tuple(uc.reg_read(r) for r in regs)
         if rule == "div" and self._signed_div(address):
             values = tuple(abs(v - (1 << 32) if v & 0x80000000 else v) for v in values)
-        extra = self.timing.dynamic_cycles(rule, values)
-        if extra:
-            self.cycles += extra
-            if self._current is not None:
-                self._current.extra_cycles += extra
+        self._add_cycles(self.timing.dynamic_cycles(rule, values))
 
     def _signed_div(self, address: int) -> bool:
         hw = self._halfword(address)
@@ -291,16 +313,24 @@ class Simulation:
         lost_cycles = block.cycles - block.cycles_before(pc)
         self.instructions -= lost_count
         self.cycles -= lost_cycles
+        if self._tracker is not None:
+            self._tracker.charge(-lost_cycles)
         block.lost_count += lost_count
         block.lost_cycles += lost_cycles
 
     def _on_flash_read(self, uc: Uc, access: int, address: int, size: int, value: int,
                        flash: FlashInterface) -> None:
-        stall = flash.read(address)
-        if stall:
-            self.cycles += stall
-            if self._current is not None:
-                self._current.extra_cycles += stall
+        self._add_cycles(flash.read(address))
+
+    def _add_cycles(self, extra: int) -> None:
+        """Cycles the current block costs beyond its static count, charged as it runs."""
+        if not extra:
+            return
+        self.cycles += extra
+        if self._current is not None:
+            self._current.extra_cycles += extra
+        if self._tracker is not None:
+            self._tracker.charge(extra)
 
     def _on_timed_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                          _: object) -> None:
@@ -325,6 +355,12 @@ class Simulation:
             name = read_cstring(uc, name_ptr, limit=256).decode("utf-8", "replace")
         except UcError:
             name = f"<bad name pointer {name_ptr:#x}>"
+        self.region_events.append(RegionEvent(name, begin, self._instructions_now(), self.now()))
+
+    def _on_symbol_region(self, uc: Uc, address: int, size: int,
+                          spec: tuple[str, bool]) -> None:
+        self._pc_hint, self._pc_hint_is_access = address, False
+        name, begin = spec
         self.region_events.append(RegionEvent(name, begin, self._instructions_now(), self.now()))
 
     def _on_interrupt(self, uc: Uc, intno: int, _: object) -> None:
@@ -408,7 +444,12 @@ class Simulation:
             pc = self._restart_at
         host_seconds = time.perf_counter() - start
         self.semihosting.close_all()
-        return self._result(host_seconds)
+        if self._tracker is not None:
+            self._tracker.finish(self.cycles, self.instructions)
+        result = self._result(host_seconds)
+        if self._tracker is not None:
+            result.profile = build_profile(self, lines=self.profile_lines)
+        return result
 
     def _stop_on_error(self, error: UcError) -> None:
         pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
@@ -440,23 +481,16 @@ class Simulation:
             elf=str(self.firmware.path), board=self.board.name, core=self.board.core.name,
             clock_hz=self.board.clock_hz, timing_model=self.timing.name, exit_code=exit_code,
             instructions=self.instructions, cycles=self.cycles, host_seconds=host_seconds,
-            stop=stop, fault=fault, functions=self.function_counts(),
+            stop=stop, fault=fault, functions=function_profiles(self),
             regions=regions, warnings=warnings, flash=self.flash_stats(),
             unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
                                          sorted(self.unknown_accesses.addresses.items())},
             argv=self.argv)
 
-    def function_counts(self) -> list[FunctionCount]:
-        """Instructions and cycles per function, most cycles first (no symbol: by address)."""
-        totals: dict[str, list[int]] = {}
-        for block in self.blocks.values():
-            name = block.function or f"{block.address:#010x}"
-            t = totals.setdefault(name, [0, 0])
-            t[0] += block.total_instructions
-            t[1] += block.total_cycles
-        out = [FunctionCount(n, i, c) for n, (i, c) in totals.items() if i or c]
-        out.sort(key=lambda f: (-f.cycles, f.name))
-        return out
+    @property
+    def tracker(self) -> CallTracker | None:
+        """The call tracker when the simulation was created with profile=True."""
+        return self._tracker
 
     def flash_stats(self) -> list[FlashStats]:
         """Stall cycles per flash region: static line stalls of the blocks that ran, plus the

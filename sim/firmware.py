@@ -78,6 +78,15 @@ class SymbolTable:
             return f
         return None
 
+    def unknown_name(self, addr: int) -> str:
+        """A name for code outside every symbol: the address range between its neighbours."""
+        i = bisect.bisect_right(self._starts, addr) - 1
+        lo = self.functions[i].address + max(self.functions[i].size, 1) if i >= 0 else 0
+        hi = self._starts[i + 1] if i + 1 < len(self._starts) else addr + 2
+        if lo > addr:
+            lo = addr
+        return f"{lo:#010x}-{hi - 1:#010x}"
+
     def describe(self, addr: int) -> str:
         """`func+0x1a` for an address inside a known function, else the bare address."""
         f = self.function_at(addr & ~1)

@@ -8,6 +8,7 @@ from rich.table import Table
 from mcusim.memory.board import BoardSpec
 from mcusim.memory.units import format_frequency, format_size
 from mcusim.sim.result import RunResult
+from mcusim.traces.profile import Profile
 
 
 def _si_time(seconds: float) -> str:
@@ -52,19 +53,80 @@ def print_summary(console: Console, result: RunResult) -> None:
     console.print(t)
 
 
-def print_functions(console: Console, result: RunResult, top: int = 20) -> None:
-    if not result.functions:
+def print_functions(console: Console, result: RunResult, top: int = 20,
+                    sort: str = "self") -> None:
+    functions = list(result.functions)
+    if not functions:
         return
+    tracked = functions[0].calls is not None
+    if sort == "inclusive" and tracked:
+        functions.sort(key=lambda f: (-(f.inclusive_cycles or 0), f.name))
     total = max(result.cycles, 1)
-    t = Table(title="cycles by function (self)", title_justify="left")
+    t = Table(title=f"functions by {sort if tracked else 'self'} cycles", title_justify="left")
     t.add_column("function")
+    if tracked:
+        t.add_column("calls", justify="right")
+    t.add_column("self cycles", justify="right")
+    t.add_column("self %", justify="right")
+    if tracked:
+        t.add_column("inclusive", justify="right")
+        t.add_column("incl. %", justify="right")
     t.add_column("instructions", justify="right")
-    t.add_column("cycles", justify="right")
-    t.add_column("share", justify="right")
-    for f in result.functions[:top]:
-        t.add_row(f.name, f"{f.instructions:,}", f"{f.cycles:,}", f"{100 * f.cycles / total:.1f}%")
-    if len(result.functions) > top:
-        t.caption = f"{len(result.functions) - top} more functions not shown"
+    for f in functions[:top]:
+        row = [f.name]
+        if tracked:
+            row.append(f"{f.calls:,}")
+        row += [f"{f.self_cycles:,}", f"{100 * f.self_cycles / total:.1f}%"]
+        if tracked:
+            inc = f.inclusive_cycles or 0
+            row += [f"{inc:,}", f"{100 * inc / total:.1f}%"]
+        row.append(f"{f.instructions:,}")
+        t.add_row(*row)
+    if len(functions) > top:
+        t.caption = f"{len(functions) - top} more functions not shown"
+    console.print(t)
+
+
+def print_regions(console: Console, result: RunResult) -> None:
+    for w in result.warnings:
+        console.print(f"mcusim: warning: {w}", highlight=False)
+    if not result.regions:
+        return
+    t = Table(title="regions", title_justify="left")
+    for col in ("region", "count", "cycles", "cycles/occurrence", "instructions", "share"):
+        t.add_column(col, justify="left" if col == "region" else "right")
+    total = max(result.cycles, 1)
+    for r in result.regions:
+        t.add_row(r.name, f"{r.count:,}", f"{r.cycles:,}", f"{r.cycles / r.count:,.1f}",
+                  f"{r.instructions:,}", f"{100 * r.cycles / total:.1f}%")
+    console.print(t)
+
+
+def print_hot_blocks(console: Console, profile: Profile, top: int = 5) -> None:
+    if not profile.hot_blocks:
+        return
+    console.print("[bold]hottest basic blocks[/]")
+    total = max(profile.total_cycles, 1)
+    for b in profile.hot_blocks[:top]:
+        console.print(f"  {b.function} @ {b.address:#010x}: {b.executions:,} executions, "
+                      f"{b.cycles:,} cycles ({100 * b.cycles / total:.1f}%), "
+                      f"{b.cycles_per_execution:.1f} cycles per execution", highlight=False)
+        for line in b.disassembly:
+            console.print(f"      {line}", highlight=False, markup=False)
+
+
+def print_lines(console: Console, profile: Profile, top: int = 20) -> None:
+    if not profile.lines:
+        console.print("mcusim: no DWARF line table in this ELF (build it with -g) for "
+                      "--profile=lines", highlight=False)
+        return
+    t = Table(title="hottest source lines", title_justify="left")
+    for col in ("file:line", "function", "cycles", "share"):
+        t.add_column(col, justify="right" if col in ("cycles", "share") else "left")
+    total = max(profile.total_cycles, 1)
+    for ln in profile.lines[:top]:
+        t.add_row(f"{ln.file}:{ln.line}", ln.function, f"{ln.cycles:,}",
+                  f"{100 * ln.cycles / total:.1f}%")
     console.print(t)
 
 

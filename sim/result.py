@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from mcusim.traces.profile import FunctionProfile, Profile
 
 SCHEMA = "mcusim.run/1"
 
@@ -21,13 +23,6 @@ class FaultInfo:
     address: int | None = None
     registers: dict[str, int] = field(default_factory=dict)
     call_stack: list[str] = field(default_factory=list)
-
-
-@dataclass
-class FunctionCount:
-    name: str
-    instructions: int
-    cycles: int
 
 
 @dataclass
@@ -63,12 +58,15 @@ class RunResult:
     host_seconds: float
     stop: str  # "exit", or the FaultInfo kind
     fault: FaultInfo | None = None
-    functions: list[FunctionCount] = field(default_factory=list)
+    functions: list[FunctionProfile] = field(default_factory=list)
     regions: list[RegionCount] = field(default_factory=list)
     flash: list[FlashStats] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_peripheral_accesses: dict[str, str] = field(default_factory=dict)
     argv: list[str] = field(default_factory=list)
+    # The full profile (call graph, stacks, timeline, lines) when the run was profiled; its
+    # views are the report and the exporters, the JSON keeps `functions` and `regions`.
+    profile: Profile | None = None
 
     @property
     def seconds(self) -> float:
@@ -76,13 +74,17 @@ class RunResult:
         return self.cycles / self.clock_hz
 
     def to_json_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(replace(self, profile=None))
         d["schema"] = SCHEMA
         d["seconds"] = self.seconds
         # Host time is the one figure that differs between identical runs; JSON keeps only
         # deterministic content so results can be diffed.
         d.pop("host_seconds")
+        d.pop("profile")
         return {"schema": d.pop("schema"), **d}
 
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json_dict(), indent=2, sort_keys=False) + "\n"
+
     def write_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json_dict(), indent=2, sort_keys=False) + "\n")
+        path.write_text(self.to_json_text())

@@ -35,7 +35,12 @@ def test_summary_profile_and_json(kernels, tmp_path, capsys):
     assert top["name"] == "int8_conv2d"
     assert top["name"] in cap.err
     assert sum(f["instructions"] for f in data["functions"]) == data["instructions"]
-    assert sum(f["cycles"] for f in data["functions"]) == data["cycles"]
+    assert sum(f["self_cycles"] for f in data["functions"]) == data["cycles"]
+    assert {"name", "calls", "self_cycles", "inclusive_cycles", "instructions"} <= set(top)
+    assert top["calls"] == 1 and top["inclusive_cycles"] == top["self_cycles"]
+    (region,) = data["regions"]
+    assert region["name"] == "conv3x3" and region["count"] == 1
+    assert {"name", "count", "cycles", "instructions"} <= set(region)
 
 
 def test_json_is_byte_identical_across_runs(kernels, tmp_path, capsys):

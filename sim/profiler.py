@@ -1,0 +1,135 @@
+"""Call tracking at block level: calls, returns, tail calls and recursion, for inclusive costs,
+call edges, collapsed stacks and a timeline of function activations.
+
+Calls are blocks entered from a block that ended in BL/BLX; a return is entering the return
+address of a frame on the shadow stack (BX LR, POP {..,PC}, LDR PC all look alike here);
+entering another function any other way (B to another function, falling through into the
+next symbol) is a tail call that replaces the current frame.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+from mcusim.traces.profile import CallEdge, Slice
+
+
+@dataclass
+class _Frame:
+    function: str
+    return_address: int
+    start_cycles: int
+    start_instructions: int
+    caller: str | None
+
+
+class CallTracker:
+    def __init__(self, root: str, max_slices: int = 200_000):
+        self.frames: list[_Frame] = [_Frame(root, -1, 0, 0, None)]
+        self.calls: dict[str, int] = {root: 1}
+        self.inclusive: dict[str, list[int]] = {}  # function -> [cycles, instructions]
+        self.edges: dict[tuple[str, str], list[int]] = {}  # -> [calls, cycles, instructions]
+        self.active: dict[str, int] = {root: 1}  # activations on the stack, for recursion
+        self.stack_key: tuple[str, ...] = (root,)
+        self.stacks: dict[tuple[str, ...], int] = {}
+        self.max_slices = max_slices
+        self.slices: list[tuple[int, int, Slice]] = []  # min-heap by duration: the longest kept
+        self.dropped_slices = 0
+        self._slice_seq = 0
+
+    # -- per block ------------------------------------------------------------------------------
+    def enter(self, function: str, address: int, prev_call_return: int | None,
+              cycles: int, instructions: int) -> None:
+        """A block of `function` at `address` starts at the given totals. `prev_call_return` is
+        the return address when the previous block ended in a call, else None."""
+        top = self.frames[-1]
+        if prev_call_return is not None:
+            self._push(function, prev_call_return, cycles, instructions, top.function)
+            return
+        if top.function == function:
+            return
+        for depth in range(len(self.frames) - 1, 0, -1):
+            if self.frames[depth].return_address == address:
+                while len(self.frames) > depth:
+                    self._pop(cycles, instructions)
+                if self.frames[-1].function != function:
+                    self._tail(function, cycles, instructions)
+                return
+        self._tail(function, cycles, instructions)
+
+    def charge(self, cycles: int) -> None:
+        """Self cycles spent with the current stack (for collapsed stacks)."""
+        self.stacks[self.stack_key] = self.stacks.get(self.stack_key, 0) + cycles
+
+    # -- frames ---------------------------------------------------------------------------------
+    def _push(self, function: str, return_address: int, cycles: int, instructions: int,
+              caller: str) -> None:
+        self.frames.append(_Frame(function, return_address, cycles, instructions, caller))
+        self.calls[function] = self.calls.get(function, 0) + 1
+        self.active[function] = self.active.get(function, 0) + 1
+        edge = self.edges.setdefault((caller, function), [0, 0, 0])
+        edge[0] += 1
+        self.stack_key = self.stack_key + (function,)
+
+    def _pop(self, cycles: int, instructions: int) -> None:
+        frame = self.frames.pop()
+        self._close(frame, cycles, instructions)
+        self.stack_key = self.stack_key[:-1]
+
+    def _tail(self, function: str, cycles: int, instructions: int) -> None:
+        """Replace the current frame: a tail call (or fall-through) into another function."""
+        if len(self.frames) == 1:
+            # Left the root by a jump (e.g. reset handler into crt0): a new root.
+            old = self.frames[0]
+            self._close(old, cycles, instructions)
+            self.frames[0] = _Frame(function, -1, cycles, instructions, None)
+            self.calls[function] = self.calls.get(function, 0) + 1
+            self.active[function] = self.active.get(function, 0) + 1
+            self.stack_key = (function,)
+            return
+        frame = self.frames.pop()
+        self._close(frame, cycles, instructions)
+        self.stack_key = self.stack_key[:-1]
+        self._push(function, frame.return_address, cycles, instructions,
+                   self.frames[-1].function)
+
+    def _close(self, frame: _Frame, cycles: int, instructions: int) -> None:
+        self.active[frame.function] -= 1
+        duration = cycles - frame.start_cycles
+        insns = instructions - frame.start_instructions
+        # Recursion: only the outermost activation adds to inclusive totals.
+        if self.active[frame.function] == 0:
+            inc = self.inclusive.setdefault(frame.function, [0, 0])
+            inc[0] += duration
+            inc[1] += insns
+        if frame.caller is not None and frame.function not in self._callers_above():
+            edge = self.edges[(frame.caller, frame.function)]
+            edge[1] += duration
+            edge[2] += insns
+        self._add_slice(Slice(frame.function, "function", frame.start_cycles, cycles,
+                              len(self.frames)))
+
+    def _callers_above(self) -> set[str]:
+        return {f.function for f in self.frames}
+
+    def _add_slice(self, s: Slice) -> None:
+        self._slice_seq += 1
+        item = (s.end_cycle - s.start_cycle, self._slice_seq, s)
+        if len(self.slices) < self.max_slices:
+            heapq.heappush(self.slices, item)
+        else:
+            self.dropped_slices += 1
+            heapq.heappushpop(self.slices, item)
+
+    def finish(self, cycles: int, instructions: int) -> None:
+        while self.frames:
+            frame = self.frames.pop()
+            self._close(frame, cycles, instructions)
+
+    def edge_list(self) -> list[CallEdge]:
+        return [CallEdge(a, b, c, cyc, ins) for (a, b), (c, cyc, ins) in
+                sorted(self.edges.items())]
+
+    def slice_list(self) -> list[Slice]:
+        return sorted((s for _, _, s in self.slices), key=lambda s: (s.start_cycle, s.depth))

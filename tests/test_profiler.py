@@ -1,0 +1,122 @@
+"""The profiler on programs with known call trees: exact call counts, self cycles adding up
+to the run's total, recursion counted once, regions equal to the program's own DWT timing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mcusim.sim.cli import main
+from tests import asm
+from tests.conftest import simulate
+
+
+def _functions(run):
+    return {f.name: f for f in run.result.functions}
+
+
+@pytest.mark.parametrize("board,clock", [("mps2-an386", None), ("nucleo-f446re", "16MHz"),
+                                         ("nucleo-f103rb", "16MHz")])
+def test_call_tree(kernels, board, clock):
+    run = simulate(kernels / board / "calltree.elf", board, clock=clock, profile=True,
+                   symbol_regions=[("start_trigger", "stop_trigger")])
+    assert run.result.exit_code == 0
+    f = _functions(run)
+    assert (f["mid"].calls, f["leaf"].calls, f["fact"].calls, f["tail"].calls) == (3, 8, 10, 1)
+    assert f["main"].calls == 1
+    # Self cycles and instructions add up to the run's totals exactly.
+    assert sum(x.self_cycles for x in f.values()) == run.result.cycles
+    assert sum(x.instructions for x in f.values()) == run.result.instructions
+    # Recursion: fact's inclusive time counts each outermost activation once.
+    assert f["fact"].inclusive_cycles == f["fact"].self_cycles
+    assert f["mid"].inclusive_cycles > f["mid"].self_cycles
+    assert f["main"].inclusive_cycles >= sum(
+        f[n].inclusive_cycles for n in ("mid", "fact", "tail"))
+    edges = {(e.caller, e.callee): e.calls for e in run.result.profile.edges}
+    assert edges[("mid", "leaf")] == 6 and edges[("main", "leaf")] == 2  # tail call + pointer
+    assert edges[("fact", "fact")] == 9 and edges[("main", "fact")] == 1
+    # The region between the two trigger functions equals what the program measured itself.
+    printed = int(re.search(rb"cycles: (\d+)", run.stdout).group(1))
+    (region,) = [r for r in run.result.regions if r.name == "start_trigger:stop_trigger"]
+    assert (region.count, region.cycles) == (1, printed)
+
+
+def test_collapsed_stacks_add_up(kernels):
+    run = simulate(kernels / "mps2-an386" / "calltree.elf", "mps2-an386", profile=True)
+    stacks = run.result.profile.stacks
+    assert sum(stacks.values()) == run.result.cycles
+    assert any(path[-3:] == ("main", "mid", "leaf") for path in stacks)
+    assert any(path[-3:] == ("fact", "fact", "fact") for path in stacks)
+
+
+def test_region_markers_nested_and_repeated(tmp_path):
+    elf = asm.build(tmp_path, """
+    ldr r4, =outer
+    ldr r5, =inner
+    movs r6, #3
+again:
+    mov r0, r4
+    bl mcusim_region_begin
+    mov r0, r5
+    bl mcusim_region_begin
+    nop
+    mov r0, r5
+    bl mcusim_region_end
+    mov r0, r4
+    bl mcusim_region_end
+    subs r6, #1
+    bne again
+    mov r0, r5
+    bl mcusim_region_end
+""" + asm.EXIT_OK + """
+    .thumb_func
+    .global mcusim_region_begin
+mcusim_region_begin:
+    bx lr
+    .thumb_func
+    .global mcusim_region_end
+mcusim_region_end:
+    nop
+    bx lr
+    .pool
+outer: .asciz "outer"
+inner: .asciz "inner"
+    .align 2
+""")
+    run = simulate(elf, "nucleo-f446re", clock="16MHz")
+    regions = {r.name: r for r in run.result.regions}
+    assert regions["outer"].count == 3 and regions["inner"].count == 3
+    assert regions["outer"].cycles > regions["inner"].cycles > 0
+    assert run.result.warnings == ["region 'inner' ended without a matching begin"]
+
+
+def test_profile_report_and_unknown_region(kernels, capsys):
+    elf = kernels / "nucleo-f446re" / "conv3x3.elf"
+    assert main(["run", str(elf), "--profile", "--sort", "inclusive"]) == 0
+    err = capsys.readouterr().err
+    assert "int8_conv2d" in err and "hottest basic blocks" in err and "regions" in err
+    assert main(["run", str(elf), "--region", "nope:main"]) == 64
+    assert "no symbol 'nope'" in capsys.readouterr().err
+
+
+def test_exports_open_in_their_tools(kernels, tmp_path, capsys):
+    import json
+    import subprocess
+
+    elf = kernels / "nucleo-f446re" / "conv3x3.elf"
+    cg, folded, trace = tmp_path / "cg.out", tmp_path / "stacks.txt", tmp_path / "trace.json"
+    assert main(["run", str(elf), "--profile=lines", "--callgrind", str(cg), "--collapsed",
+                 str(folded), "--trace-out", str(trace)]) == 0
+    err = capsys.readouterr().err
+    assert "hottest source lines" in err and "int8_kernels.c:" in err
+    annotate = subprocess.run(["callgrind_annotate", "--auto=no", str(cg)], check=True,
+                              capture_output=True, text=True).stdout
+    rows = [ln for ln in annotate.splitlines() if ":int8_conv2d" in ln or "???:" in ln
+            or ".c:" in ln]
+    assert "int8_conv2d" in rows[0], annotate
+    total = sum(int(ln.rsplit(" ", 1)[1]) for ln in folded.read_text().splitlines())
+    data = json.loads(trace.read_text())
+    names = {e["name"] for e in data["traceEvents"] if e["ph"] == "X"}
+    assert {"int8_conv2d", "conv3x3", "main"} <= names
+    assert data["otherData"]["total_cycles"] == total
