@@ -4,7 +4,8 @@
 
 For each ELF it runs, one after the other in this process: bare Unicorn (only the semihosting
 interrupt hook, no block hook), Unicorn with an empty Python block hook, and mcusim with the
-naive and the table timing models; and prints simulated MIPS and the ratios.
+naive and the table timing models, and the table model with profiling; and prints simulated
+MIPS and the ratios.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ DEFAULT_ELFS = [ROOT / "kernels_c/build/nucleo-f446re/branchy.elf",
                 ROOT / "kernels_c/build/nucleo-f446re/conv3x3.elf"]
 
 
-def _simulation(elf: Path, board: str, timing: str) -> Simulation:
+def _simulation(elf: Path, board: str, timing: str, profile: bool = False) -> Simulation:
     b = load_board(board)
     return Simulation(Firmware.open(elf), b, timing=make_timing(timing, b.core.name),
-                      stdout=io.BytesIO(), stderr=io.BytesIO(), fs_root=ROOT)
+                      stdout=io.BytesIO(), stderr=io.BytesIO(), fs_root=ROOT, profile=profile)
 
 
 def _timed(sim: Simulation) -> tuple[float, int]:
@@ -45,6 +46,7 @@ def measure(elf: Path, board: str) -> dict[str, float]:
     # The instruction count comes from a counted run; the uncounted runs execute the same code.
     counted_seconds, instructions = _timed(_simulation(elf, board, "naive"))
     table_seconds, _ = _timed(_simulation(elf, board, "table"))
+    profiled_seconds, _ = _timed(_simulation(elf, board, "table", profile=True))
 
     bare = _simulation(elf, board, "naive")
     bare.uc.hook_del(bare.block_hook)
@@ -57,7 +59,8 @@ def measure(elf: Path, board: str) -> dict[str, float]:
 
     mips = {name: instructions / s / 1e6 for name, s in (
         ("bare unicorn", bare_seconds), ("empty python block hook", empty_seconds),
-        ("mcusim naive", counted_seconds), ("mcusim table", table_seconds))}
+        ("mcusim naive", counted_seconds), ("mcusim table", table_seconds),
+        ("mcusim table + profile", profiled_seconds))}
     return {"instructions": instructions, **mips}
 
 
@@ -74,6 +77,8 @@ def main() -> None:
         print(f"  table model cost vs empty python block hook: "
               f"{m['empty python block hook'] / m['mcusim table']:.2f}x (target <= 3x)")
         print(f"  table model vs bare unicorn: {m['mcusim table'] / m['bare unicorn']:.1%}")
+        print(f"  profiling cost: {m['mcusim table'] / m['mcusim table + profile']:.2f}x "
+              "the profile-off run (target <= 2x)")
 
 
 if __name__ == "__main__":

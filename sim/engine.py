@@ -235,12 +235,16 @@ class Simulation:
                 prev.predicted = address
                 prev.extra_cycles += self._mispredict_penalty
                 cycles += self._mispredict_penalty
-        if block.flash is not None:
-            taken = prev is None or address != prev.fallthrough
-            stall = block.flash.enter(block.flash_lines, taken)
-            if stall:
-                block.extra_cycles += stall
-                cycles += stall
+        flash = block.flash
+        if flash is not None:
+            lines = block.flash_lines
+            if lines[0] == flash.current and not flash.fills_all:
+                flash.current = lines[-1]  # still in the line buffer: nothing to fetch
+            else:
+                stall = flash.enter(lines, prev is None or address != prev.fallthrough)
+                if stall:
+                    block.extra_cycles += stall
+                    cycles += stall
         if self._tracker is not None:
             self._tracker.enter(block.function or self.firmware.symbols.unknown_name(address),
                                 address, prev.fallthrough if prev is not None and prev.call_end
