@@ -84,6 +84,7 @@ class InsnInfo:
     mem_index: int = 0
     disp: int = 0  # immediate offset of the memory operand
     span: int = 0  # bytes the access may cover from its address
+    sp_delta: int | None = 0  # change of SP, when a constant; None: SP set to a run-time value
 
     @property
     def wide(self) -> bool:
@@ -119,6 +120,8 @@ def _classify(i: capstone.CsInsn) -> InsnInfo:
     elif iid in LDM or iid in STM:
         base = A.ARM_REG_SP if iid in (A.ARM_INS_POP, A.ARM_INS_PUSH) else first_reg
         kw.update(mem_base=base, span=4 * regs_in_list)
+
+    kw["sp_delta"] = _sp_delta(i, iid, writes, regs_in_list)
 
     def info(cls: str, **extra: object) -> InsnInfo:
         return InsnInfo(i.address, i.size, text, cls, **{**kw, **extra})
@@ -199,6 +202,34 @@ def _classify(i: capstone.CsInsn) -> InsnInfo:
     if writes_pc:
         return info("alu_pc", branch=branch_kind())
     return info("alu")
+
+
+def _sp_delta(i: capstone.CsInsn, iid: int, writes: frozenset[int],
+              regs_in_list: int) -> int | None:
+    """How an instruction moves SP, for exact stack high-water tracking."""
+    sp = A.ARM_REG_SP
+    ops = i.operands
+    if iid in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
+        words = sum(2 if A.ARM_REG_D0 <= op.reg <= A.ARM_REG_D31 else 1
+                    for op in ops if op.type == A.ARM_OP_REG)
+        return -4 * words if iid in (A.ARM_INS_PUSH, A.ARM_INS_VPUSH) else 4 * words
+    if sp not in writes:
+        return 0
+    if iid in LDM or iid in STM:
+        if ops and ops[0].type == A.ARM_OP_REG and ops[0].reg == sp and i.writeback:
+            n = regs_in_list - 1
+            return -4 * n if iid in (A.ARM_INS_STMDB, A.ARM_INS_PUSH) else 4 * n
+        return None
+    mem = next((op.mem for op in ops if op.type == A.ARM_OP_MEM), None)
+    if mem is not None and mem.base == sp and i.writeback:
+        post = [op.imm for op in ops if op.type == A.ARM_OP_IMM]
+        return post[0] if post else mem.disp
+    if iid in (A.ARM_INS_ADD, A.ARM_INS_SUB, A.ARM_INS_ADDW, A.ARM_INS_SUBW) and ops:
+        srcs = [op for op in ops[1:] if op.type == A.ARM_OP_REG]
+        imm = [op.imm for op in ops if op.type == A.ARM_OP_IMM]
+        if imm and all(op.reg == sp for op in srcs):
+            return imm[0] if iid in (A.ARM_INS_ADD, A.ARM_INS_ADDW) else -imm[0]
+    return None
 
 
 def _regs(i: capstone.CsInsn) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from mcusim.isa.timing import TIMING_MODELS, make_timing
 from mcusim.memory.board import available_boards, load_board
+from mcusim.memory.units import parse_size
 from mcusim.sim.engine import Simulation
 from mcusim.sim.errors import ExitCode, McusimError, MissingInputError, OutputError, UsageError
 from mcusim.sim.faults import FAULT_EXIT_CODES
@@ -24,11 +25,12 @@ from mcusim.sim.report import (
     print_functions,
     print_hot_blocks,
     print_lines,
+    print_memory,
     print_regions,
     print_summary,
     print_unknown_accesses,
 )
-from mcusim.sim.result import SCHEMA
+from mcusim.sim.result import SCHEMA, RunResult
 from mcusim.traces.callgrind import write_callgrind
 from mcusim.traces.chrome import write_chrome_trace
 from mcusim.traces.collapsed import write_collapsed
@@ -57,6 +59,27 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return value
+
+
+def _size(text: str) -> int:
+    try:
+        value = parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
+    return value
+
+
+def _window(text: str) -> tuple[int, int]:
+    start, sep, end = text.partition(":")
+    try:
+        lo, hi = int(start or 0), int(end) if end else 1 << 63
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:END in cycles, got {text!r}") from None
+    if not sep or hi <= lo:
+        raise argparse.ArgumentTypeError(f"expected START:END in cycles, got {text!r}")
+    return lo, hi
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,8 +127,39 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: the current directory)")
     run.add_argument("--max-instructions", type=_positive_int, metavar="N")
     run.add_argument("--max-cycles", type=_positive_int, metavar="N")
+    run.add_argument("--max-stack", type=_size, metavar="BYTES",
+                     help="fail the run if the stack peak exceeds this (e.g. 4K)")
+    run.add_argument("--max-ram", type=_size, metavar="BYTES",
+                     help="fail the run if peak RAM (static + stack + heap) exceeds this")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also list unmodelled peripheral registers the program touched")
+
+    trace = sub.add_parser("trace", help="record SRAM accesses of a run to a .mtrace file",
+                           usage="mcusim trace ELF -o OUT [options] [-- PROGRAM_ARGS ...]",
+                           description="Run a firmware ELF and record every read and write "
+                           "to the board's RAM regions (address, size, cycle, PC of the block), "
+                           "with stack and heap curves and region markers, in the .mtrace "
+                           "format (traces/mtrace.py). `mcusim view` draws it.")
+    trace.add_argument("elf", type=Path)
+    trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
+    trace.add_argument("--board", default=DEFAULT_BOARD)
+    trace.add_argument("--clock")
+    trace.add_argument("--fs-root", type=Path, default=Path("."))
+    trace.add_argument("--window", type=_window, metavar="START:END",
+                       help="record only accesses in this cycle window")
+    trace.add_argument("--max-accesses", type=_positive_int, metavar="N",
+                       help="stop recording after N accesses (the run goes on)")
+    trace.add_argument("--max-instructions", type=_positive_int, metavar="N")
+    trace.add_argument("--force", action="store_true")
+
+    view = sub.add_parser("view", help="draw a .mtrace file as a PNG and an HTML page",
+                          description="Bytes in use over simulated time (static, heap, stack, "
+                          "with the live-bytes curve and region markers) and an address-by-time "
+                          "heatmap of reads and writes per region; prints a summary.")
+    view.add_argument("trace", type=Path)
+    view.add_argument("-o", "--output", type=Path, metavar="PNG",
+                      help="picture to write (default: the trace's name with .png)")
+    view.add_argument("--html", type=Path, help="page to write (default: .html beside it)")
 
     sub.add_parser("boards", help="list the bundled boards")
 
@@ -188,7 +242,9 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
         stderr=sys.stderr.buffer, stdin=sys.stdin.buffer if sys.stdin else None,
         max_instructions=args.max_instructions, max_cycles=args.max_cycles,
         profile=bool(args.profile) or exporting, profile_lines=args.profile == "lines",
-        symbol_regions=_region_pairs(args.region))
+        symbol_regions=_region_pairs(args.region),
+        memory=bool(args.profile) or args.max_stack is not None or args.max_ram is not None,
+        record_accesses=bool(args.profile))
     result = sim.run()
     sys.stdout.flush()
     if args.verbose:
@@ -196,6 +252,7 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
     print_fault(err, result)
     print_summary(err, result)
     print_regions(err, result)
+    print_memory(err, result)
     if args.profile:
         print_functions(err, result, top=args.top, sort=args.sort)
         if result.profile is not None:
@@ -216,6 +273,52 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
             _write("--trace-out", args.trace_out, lambda f: write_chrome_trace(profile, f))
             if profile.sampled:
                 err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
+    budget = _over_budget(args, result)
+    if budget:
+        err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
+        return int(ExitCode.MEMORY_BUDGET)
+    if result.exit_code is not None:
+        return result.exit_code & 0xFF
+    return int(FAULT_EXIT_CODES[result.stop])
+
+
+def _over_budget(args: argparse.Namespace, result: RunResult) -> str | None:
+    m = result.memory
+    if m is None:
+        return None
+    problems = []
+    if args.max_stack is not None and m.stack_peak_bytes > args.max_stack:
+        problems.append(f"the stack peak of {m.stack_peak_bytes:,} bytes (at "
+                        f"{m.stack_peak_pc}) exceeds --max-stack {args.max_stack:,}")
+    if args.max_ram is not None and m.peak_ram_bytes > args.max_ram:
+        problems.append(f"peak RAM of {m.peak_ram_bytes:,} bytes (static "
+                        f"{m.static_ram_bytes:,} + stack and heap at their worst) exceeds "
+                        f"--max-ram {args.max_ram:,}")
+    return "; ".join(problems) or None
+
+
+def cmd_trace(args: argparse.Namespace, err: Console) -> int:
+    from mcusim.sim.trace_cmd import write_trace
+
+    if args.output.exists() and not args.force:
+        head = args.output.read_bytes()[:4]
+        if head and head != b"PK\x03\x04":
+            raise OutputError(f"-o {args.output}: the file exists and is not a trace; not "
+                              "overwriting it (use --force to replace it)")
+    board = load_board(args.board, clock=args.clock)
+    sim = Simulation(
+        Firmware.open(args.elf), board, fs_root=args.fs_root,
+        argv=[str(args.elf), *args.program_args], stdout=sys.stdout.buffer,
+        stderr=sys.stderr.buffer, max_instructions=args.max_instructions, memory=True,
+        record_accesses=True, trace_window=args.window, max_accesses=args.max_accesses)
+    result = sim.run()
+    sys.stdout.flush()
+    print_fault(err, result)
+    try:
+        n = write_trace(sim, args.output)
+    except OSError as e:
+        raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
+    err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)
     if result.exit_code is not None:
         return result.exit_code & 0xFF
     return int(FAULT_EXIT_CODES[result.stop])
@@ -240,6 +343,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.program_args = program_args
         if args.command == "run":
             return cmd_run(args, err)
+        if args.command == "trace":
+            return cmd_trace(args, err)
+        if args.command == "view":
+            from mcusim.sim.trace_cmd import view
+
+            return view(args)
         if args.command == "boards":
             return cmd_boards(Console(highlight=False))
         if args.command == "validate":

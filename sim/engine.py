@@ -34,12 +34,15 @@ from unicorn import (
 from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board import BoardSpec
 from mcusim.memory.flash import FlashInterface
+from mcusim.memory.footprint import footprint
 from mcusim.sim import faults
 from mcusim.sim.access import locate
 from mcusim.sim.blocks import Block, translate
 from mcusim.sim.errors import UsageError
 from mcusim.sim.firmware import Firmware
 from mcusim.sim.memmap import load_firmware, map_regions, read_vector_table
+from mcusim.sim.memory_report import memory_report
+from mcusim.sim.memory_tracker import MemoryTracker
 from mcusim.sim.peripherals import (
     PPB_BASE,
     PPB_SIZE,
@@ -92,7 +95,11 @@ class Simulation:
                  max_cycles: int | None = None,
                  profile: bool = False,
                  profile_lines: bool = False,
-                 symbol_regions: Sequence[tuple[str, str]] = ()):
+                 symbol_regions: Sequence[tuple[str, str]] = (),
+                 memory: bool = False,
+                 record_accesses: bool = False,
+                 trace_window: tuple[int, int] | None = None,
+                 max_accesses: int | None = None):
         for name, value in (("--max-instructions", max_instructions),
                             ("--max-cycles", max_cycles)):
             if value is not None and value <= 0:
@@ -117,12 +124,13 @@ class Simulation:
         self._restart_at: int | None = None
         self._mispredict_penalty = self.timing.mispredict_penalty
         self._tracker: CallTracker | None = None
+        self._memory: MemoryTracker | None = None
         self.profile_lines = profile_lines
         self.symbol_regions = list(symbol_regions)
         self._access_key = -1
         self._pc_hint_is_access = False
         self._access_next = 0
-        self._dynamic_hooks: dict[int, int] = {}
+        self._code_hooks: dict[tuple[int, object], int] = {}
         self._insn_limit = max_instructions if max_instructions is not None else 1 << 62
         self._cycle_limit = max_cycles if max_cycles is not None else 1 << 62
 
@@ -142,8 +150,15 @@ class Simulation:
         if profile:
             entry = firmware.symbols.function_at(self.reset_vector & ~1)
             self._tracker = CallTracker(entry.name if entry else "reset")
+        self.footprint = footprint(firmware.path, board, firmware.symbols.addresses())
+        if memory or record_accesses:
+            self._memory = MemoryTracker(self, self.footprint.static_ram_bytes,
+                                         record=record_accesses, window=trace_window,
+                                         max_accesses=max_accesses)
         self._map_peripherals()
         self._add_hooks()
+        if self._memory is not None:
+            self._memory.attach(self.uc)
 
     # -- set-up -------------------------------------------------------------------------------
     def _map_peripherals(self) -> None:
@@ -254,6 +269,8 @@ class Simulation:
         self.instructions += block.count
         self.cycles += cycles
         self._current = block
+        if self._memory is not None:
+            self._memory.on_block(uc, block)
         if self.instructions > self._insn_limit or self.cycles > self._cycle_limit:
             self._take_back(block, 0)
             what = ("--max-instructions " + str(self.max_instructions)
@@ -277,24 +294,35 @@ class Simulation:
             self._halt("limit", f"infinite loop: branch to itself at {where} "
                        f"({address:#010x}); nothing can interrupt it (interrupts are not "
                        "modelled)", address)
-        elif any(a not in self._dynamic_hooks for a in block.dynamic):
-            self._hook_dynamic(block)
+        else:
+            self._instrument(block)
         return block
 
-    def _hook_dynamic(self, block: Block) -> None:
-        """Put a code hook on each operand-timed instruction of a block, then retranslate it:
-        Unicorn only instruments blocks translated after a hook exists. The block has not run
-        yet (its hook runs first), so the run restarts at its address."""
+    def _instrument(self, block: Block) -> None:
+        """Put code hooks on the instructions of a new block that need a look at registers as
+        they run (operand-timed instructions; run-time SP writes when tracking memory), then
+        retranslate it: Unicorn only instruments blocks translated after a hook exists. The
+        block has not run yet (its block hook runs first), so the run restarts at its
+        address."""
+        wanted: list[tuple[int, object, object]] = []
         by_address = {i.address: i for i in block.insns}
         for addr, rule in block.dynamic.items():
-            if addr in self._dynamic_hooks:
-                continue
             regs = tuple(_UC_REG[r] for r in by_address[addr].sources)
-            self._dynamic_hooks[addr] = self.uc.hook_add(
-                UC_HOOK_CODE, self._on_dynamic, (rule, regs), begin=addr, end=addr)
-        self.uc.ctl_remove_cache(block.address, block.address + block.size)
-        self._restart_at = block.address
-        self.uc.emu_stop()
+            wanted.append((addr, self._on_dynamic, (rule, regs)))
+        if self._memory is not None:
+            wanted += self._memory.code_hooks(block)
+        added = False
+        for addr, callback, data in wanted:
+            key = (addr, callback)
+            if key in self._code_hooks:
+                continue
+            self._code_hooks[key] = self.uc.hook_add(UC_HOOK_CODE, callback, data,
+                                                     begin=addr, end=addr)
+            added = True
+        if added:
+            self.uc.ctl_remove_cache(block.address, block.address + block.size)
+            self._restart_at = block.address
+            self.uc.emu_stop()
 
     def _on_dynamic(self, uc: Uc, address: int, size: int,
                     spec: tuple[str, tuple[int, ...]]) -> None:
@@ -359,13 +387,19 @@ class Simulation:
             name = read_cstring(uc, name_ptr, limit=256).decode("utf-8", "replace")
         except UcError:
             name = f"<bad name pointer {name_ptr:#x}>"
-        self.region_events.append(RegionEvent(name, begin, self._instructions_now(), self.now()))
+        self._region_event(name, begin)
+
+    def _region_event(self, name: str, begin: bool) -> None:
+        cycles = self.now()
+        self.region_events.append(RegionEvent(name, begin, self._instructions_now(), cycles))
+        if self._memory is not None:
+            self._memory.on_marker(name, begin, cycles)
 
     def _on_symbol_region(self, uc: Uc, address: int, size: int,
                           spec: tuple[str, bool]) -> None:
         self._pc_hint, self._pc_hint_is_access = address, False
         name, begin = spec
-        self.region_events.append(RegionEvent(name, begin, self._instructions_now(), self.now()))
+        self._region_event(name, begin)
 
     def _on_interrupt(self, uc: Uc, intno: int, _: object) -> None:
         pc = uc.reg_read(arm.UC_ARM_REG_PC)
@@ -453,6 +487,10 @@ class Simulation:
         result = self._result(host_seconds)
         if self._tracker is not None:
             result.profile = build_profile(self, lines=self.profile_lines)
+        if self._memory is not None:
+            result.memory = memory_report(self, self._memory)
+            if self._memory.overflow:
+                result.warnings.append(self._memory.overflow)
         return result
 
     def _stop_on_error(self, error: UcError) -> None:
@@ -490,6 +528,23 @@ class Simulation:
             unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
                                          sorted(self.unknown_accesses.addresses.items())},
             argv=self.argv)
+
+    @property
+    def current_block(self) -> Block | None:
+        return self._current
+
+    @property
+    def memory_tracker(self) -> MemoryTracker | None:
+        return self._memory
+
+    def hook_return(self, address: int, callback: object) -> None:
+        """A code hook at a return address, added while running: drop the translated block
+        there so that it is retranslated with the hook."""
+        key = (address, callback)
+        if key not in self._code_hooks:
+            self._code_hooks[key] = self.uc.hook_add(UC_HOOK_CODE, callback, None,
+                                                     begin=address, end=address)
+            self.uc.ctl_remove_cache(address, address + 2)
 
     @property
     def tracker(self) -> CallTracker | None:

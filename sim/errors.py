@@ -23,6 +23,7 @@ class ExitCode(enum.IntEnum):
     ESCALATED_FAULT = 82  # a fault hardware escalates to HardFault/lockup (BKPT, SVC, ...)
     LIMIT_REACHED = 83  # --max-instructions / --max-cycles, or a provable infinite loop
     RESET_REQUESTED = 84  # the program requested a system reset (AIRCR.SYSRESETREQ)
+    MEMORY_BUDGET = 85  # --max-stack / --max-ram exceeded
 
 
 class McusimError(Exception):

@@ -51,7 +51,8 @@ class Symbol:
 class SymbolTable:
     """Functions and data objects by name, and the function containing an address."""
 
-    def __init__(self, symbols: list[Symbol]):
+    def __init__(self, symbols: list[Symbol], all_addresses: dict[str, int] | None = None):
+        self._all = all_addresses or {}
         self._by_name: dict[str, Symbol] = {}
         for s in symbols:
             # A global wins over a local of the same name; otherwise keep the first.
@@ -62,6 +63,10 @@ class SymbolTable:
             if not self.functions or self.functions[-1].address != s.address:
                 self.functions.append(s)
         self._starts = [f.address for f in self.functions]
+
+    def addresses(self) -> dict[str, int]:
+        """Every symbol's address by name (linker-script symbols included)."""
+        return dict(self._all)
 
     def __contains__(self, name: str) -> bool:
         return name in self._by_name
@@ -156,7 +161,8 @@ class Firmware:
             raise ElfError(f"{path} has no loadable (PT_LOAD) segment with data: nothing to run")
         entry = elf["e_entry"]
         return cls(path=path, entry=entry, segments=segments,
-                   symbols=SymbolTable(list(_symbols(elf))), arch_profile=profile)
+                   symbols=SymbolTable(list(_symbols(elf)), _all_addresses(elf)),
+                   arch_profile=profile)
 
     def read(self, address: int, size: int) -> bytes | None:
         """Bytes of the file image at a load address, or None if not all of them are loaded."""
@@ -191,6 +197,17 @@ def _load_segments(elf: ELFFile) -> Iterator[LoadSegment]:
             raise ValueError(f"segment {i} is cut short: {len(data)} of {seg['p_filesz']} bytes")
         yield LoadSegment(index=i, load_address=seg["p_paddr"], address=seg["p_vaddr"],
                           data=data, memsz=seg["p_memsz"], flags=seg["p_flags"])
+
+
+def _all_addresses(elf: ELFFile) -> dict[str, int]:
+    symtab = elf.get_section_by_name(".symtab")
+    if symtab is None or not hasattr(symtab, "iter_symbols"):
+        return {}
+    out: dict[str, int] = {}
+    for s in symtab.iter_symbols():
+        if s.name and not s.name.startswith("$") and s["st_shndx"] != "SHN_UNDEF":
+            out.setdefault(s.name, s["st_value"])
+    return out
 
 
 def _symbols(elf: ELFFile) -> Iterator[Symbol]:

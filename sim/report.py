@@ -130,6 +130,44 @@ def print_lines(console: Console, profile: Profile, top: int = 20) -> None:
     console.print(t)
 
 
+def print_memory(console: Console, result: RunResult) -> None:
+    m = result.memory
+    if m is None:
+        return
+    t = Table(title="memory", title_justify="left", show_header=False)
+    t.add_column(style="bold")
+    t.add_column(justify="right")
+    t.add_column()
+    t.add_row("flash", format_size_exact(m.flash_bytes), "code, constants, .data initial values")
+    t.add_row("static RAM", format_size_exact(m.static_ram_bytes), ".data + .bss")
+    t.add_row("stack peak", format_size_exact(m.stack_peak_bytes), f"deepest at {m.stack_peak_pc}")
+    extent = format_size_exact(m.heap_reserved_peak_bytes)
+    t.add_row("heap peak", format_size_exact(m.heap_peak_bytes),
+              f"allocated at once; heap extent (sbrk) {extent}")
+    t.add_row("peak RAM", format_size_exact(m.peak_ram_bytes), "static + stack + heap extent")
+    if m.live_peak_bytes is not None:
+        t.add_row("live peak", format_size_exact(m.live_peak_bytes),
+                  f"bytes still to be read, at {m.live_peak_location or '-'}")
+    console.print(t)
+    for fp in m.footprint:
+        parts = ", ".join(f"{k} {v:,}" for k, v in fp["sections"].items())
+        console.print(f"  {fp['region']}: {fp['used_bytes']:,} of {fp['capacity_bytes']:,} bytes "
+                      f"({fp['percent']:.1f}%): {parts}", highlight=False, markup=False)
+    if m.regions:
+        r = Table(title="memory per region", title_justify="left")
+        for col in ("region", "stack peak", "heap peak", "peak RAM", "live peak"):
+            r.add_column(col, justify="left" if col == "region" else "right")
+        for x in m.regions:
+            r.add_row(x.name, f"{x.stack_peak_bytes:,}", f"{x.heap_peak_bytes:,}",
+                      f"{x.peak_ram_bytes:,}",
+                      "-" if x.live_peak_bytes is None else f"{x.live_peak_bytes:,}")
+        console.print(r)
+
+
+def format_size_exact(n: int) -> str:
+    return f"{n:,} B" if n < 10 * 1024 else f"{n:,} B ({n / 1024:.1f} KiB)"
+
+
 def print_unknown_accesses(console: Console, result: RunResult) -> None:
     for addr, what in result.unknown_peripheral_accesses.items():
         console.print(f"mcusim: unmodelled peripheral register {addr} ({what}; reads give its "

@@ -46,6 +46,34 @@ class FlashStats:
 
 
 @dataclass
+class RegionMemory:
+    name: str
+    stack_peak_bytes: int
+    heap_peak_bytes: int
+    peak_ram_bytes: int
+    live_peak_bytes: int | None
+
+
+@dataclass
+class MemoryReport:
+    """Static footprint and dynamic peaks; see README "Memory" for the definitions."""
+
+    flash_bytes: int
+    static_ram_bytes: int
+    stack_peak_bytes: int  # initial SP minus the lowest SP, exact to the byte
+    stack_peak_pc: str
+    heap_peak_bytes: int  # most bytes allocated (malloc/realloc - free) at once
+    heap_reserved_peak_bytes: int  # furthest extent of the heap (sbrk) above its base
+    peak_ram_bytes: int  # static + (stack + heap extent) at its worst moment
+    live_peak_bytes: int | None  # None when accesses were not recorded
+    live_peak_cycle: int | None
+    live_peak_location: str | None
+    stack_overflow: str | None
+    footprint: list[dict[str, Any]] = field(default_factory=list)
+    regions: list[RegionMemory] = field(default_factory=list)
+
+
+@dataclass
 class RunResult:
     elf: str
     board: str
@@ -67,6 +95,7 @@ class RunResult:
     # The full profile (call graph, stacks, timeline, lines) when the run was profiled; its
     # views are the report and the exporters, the JSON keeps `functions` and `regions`.
     profile: Profile | None = None
+    memory: MemoryReport | None = None
 
     @property
     def seconds(self) -> float:

@@ -1,0 +1,69 @@
+"""The memory section of a run's result, from the footprint and the memory tracker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mcusim.sim.result import MemoryReport, RegionMemory
+from mcusim.traces.liveness import LiveCurve, live_bytes_arrays
+
+if TYPE_CHECKING:
+    from mcusim.sim.engine import Simulation
+    from mcusim.sim.memory_tracker import MemoryTracker
+
+
+def live_curve(tracker: MemoryTracker) -> LiveCurve | None:
+    log = tracker.log
+    if not tracker.record:
+        return None
+    return live_bytes_arrays(
+        np.frombuffer(log.cycle, dtype=np.uint64), np.frombuffer(log.address, dtype=np.uint32),
+        np.frombuffer(log.size, dtype=np.uint8), np.frombuffer(log.kind, dtype=np.uint8),
+        pc=np.frombuffer(log.pc, dtype=np.uint32), start_cycle=0)
+
+
+def memory_report(sim: Simulation, tracker: MemoryTracker) -> MemoryReport:
+    fp = sim.footprint
+    curve = live_curve(tracker)
+    symbols = sim.firmware.symbols
+    regions = []
+    for name, peaks in tracker.region_peaks.items():
+        live = _live_in_region(curve, tracker, name) if curve is not None else None
+        regions.append(RegionMemory(name, peaks.stack_peak_bytes, peaks.heap_peak_bytes,
+                                    fp.static_ram_bytes + peaks.peak_ram_bytes, live))
+    return MemoryReport(
+        flash_bytes=fp.flash_bytes,
+        static_ram_bytes=fp.static_ram_bytes,
+        stack_peak_bytes=tracker.stack_peak,
+        stack_peak_pc=symbols.describe(tracker.stack_low_pc) if tracker.stack_low_pc else "-",
+        heap_peak_bytes=tracker.heap_peak,
+        heap_reserved_peak_bytes=tracker.heap_extent_peak,
+        peak_ram_bytes=fp.static_ram_bytes + tracker.peak_total,
+        live_peak_bytes=curve.peak_bytes if curve is not None else None,
+        live_peak_cycle=curve.peak_cycle if curve is not None else None,
+        live_peak_location=(symbols.describe(curve.peak_pc)
+                            if curve is not None and curve.peak_pc is not None else None),
+        stack_overflow=tracker.overflow,
+        footprint=[{"region": r.region, "kind": r.kind, "capacity_bytes": r.capacity,
+                    "used_bytes": r.used, "percent": round(r.percent, 2),
+                    "sections": r.sections} for r in fp.regions],
+        regions=regions)
+
+
+def _live_in_region(curve: LiveCurve, tracker: MemoryTracker, name: str) -> int:
+    """The live-bytes peak over every occurrence of a marker region."""
+    best = 0
+    starts: list[int] = []
+    for marker, begin, cycle in tracker.marker_cycles:
+        if marker != name:
+            continue
+        if begin:
+            starts.append(cycle)
+        elif starts:
+            start = starts.pop()
+            inside = (curve.cycles >= start) & (curve.cycles <= cycle)
+            values = list(curve.live[inside]) + list(curve.at(start))
+            best = max(best, int(max(values)))
+    return best
