@@ -41,7 +41,7 @@ from mcusim.sim.blocks import Block, translate
 from mcusim.sim.errors import UsageError
 from mcusim.sim.firmware import Firmware
 from mcusim.sim.memmap import load_firmware, map_regions, read_vector_table
-from mcusim.sim.memory_report import memory_report
+from mcusim.sim.memory_report import live_curve, memory_counters, memory_report
 from mcusim.sim.memory_tracker import MemoryTracker
 from mcusim.sim.peripherals import (
     PPB_BASE,
@@ -488,7 +488,10 @@ class Simulation:
         if self._tracker is not None:
             result.profile = build_profile(self, lines=self.profile_lines)
         if self._memory is not None:
-            result.memory = memory_report(self, self._memory)
+            curve = live_curve(self._memory)
+            result.memory = memory_report(self, self._memory, curve)
+            if result.profile is not None:
+                result.profile.counters = memory_counters(self._memory, curve)
             if self._memory.overflow:
                 result.warnings.append(self._memory.overflow)
         return result

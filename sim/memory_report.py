@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mcusim.sim.memory_tracker import MemoryTracker, PeakSeries
 from mcusim.sim.result import MemoryReport, RegionMemory
 from mcusim.traces.liveness import LiveCurve, live_bytes_arrays
+from mcusim.traces.profile import CounterSample
 
 if TYPE_CHECKING:
     from mcusim.sim.engine import Simulation
-    from mcusim.sim.memory_tracker import MemoryTracker
 
 
 def live_curve(tracker: MemoryTracker) -> LiveCurve | None:
@@ -24,9 +25,23 @@ def live_curve(tracker: MemoryTracker) -> LiveCurve | None:
         pc=np.frombuffer(log.pc, dtype=np.uint32), start_cycle=0)
 
 
-def memory_report(sim: Simulation, tracker: MemoryTracker) -> MemoryReport:
+def memory_counters(tracker: MemoryTracker, curve: LiveCurve | None,
+                    limit: int = 4096) -> list[CounterSample]:
+    """Counter tracks for the timeline (Perfetto): stack and heap bytes, and live bytes
+    (the maximum per time bucket, so peaks survive the thinning)."""
+    out = [CounterSample("stack bytes", c, v) for c, v in tracker.stack_curve.points]
+    out += [CounterSample("heap bytes", c, v) for c, v in tracker.heap_curve.points]
+    if curve is not None and len(curve.cycles):
+        series = PeakSeries(limit=limit)
+        for c, v in zip(curve.cycles.tolist(), curve.live.tolist(), strict=True):
+            series.add(c, v)
+        out += [CounterSample("live bytes", c, v) for c, v in series.points]
+    return out
+
+
+def memory_report(sim: Simulation, tracker: MemoryTracker,
+                  curve: LiveCurve | None = None) -> MemoryReport:
     fp = sim.footprint
-    curve = live_curve(tracker)
     symbols = sim.firmware.symbols
     regions = []
     for name, peaks in tracker.region_peaks.items():

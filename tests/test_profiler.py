@@ -120,3 +120,16 @@ def test_exports_open_in_their_tools(kernels, tmp_path, capsys):
     names = {e["name"] for e in data["traceEvents"] if e["ph"] == "X"}
     assert {"int8_conv2d", "conv3x3", "main"} <= names
     assert data["otherData"]["total_cycles"] == total
+
+
+def test_trace_json_has_memory_counter_tracks(kernels, tmp_path, capsys):
+    import json
+
+    trace = tmp_path / "t.json"
+    assert main(["run", str(kernels / "nucleo-f446re" / "cnn_chain.elf"), "--profile",
+                 "--trace-out", str(trace)]) == 0
+    events = json.loads(trace.read_text())["traceEvents"]
+    counters = {e["name"] for e in events if e["ph"] == "C"}
+    assert {"stack bytes", "heap bytes", "live bytes"} <= counters
+    live = max(e["args"]["value"] for e in events if e["ph"] == "C" and e["name"] == "live bytes")
+    assert live > 4000  # the peak survives the thinning (cnn_chain peaks at ~4.5 KB)
