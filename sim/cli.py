@@ -43,7 +43,8 @@ EXIT_CODES_HELP = """exit status:
   64 bad command line, 65 malformed input (ELF, board file), 66 missing input file,
   73 output not writable, 80 memory fault, 81 undefined instruction or invalid state,
   82 escalated fault (BKPT without debugger, SVC, exception return), 83 instruction/cycle
-  limit or infinite loop, 84 system reset requested, 70 internal error"""
+  limit or infinite loop, 84 system reset requested, 85 memory budget exceeded,
+  70 internal error"""
 
 
 class _Parser(argparse.ArgumentParser):
