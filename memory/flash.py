@@ -61,6 +61,7 @@ class FlashInterface:
         self.current_data = -1
         self.fetch_stall_cycles = 0
         self.data_stall_cycles = 0
+        self.native_index = -1  # its index in the native hot path's state
 
     @property
     def active(self) -> bool:

@@ -27,14 +27,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         "${need_apt[@]}" >/dev/null
 fi
 
-# The venv is rebuilt only when pyproject.toml changed since it was made.
+# Reinstalled (which also compiles the native hot path) only when what the install builds
+# from changed since the last time.
 stamp=.venv/.mcusim-installed
-if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp"; then
+cat pyproject.toml setup.py sim/native/hotpath.c > .venv-stamp.tmp
+if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || ! cmp -s .venv-stamp.tmp "$stamp"; then
     echo "setup: installing mcusim and its Python dependencies into .venv" >&2
     python3 -m venv .venv
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -e ".[test]"
-    cp pyproject.toml "$stamp"
+    mv .venv-stamp.tmp "$stamp"
 fi
+rm -f .venv-stamp.tmp
 
 make -C kernels_c -j"$(nproc)" -s --no-print-directory

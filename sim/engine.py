@@ -84,6 +84,23 @@ class _Stop:
 
 
 class Simulation:
+    native = False
+
+    def __new__(cls, *args: object, native: bool | None = None, **kwargs: object):
+        """The native hot path when it is built and the run needs nothing it lacks (profiling
+        and memory tracking run on the Python path), unless `native=False`."""
+        if cls is Simulation and native is not False:
+            python_only = any(kwargs.get(k) for k in ("profile", "profile_lines", "memory",
+                                                        "record_accesses"))
+            from mcusim.sim import native_path
+
+            if not python_only and native_path.load_library() is not None:
+                return super().__new__(native_path.NativeSimulation)
+            if native:
+                raise UsageError("the native hot path is not available: "
+                                 f"{native_path.load_error() or 'this run needs profiling'}")
+        return super().__new__(cls)
+
     def __init__(self, firmware: Firmware, board: BoardSpec, *,
                  timing: TimingModel | None = None,
                  fs_root: str | Path = ".",
@@ -99,7 +116,8 @@ class Simulation:
                  memory: bool = False,
                  record_accesses: bool = False,
                  trace_window: tuple[int, int] | None = None,
-                 max_accesses: int | None = None):
+                 max_accesses: int | None = None,
+                 native: bool | None = None):
         for name, value in (("--max-instructions", max_instructions),
                             ("--max-cycles", max_cycles)):
             if value is not None and value <= 0:
@@ -191,9 +209,7 @@ class Simulation:
         for first, last in TIMED_REGISTERS:
             for kind in (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE):
                 uc.hook_add(kind, self._on_timed_access, begin=first, end=last)
-        for flash in self.flash:
-            for lo, hi in flash.region.windows():
-                uc.hook_add(UC_HOOK_MEM_READ, self._on_flash_read, flash, begin=lo, end=hi - 1)
+        self._add_flash_hooks(uc)
         for name, begin in ((REGION_BEGIN, True), (REGION_END, False)):
             sym = self.firmware.symbols.get(name)
             if sym is not None:
@@ -276,9 +292,12 @@ class Simulation:
             what = ("--max-instructions " + str(self.max_instructions)
                     if self.instructions >= self._insn_limit
                     else "--max-cycles " + str(self.max_cycles))
-            self._halt("limit", f"stopped at the limit {what} (instructions are counted per "
-                       "block, so the run stops at the first block that would exceed it)",
-                       address)
+            self._stop_at_limit(what, address)
+
+    def _stop_at_limit(self, what: str, address: int) -> None:
+        self._halt("limit", f"stopped at the limit {what} (instructions are counted per "
+                   "block, so the run stops at the first block that would exceed it)",
+                   address)
 
     def _translate(self, address: int, size: int, key: int) -> Block:
         code = bytes(self.uc.mem_read(address, size)) if size else b""
@@ -316,13 +335,15 @@ class Simulation:
             key = (addr, callback)
             if key in self._code_hooks:
                 continue
-            self._code_hooks[key] = self.uc.hook_add(UC_HOOK_CODE, callback, data,
-                                                     begin=addr, end=addr)
+            self._code_hooks[key] = self._add_code_hook(addr, callback, data)
             added = True
         if added:
             self.uc.ctl_remove_cache(block.address, block.address + block.size)
             self._restart_at = block.address
             self.uc.emu_stop()
+
+    def _add_code_hook(self, address: int, callback: object, data: object) -> int:
+        return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)
 
     def _on_dynamic(self, uc: Uc, address: int, size: int,
                     spec: tuple[str, tuple[int, ...]]) -> None:
@@ -353,6 +374,11 @@ class Simulation:
     def _on_flash_read(self, uc: Uc, access: int, address: int, size: int, value: int,
                        flash: FlashInterface) -> None:
         self._add_cycles(flash.read(address))
+
+    def _add_flash_hooks(self, uc: Uc) -> None:
+        for flash in self.flash:
+            for lo, hi in flash.region.windows():
+                uc.hook_add(UC_HOOK_MEM_READ, self._on_flash_read, flash, begin=lo, end=hi - 1)
 
     def _add_cycles(self, extra: int) -> None:
         """Cycles the current block costs beyond its static count, charged as it runs."""
@@ -477,10 +503,12 @@ class Simulation:
             except UcError as e:
                 if self._stop is None:
                     self._stop_on_error(e)
+            self._after_emulation()
             if self._restart_at is None or self._stop is not None:
                 break
             pc = self._restart_at
         host_seconds = time.perf_counter() - start
+        self._finish_counts()
         self.semihosting.close_all()
         if self._tracker is not None:
             self._tracker.finish(self.cycles, self.instructions)
@@ -495,6 +523,12 @@ class Simulation:
             if self._memory.overflow:
                 result.warnings.append(self._memory.overflow)
         return result
+
+    def _after_emulation(self) -> None:
+        """After each emu_start: where an accounting path reports what stopped it."""
+
+    def _finish_counts(self) -> None:
+        """At the end: where an accounting path brings its per-block counters home."""
 
     def _stop_on_error(self, error: UcError) -> None:
         pc = self.uc.reg_read(arm.UC_ARM_REG_PC)

@@ -5,10 +5,20 @@
 #include "mcusim.h"
 #include "test_util.h"
 
+/* Sizes can be set at build time: conv3x3_big (Makefile) is a layer of
+ * about 23 million instructions (32x32x16 -> 32x32x20), for speed benchmarks. */
+#ifndef H
 #define H 8
+#endif
+#ifndef W
 #define W 8
+#endif
+#ifndef CI
 #define CI 8
+#endif
+#ifndef CO
 #define CO 16
+#endif
 
 /* Nominal multiply-accumulates of the kernel call, for cycles-per-MAC reports
  * (`mcusim validate` reads this symbol from the ELF). */

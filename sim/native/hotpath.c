@@ -1,0 +1,435 @@
+/* mcusim native hot path: the per-block accounting of sim/engine.py as a Unicorn C block
+ * hook, so a run calls Python only for new blocks and rare events.
+ *
+ * The Python engine computes every block's static figures once (sim/blocks.py) and registers
+ * them here; this file adds them up per executed block with the same dynamic corrections as
+ * the Python path (taken branches, branch targets, prediction, the flash read path, limits),
+ * so both paths give identical numbers. Unicorn's functions are passed in as pointers, so
+ * nothing here links against Unicorn or Python.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct uc_struct uc_engine;
+typedef int (*uc_emu_stop_fn)(uc_engine *uc);
+typedef int (*uc_reg_read_fn)(uc_engine *uc, int regid, void *value);
+/* Called for a block not seen before; Python registers it or stops the emulation. */
+typedef void (*new_block_fn)(uint64_t address, uint32_t size);
+
+enum { BRANCH_END = 1 };
+enum { MAX_FLASH = 4, MAX_WINDOWS = 4, MAX_CACHE = 512 };
+
+typedef struct {
+    uint32_t count, cycles, fallthrough, predicted, taken_extra, entry_extra, flags;
+    int32_t flash;                 /* index of its flash interface, or -1 */
+    uint32_t line_first, line_last;
+    uint64_t executions, lost_count, lost_cycles;
+    int64_t extra_cycles;
+} hp_block;
+
+typedef struct {
+    uint32_t capacity, n;
+    uint64_t clock;
+    uint32_t lines[MAX_CACHE];
+    uint64_t used[MAX_CACHE];
+} hp_cache;
+
+typedef struct {
+    uint32_t ws, line_bytes, prefetch, fills_all, nwindows;
+    uint32_t lo[MAX_WINDOWS], hi[MAX_WINDOWS], base;
+    int64_t current, current_data;
+    uint64_t fetch_stall, data_stall;
+    hp_cache icache, dcache;
+} hp_flash;
+
+typedef struct {
+    uint64_t instructions, cycles, insn_limit, cycle_limit;
+    int32_t current, mispredict_penalty, skip, halted;
+    uint32_t nblocks, capacity, hash_cap;
+    hp_block *blocks;
+    uint64_t *keys;
+    int32_t *slots;
+    uint32_t nflash;
+    hp_flash flash[MAX_FLASH];
+    uc_emu_stop_fn emu_stop;
+    uc_reg_read_fn reg_read;
+    new_block_fn new_block;
+} hp_state;
+
+/* An operand-timed instruction (isa/operand_timing.py), hooked on its address alone. */
+typedef struct {
+    hp_state *s;
+    int32_t rule;  /* 0: divide, 1: long multiply */
+    int32_t rn, rm, is_signed;
+    uint32_t lo, hi;
+} hp_dynamic;
+
+/* -- block table ------------------------------------------------------------------------- */
+static uint32_t hash_key(uint64_t key, uint32_t cap)
+{
+    key ^= key >> 29;
+    key *= 0xbf58476d1ce4e5b9ULL;
+    key ^= key >> 32;
+    return (uint32_t)key & (cap - 1);
+}
+
+static int32_t lookup(const hp_state *s, uint64_t key)
+{
+    uint32_t i = hash_key(key, s->hash_cap);
+    while (s->slots[i] >= 0) {
+        if (s->keys[i] == key)
+            return s->slots[i];
+        i = (i + 1) & (s->hash_cap - 1);
+    }
+    return -1;
+}
+
+static int insert(hp_state *s, uint64_t key, int32_t index);
+
+static int grow_hash(hp_state *s)
+{
+    uint32_t old_cap = s->hash_cap;
+    uint64_t *old_keys = s->keys;
+    int32_t *old_slots = s->slots;
+    s->hash_cap = old_cap ? old_cap * 2 : 1024;
+    s->keys = calloc(s->hash_cap, sizeof *s->keys);
+    s->slots = malloc(s->hash_cap * sizeof *s->slots);
+    if (!s->keys || !s->slots)
+        return -1;
+    memset(s->slots, 0xff, s->hash_cap * sizeof *s->slots);
+    for (uint32_t i = 0; i < old_cap; i++)
+        if (old_slots[i] >= 0)
+            insert(s, old_keys[i], old_slots[i]);
+    free(old_keys);
+    free(old_slots);
+    return 0;
+}
+
+static int insert(hp_state *s, uint64_t key, int32_t index)
+{
+    uint32_t i = hash_key(key, s->hash_cap);
+    while (s->slots[i] >= 0 && s->keys[i] != key)
+        i = (i + 1) & (s->hash_cap - 1);
+    s->keys[i] = key;
+    s->slots[i] = index;
+    return 0;
+}
+
+/* -- flash read path (memory/flash.py) ------------------------------------------------------ */
+static int cache_hit(hp_cache *c, uint32_t line)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->lines[i] == line) {
+            c->used[i] = ++c->clock;
+            return 1;
+        }
+    return 0;
+}
+
+static void cache_fill(hp_cache *c, uint32_t line)
+{
+    if (!c->capacity)
+        return;
+    uint32_t slot = c->n;
+    if (c->n < c->capacity) {
+        c->n++;
+    } else {
+        slot = 0;  /* least recently used */
+        for (uint32_t i = 1; i < c->n; i++)
+            if (c->used[i] < c->used[slot])
+                slot = i;
+    }
+    c->lines[slot] = line;
+    c->used[slot] = ++c->clock;
+}
+
+static uint32_t flash_enter(hp_flash *f, const hp_block *b, int taken)
+{
+    uint32_t stall = 0;
+    if (f->fills_all) {
+        for (uint32_t line = b->line_first; line <= b->line_last; line++) {
+            if ((int64_t)line != f->current && !cache_hit(&f->icache, line)) {
+                stall += f->ws;
+                cache_fill(&f->icache, line);
+            }
+            f->current = line;
+        }
+    } else {
+        uint32_t first = b->line_first;
+        if ((int64_t)first != f->current && (taken || !f->prefetch) &&
+            !cache_hit(&f->icache, first)) {
+            stall = f->ws;
+            cache_fill(&f->icache, first);
+        }
+        f->current = b->line_last;
+    }
+    f->fetch_stall += stall;
+    return stall;
+}
+
+/* -- the block hook ------------------------------------------------------------------------ */
+void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    hp_state *s = user_data;
+    uint64_t key = (address << 12) | size;
+    int32_t idx = lookup(s, key);
+    if (idx < 0) {
+        s->skip = 0;
+        s->new_block(address, size);
+        if (s->skip)
+            return;  /* Python stopped the emulation before this block runs */
+        idx = lookup(s, key);
+        if (idx < 0)
+            return;
+    }
+    hp_block *b = &s->blocks[idx];
+    uint64_t cycles = b->cycles;
+    if (s->current >= 0) {
+        hp_block *p = &s->blocks[s->current];
+        if (p->flags & BRANCH_END) {
+            if ((uint32_t)address != p->fallthrough) {
+                p->extra_cycles += p->taken_extra;
+                b->extra_cycles += b->entry_extra;
+                cycles += p->taken_extra + b->entry_extra;
+            }
+            if (s->mispredict_penalty && (uint32_t)address != p->predicted) {
+                p->predicted = (uint32_t)address;
+                p->extra_cycles += s->mispredict_penalty;
+                cycles += s->mispredict_penalty;
+            }
+        }
+    }
+    if (b->flash >= 0) {
+        hp_flash *f = &s->flash[b->flash];
+        if ((int64_t)b->line_first == f->current && !f->fills_all) {
+            f->current = b->line_last;
+        } else {
+            int taken = s->current < 0 || (uint32_t)address != s->blocks[s->current].fallthrough;
+            uint32_t stall = flash_enter(f, b, taken);
+            b->extra_cycles += stall;
+            cycles += stall;
+        }
+    }
+    b->executions++;
+    s->instructions += b->count;
+    s->cycles += cycles;
+    s->current = idx;
+    if (s->instructions > s->insn_limit || s->cycles > s->cycle_limit) {
+        /* As the Python path: the block does not run; take its own count back. */
+        s->instructions -= b->count;
+        s->cycles -= b->cycles;
+        b->lost_count += b->count;
+        b->lost_cycles += b->cycles;
+        s->halted = 1;
+        s->emu_stop(uc);
+    }
+}
+
+/* A data read from flash (hooked on the flash windows only), as memory/flash.py's read(). */
+void hp_flash_read(uc_engine *uc, int type, uint64_t address, int size, int64_t value,
+                   void *user_data)
+{
+    (void)uc, (void)type, (void)size, (void)value;
+    hp_state *s = user_data;
+    for (uint32_t i = 0; i < s->nflash; i++) {
+        hp_flash *f = &s->flash[i];
+        for (uint32_t w = 0; w < f->nwindows; w++) {
+            if (address < f->lo[w] || address >= f->hi[w])
+                continue;
+            uint32_t line = (uint32_t)((address - f->lo[w] + f->base) / f->line_bytes);
+            int hit = (int64_t)line == f->current_data || cache_hit(&f->dcache, line);
+            f->current_data = line;
+            if (hit)
+                return;
+            cache_fill(&f->dcache, line);
+            f->data_stall += f->ws;
+            s->cycles += f->ws;
+            if (s->current >= 0)
+                s->blocks[s->current].extra_cycles += f->ws;
+            return;
+        }
+    }
+}
+
+/* -- operand-timed instructions ------------------------------------------------------------ */
+static uint32_t significant_bits(uint64_t v)
+{
+    uint32_t n = 0;
+    while (v) {
+        n++;
+        v >>= 1;
+    }
+    return n;
+}
+
+static uint32_t magnitude(uint32_t v, int is_signed)
+{
+    return is_signed && (v & 0x80000000u) ? (uint32_t)(-(int64_t)(int32_t)v) : v;
+}
+
+void hp_dynamic_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    (void)address, (void)size;
+    hp_dynamic *d = user_data;
+    hp_state *s = d->s;
+    uint64_t a = 0, b = 0;
+    s->reg_read(uc, d->rn, &a);
+    s->reg_read(uc, d->rm, &b);
+    a = magnitude((uint32_t)a, d->is_signed);
+    b = magnitude((uint32_t)b, d->is_signed);
+    uint32_t full;
+    if (d->rule == 0) {
+        uint32_t n = significant_bits(a), m = significant_bits(b);
+        full = (a == 0 || b == 0) ? 2 : (n < m ? 3 : 5 + (n - m) / 4);
+    } else {
+        full = significant_bits(a) <= 16 && significant_bits(b) <= 16 ? d->lo : d->hi;
+    }
+    if (full < d->lo)
+        full = d->lo;
+    if (full > d->hi)
+        full = d->hi;
+    uint32_t extra = full - d->lo;
+    s->cycles += extra;
+    if (s->current >= 0)
+        s->blocks[s->current].extra_cycles += extra;
+}
+
+hp_dynamic *hp_new_dynamic(hp_state *s, int32_t rule, int32_t rn, int32_t rm, int32_t is_signed,
+                           uint32_t lo, uint32_t hi)
+{
+    hp_dynamic *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    *d = (hp_dynamic){s, rule, rn, rm, is_signed, lo, hi};
+    return d;
+}
+
+void hp_free_dynamic(hp_dynamic *d) { free(d); }
+
+/* -- interface for Python (ctypes) --------------------------------------------------------- */
+hp_state *hp_new(uc_emu_stop_fn emu_stop, uc_reg_read_fn reg_read, new_block_fn new_block)
+{
+    hp_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->emu_stop = emu_stop;
+    s->reg_read = reg_read;
+    s->new_block = new_block;
+    s->current = -1;
+    s->insn_limit = s->cycle_limit = UINT64_MAX;
+    if (grow_hash(s) < 0)
+        return NULL;
+    return s;
+}
+
+void hp_free(hp_state *s)
+{
+    if (!s)
+        return;
+    free(s->blocks);
+    free(s->keys);
+    free(s->slots);
+    free(s);
+}
+
+int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t count,
+                     uint32_t cycles, uint32_t taken_extra, uint32_t entry_extra,
+                     uint32_t flags, int32_t flash, uint32_t line_first, uint32_t line_last)
+{
+    if (s->nblocks == s->capacity) {
+        uint32_t cap = s->capacity ? s->capacity * 2 : 1024;
+        hp_block *blocks = realloc(s->blocks, cap * sizeof *blocks);
+        if (!blocks)
+            return -1;
+        s->blocks = blocks;
+        s->capacity = cap;
+    }
+    if (2 * (s->nblocks + 1) > s->hash_cap && grow_hash(s) < 0)
+        return -1;
+    int32_t idx = (int32_t)s->nblocks++;
+    hp_block *b = &s->blocks[idx];
+    memset(b, 0, sizeof *b);
+    b->count = count;
+    b->cycles = cycles;
+    b->fallthrough = (uint32_t)(address + size);
+    b->predicted = b->fallthrough;
+    b->taken_extra = taken_extra;
+    b->entry_extra = entry_extra;
+    b->flags = flags;
+    b->flash = flash;
+    b->line_first = line_first;
+    b->line_last = line_last;
+    insert(s, (address << 12) | size, idx);
+    return idx;
+}
+
+int32_t hp_add_flash(hp_state *s, uint32_t ws, uint32_t line_bytes, uint32_t prefetch,
+                     uint32_t fills_all, uint32_t icache_lines, uint32_t dcache_lines,
+                     uint32_t base)
+{
+    if (s->nflash == MAX_FLASH || icache_lines > MAX_CACHE || dcache_lines > MAX_CACHE)
+        return -1;
+    hp_flash *f = &s->flash[s->nflash];
+    memset(f, 0, sizeof *f);
+    f->ws = ws;
+    f->line_bytes = line_bytes;
+    f->prefetch = prefetch;
+    f->fills_all = fills_all;
+    f->base = base;
+    f->current = f->current_data = -1;
+    f->icache.capacity = icache_lines;
+    f->dcache.capacity = dcache_lines;
+    return (int32_t)s->nflash++;
+}
+
+int hp_add_window(hp_state *s, int32_t flash, uint32_t lo, uint32_t hi)
+{
+    hp_flash *f = &s->flash[flash];
+    if (f->nwindows == MAX_WINDOWS)
+        return -1;
+    f->lo[f->nwindows] = lo;
+    f->hi[f->nwindows] = hi;
+    f->nwindows++;
+    return 0;
+}
+
+void hp_flash_stats(const hp_state *s, int32_t flash, uint64_t *fetch, uint64_t *data)
+{
+    *fetch = s->flash[flash].fetch_stall;
+    *data = s->flash[flash].data_stall;
+}
+
+void hp_block_stats(const hp_state *s, int32_t idx, uint64_t *executions, int64_t *extra,
+                    uint64_t *lost_count, uint64_t *lost_cycles)
+{
+    const hp_block *b = &s->blocks[idx];
+    *executions = b->executions;
+    *extra = b->extra_cycles;
+    *lost_count = b->lost_count;
+    *lost_cycles = b->lost_cycles;
+}
+
+uint64_t hp_get(const hp_state *s, int what)
+{
+    switch (what) {
+    case 0: return s->instructions;
+    case 1: return s->cycles;
+    case 2: return (uint64_t)(int64_t)s->current;
+    case 3: return (uint64_t)s->halted;
+    default: return 0;
+    }
+}
+
+void hp_set(hp_state *s, int what, uint64_t value)
+{
+    switch (what) {
+    case 0: s->instructions = value; break;
+    case 1: s->cycles = value; break;
+    case 2: s->current = (int32_t)(int64_t)value; break;
+    case 4: s->skip = (int32_t)value; break;
+    case 5: s->insn_limit = value; break;
+    case 6: s->cycle_limit = value; break;
+    case 7: s->mispredict_penalty = (int32_t)value; break;
+    }
+}

@@ -1,0 +1,52 @@
+"""The native hot path gives the same numbers as the pure-Python path, bit for bit.
+
+(The whole suite also runs once with MCUSIM_NATIVE=0, see .ci/run.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from mcusim.sim import native_path
+from mcusim.sim.engine import Simulation
+from tests.conftest import simulate
+
+CASES = [
+    ("nucleo-f446re", "conv3x3", None), ("nucleo-f446re", "branchy_small", None),
+    ("stm32f4-discovery", "cnn_chain", None), ("nucleo-f746zg", "cnn_chain", None),
+    ("nucleo-f103rb", "divide", None), ("nucleo-g071rb", "fc", None),
+    ("nucleo-l4r5zi", "dwconv3x3", None), ("nrf52840-dk", "maxpool", None),
+    ("nucleo-f446re", "ubench", "16MHz"), ("nucleo-f746zg", "ubench", "16MHz"),
+    ("mps2-an386", "hello", None),
+]
+
+
+def _fingerprint(run):
+    r = run.result
+    return (r.exit_code, r.stop, r.instructions, r.cycles, run.stdout,
+            [(f.name, f.self_cycles, f.instructions) for f in r.functions],
+            [(x.name, x.count, x.cycles, x.instructions) for x in r.regions], r.flash)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_native():
+    if native_path.load_library() is None:
+        pytest.fail(f"the native hot path is not built: {native_path.load_error()}")
+
+
+@pytest.mark.parametrize("board,prog,clock", CASES)
+def test_same_numbers_on_both_paths(kernels, board, prog, clock):
+    python = simulate(kernels / board / f"{prog}.elf", board, clock=clock, native=False)
+    native = simulate(kernels / board / f"{prog}.elf", board, clock=clock, native=True)
+    assert type(native.sim).__name__ == "NativeSimulation"
+    assert type(python.sim) is Simulation
+    assert _fingerprint(native) == _fingerprint(python)
+
+
+@pytest.mark.parametrize("limit", [{"max_instructions": 5000}, {"max_cycles": 7777}])
+def test_limits_stop_both_paths_at_the_same_block(kernels, limit):
+    elf = kernels / "nucleo-f446re" / "branchy_small.elf"
+    python = simulate(elf, "nucleo-f446re", native=False, **limit)
+    native = simulate(elf, "nucleo-f446re", native=True, **limit)
+    assert python.result.stop == native.result.stop == "limit"
+    assert _fingerprint(native) == _fingerprint(python)
+    assert python.result.fault.message == native.result.fault.message
