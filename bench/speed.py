@@ -53,7 +53,12 @@ def measure(elf: Path, board: str) -> dict[str, float]:
         if native_cycles != cycles:
             sys.exit(f"bench: native path counted {native_cycles} cycles, python {cycles}")
         seconds["native path"] = native_s
-    bare = _simulation(elf, board, native=False)
+        seconds["native path + profile"] = _timed(
+            _simulation(elf, board, native=True, profile=True))[0]
+    # Bare: no timing model hooks either (no flash read path, no operand-timed hooks).
+    from mcusim.isa.timing import NaiveTiming
+
+    bare = _simulation(elf, board, native=False, timing=NaiveTiming())
     bare.uc.hook_del(bare.block_hook)
     seconds["bare unicorn"] = _timed(bare)[0]
     empty = _simulation(elf, board, native=False)
@@ -84,6 +89,8 @@ def main() -> None:
             print(f"  native / bare unicorn: {m['native path'] / m['bare unicorn']:.1%} "
                   "(target >= 25%)")
             print(f"  native / python: {m['native path'] / m['python path']:.1f}x")
+            print(f"  native profiling cost: "
+                  f"{m['native path'] / m['native path + profile']:.2f}x (target <= 2x)")
         print(f"  python path: {m['python path']:.1f} MIPS (target >= 8)")
 
 

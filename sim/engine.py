@@ -87,18 +87,17 @@ class Simulation:
     native = False
 
     def __new__(cls, *args: object, native: bool | None = None, **kwargs: object):
-        """The native hot path when it is built and the run needs nothing it lacks (profiling
-        and memory tracking run on the Python path), unless `native=False`."""
+        """The native hot path when it is built and the run needs nothing it lacks (memory
+        tracking runs on the Python path), unless `native=False`."""
         if cls is Simulation and native is not False:
-            python_only = any(kwargs.get(k) for k in ("profile", "profile_lines", "memory",
-                                                        "record_accesses"))
+            python_only = any(kwargs.get(k) for k in ("memory", "record_accesses"))
             from mcusim.sim import native_path
 
             if not python_only and native_path.load_library() is not None:
                 return super().__new__(native_path.NativeSimulation)
             if native:
                 raise UsageError("the native hot path is not available: "
-                                 f"{native_path.load_error() or 'this run needs profiling'}")
+                                 f"{native_path.load_error() or 'memory tracking needs Python'}")
         return super().__new__(cls)
 
     def __init__(self, firmware: Firmware, board: BoardSpec, *,

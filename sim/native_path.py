@@ -17,16 +17,19 @@ import importlib.util
 import os
 from ctypes import CFUNCTYPE, POINTER, byref, c_int, c_int32, c_int64, c_uint32, c_uint64, c_void_p
 
+import numpy as np
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, Uc
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.sim.blocks import Block
 from mcusim.sim.engine import Simulation
+from mcusim.sim.profiler import CallTracker
+from mcusim.traces.profile import Slice
 
 NEW_BLOCK = CFUNCTYPE(None, c_uint64, c_uint32)
 GET_INSTRUCTIONS, GET_CYCLES, GET_CURRENT, GET_HALTED = 0, 1, 2, 3
 SET_SKIP, SET_INSN_LIMIT, SET_CYCLE_LIMIT, SET_MISPREDICT = 4, 5, 6, 7
-BRANCH_END = 1
+BRANCH_END, CALL_END = 1, 2
 
 _library: ctypes.CDLL | None = None
 _load_error: str | None = None
@@ -69,7 +72,18 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_free.argtypes = [c_void_p]
     lib.hp_add_block.restype = c_int32
     lib.hp_add_block.argtypes = [c_void_p, c_uint64, c_uint32, c_uint32, c_uint32, c_uint32,
-                                 c_uint32, c_uint32, c_int32, c_uint32, c_uint32]
+                                 c_uint32, c_uint32, c_int32, c_uint32, c_uint32, c_int32]
+    lib.hp_profile_start.argtypes = [c_void_p, c_int32, c_uint32, c_uint32]
+    lib.hp_charge.argtypes = [c_void_p, c_int64]
+    lib.hp_profile_finish.argtypes = [c_void_p]
+    lib.hp_profile_function.argtypes = [c_void_p, c_int32, POINTER(c_uint64), POINTER(c_uint64),
+                                        POINTER(c_uint64), POINTER(c_int32)]
+    lib.hp_profile_count.restype = c_uint32
+    lib.hp_profile_count.argtypes = [c_void_p, c_int]
+    lib.hp_profile_edge.argtypes = [c_void_p, c_uint32, POINTER(c_int32), POINTER(c_int32),
+                                    POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64)]
+    lib.hp_profile_nodes.argtypes = [c_void_p, c_void_p, c_void_p, c_void_p]
+    lib.hp_profile_slices.argtypes = [c_void_p] + [c_void_p] * 5
     lib.hp_add_flash.restype = c_int32
     lib.hp_add_flash.argtypes = [c_void_p] + [c_uint32] * 7
     lib.hp_add_window.argtypes = [c_void_p, c_int32, c_uint32, c_uint32]
@@ -98,9 +112,16 @@ class NativeSimulation(Simulation):
         reg_read = ctypes.cast(_uc_module.uclib.uc_reg_read, c_void_p)
         self._state = lib.hp_new(stop, reg_read, self._new_block_cb)
         self._dynamic_specs: list[int] = []
+        self._function_ids: dict[str, int] = {}
         if not self._state:
             raise MemoryError("native hot path: out of memory")
         super().__init__(*args, **kwargs)
+        if self._tracker is not None:
+            root = self._tracker.frames[0].function
+            self._tracker = NativeCallTracker(self, root)
+            if lib.hp_profile_start(self._state, self._function_id(root),
+                                    self._tracker.max_slices, len(self._function_ids)) < 0:
+                raise MemoryError("native hot path: out of memory")
 
     def __del__(self) -> None:
         state = getattr(self, "_state", None)
@@ -193,12 +214,13 @@ class NativeSimulation(Simulation):
                 self._lib.hp_set(self._state, SET_SKIP, 1)
                 return
             flash = block.flash
+            name = block.function or self.firmware.symbols.unknown_name(address)
+            flags = (BRANCH_END if block.branch_end else 0) | (CALL_END if block.call_end else 0)
             block.native_index = self._lib.hp_add_block(
                 self._state, address, size, block.count, block.cycles, block.taken_extra,
-                block.entry_extra, BRANCH_END if block.branch_end else 0,
-                flash.native_index if flash is not None else -1,
+                block.entry_extra, flags, flash.native_index if flash is not None else -1,
                 block.flash_lines[0] if block.flash_lines else 0,
-                block.flash_lines[-1] if block.flash_lines else 0)
+                block.flash_lines[-1] if block.flash_lines else 0, self._function_id(name))
             if block.native_index < 0:
                 raise MemoryError("native hot path: out of memory for blocks")
             self._native_blocks.append(block)
@@ -206,6 +228,9 @@ class NativeSimulation(Simulation):
             self._callback_error = e
             self._lib.hp_set(self._state, SET_SKIP, 1)
             self.uc.emu_stop()
+
+    def _function_id(self, name: str) -> int:
+        return self._function_ids.setdefault(name, len(self._function_ids))
 
     # -- end of a run ---------------------------------------------------------------------------
     def _after_emulation(self) -> None:
@@ -233,3 +258,64 @@ class NativeSimulation(Simulation):
         for f in self.flash:
             lib.hp_flash_stats(state, f.native_index, byref(fetch), byref(data))
             f.fetch_stall_cycles, f.data_stall_cycles = fetch.value, data.value
+
+
+class NativeCallTracker(CallTracker):
+    """The call tracker whose state lives in the C hot path; after `finish` its dictionaries
+    hold what the C side counted, in the Python tracker's form, so profiles are built alike."""
+
+    def __init__(self, sim: NativeSimulation, root: str):
+        super().__init__(root)
+        self._sim = sim
+
+    def enter(self, *args: object) -> None:  # pragma: no cover - the C hook does this
+        raise AssertionError("the native hot path tracks calls itself")
+
+    def charge(self, cycles: int) -> None:
+        self._sim._lib.hp_charge(self._sim._state, cycles)
+
+    def finish(self, cycles: int, instructions: int) -> None:
+        lib, state = self._sim._lib, self._sim._state
+        lib.hp_profile_finish(state)
+        names = {i: n for n, i in self._sim._function_ids.items()}
+        calls, cyc, ins = c_uint64(), c_uint64(), c_uint64()
+        has, a, b = c_int32(), c_int32(), c_int32()
+        self.calls, self.inclusive, self.frames = {}, {}, []
+        for i, name in names.items():
+            lib.hp_profile_function(state, i, byref(calls), byref(cyc), byref(ins), byref(has))
+            if calls.value:
+                self.calls[name] = calls.value
+            if has.value:
+                self.inclusive[name] = [cyc.value, ins.value]
+        self.edges = {}
+        for e in range(lib.hp_profile_count(state, 0)):
+            lib.hp_profile_edge(state, e, byref(a), byref(b), byref(calls), byref(cyc),
+                                byref(ins))
+            self.edges[(names[a.value], names[b.value])] = [calls.value, cyc.value, ins.value]
+        n = lib.hp_profile_count(state, 1)
+        parent, function = np.empty(n, np.int32), np.empty(n, np.int32)
+        node_cycles = np.empty(n, np.int64)
+        lib.hp_profile_nodes(state, *(a.ctypes.data for a in (parent, function, node_cycles)))
+        paths: list[tuple[str, ...]] = []
+        self.stacks = {}
+        for up, f, c in zip(parent.tolist(), function.tolist(), node_cycles.tolist(),
+                            strict=True):
+            path = (paths[up] if up >= 0 else ()) + (names[f],)
+            paths.append(path)
+            if c:
+                self.stacks[path] = c
+        k = lib.hp_profile_count(state, 2)
+        func, depth = np.empty(k, np.int32), np.empty(k, np.int32)
+        start, end, seqs = np.empty(k, np.uint64), np.empty(k, np.uint64), np.empty(k, np.uint64)
+        lib.hp_profile_slices(state, *(a.ctypes.data for a in (func, start, end, depth, seqs)))
+        # In slice_list's order (start, depth, then sequence), sorted here in one go.
+        order = np.lexsort((seqs, depth, start))
+        self._sorted_slices = [
+            Slice(names[f], "function", s0, e, d)
+            for f, s0, e, d in zip(func[order].tolist(), start[order].tolist(),
+                                   end[order].tolist(), depth[order].tolist(), strict=True)]
+        self.slices = []
+        self.dropped_slices = lib.hp_profile_count(state, 3)
+
+    def slice_list(self) -> list[Slice]:
+        return self._sorted_slices

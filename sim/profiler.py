@@ -132,4 +132,5 @@ class CallTracker:
                 sorted(self.edges.items())]
 
     def slice_list(self) -> list[Slice]:
-        return sorted((s for _, _, s in self.slices), key=lambda s: (s.start_cycle, s.depth))
+        ordered = sorted(self.slices, key=lambda t: (t[2].start_cycle, t[2].depth, t[1]))
+        return [s for _, _, s in ordered]

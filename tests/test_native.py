@@ -50,3 +50,41 @@ def test_limits_stop_both_paths_at_the_same_block(kernels, limit):
     assert python.result.stop == native.result.stop == "limit"
     assert _fingerprint(native) == _fingerprint(python)
     assert python.result.fault.message == native.result.fault.message
+
+
+def _profile_fingerprint(run):
+    r, p = run.result, run.result.profile
+    return (r.cycles, r.instructions,
+            [(f.name, f.calls, f.self_cycles, f.inclusive_cycles, f.instructions,
+              f.inclusive_instructions) for f in r.functions],
+            [(e.caller, e.callee, e.calls, e.inclusive_cycles, e.inclusive_instructions)
+             for e in p.edges],
+            sorted(p.stacks.items()),
+            [(s.name, s.kind, s.start_cycle, s.end_cycle, s.depth) for s in p.slices],
+            p.sampled, p.sampling_note, [(b.address, b.executions, b.cycles)
+                                         for b in p.hot_blocks])
+
+
+@pytest.mark.parametrize("board,prog", [("mps2-an386", "calltree"),
+                                        ("nucleo-f446re", "cnn_chain"),
+                                        ("nucleo-f746zg", "branchy_small"),
+                                        ("nucleo-g071rb", "recurse")])
+def test_same_profile_on_both_paths(kernels, board, prog):
+    elf = kernels / board / f"{prog}.elf"
+    python = simulate(elf, board, native=False, profile=True)
+    native = simulate(elf, board, native=True, profile=True)
+    assert type(native.sim).__name__ == "NativeSimulation"
+    assert _profile_fingerprint(native) == _profile_fingerprint(python)
+
+
+def test_timeline_cap_keeps_the_same_slices(kernels, monkeypatch):
+    from mcusim.sim import profiler
+
+    original = profiler.CallTracker.__init__
+    monkeypatch.setattr(profiler.CallTracker, "__init__",
+                        lambda self, root, max_slices=50: original(self, root, max_slices))
+    elf = kernels / "nucleo-f446re" / "branchy_small.elf"
+    python = simulate(elf, "nucleo-f446re", native=False, profile=True)
+    native = simulate(elf, "nucleo-f446re", native=True, profile=True)
+    assert python.result.profile.sampled and len(python.result.profile.slices) >= 50
+    assert _profile_fingerprint(native) == _profile_fingerprint(python)

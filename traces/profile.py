@@ -52,7 +52,7 @@ class HotBlock:
     disassembly: list[str]  # one "address: text  (cycles)" line per instruction
 
 
-@dataclass
+@dataclass(slots=True)
 class Slice:
     """One interval on the simulated-time axis (a function activation or a region)."""
 

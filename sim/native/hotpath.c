@@ -17,12 +17,13 @@ typedef int (*uc_reg_read_fn)(uc_engine *uc, int regid, void *value);
 /* Called for a block not seen before; Python registers it or stops the emulation. */
 typedef void (*new_block_fn)(uint64_t address, uint32_t size);
 
-enum { BRANCH_END = 1 };
+enum { BRANCH_END = 1, CALL_END = 2 };
 enum { MAX_FLASH = 4, MAX_WINDOWS = 4, MAX_CACHE = 512 };
 
 typedef struct {
     uint32_t count, cycles, fallthrough, predicted, taken_extra, entry_extra, flags;
     int32_t flash;                 /* index of its flash interface, or -1 */
+    int32_t function;              /* profiler's function id */
     uint32_t line_first, line_last;
     uint64_t executions, lost_count, lost_cycles;
     int64_t extra_cycles;
@@ -43,6 +44,45 @@ typedef struct {
     hp_cache icache, dcache;
 } hp_flash;
 
+/* -- profiler state (sim/profiler.py's CallTracker, mirrored exactly) ------------------------ */
+typedef struct {
+    uint64_t *keys;
+    int32_t *slots;
+    uint32_t cap, n;
+} hp_map;  /* open addressing: 64-bit key -> index */
+
+typedef struct {
+    int32_t function, caller, node;
+    int64_t return_address;
+    uint64_t start_cycles, start_instructions;
+} hp_frame;
+
+typedef struct {
+    uint64_t duration, seq, start, end;
+    int32_t function, depth;
+} hp_slice;
+
+typedef struct {
+    int enabled;
+    hp_frame *frames;
+    uint32_t nframes, frames_cap;
+    uint32_t funcs_cap;
+    uint64_t *calls, *incl_cycles, *incl_insns;
+    int32_t *active;
+    uint8_t *has_incl;
+    hp_map edges;  /* caller << 32 | callee -> edge index */
+    uint32_t edges_cap;
+    uint64_t *edge_key, *edge_calls, *edge_cycles, *edge_insns;
+    hp_map nodes;  /* (parent + 1) << 32 | function -> node index (collapsed stacks) */
+    uint32_t nodes_cap;
+    int32_t *node_parent, *node_function;
+    int64_t *node_cycles;
+    int32_t node;
+    hp_slice *heap;  /* the longest slices: a min-heap on (duration, seq) */
+    uint32_t nheap, max_slices;
+    uint64_t seq, dropped;
+} hp_profile;
+
 typedef struct {
     uint64_t instructions, cycles, insn_limit, cycle_limit;
     int32_t current, mispredict_penalty, skip, halted;
@@ -55,6 +95,7 @@ typedef struct {
     uc_emu_stop_fn emu_stop;
     uc_reg_read_fn reg_read;
     new_block_fn new_block;
+    hp_profile prof;
 } hp_state;
 
 /* An operand-timed instruction (isa/operand_timing.py), hooked on its address alone. */
@@ -64,6 +105,11 @@ typedef struct {
     int32_t rn, rm, is_signed;
     uint32_t lo, hi;
 } hp_dynamic;
+
+static void prof_enter(hp_profile *p, int32_t function, uint64_t address, int64_t call_return,
+                       uint64_t cycles, uint64_t insns);
+static void prof_charge(hp_profile *p, int64_t cycles);
+static int prof_function(hp_profile *p, int32_t f);
 
 /* -- block table ------------------------------------------------------------------------- */
 static uint32_t hash_key(uint64_t key, uint32_t cap)
@@ -211,6 +257,13 @@ void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_da
             cycles += stall;
         }
     }
+    if (s->prof.enabled) {
+        int64_t ret = -1;
+        if (s->current >= 0 && (s->blocks[s->current].flags & CALL_END))
+            ret = s->blocks[s->current].fallthrough;
+        prof_enter(&s->prof, b->function, address, ret, s->cycles, s->instructions);
+        prof_charge(&s->prof, (int64_t)cycles);
+    }
     b->executions++;
     s->instructions += b->count;
     s->cycles += cycles;
@@ -221,6 +274,7 @@ void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_da
         s->cycles -= b->cycles;
         b->lost_count += b->count;
         b->lost_cycles += b->cycles;
+        prof_charge(&s->prof, -(int64_t)b->cycles);
         s->halted = 1;
         s->emu_stop(uc);
     }
@@ -244,9 +298,12 @@ void hp_flash_read(uc_engine *uc, int type, uint64_t address, int size, int64_t 
                 return;
             cache_fill(&f->dcache, line);
             f->data_stall += f->ws;
+            if (!f->ws)
+                return;
             s->cycles += f->ws;
             if (s->current >= 0)
                 s->blocks[s->current].extra_cycles += f->ws;
+            prof_charge(&s->prof, f->ws);
             return;
         }
     }
@@ -290,9 +347,12 @@ void hp_dynamic_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_
     if (full > d->hi)
         full = d->hi;
     uint32_t extra = full - d->lo;
+    if (!extra)
+        return;
     s->cycles += extra;
     if (s->current >= 0)
         s->blocks[s->current].extra_cycles += extra;
+    prof_charge(&s->prof, extra);
 }
 
 hp_dynamic *hp_new_dynamic(hp_state *s, int32_t rule, int32_t rn, int32_t rm, int32_t is_signed,
@@ -335,7 +395,8 @@ void hp_free(hp_state *s)
 
 int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t count,
                      uint32_t cycles, uint32_t taken_extra, uint32_t entry_extra,
-                     uint32_t flags, int32_t flash, uint32_t line_first, uint32_t line_last)
+                     uint32_t flags, int32_t flash, uint32_t line_first, uint32_t line_last,
+                     int32_t function)
 {
     if (s->nblocks == s->capacity) {
         uint32_t cap = s->capacity ? s->capacity * 2 : 1024;
@@ -360,6 +421,9 @@ int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t coun
     b->flash = flash;
     b->line_first = line_first;
     b->line_last = line_last;
+    b->function = function;
+    if (s->prof.enabled && prof_function(&s->prof, function) < 0)
+        return -1;
     insert(s, (address << 12) | size, idx);
     return idx;
 }
@@ -431,5 +495,344 @@ void hp_set(hp_state *s, int what, uint64_t value)
     case 5: s->insn_limit = value; break;
     case 6: s->cycle_limit = value; break;
     case 7: s->mispredict_penalty = (int32_t)value; break;
+    }
+}
+
+/* -- profiler ------------------------------------------------------------------------------ */
+static int grow(void **array, uint32_t *cap, uint32_t need, size_t item)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t cap2 = *cap ? *cap : 64;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *p = realloc(*array, (size_t)cap2 * item);
+    if (!p)
+        return -1;
+    memset((char *)p + (size_t)*cap * item, 0, (size_t)(cap2 - *cap) * item);
+    *array = p;
+    *cap = cap2;
+    return 0;
+}
+
+static int map_put(hp_map *m, uint64_t key, int32_t value);
+
+static int map_rehash(hp_map *m, uint32_t cap)
+{
+    hp_map old = *m;
+    m->keys = calloc(cap, sizeof *m->keys);
+    m->slots = malloc(cap * sizeof *m->slots);
+    if (!m->keys || !m->slots)
+        return -1;
+    memset(m->slots, 0xff, cap * sizeof *m->slots);
+    m->cap = cap;
+    m->n = 0;
+    for (uint32_t i = 0; i < old.cap; i++)
+        if (old.slots[i] >= 0)
+            map_put(m, old.keys[i], old.slots[i]);
+    free(old.keys);
+    free(old.slots);
+    return 0;
+}
+
+static int32_t map_get(const hp_map *m, uint64_t key)
+{
+    uint32_t i = hash_key(key, m->cap);
+    while (m->slots[i] >= 0) {
+        if (m->keys[i] == key)
+            return m->slots[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+static int map_put(hp_map *m, uint64_t key, int32_t value)
+{
+    if (2 * (m->n + 1) > m->cap && map_rehash(m, m->cap ? m->cap * 2 : 1024) < 0)
+        return -1;
+    uint32_t i = hash_key(key, m->cap);
+    while (m->slots[i] >= 0 && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    if (m->slots[i] < 0)
+        m->n++;
+    m->keys[i] = key;
+    m->slots[i] = value;
+    return 0;
+}
+
+static int prof_function(hp_profile *p, int32_t f)
+{
+    uint32_t need = (uint32_t)f + 1, cap = p->funcs_cap;
+    if (need <= cap)
+        return 0;
+    uint32_t c = cap;
+    if (grow((void **)&p->calls, &c, need, sizeof *p->calls) < 0) return -1;
+    c = cap;
+    if (grow((void **)&p->incl_cycles, &c, need, sizeof *p->incl_cycles) < 0) return -1;
+    c = cap;
+    if (grow((void **)&p->incl_insns, &c, need, sizeof *p->incl_insns) < 0) return -1;
+    c = cap;
+    if (grow((void **)&p->active, &c, need, sizeof *p->active) < 0) return -1;
+    c = cap;
+    if (grow((void **)&p->has_incl, &c, need, sizeof *p->has_incl) < 0) return -1;
+    p->funcs_cap = c;
+    return 0;
+}
+
+static int32_t prof_node(hp_profile *p, int32_t parent, int32_t function)
+{
+    uint64_t key = ((uint64_t)(uint32_t)(parent + 1) << 32) | (uint32_t)function;
+    int32_t n = map_get(&p->nodes, key);
+    if (n >= 0)
+        return n;
+    n = (int32_t)p->nodes.n;
+    uint32_t cap = p->nodes_cap, c = cap;
+    if (grow((void **)&p->node_parent, &c, (uint32_t)n + 1, sizeof *p->node_parent) < 0)
+        return -1;
+    c = cap;
+    if (grow((void **)&p->node_function, &c, (uint32_t)n + 1, sizeof *p->node_function) < 0)
+        return -1;
+    c = cap;
+    if (grow((void **)&p->node_cycles, &c, (uint32_t)n + 1, sizeof *p->node_cycles) < 0)
+        return -1;
+    p->nodes_cap = c;
+    p->node_parent[n] = parent;
+    p->node_function[n] = function;
+    map_put(&p->nodes, key, n);
+    return n;
+}
+
+static int32_t prof_edge(hp_profile *p, int32_t caller, int32_t callee)
+{
+    uint64_t key = ((uint64_t)(uint32_t)caller << 32) | (uint32_t)callee;
+    int32_t e = map_get(&p->edges, key);
+    if (e >= 0)
+        return e;
+    e = (int32_t)p->edges.n;
+    uint32_t cap = p->edges_cap, c = cap;
+    if (grow((void **)&p->edge_key, &c, (uint32_t)e + 1, sizeof *p->edge_key) < 0) return -1;
+    c = cap;
+    if (grow((void **)&p->edge_calls, &c, (uint32_t)e + 1, sizeof *p->edge_calls) < 0) return -1;
+    c = cap;
+    if (grow((void **)&p->edge_cycles, &c, (uint32_t)e + 1, sizeof *p->edge_cycles) < 0)
+        return -1;
+    c = cap;
+    if (grow((void **)&p->edge_insns, &c, (uint32_t)e + 1, sizeof *p->edge_insns) < 0) return -1;
+    p->edges_cap = c;
+    p->edge_key[e] = key;
+    map_put(&p->edges, key, e);
+    return e;
+}
+
+static int slice_less(const hp_slice *a, const hp_slice *b)
+{
+    return a->duration < b->duration || (a->duration == b->duration && a->seq < b->seq);
+}
+
+static void heap_down(hp_slice *h, uint32_t n, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && slice_less(&h[l], &h[m])) m = l;
+        if (r < n && slice_less(&h[r], &h[m])) m = r;
+        if (m == i)
+            return;
+        hp_slice t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void add_slice(hp_profile *p, int32_t function, uint64_t start, uint64_t end,
+                      int32_t depth)
+{
+    hp_slice item = {end - start, ++p->seq, start, end, function, depth};
+    if (p->nheap < p->max_slices) {
+        uint32_t i = p->nheap++;
+        p->heap[i] = item;
+        while (i > 0 && slice_less(&p->heap[i], &p->heap[(i - 1) / 2])) {
+            hp_slice t = p->heap[i];
+            p->heap[i] = p->heap[(i - 1) / 2];
+            p->heap[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    p->dropped++;
+    if (p->nheap && slice_less(&p->heap[0], &item)) {
+        p->heap[0] = item;
+        heap_down(p->heap, p->nheap, 0);
+    }
+}
+
+static void prof_close(hp_profile *p, const hp_frame *f, uint64_t cycles, uint64_t insns)
+{
+    p->active[f->function]--;
+    uint64_t duration = cycles - f->start_cycles, n = insns - f->start_instructions;
+    if (p->active[f->function] == 0) {
+        p->incl_cycles[f->function] += duration;
+        p->incl_insns[f->function] += n;
+        p->has_incl[f->function] = 1;
+    }
+    /* Not on the stack any more: no other activation is active (recursion counts once). */
+    if (f->caller >= 0 && p->active[f->function] == 0) {
+        int32_t e = prof_edge(p, f->caller, f->function);
+        if (e < 0)
+            return;
+        p->edge_cycles[e] += duration;
+        p->edge_insns[e] += n;
+    }
+    add_slice(p, f->function, f->start_cycles, cycles, (int32_t)p->nframes);
+}
+
+static void prof_push(hp_profile *p, int32_t function, int64_t ret, uint64_t cycles,
+                      uint64_t insns, int32_t caller)
+{
+    if (grow((void **)&p->frames, &p->frames_cap, p->nframes + 1, sizeof *p->frames) < 0)
+        return;
+    p->node = prof_node(p, p->node, function);
+    p->frames[p->nframes++] = (hp_frame){function, caller, p->node, ret, cycles, insns};
+    p->calls[function]++;
+    p->active[function]++;
+    int32_t e = prof_edge(p, caller, function);  /* may move edge_calls: index it after */
+    if (e >= 0)
+        p->edge_calls[e]++;
+}
+
+static void prof_pop(hp_profile *p, uint64_t cycles, uint64_t insns)
+{
+    hp_frame f = p->frames[--p->nframes];
+    prof_close(p, &f, cycles, insns);
+    p->node = p->node_parent[f.node];
+}
+
+static void prof_tail(hp_profile *p, int32_t function, uint64_t cycles, uint64_t insns)
+{
+    if (p->nframes == 1) {
+        hp_frame old = p->frames[0];
+        prof_close(p, &old, cycles, insns);
+        p->node = prof_node(p, -1, function);
+        p->frames[0] = (hp_frame){function, -1, p->node, -1, cycles, insns};
+        p->calls[function]++;
+        p->active[function]++;
+        return;
+    }
+    hp_frame f = p->frames[--p->nframes];
+    prof_close(p, &f, cycles, insns);
+    p->node = p->node_parent[f.node];
+    prof_push(p, function, f.return_address, cycles, insns, p->frames[p->nframes - 1].function);
+}
+
+static void prof_enter(hp_profile *p, int32_t function, uint64_t address, int64_t call_return,
+                       uint64_t cycles, uint64_t insns)
+{
+    hp_frame *top = &p->frames[p->nframes - 1];
+    if (call_return >= 0) {
+        prof_push(p, function, call_return, cycles, insns, top->function);
+        return;
+    }
+    if (top->function == function)
+        return;
+    for (uint32_t depth = p->nframes - 1; depth > 0; depth--) {
+        if (p->frames[depth].return_address == (int64_t)address) {
+            while (p->nframes > depth)
+                prof_pop(p, cycles, insns);
+            if (p->frames[p->nframes - 1].function != function)
+                prof_tail(p, function, cycles, insns);
+            return;
+        }
+    }
+    prof_tail(p, function, cycles, insns);
+}
+
+static void prof_charge(hp_profile *p, int64_t cycles)
+{
+    if (p->enabled)
+        p->node_cycles[p->node] += cycles;
+}
+
+int hp_profile_start(hp_state *s, int32_t root, uint32_t max_slices, uint32_t nfuncs)
+{
+    hp_profile *p = &s->prof;
+    if (prof_function(p, (int32_t)nfuncs) < 0 || map_rehash(&p->edges, 1024) < 0 ||
+        map_rehash(&p->nodes, 1024) < 0)
+        return -1;
+    p->heap = calloc(max_slices ? max_slices : 1, sizeof *p->heap);
+    if (!p->heap)
+        return -1;
+    p->max_slices = max_slices;
+    if (grow((void **)&p->frames, &p->frames_cap, 1, sizeof *p->frames) < 0)
+        return -1;
+    p->node = prof_node(p, -1, root);
+    p->frames[0] = (hp_frame){root, -1, p->node, -1, 0, 0};
+    p->nframes = 1;
+    p->calls[root] = 1;
+    p->active[root] = 1;
+    p->enabled = 1;
+    return 0;
+}
+
+void hp_charge(hp_state *s, int64_t cycles) { prof_charge(&s->prof, cycles); }
+
+void hp_profile_finish(hp_state *s)
+{
+    hp_profile *p = &s->prof;
+    while (p->nframes) {
+        hp_frame f = p->frames[--p->nframes];
+        prof_close(p, &f, s->cycles, s->instructions);
+    }
+}
+
+/* Results, read by Python after the run. */
+void hp_profile_function(const hp_state *s, int32_t f, uint64_t *calls, uint64_t *cycles,
+                         uint64_t *insns, int32_t *has_inclusive)
+{
+    const hp_profile *p = &s->prof;
+    *calls = p->calls[f];
+    *cycles = p->incl_cycles[f];
+    *insns = p->incl_insns[f];
+    *has_inclusive = p->has_incl[f];
+}
+
+uint32_t hp_profile_count(const hp_state *s, int what)
+{
+    const hp_profile *p = &s->prof;
+    return what == 0 ? p->edges.n : what == 1 ? p->nodes.n : what == 2 ? p->nheap
+                     : (uint32_t)p->dropped;
+}
+
+void hp_profile_edge(const hp_state *s, uint32_t e, int32_t *caller, int32_t *callee,
+                     uint64_t *calls, uint64_t *cycles, uint64_t *insns)
+{
+    const hp_profile *p = &s->prof;
+    *caller = (int32_t)(p->edge_key[e] >> 32);
+    *callee = (int32_t)(uint32_t)p->edge_key[e];
+    *calls = p->edge_calls[e];
+    *cycles = p->edge_cycles[e];
+    *insns = p->edge_insns[e];
+}
+
+void hp_profile_nodes(const hp_state *s, int32_t *parent, int32_t *function, int64_t *cycles)
+{
+    const hp_profile *p = &s->prof;
+    for (uint32_t n = 0; n < p->nodes.n; n++) {
+        parent[n] = p->node_parent[n];
+        function[n] = p->node_function[n];
+        cycles[n] = p->node_cycles[n];
+    }
+}
+
+void hp_profile_slices(const hp_state *s, int32_t *function, uint64_t *start, uint64_t *end,
+                       int32_t *depth, uint64_t *seq)
+{
+    const hp_profile *p = &s->prof;
+    for (uint32_t i = 0; i < p->nheap; i++) {
+        const hp_slice *x = &p->heap[i];
+        function[i] = x->function;
+        start[i] = x->start;
+        end[i] = x->end;
+        depth[i] = x->depth;
+        seq[i] = x->seq;
     }
 }
