@@ -311,7 +311,8 @@ def cmd_trace(args: argparse.Namespace, err: Console) -> int:
         Firmware.open(args.elf), board, fs_root=args.fs_root,
         argv=[str(args.elf), *args.program_args], stdout=sys.stdout.buffer,
         stderr=sys.stderr.buffer, max_instructions=args.max_instructions, memory=True,
-        record_accesses=True, trace_window=args.window, max_accesses=args.max_accesses)
+        record_accesses=True, trace_window=args.window, max_accesses=args.max_accesses,
+        live_analysis=False)  # `mcusim view` analyses the file
     result = sim.run()
     sys.stdout.flush()
     print_fault(err, result)

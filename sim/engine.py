@@ -87,17 +87,15 @@ class Simulation:
     native = False
 
     def __new__(cls, *args: object, native: bool | None = None, **kwargs: object):
-        """The native hot path when it is built and the run needs nothing it lacks (memory
-        tracking runs on the Python path), unless `native=False`."""
+        """The native hot path when it is built, unless `native=False`."""
         if cls is Simulation and native is not False:
-            python_only = any(kwargs.get(k) for k in ("memory", "record_accesses"))
             from mcusim.sim import native_path
 
-            if not python_only and native_path.load_library() is not None:
+            if native_path.load_library() is not None:
                 return super().__new__(native_path.NativeSimulation)
             if native:
-                raise UsageError("the native hot path is not available: "
-                                 f"{native_path.load_error() or 'memory tracking needs Python'}")
+                raise UsageError(f"the native hot path is not available: "
+                                 f"{native_path.load_error()}")
         return super().__new__(cls)
 
     def __init__(self, firmware: Firmware, board: BoardSpec, *,
@@ -116,6 +114,7 @@ class Simulation:
                  record_accesses: bool = False,
                  trace_window: tuple[int, int] | None = None,
                  max_accesses: int | None = None,
+                 live_analysis: bool = True,
                  native: bool | None = None):
         for name, value in (("--max-instructions", max_instructions),
                             ("--max-cycles", max_cycles)):
@@ -142,6 +141,7 @@ class Simulation:
         self._mispredict_penalty = self.timing.mispredict_penalty
         self._tracker: CallTracker | None = None
         self._memory: MemoryTracker | None = None
+        self.live_analysis = live_analysis
         self.profile_lines = profile_lines
         self.symbol_regions = list(symbol_regions)
         self._access_key = -1
@@ -169,9 +169,9 @@ class Simulation:
             self._tracker = CallTracker(entry.name if entry else "reset")
         self.footprint = footprint(firmware.path, board, firmware.symbols.addresses())
         if memory or record_accesses:
-            self._memory = MemoryTracker(self, self.footprint.static_ram_bytes,
-                                         record=record_accesses, window=trace_window,
-                                         max_accesses=max_accesses)
+            self._memory = self._new_memory_tracker(
+                MemoryTracker(self, self.footprint.static_ram_bytes, record=record_accesses,
+                              window=trace_window, max_accesses=max_accesses))
         self._map_peripherals()
         self._add_hooks()
         if self._memory is not None:
@@ -374,6 +374,10 @@ class Simulation:
                        flash: FlashInterface) -> None:
         self._add_cycles(flash.read(address))
 
+    def _new_memory_tracker(self, tracker: MemoryTracker) -> MemoryTracker:
+        """Where an accounting path takes over the tracker's per-block work."""
+        return tracker
+
     def _add_flash_hooks(self, uc: Uc) -> None:
         for flash in self.flash:
             for lo, hi in flash.region.windows():
@@ -515,7 +519,7 @@ class Simulation:
         if self._tracker is not None:
             result.profile = build_profile(self, lines=self.profile_lines)
         if self._memory is not None:
-            curve = live_curve(self._memory)
+            curve = live_curve(self._memory) if self.live_analysis else None
             result.memory = memory_report(self, self._memory, curve)
             if result.profile is not None:
                 result.profile.counters = memory_counters(self._memory, curve)

@@ -151,6 +151,14 @@ class MemoryTracker:
                 low, at = sp, insn.address
         self._stack_at(low, at)
 
+    def overflow_message(self, sp: int, pc: int) -> str:
+        where = self.sim.firmware.symbols.describe(pc)
+        return (f"stack overflow: SP reached {sp:#010x}, {self.stack_limit - sp} bytes below "
+                f"the stack's limit {self.stack_limit:#010x} (__StackLimit), at {where}")
+
+    def _set_heap_extent(self, value: int) -> None:
+        """Where a faster stack tracker learns of heap growth (the native path)."""
+
     def _on_sp_write(self, uc: Uc, address: int, size: int, writer: int) -> None:
         self._stack_at(uc.reg_read(UC_ARM_REG_SP), writer)
 
@@ -160,10 +168,7 @@ class MemoryTracker:
         if sp < self.stack_low:
             self.stack_low, self.stack_low_pc = sp, pc
             if self.overflow is None and self.stack_limit is not None and sp < self.stack_limit:
-                where = self.sim.firmware.symbols.describe(pc)
-                self.overflow = (f"stack overflow: SP reached {sp:#010x}, "
-                                 f"{self.stack_limit - sp} bytes below the stack's limit "
-                                 f"{self.stack_limit:#010x} (__StackLimit), at {where}")
+                self.overflow = self.overflow_message(sp, pc)
         if self.record:
             self.stack_curve.add(self.sim.cycles, self.initial_sp - sp)
         total = self.initial_sp - sp + self.heap_extent
@@ -202,6 +207,7 @@ class MemoryTracker:
         if kind == "sbrk":
             if result != 0xFFFFFFFF and self.heap_base is not None:
                 self.heap_extent = max(self.heap_extent, result + _signed(arg) - self.heap_base)
+                self._set_heap_extent(self.heap_extent)
                 self.heap_extent_peak = max(self.heap_extent_peak, self.heap_extent)
                 self.heap_curve.add(self.sim.cycles, self.heap_extent)
             return

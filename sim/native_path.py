@@ -18,11 +18,13 @@ import os
 from ctypes import CFUNCTYPE, POINTER, byref, c_int, c_int32, c_int64, c_uint32, c_uint64, c_void_p
 
 import numpy as np
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, Uc
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, Uc
+from unicorn.arm_const import UC_ARM_REG_SP
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.sim.blocks import Block
 from mcusim.sim.engine import Simulation
+from mcusim.sim.memory_tracker import MemoryTracker
 from mcusim.sim.profiler import CallTracker
 from mcusim.traces.profile import Slice
 
@@ -72,7 +74,16 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_free.argtypes = [c_void_p]
     lib.hp_add_block.restype = c_int32
     lib.hp_add_block.argtypes = [c_void_p, c_uint64, c_uint32, c_uint32, c_uint32, c_uint32,
-                                 c_uint32, c_uint32, c_int32, c_uint32, c_uint32, c_int32]
+                                 c_uint32, c_uint32, c_int32, c_uint32, c_uint32, c_int32,
+                                 c_int32, c_uint32]
+    lib.hp_memory_start.argtypes = [c_void_p, c_int32, c_uint32, c_int32, c_uint32, c_int32,
+                                    c_int32, c_uint64, c_uint64, c_uint64]
+    lib.hp_memory_get.restype = c_uint64
+    lib.hp_memory_get.argtypes = [c_void_p, c_int]
+    lib.hp_memory_set.argtypes = [c_void_p, c_int, c_uint64]
+    lib.hp_stack_at.argtypes = [c_void_p, c_uint32, c_uint32]
+    lib.hp_memory_log.argtypes = [c_void_p] + [c_void_p] * 5
+    lib.hp_memory_curve.argtypes = [c_void_p, c_void_p, c_void_p]
     lib.hp_profile_start.argtypes = [c_void_p, c_int32, c_uint32, c_uint32]
     lib.hp_charge.argtypes = [c_void_p, c_int64]
     lib.hp_profile_finish.argtypes = [c_void_p]
@@ -179,6 +190,9 @@ class NativeSimulation(Simulation):
                 self._lib.hp_add_window(self._state, f.native_index, lo, hi)
                 self._c_hook(UC_HOOK_MEM_READ, self._lib.hp_flash_read, lo, hi - 1)
 
+    def _new_memory_tracker(self, tracker: MemoryTracker) -> MemoryTracker:
+        return NativeMemoryTracker.adopt(tracker, self)
+
     def _add_flash_hooks(self, uc: Uc) -> None:
         """Flash data reads are counted in C (see _add_hooks)."""
 
@@ -216,11 +230,13 @@ class NativeSimulation(Simulation):
             flash = block.flash
             name = block.function or self.firmware.symbols.unknown_name(address)
             flags = (BRANCH_END if block.branch_end else 0) | (CALL_END if block.call_end else 0)
+            sp_off, sp_pc = _lowest_sp(block)
             block.native_index = self._lib.hp_add_block(
                 self._state, address, size, block.count, block.cycles, block.taken_extra,
                 block.entry_extra, flags, flash.native_index if flash is not None else -1,
                 block.flash_lines[0] if block.flash_lines else 0,
-                block.flash_lines[-1] if block.flash_lines else 0, self._function_id(name))
+                block.flash_lines[-1] if block.flash_lines else 0, self._function_id(name),
+                sp_off, sp_pc)
             if block.native_index < 0:
                 raise MemoryError("native hot path: out of memory for blocks")
             self._native_blocks.append(block)
@@ -254,10 +270,96 @@ class NativeSimulation(Simulation):
             block.extra_cycles += extra.value
             block.lost_count += lost_count.value
             block.lost_cycles += lost_cycles.value
+        if isinstance(self._memory, NativeMemoryTracker):
+            self._memory.collect()
         fetch, data = c_uint64(), c_uint64()
         for f in self.flash:
             lib.hp_flash_stats(state, f.native_index, byref(fetch), byref(data))
             f.fetch_stall_cycles, f.data_stall_cycles = fetch.value, data.value
+
+
+def _lowest_sp(block: Block) -> tuple[int, int]:
+    """The lowest SP offset the block reaches before any run-time SP write, and where: what
+    MemoryTracker.on_block computes per execution."""
+    off = low = 0
+    at = block.address
+    for insn in block.insns:
+        if insn.sp_delta is None:
+            break
+        off += insn.sp_delta
+        if off < low:
+            low, at = off, insn.address
+    return low, at
+
+
+class NativeMemoryTracker(MemoryTracker):
+    """The memory tracker whose per-block stack tracking and access log run in C; heap calls,
+    markers and run-time SP writes still come through Python and update the C state."""
+
+    @classmethod
+    def adopt(cls, tracker: MemoryTracker, sim: NativeSimulation) -> NativeMemoryTracker:
+        tracker.__class__ = cls
+        assert isinstance(tracker, NativeMemoryTracker)
+        tracker._sim_native = sim
+        window = tracker.window
+        sim._lib.hp_memory_start(
+            sim._state, UC_ARM_REG_SP, tracker.initial_sp, int(tracker.stack_limit is not None),
+            tracker.stack_limit or 0, int(tracker.record), int(window is not None),
+            window[0] if window else 0, window[1] if window else 0, tracker.max_accesses or 0)
+        return tracker
+
+    def attach(self, uc: Uc) -> None:
+        record, self.record = self.record, False
+        super().attach(uc)  # heap hooks; the access hooks are C ones
+        self.record = record
+        if record:
+            sim = self._sim_native
+            for region in sim.board.regions:
+                if region.kind == "flash":
+                    continue
+                for lo, hi in region.windows():
+                    for kind in (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE):
+                        sim._c_hook(kind, sim._lib.hp_access, lo, hi - 1)
+
+    def on_block(self, uc: Uc, block: Block) -> None:  # pragma: no cover - C does this
+        raise AssertionError("the native hot path tracks the stack itself")
+
+    def _stack_at(self, sp: int, pc: int) -> None:
+        self._sim_native._lib.hp_stack_at(self._sim_native._state, sp, pc)
+
+    def _set_heap_extent(self, value: int) -> None:
+        self._sim_native._lib.hp_memory_set(self._sim_native._state, 11, value)
+
+    def _fold(self) -> None:
+        lib, state = self._sim_native._lib, self._sim_native._state
+        self._since[0] = lib.hp_memory_get(state, 3)
+        self._since[2] = lib.hp_memory_get(state, 4)
+        super()._fold()
+        lib.hp_memory_set(state, 3, self._since[0])
+        lib.hp_memory_set(state, 4, self._since[2])
+
+    def collect(self) -> None:
+        """After the run: the C side's figures into the Python tracker's fields."""
+        lib, state = self._sim_native._lib, self._sim_native._state
+        self.stack_low = lib.hp_memory_get(state, 0)
+        self.stack_low_pc = lib.hp_memory_get(state, 1)
+        self.peak_total = lib.hp_memory_get(state, 2)
+        if lib.hp_memory_get(state, 5) and self.overflow is None:
+            self.overflow = self.overflow_message(lib.hp_memory_get(state, 6),
+                                                  lib.hp_memory_get(state, 7))
+        n = lib.hp_memory_get(state, 10)
+        cycles, values = np.empty(n, np.uint64), np.empty(n, np.uint64)
+        lib.hp_memory_curve(state, cycles.ctypes.data, values.ctypes.data)
+        self.stack_curve.points = [[c, v] for c, v in zip(cycles.tolist(), values.tolist(),
+                                                          strict=True)]
+        n = lib.hp_memory_get(state, 8)
+        log = self.log
+        log.cycle, log.address = np.empty(n, np.uint64), np.empty(n, np.uint32)
+        log.pc, log.size, log.kind = (np.empty(n, np.uint32), np.empty(n, np.uint8),
+                                      np.empty(n, np.uint8))
+        lib.hp_memory_log(state, *(a.ctypes.data for a in (log.cycle, log.address, log.pc,
+                                                           log.size, log.kind)))
+        log.dropped = lib.hp_memory_get(state, 9)
 
 
 class NativeCallTracker(CallTracker):

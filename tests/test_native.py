@@ -88,3 +88,27 @@ def test_timeline_cap_keeps_the_same_slices(kernels, monkeypatch):
     native = simulate(elf, "nucleo-f446re", native=True, profile=True)
     assert python.result.profile.sampled and len(python.result.profile.slices) >= 50
     assert _profile_fingerprint(native) == _profile_fingerprint(python)
+
+
+@pytest.mark.parametrize("board,prog", [("nucleo-f446re", "cnn_chain"),
+                                        ("nucleo-f446re", "heap_pattern"),
+                                        ("nucleo-g071rb", "recurse"),
+                                        ("nucleo-f746zg", "calltree")])
+def test_same_memory_figures_and_trace_on_both_paths(kernels, board, prog):
+    import numpy as np
+
+    elf = kernels / board / f"{prog}.elf"
+    runs = [simulate(elf, board, native=n, memory=True, record_accesses=True, profile=True)
+            for n in (False, True)]
+    (python, native) = runs
+    assert type(native.sim).__name__ == "NativeSimulation"
+    assert python.result.memory == native.result.memory
+    assert python.result.warnings == native.result.warnings
+    logs = [r.sim.memory_tracker.log for r in runs]
+    for column in ("cycle", "address", "pc", "size", "kind"):
+        a, b = (np.asarray(getattr(log, column)) for log in logs)
+        assert a.tolist() == b.tolist(), column
+    assert [t.stack_curve.points for t in (r.sim.memory_tracker for r in runs)][0] == \
+        native.sim.memory_tracker.stack_curve.points
+    assert _profile_fingerprint(native) == _profile_fingerprint(python)
+    assert python.result.profile.counters == native.result.profile.counters

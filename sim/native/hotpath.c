@@ -25,6 +25,9 @@ typedef struct {
     int32_t flash;                 /* index of its flash interface, or -1 */
     int32_t function;              /* profiler's function id */
     uint32_t line_first, line_last;
+    uint32_t address;
+    int32_t sp_min_off;            /* lowest SP offset reached in the block (memory tracking) */
+    uint32_t sp_min_pc;            /* the instruction that reaches it */
     uint64_t executions, lost_count, lost_cycles;
     int64_t extra_cycles;
 } hp_block;
@@ -83,6 +86,23 @@ typedef struct {
     uint64_t seq, dropped;
 } hp_profile;
 
+/* -- memory tracking state (sim/memory_tracker.py, mirrored exactly) -------------------------- */
+typedef struct {
+    int enabled, record, sp_reg, has_limit, overflowed, has_window;
+    uint32_t initial_sp, stack_limit, stack_low, stack_low_pc, overflow_sp, overflow_pc;
+    uint32_t since_low;
+    uint64_t since_total, peak_total, heap_extent;
+    /* stack curve: a PeakSeries (maximum per time bucket, coarsened past `limit` points) */
+    uint64_t *curve_cycle, *curve_value;
+    uint32_t curve_n, curve_cap, curve_limit, curve_shift;
+    /* the access log */
+    uint64_t *log_cycle;
+    uint32_t *log_address, *log_pc;
+    uint8_t *log_size, *log_kind;
+    uint32_t log_cap;
+    uint64_t log_n, window_lo, window_hi, max_accesses, dropped;
+} hp_memory;
+
 typedef struct {
     uint64_t instructions, cycles, insn_limit, cycle_limit;
     int32_t current, mispredict_penalty, skip, halted;
@@ -96,6 +116,7 @@ typedef struct {
     uc_reg_read_fn reg_read;
     new_block_fn new_block;
     hp_profile prof;
+    hp_memory mem;
 } hp_state;
 
 /* An operand-timed instruction (isa/operand_timing.py), hooked on its address alone. */
@@ -110,6 +131,7 @@ static void prof_enter(hp_profile *p, int32_t function, uint64_t address, int64_
                        uint64_t cycles, uint64_t insns);
 static void prof_charge(hp_profile *p, int64_t cycles);
 static int prof_function(hp_profile *p, int32_t f);
+static void stack_at(hp_state *s, uint32_t sp, uint32_t pc);
 
 /* -- block table ------------------------------------------------------------------------- */
 static uint32_t hash_key(uint64_t key, uint32_t cap)
@@ -268,6 +290,11 @@ void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_da
     s->instructions += b->count;
     s->cycles += cycles;
     s->current = idx;
+    if (s->mem.enabled) {
+        uint64_t sp = 0;
+        s->reg_read(uc, s->mem.sp_reg, &sp);
+        stack_at(s, (uint32_t)((int64_t)(uint32_t)sp + b->sp_min_off), b->sp_min_pc);
+    }
     if (s->instructions > s->insn_limit || s->cycles > s->cycle_limit) {
         /* As the Python path: the block does not run; take its own count back. */
         s->instructions -= b->count;
@@ -396,7 +423,7 @@ void hp_free(hp_state *s)
 int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t count,
                      uint32_t cycles, uint32_t taken_extra, uint32_t entry_extra,
                      uint32_t flags, int32_t flash, uint32_t line_first, uint32_t line_last,
-                     int32_t function)
+                     int32_t function, int32_t sp_min_off, uint32_t sp_min_pc)
 {
     if (s->nblocks == s->capacity) {
         uint32_t cap = s->capacity ? s->capacity * 2 : 1024;
@@ -422,6 +449,9 @@ int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t coun
     b->line_first = line_first;
     b->line_last = line_last;
     b->function = function;
+    b->address = (uint32_t)address;
+    b->sp_min_off = sp_min_off;
+    b->sp_min_pc = sp_min_pc;
     if (s->prof.enabled && prof_function(&s->prof, function) < 0)
         return -1;
     insert(s, (address << 12) | size, idx);
@@ -835,4 +865,172 @@ void hp_profile_slices(const hp_state *s, int32_t *function, uint64_t *start, ui
         depth[i] = x->depth;
         seq[i] = x->seq;
     }
+}
+
+/* -- memory tracking ------------------------------------------------------------------------ */
+static void curve_add(hp_memory *m, uint64_t cycle, uint64_t value)
+{
+    uint64_t start = (cycle >> m->curve_shift) << m->curve_shift;
+    if (m->curve_n && m->curve_cycle[m->curve_n - 1] == start) {
+        if (value > m->curve_value[m->curve_n - 1])
+            m->curve_value[m->curve_n - 1] = value;
+        return;
+    }
+    uint32_t cap = m->curve_cap, c = cap;
+    if (grow((void **)&m->curve_cycle, &c, m->curve_n + 1, sizeof *m->curve_cycle) < 0)
+        return;
+    c = cap;
+    if (grow((void **)&m->curve_value, &c, m->curve_n + 1, sizeof *m->curve_value) < 0)
+        return;
+    m->curve_cap = c;
+    m->curve_cycle[m->curve_n] = start;
+    m->curve_value[m->curve_n] = value;
+    m->curve_n++;
+    if (m->curve_n > m->curve_limit) {
+        m->curve_shift++;
+        uint32_t out = 0;
+        for (uint32_t i = 0; i < m->curve_n; i++) {
+            uint64_t bucket = (m->curve_cycle[i] >> m->curve_shift) << m->curve_shift;
+            if (out && m->curve_cycle[out - 1] == bucket) {
+                if (m->curve_value[i] > m->curve_value[out - 1])
+                    m->curve_value[out - 1] = m->curve_value[i];
+            } else {
+                m->curve_cycle[out] = bucket;
+                m->curve_value[out] = m->curve_value[i];
+                out++;
+            }
+        }
+        m->curve_n = out;
+    }
+}
+
+static void stack_at(hp_state *s, uint32_t sp, uint32_t pc)
+{
+    hp_memory *m = &s->mem;
+    if (sp < m->since_low)
+        m->since_low = sp;
+    if (sp < m->stack_low) {
+        m->stack_low = sp;
+        m->stack_low_pc = pc;
+        if (!m->overflowed && m->has_limit && sp < m->stack_limit) {
+            m->overflowed = 1;
+            m->overflow_sp = sp;
+            m->overflow_pc = pc;
+        }
+    }
+    if (m->record)
+        curve_add(m, s->cycles, (uint64_t)(m->initial_sp - sp));
+    uint64_t total = (uint64_t)(int64_t)((int64_t)m->initial_sp - sp) + m->heap_extent;
+    if (total > m->since_total)
+        m->since_total = total;
+    if (total > m->peak_total)
+        m->peak_total = total;
+}
+
+void hp_stack_at(hp_state *s, uint32_t sp, uint32_t pc) { stack_at(s, sp, pc); }
+
+/* A read or write of a RAM region (hooked on the RAM windows only). */
+void hp_access(uc_engine *uc, int type, uint64_t address, int size, int64_t value,
+               void *user_data)
+{
+    (void)uc, (void)value;
+    hp_state *s = user_data;
+    hp_memory *m = &s->mem;
+    const hp_block *b = s->current >= 0 ? &s->blocks[s->current] : NULL;
+    uint64_t cycle = s->cycles - (b ? b->cycles : 0);
+    if (m->has_window && !(cycle >= m->window_lo && cycle < m->window_hi))
+        return;
+    if (m->max_accesses && m->log_n >= m->max_accesses) {
+        m->dropped++;
+        return;
+    }
+    if (m->log_n == m->log_cap) {
+        uint32_t cap = m->log_cap, c = cap;
+        uint32_t need = (uint32_t)m->log_n + 1;
+        if (grow((void **)&m->log_cycle, &c, need, sizeof *m->log_cycle) < 0) return;
+        c = cap;
+        if (grow((void **)&m->log_address, &c, need, sizeof *m->log_address) < 0) return;
+        c = cap;
+        if (grow((void **)&m->log_pc, &c, need, sizeof *m->log_pc) < 0) return;
+        c = cap;
+        if (grow((void **)&m->log_size, &c, need, sizeof *m->log_size) < 0) return;
+        c = cap;
+        if (grow((void **)&m->log_kind, &c, need, sizeof *m->log_kind) < 0) return;
+        m->log_cap = c;
+    }
+    uint64_t n = m->log_n++;
+    m->log_cycle[n] = cycle;
+    m->log_address[n] = (uint32_t)address;
+    m->log_pc[n] = b ? b->address : 0;
+    m->log_size[n] = (uint8_t)size;
+    m->log_kind[n] = type == 17; /* UC_MEM_WRITE */
+}
+
+void hp_memory_start(hp_state *s, int32_t sp_reg, uint32_t initial_sp, int32_t has_limit,
+                     uint32_t stack_limit, int32_t record, int32_t has_window,
+                     uint64_t window_lo, uint64_t window_hi, uint64_t max_accesses)
+{
+    hp_memory *m = &s->mem;
+    m->enabled = 1;
+    m->sp_reg = sp_reg;
+    m->initial_sp = m->stack_low = m->since_low = initial_sp;
+    m->has_limit = has_limit;
+    m->stack_limit = stack_limit;
+    m->record = record;
+    m->has_window = has_window;
+    m->window_lo = window_lo;
+    m->window_hi = window_hi;
+    m->max_accesses = max_accesses;
+    m->curve_limit = 4096;
+    m->curve_shift = 6;
+}
+
+/* what: 0 stack_low, 1 stack_low_pc, 2 peak_total, 3 since_low, 4 since_total, 5 overflowed,
+ * 6 overflow_sp, 7 overflow_pc, 8 log length, 9 dropped, 10 curve points */
+uint64_t hp_memory_get(const hp_state *s, int what)
+{
+    const hp_memory *m = &s->mem;
+    switch (what) {
+    case 0: return m->stack_low;
+    case 1: return m->stack_low_pc;
+    case 2: return m->peak_total;
+    case 3: return m->since_low;
+    case 4: return m->since_total;
+    case 5: return (uint64_t)m->overflowed;
+    case 6: return m->overflow_sp;
+    case 7: return m->overflow_pc;
+    case 8: return m->log_n;
+    case 9: return m->dropped;
+    case 10: return m->curve_n;
+    default: return 0;
+    }
+}
+
+/* what: 3 since_low, 4 since_total, 11 heap_extent */
+void hp_memory_set(hp_state *s, int what, uint64_t value)
+{
+    hp_memory *m = &s->mem;
+    if (what == 3) m->since_low = (uint32_t)value;
+    else if (what == 4) m->since_total = value;
+    else if (what == 11) m->heap_extent = value;
+}
+
+void hp_memory_log(const hp_state *s, uint64_t *cycle, uint32_t *address, uint32_t *pc,
+                   uint8_t *size, uint8_t *kind)
+{
+    const hp_memory *m = &s->mem;
+    if (!m->log_n)
+        return;
+    memcpy(cycle, m->log_cycle, m->log_n * sizeof *cycle);
+    memcpy(address, m->log_address, m->log_n * sizeof *address);
+    memcpy(pc, m->log_pc, m->log_n * sizeof *pc);
+    memcpy(size, m->log_size, m->log_n * sizeof *size);
+    memcpy(kind, m->log_kind, m->log_n * sizeof *kind);
+}
+
+void hp_memory_curve(const hp_state *s, uint64_t *cycle, uint64_t *value)
+{
+    const hp_memory *m = &s->mem;
+    memcpy(cycle, m->curve_cycle, m->curve_n * sizeof *cycle);
+    memcpy(value, m->curve_value, m->curve_n * sizeof *value);
 }
