@@ -249,6 +249,11 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
     result = sim.run()
     sys.stdout.flush()
     if args.verbose:
+        from mcusim.sim import native_path
+
+        path = ("native hot path" if sim.native else
+                f"pure-Python path ({native_path.load_error() or 'native path not used'})")
+        err.print(f"mcusim: accounting ran on the {path}", highlight=False)
         print_unknown_accesses(err, result)
     print_fault(err, result)
     print_summary(err, result)
