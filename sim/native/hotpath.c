@@ -106,10 +106,9 @@ typedef struct {
 typedef struct {
     uint64_t instructions, cycles, insn_limit, cycle_limit;
     int32_t current, mispredict_penalty, skip, halted;
-    uint32_t nblocks, capacity, hash_cap;
+    uint32_t nblocks, capacity;
     hp_block *blocks;
-    uint64_t *keys;
-    int32_t *slots;
+    hp_map block_index;  /* (address << 12 | size) -> block */
     uint32_t nflash;
     hp_flash flash[MAX_FLASH];
     uc_emu_stop_fn emu_stop;
@@ -142,45 +141,74 @@ static uint32_t hash_key(uint64_t key, uint32_t cap)
     return (uint32_t)key & (cap - 1);
 }
 
-static int32_t lookup(const hp_state *s, uint64_t key)
+/* Parallel arrays that share one capacity: grown together, new entries zeroed. */
+typedef struct {
+    void **array;
+    size_t item;
+} hp_column;
+#define COLUMN(a) {(void **)&(a), sizeof *(a)}
+
+static int grow_columns(uint32_t *cap, uint32_t need, const hp_column *cols, int n)
 {
-    uint32_t i = hash_key(key, s->hash_cap);
-    while (s->slots[i] >= 0) {
-        if (s->keys[i] == key)
-            return s->slots[i];
-        i = (i + 1) & (s->hash_cap - 1);
+    if (need <= *cap)
+        return 0;
+    uint32_t cap2 = *cap ? *cap : 64;
+    while (cap2 < need)
+        cap2 *= 2;
+    for (int i = 0; i < n; i++) {
+        void *p = realloc(*cols[i].array, (size_t)cap2 * cols[i].item);
+        if (!p)
+            return -1;
+        memset((char *)p + (size_t)*cap * cols[i].item, 0,
+               (size_t)(cap2 - *cap) * cols[i].item);
+        *cols[i].array = p;
+    }
+    *cap = cap2;
+    return 0;
+}
+
+static int map_put(hp_map *m, uint64_t key, int32_t value);
+
+static int map_rehash(hp_map *m, uint32_t cap)
+{
+    hp_map old = *m;
+    m->keys = calloc(cap, sizeof *m->keys);
+    m->slots = malloc(cap * sizeof *m->slots);
+    if (!m->keys || !m->slots)
+        return -1;
+    memset(m->slots, 0xff, cap * sizeof *m->slots);
+    m->cap = cap;
+    m->n = 0;
+    for (uint32_t i = 0; i < old.cap; i++)
+        if (old.slots[i] >= 0)
+            map_put(m, old.keys[i], old.slots[i]);
+    free(old.keys);
+    free(old.slots);
+    return 0;
+}
+
+static int32_t map_get(const hp_map *m, uint64_t key)
+{
+    uint32_t i = hash_key(key, m->cap);
+    while (m->slots[i] >= 0) {
+        if (m->keys[i] == key)
+            return m->slots[i];
+        i = (i + 1) & (m->cap - 1);
     }
     return -1;
 }
 
-static int insert(hp_state *s, uint64_t key, int32_t index);
-
-static int grow_hash(hp_state *s)
+static int map_put(hp_map *m, uint64_t key, int32_t value)
 {
-    uint32_t old_cap = s->hash_cap;
-    uint64_t *old_keys = s->keys;
-    int32_t *old_slots = s->slots;
-    s->hash_cap = old_cap ? old_cap * 2 : 1024;
-    s->keys = calloc(s->hash_cap, sizeof *s->keys);
-    s->slots = malloc(s->hash_cap * sizeof *s->slots);
-    if (!s->keys || !s->slots)
+    if (2 * (m->n + 1) > m->cap && map_rehash(m, m->cap ? m->cap * 2 : 1024) < 0)
         return -1;
-    memset(s->slots, 0xff, s->hash_cap * sizeof *s->slots);
-    for (uint32_t i = 0; i < old_cap; i++)
-        if (old_slots[i] >= 0)
-            insert(s, old_keys[i], old_slots[i]);
-    free(old_keys);
-    free(old_slots);
-    return 0;
-}
-
-static int insert(hp_state *s, uint64_t key, int32_t index)
-{
-    uint32_t i = hash_key(key, s->hash_cap);
-    while (s->slots[i] >= 0 && s->keys[i] != key)
-        i = (i + 1) & (s->hash_cap - 1);
-    s->keys[i] = key;
-    s->slots[i] = index;
+    uint32_t i = hash_key(key, m->cap);
+    while (m->slots[i] >= 0 && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    if (m->slots[i] < 0)
+        m->n++;
+    m->keys[i] = key;
+    m->slots[i] = value;
     return 0;
 }
 
@@ -241,13 +269,13 @@ void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_da
 {
     hp_state *s = user_data;
     uint64_t key = (address << 12) | size;
-    int32_t idx = lookup(s, key);
+    int32_t idx = map_get(&s->block_index, key);
     if (idx < 0) {
         s->skip = 0;
         s->new_block(address, size);
         if (s->skip)
             return;  /* Python stopped the emulation before this block runs */
-        idx = lookup(s, key);
+        idx = map_get(&s->block_index, key);
         if (idx < 0)
             return;
     }
@@ -405,7 +433,7 @@ hp_state *hp_new(uc_emu_stop_fn emu_stop, uc_reg_read_fn reg_read, new_block_fn 
     s->new_block = new_block;
     s->current = -1;
     s->insn_limit = s->cycle_limit = UINT64_MAX;
-    if (grow_hash(s) < 0)
+    if (map_rehash(&s->block_index, 1024) < 0)
         return NULL;
     return s;
 }
@@ -415,8 +443,8 @@ void hp_free(hp_state *s)
     if (!s)
         return;
     free(s->blocks);
-    free(s->keys);
-    free(s->slots);
+    free(s->block_index.keys);
+    free(s->block_index.slots);
     free(s);
 }
 
@@ -425,15 +453,8 @@ int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t coun
                      uint32_t flags, int32_t flash, uint32_t line_first, uint32_t line_last,
                      int32_t function, int32_t sp_min_off, uint32_t sp_min_pc)
 {
-    if (s->nblocks == s->capacity) {
-        uint32_t cap = s->capacity ? s->capacity * 2 : 1024;
-        hp_block *blocks = realloc(s->blocks, cap * sizeof *blocks);
-        if (!blocks)
-            return -1;
-        s->blocks = blocks;
-        s->capacity = cap;
-    }
-    if (2 * (s->nblocks + 1) > s->hash_cap && grow_hash(s) < 0)
+    hp_column cols[] = {COLUMN(s->blocks)};
+    if (grow_columns(&s->capacity, s->nblocks + 1, cols, 1) < 0)
         return -1;
     int32_t idx = (int32_t)s->nblocks++;
     hp_block *b = &s->blocks[idx];
@@ -454,7 +475,8 @@ int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t coun
     b->sp_min_pc = sp_min_pc;
     if (s->prof.enabled && prof_function(&s->prof, function) < 0)
         return -1;
-    insert(s, (address << 12) | size, idx);
+    if (map_put(&s->block_index, (address << 12) | size, idx) < 0)
+        return -1;
     return idx;
 }
 
@@ -529,84 +551,12 @@ void hp_set(hp_state *s, int what, uint64_t value)
 }
 
 /* -- profiler ------------------------------------------------------------------------------ */
-static int grow(void **array, uint32_t *cap, uint32_t need, size_t item)
-{
-    if (need <= *cap)
-        return 0;
-    uint32_t cap2 = *cap ? *cap : 64;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *p = realloc(*array, (size_t)cap2 * item);
-    if (!p)
-        return -1;
-    memset((char *)p + (size_t)*cap * item, 0, (size_t)(cap2 - *cap) * item);
-    *array = p;
-    *cap = cap2;
-    return 0;
-}
-
-static int map_put(hp_map *m, uint64_t key, int32_t value);
-
-static int map_rehash(hp_map *m, uint32_t cap)
-{
-    hp_map old = *m;
-    m->keys = calloc(cap, sizeof *m->keys);
-    m->slots = malloc(cap * sizeof *m->slots);
-    if (!m->keys || !m->slots)
-        return -1;
-    memset(m->slots, 0xff, cap * sizeof *m->slots);
-    m->cap = cap;
-    m->n = 0;
-    for (uint32_t i = 0; i < old.cap; i++)
-        if (old.slots[i] >= 0)
-            map_put(m, old.keys[i], old.slots[i]);
-    free(old.keys);
-    free(old.slots);
-    return 0;
-}
-
-static int32_t map_get(const hp_map *m, uint64_t key)
-{
-    uint32_t i = hash_key(key, m->cap);
-    while (m->slots[i] >= 0) {
-        if (m->keys[i] == key)
-            return m->slots[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
-}
-
-static int map_put(hp_map *m, uint64_t key, int32_t value)
-{
-    if (2 * (m->n + 1) > m->cap && map_rehash(m, m->cap ? m->cap * 2 : 1024) < 0)
-        return -1;
-    uint32_t i = hash_key(key, m->cap);
-    while (m->slots[i] >= 0 && m->keys[i] != key)
-        i = (i + 1) & (m->cap - 1);
-    if (m->slots[i] < 0)
-        m->n++;
-    m->keys[i] = key;
-    m->slots[i] = value;
-    return 0;
-}
 
 static int prof_function(hp_profile *p, int32_t f)
 {
-    uint32_t need = (uint32_t)f + 1, cap = p->funcs_cap;
-    if (need <= cap)
-        return 0;
-    uint32_t c = cap;
-    if (grow((void **)&p->calls, &c, need, sizeof *p->calls) < 0) return -1;
-    c = cap;
-    if (grow((void **)&p->incl_cycles, &c, need, sizeof *p->incl_cycles) < 0) return -1;
-    c = cap;
-    if (grow((void **)&p->incl_insns, &c, need, sizeof *p->incl_insns) < 0) return -1;
-    c = cap;
-    if (grow((void **)&p->active, &c, need, sizeof *p->active) < 0) return -1;
-    c = cap;
-    if (grow((void **)&p->has_incl, &c, need, sizeof *p->has_incl) < 0) return -1;
-    p->funcs_cap = c;
-    return 0;
+    hp_column cols[] = {COLUMN(p->calls), COLUMN(p->incl_cycles), COLUMN(p->incl_insns),
+                        COLUMN(p->active), COLUMN(p->has_incl)};
+    return grow_columns(&p->funcs_cap, (uint32_t)f + 1, cols, 5);
 }
 
 static int32_t prof_node(hp_profile *p, int32_t parent, int32_t function)
@@ -616,16 +566,10 @@ static int32_t prof_node(hp_profile *p, int32_t parent, int32_t function)
     if (n >= 0)
         return n;
     n = (int32_t)p->nodes.n;
-    uint32_t cap = p->nodes_cap, c = cap;
-    if (grow((void **)&p->node_parent, &c, (uint32_t)n + 1, sizeof *p->node_parent) < 0)
+    hp_column cols[] = {COLUMN(p->node_parent), COLUMN(p->node_function),
+                        COLUMN(p->node_cycles)};
+    if (grow_columns(&p->nodes_cap, (uint32_t)n + 1, cols, 3) < 0)
         return -1;
-    c = cap;
-    if (grow((void **)&p->node_function, &c, (uint32_t)n + 1, sizeof *p->node_function) < 0)
-        return -1;
-    c = cap;
-    if (grow((void **)&p->node_cycles, &c, (uint32_t)n + 1, sizeof *p->node_cycles) < 0)
-        return -1;
-    p->nodes_cap = c;
     p->node_parent[n] = parent;
     p->node_function[n] = function;
     map_put(&p->nodes, key, n);
@@ -639,16 +583,10 @@ static int32_t prof_edge(hp_profile *p, int32_t caller, int32_t callee)
     if (e >= 0)
         return e;
     e = (int32_t)p->edges.n;
-    uint32_t cap = p->edges_cap, c = cap;
-    if (grow((void **)&p->edge_key, &c, (uint32_t)e + 1, sizeof *p->edge_key) < 0) return -1;
-    c = cap;
-    if (grow((void **)&p->edge_calls, &c, (uint32_t)e + 1, sizeof *p->edge_calls) < 0) return -1;
-    c = cap;
-    if (grow((void **)&p->edge_cycles, &c, (uint32_t)e + 1, sizeof *p->edge_cycles) < 0)
+    hp_column cols[] = {COLUMN(p->edge_key), COLUMN(p->edge_calls), COLUMN(p->edge_cycles),
+                        COLUMN(p->edge_insns)};
+    if (grow_columns(&p->edges_cap, (uint32_t)e + 1, cols, 4) < 0)
         return -1;
-    c = cap;
-    if (grow((void **)&p->edge_insns, &c, (uint32_t)e + 1, sizeof *p->edge_insns) < 0) return -1;
-    p->edges_cap = c;
     p->edge_key[e] = key;
     map_put(&p->edges, key, e);
     return e;
@@ -719,7 +657,8 @@ static void prof_close(hp_profile *p, const hp_frame *f, uint64_t cycles, uint64
 static void prof_push(hp_profile *p, int32_t function, int64_t ret, uint64_t cycles,
                       uint64_t insns, int32_t caller)
 {
-    if (grow((void **)&p->frames, &p->frames_cap, p->nframes + 1, sizeof *p->frames) < 0)
+    hp_column cols[] = {COLUMN(p->frames)};
+    if (grow_columns(&p->frames_cap, p->nframes + 1, cols, 1) < 0)
         return;
     p->node = prof_node(p, p->node, function);
     p->frames[p->nframes++] = (hp_frame){function, caller, p->node, ret, cycles, insns};
@@ -792,7 +731,8 @@ int hp_profile_start(hp_state *s, int32_t root, uint32_t max_slices, uint32_t nf
     if (!p->heap)
         return -1;
     p->max_slices = max_slices;
-    if (grow((void **)&p->frames, &p->frames_cap, 1, sizeof *p->frames) < 0)
+    hp_column cols[] = {COLUMN(p->frames)};
+    if (grow_columns(&p->frames_cap, 1, cols, 1) < 0)
         return -1;
     p->node = prof_node(p, -1, root);
     p->frames[0] = (hp_frame){root, -1, p->node, -1, 0, 0};
@@ -876,13 +816,9 @@ static void curve_add(hp_memory *m, uint64_t cycle, uint64_t value)
             m->curve_value[m->curve_n - 1] = value;
         return;
     }
-    uint32_t cap = m->curve_cap, c = cap;
-    if (grow((void **)&m->curve_cycle, &c, m->curve_n + 1, sizeof *m->curve_cycle) < 0)
+    hp_column cols[] = {COLUMN(m->curve_cycle), COLUMN(m->curve_value)};
+    if (grow_columns(&m->curve_cap, m->curve_n + 1, cols, 2) < 0)
         return;
-    c = cap;
-    if (grow((void **)&m->curve_value, &c, m->curve_n + 1, sizeof *m->curve_value) < 0)
-        return;
-    m->curve_cap = c;
     m->curve_cycle[m->curve_n] = start;
     m->curve_value[m->curve_n] = value;
     m->curve_n++;
@@ -944,20 +880,10 @@ void hp_access(uc_engine *uc, int type, uint64_t address, int size, int64_t valu
         m->dropped++;
         return;
     }
-    if (m->log_n == m->log_cap) {
-        uint32_t cap = m->log_cap, c = cap;
-        uint32_t need = (uint32_t)m->log_n + 1;
-        if (grow((void **)&m->log_cycle, &c, need, sizeof *m->log_cycle) < 0) return;
-        c = cap;
-        if (grow((void **)&m->log_address, &c, need, sizeof *m->log_address) < 0) return;
-        c = cap;
-        if (grow((void **)&m->log_pc, &c, need, sizeof *m->log_pc) < 0) return;
-        c = cap;
-        if (grow((void **)&m->log_size, &c, need, sizeof *m->log_size) < 0) return;
-        c = cap;
-        if (grow((void **)&m->log_kind, &c, need, sizeof *m->log_kind) < 0) return;
-        m->log_cap = c;
-    }
+    hp_column cols[] = {COLUMN(m->log_cycle), COLUMN(m->log_address), COLUMN(m->log_pc),
+                        COLUMN(m->log_size), COLUMN(m->log_kind)};
+    if (grow_columns(&m->log_cap, (uint32_t)m->log_n + 1, cols, 5) < 0)
+        return;
     uint64_t n = m->log_n++;
     m->log_cycle[n] = cycle;
     m->log_address[n] = (uint32_t)address;
