@@ -62,10 +62,10 @@ def measure(elf: Path, board: str) -> dict[str, float]:
     from mcusim.isa.timing import NaiveTiming
 
     bare = _simulation(elf, board, native=False, timing=NaiveTiming())
-    bare.uc.hook_del(bare.block_hook)
+    bare.remove_block_hook()
     seconds["bare unicorn"] = _timed(bare)[0]
     empty = _simulation(elf, board, native=False)
-    empty.uc.hook_del(empty.block_hook)
+    empty.remove_block_hook()
     empty.uc.hook_add(UC_HOOK_BLOCK, lambda uc, address, size, data: None)
     seconds["empty python block hook"] = _timed(empty)[0]
     return {"instructions": instructions,

@@ -8,6 +8,7 @@ early (semihosting, a fault) has its unexecuted tail taken back, so totals are e
 
 from __future__ import annotations
 
+import ctypes
 import io
 import sys
 import time
@@ -30,6 +31,7 @@ from unicorn import (
     Uc,
     UcError,
 )
+from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board import BoardSpec
@@ -55,6 +57,9 @@ from mcusim.sim.profile_build import build_profile, function_profiles
 from mcusim.sim.profiler import CallTracker
 from mcusim.sim.result import FaultInfo, FlashStats, RegionCount, RunResult
 from mcusim.sim.semihosting import Semihosting, read_cstring
+
+_BLOCK_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
+                               ctypes.c_void_p)
 
 SEMIHOSTING_BKPT = 0xAB
 XPSR_T = 1 << 24
@@ -138,6 +143,7 @@ class Simulation:
         self._pc_hint = 0
         self._stop: _Stop | None = None
         self._restart_at: int | None = None
+        self._callback_error: BaseException | None = None
         self._mispredict_penalty = self.timing.mispredict_penalty
         self._tracker: CallTracker | None = None
         self._memory: MemoryTracker | None = None
@@ -198,7 +204,7 @@ class Simulation:
 
     def _add_hooks(self) -> None:
         uc = self.uc
-        self.block_hook = uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        self.block_hook = self._add_python_block_hook()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
         # Unicorn reports the exact PC only to memory hooks; these cover just the counter
@@ -378,6 +384,36 @@ class Simulation:
         """Where an accounting path takes over the tracker's per-block work."""
         return tracker
 
+    def _add_python_block_hook(self) -> int:
+        """The per-block hook, registered with Unicorn's C API directly: the binding's own
+        hook wrapper costs more than the accounting itself. An exception cannot unwind
+        through C, so it stops the emulation and is raised again after emu_start."""
+        uc = self.uc
+        on_block = self._on_block
+
+        def hook(_engine: object, address: int, size: int, _data: object) -> None:
+            try:
+                on_block(uc, address, size, None)
+            except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
+                self._callback_error = e
+                uc.emu_stop()
+
+        self._block_callback = _BLOCK_HOOK(hook)  # kept alive while Unicorn may call it
+        handle = ctypes.c_size_t()
+        err = _uc_module.uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
+                                            ctypes.cast(self._block_callback, ctypes.c_void_p),
+                                            None, 1, 0)
+        if err:
+            raise RuntimeError(f"uc_hook_add failed ({err})")
+        return handle.value
+
+    def remove_block_hook(self) -> None:
+        """Take the per-block accounting out (benchmarks measure Unicorn without it)."""
+        err = _uc_module.uclib.uc_hook_del(self.uc._uch, _uc_module.uc_hook_h(self.block_hook))
+        if err:
+            raise RuntimeError(f"uc_hook_del failed ({err})")
+        self._block_callback = None
+
     def _add_flash_hooks(self, uc: Uc) -> None:
         for flash in self.flash:
             for lo, hi in flash.region.windows():
@@ -528,7 +564,10 @@ class Simulation:
         return result
 
     def _after_emulation(self) -> None:
-        """After each emu_start: where an accounting path reports what stopped it."""
+        """After each emu_start: what stopped it, if a hook could not say it there."""
+        if self._callback_error is not None:
+            error, self._callback_error = self._callback_error, None
+            raise error
 
     def _finish_counts(self) -> None:
         """At the end: where an accounting path brings its per-block counters home."""

@@ -116,7 +116,6 @@ class NativeSimulation(Simulation):
         assert lib is not None
         self._lib = lib
         self._native_blocks: list[Block] = []
-        self._callback_error: BaseException | None = None
         # Keep the callback object alive as long as the C state may call it.
         self._new_block_cb = NEW_BLOCK(self._native_new_block)
         stop = ctypes.cast(_uc_module.uclib.uc_emu_stop, c_void_p)
@@ -172,8 +171,7 @@ class NativeSimulation(Simulation):
     # -- set-up ---------------------------------------------------------------------------------
     def _add_hooks(self) -> None:
         super()._add_hooks()
-        uc = self.uc
-        uc.hook_del(self.block_hook)
+        self.remove_block_hook()
         for name, value in ((SET_INSN_LIMIT, self._insn_limit), (SET_CYCLE_LIMIT,
                                                                  self._cycle_limit),
                             (SET_MISPREDICT, self._mispredict_penalty)):
@@ -250,8 +248,7 @@ class NativeSimulation(Simulation):
 
     # -- end of a run ---------------------------------------------------------------------------
     def _after_emulation(self) -> None:
-        if self._callback_error is not None:
-            raise self._callback_error
+        super()._after_emulation()
         if self._lib.hp_get(self._state, GET_HALTED) and self._stop is None:
             block = self._current
             what = ("--max-instructions " + str(self.max_instructions)

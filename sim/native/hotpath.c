@@ -32,11 +32,14 @@ typedef struct {
     int64_t extra_cycles;
 } hp_block;
 
+enum { HINTS = 1024 };
+
 typedef struct {
     uint32_t capacity, n;
     uint64_t clock;
     uint32_t lines[MAX_CACHE];
     uint64_t used[MAX_CACHE];
+    uint16_t hint[HINTS];  /* slot where a line was last seen: a shortcut, never the truth */
 } hp_cache;
 
 typedef struct {
@@ -215,9 +218,15 @@ static int map_put(hp_map *m, uint64_t key, int32_t value)
 /* -- flash read path (memory/flash.py) ------------------------------------------------------ */
 static int cache_hit(hp_cache *c, uint32_t line)
 {
+    uint32_t h = c->hint[line & (HINTS - 1)];
+    if (h < c->n && c->lines[h] == line) {
+        c->used[h] = ++c->clock;
+        return 1;
+    }
     for (uint32_t i = 0; i < c->n; i++)
         if (c->lines[i] == line) {
             c->used[i] = ++c->clock;
+            c->hint[line & (HINTS - 1)] = (uint16_t)i;
             return 1;
         }
     return 0;
@@ -238,6 +247,7 @@ static void cache_fill(hp_cache *c, uint32_t line)
     }
     c->lines[slot] = line;
     c->used[slot] = ++c->clock;
+    c->hint[line & (HINTS - 1)] = (uint16_t)slot;
 }
 
 static uint32_t flash_enter(hp_flash *f, const hp_block *b, int taken)
