@@ -71,3 +71,14 @@ def test_ubench_harness_runs_under_qemu(kernels):
 
     expected = load_toml(KERNELS / "ubench" / "expected.toml")["cortex-m4"]
     assert names == set(expected)
+
+
+def test_validate_command_reports_both_tables(kernels, capsys):
+    from mcusim.sim.cli import main
+
+    assert main(["validate", "--kernels-dir", str(KERNELS), "--boards", "nucleo-f446re"]) == 0
+    out = capsys.readouterr().out
+    assert "cortex-m4: 72/72 tests agree exactly" in out
+    assert "cortex-m0plus: 26/26" in out and "cortex-m3: 57/57" in out
+    assert "conv3x3" in out and "cycles/MAC" in out
+    assert main(["validate", "--kernels-dir", str(ROOT / "nowhere")]) == 66
