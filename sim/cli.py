@@ -83,6 +83,18 @@ def _window(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    """What every command that runs firmware takes: the ELF, where it runs, and its limits."""
+    parser.add_argument("elf", type=Path, help="ELF built with arm-none-eabi-gcc")
+    parser.add_argument("--board", default=DEFAULT_BOARD,
+                        help=f"board name or path to a board .toml (default: {DEFAULT_BOARD})")
+    parser.add_argument("--clock", help="override the board's clock, e.g. 16MHz")
+    parser.add_argument("--fs-root", type=Path, default=Path("."),
+                        help="the only host directory the program's file calls may use "
+                             "(default: the current directory)")
+    parser.add_argument("--max-instructions", type=_positive_int, metavar="N")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mcusim", description="Cycle-approximate Cortex-M simulator.",
                      epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -95,10 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "after -- reach the program's argv.",
                          epilog=EXIT_CODES_HELP,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("elf", type=Path, help="ELF built with arm-none-eabi-gcc")
-    run.add_argument("--board", default=DEFAULT_BOARD,
-                     help=f"board name or path to a board .toml (default: {DEFAULT_BOARD})")
-    run.add_argument("--clock", help="override the board's clock, e.g. 16MHz")
+    _add_target_options(run)
     run.add_argument("--timing", choices=TIMING_MODELS, default=DEFAULT_TIMING,
                      help="timing model: the core's cycle table, or one cycle per instruction "
                           f"as functional emulators assume (default: {DEFAULT_TIMING})")
@@ -123,10 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
     run.add_argument("--force", action="store_true",
                      help="overwrite an existing output file that mcusim did not write")
-    run.add_argument("--fs-root", type=Path, default=Path("."),
-                     help="the only host directory the program's file calls may use "
-                          "(default: the current directory)")
-    run.add_argument("--max-instructions", type=_positive_int, metavar="N")
     run.add_argument("--max-cycles", type=_positive_int, metavar="N")
     run.add_argument("--max-stack", type=_size, metavar="BYTES",
                      help="fail the run if the stack peak exceeds this (e.g. 4K)")
@@ -141,16 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "to the board's RAM regions (address, size, cycle, PC of the block), "
                            "with stack and heap curves and region markers, in the .mtrace "
                            "format (traces/mtrace.py). `mcusim view` draws it.")
-    trace.add_argument("elf", type=Path)
+    _add_target_options(trace)
     trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
-    trace.add_argument("--board", default=DEFAULT_BOARD)
-    trace.add_argument("--clock")
-    trace.add_argument("--fs-root", type=Path, default=Path("."))
     trace.add_argument("--window", type=_window, metavar="START:END",
                        help="record only accesses in this cycle window")
     trace.add_argument("--max-accesses", type=_positive_int, metavar="N",
                        help="stop recording after N accesses (the run goes on)")
-    trace.add_argument("--max-instructions", type=_positive_int, metavar="N")
     trace.add_argument("--force", action="store_true")
 
     view = sub.add_parser("view", help="draw a .mtrace file as a PNG and an HTML page",
