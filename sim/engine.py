@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import io
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,9 +52,10 @@ from mcusim.sim.peripherals import (
     PeripheralBus,
     UnknownAccessLog,
 )
-from mcusim.sim.profile_build import build_profile, function_profiles
+from mcusim.sim.profile_build import build_profile
 from mcusim.sim.profiler import CallTracker
-from mcusim.sim.result import FaultInfo, FlashStats, RegionCount, RunResult
+from mcusim.sim.result import RunResult
+from mcusim.sim.run_result import build_result, region_counts
 from mcusim.sim.semihosting import Semihosting, read_cstring
 
 _BLOCK_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
@@ -551,7 +551,7 @@ class Simulation:
         self.semihosting.close_all()
         if self._tracker is not None:
             self._tracker.finish(self.cycles, self.instructions)
-        result = self._result(host_seconds)
+        result = build_result(self, host_seconds)
         if self._tracker is not None:
             result.profile = build_profile(self, lines=self.profile_lines)
         if self._memory is not None:
@@ -582,31 +582,10 @@ class Simulation:
             kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
         self._stop = _Stop(kind, message, pc)
 
-    def _result(self, host_seconds: float) -> RunResult:
-        regions, warnings = self.region_counts()
-        exit_info = self.semihosting.exit
-        fault = None
-        if exit_info is not None and self._stop is None:
-            stop, exit_code = "exit", exit_info.code
-        else:
-            stop_info = self._stop or _Stop(
-                "escalated_fault", "emulation ended without the program exiting",
-                self.uc.reg_read(arm.UC_ARM_REG_PC))
-            stop, exit_code = stop_info.kind, None
-            fault = FaultInfo(
-                kind=stop_info.kind, message=stop_info.message, pc=stop_info.pc,
-                location=self.firmware.symbols.describe(stop_info.pc),
-                address=stop_info.address, registers=faults.registers(self.uc),
-                call_stack=faults.call_stack(self.uc, self.firmware.symbols, self.board))
-        return RunResult(
-            elf=str(self.firmware.path), board=self.board.name, core=self.board.core.name,
-            clock_hz=self.board.clock_hz, timing_model=self.timing.name, exit_code=exit_code,
-            instructions=self.instructions, cycles=self.cycles, host_seconds=host_seconds,
-            stop=stop, fault=fault, functions=function_profiles(self),
-            regions=regions, warnings=warnings, flash=self.flash_stats(),
-            unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
-                                         sorted(self.unknown_accesses.addresses.items())},
-            argv=self.argv)
+    @property
+    def stop_info(self) -> _Stop | None:
+        """Why the run stopped, when not by the program's exit."""
+        return self._stop
 
     @property
     def current_block(self) -> Block | None:
@@ -630,44 +609,9 @@ class Simulation:
         """The call tracker when the simulation was created with profile=True."""
         return self._tracker
 
-    def flash_stats(self) -> list[FlashStats]:
-        """Stall cycles per flash region: static line stalls of the blocks that ran, plus the
-        dynamic fetch and data stalls."""
-        out = []
-        for f in self.flash:
-            static = sum(b.fetch_stall * b.executions for b in self.blocks.values()
-                         if b.flash is f)
-            out.append(FlashStats(f.region.name, f.ws, static + f.fetch_stall_cycles,
-                                  f.data_stall_cycles))
-        return out
-
-    def region_counts(self) -> tuple[list[RegionCount], list[str]]:
-        """Per-name region totals in order of first appearance, and warnings for markers that
-        do not pair up. Nested and repeated regions each count once per begin/end pair."""
-        open_at: dict[str, list[RegionEvent]] = {}
-        totals: dict[str, RegionCount] = {}
-        warnings: list[str] = []
-        for ev in self.region_events:
-            stack = open_at.setdefault(ev.name, [])
-            if ev.begin:
-                stack.append(ev)
-                totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
-                continue
-            if not stack:
-                warnings.append(f"region '{ev.name}' ended without a matching begin")
-                continue
-            start = stack.pop()
-            t = totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
-            t.count += 1
-            t.cycles += ev.cycles - start.cycles
-            t.instructions += ev.instructions - start.instructions
-        for name, stack in open_at.items():
-            if stack:
-                warnings.append(f"region '{name}' began {len(stack)} time(s) without an end")
-        return [t for t in totals.values() if t.count], warnings
-
     def region_cycles(self, name: str) -> int | None:
-        for r in self.region_counts()[0]:
+        """Total cycles of a marker region, or None if it never completed."""
+        for r in region_counts(self.region_events)[0]:
             if r.name == name:
                 return r.cycles
         return None
@@ -682,6 +626,3 @@ class Simulation:
             raise KeyError(f"no symbol {name!r} in {self.firmware.path}")
         return self.read_memory(sym.address, sym.size)
 
-
-def default_stdout() -> BinaryIO:
-    return sys.stdout.buffer

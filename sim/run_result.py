@@ -1,0 +1,80 @@
+"""Assembling a finished simulation into its RunResult."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import unicorn.arm_const as arm
+
+from mcusim.sim import faults
+from mcusim.sim.profile_build import function_profiles
+from mcusim.sim.result import FaultInfo, FlashStats, RegionCount, RunResult
+
+if TYPE_CHECKING:
+    from mcusim.sim.engine import RegionEvent, Simulation
+
+
+def build_result(sim: Simulation, host_seconds: float) -> RunResult:
+    regions, warnings = region_counts(sim.region_events)
+    exit_info = sim.semihosting.exit
+    fault = None
+    stop_info = sim.stop_info
+    if exit_info is not None and stop_info is None:
+        stop, exit_code = "exit", exit_info.code
+    else:
+        pc = stop_info.pc if stop_info else sim.uc.reg_read(arm.UC_ARM_REG_PC)
+        kind = stop_info.kind if stop_info else "escalated_fault"
+        message = (stop_info.message if stop_info
+                   else "emulation ended without the program exiting")
+        stop, exit_code = kind, None
+        fault = FaultInfo(
+            kind=kind, message=message, pc=pc, location=sim.firmware.symbols.describe(pc),
+            address=stop_info.address if stop_info else None,
+            registers=faults.registers(sim.uc),
+            call_stack=faults.call_stack(sim.uc, sim.firmware.symbols, sim.board))
+    return RunResult(
+        elf=str(sim.firmware.path), board=sim.board.name, core=sim.board.core.name,
+        clock_hz=sim.board.clock_hz, timing_model=sim.timing.name, exit_code=exit_code,
+        instructions=sim.instructions, cycles=sim.cycles, host_seconds=host_seconds,
+        stop=stop, fault=fault, functions=function_profiles(sim), regions=regions,
+        warnings=warnings, flash=flash_stats(sim),
+        unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
+                                     sorted(sim.unknown_accesses.addresses.items())},
+        argv=sim.argv)
+
+
+def flash_stats(sim: Simulation) -> list[FlashStats]:
+    """Stall cycles per flash region: static line stalls of the blocks that ran, plus the
+    dynamic fetch and data stalls."""
+    out = []
+    for f in sim.flash:
+        static = sum(b.fetch_stall * b.executions for b in sim.blocks.values() if b.flash is f)
+        out.append(FlashStats(f.region.name, f.ws, static + f.fetch_stall_cycles,
+                              f.data_stall_cycles))
+    return out
+
+
+def region_counts(events: list[RegionEvent]) -> tuple[list[RegionCount], list[str]]:
+    """Per-name region totals in order of first appearance, and warnings for markers that do
+    not pair up. Nested and repeated regions each count once per begin/end pair."""
+    open_at: dict[str, list[RegionEvent]] = {}
+    totals: dict[str, RegionCount] = {}
+    warnings: list[str] = []
+    for ev in events:
+        stack = open_at.setdefault(ev.name, [])
+        if ev.begin:
+            stack.append(ev)
+            totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
+            continue
+        if not stack:
+            warnings.append(f"region '{ev.name}' ended without a matching begin")
+            continue
+        start = stack.pop()
+        t = totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
+        t.count += 1
+        t.cycles += ev.cycles - start.cycles
+        t.instructions += ev.instructions - start.instructions
+    for name, stack in open_at.items():
+        if stack:
+            warnings.append(f"region '{name}' began {len(stack)} time(s) without an end")
+    return [t for t in totals.values() if t.count], warnings
