@@ -186,6 +186,7 @@ _SIGNATURES = {
     "--collapsed": lambda head: all(re.fullmatch(r".* \d+", ln)
                                     for ln in head.splitlines()[:-1]),
     "--trace-out": lambda head: head.startswith('{"traceEvents"'),
+    "-o": lambda head: head.startswith("PK\x03\x04"),  # an .mtrace is a zip (npz)
 }
 
 
@@ -307,11 +308,7 @@ def _over_budget(args: argparse.Namespace, result: RunResult) -> str | None:
 def cmd_trace(args: argparse.Namespace, err: Console) -> int:
     from mcusim.sim.trace_cmd import write_trace
 
-    if args.output.exists() and not args.force:
-        head = args.output.read_bytes()[:4]
-        if head and head != b"PK\x03\x04":
-            raise OutputError(f"-o {args.output}: the file exists and is not a trace; not "
-                              "overwriting it (use --force to replace it)")
+    _check_output("-o", args.output, args.force)
     board = load_board(args.board, clock=args.clock)
     sim = Simulation(
         Firmware.open(args.elf), board, fs_root=args.fs_root,
