@@ -1,4 +1,4 @@
-"""The native hot path (sim/native/hotpath.c) as an optional compiled part of the install.
+"""The native hot path (sim/native/*.c) as an optional compiled part of the install.
 
 It is plain C loaded with ctypes (no Python C API); if it cannot be compiled, the install
 goes on and mcusim runs on its pure-Python path.
@@ -6,5 +6,8 @@ goes on and mcusim runs on its pure-Python path.
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("mcusim.sim._hotpath", ["sim/native/hotpath.c"], optional=True,
-                             extra_compile_args=["-O2", "-std=c99"])])
+SOURCES = ["sim/native/hotpath.c", "sim/native/profile.c", "sim/native/memory.c",
+           "sim/native/util.c"]
+
+setup(ext_modules=[Extension("mcusim.sim._hotpath", SOURCES, depends=["sim/native/hotpath.h"],
+                             optional=True, extra_compile_args=["-O2", "-std=c99"])])

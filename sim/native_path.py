@@ -1,4 +1,4 @@
-"""The native hot path: sim/native/hotpath.c registered as Unicorn's block hook.
+"""The native hot path: sim/native/*.c, registered as Unicorn's block hook.
 
 A `NativeSimulation` is a `Simulation` whose per-block accounting runs in C; Python sees new
 blocks, semihosting, peripherals, faults and operand-timed instructions, as before. Its
