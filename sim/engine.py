@@ -293,13 +293,13 @@ class Simulation:
         if self._memory is not None:
             self._memory.on_block(uc, block)
         if self.instructions > self._insn_limit or self.cycles > self._cycle_limit:
+            over_instructions = self.instructions > self._insn_limit
             self._take_back(block, 0)
-            what = ("--max-instructions " + str(self.max_instructions)
-                    if self.instructions >= self._insn_limit
-                    else "--max-cycles " + str(self.max_cycles))
-            self._stop_at_limit(what, address)
+            self._stop_at_limit(over_instructions, address)
 
-    def _stop_at_limit(self, what: str, address: int) -> None:
+    def _stop_at_limit(self, over_instructions: bool, address: int) -> None:
+        what = (f"--max-instructions {self.max_instructions}" if over_instructions
+                else f"--max-cycles {self.max_cycles}")
         self._halt("limit", f"stopped at the limit {what} (instructions are counted per "
                    "block, so the run stops at the first block that would exceed it)",
                    address)

@@ -250,11 +250,10 @@ class NativeSimulation(Simulation):
     def _after_emulation(self) -> None:
         super()._after_emulation()
         if self._lib.hp_get(self._state, GET_HALTED) and self._stop is None:
-            block = self._current
-            what = ("--max-instructions " + str(self.max_instructions)
-                    if self.instructions >= self._insn_limit
-                    else "--max-cycles " + str(self.max_cycles))
-            self._stop_at_limit(what, block.address if block else 0)
+            block = self._current  # the block that would have passed a limit; not counted
+            count = block.count if block is not None else 0
+            self._stop_at_limit(self.instructions + count > self._insn_limit,
+                                block.address if block else 0)
 
     def _finish_counts(self) -> None:
         lib, state = self._lib, self._state

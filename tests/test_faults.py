@@ -112,9 +112,17 @@ def test_limit_stops_an_endless_loop(flag, limit, tmp_path, capsys):
     rc = main(["run", str(elf), "--board", "nucleo-f446re", flag, str(limit)])
     err = capsys.readouterr().err
     assert rc == ExitCode.LIMIT_REACHED
-    assert f"{flag} {limit}" in err
+    assert f"{flag} {limit}" in err and "None" not in err
     # The run stops before the first block that would pass the limit: one block of this loop
     # is 2 instructions and at most 3 cycles (adds 1, taken branch 1 + P).
     counted = "\ninstructions" if flag == "--max-instructions" else "\ncycles"
     count = int(err.split(counted)[1].split()[0].replace(",", ""))
     assert limit - 3 <= count <= limit
+
+
+def test_instruction_limit_named_when_first_block_is_cut(tmp_path, capsys):
+    elf = asm.build(tmp_path, "bl f\n" + asm.EXIT_OK
+                    + "\n.thumb_func\nf: push {lr}\n adds r0, #1\n adds r0, #2\n pop {pc}\n")
+    assert main(["run", str(elf), "--max-instructions", "3"]) == ExitCode.LIMIT_REACHED
+    err = capsys.readouterr().err
+    assert "--max-instructions 3" in err and "--max-cycles" not in err
