@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
     trace.add_argument("--window", type=_window, metavar="START:END",
                        help="record only accesses in this cycle window")
+    trace.add_argument("--regions", metavar="NAME[,NAME]",
+                       help="record only these RAM regions of the board (default: all)")
     trace.add_argument("--max-accesses", type=_positive_int, metavar="N",
                        help="stop recording after N accesses (the run goes on)")
     trace.add_argument("--force", action="store_true")
@@ -315,6 +317,7 @@ def cmd_trace(args: argparse.Namespace, err: Console) -> int:
         argv=[str(args.elf), *args.program_args], stdout=sys.stdout.buffer,
         stderr=sys.stderr.buffer, max_instructions=args.max_instructions, memory=True,
         record_accesses=True, trace_window=args.window, max_accesses=args.max_accesses,
+        record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,
         live_analysis=False)  # `mcusim view` analyses the file
     result = sim.run()
     sys.stdout.flush()

@@ -119,6 +119,7 @@ class Simulation:
                  record_accesses: bool = False,
                  trace_window: tuple[int, int] | None = None,
                  max_accesses: int | None = None,
+                 record_regions: Sequence[str] | None = None,
                  live_analysis: bool = True,
                  native: bool | None = None):
         for name, value in (("--max-instructions", max_instructions),
@@ -177,7 +178,8 @@ class Simulation:
         if memory or record_accesses:
             self._memory = self._new_memory_tracker(
                 MemoryTracker(self, self.footprint.static_ram_bytes, record=record_accesses,
-                              window=trace_window, max_accesses=max_accesses))
+                              window=trace_window, max_accesses=max_accesses,
+                              regions=list(record_regions) if record_regions else None))
         self._map_peripherals()
         self._add_hooks()
         if self._memory is not None:

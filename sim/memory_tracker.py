@@ -22,7 +22,10 @@ from unicorn.arm_const import (
     UC_ARM_REG_SP,
 )
 
+from mcusim.sim.errors import UsageError
+
 if TYPE_CHECKING:
+    from mcusim.memory.board import RegionSpec
     from mcusim.sim.blocks import Block
     from mcusim.sim.engine import Simulation
 
@@ -84,7 +87,8 @@ class AccessLog:
 
 class MemoryTracker:
     def __init__(self, sim: Simulation, static_ram: int, record: bool,
-                 window: tuple[int, int] | None = None, max_accesses: int | None = None):
+                 window: tuple[int, int] | None = None, max_accesses: int | None = None,
+                 regions: list[str] | None = None):
         self.sim = sim
         self.static_ram = static_ram
         self.initial_sp = sim.initial_sp
@@ -108,6 +112,7 @@ class MemoryTracker:
         # Peaks since the last marker event, folded into the open regions at each event.
         self._since = [self.initial_sp, 0, 0]  # lowest SP, heap peak, total peak
         self.record = record
+        self.regions = regions
         self.window = window
         self.max_accesses = max_accesses
         self.log = AccessLog()
@@ -124,12 +129,23 @@ class MemoryTracker:
                 uc.hook_add(UC_HOOK_CODE, self._on_heap_call, (kind, names[0] == sym.name),
                             begin=sym.address, end=sym.address)
         if self.record:
-            for region in self.sim.board.regions:
-                if region.kind == "flash":
-                    continue
+            for region in self.recorded_regions():
                 for lo, hi in region.windows():
                     for hook, kind in ((UC_HOOK_MEM_READ, 0), (UC_HOOK_MEM_WRITE, 1)):
                         uc.hook_add(hook, self._on_access, kind, begin=lo, end=hi - 1)
+
+    def recorded_regions(self) -> list[RegionSpec]:
+        """The RAM regions whose accesses are recorded: all, or the ones chosen by name."""
+        ram = [r for r in self.sim.board.regions if r.kind != "flash"]
+        if self.regions is None:
+            return ram
+        by_name = {r.name: r for r in ram}
+        unknown = [n for n in self.regions if n not in by_name]
+        if unknown:
+            raise UsageError(f"--regions: {', '.join(unknown)} is not a RAM region of board "
+                             f"{self.sim.board.name}; its RAM regions are "
+                             + ", ".join(by_name))
+        return [by_name[n] for n in self.regions]
 
     def code_hooks(self, block: Block) -> list[tuple[int, object, object]]:
         """Instructions right after a run-time SP write, to read SP there."""

@@ -310,9 +310,7 @@ class NativeMemoryTracker(MemoryTracker):
         self.record = record
         if record:
             sim = self._sim_native
-            for region in sim.board.regions:
-                if region.kind == "flash":
-                    continue
+            for region in self.recorded_regions():
                 for lo, hi in region.windows():
                     for kind in (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE):
                         sim._c_hook(kind, sim._lib.hp_access, lo, hi - 1)

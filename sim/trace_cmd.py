@@ -21,7 +21,7 @@ def trace_meta(sim: Simulation, tracker: MemoryTracker) -> dict:
         "elf": str(sim.firmware.path),
         "clock_hz": board.clock_hz,
         "regions": [{"name": r.name, "base": r.base, "size": r.size, "kind": r.kind}
-                    for r in board.regions if r.kind != "flash"],
+                    for r in tracker.recorded_regions()],
         "markers": [{"name": n, "begin": b, "cycle": c} for n, b, c in tracker.marker_cycles],
         "recording": {"window": list(tracker.window) if tracker.window else None,
                       "max_accesses": tracker.max_accesses,

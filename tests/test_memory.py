@@ -165,3 +165,18 @@ def test_trace_refuses_to_overwrite_other_files(kernels, tmp_path, capsys):
     assert notes.read_text() == "mine"
     assert main(["view", str(tmp_path / "none.mtrace")]) == ExitCode.NO_INPUT
     assert main(["view", str(notes)]) == ExitCode.BAD_INPUT
+
+
+def test_trace_of_chosen_regions(kernels, tmp_path, capsys):
+    elf = kernels / "stm32f4-discovery" / "cnn_chain.elf"
+    path = tmp_path / "sram2.mtrace"
+    assert main(["trace", str(elf), "--board", "stm32f4-discovery", "--regions", "sram2",
+                 "-o", str(path)]) == 0
+    trace = Trace.open(path)
+    assert [r["name"] for r in trace.meta["regions"]] == ["sram2"]
+    addresses = np.asarray(trace.address)
+    assert len(addresses) > 1000  # the stack lives at the top of SRAM2
+    assert ((addresses >= 0x2001C000) & (addresses < 0x20020000)).all()
+    assert main(["trace", str(elf), "--board", "stm32f4-discovery", "--regions", "dram",
+                 "-o", str(tmp_path / "x.mtrace")]) == ExitCode.USAGE
+    assert "its RAM regions are ccm, sram1, sram2" in " ".join(capsys.readouterr().err.split())
