@@ -17,7 +17,8 @@ def _functions(run):
 
 
 @pytest.mark.parametrize("board,clock", [("mps2-an386", None), ("nucleo-f446re", "16MHz"),
-                                         ("nucleo-f103rb", "16MHz")])
+                                         ("nucleo-f103rb", "16MHz"), ("nucleo-f746zg", None),
+                                         ("stm32f4-discovery", None)])
 def test_call_tree(kernels, board, clock):
     run = simulate(kernels / board / "calltree.elf", board, clock=clock, profile=True,
                    symbol_regions=[("start_trigger", "stop_trigger")])
