@@ -18,7 +18,7 @@ def _functions(run):
 
 @pytest.mark.parametrize("board,clock", [("mps2-an386", None), ("nucleo-f446re", "16MHz"),
                                          ("nucleo-f103rb", "16MHz"), ("nucleo-f746zg", None),
-                                         ("stm32f4-discovery", None)])
+                                         ("stm32f4-discovery", None), ("nucleo-g071rb", None)])
 def test_call_tree(kernels, board, clock):
     run = simulate(kernels / board / "calltree.elf", board, clock=clock, profile=True,
                    symbol_regions=[("start_trigger", "stop_trigger")])
@@ -35,7 +35,10 @@ def test_call_tree(kernels, board, clock):
     assert f["main"].inclusive_cycles >= sum(
         f[n].inclusive_cycles for n in ("mid", "fact", "tail"))
     edges = {(e.caller, e.callee): e.calls for e in run.result.profile.edges}
-    assert edges[("mid", "leaf")] == 6 and edges[("main", "leaf")] == 2  # tail call + pointer
+    assert edges[("mid", "leaf")] == 6
+    # leaf via the function pointer (from main) and via tail: a tail call where the compiler
+    # emits B (main -> leaf), a call from tail where it cannot (ARMv6-M's short B range).
+    assert edges[("main", "leaf")] + edges.get(("tail", "leaf"), 0) == 2
     assert edges[("fact", "fact")] == 9 and edges[("main", "fact")] == 1
     # The region between the two trigger functions equals what the program measured itself.
     printed = int(re.search(rb"cycles: (\d+)", run.stdout).group(1))
