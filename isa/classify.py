@@ -46,7 +46,7 @@ STREX = _ids("STREX", "STREXB", "STREXH")
 LDM = _ids("LDM", "LDMDB", "LDMIB", "LDMDA", "POP")
 STM = _ids("STM", "STMDB", "STMIB", "STMDA", "PUSH")
 BARRIER = _ids("DMB", "DSB", "ISB")
-WAIT = _ids("WFI", "WFE", "SEV")
+WAIT = _ids("WFI", "WFE")
 NOP = _ids("NOP", "YIELD", "HINT")
 VFP_MAC = _ids("VMLA", "VMLS", "VNMLA", "VNMLS", "VFMA", "VFMS", "VFNMA", "VFNMS")
 VLDM = _ids("VLDMIA", "VLDMDB", "VPOP")
@@ -179,6 +179,8 @@ def _classify(i: capstone.CsInsn) -> InsnInfo:
         return info("dsp")
     if iid == A.ARM_INS_IT:
         return info("it")
+    if iid in WAIT or i.mnemonic.split(".")[0] in ("wfi", "wfe"):
+        return info("wfi")  # capstone may report these hints as HINT
     if iid in NOP:
         return info("nop")
     if iid == A.ARM_INS_ISB:
@@ -191,8 +193,6 @@ def _classify(i: capstone.CsInsn) -> InsnInfo:
         return info("mrs")
     if iid == A.ARM_INS_CPS:
         return info("cps")
-    if iid in WAIT:
-        return info("wfi")
     if iid == A.ARM_INS_SVC:
         return info("svc")
     if iid == A.ARM_INS_BKPT:

@@ -337,6 +337,8 @@ class Simulation:
             wanted.append((addr, self._on_dynamic, (rule, regs)))
         if self._memory is not None:
             wanted += self._memory.code_hooks(block)
+        wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper())
+                   for i in block.insns if i.cls == "wfi"]
         added = False
         for addr, callback, data in wanted:
             key = (addr, callback)
@@ -348,6 +350,15 @@ class Simulation:
             self.uc.ctl_remove_cache(block.address, block.address + block.size)
             self._restart_at = block.address
             self.uc.emu_stop()
+
+    def _on_wait(self, uc: Uc, address: int, size: int, mnemonic: str) -> None:
+        """WFI/WFE: the core would sleep until an interrupt or event, and none can come."""
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(address))
+        where = self.firmware.symbols.describe(address)
+        self._halt("limit", f"{mnemonic} at {where}: the core waits for an interrupt or event, "
+                   "which never comes (interrupts are not modelled)", address)
 
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:
         return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)

@@ -126,3 +126,16 @@ def test_instruction_limit_named_when_first_block_is_cut(tmp_path, capsys):
     assert main(["run", str(elf), "--max-instructions", "3"]) == ExitCode.LIMIT_REACHED
     err = capsys.readouterr().err
     assert "--max-instructions 3" in err and "--max-cycles" not in err
+
+
+@pytest.mark.parametrize("wait", ["wfi", "wfe"])
+def test_waiting_for_an_interrupt_ends_the_run(wait, tmp_path, capsys):
+    elf = asm.build(tmp_path, f"""
+    movs r0, #1
+sleep:
+    {wait}
+    b sleep
+    """)
+    assert main(["run", str(elf)]) == ExitCode.LIMIT_REACHED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{wait.upper()} at reset+0x2: the core waits for an interrupt" in err
