@@ -5,7 +5,8 @@ noisy machine.
 
 For each ELF (default: an int8 conv layer and a branchy integer program, each over 20 million
 instructions) it runs bare Unicorn (only the semihosting interrupt hook, no block hook), an
-empty Python block hook, and mcusim's pure-Python and native paths with the cycle model, with
+empty Python function as block hook (registered the usual way, `uc.hook_add`), and mcusim's
+pure-Python and native paths with the cycle model, with
 and without profiling; and prints simulated MIPS and the ratios the issues set targets for.
 """
 
