@@ -82,3 +82,18 @@ def test_validate_command_reports_both_tables(kernels, capsys):
     assert "cortex-m0plus: 26/26" in out and "cortex-m3: 57/57" in out
     assert "conv3x3" in out and "cycles/MAC" in out
     assert main(["validate", "--kernels-dir", str(ROOT / "nowhere")]) == 66
+
+
+def test_small_multiplier_is_a_board_option(tmp_path):
+    from tests import asm
+    from tests.conftest import simulate
+
+    board = tmp_path / "g0-small-mul.toml"
+    board.write_text('[board]\nname = "g0-small-mul"\nsoc = "stm32g071rb"\nclock = "16MHz"\n'
+                     'multiplier = "32-cycle"\n')
+    elf = asm.build(tmp_path, "    movs r1, #3\n    movs r2, #5\n" + "    muls r1, r2, r1\n" * 4
+                    + asm.EXIT_OK, cpu="cortex-m0plus")
+    fast = simulate(elf, "nucleo-g071rb", clock="16MHz").result
+    small = simulate(elf, str(board)).result
+    # DDI 0484C: MULS takes 1 cycle with the fast multiplier, 32 with the small one.
+    assert small.cycles - fast.cycles == 4 * 31
