@@ -57,12 +57,11 @@ from mcusim.sim.profiler import CallTracker
 from mcusim.sim.result import RunResult
 from mcusim.sim.run_result import build_result, region_counts
 from mcusim.sim.semihosting import Semihosting, read_cstring
+from mcusim.sim.stops import StopHooks, StopInfo
 
 _BLOCK_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
                                ctypes.c_void_p)
 
-SEMIHOSTING_BKPT = 0xAB
-XPSR_T = 1 << 24
 NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 REGION_BEGIN = "mcusim_region_begin"
 REGION_END = "mcusim_region_end"
@@ -80,15 +79,7 @@ class RegionEvent:
     cycles: int
 
 
-@dataclass
-class _Stop:
-    kind: str
-    message: str
-    pc: int
-    address: int | None = None
-
-
-class Simulation:
+class Simulation(StopHooks):
     native = False
 
     def __new__(cls, *args: object, native: bool | None = None, **kwargs: object):
@@ -142,7 +133,7 @@ class Simulation:
         self.region_events: list[RegionEvent] = []
         self._current: Block | None = None
         self._pc_hint = 0
-        self._stop: _Stop | None = None
+        self._stop: StopInfo | None = None
         self._restart_at: int | None = None
         self._callback_error: BaseException | None = None
         self._mispredict_penalty = self.timing.mispredict_penalty
@@ -351,15 +342,6 @@ class Simulation:
             self._restart_at = block.address
             self.uc.emu_stop()
 
-    def _on_wait(self, uc: Uc, address: int, size: int, mnemonic: str) -> None:
-        """WFI/WFE: the core would sleep until an interrupt or event, and none can come."""
-        block = self._current
-        if block is not None:
-            self._take_back(block, block.count_before(address))
-        where = self.firmware.symbols.describe(address)
-        self._halt("limit", f"{mnemonic} at {where}: the core waits for an interrupt or event, "
-                   "which never comes (interrupts are not modelled)", address)
-
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:
         return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)
 
@@ -479,70 +461,6 @@ class Simulation:
         name, begin = spec
         self._region_event(name, begin)
 
-    def _on_interrupt(self, uc: Uc, intno: int, _: object) -> None:
-        pc = uc.reg_read(arm.UC_ARM_REG_PC)
-        if intno == faults.EXCP_BKPT and self._halfword(pc) == 0xBE00 | SEMIHOSTING_BKPT:
-            self._semihosting_call(uc, pc)
-            return
-        if intno == faults.EXCP_SWI:
-            pc -= 2  # Unicorn reports SVC with the PC already past it
-        block = self._current
-        if block is not None:
-            self._take_back(block, block.count_before(pc))
-        if intno == faults.EXCP_UDEF and self._arm_state():
-            intno = faults.EXCP_INVSTATE
-        kind, message = faults.describe_exception(intno, pc, self._halfword(pc))
-        self._halt(kind, message, pc)
-
-    def _semihosting_call(self, uc: Uc, pc: int) -> None:
-        block = self._current
-        self._pc_hint, self._pc_hint_is_access = pc, False
-        op = uc.reg_read(arm.UC_ARM_REG_R0)
-        arg = uc.reg_read(arm.UC_ARM_REG_R1)
-        result = self.semihosting.call(uc, op, arg)
-        uc.reg_write(arm.UC_ARM_REG_R0, result)
-        # The BKPT completes; the rest of its block runs as a new block from pc + 2.
-        if block is not None:
-            self._take_back(block, block.count_before(pc) + 1)
-        self._current = None
-        if self.semihosting.exit is not None:
-            uc.reg_write(arm.UC_ARM_REG_PC, pc | 1)
-            uc.emu_stop()
-        else:
-            uc.reg_write(arm.UC_ARM_REG_PC, (pc + 2) | 1)
-
-    def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
-                       _: object) -> bool:
-        pc = uc.reg_read(arm.UC_ARM_REG_PC)
-        block = self._current
-        if block is not None:
-            self._take_back(block, block.count_before(pc))
-        self._halt("memory_fault",
-                   faults.describe_memory_fault(self.board, access, address, size), pc, address)
-        return False
-
-    def _request_reset(self) -> None:
-        block = self._current
-        pc = block.address if block else 0
-        self._halt("reset", "the program requested a system reset (AIRCR.SYSRESETREQ); "
-                   "the run ends here", pc)
-
-    def _halt(self, kind: str, message: str, pc: int, address: int | None = None) -> None:
-        if self._stop is None:
-            self._stop = _Stop(kind, message, pc, address)
-        self.uc.emu_stop()
-
-    def _arm_state(self) -> bool:
-        """Whether the core left Thumb state; Unicorn reports that as an undefined instruction."""
-        return not self.uc.reg_read(arm.UC_ARM_REG_XPSR) & XPSR_T
-
-    def _halfword(self, addr: int) -> int | None:
-        try:
-            return int.from_bytes(self.uc.mem_read(addr, 2), "little")
-        except UcError:
-            return None
-
-    # -- run ----------------------------------------------------------------------------------
     def run(self) -> RunResult:
         uc = self.uc
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
@@ -593,10 +511,10 @@ class Simulation:
         kind, message = faults.describe_uc_error(error, pc)
         if kind == "undefined_instruction" and self._arm_state():
             kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
-        self._stop = _Stop(kind, message, pc)
+        self._stop = StopInfo(kind, message, pc)
 
     @property
-    def stop_info(self) -> _Stop | None:
+    def stop_info(self) -> StopInfo | None:
         """Why the run stopped, when not by the program's exit."""
         return self._stop
 
