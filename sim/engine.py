@@ -54,8 +54,9 @@ from mcusim.sim.peripherals import (
 )
 from mcusim.sim.profile_build import build_profile
 from mcusim.sim.profiler import CallTracker
+from mcusim.sim.regions import region_counts
 from mcusim.sim.result import RunResult
-from mcusim.sim.run_result import build_result, region_counts
+from mcusim.sim.run_result import build_result
 from mcusim.sim.semihosting import Semihosting, read_cstring
 from mcusim.sim.stops import StopHooks, StopInfo
 
@@ -453,7 +454,7 @@ class Simulation(StopHooks):
         cycles = self.now()
         self.region_events.append(RegionEvent(name, begin, self._instructions_now(), cycles))
         if self._memory is not None:
-            self._memory.on_marker(name, begin, cycles)
+            self._memory.on_marker(name, begin)
 
     def _on_symbol_region(self, uc: Uc, address: int, size: int,
                           spec: tuple[str, bool]) -> None:

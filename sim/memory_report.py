@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mcusim.sim.memory_tracker import MemoryTracker, PeakSeries
+from mcusim.sim.regions import pair_regions
 from mcusim.sim.result import MemoryReport, RegionMemory
 from mcusim.traces.liveness import LiveCurve, live_bytes_arrays
 from mcusim.traces.profile import CounterSample
@@ -45,7 +46,7 @@ def memory_report(sim: Simulation, tracker: MemoryTracker,
     symbols = sim.firmware.symbols
     regions = []
     for name, peaks in tracker.region_peaks.items():
-        live = _live_in_region(curve, tracker, name) if curve is not None else None
+        live = _live_in_region(curve, sim, name) if curve is not None else None
         regions.append(RegionMemory(name, peaks.stack_peak_bytes, peaks.heap_peak_bytes,
                                     fp.static_ram_bytes + peaks.peak_ram_bytes, live))
     return MemoryReport(
@@ -67,18 +68,13 @@ def memory_report(sim: Simulation, tracker: MemoryTracker,
         regions=regions)
 
 
-def _live_in_region(curve: LiveCurve, tracker: MemoryTracker, name: str) -> int:
+def _live_in_region(curve: LiveCurve, sim: Simulation, name: str) -> int:
     """The live-bytes peak over every occurrence of a marker region."""
     best = 0
-    starts: list[int] = []
-    for marker, begin, cycle in tracker.marker_cycles:
-        if marker != name:
+    for begin, end, _ in pair_regions(sim.region_events)[0]:
+        if begin.name != name:
             continue
-        if begin:
-            starts.append(cycle)
-        elif starts:
-            start = starts.pop()
-            inside = (curve.cycles >= start) & (curve.cycles <= cycle)
-            values = list(curve.live[inside]) + list(curve.at(start))
-            best = max(best, int(max(values)))
+        inside = (curve.cycles >= begin.cycles) & (curve.cycles <= end.cycles)
+        values = list(curve.live[inside]) + list(curve.at(begin.cycles))
+        best = max(best, int(max(values)))
     return best

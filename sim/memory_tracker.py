@@ -108,7 +108,6 @@ class MemoryTracker:
         self._in_call = 0
         self.open_regions: dict[str, list[RegionPeaks]] = {}
         self.region_peaks: dict[str, RegionPeaks] = {}
-        self.marker_cycles: list[tuple[str, bool, int]] = []
         # Peaks since the last marker event, folded into the open regions at each event.
         self._since = [self.initial_sp, 0, 0]  # lowest SP, heap peak, total peak
         self.record = record
@@ -245,9 +244,8 @@ class MemoryTracker:
         self.heap_live -= self.allocations.pop(ptr, 0)
 
     # -- markers --------------------------------------------------------------------------------
-    def on_marker(self, name: str, begin: bool, cycle: int) -> None:
+    def on_marker(self, name: str, begin: bool) -> None:
         self._fold()
-        self.marker_cycles.append((name, begin, cycle))
         if begin:
             peaks = RegionPeaks(name)
             self.open_regions.setdefault(name, []).append(peaks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mcusim.sim.lines import LineTable
+from mcusim.sim.regions import pair_regions
 from mcusim.traces.profile import FunctionProfile, HotBlock, LineProfile, Profile, Slice
 
 if TYPE_CHECKING:
@@ -63,16 +64,8 @@ def build_profile(sim: Simulation, *, lines: bool = False, hot_blocks: int = 10)
 
 
 def _region_slices(sim: Simulation) -> list[Slice]:
-    open_at: dict[str, list[int]] = {}
-    out = []
-    for ev in sim.region_events:
-        stack = open_at.setdefault(ev.name, [])
-        if ev.begin:
-            stack.append(ev.cycles)
-        elif stack:
-            start = stack.pop()
-            out.append(Slice(ev.name, "region", start, ev.cycles, len(stack)))
-    return out
+    pairs, _ = pair_regions(sim.region_events)
+    return [Slice(b.name, "region", b.cycles, e.cycles, depth) for b, e, depth in pairs]
 
 
 def _hot_blocks(sim: Simulation, n: int) -> list[HotBlock]:

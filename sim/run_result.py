@@ -8,10 +8,11 @@ import unicorn.arm_const as arm
 
 from mcusim.sim import faults
 from mcusim.sim.profile_build import function_profiles
-from mcusim.sim.result import FaultInfo, FlashStats, RegionCount, RunResult
+from mcusim.sim.regions import region_counts
+from mcusim.sim.result import FaultInfo, FlashStats, RunResult
 
 if TYPE_CHECKING:
-    from mcusim.sim.engine import RegionEvent, Simulation
+    from mcusim.sim.engine import Simulation
 
 
 def build_result(sim: Simulation, host_seconds: float) -> RunResult:
@@ -52,29 +53,3 @@ def flash_stats(sim: Simulation) -> list[FlashStats]:
         out.append(FlashStats(f.region.name, f.ws, static + f.fetch_stall_cycles,
                               f.data_stall_cycles))
     return out
-
-
-def region_counts(events: list[RegionEvent]) -> tuple[list[RegionCount], list[str]]:
-    """Per-name region totals in order of first appearance, and warnings for markers that do
-    not pair up. Nested and repeated regions each count once per begin/end pair."""
-    open_at: dict[str, list[RegionEvent]] = {}
-    totals: dict[str, RegionCount] = {}
-    warnings: list[str] = []
-    for ev in events:
-        stack = open_at.setdefault(ev.name, [])
-        if ev.begin:
-            stack.append(ev)
-            totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
-            continue
-        if not stack:
-            warnings.append(f"region '{ev.name}' ended without a matching begin")
-            continue
-        start = stack.pop()
-        t = totals.setdefault(ev.name, RegionCount(ev.name, 0, 0, 0))
-        t.count += 1
-        t.cycles += ev.cycles - start.cycles
-        t.instructions += ev.instructions - start.instructions
-    for name, stack in open_at.items():
-        if stack:
-            warnings.append(f"region '{name}' began {len(stack)} time(s) without an end")
-    return [t for t in totals.values() if t.count], warnings

@@ -22,7 +22,8 @@ def trace_meta(sim: Simulation, tracker: MemoryTracker) -> dict:
         "clock_hz": board.clock_hz,
         "regions": [{"name": r.name, "base": r.base, "size": r.size, "kind": r.kind}
                     for r in tracker.recorded_regions()],
-        "markers": [{"name": n, "begin": b, "cycle": c} for n, b, c in tracker.marker_cycles],
+        "markers": [{"name": e.name, "begin": e.begin, "cycle": e.cycles}
+                    for e in sim.region_events],
         "recording": {"window": list(tracker.window) if tracker.window else None,
                       "max_accesses": tracker.max_accesses,
                       "truncated": tracker.log.dropped > 0, "dropped": tracker.log.dropped},
