@@ -9,6 +9,7 @@ early (semihosting, a fault) has its unexecuted tail taken back, so totals are e
 from __future__ import annotations
 
 import ctypes
+import functools
 import io
 import time
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from unicorn.unicorn_py3 import unicorn as _uc_module
 from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board import BoardSpec
 from mcusim.memory.flash import FlashInterface
-from mcusim.memory.footprint import footprint
+from mcusim.memory.footprint import Footprint, footprint
 from mcusim.sim import faults
 from mcusim.sim.access import locate
 from mcusim.sim.blocks import Block, translate
@@ -166,7 +167,6 @@ class Simulation(StopHooks):
         if profile:
             entry = firmware.symbols.function_at(self.reset_vector & ~1)
             self._tracker = CallTracker(entry.name if entry else "reset")
-        self.footprint = footprint(firmware.path, board, firmware.symbols.addresses())
         if memory or record_accesses:
             self._memory = self._new_memory_tracker(
                 MemoryTracker(self, self.footprint.static_ram_bytes, record=record_accesses,
@@ -513,6 +513,11 @@ class Simulation(StopHooks):
         if kind == "undefined_instruction" and self._arm_state():
             kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
         self._stop = StopInfo(kind, message, pc)
+
+    @functools.cached_property
+    def footprint(self) -> Footprint:
+        """The ELF's static footprint per region (read only when memory is accounted)."""
+        return footprint(self.firmware.path, self.board, self.firmware.symbols.addresses())
 
     @property
     def stop_info(self) -> StopInfo | None:
