@@ -103,15 +103,13 @@ class CallTracker:
             inc = self.inclusive.setdefault(frame.function, [0, 0])
             inc[0] += duration
             inc[1] += insns
-        if frame.caller is not None and frame.function not in self._callers_above():
+        # The edge counts once too: only when no other activation is still on the stack.
+        if frame.caller is not None and self.active[frame.function] == 0:
             edge = self.edges[(frame.caller, frame.function)]
             edge[1] += duration
             edge[2] += insns
         self._add_slice(Slice(frame.function, "function", frame.start_cycles, cycles,
                               len(self.frames)))
-
-    def _callers_above(self) -> set[str]:
-        return {f.function for f in self.frames}
 
     def _add_slice(self, s: Slice) -> None:
         self._slice_seq += 1
