@@ -18,7 +18,7 @@ class Block:
                  "lost_count", "lost_cycles", "extra_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
-                 "fetch_stall", "flash", "call_end", "native_index")
+                 "fetch_stall", "flash", "call_end", "table_index")
 
     def __init__(self, address: int, size: int, insns: list[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
@@ -53,7 +53,7 @@ class Block:
         self.flash_lines: tuple[int, ...] = ()
         self.fetch_stall = 0
         self.flash: FlashInterface | None = None
-        self.native_index = -1  # its index in the native hot path's table
+        self.table_index = -1  # its row in the native or batched accounting table
 
     def count_before(self, pc: int) -> int:
         return self._before_count.get(pc, self.count)

@@ -256,7 +256,8 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
         from mcusim.sim import native_path
 
         path = ("native hot path" if sim.native else
-                f"pure-Python path ({native_path.load_error() or 'native path not used'})")
+                f"pure-Python path, {sim.accounting} "
+                f"({native_path.load_error() or 'native path not used'})")
         err.print(f"mcusim: accounting ran on the {path}", highlight=False)
         print_unknown_accesses(err, result)
     print_fault(err, result)

@@ -8,7 +8,6 @@ early (semihosting, a fault) has its unexecuted tail taken back, so totals are e
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import io
 import time
@@ -21,17 +20,14 @@ import unicorn.arm_const as arm
 from capstone import arm_const as cs_arm
 from unicorn import (
     UC_ARCH_ARM,
-    UC_HOOK_BLOCK,
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
     UC_HOOK_MEM_READ,
-    UC_HOOK_MEM_WRITE,
     UC_MODE_THUMB,
     Uc,
     UcError,
 )
-from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board import BoardSpec
@@ -60,9 +56,7 @@ from mcusim.sim.result import RunResult
 from mcusim.sim.run_result import build_result
 from mcusim.sim.semihosting import Semihosting, read_cstring
 from mcusim.sim.stops import StopHooks, StopInfo
-
-_BLOCK_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
-                               ctypes.c_void_p)
+from mcusim.sim.uc_api import BlockHook, emu_start
 
 NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 REGION_BEGIN = "mcusim_region_begin"
@@ -83,10 +77,15 @@ class RegionEvent:
 
 class Simulation(StopHooks):
     native = False
+    accounting = "block by block"
 
-    def __new__(cls, *args: object, native: bool | None = None, **kwargs: object):
-        """The native hot path when it is built, unless `native=False`."""
-        if cls is Simulation and native is not False:
+    def __new__(cls, *args: object, native: bool | None = None, batched: bool | None = None,
+                **kwargs: object):
+        """The native hot path when it is built, unless `native=False`; else the pure-Python
+        path, accounting blocks in batches where the run allows it, unless `batched=False`."""
+        if cls is not Simulation:
+            return super().__new__(cls)
+        if native is not False:
             from mcusim.sim import native_path
 
             if native_path.load_library() is not None:
@@ -94,6 +93,10 @@ class Simulation(StopHooks):
             if native:
                 raise UsageError(f"the native hot path is not available: "
                                  f"{native_path.load_error()}")
+        from mcusim.sim import batched as batched_path
+
+        if batched is not False and batched_path.batch_eligible(kwargs):
+            return super().__new__(batched_path.BatchedSimulation)
         return super().__new__(cls)
 
     def __init__(self, firmware: Firmware, board: BoardSpec, *,
@@ -114,7 +117,8 @@ class Simulation(StopHooks):
                  max_accesses: int | None = None,
                  record_regions: Sequence[str] | None = None,
                  live_analysis: bool = True,
-                 native: bool | None = None):
+                 native: bool | None = None,
+                 batched: bool | None = None):
         for name, value in (("--max-instructions", max_instructions),
                             ("--max-cycles", max_cycles)):
             if value is not None and value <= 0:
@@ -188,11 +192,22 @@ class Simulation(StopHooks):
                 self._mmio(p.base, p.size, self.peripheral_bus)
 
     def _mmio(self, base: int, size: int, device: CorePeripherals | PeripheralBus) -> None:
+        # The counter registers' values depend on which instruction of the block accesses
+        # them: find it first (Unicorn tells no exact PC; see _on_timed_access).
+        timed = [(first, last) for first, last in TIMED_REGISTERS
+                 if base <= first and last < base + size]
+
         def read(uc: Uc, offset: int, size: int, _: object) -> int:
-            return device.read(base + offset, size)
+            address = base + offset
+            if any(first <= address <= last for first, last in timed):
+                self._on_timed_access(uc, address)
+            return device.read(address, size)
 
         def write(uc: Uc, offset: int, size: int, value: int, _: object) -> None:
-            device.write(base + offset, size, value)
+            address = base + offset
+            if any(first <= address <= last for first, last in timed):
+                self._on_timed_access(uc, address)
+            device.write(address, size, value)
 
         self.uc.mmio_map(base, size, read, None, write, None)
 
@@ -201,13 +216,6 @@ class Simulation(StopHooks):
         self.block_hook = self._add_python_block_hook()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
-        # Unicorn reports the exact PC only to memory hooks; these cover just the counter
-        # registers, whose value depends on the instruction that reads or writes them.
-        # (One hook per access type: Unicorn 2.1 ignores the range of a hook added for
-        # READ | WRITE together and calls it for every access.)
-        for first, last in TIMED_REGISTERS:
-            for kind in (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE):
-                uc.hook_add(kind, self._on_timed_access, begin=first, end=last)
         self._add_flash_hooks(uc)
         for name, begin in ((REGION_BEGIN, True), (REGION_END, False)):
             sym = self.firmware.symbols.get(name)
@@ -380,35 +388,25 @@ class Simulation(StopHooks):
         """Where an accounting path takes over the tracker's per-block work."""
         return tracker
 
-    def _add_python_block_hook(self) -> int:
-        """The per-block hook, registered with Unicorn's C API directly: the binding's own
-        hook wrapper costs more than the accounting itself. An exception cannot unwind
-        through C, so it stops the emulation and is raised again after emu_start."""
+    def _add_python_block_hook(self) -> BlockHook:
+        """The per-block hook, registered with Unicorn's C API directly (sim/uc_api.py). An
+        exception cannot unwind through C, so it stops the emulation and is raised again
+        after emu_start."""
         uc = self.uc
         on_block = self._on_block
 
-        def hook(_engine: object, address: int, size: int, _data: object) -> None:
+        def hook(_engine: object, address: int, size: int) -> None:
             try:
                 on_block(uc, address, size, None)
             except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
                 self._callback_error = e
                 uc.emu_stop()
 
-        self._block_callback = _BLOCK_HOOK(hook)  # kept alive while Unicorn may call it
-        handle = ctypes.c_size_t()
-        err = _uc_module.uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
-                                            ctypes.cast(self._block_callback, ctypes.c_void_p),
-                                            None, 1, 0)
-        if err:
-            raise RuntimeError(f"uc_hook_add failed ({err})")
-        return handle.value
+        return BlockHook(uc, hook)
 
     def remove_block_hook(self) -> None:
         """Take the per-block accounting out (benchmarks measure Unicorn without it)."""
-        err = _uc_module.uclib.uc_hook_del(self.uc._uch, _uc_module.uc_hook_h(self.block_hook))
-        if err:
-            raise RuntimeError(f"uc_hook_del failed ({err})")
-        self._block_callback = None
+        self.block_hook.delete()
 
     def _add_flash_hooks(self, uc: Uc) -> None:
         for flash in self.flash:
@@ -425,8 +423,9 @@ class Simulation(StopHooks):
         if self._tracker is not None:
             self._tracker.charge(extra)
 
-    def _on_timed_access(self, uc: Uc, access: int, address: int, size: int, value: int,
-                         _: object) -> None:
+    def _on_timed_access(self, uc: Uc, address: int) -> None:
+        """Which instruction of the current block accesses `address`: found from the operands'
+        registers (sim/access.py), it tells at which cycle of the block the access happens."""
         block = self._current
         if block is None:
             return
@@ -470,7 +469,7 @@ class Simulation(StopHooks):
         while True:
             self._restart_at = None
             try:
-                uc.emu_start(pc | 1, NEVER)
+                emu_start(uc, pc | 1, NEVER)
             except UcError as e:
                 if self._stop is None:
                     self._stop_on_error(e)

@@ -165,7 +165,7 @@ class NativeSimulation(Simulation):
 
     @_current.setter
     def _current(self, block: Block | None) -> None:
-        index = block.native_index if block is not None else -1
+        index = block.table_index if block is not None else -1
         self._lib.hp_set(self._state, GET_CURRENT, index & 0xFFFFFFFFFFFFFFFF)
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -229,13 +229,13 @@ class NativeSimulation(Simulation):
             name = block.function or self.firmware.symbols.unknown_name(address)
             flags = (BRANCH_END if block.branch_end else 0) | (CALL_END if block.call_end else 0)
             sp_off, sp_pc = _lowest_sp(block)
-            block.native_index = self._lib.hp_add_block(
+            block.table_index = self._lib.hp_add_block(
                 self._state, address, size, block.count, block.cycles, block.taken_extra,
                 block.entry_extra, flags, flash.native_index if flash is not None else -1,
                 block.flash_lines[0] if block.flash_lines else 0,
                 block.flash_lines[-1] if block.flash_lines else 0, self._function_id(name),
                 sp_off, sp_pc)
-            if block.native_index < 0:
+            if block.table_index < 0:
                 raise MemoryError("native hot path: out of memory for blocks")
             self._native_blocks.append(block)
         except BaseException as e:  # noqa: BLE001 - must not unwind through C
@@ -260,7 +260,7 @@ class NativeSimulation(Simulation):
         executions, extra = c_uint64(), c_int64()
         lost_count, lost_cycles = c_uint64(), c_uint64()
         for block in self._native_blocks:
-            lib.hp_block_stats(state, block.native_index, byref(executions), byref(extra),
+            lib.hp_block_stats(state, block.table_index, byref(executions), byref(extra),
                                byref(lost_count), byref(lost_cycles))
             block.executions = executions.value
             block.extra_cycles += extra.value

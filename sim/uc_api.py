@@ -1,0 +1,81 @@
+"""The few Unicorn C API calls mcusim makes without the Python binding's wrappers.
+
+The binding wraps every hook in a Python function that catches exceptions, and calls
+`uc_emu_start` through a ctypes `CDLL`, which releases the GIL for the whole emulation: each
+Python hook then has to take the GIL back, and that costs more than our per-block accounting
+(unicorn-notes.md; bench/speed.py). Here a Python block hook is registered with
+`uc_hook_add` directly and `uc_emu_start` runs with the GIL held, as a `PyDLL` call would.
+Both use the binding's private `uclib` and engine handle (`Uc._uch`); pyproject.toml pins the
+unicorn versions this was checked with, and the test suite exercises every call.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ, Uc, UcError
+from unicorn.unicorn_py3 import unicorn as _uc_module
+
+# Unicorn passes (engine, address, size, user data) to a block hook and (engine, access type,
+# address, size, value, user data) to a memory hook. Our callbacks take only the leading
+# arguments they use: on the C ABIs Unicorn runs on, the caller passes and clears the
+# arguments, so a callee that declares fewer simply ignores the rest, and each argument left
+# out saves ctypes a conversion to a Python object on every call.
+BlockCallback = Callable[[object, int, int], None]
+MemoryCallback = Callable[[object, int, int], None]
+
+_BLOCK_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)
+_MEMORY_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64)
+# uc_err uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout,
+#                     size_t count), called without releasing the GIL.
+_EMU_START = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64,
+                               ctypes.c_uint64, ctypes.c_size_t)(
+    ctypes.cast(_uc_module.uclib.uc_emu_start, ctypes.c_void_p).value)
+
+
+class Hook:
+    """A Python function registered with uc_hook_add. It must not raise: an exception cannot
+    unwind through Unicorn's C frames (catch it, keep it, and stop the emulation)."""
+
+    def __init__(self, uc: Uc, kind: int, callback: ctypes._CFuncPtr, begin: int, end: int):
+        self._uc = uc
+        self._callback: ctypes._CFuncPtr | None = callback  # alive while Unicorn may call it
+        handle = ctypes.c_size_t()
+        err = _uc_module.uclib.uc_hook_add(uc._uch, ctypes.byref(handle), kind,
+                                            ctypes.cast(callback, ctypes.c_void_p), None,
+                                            ctypes.c_uint64(begin), ctypes.c_uint64(end))
+        if err:
+            raise UcError(err)
+        self.handle = handle.value
+
+    def delete(self) -> None:
+        err = _uc_module.uclib.uc_hook_del(self._uc._uch, _uc_module.uc_hook_h(self.handle))
+        if err:
+            raise UcError(err)
+        self._callback = None
+
+
+class BlockHook(Hook):
+    """`function(engine, address, size)` at the start of every translated block that runs."""
+
+    def __init__(self, uc: Uc, function: BlockCallback):
+        super().__init__(uc, UC_HOOK_BLOCK, _BLOCK_HOOK(function), 1, 0)
+
+
+class MemoryReadHook(Hook):
+    """`function(engine, access, address)` before each data read in [begin, end]."""
+
+    def __init__(self, uc: Uc, function: MemoryCallback, begin: int, end: int):
+        super().__init__(uc, UC_HOOK_MEM_READ, _MEMORY_HOOK(function), begin, end)
+
+
+def emu_start(uc: Uc, begin: int, until: int) -> None:
+    """`Uc.emu_start` with the GIL held throughout: Python hooks run without re-acquiring it.
+    Exceptions raised in hooks added with `Uc.hook_add` are raised here, as the binding does."""
+    uc._hook_exception = None
+    status = _EMU_START(uc._uch, begin, until, 0, 0)
+    if status:
+        raise UcError(status)
+    if uc._hook_exception is not None:
+        raise uc._hook_exception
