@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
+
 from mcusim.memory.board import RegionSpec
 
 
@@ -44,6 +46,49 @@ class LineCache:
         self._lines[line] = None
         if len(self._lines) > self.capacity:
             self._lines.popitem(last=False)
+
+    def look_up_all(self, lines: np.ndarray) -> np.ndarray:
+        """Look up `lines` in order, filling each miss, as `hit` then `fill` would one at a
+        time; returns which were misses. When nothing would be evicted (the usual case: a
+        loop's lines fit), a line misses only at its first look-up and the LRU order
+        afterwards is by last use, so the whole sequence is resolved at once."""
+        miss = np.zeros(len(lines), dtype=bool)
+        if not len(lines):
+            return miss
+        if not self.capacity:
+            miss[:] = True
+            return miss
+        lo = int(lines.min())
+        span = int(lines.max()) - lo + 1
+        distinct = (np.flatnonzero(np.bincount(lines - lo, minlength=span)) + lo
+                    if span <= 1 << 20 else np.unique(lines))
+        new = [line for line in distinct.tolist() if line not in self._lines]
+        if len(self._lines) + len(new) > self.capacity:
+            for k, line in enumerate(lines.tolist()):
+                if not self.hit(line):
+                    self.fill(line)
+                    miss[k] = True
+            return miss
+        for line in new:
+            miss[int(np.argmax(lines == line))] = True
+        used = _by_last_use(lines, len(distinct))
+        used_set = set(used)
+        kept = [line for line in self._lines if line not in used_set]
+        self._lines = OrderedDict.fromkeys(kept + used)
+        return miss
+
+
+def _by_last_use(lines: np.ndarray, count: int) -> list[int]:
+    """The `count` distinct values of `lines`, least recently used first. In a loop nearly
+    every line shows up again near the end, so the tail is searched first."""
+    recent = lines[-256:][::-1]
+    values, age = np.unique(recent, return_index=True)
+    if len(values) < count:  # the few used only earlier: look each one up
+        older = np.setdiff1d(np.unique(lines), values)
+        backwards = lines[::-1]
+        values = np.r_[values, older]
+        age = np.r_[age, [int(np.argmax(backwards == v)) for v in older.tolist()]]
+    return values[np.argsort(-age)].tolist()
 
 
 class FlashInterface:
@@ -73,6 +118,14 @@ class FlashInterface:
             if lo <= address < hi:
                 return (address - lo + self.region.base) // self.line_bytes
         raise ValueError(f"{address:#x} is not in flash region {self.region.name}")
+
+    def line_numbers(self, addresses: np.ndarray) -> np.ndarray:
+        """`line_of` for many addresses at once."""
+        lines = np.zeros(len(addresses), dtype=np.int64)
+        for lo, hi in self.region.windows():
+            inside = (addresses >= lo) & (addresses < hi)
+            lines[inside] = (addresses[inside] - lo + self.region.base) // self.line_bytes
+        return lines
 
     def lines(self, address: int, size: int) -> tuple[int, ...]:
         first = self.line_of(address)

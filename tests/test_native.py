@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from mcusim.sim import native_path
-from mcusim.sim.engine import Simulation
 from tests.conftest import simulate
 
 CASES = [
@@ -38,7 +37,7 @@ def test_same_numbers_on_both_paths(kernels, board, prog, clock):
     python = simulate(kernels / board / f"{prog}.elf", board, clock=clock, native=False)
     native = simulate(kernels / board / f"{prog}.elf", board, clock=clock, native=True)
     assert type(native.sim).__name__ == "NativeSimulation"
-    assert type(python.sim) is Simulation
+    assert type(python.sim).__name__ == "BatchedSimulation"
     assert _fingerprint(native) == _fingerprint(python)
 
 

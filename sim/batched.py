@@ -1,0 +1,387 @@
+"""The pure-Python accounting path in batches: the block hook only records which block ran, and
+the cycle model is applied to a whole batch at once with numpy.
+
+A Python call per block is the cost of the pure-Python path (the native path makes that call
+in C). Here that call does no more than append the block's row number to a list; taken
+branches, branch prediction, the flash line buffer and caches, the call tracker and the
+per-block totals are then computed for many blocks together, giving the same numbers as the
+per-block path in `Simulation._on_block`, which still handles each block's first run.
+
+Whenever anything reads the run's state (`cycles`, `instructions`, the current block: a
+semihosting call, a cycle-counter read, a region marker, a fault, the end of the run), the
+pending batch is accounted first, so every reader sees exactly what the per-block path would
+show. Runs that need a look at every block (memory accounting, instruction or cycle limits)
+use the per-block path.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+import numpy as np
+from unicorn import Uc
+
+from mcusim.memory.flash import FlashInterface
+from mcusim.sim.blocks import Block
+from mcusim.sim.engine import Simulation
+from mcusim.sim.uc_api import BlockHook, MemoryCallback, MemoryReadHook
+
+# Blocks recorded before they are accounted: 8 bytes each in the list.
+BATCH_BLOCKS = 1 << 18
+
+_COLUMNS = ("address", "fallthrough", "count", "cycles", "taken_extra", "entry_extra",
+            "branch_end", "call_end", "flash", "first_line", "last_line", "function")
+
+
+def batch_eligible(options: dict[str, Any]) -> bool:
+    """Whether a run with these Simulation options can be accounted in batches."""
+    return not (options.get("memory") or options.get("record_accesses")
+                or options.get("max_instructions") is not None
+                or options.get("max_cycles") is not None)
+
+
+class BlockTable:
+    """The translated blocks' constants as numpy columns, one row per block."""
+
+    def __init__(self, flash_regions: int) -> None:
+        self.size = 0
+        self.blocks: list[Block] = []
+        self.in_flash = [0] * flash_regions  # blocks per flash region
+        self._columns = {name: np.zeros(64, dtype=np.int64) for name in _COLUMNS}
+
+    def add(self, block: Block, flash: int, function: int) -> int:
+        row = self.size
+        if row == len(self._columns["address"]):
+            for name, column in self._columns.items():
+                self._columns[name] = np.concatenate([column, np.zeros_like(column)])
+        lines = block.flash_lines or (0,)
+        for name, value in (("address", block.address), ("fallthrough", block.fallthrough),
+                            ("count", block.count), ("cycles", block.cycles),
+                            ("taken_extra", block.taken_extra),
+                            ("entry_extra", block.entry_extra),
+                            ("branch_end", block.branch_end), ("call_end", block.call_end),
+                            ("flash", flash), ("first_line", lines[0]),
+                            ("last_line", lines[-1]), ("function", function)):
+            self._columns[name][row] = value
+        if flash >= 0:
+            self.in_flash[flash] += 1
+        self.blocks.append(block)
+        block.table_index = row
+        self.size = row + 1
+        return row
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._columns[name][:self.size]
+
+
+class _Charges:
+    """Cycles beyond the blocks' static counts found in a batch: at which positions, how
+    many, and which block each is booked to."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, positions: np.ndarray, cycles: np.ndarray | int, owners: np.ndarray) -> None:
+        if len(positions):
+            self.parts.append((positions, np.broadcast_to(cycles, positions.shape), owners))
+
+    def total(self) -> int:
+        return sum(int(c.sum()) for _, c, _ in self.parts)
+
+    def per_block(self, size: int) -> np.ndarray:
+        out = np.zeros(size, dtype=np.int64)
+        for _, cycles, owners in self.parts:
+            out += np.bincount(owners, weights=cycles, minlength=size).astype(np.int64)
+        return out
+
+    def per_position(self, base: np.ndarray) -> np.ndarray:
+        out = base.copy()
+        for positions, cycles, _ in self.parts:
+            np.add.at(out, positions, cycles)
+        return out
+
+
+class BatchedSimulation(Simulation):
+    """A Simulation whose per-block accounting runs in batches (see the module docstring)."""
+
+    accounting = "in batches"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        # Rows of the blocks run since the last accounting; then, as they happen, cycles
+        # charged by operand-timed instructions and data reads from each flash region, each
+        # with its position in _seq. (array.array: no Python int kept per entry.)
+        self._seq = array("q")
+        self._extra_at, self._extra_cycles = array("q"), array("q")
+        self._reads: list[array[int]] = []  # per flash: position << 32 | address
+        self._keys: dict[int, int] = {}  # Unicorn block (address << 12 | size) -> row
+        self._table: BlockTable | None = None
+        self._function_ids: dict[str, int] = {}
+        self._function_names: list[str] = []
+        self._cycles = 0
+        self._instructions = 0
+        self._current_block: Block | None = None
+        super().__init__(*args, **kwargs)
+        if self._memory is not None or self.max_instructions or self.max_cycles:
+            raise ValueError("batched accounting cannot track memory or stop at limits")
+
+    # -- the run's state, brought up to date whenever it is read ------------------------------
+    @property
+    def cycles(self) -> int:  # type: ignore[override]
+        if self._seq:
+            self._account()
+        return self._cycles
+
+    @cycles.setter
+    def cycles(self, value: int) -> None:
+        if self._seq:
+            self._account()
+        self._cycles = value
+
+    @property
+    def instructions(self) -> int:  # type: ignore[override]
+        if self._seq:
+            self._account()
+        return self._instructions
+
+    @instructions.setter
+    def instructions(self, value: int) -> None:
+        if self._seq:
+            self._account()
+        self._instructions = value
+
+    @property
+    def _current(self) -> Block | None:  # type: ignore[override]
+        if self._seq:
+            self._account()
+        return self._current_block
+
+    @_current.setter
+    def _current(self, block: Block | None) -> None:
+        if self._seq:
+            self._account()
+        self._current_block = block
+
+    # -- hooks ----------------------------------------------------------------------------------
+    def _add_python_block_hook(self) -> BlockHook:
+        uc = self.uc
+        seq, keys = self._seq, self._keys
+        append = seq.append
+        account, first_run = self._account, self._first_run
+
+        def hook(_engine: object, address: int, size: int) -> None:
+            try:
+                try:
+                    row = keys[address << 12 | size]
+                except KeyError:
+                    first_run(address, size)
+                    return
+                append(row)
+                if len(seq) >= BATCH_BLOCKS:
+                    account()
+            except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
+                self._callback_error = e
+                uc.emu_stop()
+
+        return BlockHook(uc, hook)
+
+    def _add_flash_hooks(self, uc: Uc) -> None:
+        self._table = BlockTable(len(self.flash))
+        self._flash_hooks = []
+        for flash in self.flash:
+            reads = array("q")
+            self._reads.append(reads)
+            on_read = self._flash_read_recorder(flash, reads)
+            self._flash_hooks += [MemoryReadHook(uc, on_read, lo, hi - 1)
+                                  for lo, hi in flash.region.windows()]
+
+    def _flash_read_recorder(self, flash: FlashInterface, reads: array[int]) -> MemoryCallback:
+        seq, append, uc = self._seq, reads.append, self.uc
+
+        def on_read(_engine: object, _access: int, address: int) -> None:
+            try:
+                if seq:
+                    append((len(seq) - 1) << 32 | address)
+                else:  # nothing pending: the current block is the accounted one
+                    self._add_cycles(flash.read(address))
+            except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
+                self._callback_error = e
+                uc.emu_stop()
+
+        return on_read
+
+    def _first_run(self, address: int, size: int) -> None:
+        """A block not seen before: translated and accounted by the per-block path."""
+        self._on_block(self.uc, address, size, None)
+
+    def _translate(self, address: int, size: int, key: int) -> Block:
+        block = super()._translate(address, size, key)
+        name = block.function or self.firmware.symbols.unknown_name(address)
+        function = self._function_ids.get(name)
+        if function is None:
+            function = self._function_ids[name] = len(self._function_names)
+            self._function_names.append(name)
+        flash = self.flash.index(block.flash) if block.flash is not None else -1
+        assert self._table is not None
+        self._keys[key] = self._table.add(block, flash, function)
+        return block
+
+    def _add_cycles(self, extra: int) -> None:
+        if extra and self._seq:
+            self._extra_at.append(len(self._seq) - 1)
+            self._extra_cycles.append(extra)
+        else:
+            super()._add_cycles(extra)
+
+    def _finish_counts(self) -> None:
+        if self._seq:
+            self._account()
+
+    # -- accounting -----------------------------------------------------------------------------
+    def _account(self) -> None:
+        """Account the recorded blocks as `Simulation._on_block` would have, one by one."""
+        table = self._table
+        assert table is not None
+        rows = np.frombuffer(self._seq, dtype=np.int64).astype(np.intp)
+        del self._seq[:]
+        last = self._current_block
+        entered = last is None  # the first block was not reached from a block
+        prev = np.empty_like(rows)
+        prev[1:] = rows[:-1]
+        prev[0] = 0 if entered else last.table_index  # type: ignore[union-attr]
+        address = table["address"][rows]
+        moved = address != table["fallthrough"][prev]  # did not fall through
+        branched = table["branch_end"][prev] != 0
+        if entered:
+            moved[0], branched[0] = True, False
+
+        charges = _Charges()
+        taken = np.flatnonzero(branched & moved)
+        if len(taken):
+            charges.add(taken, table["taken_extra"][prev[taken]], prev[taken])
+            charges.add(taken, table["entry_extra"][rows[taken]], rows[taken])
+        if self._mispredict_penalty:
+            branches = np.flatnonzero(branched)
+            wrong = branches[self._mispredicted(prev[branches], address[branches])]
+            charges.add(wrong, self._mispredict_penalty, prev[wrong])
+        for index, flash in enumerate(self.flash):
+            if table.in_flash[index] == table.size:
+                positions = None  # every block runs from this flash
+            else:
+                positions = np.flatnonzero(table["flash"][rows] == index)
+            stalls = self._fetch_stalls(flash, rows, moved, positions)
+            charges.add(stalls, flash.ws, rows[stalls])
+            reads = self._reads[index]
+            if reads:
+                stalls = self._data_stalls(flash, np.frombuffer(reads, dtype=np.int64).copy())
+                del reads[:]
+                charges.add(stalls, flash.ws, rows[stalls])
+        if self._extra_at:
+            where = np.frombuffer(self._extra_at, dtype=np.int64).astype(np.intp)
+            cycles = np.frombuffer(self._extra_cycles, dtype=np.int64).copy()
+            del self._extra_at[:], self._extra_cycles[:]
+            charges.add(where, cycles, rows[where])
+
+        if self._tracker is not None:
+            self._replay_calls(rows, prev, entered,
+                               charges.per_position(table["cycles"][rows]))
+        executions = np.bincount(rows, minlength=table.size)
+        extra = charges.per_block(table.size)
+        self._instructions += int(executions @ table["count"])
+        self._cycles += int(executions @ table["cycles"]) + charges.total()
+        blocks = table.blocks
+        for row in np.flatnonzero(executions | extra).tolist():
+            block = blocks[row]
+            block.executions += int(executions[row])
+            block.extra_cycles += int(extra[row])
+        self._current_block = blocks[int(rows[-1])]
+
+    def _mispredicted(self, branch: np.ndarray, successor: np.ndarray) -> np.ndarray:
+        """Which of these branch-ended blocks went elsewhere than predicted: the core predicts
+        the successor the block had last time (first time: its fall-through)."""
+        blocks = self._table.blocks  # type: ignore[union-attr]
+        wrong = np.zeros(len(branch), dtype=bool)
+        if not len(branch):
+            return wrong
+        order = np.argsort(branch, kind="stable")  # by branch block, then in time
+        branch, successor = branch[order], successor[order]
+        first = np.flatnonzero(np.r_[True, branch[1:] != branch[:-1]])
+        predicted = np.empty_like(successor)
+        predicted[1:] = successor[:-1]
+        predicted[first] = [blocks[row].predicted for row in branch[first].tolist()]
+        wrong[order] = successor != predicted
+        ends = np.r_[first[1:] - 1, len(branch) - 1]
+        for row, target in zip(branch[ends].tolist(), successor[ends].tolist(), strict=True):
+            blocks[row].predicted = target
+        return wrong
+
+    def _fetch_stalls(self, flash: FlashInterface, rows: np.ndarray, moved: np.ndarray,
+                      positions: np.ndarray | None) -> np.ndarray:
+        """Positions whose code fetch missed the line buffer and the instruction cache (a
+        position appears once per missed line)."""
+        table = self._table
+        assert table is not None
+        if positions is not None:
+            if not len(positions):
+                return positions
+            rows, moved = rows[positions], moved[positions]
+        first, last = table["first_line"][rows], table["last_line"][rows]
+        if flash.fills_all:
+            # Every line of every block is looked up unless it is the line just fetched.
+            spans = last - first + 1
+            starts = np.cumsum(spans) - spans
+            lines = np.repeat(first - starts, spans) + np.arange(int(spans.sum()))
+            where = np.repeat(np.arange(len(rows)), spans)
+            looked = lines != np.r_[flash.current, lines[:-1]]
+            flash.current = int(lines[-1])
+        else:
+            # Only a block's first line, when it is not in the line buffer and was not
+            # prefetched (reached by a jump, or the region does not prefetch).
+            looked = first != np.r_[flash.current, last[:-1]]
+            if flash.prefetch:
+                looked &= moved
+            lines, where = first, None
+            flash.current = int(last[-1])
+        looked = np.flatnonzero(looked)
+        missed = looked[flash.icache.look_up_all(lines[looked])]
+        if where is not None:
+            missed = where[missed]
+        flash.fetch_stall_cycles += flash.ws * len(missed)
+        return positions[missed] if positions is not None else missed
+
+    @staticmethod
+    def _data_stalls(flash: FlashInterface, reads: np.ndarray) -> np.ndarray:
+        """Positions of data reads from flash that missed the data line and the data cache."""
+        positions, lines = reads >> 32, flash.line_numbers(reads & 0xFFFFFFFF)
+        looked = np.flatnonzero(lines != np.r_[flash.current_data, lines[:-1]])
+        flash.current_data = int(lines[-1])
+        missed = positions[looked[flash.dcache.look_up_all(lines[looked])]]
+        flash.data_stall_cycles += flash.ws * len(missed)
+        return missed
+
+    def _replay_calls(self, rows: np.ndarray, prev: np.ndarray, entered: bool,
+                      cycles: np.ndarray) -> None:
+        """Feed the call tracker: it only acts on a block entered from a call or in another
+        function than the block before (see CallTracker.enter); between those, every block's
+        cycles go to the same stack."""
+        table, tracker, names = self._table, self._tracker, self._function_names
+        assert tracker is not None and table is not None
+        function = table["function"][rows]
+        called = table["call_end"][prev] != 0
+        changed = function != table["function"][prev]
+        if entered:
+            called[0], changed[0] = False, True
+        events = np.flatnonzero(called | changed)
+        starts = events if len(events) and events[0] == 0 else np.r_[0, events]
+        spent = np.add.reduceat(cycles, starts)
+        cycles_before = self._cycles + np.cumsum(cycles) - cycles
+        insns = table["count"][rows]
+        insns_before = self._instructions + np.cumsum(insns) - insns
+        return_to = table["fallthrough"][prev]
+        is_event = called | changed
+        for k, start in enumerate(starts.tolist()):
+            if is_event[start]:
+                tracker.enter(names[int(function[start])], int(table["address"][rows[start]]),
+                              int(return_to[start]) if called[start] else None,
+                              int(cycles_before[start]), int(insns_before[start]))
+            tracker.charge(int(spent[k]))
