@@ -21,6 +21,7 @@ from pathlib import Path
 
 from unicorn import UC_HOOK_BLOCK
 
+from mcusim.isa import classify
 from mcusim.memory.board import load_board
 from mcusim.sim import native_path
 from mcusim.sim.engine import Simulation
@@ -46,6 +47,11 @@ def _timed(sim: Simulation) -> tuple[float, int, int]:
 
 def measure(elf: Path, board: str) -> dict[str, float]:
     seconds: dict[str, float] = {}
+    # Decoded blocks are cached per process (as in a sweep that runs one ELF many times);
+    # every timed run below comes after one untimed run, so all paths see the same cache.
+    classified = classify._classified  # noqa: SLF001 - the decode cache
+    classified.cache_clear()
+    seconds["native path, cold decode"] = _timed(_simulation(elf, board))[0]
     python_s, instructions, cycles = _timed(_simulation(elf, board, native=False))
     seconds["python path"] = python_s
     seconds["python path + profile"] = _timed(

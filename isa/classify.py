@@ -99,7 +99,16 @@ def _disassembler() -> capstone.Cs:
 
 
 def classify_block(code: bytes, address: int) -> list[InsnInfo]:
-    return [_classify(i) for i in _disassembler().disasm(code, address)]
+    """The instructions of a block of Thumb code at `address`."""
+    return list(_classified(code, address))
+
+
+@lru_cache(maxsize=1 << 16)
+def _classified(code: bytes, address: int) -> tuple[InsnInfo, ...]:
+    # Decoding with capstone's operand details is most of what a new block costs. It depends
+    # on nothing but the code and its address, so a sweep that runs the same ELF many times in
+    # one process decodes each block once.
+    return tuple(_classify(i) for i in _disassembler().disasm(code, address))
 
 
 def _classify(i: capstone.CsInsn) -> InsnInfo:

@@ -71,23 +71,22 @@ class LineCache:
             return miss
         for line in new:
             miss[int(np.argmax(lines == line))] = True
-        used = _by_last_use(lines, len(distinct))
+        used = _by_last_use(lines, distinct)
         used_set = set(used)
         kept = [line for line in self._lines if line not in used_set]
         self._lines = OrderedDict.fromkeys(kept + used)
         return miss
 
 
-def _by_last_use(lines: np.ndarray, count: int) -> list[int]:
-    """The `count` distinct values of `lines`, least recently used first. In a loop nearly
-    every line shows up again near the end, so the tail is searched first."""
-    recent = lines[-256:][::-1]
-    values, age = np.unique(recent, return_index=True)
-    if len(values) < count:  # the few used only earlier: look each one up
-        older = np.setdiff1d(np.unique(lines), values)
+def _by_last_use(lines: np.ndarray, distinct: np.ndarray) -> list[int]:
+    """The `distinct` values of `lines`, least recently used first. In a loop nearly every
+    line shows up again near the end, so the tail is searched first."""
+    values, age = np.unique(lines[-256:][::-1], return_index=True)
+    if len(values) < len(distinct):  # the few used only earlier: look each one up
+        older = np.setdiff1d(distinct, values, assume_unique=True)
         backwards = lines[::-1]
-        values = np.r_[values, older]
-        age = np.r_[age, [int(np.argmax(backwards == v)) for v in older.tolist()]]
+        values = np.concatenate([values, older])
+        age = np.concatenate([age, [int(np.argmax(backwards == v)) for v in older.tolist()]])
     return values[np.argsort(-age)].tolist()
 
 

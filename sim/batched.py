@@ -41,6 +41,15 @@ def batch_eligible(options: dict[str, Any]) -> bool:
                 or options.get("max_cycles") is not None)
 
 
+def _after(first: int, values: np.ndarray, whole: bool = False) -> np.ndarray:
+    """`first` followed by `values` (without its last element unless `whole`): for each
+    position, the value before it."""
+    out = np.empty(len(values) + whole, dtype=np.int64)
+    out[0] = first
+    out[1:] = values if whole else values[:-1]
+    return out
+
+
 class BlockTable:
     """The translated blocks' constants as numpy columns, one row per block."""
 
@@ -110,11 +119,15 @@ class BatchedSimulation(Simulation):
     def __init__(self, *args: Any, **kwargs: Any):
         # Rows of the blocks run since the last accounting; then, as they happen, cycles
         # charged by operand-timed instructions and data reads from each flash region, each
-        # with its position in _seq. (array.array: no Python int kept per entry.)
-        self._seq = array("q")
+        # with its position in _seq.
+        self._seq: list[int] = []  # (the rows are the dict's int objects: 8 bytes each)
         self._extra_at, self._extra_cycles = array("q"), array("q")
         self._reads: list[array[int]] = []  # per flash: position << 32 | address
         self._keys: dict[int, int] = {}  # Unicorn block (address << 12 | size) -> row
+        # The hook's fast lookup: address -> row of the latest block there, and each row's
+        # size (a block at the same address with another size takes the slow way).
+        self._by_address: dict[int, int] = {}
+        self._sizes: list[int] = []
         self._table: BlockTable | None = None
         self._function_ids: dict[str, int] = {}
         self._function_names: list[str] = []
@@ -165,19 +178,24 @@ class BatchedSimulation(Simulation):
     # -- hooks ----------------------------------------------------------------------------------
     def _add_python_block_hook(self) -> BlockHook:
         uc = self.uc
-        seq, keys = self._seq, self._keys
+        seq, by_address, sizes = self._seq, self._by_address, self._sizes
         append = seq.append
-        account, first_run = self._account, self._first_run
+        account, other_block = self._account, self._other_block
+        limit = BATCH_BLOCKS
 
+        # Every executed block passes here: each operation counts.
         def hook(_engine: object, address: int, size: int) -> None:
             try:
                 try:
-                    row = keys[address << 12 | size]
+                    row = by_address[address]
                 except KeyError:
-                    first_run(address, size)
+                    other_block(address, size)
+                    return
+                if sizes[row] != size:
+                    other_block(address, size)
                     return
                 append(row)
-                if len(seq) >= BATCH_BLOCKS:
+                if len(seq) >= limit:
                     account()
             except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
                 self._callback_error = e
@@ -210,8 +228,16 @@ class BatchedSimulation(Simulation):
 
         return on_read
 
-    def _first_run(self, address: int, size: int) -> None:
-        """A block not seen before: translated and accounted by the per-block path."""
+    def _other_block(self, address: int, size: int) -> None:
+        """A block not seen before: translated and accounted by the per-block path. (Or one
+        that shares its address with another block.)"""
+        row = self._keys.get(address << 12 | size)
+        if row is not None:
+            self._by_address[address] = row
+            self._seq.append(row)
+            if len(self._seq) >= BATCH_BLOCKS:
+                self._account()
+            return
         self._on_block(self.uc, address, size, None)
 
     def _translate(self, address: int, size: int, key: int) -> Block:
@@ -223,7 +249,9 @@ class BatchedSimulation(Simulation):
             self._function_names.append(name)
         flash = self.flash.index(block.flash) if block.flash is not None else -1
         assert self._table is not None
-        self._keys[key] = self._table.add(block, flash, function)
+        row = self._table.add(block, flash, function)
+        self._keys[key] = self._by_address[address] = row
+        self._sizes.append(size)
         return block
 
     def _add_cycles(self, extra: int) -> None:
@@ -242,8 +270,8 @@ class BatchedSimulation(Simulation):
         """Account the recorded blocks as `Simulation._on_block` would have, one by one."""
         table = self._table
         assert table is not None
-        rows = np.frombuffer(self._seq, dtype=np.int64).astype(np.intp)
-        del self._seq[:]
+        rows = np.fromiter(self._seq, dtype=np.intp, count=len(self._seq))
+        self._seq.clear()
         last = self._current_block
         entered = last is None  # the first block was not reached from a block
         prev = np.empty_like(rows)
@@ -305,12 +333,12 @@ class BatchedSimulation(Simulation):
             return wrong
         order = np.argsort(branch, kind="stable")  # by branch block, then in time
         branch, successor = branch[order], successor[order]
-        first = np.flatnonzero(np.r_[True, branch[1:] != branch[:-1]])
+        first = np.flatnonzero(_after(-1, branch) != branch)
         predicted = np.empty_like(successor)
         predicted[1:] = successor[:-1]
         predicted[first] = [blocks[row].predicted for row in branch[first].tolist()]
         wrong[order] = successor != predicted
-        ends = np.r_[first[1:] - 1, len(branch) - 1]
+        ends = np.append(first[1:] - 1, len(branch) - 1)
         for row, target in zip(branch[ends].tolist(), successor[ends].tolist(), strict=True):
             blocks[row].predicted = target
         return wrong
@@ -332,12 +360,12 @@ class BatchedSimulation(Simulation):
             starts = np.cumsum(spans) - spans
             lines = np.repeat(first - starts, spans) + np.arange(int(spans.sum()))
             where = np.repeat(np.arange(len(rows)), spans)
-            looked = lines != np.r_[flash.current, lines[:-1]]
+            looked = lines != _after(flash.current, lines)
             flash.current = int(lines[-1])
         else:
             # Only a block's first line, when it is not in the line buffer and was not
             # prefetched (reached by a jump, or the region does not prefetch).
-            looked = first != np.r_[flash.current, last[:-1]]
+            looked = first != _after(flash.current, last)
             if flash.prefetch:
                 looked &= moved
             lines, where = first, None
@@ -353,7 +381,7 @@ class BatchedSimulation(Simulation):
     def _data_stalls(flash: FlashInterface, reads: np.ndarray) -> np.ndarray:
         """Positions of data reads from flash that missed the data line and the data cache."""
         positions, lines = reads >> 32, flash.line_numbers(reads & 0xFFFFFFFF)
-        looked = np.flatnonzero(lines != np.r_[flash.current_data, lines[:-1]])
+        looked = np.flatnonzero(lines != _after(flash.current_data, lines))
         flash.current_data = int(lines[-1])
         missed = positions[looked[flash.dcache.look_up_all(lines[looked])]]
         flash.data_stall_cycles += flash.ws * len(missed)
@@ -372,7 +400,7 @@ class BatchedSimulation(Simulation):
         if entered:
             called[0], changed[0] = False, True
         events = np.flatnonzero(called | changed)
-        starts = events if len(events) and events[0] == 0 else np.r_[0, events]
+        starts = events if len(events) and events[0] == 0 else _after(0, events, whole=True)
         spent = np.add.reduceat(cycles, starts)
         cycles_before = self._cycles + np.cumsum(cycles) - cycles
         insns = table["count"][rows]
