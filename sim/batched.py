@@ -25,7 +25,8 @@ from unicorn import Uc
 from mcusim.memory.flash import FlashInterface
 from mcusim.sim.blocks import Block
 from mcusim.sim.engine import Simulation
-from mcusim.sim.uc_api import BlockHook, MemoryCallback, MemoryReadHook
+from mcusim.sim.flash_data import PythonReader, flash_bytes
+from mcusim.sim.uc_api import BlockHook
 
 # Blocks recorded before they are accounted: 8 bytes each in the list.
 BATCH_BLOCKS = 1 << 18
@@ -205,28 +206,28 @@ class BatchedSimulation(Simulation):
 
     def _add_flash_hooks(self, uc: Uc) -> None:
         self._table = BlockTable(len(self.flash))
-        self._flash_hooks = []
-        for flash in self.flash:
-            reads = array("q")
-            self._reads.append(reads)
-            on_read = self._flash_read_recorder(flash, reads)
-            self._flash_hooks += [MemoryReadHook(uc, on_read, lo, hi - 1)
-                                  for lo, hi in flash.region.windows()]
+        super()._add_flash_hooks(uc)
 
-    def _flash_read_recorder(self, flash: FlashInterface, reads: array[int]) -> MemoryCallback:
-        seq, append, uc = self._seq, reads.append, self.uc
+    def _flash_reader(self, flash: FlashInterface) -> PythonReader:
+        """Records a data read from `flash` with its position in the batch; its stall is found
+        when the batch is accounted."""
+        reads: array[int] = array("q")
+        self._reads.append(reads)
+        value = flash_bytes(self._buffers[self.board.regions.index(flash.region)])
+        seq, append, base, uc = self._seq, reads.append, flash.region.base, self.uc
 
-        def on_read(_engine: object, _access: int, address: int) -> None:
+        def read(_engine: object, offset: int, size: int) -> int:
             try:
                 if seq:
-                    append((len(seq) - 1) << 32 | address)
+                    append((len(seq) - 1) << 32 | (base + offset))
                 else:  # nothing pending: the current block is the accounted one
-                    self._add_cycles(flash.read(address))
+                    self._add_cycles(flash.read(base + offset))
             except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
                 self._callback_error = e
                 uc.emu_stop()
+            return value(offset, size)
 
-        return on_read
+        return read
 
     def _other_block(self, address: int, size: int) -> None:
         """A block not seen before: translated and accounted by the per-block path. (Or one

@@ -23,7 +23,6 @@ from unicorn import (
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
-    UC_HOOK_MEM_READ,
     UC_MODE_THUMB,
     Uc,
     UcError,
@@ -38,6 +37,7 @@ from mcusim.sim.access import locate
 from mcusim.sim.blocks import Block, translate
 from mcusim.sim.errors import UsageError
 from mcusim.sim.firmware import Firmware
+from mcusim.sim.flash_data import FlashDataPath, PythonReader, flash_bytes
 from mcusim.sim.memmap import load_firmware, map_regions, read_vector_table
 from mcusim.sim.memory_report import live_curve, memory_counters, memory_report
 from mcusim.sim.memory_tracker import MemoryTracker
@@ -380,10 +380,6 @@ class Simulation(StopHooks):
         block.lost_count += lost_count
         block.lost_cycles += lost_cycles
 
-    def _on_flash_read(self, uc: Uc, access: int, address: int, size: int, value: int,
-                       flash: FlashInterface) -> None:
-        self._add_cycles(flash.read(address))
-
     def _new_memory_tracker(self, tracker: MemoryTracker) -> MemoryTracker:
         """Where an accounting path takes over the tracker's per-block work."""
         return tracker
@@ -409,9 +405,26 @@ class Simulation(StopHooks):
         self.block_hook.delete()
 
     def _add_flash_hooks(self, uc: Uc) -> None:
+        """Data reads from flash go through the timed read path (sim/flash_data.py)."""
+        self.flash_data = FlashDataPath(uc, self.flash) if self.flash else None
         for flash in self.flash:
-            for lo, hi in flash.region.windows():
-                uc.hook_add(UC_HOOK_MEM_READ, self._on_flash_read, flash, begin=lo, end=hi - 1)
+            self.flash_data.map_python(flash, self._flash_reader(flash))  # type: ignore[union-attr]
+
+    def _flash_reader(self, flash: FlashInterface) -> PythonReader:
+        """What answers a data read from `flash`: its stall cycles are charged to the block
+        running now."""
+        value = flash_bytes(self._buffers[self.board.regions.index(flash.region)])
+        base, uc = flash.region.base, self.uc
+
+        def read(_engine: object, offset: int, size: int) -> int:
+            try:
+                self._add_cycles(flash.read(base + offset))
+            except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
+                self._callback_error = e
+                uc.emu_stop()
+            return value(offset, size)
+
+        return read
 
     def _add_cycles(self, extra: int) -> None:
         """Cycles the current block costs beyond its static count, charged as it runs."""

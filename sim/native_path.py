@@ -24,6 +24,7 @@ from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.sim.blocks import Block
 from mcusim.sim.engine import Simulation
+from mcusim.sim.flash_data import FlashDataPath
 from mcusim.sim.memory_tracker import MemoryTracker
 from mcusim.sim.profiler import CallTracker
 from mcusim.traces.profile import Slice
@@ -35,6 +36,12 @@ BRANCH_END, CALL_END = 1, 2
 
 _library: ctypes.CDLL | None = None
 _load_error: str | None = None
+
+
+class _FlashAlias(ctypes.Structure):
+    """hp_flash_alias (hotpath.h): what the C reader of a flash region's data alias needs."""
+
+    _fields_ = (("state", c_void_p), ("base", c_uint64), ("data", c_void_p), ("size", c_uint64))
 
 
 def load_library() -> ctypes.CDLL | None:
@@ -186,13 +193,21 @@ class NativeSimulation(Simulation):
                 raise ValueError(f"native hot path: flash region {r.name} not supported")
             for lo, hi in r.windows():
                 self._lib.hp_add_window(self._state, f.native_index, lo, hi)
-                self._c_hook(UC_HOOK_MEM_READ, self._lib.hp_flash_read, lo, hi - 1)
+            buffer = self._buffers[self.board.regions.index(r)]
+            alias = _FlashAlias(self._state, r.base, ctypes.addressof(buffer), r.size)
+            self._flash_aliases.append(alias)
+            assert self.flash_data is not None
+            self.flash_data.map_native(f, ctypes.cast(self._lib.hp_flash_mmio_read,
+                                                      c_void_p).value,
+                                       ctypes.addressof(alias))
 
     def _new_memory_tracker(self, tracker: MemoryTracker) -> MemoryTracker:
         return NativeMemoryTracker.adopt(tracker, self)
 
     def _add_flash_hooks(self, uc: Uc) -> None:
-        """Flash data reads are counted in C (see _add_hooks)."""
+        """Flash data reads are timed in C (see _add_hooks)."""
+        self.flash_data = FlashDataPath(uc, self.flash) if self.flash else None
+        self._flash_aliases: list[_FlashAlias] = []
 
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:
         if callback != self._on_dynamic:

@@ -14,19 +14,16 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable
 
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ, Uc, UcError
+from unicorn import UC_HOOK_BLOCK, Uc, UcError
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
-# Unicorn passes (engine, address, size, user data) to a block hook and (engine, access type,
-# address, size, value, user data) to a memory hook. Our callbacks take only the leading
-# arguments they use: on the C ABIs Unicorn runs on, the caller passes and clears the
+# Unicorn passes (engine, address, size, user data) to a block hook. Our callbacks take only
+# the leading arguments they use: on the C ABIs Unicorn runs on, the caller passes and clears the
 # arguments, so a callee that declares fewer simply ignores the rest, and each argument left
 # out saves ctypes a conversion to a Python object on every call.
 BlockCallback = Callable[[object, int, int], None]
-MemoryCallback = Callable[[object, int, int], None]
 
 _BLOCK_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)
-_MEMORY_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64)
 # uc_err uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout,
 #                     size_t count), called without releasing the GIL.
 _EMU_START = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64,
@@ -61,13 +58,6 @@ class BlockHook(Hook):
 
     def __init__(self, uc: Uc, function: BlockCallback):
         super().__init__(uc, UC_HOOK_BLOCK, _BLOCK_HOOK(function), 1, 0)
-
-
-class MemoryReadHook(Hook):
-    """`function(engine, access, address)` before each data read in [begin, end]."""
-
-    def __init__(self, uc: Uc, function: MemoryCallback, begin: int, end: int):
-        super().__init__(uc, UC_HOOK_MEM_READ, _MEMORY_HOOK(function), begin, end)
 
 
 def emu_start(uc: Uc, begin: int, until: int) -> None:

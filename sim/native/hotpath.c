@@ -168,6 +168,18 @@ void hp_flash_read(uc_engine *uc, int type, uint64_t address, int size, int64_t 
     }
 }
 
+/* A data read through a flash region's MMIO alias: timed as hp_flash_read, and answered with
+   the bytes (little-endian, as the core reads them). */
+uint64_t hp_flash_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user_data)
+{
+    const hp_flash_alias *a = user_data;
+    hp_flash_read(uc, 0, a->base + offset, (int)size, 0, a->state);
+    uint64_t value = 0;
+    for (unsigned i = 0; i < size && offset + i < a->size; i++)
+        value |= (uint64_t)a->data[offset + i] << (8 * i);
+    return value;
+}
+
 /* -- operand-timed instructions ------------------------------------------------------------ */
 static uint32_t significant_bits(uint64_t v)
 {

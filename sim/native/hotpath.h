@@ -116,6 +116,14 @@ typedef struct {
     hp_memory mem;
 } hp_state;
 
+/* One flash region's MMIO alias for data reads (sim/flash_data.py); filled in by Python. */
+typedef struct {
+    hp_state *state;
+    uint64_t base;        /* the region's base address */
+    const uint8_t *data;  /* its host buffer */
+    uint64_t size;
+} hp_flash_alias;
+
 /* An operand-timed instruction (isa/operand_timing.py), hooked on its address alone. */
 typedef struct {
     hp_state *s;
