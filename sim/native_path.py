@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import os
+from collections.abc import Callable
 from ctypes import CFUNCTYPE, POINTER, byref, c_int, c_int32, c_int64, c_uint32, c_uint64, c_void_p
 
 import numpy as np
@@ -421,12 +422,14 @@ class NativeCallTracker(CallTracker):
         lib.hp_profile_slices(state, *(a.ctypes.data for a in (func, start, end, depth, seqs)))
         # In slice_list's order (start, depth, then sequence), sorted here in one go.
         order = np.lexsort((seqs, depth, start))
-        self._sorted_slices = [
-            Slice(names[f], "function", s0, e, d)
-            for f, s0, e, d in zip(func[order].tolist(), start[order].tolist(),
-                                   end[order].tolist(), depth[order].tolist(), strict=True)]
+        self._slice_columns = (names, *(a[order].tolist() for a in (func, start, end, depth)))
         self.slices = []
         self.dropped_slices = lib.hp_profile_count(state, 3)
 
+    def slice_maker(self) -> Callable[[], list[Slice]]:
+        names, func, start, end, depth = self._slice_columns
+        return lambda: [Slice(names[f], "function", s0, e, d)
+                        for f, s0, e, d in zip(func, start, end, depth, strict=True)]
+
     def slice_list(self) -> list[Slice]:
-        return self._sorted_slices
+        return self.slice_maker()()

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING
 
 from mcusim.sim.lines import LineTable
 from mcusim.sim.regions import pair_regions
-from mcusim.traces.profile import FunctionProfile, HotBlock, LineProfile, Profile, Slice
+from mcusim.traces.profile import (
+    FunctionProfile,
+    HotBlock,
+    LazyList,
+    LineProfile,
+    Profile,
+    Slice,
+)
 
 if TYPE_CHECKING:
     from mcusim.sim.engine import Simulation
@@ -45,13 +52,16 @@ def build_profile(sim: Simulation, *, lines: bool = False, hot_blocks: int = 10)
     if tracker is not None:
         profile.edges = tracker.edge_list()
         profile.stacks = {k: v for k, v in tracker.stacks.items() if v}
-        profile.slices = tracker.slice_list()
         if tracker.dropped_slices:
             profile.sampled = True
             profile.sampling_note = (
                 f"timeline capped at the {tracker.max_slices:,} longest function activations; "
                 f"{tracker.dropped_slices:,} shorter ones dropped")
-    profile.slices += _region_slices(sim)
+    regions = _region_slices(sim)
+    # Built when first used, from what the tracker keeps of the timeline (not the tracker,
+    # which holds the whole simulation).
+    function_slices = tracker.slice_maker() if tracker is not None else list
+    profile.slices = LazyList(lambda: function_slices() + regions)
     profile.hot_blocks = _hot_blocks(sim, hot_blocks)
     if lines:
         profile.lines = _lines(sim)

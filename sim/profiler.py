@@ -10,6 +10,7 @@ next symbol) is a tail call that replaces the current frame.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mcusim.traces.profile import CallEdge, Slice
@@ -129,6 +130,15 @@ class CallTracker:
         return [CallEdge(a, b, c, cyc, ins) for (a, b), (c, cyc, ins) in
                 sorted(self.edges.items())]
 
+    def slice_maker(self) -> Callable[[], list[Slice]]:
+        """What builds slice_list() later, holding only the kept slices."""
+        kept = self.slices
+
+        def ordered() -> list[Slice]:
+            by_time = sorted(kept, key=lambda t: (t[2].start_cycle, t[2].depth, t[1]))
+            return [s for _, _, s in by_time]
+
+        return ordered
+
     def slice_list(self) -> list[Slice]:
-        ordered = sorted(self.slices, key=lambda t: (t[2].start_cycle, t[2].depth, t[1]))
-        return [s for _, _, s in ordered]
+        return self.slice_maker()()

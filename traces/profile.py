@@ -6,7 +6,12 @@ The engine fills a `Profile`; the terminal report, the JSON result and the expor
 
 from __future__ import annotations
 
+from collections import UserList
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,6 +57,26 @@ class HotBlock:
     disassembly: list[str]  # one "address: text  (cycles)" line per instruction
 
 
+class LazyList(UserList[T]):
+    """A list computed on first use: a timeline of 200,000 activations costs a fraction of a
+    second to turn into objects, which only the views that draw it need."""
+
+    def __init__(self, make: Callable[[], list[T]]):  # no super().__init__: that would fill it
+        self._make: Callable[[], list[T]] | None = make
+        self._data: list[T] | None = None
+
+    @property  # type: ignore[override]
+    def data(self) -> list[T]:
+        if self._data is None:
+            assert self._make is not None
+            self._data, self._make = self._make(), None
+        return self._data
+
+    @data.setter
+    def data(self, value: list[T]) -> None:
+        self._data, self._make = value, None
+
+
 @dataclass(slots=True)
 class Slice:
     """One interval on the simulated-time axis (a function activation or a region)."""
@@ -83,7 +108,7 @@ class Profile:
     hot_blocks: list[HotBlock] = field(default_factory=list)
     # Collapsed stacks: call path (outermost first) -> self cycles spent with that stack.
     stacks: dict[tuple[str, ...], int] = field(default_factory=dict)
-    slices: list[Slice] = field(default_factory=list)
+    slices: list[Slice] | LazyList[Slice] = field(default_factory=list)
     counters: list[CounterSample] = field(default_factory=list)
     # True when the timeline (slices/counters) was capped and only part of it is kept.
     sampled: bool = False
