@@ -17,7 +17,8 @@ use the per-block path.
 from __future__ import annotations
 
 from array import array
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from unicorn import Uc
@@ -25,8 +26,9 @@ from unicorn import Uc
 from mcusim.memory.flash import FlashInterface
 from mcusim.sim.blocks import Block
 from mcusim.sim.engine import Simulation
-from mcusim.sim.flash_data import PythonReader, flash_bytes
 from mcusim.sim.uc_api import BlockHook
+
+V = TypeVar("V")
 
 # Blocks recorded before they are accounted: 8 bytes each in the list.
 BATCH_BLOCKS = 1 << 18
@@ -112,6 +114,24 @@ class _Charges:
         return out
 
 
+class _Synced(Generic[V]):
+    """An attribute of the run's state kept in `storage`: the blocks recorded but not yet
+    accounted are accounted before it is read or set."""
+
+    def __init__(self, storage: str):
+        self.storage = storage
+
+    def __get__(self, sim: BatchedSimulation, owner: object = None) -> V:
+        if sim._seq:
+            sim._account()
+        return getattr(sim, self.storage)
+
+    def __set__(self, sim: BatchedSimulation, value: V) -> None:
+        if sim._seq:
+            sim._account()
+        setattr(sim, self.storage, value)
+
+
 class BatchedSimulation(Simulation):
     """A Simulation whose per-block accounting runs in batches (see the module docstring)."""
 
@@ -139,42 +159,10 @@ class BatchedSimulation(Simulation):
         if self._memory is not None or self.max_instructions or self.max_cycles:
             raise ValueError("batched accounting cannot track memory or stop at limits")
 
-    # -- the run's state, brought up to date whenever it is read ------------------------------
-    @property
-    def cycles(self) -> int:  # type: ignore[override]
-        if self._seq:
-            self._account()
-        return self._cycles
-
-    @cycles.setter
-    def cycles(self, value: int) -> None:
-        if self._seq:
-            self._account()
-        self._cycles = value
-
-    @property
-    def instructions(self) -> int:  # type: ignore[override]
-        if self._seq:
-            self._account()
-        return self._instructions
-
-    @instructions.setter
-    def instructions(self, value: int) -> None:
-        if self._seq:
-            self._account()
-        self._instructions = value
-
-    @property
-    def _current(self) -> Block | None:  # type: ignore[override]
-        if self._seq:
-            self._account()
-        return self._current_block
-
-    @_current.setter
-    def _current(self, block: Block | None) -> None:
-        if self._seq:
-            self._account()
-        self._current_block = block
+    # The run's state, brought up to date whenever it is read or set.
+    cycles = _Synced[int]("_cycles")
+    instructions = _Synced[int]("_instructions")
+    _current = _Synced["Block | None"]("_current_block")
 
     # -- hooks ----------------------------------------------------------------------------------
     def _add_python_block_hook(self) -> BlockHook:
@@ -208,26 +196,21 @@ class BatchedSimulation(Simulation):
         self._table = BlockTable(len(self.flash))
         super()._add_flash_hooks(uc)
 
-    def _flash_reader(self, flash: FlashInterface) -> PythonReader:
+    def _flash_read_timer(self, flash: FlashInterface) -> Callable[[int], None]:
         """Records a data read from `flash` with its position in the batch; its stall is found
         when the batch is accounted."""
         reads: array[int] = array("q")
         self._reads.append(reads)
-        value = flash_bytes(self._buffers[self.board.regions.index(flash.region)])
-        seq, append, base, uc = self._seq, reads.append, flash.region.base, self.uc
+        seq, append = self._seq, reads.append
+        charge_now = super()._flash_read_timer(flash)
 
-        def read(_engine: object, offset: int, size: int) -> int:
-            try:
-                if seq:
-                    append((len(seq) - 1) << 32 | (base + offset))
-                else:  # nothing pending: the current block is the accounted one
-                    self._add_cycles(flash.read(base + offset))
-            except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
-                self._callback_error = e
-                uc.emu_stop()
-            return value(offset, size)
+        def timed(address: int) -> None:
+            if seq:
+                append((len(seq) - 1) << 32 | address)
+            else:  # nothing pending: the current block is the accounted one
+                charge_now(address)
 
-        return read
+        return timed
 
     def _other_block(self, address: int, size: int) -> None:
         """A block not seen before: translated and accounted by the per-block path. (Or one

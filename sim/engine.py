@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -411,20 +411,25 @@ class Simulation(StopHooks):
             self.flash_data.map_python(flash, self._flash_reader(flash))  # type: ignore[union-attr]
 
     def _flash_reader(self, flash: FlashInterface) -> PythonReader:
-        """What answers a data read from `flash`: its stall cycles are charged to the block
-        running now."""
+        """What answers a data read from `flash` (an offset into the region): the bytes, after
+        timing the read."""
         value = flash_bytes(self._buffers[self.board.regions.index(flash.region)])
-        base, uc = flash.region.base, self.uc
+        timed, base, uc = self._flash_read_timer(flash), flash.region.base, self.uc
 
         def read(_engine: object, offset: int, size: int) -> int:
             try:
-                self._add_cycles(flash.read(base + offset))
+                timed(base + offset)
             except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
                 self._callback_error = e
                 uc.emu_stop()
             return value(offset, size)
 
         return read
+
+    def _flash_read_timer(self, flash: FlashInterface) -> Callable[[int], None]:
+        """Times a data read at an address of `flash`: its stall cycles are charged to the
+        block running now."""
+        return lambda address: self._add_cycles(flash.read(address))
 
     def _add_cycles(self, extra: int) -> None:
         """Cycles the current block costs beyond its static count, charged as it runs."""
