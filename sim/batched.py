@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import numpy as np
-from unicorn import Uc
 
 from mcusim.memory.flash import FlashInterface
 from mcusim.sim.blocks import Block
@@ -56,10 +55,10 @@ def _after(first: int, values: np.ndarray, whole: bool = False) -> np.ndarray:
 class BlockTable:
     """The translated blocks' constants as numpy columns, one row per block."""
 
-    def __init__(self, flash_regions: int) -> None:
+    def __init__(self) -> None:
         self.size = 0
         self.blocks: list[Block] = []
-        self.in_flash = [0] * flash_regions  # blocks per flash region
+        self.in_flash: dict[int, int] = {}  # flash region (index) -> its blocks
         self._columns = {name: np.zeros(64, dtype=np.int64) for name in _COLUMNS}
 
     def add(self, block: Block, flash: int, function: int) -> int:
@@ -77,7 +76,7 @@ class BlockTable:
                             ("last_line", lines[-1]), ("function", function)):
             self._columns[name][row] = value
         if flash >= 0:
-            self.in_flash[flash] += 1
+            self.in_flash[flash] = self.in_flash.get(flash, 0) + 1
         self.blocks.append(block)
         block.table_index = row
         self.size = row + 1
@@ -149,7 +148,7 @@ class BatchedSimulation(Simulation):
         # size (a block at the same address with another size takes the slow way).
         self._by_address: dict[int, int] = {}
         self._sizes: list[int] = []
-        self._table: BlockTable | None = None
+        self._table = BlockTable()
         self._function_ids: dict[str, int] = {}
         self._function_names: list[str] = []
         self._cycles = 0
@@ -192,10 +191,6 @@ class BatchedSimulation(Simulation):
 
         return BlockHook(uc, hook)
 
-    def _add_flash_hooks(self, uc: Uc) -> None:
-        self._table = BlockTable(len(self.flash))
-        super()._add_flash_hooks(uc)
-
     def _flash_read_timer(self, flash: FlashInterface) -> Callable[[int], None]:
         """Records a data read from `flash` with its position in the batch; its stall is found
         when the batch is accounted."""
@@ -232,7 +227,6 @@ class BatchedSimulation(Simulation):
             function = self._function_ids[name] = len(self._function_names)
             self._function_names.append(name)
         flash = self.flash.index(block.flash) if block.flash is not None else -1
-        assert self._table is not None
         row = self._table.add(block, flash, function)
         self._keys[key] = self._by_address[address] = row
         self._sizes.append(size)
@@ -253,7 +247,6 @@ class BatchedSimulation(Simulation):
     def _account(self) -> None:
         """Account the recorded blocks as `Simulation._on_block` would have, one by one."""
         table = self._table
-        assert table is not None
         rows = np.fromiter(self._seq, dtype=np.intp, count=len(self._seq))
         self._seq.clear()
         last = self._current_block
@@ -277,7 +270,7 @@ class BatchedSimulation(Simulation):
             wrong = branches[self._mispredicted(prev[branches], address[branches])]
             charges.add(wrong, self._mispredict_penalty, prev[wrong])
         for index, flash in enumerate(self.flash):
-            if table.in_flash[index] == table.size:
+            if table.in_flash.get(index, 0) == table.size:
                 positions = None  # every block runs from this flash
             else:
                 positions = np.flatnonzero(table["flash"][rows] == index)
@@ -311,7 +304,7 @@ class BatchedSimulation(Simulation):
     def _mispredicted(self, branch: np.ndarray, successor: np.ndarray) -> np.ndarray:
         """Which of these branch-ended blocks went elsewhere than predicted: the core predicts
         the successor the block had last time (first time: its fall-through)."""
-        blocks = self._table.blocks  # type: ignore[union-attr]
+        blocks = self._table.blocks
         wrong = np.zeros(len(branch), dtype=bool)
         if not len(branch):
             return wrong
@@ -332,7 +325,6 @@ class BatchedSimulation(Simulation):
         """Positions whose code fetch missed the line buffer and the instruction cache (a
         position appears once per missed line)."""
         table = self._table
-        assert table is not None
         if positions is not None:
             if not len(positions):
                 return positions
@@ -377,7 +369,7 @@ class BatchedSimulation(Simulation):
         function than the block before (see CallTracker.enter); between those, every block's
         cycles go to the same stack."""
         table, tracker, names = self._table, self._tracker, self._function_names
-        assert tracker is not None and table is not None
+        assert tracker is not None
         function = table["function"][rows]
         called = table["call_end"][prev] != 0
         changed = function != table["function"][prev]

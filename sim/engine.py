@@ -197,17 +197,17 @@ class Simulation(StopHooks):
         timed = [(first, last) for first, last in TIMED_REGISTERS
                  if base <= first and last < base + size]
 
-        def read(uc: Uc, offset: int, size: int, _: object) -> int:
+        def access(uc: Uc, offset: int) -> int:
             address = base + offset
             if any(first <= address <= last for first, last in timed):
                 self._on_timed_access(uc, address)
-            return device.read(address, size)
+            return address
+
+        def read(uc: Uc, offset: int, size: int, _: object) -> int:
+            return device.read(access(uc, offset), size)
 
         def write(uc: Uc, offset: int, size: int, value: int, _: object) -> None:
-            address = base + offset
-            if any(first <= address <= last for first, last in timed):
-                self._on_timed_access(uc, address)
-            device.write(address, size, value)
+            device.write(access(uc, offset), size, value)
 
         self.uc.mmio_map(base, size, read, None, write, None)
 
