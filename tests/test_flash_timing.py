@@ -11,6 +11,7 @@ read from a line not in the 8-line data cache costs WS.
 from __future__ import annotations
 
 import pytest
+import unicorn.arm_const as arm
 
 from mcusim.isa.timing import make_timing
 from tests import asm
@@ -74,3 +75,24 @@ def test_data_cache_keeps_constant_lines(tmp_path, words, passes, misses):
     assert flash.wait_states == WS
     # The literal 0x20026 of the exit code is one more data miss.
     assert flash.data_stall_cycles == (misses + 1) * WS
+
+
+@pytest.mark.parametrize("path", [{"native": False, "batched": False}, {"native": False},
+                                  {"native": None}])
+def test_unaligned_flash_reads_give_the_bytes_and_the_bus_reads(tmp_path, path):
+    """Data reads of flash go through an MMIO alias (sim/flash_data.py): unaligned reads must
+    still return the right bytes, and are timed as the aligned reads the bus makes: a word
+    read across a 16-byte line touches both lines."""
+    body = ("    adr r3, table\n    ldr r4, [r3, #1]\n    ldrh r5, [r3, #7]\n"
+            "    ldr r6, [r3, #14]\n    ldrd r7, r8, [r3, #32]\n    b.w done\n    .balign 16\n"
+            "table:\n    .byte " + ", ".join(str(i) for i in range(48)) + "\ndone:\n" + EXIT)
+    elf = asm.build(tmp_path, body)
+    run = simulate(elf, "stm32f4-discovery", timing=make_timing("table", "cortex-m4"), **path)
+    assert run.result.exit_code == 0
+    got = [run.sim.uc.reg_read(r) for r in (arm.UC_ARM_REG_R4, arm.UC_ARM_REG_R5,
+                                            arm.UC_ARM_REG_R6, arm.UC_ARM_REG_R7)]
+    assert got == [0x04030201, 0x0807, 0x11100F0E, 0x23222120]
+    # Lines 0, 1 (the word at 14 spans lines 0 and 1; line 0 is current, then 1 misses) and 2,
+    # plus the literal of the exit code.
+    (flash,) = run.result.flash
+    assert flash.data_stall_cycles == 4 * WS
