@@ -7,6 +7,8 @@
  * so both paths give identical numbers. Unicorn's functions are passed in as pointers, so
  * nothing here links against Unicorn or Python.
  */
+#include <string.h>
+
 #include "hotpath.h"
 
 /* -- flash read path (memory/flash.py) ------------------------------------------------------ */
@@ -73,7 +75,17 @@ void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_da
 {
     hp_state *s = user_data;
     uint64_t key = (address << 12) | size;
-    int32_t idx = map_get(&s->block_index, key);
+    uint32_t slot = (uint32_t)(address >> 1) & (RECENT_BLOCKS - 1);
+    int32_t idx;
+    if (s->memo_key[slot] == key) {
+        idx = s->memo_idx[slot];
+    } else {
+        idx = map_get(&s->block_index, key);
+        if (idx >= 0) {
+            s->memo_key[slot] = key;
+            s->memo_idx[slot] = idx;
+        }
+    }
     if (idx < 0) {
         s->skip = 0;
         s->new_block(address, size);
@@ -249,6 +261,7 @@ hp_state *hp_new(uc_emu_stop_fn emu_stop, uc_reg_read_fn reg_read, new_block_fn 
     s->new_block = new_block;
     s->current = -1;
     s->insn_limit = s->cycle_limit = UINT64_MAX;
+    memset(s->memo_key, 0xff, sizeof s->memo_key);
     if (map_rehash(&s->block_index, 1024) < 0)
         return NULL;
     return s;

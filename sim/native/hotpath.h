@@ -101,12 +101,18 @@ typedef struct {
     uint64_t log_n, window_lo, window_hi, max_accesses, dropped;
 } hp_memory;
 
+#define RECENT_BLOCKS 256
+
 typedef struct {
     uint64_t instructions, cycles, insn_limit, cycle_limit;
     int32_t current, mispredict_penalty, skip, halted;
     uint32_t nblocks, capacity;
     hp_block *blocks;
     hp_map block_index;  /* (address << 12 | size) -> block */
+    /* A direct-mapped memo of block_index by address bits: a loop's blocks hit it, sparing
+       the hash probe on most executions. Keys start as ~0 (no block has that key). */
+    uint64_t memo_key[RECENT_BLOCKS];
+    int32_t memo_idx[RECENT_BLOCKS];
     uint32_t nflash;
     hp_flash flash[MAX_FLASH];
     uc_emu_stop_fn emu_stop;
