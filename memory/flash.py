@@ -47,6 +47,14 @@ class LineCache:
         if len(self._lines) > self.capacity:
             self._lines.popitem(last=False)
 
+    def holds(self, lines: list[int]) -> bool:
+        return all(line in self._lines for line in lines)
+
+    def use(self, lines: list[int]) -> None:
+        """Hits on cached `lines`, in this order."""
+        for line in lines:
+            self._lines.move_to_end(line)
+
     def look_up_all(self, lines: np.ndarray) -> np.ndarray:
         """Look up `lines` in order, filling each miss, as `hit` then `fill` would one at a
         time; returns which were misses. When nothing would be evicted (the usual case: a

@@ -254,6 +254,8 @@ class BatchedSimulation(Simulation):
         prev = np.empty_like(rows)
         prev[1:] = rows[:-1]
         prev[0] = 0 if entered else last.table_index  # type: ignore[union-attr]
+        if not entered and self._account_transitions(rows, prev):
+            return
         address = table["address"][rows]
         moved = address != table["fallthrough"][prev]  # did not fall through
         branched = table["branch_end"][prev] != 0
@@ -276,6 +278,16 @@ class BatchedSimulation(Simulation):
                 positions = np.flatnonzero(table["flash"][rows] == index)
             stalls = self._fetch_stalls(flash, rows, moved, positions)
             charges.add(stalls, flash.ws, rows[stalls])
+        self._charge_reads_and_extras(rows, charges)
+
+        if self._tracker is not None:
+            self._replay_calls(rows, prev, entered,
+                               charges.per_position(table["cycles"][rows]))
+        self._add_up(rows, charges, charges.per_block(table.size))
+
+    def _charge_reads_and_extras(self, rows: np.ndarray, charges: _Charges) -> None:
+        """Flash data reads and operand-timed cycles recorded with their positions."""
+        for index, flash in enumerate(self.flash):
             reads = self._reads[index]
             if reads:
                 stalls = self._data_stalls(flash, np.frombuffer(reads, dtype=np.int64).copy())
@@ -287,19 +299,72 @@ class BatchedSimulation(Simulation):
             del self._extra_at[:], self._extra_cycles[:]
             charges.add(where, cycles, rows[where])
 
-        if self._tracker is not None:
-            self._replay_calls(rows, prev, entered,
-                               charges.per_position(table["cycles"][rows]))
+    def _add_up(self, rows: np.ndarray, charges: _Charges, extra: np.ndarray) -> None:
+        """The batch's totals and per-block counters; `extra` is per block."""
+        table = self._table
         executions = np.bincount(rows, minlength=table.size)
-        extra = charges.per_block(table.size)
         self._instructions += int(executions @ table["count"])
-        self._cycles += int(executions @ table["cycles"]) + charges.total()
+        self._cycles += int(executions @ table["cycles"]) + int(extra.sum())
         blocks = table.blocks
         for row in np.flatnonzero(executions | extra).tolist():
             block = blocks[row]
             block.executions += int(executions[row])
             block.extra_cycles += int(extra[row])
         self._current_block = blocks[int(rows[-1])]
+
+    def _account_transitions(self, rows: np.ndarray, prev: np.ndarray) -> bool:
+        """The usual batch, accounted by its distinct transitions (block before, block) rather
+        than position by position: without profiling or branch prediction, taken branches
+        depend on the transition alone, and so do the flash look-ups, which all hit when every
+        line looked up is already cached (then only their order of last use matters). Returns
+        False, having changed nothing, for any other batch."""
+        table = self._table
+        size = table.size
+        if self._tracker is not None or self._mispredict_penalty or size * size > 1 << 22:
+            return False
+        codes = prev * size + rows
+        counts = np.bincount(codes, minlength=size * size)
+        pairs = np.flatnonzero(counts)
+        times = counts[pairs]
+        last_seen: np.ndarray | None = None  # per transition, its last position (if needed)
+        before, after = np.divmod(pairs, size)
+        moved = table["address"][after] != table["fallthrough"][before]
+        caches: list[tuple[FlashInterface, list[int]]] = []
+        for index, flash in enumerate(self.flash):
+            in_flash = table.in_flash.get(index, 0)
+            if not in_flash:
+                continue
+            if in_flash != size or flash.fills_all:
+                return False
+            first = table["first_line"][after]
+            looked = first != table["last_line"][before]
+            if flash.prefetch:
+                looked &= moved
+            if not flash.icache.holds(np.unique(first[looked]).tolist()):
+                return False  # some look-up misses: position by position
+            if last_seen is None:
+                last_seen = np.full(size * size, -1, dtype=np.intp)
+                np.maximum.at(last_seen, codes, np.arange(len(codes)))
+            # Each position looks up one line: the lines by the last position they were used.
+            when = {}
+            for line, at in zip(first[looked].tolist(), last_seen[pairs[looked]].tolist(),
+                                strict=True):
+                when[line] = max(at, when.get(line, -1))
+            caches.append((flash, sorted(when, key=when.__getitem__)))
+        # Nothing has changed so far; from here on the batch is accounted.
+        for flash, order in caches:
+            flash.icache.use(order)
+            flash.current = int(table["last_line"][rows[-1]])
+        charges = _Charges()
+        self._charge_reads_and_extras(rows, charges)
+        extra = charges.per_block(size)
+        taken = moved & (table["branch_end"][before] != 0)
+        for owners, cycles in ((before[taken], table["taken_extra"][before[taken]]),
+                               (after[taken], table["entry_extra"][after[taken]])):
+            extra += np.bincount(owners, weights=cycles * times[taken],
+                                 minlength=size).astype(np.int64)
+        self._add_up(rows, charges, extra)
+        return True
 
     def _mispredicted(self, branch: np.ndarray, successor: np.ndarray) -> np.ndarray:
         """Which of these branch-ended blocks went elsewhere than predicted: the core predicts

@@ -56,7 +56,7 @@ from mcusim.sim.result import RunResult
 from mcusim.sim.run_result import build_result
 from mcusim.sim.semihosting import Semihosting, read_cstring
 from mcusim.sim.stops import StopHooks, StopInfo
-from mcusim.sim.uc_api import BlockHook, emu_start
+from mcusim.sim.uc_api import BlockHook, RegisterReader, emu_start
 
 NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 REGION_BEGIN = "mcusim_region_begin"
@@ -161,6 +161,7 @@ class Simulation(StopHooks):
             stdin=stdin, now_cycles=self.now, clock_hz=board.clock_hz)
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB,
                      getattr(arm, f"UC_CPU_ARM_{board.core.unicorn_model}"))
+        self._registers = RegisterReader(self.uc)
         self._buffers = map_regions(self.uc, board)
         # The flash read path is part of the cycle model; the naive model ignores memory.
         self.flash = [] if self.timing.name == "naive" else [
@@ -334,7 +335,8 @@ class Simulation(StopHooks):
         by_address = {i.address: i for i in block.insns}
         for addr, rule in block.dynamic.items():
             regs = tuple(_UC_REG[r] for r in by_address[addr].sources)
-            wanted.append((addr, self._on_dynamic, (rule, regs)))
+            signed = rule == "div" and self._signed_div(addr)
+            wanted.append((addr, self._on_dynamic, (rule, regs, signed)))
         if self._memory is not None:
             wanted += self._memory.code_hooks(block)
         wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper())
@@ -355,10 +357,10 @@ class Simulation(StopHooks):
         return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)
 
     def _on_dynamic(self, uc: Uc, address: int, size: int,
-                    spec: tuple[str, tuple[int, ...]]) -> None:
-        rule, regs = spec
-        values = tuple(uc.reg_read(r) for r in regs)
-        if rule == "div" and self._signed_div(address):
+                    spec: tuple[str, tuple[int, ...], bool]) -> None:
+        rule, regs, signed = spec
+        values = tuple(self._registers.read(r) for r in regs)
+        if signed:
             values = tuple(abs(v - (1 << 32) if v & 0x80000000 else v) for v in values)
         self._add_cycles(self.timing.dynamic_cycles(rule, values))
 

@@ -213,9 +213,8 @@ class NativeSimulation(Simulation):
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:
         if callback != self._on_dynamic:
             return super()._add_code_hook(address, callback, data)
-        rule, regs = data  # type: ignore[misc]
+        rule, regs, signed = data  # type: ignore[misc]
         lo, hi = self.timing.table.ranges[rule]  # type: ignore[attr-defined]
-        signed = rule == "div" and self._signed_div(address)
         spec = self._lib.hp_new_dynamic(self._state, 0 if rule == "div" else 1, regs[0],
                                         regs[1], int(signed), lo, hi)
         if not spec:

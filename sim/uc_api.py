@@ -60,6 +60,22 @@ class BlockHook(Hook):
         super().__init__(uc, UC_HOOK_BLOCK, _BLOCK_HOOK(function), 1, 0)
 
 
+class RegisterReader:
+    """Reads a 32-bit core register without the binding's per-call dispatch on register
+    classes (for hooks that read operands on every execution)."""
+
+    def __init__(self, uc: Uc):
+        self._handle = uc._uch
+        self._value = ctypes.c_uint64()
+        self._ref = ctypes.byref(self._value)
+
+    def read(self, register: int) -> int:
+        err = _uc_module.uclib.uc_reg_read(self._handle, register, self._ref)
+        if err:
+            raise UcError(err)
+        return self._value.value & 0xFFFFFFFF
+
+
 def emu_start(uc: Uc, begin: int, until: int) -> None:
     """`Uc.emu_start` with the GIL held throughout: Python hooks run without re-acquiring it.
     Exceptions raised in hooks added with `Uc.hook_add` are raised here, as the binding does."""
