@@ -320,7 +320,9 @@ class BatchedSimulation(Simulation):
         False, having changed nothing, for any other batch."""
         table = self._table
         size = table.size
-        if self._tracker is not None or self._mispredict_penalty or size * size > 1 << 22:
+        # (Its tables have a row per possible transition: worth it for long batches only.)
+        if (self._tracker is not None or self._mispredict_penalty
+                or size * size > min(1 << 22, 4 * len(rows))):
             return False
         codes = prev * size + rows
         counts = np.bincount(codes, minlength=size * size)
@@ -329,7 +331,9 @@ class BatchedSimulation(Simulation):
         last_seen: np.ndarray | None = None  # per transition, its last position (if needed)
         before, after = np.divmod(pairs, size)
         moved = table["address"][after] != table["fallthrough"][before]
-        caches: list[tuple[FlashInterface, list[int]]] = []
+        # Per flash region: its transitions that look a line up, and (with a cache) the lines
+        # looked up in order of last use; without a cache every look-up misses.
+        caches: list[tuple[FlashInterface, np.ndarray, list[int]]] = []
         for index, flash in enumerate(self.flash):
             in_flash = table.in_flash.get(index, 0)
             if not in_flash:
@@ -340,6 +344,9 @@ class BatchedSimulation(Simulation):
             looked = first != table["last_line"][before]
             if flash.prefetch:
                 looked &= moved
+            if not flash.icache.capacity:
+                caches.append((flash, looked, []))
+                continue
             if not flash.icache.holds(np.unique(first[looked]).tolist()):
                 return False  # some look-up misses: position by position
             if last_seen is None:
@@ -350,14 +357,19 @@ class BatchedSimulation(Simulation):
             for line, at in zip(first[looked].tolist(), last_seen[pairs[looked]].tolist(),
                                 strict=True):
                 when[line] = max(at, when.get(line, -1))
-            caches.append((flash, sorted(when, key=when.__getitem__)))
+            caches.append((flash, np.zeros(0, dtype=bool), sorted(when, key=when.__getitem__)))
         # Nothing has changed so far; from here on the batch is accounted.
-        for flash, order in caches:
-            flash.icache.use(order)
-            flash.current = int(table["last_line"][rows[-1]])
         charges = _Charges()
         self._charge_reads_and_extras(rows, charges)
         extra = charges.per_block(size)
+        for flash, missed, order in caches:
+            flash.icache.use(order)
+            flash.current = int(table["last_line"][rows[-1]])
+            if missed.any():
+                stalls = flash.ws * times[missed]
+                extra += np.bincount(after[missed], weights=stalls,
+                                     minlength=size).astype(np.int64)
+                flash.fetch_stall_cycles += int(stalls.sum())
         taken = moved & (table["branch_end"][before] != 0)
         for owners, cycles in ((before[taken], table["taken_extra"][before[taken]]),
                                (after[taken], table["entry_extra"][after[taken]])):

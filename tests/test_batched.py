@@ -98,3 +98,27 @@ def test_verbose_run_says_how_the_python_path_accounted(kernels, monkeypatch, ca
     assert "pure-Python path, in batches" in capsys.readouterr().err
     assert main(["run", elf, "--board", "nucleo-f446re", "-v", "--max-cycles", "10000000"]) == 0
     assert "pure-Python path, block by block" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("board,prog", [("nucleo-f446re", "branchy_small"),
+                                        ("nucleo-f103rb", "conv3x3"),
+                                        ("nucleo-g071rb", "fc")])
+def test_batches_accounted_by_transitions_equal_per_block(kernels, monkeypatch, board, prog):
+    """Long batches without profiling or prediction are accounted by distinct transitions;
+    the numbers must still be those of block-by-block accounting."""
+    used = []
+    original = batched.BatchedSimulation._account_transitions
+
+    def spy(self, rows, prev):
+        used.append(original(self, rows, prev))
+        return used[-1]
+
+    monkeypatch.setattr(batched.BatchedSimulation, "_account_transitions", spy)
+    monkeypatch.setattr(batched, "BATCH_BLOCKS", 50_000)
+    elf = kernels / board / f"{prog}.elf"
+    per_block = simulate(elf, board, native=False, batched=False)
+    in_batches = simulate(elf, board, native=False)
+    assert True in used
+    assert _fingerprint(in_batches) == _fingerprint(per_block)
+    assert _blocks(in_batches) == _blocks(per_block)
+    assert _flash_state(in_batches) == _flash_state(per_block)
