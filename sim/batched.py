@@ -97,9 +97,6 @@ class _Charges:
         if len(positions):
             self.parts.append((positions, np.broadcast_to(cycles, positions.shape), owners))
 
-    def total(self) -> int:
-        return sum(int(c.sum()) for _, c, _ in self.parts)
-
     def per_block(self, size: int) -> np.ndarray:
         out = np.zeros(size, dtype=np.int64)
         for _, cycles, owners in self.parts:
@@ -143,14 +140,11 @@ class BatchedSimulation(Simulation):
         self._seq: list[int] = []  # (the rows are the dict's int objects: 8 bytes each)
         self._extra_at, self._extra_cycles = array("q"), array("q")
         self._reads: list[array[int]] = []  # per flash: position << 32 | address
-        self._keys: dict[int, int] = {}  # Unicorn block (address << 12 | size) -> row
         # The hook's fast lookup: address -> row of the latest block there, and each row's
         # size (a block at the same address with another size takes the slow way).
         self._by_address: dict[int, int] = {}
         self._sizes: list[int] = []
         self._table = BlockTable()
-        self._function_ids: dict[str, int] = {}
-        self._function_names: list[str] = []
         self._cycles = 0
         self._instructions = 0
         self._current_block: Block | None = None
@@ -210,9 +204,9 @@ class BatchedSimulation(Simulation):
     def _other_block(self, address: int, size: int) -> None:
         """A block not seen before: translated and accounted by the per-block path. (Or one
         that shares its address with another block.)"""
-        row = self._keys.get(address << 12 | size)
-        if row is not None:
-            self._by_address[address] = row
+        block = self.blocks.get(address << 12 | size)
+        if block is not None:
+            row = self._by_address[address] = block.table_index
             self._seq.append(row)
             if len(self._seq) >= BATCH_BLOCKS:
                 self._account()
@@ -221,14 +215,9 @@ class BatchedSimulation(Simulation):
 
     def _translate(self, address: int, size: int, key: int) -> Block:
         block = super()._translate(address, size, key)
-        name = block.function or self.firmware.symbols.unknown_name(address)
-        function = self._function_ids.get(name)
-        if function is None:
-            function = self._function_ids[name] = len(self._function_names)
-            self._function_names.append(name)
         flash = self.flash.index(block.flash) if block.flash is not None else -1
-        row = self._table.add(block, flash, function)
-        self._keys[key] = self._by_address[address] = row
+        row = self._table.add(block, flash, self._function_id(self._function_of(block)))
+        self._by_address[address] = row
         self._sizes.append(size)
         return block
 
@@ -283,7 +272,7 @@ class BatchedSimulation(Simulation):
         if self._tracker is not None:
             self._replay_calls(rows, prev, entered,
                                charges.per_position(table["cycles"][rows]))
-        self._add_up(rows, charges, charges.per_block(table.size))
+        self._add_up(rows, charges.per_block(table.size))
 
     def _charge_reads_and_extras(self, rows: np.ndarray, charges: _Charges) -> None:
         """Flash data reads and operand-timed cycles recorded with their positions."""
@@ -299,7 +288,7 @@ class BatchedSimulation(Simulation):
             del self._extra_at[:], self._extra_cycles[:]
             charges.add(where, cycles, rows[where])
 
-    def _add_up(self, rows: np.ndarray, charges: _Charges, extra: np.ndarray) -> None:
+    def _add_up(self, rows: np.ndarray, extra: np.ndarray) -> None:
         """The batch's totals and per-block counters; `extra` is per block."""
         table = self._table
         executions = np.bincount(rows, minlength=table.size)
@@ -375,7 +364,7 @@ class BatchedSimulation(Simulation):
                                (after[taken], table["entry_extra"][after[taken]])):
             extra += np.bincount(owners, weights=cycles * times[taken],
                                  minlength=size).astype(np.int64)
-        self._add_up(rows, charges, extra)
+        self._add_up(rows, extra)
         return True
 
     def _mispredicted(self, branch: np.ndarray, successor: np.ndarray) -> np.ndarray:

@@ -152,6 +152,9 @@ class Simulation(StopHooks):
         self._pc_hint_is_access = False
         self._access_next = 0
         self._code_hooks: dict[tuple[int, object], int] = {}
+        # Function names of translated blocks, numbered for the accounting tables.
+        self._function_ids: dict[str, int] = {}
+        self._function_names: list[str] = []
         self._insn_limit = max_instructions if max_instructions is not None else 1 << 62
         self._cycle_limit = max_cycles if max_cycles is not None else 1 << 62
 
@@ -285,7 +288,7 @@ class Simulation(StopHooks):
                     block.extra_cycles += stall
                     cycles += stall
         if self._tracker is not None:
-            self._tracker.enter(block.function or self.firmware.symbols.unknown_name(address),
+            self._tracker.enter(self._function_of(block),
                                 address, prev.fallthrough if prev is not None and prev.call_end
                                 else None, self.cycles, self.instructions)
             self._tracker.charge(cycles)
@@ -324,6 +327,17 @@ class Simulation(StopHooks):
         else:
             self._instrument(block)
         return block
+
+    def _function_of(self, block: Block) -> str:
+        """The function a block belongs to; code outside every symbol gets a made-up name."""
+        return block.function or self.firmware.symbols.unknown_name(block.address)
+
+    def _function_id(self, name: str) -> int:
+        number = self._function_ids.get(name)
+        if number is None:
+            number = self._function_ids[name] = len(self._function_names)
+            self._function_names.append(name)
+        return number
 
     def _instrument(self, block: Block) -> None:
         """Put code hooks on the instructions of a new block that need a look at registers as

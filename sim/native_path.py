@@ -28,6 +28,7 @@ from mcusim.sim.engine import Simulation
 from mcusim.sim.flash_data import FlashDataPath
 from mcusim.sim.memory_tracker import MemoryTracker
 from mcusim.sim.profiler import CallTracker
+from mcusim.sim.uc_api import add_hook
 from mcusim.traces.profile import Slice
 
 NEW_BLOCK = CFUNCTYPE(None, c_uint64, c_uint32)
@@ -130,7 +131,6 @@ class NativeSimulation(Simulation):
         reg_read = ctypes.cast(_uc_module.uclib.uc_reg_read, c_void_p)
         self._state = lib.hp_new(stop, reg_read, self._new_block_cb)
         self._dynamic_specs: list[int] = []
-        self._function_ids: dict[str, int] = {}
         if not self._state:
             raise MemoryError("native hot path: out of memory")
         super().__init__(*args, **kwargs)
@@ -224,13 +224,8 @@ class NativeSimulation(Simulation):
 
     def _c_hook(self, kind: int, function: object, begin: int, end: int,
                 data: int | None = None) -> int:
-        handle = ctypes.c_size_t()
-        err = _uc_module.uclib.uc_hook_add(
-            self.uc._uch, byref(handle), kind, ctypes.cast(function, c_void_p),
-            data if data is not None else self._state, begin, end)
-        if err:
-            raise RuntimeError(f"native hot path: uc_hook_add failed ({err})")
-        return handle.value
+        return add_hook(self.uc, kind, ctypes.cast(function, c_void_p).value,
+                        data if data is not None else self._state, begin, end)
 
     # -- new blocks (called from C) -------------------------------------------------------------
     def _native_new_block(self, address: int, size: int) -> None:
@@ -241,7 +236,7 @@ class NativeSimulation(Simulation):
                 self._lib.hp_set(self._state, SET_SKIP, 1)
                 return
             flash = block.flash
-            name = block.function or self.firmware.symbols.unknown_name(address)
+            name = self._function_of(block)
             flags = (BRANCH_END if block.branch_end else 0) | (CALL_END if block.call_end else 0)
             sp_off, sp_pc = _lowest_sp(block)
             block.table_index = self._lib.hp_add_block(
@@ -257,9 +252,6 @@ class NativeSimulation(Simulation):
             self._callback_error = e
             self._lib.hp_set(self._state, SET_SKIP, 1)
             self.uc.emu_stop()
-
-    def _function_id(self, name: str) -> int:
-        return self._function_ids.setdefault(name, len(self._function_ids))
 
     # -- end of a run ---------------------------------------------------------------------------
     def _after_emulation(self) -> None:

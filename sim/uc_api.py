@@ -31,33 +31,34 @@ _EMU_START = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, c
     ctypes.cast(_uc_module.uclib.uc_emu_start, ctypes.c_void_p).value)
 
 
-class Hook:
-    """A Python function registered with uc_hook_add. It must not raise: an exception cannot
-    unwind through Unicorn's C frames (catch it, keep it, and stop the emulation)."""
+def add_hook(uc: Uc, kind: int, function: int | None, user_data: int | None, begin: int,
+             end: int) -> int:
+    """uc_hook_add with a C function pointer (a ctypes callback's or a library's); returns
+    the hook handle."""
+    handle = ctypes.c_size_t()
+    err = _uc_module.uclib.uc_hook_add(uc._uch, ctypes.byref(handle), kind, function, user_data,
+                                        ctypes.c_uint64(begin), ctypes.c_uint64(end))
+    if err:
+        raise UcError(err)
+    return handle.value
 
-    def __init__(self, uc: Uc, kind: int, callback: ctypes._CFuncPtr, begin: int, end: int):
+
+class BlockHook:
+    """`function(engine, address, size)` at the start of every translated block that runs.
+    It must not raise: an exception cannot unwind through Unicorn's C frames (catch it, keep
+    it, and stop the emulation)."""
+
+    def __init__(self, uc: Uc, function: BlockCallback):
         self._uc = uc
-        self._callback: ctypes._CFuncPtr | None = callback  # alive while Unicorn may call it
-        handle = ctypes.c_size_t()
-        err = _uc_module.uclib.uc_hook_add(uc._uch, ctypes.byref(handle), kind,
-                                            ctypes.cast(callback, ctypes.c_void_p), None,
-                                            ctypes.c_uint64(begin), ctypes.c_uint64(end))
-        if err:
-            raise UcError(err)
-        self.handle = handle.value
+        self._callback: ctypes._CFuncPtr | None = _BLOCK_HOOK(function)  # kept alive
+        self.handle = add_hook(uc, UC_HOOK_BLOCK,
+                               ctypes.cast(self._callback, ctypes.c_void_p).value, None, 1, 0)
 
     def delete(self) -> None:
         err = _uc_module.uclib.uc_hook_del(self._uc._uch, _uc_module.uc_hook_h(self.handle))
         if err:
             raise UcError(err)
         self._callback = None
-
-
-class BlockHook(Hook):
-    """`function(engine, address, size)` at the start of every translated block that runs."""
-
-    def __init__(self, uc: Uc, function: BlockCallback):
-        super().__init__(uc, UC_HOOK_BLOCK, _BLOCK_HOOK(function), 1, 0)
 
 
 class RegisterReader:
