@@ -12,7 +12,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from mcusim.sim.errors import BoardError
+from mcusim.base.errors import BoardError
 
 T = TypeVar("T")
 

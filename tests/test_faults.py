@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mcusim.base.errors import ExitCode
 from mcusim.sim.cli import main
-from mcusim.sim.errors import ExitCode
 from tests import asm
 
 CASES = {

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from mcusim.base.errors import ExitCode
 from mcusim.sim.cli import main
-from mcusim.sim.errors import ExitCode
 from tests import asm
 
 

@@ -23,91 +23,24 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from mcusim.memory.flash import FlashInterface
-from mcusim.sim.blocks import Block
-from mcusim.sim.engine import Simulation
-from mcusim.sim.uc_api import BlockHook
+from mcusim.sim.accounting.batch_table import BlockTable, Charges, after
+from mcusim.sim.core.blocks import Block
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.observer import Observer
+from mcusim.sim.core.options import RunOptions
+from mcusim.sim.core.uc_api import BlockHook
+from mcusim.sim.observe.profiler import CallTracker
+from mcusim.sim.observe.profiling import Profiler
 
 V = TypeVar("V")
 
 # Blocks recorded before they are accounted: 8 bytes each in the list.
 BATCH_BLOCKS = 1 << 18
 
-_COLUMNS = ("address", "fallthrough", "count", "cycles", "taken_extra", "entry_extra",
-            "branch_end", "call_end", "flash", "first_line", "last_line", "function")
 
-
-def batch_eligible(options: dict[str, Any]) -> bool:
-    """Whether a run with these Simulation options can be accounted in batches."""
-    return not (options.get("memory") or options.get("record_accesses")
-                or options.get("max_instructions") is not None
-                or options.get("max_cycles") is not None)
-
-
-def _after(first: int, values: np.ndarray, whole: bool = False) -> np.ndarray:
-    """`first` followed by `values` (without its last element unless `whole`): for each
-    position, the value before it."""
-    out = np.empty(len(values) + whole, dtype=np.int64)
-    out[0] = first
-    out[1:] = values if whole else values[:-1]
-    return out
-
-
-class BlockTable:
-    """The translated blocks' constants as numpy columns, one row per block."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.blocks: list[Block] = []
-        self.in_flash: dict[int, int] = {}  # flash region (index) -> its blocks
-        self._columns = {name: np.zeros(64, dtype=np.int64) for name in _COLUMNS}
-
-    def add(self, block: Block, flash: int, function: int) -> int:
-        row = self.size
-        if row == len(self._columns["address"]):
-            for name, column in self._columns.items():
-                self._columns[name] = np.concatenate([column, np.zeros_like(column)])
-        lines = block.flash_lines or (0,)
-        for name, value in (("address", block.address), ("fallthrough", block.fallthrough),
-                            ("count", block.count), ("cycles", block.cycles),
-                            ("taken_extra", block.taken_extra),
-                            ("entry_extra", block.entry_extra),
-                            ("branch_end", block.branch_end), ("call_end", block.call_end),
-                            ("flash", flash), ("first_line", lines[0]),
-                            ("last_line", lines[-1]), ("function", function)):
-            self._columns[name][row] = value
-        if flash >= 0:
-            self.in_flash[flash] = self.in_flash.get(flash, 0) + 1
-        self.blocks.append(block)
-        block.table_index = row
-        self.size = row + 1
-        return row
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self._columns[name][:self.size]
-
-
-class _Charges:
-    """Cycles beyond the blocks' static counts found in a batch: at which positions, how
-    many, and which block each is booked to."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def add(self, positions: np.ndarray, cycles: np.ndarray | int, owners: np.ndarray) -> None:
-        if len(positions):
-            self.parts.append((positions, np.broadcast_to(cycles, positions.shape), owners))
-
-    def per_block(self, size: int) -> np.ndarray:
-        out = np.zeros(size, dtype=np.int64)
-        for _, cycles, owners in self.parts:
-            out += np.bincount(owners, weights=cycles, minlength=size).astype(np.int64)
-        return out
-
-    def per_position(self, base: np.ndarray) -> np.ndarray:
-        out = base.copy()
-        for positions, cycles, _ in self.parts:
-            np.add.at(out, positions, cycles)
-        return out
+def batch_eligible(options: RunOptions) -> bool:
+    """Whether a run with these options can be accounted in batches."""
+    return options.memory is None and not options.limits.any
 
 
 class _Synced(Generic[V]):
@@ -148,14 +81,20 @@ class BatchedSimulation(Simulation):
         self._cycles = 0
         self._instructions = 0
         self._current_block: Block | None = None
+        self._tracker: CallTracker | None = None  # the profiler's, whose calls are replayed
         super().__init__(*args, **kwargs)
-        if self._memory is not None or self.max_instructions or self.max_cycles:
+        if self.memory_tracker is not None or self.max_instructions or self.max_cycles:
             raise ValueError("batched accounting cannot track memory or stop at limits")
 
     # The run's state, brought up to date whenever it is read or set.
     cycles = _Synced[int]("_cycles")
     instructions = _Synced[int]("_instructions")
     _current = _Synced["Block | None"]("_current_block")
+
+    def _attach(self, observer: Observer) -> None:
+        super()._attach(observer)
+        if isinstance(observer, Profiler):
+            self._tracker = observer.tracker
 
     # -- hooks ----------------------------------------------------------------------------------
     def _add_python_block_hook(self) -> BlockHook:
@@ -216,7 +155,7 @@ class BatchedSimulation(Simulation):
     def _translate(self, address: int, size: int, key: int) -> Block:
         block = super()._translate(address, size, key)
         flash = self.flash.index(block.flash) if block.flash is not None else -1
-        row = self._table.add(block, flash, self._function_id(self._function_of(block)))
+        row = self._table.add(block, flash, self._function_id(self.function_of(block)))
         self._by_address[address] = row
         self._sizes.append(size)
         return block
@@ -251,7 +190,7 @@ class BatchedSimulation(Simulation):
         if entered:
             moved[0], branched[0] = True, False
 
-        charges = _Charges()
+        charges = Charges()
         taken = np.flatnonzero(branched & moved)
         if len(taken):
             charges.add(taken, table["taken_extra"][prev[taken]], prev[taken])
@@ -274,7 +213,7 @@ class BatchedSimulation(Simulation):
                                charges.per_position(table["cycles"][rows]))
         self._add_up(rows, charges.per_block(table.size))
 
-    def _charge_reads_and_extras(self, rows: np.ndarray, charges: _Charges) -> None:
+    def _charge_reads_and_extras(self, rows: np.ndarray, charges: Charges) -> None:
         """Flash data reads and operand-timed cycles recorded with their positions."""
         for index, flash in enumerate(self.flash):
             reads = self._reads[index]
@@ -348,7 +287,7 @@ class BatchedSimulation(Simulation):
                 when[line] = max(at, when.get(line, -1))
             caches.append((flash, np.zeros(0, dtype=bool), sorted(when, key=when.__getitem__)))
         # Nothing has changed so far; from here on the batch is accounted.
-        charges = _Charges()
+        charges = Charges()
         self._charge_reads_and_extras(rows, charges)
         extra = charges.per_block(size)
         for flash, missed, order in caches:
@@ -376,7 +315,7 @@ class BatchedSimulation(Simulation):
             return wrong
         order = np.argsort(branch, kind="stable")  # by branch block, then in time
         branch, successor = branch[order], successor[order]
-        first = np.flatnonzero(_after(-1, branch) != branch)
+        first = np.flatnonzero(after(-1, branch) != branch)
         predicted = np.empty_like(successor)
         predicted[1:] = successor[:-1]
         predicted[first] = [blocks[row].predicted for row in branch[first].tolist()]
@@ -402,12 +341,12 @@ class BatchedSimulation(Simulation):
             starts = np.cumsum(spans) - spans
             lines = np.repeat(first - starts, spans) + np.arange(int(spans.sum()))
             where = np.repeat(np.arange(len(rows)), spans)
-            looked = lines != _after(flash.current, lines)
+            looked = lines != after(flash.current, lines)
             flash.current = int(lines[-1])
         else:
             # Only a block's first line, when it is not in the line buffer and was not
             # prefetched (reached by a jump, or the region does not prefetch).
-            looked = first != _after(flash.current, last)
+            looked = first != after(flash.current, last)
             if flash.prefetch:
                 looked &= moved
             lines, where = first, None
@@ -423,7 +362,7 @@ class BatchedSimulation(Simulation):
     def _data_stalls(flash: FlashInterface, reads: np.ndarray) -> np.ndarray:
         """Positions of data reads from flash that missed the data line and the data cache."""
         positions, lines = reads >> 32, flash.line_numbers(reads & 0xFFFFFFFF)
-        looked = np.flatnonzero(lines != _after(flash.current_data, lines))
+        looked = np.flatnonzero(lines != after(flash.current_data, lines))
         flash.current_data = int(lines[-1])
         missed = positions[looked[flash.dcache.look_up_all(lines[looked])]]
         flash.data_stall_cycles += flash.ws * len(missed)
@@ -442,7 +381,7 @@ class BatchedSimulation(Simulation):
         if entered:
             called[0], changed[0] = False, True
         events = np.flatnonzero(called | changed)
-        starts = events if len(events) and events[0] == 0 else _after(0, events, whole=True)
+        starts = events if len(events) and events[0] == 0 else after(0, events, whole=True)
         spent = np.add.reduceat(cycles, starts)
         cycles_before = self._cycles + np.cumsum(cycles) - cycles
         insns = table["count"][rows]

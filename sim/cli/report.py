@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from mcusim.memory.board import BoardSpec
-from mcusim.memory.units import format_frequency, format_size
+from mcusim.base.units import format_frequency, format_size
+from mcusim.memory.board_spec import BoardSpec
 from mcusim.sim.result import RunResult
 from mcusim.traces.profile import Profile
 

@@ -1,17 +1,76 @@
-"""`mcusim trace` and `mcusim view`: record SRAM accesses to a .mtrace file, and draw one."""
+"""`mcusim trace`: run a firmware ELF and record its SRAM accesses to a .mtrace file."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from rich.console import Console
 
-from mcusim.sim.engine import Simulation
-from mcusim.sim.errors import InputError, MissingInputError
-from mcusim.sim.memory_tracker import MemoryTracker
-from mcusim.traces.mtrace import Trace, TraceFormatError, TraceWriter
+from mcusim.base.errors import OutputError
+from mcusim.memory.board import load_board
+from mcusim.sim.cli.common import (
+    add_target_options,
+    check_output,
+    exit_status,
+    positive_int,
+    window,
+)
+from mcusim.sim.cli.report import print_fault
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.firmware import Firmware
+from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
+from mcusim.sim.observe.memory_tracker import MemoryTracker
+from mcusim.sim.simulation import make_simulation
+from mcusim.traces.mtrace import TraceWriter
+
+
+def register(sub: Any) -> None:
+    trace = sub.add_parser("trace", help="record SRAM accesses of a run to a .mtrace file",
+                           usage="mcusim trace ELF -o OUT [options] [-- PROGRAM_ARGS ...]",
+                           description="Run a firmware ELF and record every read and write "
+                           "to the board's RAM regions (address, size, cycle, PC of the block), "
+                           "with stack and heap curves and region markers, in the .mtrace "
+                           "format (traces/mtrace.py). `mcusim view` draws it.")
+    add_target_options(trace)
+    trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
+    trace.add_argument("--window", type=window, metavar="START:END",
+                       help="record only accesses in this cycle window")
+    trace.add_argument("--regions", metavar="NAME[,NAME]",
+                       help="record only these RAM regions of the board (default: all)")
+    trace.add_argument("--max-accesses", type=positive_int, metavar="N",
+                       help="stop recording after N accesses (the run goes on)")
+    trace.add_argument("--force", action="store_true")
+    trace.set_defaults(command_main=main)
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    check_output("-o", args.output, args.force)
+    board = load_board(args.board, clock=args.clock)
+    firmware = Firmware.open(args.elf)
+    options = RunOptions(
+        io=ProgramIO(argv=[str(args.elf), *args.program_args], fs_root=args.fs_root,
+                     stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
+        limits=Limits(max_instructions=args.max_instructions),
+        memory=MemoryOptions(
+            record_accesses=True, window=args.window, max_accesses=args.max_accesses,
+            regions=[r for r in args.regions.split(",") if r] if args.regions else None,
+            live_analysis=False))  # `mcusim view` analyses the file
+    sim = make_simulation(firmware, board, options)
+    result = sim.run()
+    sys.stdout.flush()
+    print_fault(err, result)
+    try:
+        n = write_trace(sim, args.output)
+    except OSError as e:
+        raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
+    err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)
+    return exit_status(result)
+
+
 
 
 def trace_meta(sim: Simulation, tracker: MemoryTracker) -> dict:
@@ -35,34 +94,10 @@ def trace_meta(sim: Simulation, tracker: MemoryTracker) -> dict:
 
 def write_trace(sim: Simulation, path: Path) -> int:
     tracker = sim.memory_tracker
-    assert tracker is not None and tracker.record
+    assert isinstance(tracker, MemoryTracker) and tracker.record
     log = tracker.log
     with TraceWriter(path, trace_meta(sim, tracker)) as w:
         w.append(np.frombuffer(log.cycle, np.uint64), np.frombuffer(log.address, np.uint32),
                  np.frombuffer(log.pc, np.uint32), np.frombuffer(log.size, np.uint8),
                  np.frombuffer(log.kind, np.uint8))
     return len(log.kind)
-
-
-def open_trace(path: Path) -> Trace:
-    if not path.exists():
-        raise MissingInputError(f"trace file {path} does not exist")
-    try:
-        return Trace.open(path)
-    except TraceFormatError as e:
-        raise InputError(f"{path}: {e}") from None
-
-
-def view(args: argparse.Namespace) -> int:
-    from mcusim.traces.liveness import live_bytes
-    from mcusim.traces.view import render_html, render_png, summary_text
-
-    trace = open_trace(args.trace)
-    live = live_bytes(trace)
-    png = args.output or args.trace.with_suffix(".png")
-    html = args.html or args.trace.with_suffix(".html")
-    render_png(trace, png, live=live)
-    render_html(trace, html, live=live)
-    sys.stdout.write(summary_text(trace, live) + "\n")
-    sys.stdout.write(f"wrote {png} and {html}\n")
-    return 0

@@ -8,21 +8,27 @@ kernel program's marked region.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import io
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from rich.console import Console
+
+from mcusim.base.errors import InputError, MissingInputError
+from mcusim.base.tomlfile import load_toml
 from mcusim.isa.cycles import load_cycle_table
 from mcusim.isa.operand_timing import divide_cycles
 from mcusim.isa.timing import make_timing
 from mcusim.memory.board import load_board
-from mcusim.memory.tomlfile import load_toml
-from mcusim.sim.engine import Simulation
-from mcusim.sim.errors import InputError, MissingInputError
-from mcusim.sim.firmware import Firmware
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.firmware import Firmware
+from mcusim.sim.core.options import ProgramIO, RunOptions
+from mcusim.sim.simulation import make_simulation
 
 UBENCH_LINE = re.compile(r"^ubench (\S+) (-?\d+)$", re.MULTILINE)
 # Zero flash wait states on every board, so the suite measures the core alone.
@@ -32,6 +38,28 @@ UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",
 # Cores whose table is a documented approximation: compared, not required to agree.
 APPROXIMATE = {"cortex-m7"}
 KERNELS = ("conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool", "cnn_chain")
+
+
+def register(sub: Any) -> None:
+    val = sub.add_parser("validate", help="cycle model vs its microbenchmarks; kernels report",
+                         description="Run the kernels_c microbenchmarks on each core at zero "
+                         "wait states and compare every count with its TRM-derived value, then "
+                         "report modelled vs naive cycles and cycles per MAC of the int8 "
+                         "kernels. Exits 1 if an exactly modelled core (M0+, M3, M4) disagrees.")
+    val.add_argument("--kernels-dir", type=Path, default=Path("kernels_c"),
+                     help="the kernels_c folder, built (default: ./kernels_c)")
+    val.add_argument("--boards", default="nucleo-f446re,nucleo-g071rb,nucleo-f103rb,"
+                     "nucleo-f746zg,stm32f4-discovery",
+                     help="boards for the kernels report (comma-separated)")
+    val.set_defaults(command_main=main)
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    build = args.kernels_dir / "build"
+    if not build.is_dir():
+        raise MissingInputError(f"{build} does not exist: run make -C {args.kernels_dir}")
+    return main_validate(build, args.kernels_dir.parent.resolve(),
+                         [b for b in args.boards.split(",") if b], out=sys.stdout)
 
 
 def evaluate(expression: int | str, refill: int) -> int:
@@ -65,8 +93,9 @@ def _run(elf: Path, board: str, timing: str, clock: str | None = None,
          root: Path = Path(".")) -> tuple[Simulation, str]:
     b = load_board(board, clock=clock)
     out = io.BytesIO()
-    sim = Simulation(Firmware.open(elf), b, stdout=out, stderr=io.BytesIO(), fs_root=root,
-                     timing=make_timing(timing, b.core.name, b.multiplier == "32-cycle"))
+    options = RunOptions(io=ProgramIO(fs_root=root, stdout=out, stderr=io.BytesIO()))
+    sim = make_simulation(Firmware.open(elf), b, options,
+                          timing=make_timing(timing, b.core.name, b.multiplier == "32-cycle"))
     result = sim.run()
     if result.stop != "exit" or result.exit_code != 0:
         raise InputError(f"{elf} did not run to a clean exit on {board}: "

@@ -22,9 +22,9 @@ from unicorn.unicorn_const import (
     UC_MEM_WRITE_UNMAPPED,
 )
 
-from mcusim.memory.board import BoardSpec
-from mcusim.sim.errors import ExitCode
-from mcusim.sim.firmware import SymbolTable
+from mcusim.base.errors import ExitCode
+from mcusim.memory.board_spec import BoardSpec
+from mcusim.sim.core.firmware import SymbolTable
 
 FAULT_EXIT_CODES = {
     "memory_fault": ExitCode.MEMORY_FAULT,

@@ -17,7 +17,7 @@ from elftools.common.exceptions import ELFError as PyElfError
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from mcusim.sim.errors import ElfError, MissingInputError
+from mcusim.base.errors import ElfError, MissingInputError
 
 ELF_MAGIC = b"\x7fELF"
 TAG_CPU_ARCH_PROFILE = "TAG_CPU_ARCH_PROFILE"

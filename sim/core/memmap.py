@@ -7,9 +7,9 @@ import ctypes
 
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
 
-from mcusim.memory.board import BoardSpec
-from mcusim.sim.errors import ElfError
-from mcusim.sim.firmware import Firmware
+from mcusim.base.errors import ElfError
+from mcusim.memory.board_spec import BoardSpec
+from mcusim.sim.core.firmware import Firmware
 
 
 def map_regions(uc: Uc, board: BoardSpec) -> list[ctypes.Array[ctypes.c_char]]:

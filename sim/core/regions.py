@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from mcusim.sim.result import RegionCount
 
-if TYPE_CHECKING:
-    from mcusim.sim.engine import RegionEvent
+
+@dataclass
+class RegionEvent:
+    """A marker as the run passed it: the totals at its exact instruction."""
+
+    name: str
+    begin: bool
+    instructions: int
+    cycles: int
 
 
 def pair_regions(events: list[RegionEvent]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import unicorn.arm_const as arm
 
-from mcusim.sim import faults
-from mcusim.sim.profile_build import function_profiles
-from mcusim.sim.regions import region_counts
+from mcusim.sim.core import faults
+from mcusim.sim.core.regions import region_counts
 from mcusim.sim.result import FaultInfo, FlashStats, RunResult
+from mcusim.traces.profile import FunctionProfile
 
 if TYPE_CHECKING:
-    from mcusim.sim.engine import Simulation
+    from mcusim.sim.core.engine import Simulation
 
 
 def build_result(sim: Simulation, host_seconds: float) -> RunResult:
@@ -42,6 +42,38 @@ def build_result(sim: Simulation, host_seconds: float) -> RunResult:
         unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
                                      sorted(sim.unknown_accesses.addresses.items())},
         argv=sim.argv)
+
+
+class CallCounts(Protocol):
+    """What a call tracker counted per function (sim/observe/profiler.py)."""
+
+    calls: dict[str, int]
+    inclusive: dict[str, list[int]]  # function -> [cycles, instructions]
+
+
+def function_profiles(sim: Simulation, calls: CallCounts | None = None
+                      ) -> list[FunctionProfile]:
+    """Self cycles and instructions per function from the blocks that ran (exact: they add up
+    to the run's totals), with calls and inclusive figures when calls were tracked."""
+    totals: dict[str, list[int]] = {}
+    for block in sim.blocks.values():
+        t = totals.setdefault(sim.function_of(block), [0, 0])
+        t[0] += block.total_cycles
+        t[1] += block.total_instructions
+    out = []
+    for name, (cycles, insns) in totals.items():
+        if not cycles and not insns:
+            continue
+        sym = sim.firmware.symbols.get(name)
+        count = inclusive = inclusive_insns = None
+        if calls is not None:
+            count = calls.calls.get(name, 0)
+            inc = calls.inclusive.get(name)
+            inclusive, inclusive_insns = inc if inc else (cycles, insns)
+        out.append(FunctionProfile(name, count, cycles, inclusive, insns, inclusive_insns,
+                                   sym.address if sym else None))
+    out.sort(key=lambda f: (-f.self_cycles, f.name))
+    return out
 
 
 def flash_stats(sim: Simulation) -> list[FlashStats]:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import unicorn.arm_const as arm
 from unicorn import Uc, UcError
 
-from mcusim.sim import faults
+from mcusim.sim.core import faults
 
 if TYPE_CHECKING:
-    from mcusim.sim.engine import Simulation
+    from mcusim.sim.core.engine import Simulation
 
 SEMIHOSTING_BKPT = 0xAB
 XPSR_T = 1 << 24

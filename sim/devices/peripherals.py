@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from mcusim.isa.core import CoreSpec
-from mcusim.memory.board import BoardSpec
+from mcusim.memory.board_spec import BoardSpec
 
 PPB_BASE = 0xE0000000
 PPB_SIZE = 0x00100000

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mcusim.sim.memory_tracker import MemoryTracker, PeakSeries
-from mcusim.sim.regions import pair_regions
+from mcusim.sim.core.regions import pair_regions
+from mcusim.sim.observe.memory_tracker import MemoryTracker, PeakSeries
 from mcusim.sim.result import MemoryReport, RegionMemory
 from mcusim.traces.liveness import LiveCurve, live_bytes_arrays
 from mcusim.traces.profile import CounterSample
 
 if TYPE_CHECKING:
-    from mcusim.sim.engine import Simulation
+    from mcusim.sim.core.engine import Simulation
 
 
 def live_curve(tracker: MemoryTracker) -> LiveCurve | None:

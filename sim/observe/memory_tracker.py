@@ -22,12 +22,12 @@ from unicorn.arm_const import (
     UC_ARM_REG_SP,
 )
 
-from mcusim.sim.errors import UsageError
+from mcusim.base.errors import UsageError
 
 if TYPE_CHECKING:
-    from mcusim.memory.board import RegionSpec
-    from mcusim.sim.blocks import Block
-    from mcusim.sim.engine import Simulation
+    from mcusim.memory.board_spec import RegionSpec
+    from mcusim.sim.core.blocks import Block
+    from mcusim.sim.core.engine import Simulation
 
 MALLOC = ("_malloc_r", "malloc")
 FREE = ("_free_r", "free")

@@ -1,54 +1,59 @@
-"""Building the run's Profile from the engine's per-block counters and its call tracker."""
+"""The profiler: the observer that tracks calls, and the run's Profile built from the engine's
+per-block counters and its call tracker."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from mcusim.sim.lines import LineTable
-from mcusim.sim.regions import pair_regions
-from mcusim.traces.profile import (
-    FunctionProfile,
-    HotBlock,
-    LazyList,
-    LineProfile,
-    Profile,
-    Slice,
-)
-
-if TYPE_CHECKING:
-    from mcusim.sim.engine import Simulation
+from mcusim.sim.core.blocks import Block
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.observer import Observer
+from mcusim.sim.core.regions import pair_regions
+from mcusim.sim.core.result_build import function_profiles
+from mcusim.sim.observe import profiler
+from mcusim.sim.observe.lines import LineTable
+from mcusim.sim.result import RunResult
+from mcusim.traces.profile import HotBlock, LazyList, LineProfile, Profile, Slice
 
 
-def function_profiles(sim: Simulation) -> list[FunctionProfile]:
-    """Self cycles and instructions per function from the blocks that ran (exact: they add up
-    to the run's totals), with calls and inclusive figures when calls were tracked."""
-    totals: dict[str, list[int]] = {}
-    for block in sim.blocks.values():
-        name = block.function or sim.firmware.symbols.unknown_name(block.address)
-        t = totals.setdefault(name, [0, 0])
-        t[0] += block.total_cycles
-        t[1] += block.total_instructions
-    tracker = sim.tracker
-    out = []
-    for name, (cycles, insns) in totals.items():
-        if not cycles and not insns:
-            continue
-        sym = sim.firmware.symbols.get(name)
-        calls = inclusive = inclusive_insns = None
-        if tracker is not None:
-            calls = tracker.calls.get(name, 0)
-            inc = tracker.inclusive.get(name)
-            inclusive, inclusive_insns = inc if inc else (cycles, insns)
-        out.append(FunctionProfile(name, calls, cycles, inclusive, insns, inclusive_insns,
-                                   sym.address if sym else None))
-    out.sort(key=lambda f: (-f.self_cycles, f.name))
-    return out
+class Profiler(Observer):
+    """Tracks calls block by block (sim/observe/profiler.py) and gives the run its Profile:
+    functions with calls and inclusive costs, call edges, stacks, the timeline, hot blocks,
+    and with `lines` cycles per source line."""
+
+    def __init__(self, lines: bool = False):
+        self.lines = lines
+        self.tracker: profiler.CallTracker | None = None
+
+    def new_tracker(self, root: str) -> profiler.CallTracker:
+        """The call tracker; an accounting path that tracks calls itself supplies its own."""
+        return profiler.CallTracker(root)
+
+    def attach(self, sim: Simulation) -> None:
+        entry = sim.firmware.symbols.function_at(sim.reset_vector & ~1)
+        tracker = self.tracker = self.new_tracker(entry.name if entry else "reset")
+        function_of = sim.function_of
+
+        def on_block(block: Block, prev: Block | None, cycles: int) -> None:
+            tracker.enter(function_of(block), block.address,
+                          prev.fallthrough if prev is not None and prev.call_end else None,
+                          sim.cycles - cycles, sim.instructions - block.count)
+            tracker.charge(cycles)
+
+        sim.watch_blocks(on_block)
+        sim.watch_charges(tracker.charge)
+
+    def finish(self, sim: Simulation, result: RunResult) -> None:
+        tracker = self.tracker
+        assert tracker is not None
+        tracker.finish(sim.cycles, sim.instructions)
+        result.functions = function_profiles(sim, tracker)
+        result.profile = build_profile(sim, tracker, lines=self.lines)
 
 
-def build_profile(sim: Simulation, *, lines: bool = False, hot_blocks: int = 10) -> Profile:
-    tracker = sim.tracker
+def build_profile(sim: Simulation, tracker: profiler.CallTracker | None, *, lines: bool = False,
+                  hot_blocks: int = 10) -> Profile:
     profile = Profile(clock_hz=sim.board.clock_hz, total_cycles=sim.cycles,
-                      total_instructions=sim.instructions, functions=function_profiles(sim))
+                      total_instructions=sim.instructions,
+                      functions=function_profiles(sim, tracker))
     if tracker is not None:
         profile.edges = tracker.edge_list()
         profile.stacks = {k: v for k, v in tracker.stacks.items() if v}
@@ -86,7 +91,7 @@ def _hot_blocks(sim: Simulation, n: int) -> list[HotBlock]:
         marks = [b.cycles_before(i.address) for i in b.insns] + [b.cycles]
         text = [f"{i.address:#010x}: {i.text:<36} ({marks[k + 1] - marks[k]})"
                 for k, i in enumerate(b.insns)]
-        name = b.function or sim.firmware.symbols.unknown_name(b.address)
+        name = sim.function_of(b)
         out.append(HotBlock(b.address, name, b.executions, b.total_cycles,
                             b.total_cycles / b.executions, text))
     return out
@@ -102,7 +107,7 @@ def _lines(sim: Simulation) -> list[LineProfile]:
     for b in sim.blocks.values():
         if not b.executions:
             continue
-        name = b.function or sim.firmware.symbols.unknown_name(b.address)
+        name = sim.function_of(b)
         marks = [b.cycles_before(i.address) for i in b.insns] + [b.cycles]
         for k, insn in enumerate(b.insns):
             where = table.lookup(insn.address) or ("??", 0)

@@ -1,0 +1,49 @@
+"""`mcusim view`: draw a .mtrace file as a PNG and an HTML page, and print its summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from mcusim.base.errors import InputError, MissingInputError
+from mcusim.traces.mtrace import Trace, TraceFormatError
+
+
+def register(sub: Any) -> None:
+    view = sub.add_parser("view", help="draw a .mtrace file as a PNG and an HTML page",
+                          description="Bytes in use over simulated time (static, heap, stack, "
+                          "with the live-bytes curve and region markers) and an address-by-time "
+                          "heatmap of reads and writes per region; prints a summary.")
+    view.add_argument("trace", type=Path)
+    view.add_argument("-o", "--output", type=Path, metavar="PNG",
+                      help="picture to write (default: the trace's name with .png)")
+    view.add_argument("--html", type=Path, help="page to write (default: .html beside it)")
+    view.set_defaults(command_main=main)
+
+
+def open_trace(path: Path) -> Trace:
+    if not path.exists():
+        raise MissingInputError(f"trace file {path} does not exist")
+    try:
+        return Trace.open(path)
+    except TraceFormatError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    from mcusim.traces.liveness import live_bytes
+    from mcusim.traces.view import render_html, render_png, summary_text
+
+    trace = open_trace(args.trace)
+    live = live_bytes(trace)
+    png = args.output or args.trace.with_suffix(".png")
+    html = args.html or args.trace.with_suffix(".html")
+    render_png(trace, png, live=live)
+    render_html(trace, html, live=live)
+    sys.stdout.write(summary_text(trace, live) + "\n")
+    sys.stdout.write(f"wrote {png} and {html}\n")
+    return 0
