@@ -126,11 +126,9 @@ class NativeSimulation(Simulation):
         """The profiler's and the memory tracker's per-block work runs in C: their trackers are
         the native ones (sim/accounting/native_observers.py)."""
         if isinstance(observer, Profiler):
-            observer.new_tracker = lambda root: NativeCallTracker(self, root)  # type: ignore
+            observer.make_tracker = lambda root: NativeCallTracker(self, root)
         elif isinstance(observer, MemoryObserver):
-            python_tracker = observer.new_tracker
-            observer.new_tracker = (  # type: ignore[method-assign]
-                lambda sim: NativeMemoryTracker.adopt(python_tracker(sim), self))
+            observer.adapt_tracker = lambda tracker: NativeMemoryTracker.adopt(tracker, self)
         super()._attach(observer)
         if isinstance(observer, Profiler):
             tracker = observer.tracker

@@ -3,6 +3,8 @@ and the memory section of its result (sim/observe/memory_report.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.observer import Observer
@@ -15,17 +17,16 @@ from mcusim.sim.result import RunResult
 class MemoryObserver(Observer):
     def __init__(self, options: MemoryOptions):
         self.options = options
+        # An accounting path that tracks the stack and the accesses itself adapts the tracker
+        # (before it hooks anything) by setting this.
+        self.adapt_tracker: Callable[[MemoryTracker], MemoryTracker] = lambda tracker: tracker
         self.tracker: MemoryTracker | None = None
 
-    def new_tracker(self, sim: Simulation) -> MemoryTracker:
-        """The tracker; an accounting path that tracks the stack itself adapts it."""
-        o = self.options
-        return MemoryTracker(sim, sim.footprint.static_ram_bytes, record=o.record_accesses,
-                             window=o.window, max_accesses=o.max_accesses,
-                             regions=list(o.regions) if o.regions else None)
-
     def attach(self, sim: Simulation) -> None:
-        tracker = self.tracker = self.new_tracker(sim)
+        o = self.options
+        tracker = self.tracker = self.adapt_tracker(MemoryTracker(
+            sim, sim.footprint.static_ram_bytes, record=o.record_accesses, window=o.window,
+            max_accesses=o.max_accesses, regions=list(o.regions) if o.regions else None))
         sim.memory_tracker = tracker
         uc, on_block = sim.uc, tracker.on_block
 

@@ -3,6 +3,8 @@ per-block counters and its call tracker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.observer import Observer
@@ -21,15 +23,14 @@ class Profiler(Observer):
 
     def __init__(self, lines: bool = False):
         self.lines = lines
+        # What makes the call tracker from the root function's name: an accounting path that
+        # tracks calls itself supplies its own before the profiler attaches.
+        self.make_tracker: Callable[[str], profiler.CallTracker] = profiler.CallTracker
         self.tracker: profiler.CallTracker | None = None
-
-    def new_tracker(self, root: str) -> profiler.CallTracker:
-        """The call tracker; an accounting path that tracks calls itself supplies its own."""
-        return profiler.CallTracker(root)
 
     def attach(self, sim: Simulation) -> None:
         entry = sim.firmware.symbols.function_at(sim.reset_vector & ~1)
-        tracker = self.tracker = self.new_tracker(entry.name if entry else "reset")
+        tracker = self.tracker = self.make_tracker(entry.name if entry else "reset")
         function_of = sim.function_of
 
         def on_block(block: Block, prev: Block | None, cycles: int) -> None:
