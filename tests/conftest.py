@@ -46,7 +46,7 @@ class Run:
 
 def simulate(elf: Path, board: str, *, argv: list[str] | None = None, fs_root: Path = ROOT,
              clock: str | None = None, timing: object = None, profile: bool = False,
-             memory: bool = False, record_accesses: bool = False,
+             memory: bool = False, record_accesses: bool = False, live_analysis: bool = True,
              symbol_regions: list[tuple[str, str]] | None = None,
              max_instructions: int | None = None, max_cycles: int | None = None,
              native: bool | None = None, batched: bool | None = None) -> Run:
@@ -57,7 +57,7 @@ def simulate(elf: Path, board: str, *, argv: list[str] | None = None, fs_root: P
         limits=Limits(max_instructions=max_instructions, max_cycles=max_cycles),
         regions=symbol_regions or (),
         profile=ProfileOptions() if profile else None,
-        memory=(MemoryOptions(record_accesses=record_accesses)
+        memory=(MemoryOptions(record_accesses=record_accesses, live_analysis=live_analysis)
                 if memory or record_accesses else None),
         native=native, batched=batched)
     sim = make_simulation(Firmware.open(elf), load_board(board, clock=clock), options,

@@ -103,5 +103,3 @@ class StopHooks:
             return int.from_bytes(self.uc.mem_read(addr, 2), "little")
         except UcError:
             return None
-
-    # -- run ----------------------------------------------------------------------------------
