@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 
 from mcusim.base.errors import OutputError
@@ -20,10 +19,9 @@ from mcusim.sim.cli.common import (
     window,
 )
 from mcusim.sim.cli.report import print_fault
-from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
-from mcusim.sim.observe.memory_tracker import MemoryTracker
+from mcusim.sim.result import AccessTrace
 from mcusim.sim.simulation import make_simulation
 from mcusim.traces.mtrace import TraceWriter
 
@@ -59,45 +57,20 @@ def main(args: argparse.Namespace, err: Console) -> int:
             record_accesses=True, window=args.window, max_accesses=args.max_accesses,
             regions=[r for r in args.regions.split(",") if r] if args.regions else None,
             live_analysis=False))  # `mcusim view` analyses the file
-    sim = make_simulation(firmware, board, options)
-    result = sim.run()
+    result = make_simulation(firmware, board, options).run()
     sys.stdout.flush()
     print_fault(err, result)
+    assert result.trace is not None  # recorded: options.memory.record_accesses
     try:
-        n = write_trace(sim, args.output)
+        n = write_trace(result.trace, args.output)
     except OSError as e:
         raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
     err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)
     return exit_status(result)
 
 
-
-
-def trace_meta(sim: Simulation, tracker: MemoryTracker) -> dict:
-    board = sim.board
-    return {
-        "board": board.name,
-        "elf": str(sim.firmware.path),
-        "clock_hz": board.clock_hz,
-        "regions": [{"name": r.name, "base": r.base, "size": r.size, "kind": r.kind}
-                    for r in tracker.recorded_regions()],
-        "markers": [{"name": e.name, "begin": e.begin, "cycle": e.cycles}
-                    for e in sim.region_events],
-        "recording": {"window": list(tracker.window) if tracker.window else None,
-                      "max_accesses": tracker.max_accesses,
-                      "truncated": tracker.log.dropped > 0, "dropped": tracker.log.dropped},
-        "curves": {"stack": tracker.stack_curve.points, "heap": tracker.heap_curve.points},
-        "static_ram_bytes": sim.footprint.static_ram_bytes,
-        "total_cycles": sim.cycles,
-    }
-
-
-def write_trace(sim: Simulation, path: Path) -> int:
-    tracker = sim.memory_tracker
-    assert isinstance(tracker, MemoryTracker) and tracker.record
-    log = tracker.log
-    with TraceWriter(path, trace_meta(sim, tracker)) as w:
-        w.append(np.frombuffer(log.cycle, np.uint64), np.frombuffer(log.address, np.uint32),
-                 np.frombuffer(log.pc, np.uint32), np.frombuffer(log.size, np.uint8),
-                 np.frombuffer(log.kind, np.uint8))
-    return len(log.kind)
+def write_trace(trace: AccessTrace, path: Path) -> int:
+    """The recorded accesses as a .mtrace file; how many there are."""
+    with TraceWriter(path, trace.meta) as w:
+        w.append(trace.cycle, trace.address, trace.pc, trace.size, trace.kind)
+    return len(trace)

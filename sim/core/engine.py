@@ -16,6 +16,7 @@ import io
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import unicorn.arm_const as arm
 from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_THUMB, Uc, UcError
@@ -92,7 +93,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self._marker_watchers: list[Callable[[str, bool], None]] = []
         self._instrumenters: list[Callable[[Block], list[CodeHook]]] = []
         # Set by the memory observer when it attaches (sim/observe/memory.py), for its readers.
-        self.memory_tracker: object | None = None
+        self.memory_tracker: Any = None
 
         self.unknown_accesses = UnknownAccessLog()
         self.semihosting = Semihosting(

@@ -9,7 +9,12 @@ from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.observer import Observer
 from mcusim.sim.core.options import MemoryOptions
-from mcusim.sim.observe.memory_report import live_curve, memory_counters, memory_report
+from mcusim.sim.observe.memory_report import (
+    access_trace,
+    live_curve,
+    memory_counters,
+    memory_report,
+)
 from mcusim.sim.observe.memory_tracker import MemoryTracker
 from mcusim.sim.result import RunResult
 
@@ -47,3 +52,5 @@ class MemoryObserver(Observer):
             result.profile.counters = memory_counters(tracker, curve)
         if tracker.overflow:
             result.warnings.append(tracker.overflow)
+        if tracker.record:
+            result.trace = access_trace(sim, tracker)

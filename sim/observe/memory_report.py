@@ -8,7 +8,7 @@ import numpy as np
 
 from mcusim.sim.core.regions import pair_regions
 from mcusim.sim.observe.memory_tracker import MemoryTracker, PeakSeries
-from mcusim.sim.result import MemoryReport, RegionMemory
+from mcusim.sim.result import AccessTrace, MemoryReport, RegionMemory
 from mcusim.traces.liveness import LiveCurve, live_bytes_arrays
 from mcusim.traces.profile import CounterSample
 
@@ -66,6 +66,29 @@ def memory_report(sim: Simulation, tracker: MemoryTracker,
                     "used_bytes": r.used, "percent": round(r.percent, 2),
                     "sections": r.sections} for r in fp.regions],
         regions=regions)
+
+
+def access_trace(sim: Simulation, tracker: MemoryTracker) -> AccessTrace:
+    """The recorded accesses with the .mtrace meta: regions, markers, recording, curves."""
+    board, log = sim.board, tracker.log
+    meta = {
+        "board": board.name,
+        "elf": str(sim.firmware.path),
+        "clock_hz": board.clock_hz,
+        "regions": [{"name": r.name, "base": r.base, "size": r.size, "kind": r.kind}
+                    for r in tracker.recorded_regions()],
+        "markers": [{"name": e.name, "begin": e.begin, "cycle": e.cycles}
+                    for e in sim.region_events],
+        "recording": {"window": list(tracker.window) if tracker.window else None,
+                      "max_accesses": tracker.max_accesses,
+                      "truncated": log.dropped > 0, "dropped": log.dropped},
+        "curves": {"stack": tracker.stack_curve.points, "heap": tracker.heap_curve.points},
+        "static_ram_bytes": sim.footprint.static_ram_bytes,
+        "total_cycles": sim.cycles,
+    }
+    return AccessTrace(meta, np.frombuffer(log.cycle, np.uint64),
+                       np.frombuffer(log.address, np.uint32), np.frombuffer(log.pc, np.uint32),
+                       np.frombuffer(log.size, np.uint8), np.frombuffer(log.kind, np.uint8))
 
 
 def _live_in_region(curve: LiveCurve, sim: Simulation, name: str) -> int:
