@@ -55,7 +55,7 @@ def simulate(elf: Path, board: str, *, argv: list[str] | None = None, fs_root: P
     options = RunOptions(
         io=ProgramIO(argv=argv, fs_root=fs_root, stdout=out, stderr=err),
         limits=Limits(max_instructions=max_instructions, max_cycles=max_cycles),
-        regions=symbol_regions or (),
+        symbol_regions=symbol_regions or (),
         profile=ProfileOptions() if profile else None,
         memory=(MemoryOptions(record_accesses=record_accesses, live_analysis=live_analysis)
                 if memory or record_accesses else None),

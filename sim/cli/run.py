@@ -113,7 +113,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
                      stdin=sys.stdin.buffer if sys.stdin else None,
                      stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
         limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles),
-        regions=_region_pairs(args.region),
+        symbol_regions=_region_pairs(args.region),
         profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
                  else None),
         memory=(MemoryOptions(record_accesses=profiled)

@@ -55,7 +55,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         limits=Limits(max_instructions=args.max_instructions),
         memory=MemoryOptions(
             record_accesses=True, window=args.window, max_accesses=args.max_accesses,
-            regions=[r for r in args.regions.split(",") if r] if args.regions else None,
+            record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,
             live_analysis=False))  # `mcusim view` analyses the file
     result = make_simulation(firmware, board, options).run()
     sys.stdout.flush()

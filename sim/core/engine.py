@@ -65,7 +65,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self.max_instructions = options.limits.max_instructions
         self.max_cycles = options.limits.max_cycles
         self.argv = list(program.argv) if program.argv else [firmware.path.name]
-        self.symbol_regions = list(options.regions)
+        self.symbol_regions = list(options.symbol_regions)
         self.observers = list(observers)
 
         self.instructions = 0

@@ -55,13 +55,13 @@ class ProfileOptions:
 @dataclass(frozen=True)
 class MemoryOptions:
     """Account stack, heap and peak RAM (sim/observe/memory.py); `record_accesses` also logs
-    every RAM access (in a cycle window, up to a count, in some regions only) for the
+    every RAM access (in a cycle window, up to a count, in some RAM regions only) for the
     live-bytes analysis, which `live_analysis=False` leaves to a later reader of the log."""
 
     record_accesses: bool = False
     window: tuple[int, int] | None = None
     max_accesses: int | None = None
-    regions: Sequence[str] | None = None
+    record_regions: Sequence[str] | None = None  # RAM region names (default: all)
     live_analysis: bool = True
 
 
@@ -73,7 +73,7 @@ class RunOptions:
 
     io: ProgramIO = field(default_factory=ProgramIO)
     limits: Limits = field(default_factory=Limits)
-    regions: Sequence[tuple[str, str]] = ()  # (start symbol, end symbol) pairs
+    symbol_regions: Sequence[tuple[str, str]] = ()  # (start symbol, end symbol) pairs
     profile: ProfileOptions | None = None
     memory: MemoryOptions | None = None
     native: bool | None = None

@@ -29,9 +29,10 @@ class MemoryObserver(Observer):
 
     def attach(self, sim: Simulation) -> None:
         o = self.options
+        regions = list(o.record_regions) if o.record_regions else None
         tracker = self.tracker = self.adapt_tracker(MemoryTracker(
             sim, sim.footprint.static_ram_bytes, record=o.record_accesses, window=o.window,
-            max_accesses=o.max_accesses, regions=list(o.regions) if o.regions else None))
+            max_accesses=o.max_accesses, regions=regions))
         sim.memory_tracker = tracker
         uc, on_block = sim.uc, tracker.on_block
 
