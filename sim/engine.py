@@ -35,6 +35,7 @@ from mcusim.memory.footprint import Footprint, footprint
 from mcusim.sim import faults
 from mcusim.sim.access import locate
 from mcusim.sim.blocks import Block, translate
+from mcusim.sim.code_map import code_spans, decode_span
 from mcusim.sim.errors import UsageError
 from mcusim.sim.firmware import Firmware
 from mcusim.sim.flash_data import FlashDataPath, PythonReader, flash_bytes
@@ -141,6 +142,7 @@ class Simulation(StopHooks):
         self._pc_hint = 0
         self._stop: StopInfo | None = None
         self._restart_at: int | None = None
+        self.restarts = 0  # emulation restarts to instrument code the ELF did not show
         self._callback_error: BaseException | None = None
         self._mispredict_penalty = self.timing.mispredict_penalty
         self._tracker: CallTracker | None = None
@@ -184,6 +186,7 @@ class Simulation(StopHooks):
         self._add_hooks()
         if self._memory is not None:
             self._memory.attach(self.uc)
+        self._place_hooks()
 
     # -- set-up -------------------------------------------------------------------------------
     def _map_peripherals(self) -> None:
@@ -344,7 +347,28 @@ class Simulation(StopHooks):
         they run (operand-timed instructions; run-time SP writes when tracking memory), then
         retranslate it: Unicorn only instruments blocks translated after a hook exists. The
         block has not run yet (its block hook runs first), so the run restarts at its
-        address."""
+        address. Hooks in the ELF's code are all placed before the run (_place_hooks), so
+        this restart only happens for code the ELF did not show (sim/code_map.py says why
+        restarts are avoided)."""
+        if self._add_wanted_hooks(block):
+            self.restarts += 1
+            self.uc.ctl_remove_cache(block.address, block.address + block.size)
+            self._restart_at = block.address
+            self.uc.emu_stop()
+
+    def _place_hooks(self) -> None:
+        """Before the run: the code hooks of every instruction of the ELF's code."""
+        for span in code_spans(self.firmware.path):
+            try:
+                loaded = bytes(self.uc.mem_read(span.address, len(span.code))) == span.code
+            except UcError:
+                loaded = False
+            if loaded:  # code copied to RAM at run time is instrumented when it runs
+                for block in decode_span(span, self.timing):
+                    self._add_wanted_hooks(block)
+
+    def _add_wanted_hooks(self, block: Block) -> bool:
+        """Adds the code hooks `block` needs that are not there yet; whether any was."""
         wanted: list[tuple[int, object, object]] = []
         by_address = {i.address: i for i in block.insns}
         for addr, rule in block.dynamic.items():
@@ -362,10 +386,7 @@ class Simulation(StopHooks):
                 continue
             self._code_hooks[key] = self._add_code_hook(addr, callback, data)
             added = True
-        if added:
-            self.uc.ctl_remove_cache(block.address, block.address + block.size)
-            self._restart_at = block.address
-            self.uc.emu_stop()
+        return added
 
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:
         return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)
