@@ -7,7 +7,7 @@ goes on and mcusim runs on its pure-Python path.
 from setuptools import Extension, setup
 
 SOURCES = ["sim/native/hotpath.c", "sim/native/profile.c", "sim/native/memory.c",
-           "sim/native/util.c"]
+           "sim/native/util.c", "sim/native/interrupt.c"]
 
 setup(ext_modules=[Extension("mcusim.sim._hotpath", SOURCES, depends=["sim/native/hotpath.h"],
                              optional=True, extra_compile_args=["-O2", "-std=c99"])])

@@ -12,6 +12,7 @@ import functools
 import io
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -32,7 +33,7 @@ from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board import BoardSpec
 from mcusim.memory.flash import FlashInterface
 from mcusim.memory.footprint import Footprint, footprint
-from mcusim.sim import faults
+from mcusim.sim import faults, interrupt
 from mcusim.sim.access import locate
 from mcusim.sim.blocks import Block, translate
 from mcusim.sim.code_map import code_spans, decode_span
@@ -521,17 +522,18 @@ class Simulation(StopHooks):
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
         start = time.perf_counter()
         pc = self.reset_vector
-        while True:
-            self._restart_at = None
-            try:
-                emu_start(uc, pc | 1, NEVER)
-            except UcError as e:
-                if self._stop is None:
-                    self._stop_on_error(e)
-            self._after_emulation()
-            if self._restart_at is None or self._stop is not None:
-                break
-            pc = self._restart_at
+        with self._signal_guard():
+            while True:
+                self._restart_at = None
+                try:
+                    emu_start(uc, pc | 1, NEVER)
+                except UcError as e:
+                    if self._stop is None:
+                        self._stop_on_error(e)
+                self._after_emulation()
+                if self._restart_at is None or self._stop is not None:
+                    break
+                pc = self._restart_at
         host_seconds = time.perf_counter() - start
         self._finish_counts()
         self.semihosting.close_all()
@@ -548,6 +550,16 @@ class Simulation(StopHooks):
             if self._memory.overflow:
                 result.warnings.append(self._memory.overflow)
         return result
+
+    def _signal_guard(self) -> AbstractContextManager[None]:
+        """SIGINT/SIGTERM stop the run (sim/interrupt.py)."""
+        return interrupt.python_handlers(self._on_stop_signal)
+
+    def _on_stop_signal(self, signum: int) -> None:
+        if self._stop is None and self.semihosting.exit is None:
+            block = self._current
+            pc = block.address if block else self.uc.reg_read(arm.UC_ARM_REG_PC)
+            self._halt(interrupt.STOP_KINDS[signum], interrupt.stop_message(signum), pc)
 
     def _after_emulation(self) -> None:
         """After each emu_start: what stopped it, if a hook could not say it there."""

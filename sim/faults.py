@@ -32,6 +32,8 @@ FAULT_EXIT_CODES = {
     "escalated_fault": ExitCode.ESCALATED_FAULT,
     "limit": ExitCode.LIMIT_REACHED,
     "reset": ExitCode.RESET_REQUESTED,
+    "interrupted": ExitCode.INTERRUPTED,
+    "terminated": ExitCode.TERMINATED,
 }
 
 # QEMU's exception numbers as Unicorn passes them to UC_HOOK_INTR (target/arm/cpu.h).

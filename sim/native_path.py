@@ -16,6 +16,7 @@ import ctypes
 import importlib.util
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from ctypes import CFUNCTYPE, POINTER, byref, c_int, c_int32, c_int64, c_uint32, c_uint64, c_void_p
 
 import numpy as np
@@ -23,6 +24,7 @@ from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_W
 from unicorn.arm_const import UC_ARM_REG_SP
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
+from mcusim.sim import interrupt
 from mcusim.sim.blocks import Block
 from mcusim.sim.engine import Simulation
 from mcusim.sim.flash_data import FlashDataPath
@@ -35,6 +37,7 @@ NEW_BLOCK = CFUNCTYPE(None, c_uint64, c_uint32)
 GET_INSTRUCTIONS, GET_CYCLES, GET_CURRENT, GET_HALTED = 0, 1, 2, 3
 SET_SKIP, SET_INSN_LIMIT, SET_CYCLE_LIMIT, SET_MISPREDICT = 4, 5, 6, 7
 BRANCH_END, CALL_END = 1, 2
+HALTED_BY_SIGNAL = 2  # hotpath.c: the block hook saw a signal (interrupt.c)
 
 _library: ctypes.CDLL | None = None
 _load_error: str | None = None
@@ -113,6 +116,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_get.restype = c_uint64
     lib.hp_get.argtypes = [c_void_p, c_int]
     lib.hp_set.argtypes = [c_void_p, c_int, c_uint64]
+    lib.hp_catch_signals.argtypes = []
+    lib.hp_release_signals.restype = c_int
 
 
 class NativeSimulation(Simulation):
@@ -254,9 +259,18 @@ class NativeSimulation(Simulation):
             self.uc.emu_stop()
 
     # -- end of a run ---------------------------------------------------------------------------
+    def _signal_guard(self) -> AbstractContextManager[None]:
+        return interrupt.native_handlers(self._lib.hp_catch_signals,
+                                         self._lib.hp_release_signals, self._on_stop_signal)
+
+    def _on_stop_signal(self, signum: int) -> None:
+        if self._lib.hp_get(self._state, GET_HALTED) == HALTED_BY_SIGNAL:
+            super()._on_stop_signal(signum)
+
     def _after_emulation(self) -> None:
         super()._after_emulation()
-        if self._lib.hp_get(self._state, GET_HALTED) and self._stop is None:
+        halted = self._lib.hp_get(self._state, GET_HALTED)
+        if halted and halted != HALTED_BY_SIGNAL and self._stop is None:
             block = self._current  # the block that would have passed a limit; not counted
             count = block.count if block is not None else 0
             self._stop_at_limit(self.instructions + count > self._insn_limit,

@@ -159,4 +159,10 @@ int prof_function(hp_profile *p, int32_t f);
 /* memory.c */
 void stack_at(hp_state *s, uint32_t sp, uint32_t pc);
 
+/* interrupt.c */
+#include <signal.h>
+extern volatile sig_atomic_t hp_signal_pending;
+void hp_catch_signals(void);
+int hp_release_signals(void);
+
 #endif
