@@ -15,9 +15,9 @@ from rich.console import Console
 from mcusim.isa.timing import TIMING_MODELS, make_timing
 from mcusim.memory.board import available_boards, load_board
 from mcusim.memory.units import parse_size
-from mcusim.sim.engine import Simulation
+from mcusim.sim.engine import MAX_COUNT, Simulation
 from mcusim.sim.errors import ExitCode, McusimError, MissingInputError, OutputError, UsageError
-from mcusim.sim.faults import FAULT_EXIT_CODES
+from mcusim.sim.exit_status import run_status
 from mcusim.sim.firmware import Firmware
 from mcusim.sim.report import (
     boards_table,
@@ -59,6 +59,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return _fits(value, text)
+
+
+def _fits(value: int, text: str) -> int:
+    """Counts and sizes reach 64-bit counters (the native path): refuse what would wrap."""
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text} is too large (at most {MAX_COUNT:,})")
     return value
 
 
@@ -69,16 +76,16 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
-    return value
+    return _fits(value, text)
 
 
 def _window(text: str) -> tuple[int, int]:
     start, sep, end = text.partition(":")
     try:
-        lo, hi = int(start or 0), int(end) if end else 1 << 63
+        lo, hi = int(start or 0), int(end) if end else MAX_COUNT
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected START:END in cycles, got {text!r}") from None
-    if not sep or hi <= lo:
+    if not sep or hi <= lo or lo < 0 or hi > MAX_COUNT:
         raise argparse.ArgumentTypeError(f"expected START:END in cycles, got {text!r}")
     return lo, hi
 
@@ -287,10 +294,7 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
     budget = _over_budget(args, result)
     if budget:
         err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
-        return int(ExitCode.MEMORY_BUDGET)
-    if result.exit_code is not None:
-        return result.exit_code & 0xFF
-    return int(FAULT_EXIT_CODES[result.stop])
+    return run_status(result, over_budget=bool(budget))
 
 
 def _over_budget(args: argparse.Namespace, result: RunResult) -> str | None:
@@ -328,9 +332,7 @@ def cmd_trace(args: argparse.Namespace, err: Console) -> int:
     except OSError as e:
         raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
     err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)
-    if result.exit_code is not None:
-        return result.exit_code & 0xFF
-    return int(FAULT_EXIT_CODES[result.stop])
+    return run_status(result)
 
 
 def cmd_boards(out: Console) -> int:

@@ -61,6 +61,8 @@ from mcusim.sim.stops import StopHooks, StopInfo
 from mcusim.sim.uc_api import BlockHook, RegisterReader, emu_start
 
 NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
+# The largest limit or count option: the counters are 64-bit (C) and "no limit" is above it.
+MAX_COUNT = (1 << 62) - 1
 REGION_BEGIN = "mcusim_region_begin"
 REGION_END = "mcusim_region_end"
 
@@ -122,9 +124,11 @@ class Simulation(StopHooks):
                  native: bool | None = None,
                  batched: bool | None = None):
         for name, value in (("--max-instructions", max_instructions),
-                            ("--max-cycles", max_cycles)):
+                            ("--max-cycles", max_cycles), ("--max-accesses", max_accesses)):
             if value is not None and value <= 0:
                 raise UsageError(f"{name} must be a positive number, not {value}")
+            if value is not None and value > MAX_COUNT:
+                raise UsageError(f"{name} {value} is too large (at most {MAX_COUNT:,})")
         self.firmware = firmware
         self.board = board
         self.timing = timing or make_timing("table", board.core.name,
@@ -158,8 +162,8 @@ class Simulation(StopHooks):
         # Function names of translated blocks, numbered for the accounting tables.
         self._function_ids: dict[str, int] = {}
         self._function_names: list[str] = []
-        self._insn_limit = max_instructions if max_instructions is not None else 1 << 62
-        self._cycle_limit = max_cycles if max_cycles is not None else 1 << 62
+        self._insn_limit = max_instructions if max_instructions is not None else MAX_COUNT + 1
+        self._cycle_limit = max_cycles if max_cycles is not None else MAX_COUNT + 1
 
         self.unknown_accesses = UnknownAccessLog()
         self.semihosting = Semihosting(
