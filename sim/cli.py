@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -19,6 +18,7 @@ from mcusim.sim.engine import MAX_COUNT, Simulation
 from mcusim.sim.errors import ExitCode, McusimError, MissingInputError, OutputError, UsageError
 from mcusim.sim.exit_status import run_status
 from mcusim.sim.firmware import Firmware
+from mcusim.sim.outputs import OutputPlan
 from mcusim.sim.report import (
     boards_table,
     print_fault,
@@ -30,7 +30,7 @@ from mcusim.sim.report import (
     print_summary,
     print_unknown_accesses,
 )
-from mcusim.sim.result import SCHEMA, RunResult
+from mcusim.sim.result import RunResult
 from mcusim.traces.callgrind import write_callgrind
 from mcusim.traces.chrome import write_chrome_trace
 from mcusim.traces.collapsed import write_collapsed
@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace-out", type=Path, metavar="OUT",
                      help="write a Chrome/Perfetto trace-event JSON of function and region "
                           "slices on simulated time")
-    run.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
+    run.add_argument("--json", type=Path, metavar="OUT",
+                     help="write the result as JSON ('-': to standard output)")
     run.add_argument("--force", action="store_true",
                      help="overwrite an existing output file that mcusim did not write")
     run.add_argument("--max-cycles", type=_positive_int, metavar="N")
@@ -171,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("-o", "--output", type=Path, metavar="PNG",
                       help="picture to write (default: the trace's name with .png)")
     view.add_argument("--html", type=Path, help="page to write (default: .html beside it)")
+    view.add_argument("--force", action="store_true",
+                      help="overwrite existing files that are not earlier pictures of mcusim")
 
     sub.add_parser("boards", help="list the bundled boards")
 
@@ -187,42 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# What the start of each output mcusim writes looks like: an existing file that does not
-# look like this is the user's, and is not replaced without --force.
-_SIGNATURES = {
-    "--json": lambda head: f'"schema": "{SCHEMA}"' in head,
-    "--callgrind": lambda head: head.startswith("# callgrind format") and "mcusim" in head,
-    "--collapsed": lambda head: all(re.fullmatch(r".* \d+", ln)
-                                    for ln in head.splitlines()[:-1]),
-    "--trace-out": lambda head: head.startswith('{"traceEvents"'),
-    "-o": lambda head: head.startswith("PK\x03\x04"),  # an .mtrace is a zip (npz)
-}
-
-
-def _check_output(option: str, path: Path, force: bool) -> None:
-    """Refuse to replace a file the user wrote, unless asked to."""
-    if path.is_dir():
-        raise OutputError(f"{option} {path}: is a directory; give a file name")
-    if not path.parent.exists():
-        raise OutputError(f"{option} {path}: directory {path.parent} does not exist")
-    if path.exists() and not force:
-        try:
-            head = path.read_text(errors="replace")[:400]
-        except OSError:
-            head = "?"
-        if head.strip() and not _SIGNATURES[option](head):
-            raise OutputError(
-                f"{option} {path}: the file exists and was not written by mcusim; not "
-                "overwriting it (use --force to replace it)"
-            )
-
-
-def _write(option: str, path: Path, write: Callable[[TextIO], None]) -> None:
-    try:
-        with open(path, "w") as f:
-            write(f)
-    except OSError as e:
-        raise OutputError(f"{option} {path}: cannot write: {e.strerror}") from None
+def _board_file(board: str) -> Path | None:
+    """The board file named by --board, an input of the run (a bundled name is not)."""
+    return Path(board) if board.endswith(".toml") or "/" in board or "\\" in board else None
 
 
 def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
@@ -236,12 +206,12 @@ def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def cmd_run(args: argparse.Namespace, err: Console) -> int:
-    outputs = {"--json": args.json, "--callgrind": args.callgrind,
-               "--collapsed": args.collapsed, "--trace-out": args.trace_out}
-    for option, path in outputs.items():
-        if path is not None:
-            _check_output(option, path, args.force)
-    exporting = any(p is not None for o, p in outputs.items() if o != "--json")
+    plan = OutputPlan([args.elf, _board_file(args.board)], args.force)
+    json_out = plan.add("--json", args.json, "json")
+    callgrind_out = plan.add("--callgrind", args.callgrind, "callgrind")
+    collapsed_out = plan.add("--collapsed", args.collapsed, "collapsed")
+    chrome_out = plan.add("--trace-out", args.trace_out, "chrome")
+    exporting = any(o is not None for o in (callgrind_out, collapsed_out, chrome_out))
     if not args.fs_root.is_dir():
         raise UsageError(f"--fs-root {args.fs_root}: not a directory")
     board = load_board(args.board, clock=args.clock)
@@ -277,20 +247,16 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
             print_hot_blocks(err, result.profile)
             if args.profile == "lines":
                 print_lines(err, result.profile, top=args.top)
-    if args.json is not None:
-        _write("--json", args.json, lambda f: f.write(result.to_json_text()))
+    plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
         command = " ".join(["mcusim", "run", str(args.elf)])
-        if args.callgrind is not None:
-            _write("--callgrind", args.callgrind, lambda f: write_callgrind(
-                profile, f, command=command, elf=str(args.elf)))
-        if args.collapsed is not None:
-            _write("--collapsed", args.collapsed, lambda f: write_collapsed(profile, f))
-        if args.trace_out is not None:
-            _write("--trace-out", args.trace_out, lambda f: write_chrome_trace(profile, f))
-            if profile.sampled:
-                err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
+        plan.write_text(callgrind_out, lambda f: write_callgrind(
+            profile, f, command=command, elf=str(args.elf)))
+        plan.write_text(collapsed_out, lambda f: write_collapsed(profile, f))
+        plan.write_text(chrome_out, lambda f: write_chrome_trace(profile, f))
+        if chrome_out is not None and profile.sampled:
+            err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
     budget = _over_budget(args, result)
     if budget:
         err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
@@ -315,7 +281,9 @@ def _over_budget(args: argparse.Namespace, result: RunResult) -> str | None:
 def cmd_trace(args: argparse.Namespace, err: Console) -> int:
     from mcusim.sim.trace_cmd import write_trace
 
-    _check_output("-o", args.output, args.force)
+    plan = OutputPlan([args.elf, _board_file(args.board)], args.force)
+    out = plan.add("-o", args.output, "mtrace", stdout_ok=False)
+    assert out is not None and out.path is not None
     board = load_board(args.board, clock=args.clock)
     sim = Simulation(
         Firmware.open(args.elf), board, fs_root=args.fs_root,
@@ -328,7 +296,7 @@ def cmd_trace(args: argparse.Namespace, err: Console) -> int:
     sys.stdout.flush()
     print_fault(err, result)
     try:
-        n = write_trace(sim, args.output)
+        n = write_trace(sim, out.path)
     except OSError as e:
         raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
     err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)

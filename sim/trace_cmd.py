@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from mcusim.sim.engine import Simulation
-from mcusim.sim.errors import InputError, MissingInputError
+from mcusim.sim.errors import InputError, MissingInputError, UsageError
 from mcusim.sim.memory_tracker import MemoryTracker
+from mcusim.sim.outputs import OutputPlan
 from mcusim.traces.mtrace import Trace, TraceFormatError, TraceWriter
 
 
@@ -57,10 +58,15 @@ def view(args: argparse.Namespace) -> int:
     from mcusim.traces.liveness import live_bytes
     from mcusim.traces.view import render_html, render_png, summary_text
 
-    trace = open_trace(args.trace)
-    live = live_bytes(trace)
     png = args.output or args.trace.with_suffix(".png")
     html = args.html or args.trace.with_suffix(".html")
+    if png.suffix.lower() != ".png":
+        raise UsageError(f"-o {png}: the picture is written as PNG; give a name ending in .png")
+    plan = OutputPlan([args.trace], args.force)
+    plan.add("-o", png, "png", stdout_ok=False)
+    plan.add("--html", html, "html", stdout_ok=False)
+    trace = open_trace(args.trace)
+    live = live_bytes(trace)
     render_png(trace, png, live=live)
     render_html(trace, html, live=live)
     sys.stdout.write(summary_text(trace, live) + "\n")
