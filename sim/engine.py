@@ -40,6 +40,7 @@ from mcusim.sim.code_map import code_spans, decode_span
 from mcusim.sim.errors import UsageError
 from mcusim.sim.firmware import Firmware
 from mcusim.sim.flash_data import FlashDataPath, PythonReader, flash_bytes
+from mcusim.sim.guest_memory import GuestMemory
 from mcusim.sim.memmap import load_firmware, map_regions, read_vector_table
 from mcusim.sim.memory_report import live_curve, memory_counters, memory_report
 from mcusim.sim.memory_tracker import MemoryTracker
@@ -172,6 +173,7 @@ class Simulation(StopHooks):
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB,
                      getattr(arm, f"UC_CPU_ARM_{board.core.unicorn_model}"))
         self._registers = RegisterReader(self.uc)
+        self.guest_memory = GuestMemory(self.uc, board)  # what semihosting may touch
         self._buffers = map_regions(self.uc, board)
         # The flash read path is part of the cycle model; the naive model ignores memory.
         self.flash = [] if self.timing.name == "naive" else [

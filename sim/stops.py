@@ -60,7 +60,7 @@ class StopHooks:
         self._pc_hint, self._pc_hint_is_access = pc, False
         op = uc.reg_read(arm.UC_ARM_REG_R0)
         arg = uc.reg_read(arm.UC_ARM_REG_R1)
-        result = self.semihosting.call(uc, op, arg)
+        result = self.semihosting.call(self.guest_memory, op, arg)
         uc.reg_write(arm.UC_ARM_REG_R0, result)
         # The BKPT completes; the rest of its block runs as a new block from pc + 2.
         if block is not None:
