@@ -102,9 +102,44 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-instructions", type=_positive_int, metavar="N")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mcusim")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+PROFILE_MODES = ("functions", "lines")
+
+
+def _profile_words(argv: list[str]) -> list[str]:
+    """`--profile=MODE` and `--profile MODE` as the flags the parser knows."""
+    out: list[str] = []
+    words = iter(range(len(argv)))
+    for i in words:
+        word = argv[i]
+        mode = None
+        if word.startswith("--profile="):
+            mode = word.partition("=")[2]
+            if mode not in PROFILE_MODES:
+                raise UsageError(f"--profile={mode}: expected one of "
+                                 f"{', '.join(PROFILE_MODES)}")
+        elif word == "--profile" and i + 1 < len(argv) and argv[i + 1] in PROFILE_MODES:
+            mode = argv[i + 1]
+            next(words)
+        if mode is None:
+            out.append(word)
+        else:
+            out.append("--profile-lines" if mode == "lines" else "--profile")
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mcusim", description="Cycle-approximate Cortex-M simulator.",
                      epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mcusim {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a firmware ELF on a board",
@@ -118,9 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timing", choices=TIMING_MODELS, default=DEFAULT_TIMING,
                      help="timing model: the core's cycle table, or one cycle per instruction "
                           f"as functional emulators assume (default: {DEFAULT_TIMING})")
-    run.add_argument("--profile", nargs="?", const="functions", choices=("functions", "lines"),
+    # A flag, so that `--profile app.elf` does not take the ELF for its value; `--profile=lines`
+    # and `--profile lines` become --profile-lines (_profile_words).
+    run.add_argument("--profile", action="store_const", const="functions",
                      help="track calls and print the profile: functions (flat and inclusive), "
-                          "regions, hot blocks; =lines adds cycles per source line (DWARF)")
+                          "regions, hot blocks; --profile=lines adds cycles per source line "
+                          "(DWARF)")
+    run.add_argument("--profile-lines", dest="profile", action="store_const", const="lines",
+                     help=argparse.SUPPRESS)
     run.add_argument("--sort", choices=("self", "inclusive"), default="self",
                      help="order of the function table (default: self)")
     run.add_argument("--top", type=_positive_int, default=20, metavar="N",
@@ -318,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cut = argv.index("--")
         argv, program_args = argv[:cut], argv[cut + 1:]
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_profile_words(argv))
         args.program_args = program_args
         if args.command == "run":
             return cmd_run(args, err)

@@ -76,3 +76,30 @@ def test_simulation_refuses_a_limit_that_does_not_fit(tmp_path):
 def test_a_limit_is_exact_on_both_paths(tmp_path, capsys):
     elf = build(tmp_path, SPIN)
     assert main(["run", str(elf), "--max-instructions", "5"]) == ExitCode.LIMIT_REACHED
+
+
+@pytest.mark.parametrize("order", [
+    ["run", "--profile", "{elf}"],
+    ["run", "{elf}", "--profile"],
+    ["run", "--profile=lines", "{elf}"],
+    ["run", "{elf}", "--profile", "lines"],
+    ["run", "{elf}", "--profile=functions"],
+])
+def test_profile_option_in_any_common_order(tmp_path, capsys, order):
+    elf = build(tmp_path, EXIT_WITH.format(code=0))
+    assert main([w.format(elf=elf) for w in order]) == 0
+    assert "functions by self cycles" in capsys.readouterr().err
+
+
+def test_profile_with_a_bad_mode(tmp_path, capsys):
+    elf = build(tmp_path, EXIT_WITH.format(code=0))
+    assert main(["run", str(elf), "--profile=everything"]) == ExitCode.USAGE
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert version("mcusim") in capsys.readouterr().out
