@@ -148,6 +148,7 @@ class Simulation(StopHooks):
         self._pc_hint = 0
         self._stop: StopInfo | None = None
         self._restart_at: int | None = None
+        self.notes: list[str] = []  # warnings found after the run (damaged debug info)
         self.restarts = 0  # emulation restarts to instrument code the ELF did not show
         self._callback_error: BaseException | None = None
         self._mispredict_penalty = self.timing.mispredict_penalty
@@ -548,6 +549,7 @@ class Simulation(StopHooks):
         result = build_result(self, host_seconds)
         if self._tracker is not None:
             result.profile = build_profile(self, lines=self.profile_lines)
+            result.warnings.extend(self.notes)
         if self._memory is not None:
             curve = live_curve(self._memory) if self.live_analysis else None
             result.memory = memory_report(self, self._memory, curve)

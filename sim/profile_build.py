@@ -96,6 +96,8 @@ def _lines(sim: Simulation) -> list[LineProfile]:
     """Cycles per source line: each instruction's static cycles times the block's executions;
     a block's per-execution extras (taken branches, stalls, divides) go to its last line."""
     table = LineTable(sim.firmware.path)
+    if table.problem:
+        sim.notes.append(table.problem)
     if not table:
         return []
     acc: dict[tuple[str, int, str], list[int]] = {}
