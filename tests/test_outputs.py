@@ -118,3 +118,52 @@ def test_view_into_a_missing_folder(tmp_path, mtrace, capsys):
     rc = main(["view", str(mtrace), "-o", str(tmp_path / "nope" / "x.png")])
     assert rc == ExitCode.CANT_WRITE
     assert "does not exist" in capsys.readouterr().err
+
+
+META_EDITS = {
+    "clock is text": lambda m: m.update(clock_hz="fast"),
+    "regions not a list": lambda m: m.update(regions=7),
+    "region without base": lambda m: [r.pop("base") for r in m["regions"]],
+    "curves wrong": lambda m: m.update(curves={"stack": [[1]], "heap": "x"}),
+    "markers wrong": lambda m: m.update(markers=[{"name": 3}]),
+    "not a table": lambda m: m.clear() or m.update(x=[]),
+}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", *META_EDITS])
+def test_view_of_a_damaged_trace_is_bad_input(tmp_path, mtrace, capsys, damage):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    bad = tmp_path / "bad.mtrace"
+    if damage == "truncate":
+        bad.write_bytes(mtrace.read_bytes()[:200])
+    elif damage == "garbage":
+        bad.write_bytes(b"PK\x03\x04" + b"\xff" * 300)
+    else:  # a hand-edited metadata record
+        with zipfile.ZipFile(mtrace) as src, zipfile.ZipFile(bad, "w") as dst:
+            for item in src.namelist():
+                data = src.read(item)
+                if item == "meta.npy":
+                    meta = json.loads(str(np.load(io.BytesIO(data))))
+                    META_EDITS[damage](meta)
+                    buf = io.BytesIO()
+                    np.save(buf, np.array(json.dumps(meta)))
+                    data = buf.getvalue()
+                dst.writestr(item, data)
+    rc = main(["view", str(bad)])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.BAD_INPUT and "internal error" not in err, err
+
+
+def test_elf_name_that_is_not_utf8(tmp_path, elf, capsys):
+    import os
+
+    odd = os.fsencode(str(tmp_path)) + b"/caf\xe9.elf"
+    os.rename(elf, odd)
+    rc = main(["run", os.fsdecode(odd), "--json", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "internal error" not in err, err
+    assert json.loads((tmp_path / "r.json").read_text())["exit_code"] == 0

@@ -49,6 +49,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from mcusim.traces.mtrace_meta import MetaError, check_meta
+
 FORMAT = "mcusim.mtrace"
 VERSION = 1
 READ = 0
@@ -349,6 +351,10 @@ class Trace:
             if meta.get("version") != VERSION:
                 raise TraceFormatError(f"{path}: .mtrace version {meta.get('version')!r} is not "
                                        f"supported (this mcusim reads version {VERSION})")
+            try:
+                check_meta(meta)
+            except MetaError as e:
+                raise TraceFormatError(f"{path}: {e}") from None
             cols = [_open_member(path, zf, name, mmap) for name, _ in COLUMNS]
         for col, (name, dtype) in zip(cols, COLUMNS, strict=True):
             if col.dtype != dtype or col.ndim != 1:
