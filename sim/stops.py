@@ -10,6 +10,7 @@ import unicorn.arm_const as arm
 from unicorn import Uc, UcError
 
 from mcusim.sim import faults
+from mcusim.sim.stack_check import overflow_note
 
 if TYPE_CHECKING:
     from mcusim.sim.engine import Simulation
@@ -78,8 +79,11 @@ class StopHooks:
         block = self._current
         if block is not None:
             self._take_back(block, block.count_before(pc))
-        self._halt("memory_fault",
-                   faults.describe_memory_fault(self.board, access, address, size), pc, address)
+        message = faults.describe_memory_fault(self.board, access, address, size)
+        overflow = overflow_note(uc.reg_read(arm.UC_ARM_REG_SP), self.board,
+                                 self.firmware.symbols)
+        self._halt("memory_fault", f"{overflow}; {message}" if overflow else message, pc,
+                   address)
         return False
 
     def _request_reset(self: Simulation) -> None:

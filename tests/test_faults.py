@@ -139,3 +139,22 @@ sleep:
     assert main(["run", str(elf)]) == ExitCode.LIMIT_REACHED
     err = " ".join(capsys.readouterr().err.split())
     assert f"{wait.upper()} at reset+0x2: the core waits for an interrupt" in err
+
+
+@pytest.mark.parametrize("native", [False, None])
+def test_stack_overflow_is_named_without_profiling(tmp_path, capsys, native, monkeypatch):
+    """A recursion that never ends runs SP off the bottom of RAM: the fault says so, with or
+    without --profile, on both paths (issue 14)."""
+    if native is False:
+        monkeypatch.setenv("MCUSIM_NATIVE", "0")
+        from mcusim.sim import native_path
+        monkeypatch.setattr(native_path, "_library", None)
+        monkeypatch.setattr(native_path, "_load_error", None)
+    elf = asm.build(tmp_path, """
+again:
+    push {r0-r7}
+    bl again
+""")
+    for extra in ([], ["--profile"]):
+        assert main(["run", str(elf), *extra]) == ExitCode.MEMORY_FAULT
+        assert "stack overflow" in capsys.readouterr().err
