@@ -36,6 +36,7 @@ from mcusim.traces.chrome import write_chrome_trace
 from mcusim.traces.collapsed import write_collapsed
 
 DEFAULT_BOARD = "nucleo-f446re"
+WIDE_OUTPUT = 1000  # columns of tables when not writing to a terminal
 DEFAULT_TIMING = "table"
 
 EXIT_CODES_HELP = """exit status:
@@ -351,7 +352,9 @@ def cmd_boards(out: Console) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    err = Console(stderr=True, highlight=False)
+    # Not a terminal (a pipe, a CI log): no width to fit, so nothing is cut ("instructi…").
+    err = Console(stderr=True, highlight=False,
+                  width=None if sys.stderr.isatty() else WIDE_OUTPUT)
     argv = list(sys.argv[1:] if argv is None else argv)
     # Everything after "--" belongs to the program, even words that look like our options.
     program_args: list[str] = []
@@ -370,7 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return view(args)
         if args.command == "boards":
-            return cmd_boards(Console(highlight=False))
+            return cmd_boards(Console(highlight=False, width=None if sys.stdout.isatty()
+                                      else WIDE_OUTPUT))
         if args.command == "validate":
             from mcusim.sim.validate import main_validate
 

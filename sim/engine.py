@@ -583,7 +583,7 @@ class Simulation(StopHooks):
         block = self._current
         if block is not None:
             self._take_back(block, block.count_before(pc))
-        kind, message = faults.describe_uc_error(error, pc)
+        kind, message = faults.describe_uc_error(error, pc, self._halfword(pc))
         if kind == "undefined_instruction" and self._arm_state():
             kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
         self._stop = StopInfo(kind, message, pc)
