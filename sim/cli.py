@@ -268,7 +268,7 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
         profile=bool(args.profile) or exporting, profile_lines=args.profile == "lines",
         symbol_regions=_region_pairs(args.region),
         memory=bool(args.profile) or args.max_stack is not None or args.max_ram is not None,
-        record_accesses=bool(args.profile))
+        record_accesses=bool(args.profile), max_stack=args.max_stack)
     result = sim.run()
     sys.stdout.flush()
     if args.verbose:

@@ -58,6 +58,7 @@ from mcusim.sim.regions import region_counts
 from mcusim.sim.result import RunResult
 from mcusim.sim.run_result import build_result
 from mcusim.sim.semihosting import Semihosting, read_cstring
+from mcusim.sim.stack_check import budget_message
 from mcusim.sim.stops import StopHooks, StopInfo
 from mcusim.sim.uc_api import BlockHook, RegisterReader, emu_start
 
@@ -122,6 +123,7 @@ class Simulation(StopHooks):
                  max_accesses: int | None = None,
                  record_regions: Sequence[str] | None = None,
                  live_analysis: bool = True,
+                 max_stack: int | None = None,
                  native: bool | None = None,
                  batched: bool | None = None):
         for name, value in (("--max-instructions", max_instructions),
@@ -185,11 +187,13 @@ class Simulation(StopHooks):
         if profile:
             entry = firmware.symbols.function_at(self.reset_vector & ~1)
             self._tracker = CallTracker(entry.name if entry else "reset")
-        if memory or record_accesses:
+        if memory or record_accesses or max_stack is not None:
             self._memory = self._new_memory_tracker(
                 MemoryTracker(self, self.footprint.static_ram_bytes, record=record_accesses,
                               window=trace_window, max_accesses=max_accesses,
                               regions=list(record_regions) if record_regions else None))
+        if self._memory is not None and max_stack is not None:
+            self._memory.set_stack_budget(max_stack)
         self._map_peripherals()
         self._add_hooks()
         if self._memory is not None:
@@ -558,6 +562,19 @@ class Simulation(StopHooks):
             if self._memory.overflow:
                 result.warnings.append(self._memory.overflow)
         return result
+
+    def stop_at_stack_budget(self, stack_bytes: int, pc: int, resume: int | None) -> None:
+        """--max-stack passed at `pc`: the run stops before `resume`, the first instruction
+        not run yet (a block's entry, when its static SP changes would pass it; the one after
+        a run-time SP write)."""
+        if self._stop is not None:
+            return
+        block = self._current
+        if block is not None and resume is not None:
+            self._take_back(block, block.count_before(resume))
+        where = self.firmware.symbols.describe(pc)
+        self._halt("memory_budget", budget_message(stack_bytes, self._memory.stack_budget or 0,
+                                                   where), pc)
 
     def _signal_guard(self) -> AbstractContextManager[None]:
         """SIGINT/SIGTERM stop the run (sim/interrupt.py)."""

@@ -32,6 +32,7 @@ FAULT_EXIT_CODES = {
     "escalated_fault": ExitCode.ESCALATED_FAULT,
     "limit": ExitCode.LIMIT_REACHED,
     "reset": ExitCode.RESET_REQUESTED,
+    "memory_budget": ExitCode.MEMORY_BUDGET,  # --max-stack passed during the run
     "interrupted": ExitCode.INTERRUPTED,
     "terminated": ExitCode.TERMINATED,
 }

@@ -38,6 +38,7 @@ GET_INSTRUCTIONS, GET_CYCLES, GET_CURRENT, GET_HALTED = 0, 1, 2, 3
 SET_SKIP, SET_INSN_LIMIT, SET_CYCLE_LIMIT, SET_MISPREDICT = 4, 5, 6, 7
 BRANCH_END, CALL_END = 1, 2
 HALTED_BY_SIGNAL = 2  # hotpath.c: the block hook saw a signal (interrupt.c)
+HALTED_BY_STACK_BUDGET = 3  # hotpath.c: SP passed --max-stack (memory.c)
 
 _library: ctypes.CDLL | None = None
 _load_error: str | None = None
@@ -270,7 +271,11 @@ class NativeSimulation(Simulation):
     def _after_emulation(self) -> None:
         super()._after_emulation()
         halted = self._lib.hp_get(self._state, GET_HALTED)
-        if halted and halted != HALTED_BY_SIGNAL and self._stop is None:
+        if halted == HALTED_BY_STACK_BUDGET and self._stop is None:
+            lib, state = self._lib, self._state  # the C hook took the block back already
+            low, at = lib.hp_memory_get(state, 0), lib.hp_memory_get(state, 1)
+            self.stop_at_stack_budget(self.initial_sp - low, at, None)
+        if halted == 1 and self._stop is None:
             block = self._current  # the block that would have passed a limit; not counted
             count = block.count if block is not None else 0
             self._stop_at_limit(self.instructions + count > self._insn_limit,
@@ -339,8 +344,17 @@ class NativeMemoryTracker(MemoryTracker):
     def on_block(self, uc: Uc, block: Block) -> None:  # pragma: no cover - C does this
         raise AssertionError("the native hot path tracks the stack itself")
 
-    def _stack_at(self, sp: int, pc: int) -> None:
-        self._sim_native._lib.hp_stack_at(self._sim_native._state, sp, pc)
+    def _stack_at(self, sp: int, pc: int, resume: int | None = None) -> None:
+        lib, state = self._sim_native._lib, self._sim_native._state
+        lib.hp_stack_at(state, sp, pc)
+        if lib.hp_memory_get(state, 12) == 1:  # a run-time SP write passed --max-stack
+            lib.hp_memory_set(state, 13, 2)
+            self._sim_native.stop_at_stack_budget(self.initial_sp - sp, pc, resume)
+
+    def set_stack_budget(self, budget: int) -> None:
+        super().set_stack_budget(budget)
+        floor = max(self.initial_sp - budget, 0)
+        self._sim_native._lib.hp_memory_set(self._sim_native._state, 12, floor)
 
     def _set_heap_extent(self, value: int) -> None:
         self._sim_native._lib.hp_memory_set(self._sim_native._state, 11, value)

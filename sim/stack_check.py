@@ -16,5 +16,11 @@ def overflow_note(sp: int, board: BoardSpec, symbols: SymbolTable) -> str | None
                 f"{limit:#010x} (__StackLimit)")
     in_ram = any(lo < sp <= hi for r in board.regions if r.is_ram for lo, hi in r.windows())
     if not in_ram:
-        return f"stack overflow: SP is {sp:#010x}, outside every RAM region of {board.name}"
+        return (f"stack overflow: SP reached {sp:#010x}, the bottom of or outside every RAM "
+                f"region of {board.name}")
     return None
+
+
+def budget_message(stack_bytes: int, budget: int, where: str) -> str:
+    return (f"the stack reached {stack_bytes:,} bytes at {where}, past --max-stack {budget:,}; "
+            "the run stops there")

@@ -99,6 +99,9 @@ typedef struct {
     uint8_t *log_size, *log_kind;
     uint32_t log_cap;
     uint64_t log_n, window_lo, window_hi, max_accesses, dropped;
+    /* --max-stack: SP below the floor stops the run (over_floor 1: just passed, 2: seen) */
+    int has_floor, over_floor;
+    uint32_t stack_floor;
 } hp_memory;
 
 #define RECENT_BLOCKS 256
