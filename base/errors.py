@@ -24,6 +24,8 @@ class ExitCode(enum.IntEnum):
     LIMIT_REACHED = 83  # --max-instructions / --max-cycles, or a provable infinite loop
     RESET_REQUESTED = 84  # the program requested a system reset (AIRCR.SYSRESETREQ)
     MEMORY_BUDGET = 85  # --max-stack / --max-ram exceeded
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as shells report it
+    TERMINATED = 143  # SIGTERM: 128 + 15
 
 
 class McusimError(Exception):

@@ -39,6 +39,8 @@ def parse_frequency(value: int | float | str) -> int:
         hz = float(m.group(1)) * _FREQ_FACTORS[(m.group(2) or "").lower()]
     if hz <= 0 or hz != hz:
         raise ValueError(f"a clock frequency must be positive ({value!r})")
+    if hz < 1 or hz == float("inf"):
+        raise ValueError(f"a clock frequency must be at least 1 Hz and finite ({value!r})")
     return int(round(hz))
 
 

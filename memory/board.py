@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mcusim.base.errors import BoardError
+from mcusim.base.errors import BoardError, MissingInputError, UsageError
 from mcusim.base.tomlfile import (
     Fields,
     as_bool,
@@ -56,12 +56,14 @@ def board_path(name_or_path: str) -> Path:
     """The file of a bundled board name, or the given path if it looks like one."""
     if name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path:
         path = Path(name_or_path)
+        if path.is_dir():
+            raise MissingInputError(f"board file {path} is a directory, not a board .toml file")
         if not path.is_file():
-            raise BoardError(f"board file {path} does not exist")
+            raise MissingInputError(f"board file {path} does not exist")
         return path
     path = BOARDS_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        raise BoardError(
+        raise UsageError(
             f"unknown board {name_or_path!r}. Known boards: {', '.join(available_boards())}; "
             "or give the path of a board file (ending in .toml)"
         )
@@ -127,7 +129,7 @@ def load_board(name_or_path: str, clock: str | int | None = None) -> BoardSpec:
         try:
             board = board.with_clock(parse_frequency(clock))
         except ValueError as e:
-            raise BoardError(f"--clock: {e}") from None
+            raise UsageError(f"--clock: {e}") from None
     return board
 
 

@@ -77,7 +77,9 @@ def test_validate_command_reports_both_tables(kernels, capsys):
     from mcusim.sim.cli import main
 
     assert main(["validate", "--kernels-dir", str(KERNELS), "--boards", "nucleo-f446re"]) == 0
-    out = capsys.readouterr().out
+    cap = capsys.readouterr()
+    out = cap.out
+    assert "running the microbenchmarks" in cap.err and "nucleo-f446re conv3x3" in cap.err
     assert "cortex-m4: 72/72 tests agree exactly" in out
     assert "cortex-m0plus: 26/26" in out and "cortex-m3: 57/57" in out
     assert "conv3x3" in out and "cycles/MAC" in out

@@ -63,6 +63,7 @@ from mcusim.traces.mtrace_format import (
     default_meta,
     meta_json,
 )
+from mcusim.traces.mtrace_meta import MetaError, check_meta
 
 _SPOOL_BYTES = 16 << 20  # a writer keeps this much per column in memory before spilling to disk
 
@@ -267,6 +268,10 @@ class Trace:
             if meta.get("version") != VERSION:
                 raise TraceFormatError(f"{path}: .mtrace version {meta.get('version')!r} is not "
                                        f"supported (this mcusim reads version {VERSION})")
+            try:
+                check_meta(meta)
+            except MetaError as e:
+                raise TraceFormatError(f"{path}: {e}") from None
             cols = [_open_member(path, zf, name, mmap) for name, _ in COLUMNS]
         for col, (name, dtype) in zip(cols, COLUMNS, strict=True):
             if col.dtype != dtype or col.ndim != 1:

@@ -10,6 +10,7 @@ properties here; everything else is the Python engine's. Both paths give identic
 from __future__ import annotations
 
 import ctypes
+from contextlib import AbstractContextManager
 from ctypes import byref, c_int64, c_uint64, c_void_p
 from typing import Any
 
@@ -23,6 +24,8 @@ from mcusim.sim.accounting.native_lib import (
     GET_CYCLES,
     GET_HALTED,
     GET_INSTRUCTIONS,
+    HALTED_BY_SIGNAL,
+    HALTED_BY_STACK_BUDGET,
     NEW_BLOCK,
     SET_CYCLE_LIMIT,
     SET_INSN_LIMIT,
@@ -32,6 +35,7 @@ from mcusim.sim.accounting.native_lib import (
     load_library,
 )
 from mcusim.sim.accounting.native_observers import NativeCallTracker, NativeMemoryTracker
+from mcusim.sim.core import interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.observer import Observer
@@ -187,9 +191,22 @@ class NativeSimulation(Simulation):
             self.uc.emu_stop()
 
     # -- end of a run ---------------------------------------------------------------------------
+    def _signal_guard(self) -> AbstractContextManager[None]:
+        return interrupt.native_handlers(self._lib.hp_catch_signals,
+                                         self._lib.hp_release_signals, self._on_stop_signal)
+
+    def _on_stop_signal(self, signum: int) -> None:
+        if self._lib.hp_get(self._state, GET_HALTED) == HALTED_BY_SIGNAL:
+            super()._on_stop_signal(signum)
+
     def _after_emulation(self) -> None:
         super()._after_emulation()
-        if self._lib.hp_get(self._state, GET_HALTED) and self._stop is None:
+        halted = self._lib.hp_get(self._state, GET_HALTED)
+        if halted == HALTED_BY_STACK_BUDGET and self._stop is None:
+            lib, state = self._lib, self._state  # the C hook took the block back already
+            low, at = lib.hp_memory_get(state, 0), lib.hp_memory_get(state, 1)
+            self.stop_at_stack_budget(self.initial_sp - low, at, None)
+        if halted == 1 and self._stop is None:
             block = self._current  # the block that would have passed a limit; not counted
             count = block.count if block is not None else 0
             self._stop_at_limit(self.instructions + count > self._insn_limit,

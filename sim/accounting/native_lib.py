@@ -13,6 +13,8 @@ NEW_BLOCK = CFUNCTYPE(None, c_uint64, c_uint32)
 GET_INSTRUCTIONS, GET_CYCLES, GET_CURRENT, GET_HALTED = 0, 1, 2, 3
 SET_SKIP, SET_INSN_LIMIT, SET_CYCLE_LIMIT, SET_MISPREDICT = 4, 5, 6, 7
 BRANCH_END, CALL_END = 1, 2
+HALTED_BY_SIGNAL = 2  # hotpath.c: the block hook saw a signal (interrupt.c)
+HALTED_BY_STACK_BUDGET = 3  # hotpath.c: SP passed --max-stack (memory.c)
 
 _library: ctypes.CDLL | None = None
 _load_error: str | None = None
@@ -91,3 +93,5 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_get.restype = c_uint64
     lib.hp_get.argtypes = [c_void_p, c_int]
     lib.hp_set.argtypes = [c_void_p, c_int, c_uint64]
+    lib.hp_catch_signals.argtypes = []
+    lib.hp_release_signals.restype = c_int

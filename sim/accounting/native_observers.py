@@ -51,8 +51,17 @@ class NativeMemoryTracker(MemoryTracker):
     def on_block(self, uc: Uc, block: Block) -> None:  # pragma: no cover - C does this
         raise AssertionError("the native hot path tracks the stack itself")
 
-    def _stack_at(self, sp: int, pc: int) -> None:
-        self._sim_native._lib.hp_stack_at(self._sim_native._state, sp, pc)
+    def _stack_at(self, sp: int, pc: int, resume: int | None = None) -> None:
+        lib, state = self._sim_native._lib, self._sim_native._state
+        lib.hp_stack_at(state, sp, pc)
+        if lib.hp_memory_get(state, 12) == 1:  # a run-time SP write passed --max-stack
+            lib.hp_memory_set(state, 13, 2)
+            self._sim_native.stop_at_stack_budget(self.initial_sp - sp, pc, resume)
+
+    def set_stack_budget(self, budget: int) -> None:
+        super().set_stack_budget(budget)
+        floor = max(self.initial_sp - budget, 0)
+        self._sim_native._lib.hp_memory_set(self._sim_native._state, 12, floor)
 
     def _set_heap_extent(self, value: int) -> None:
         self._sim_native._lib.hp_memory_set(self._sim_native._state, 11, value)

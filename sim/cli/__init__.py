@@ -14,7 +14,7 @@ from rich.console import Console
 
 from mcusim.base.errors import ExitCode, McusimError
 from mcusim.sim.cli import boards, run, trace, validate, view
-from mcusim.sim.cli.common import EXIT_CODES_HELP, Parser
+from mcusim.sim.cli.common import EXIT_CODES_HELP, WIDE_OUTPUT, Parser, profile_words, version
 
 # Adding a command: a module with register(sub), listed here.
 COMMANDS = [run, trace, view, boards, validate]
@@ -23,6 +23,7 @@ COMMANDS = [run, trace, view, boards, validate]
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="mcusim", description="Cycle-approximate Cortex-M simulator.",
                     epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mcusim {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.register(sub)
@@ -30,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    err = Console(stderr=True, highlight=False)
+    # Not a terminal (a pipe, a CI log): no width to fit, so nothing is cut ("instructi…").
+    err = Console(stderr=True, highlight=False,
+                  width=None if sys.stderr.isatty() else WIDE_OUTPUT)
     argv = list(sys.argv[1:] if argv is None else argv)
     # Everything after "--" belongs to the program, even words that look like our options.
     program_args: list[str] = []
@@ -38,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cut = argv.index("--")
         argv, program_args = argv[:cut], argv[cut + 1:]
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(profile_words(argv))
         args.program_args = program_args
         command_main = getattr(args, "command_main", None)
         if command_main is not None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from rich.console import Console
 
 from mcusim.memory.board import available_boards, load_board
+from mcusim.sim.cli.common import WIDE_OUTPUT
 from mcusim.sim.cli.report import boards_table
 
 
@@ -18,5 +20,6 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace, err: Console) -> int:
     boards = [load_board(name) for name in available_boards()]
-    Console(highlight=False).print(boards_table(boards))
+    width = None if sys.stdout.isatty() else WIDE_OUTPUT
+    Console(highlight=False, width=width).print(boards_table(boards))
     return 0

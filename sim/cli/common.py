@@ -1,29 +1,30 @@
 """What the commands share: the parser's error convention, option types, the options of
-every command that runs firmware, the refusal to overwrite a user's file, and exit codes."""
+every command that runs firmware, the rewriting of --profile words, and the board file as an
+input. Outputs follow one rule (sim/cli/outputs.py); exit statuses one mapping
+(sim/cli/exit_status.py)."""
 
 from __future__ import annotations
 
 import argparse
-import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
-from mcusim.base.errors import OutputError, UsageError
+from mcusim.base.errors import UsageError
 from mcusim.base.units import parse_size
-from mcusim.sim.core.faults import FAULT_EXIT_CODES
-from mcusim.sim.result import SCHEMA, RunResult
+from mcusim.sim.core.options import MAX_COUNT
 
 DEFAULT_BOARD = "nucleo-f446re"
+WIDE_OUTPUT = 1000  # columns of tables when not writing to a terminal
 DEFAULT_TIMING = "table"
 
 EXIT_CODES_HELP = """exit status:
-  the program's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED), else
-  64 bad command line, 65 malformed input (ELF, board file), 66 missing input file,
-  73 output not writable, 80 memory fault, 81 undefined instruction or invalid state,
-  82 escalated fault (BKPT without debugger, SVC, exception return), 83 instruction/cycle
+  the program's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED; outside
+  0-255 its low byte, or 1 if that is 0), else
+  64 bad command line, 65 malformed input (ELF, board file, .mtrace), 66 missing input file,
+  73 output not writable or in the way, 80 memory fault, 81 undefined instruction or invalid
+  state, 82 escalated fault (BKPT without debugger, SVC, exception return), 83 instruction/cycle
   limit or infinite loop, 84 system reset requested, 85 memory budget exceeded,
-  70 internal error"""
+  130 interrupted (SIGINT), 143 terminated (SIGTERM), 70 internal error"""
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,6 +39,13 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return fits(value, text)
+
+
+def fits(value: int, text: str) -> int:
+    """Counts and sizes reach 64-bit counters (the native path): refuse what would wrap."""
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text} is too large (at most {MAX_COUNT:,})")
     return value
 
 
@@ -48,16 +56,16 @@ def size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
-    return value
+    return fits(value, text)
 
 
 def window(text: str) -> tuple[int, int]:
     start, sep, end = text.partition(":")
     try:
-        lo, hi = int(start or 0), int(end) if end else 1 << 63
+        lo, hi = int(start or 0), int(end) if end else MAX_COUNT
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected START:END in cycles, got {text!r}") from None
-    if not sep or hi <= lo:
+    if not sep or hi <= lo or lo < 0 or hi > MAX_COUNT:
         raise argparse.ArgumentTypeError(f"expected START:END in cycles, got {text!r}")
     return lo, hi
 
@@ -74,46 +82,40 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-instructions", type=positive_int, metavar="N")
 
 
-# What the start of each output mcusim writes looks like: an existing file that does not
-# look like this is the user's, and is not replaced without --force.
-_SIGNATURES = {
-    "--json": lambda head: f'"schema": "{SCHEMA}"' in head,
-    "--callgrind": lambda head: head.startswith("# callgrind format") and "mcusim" in head,
-    "--collapsed": lambda head: all(re.fullmatch(r".* \d+", ln)
-                                    for ln in head.splitlines()[:-1]),
-    "--trace-out": lambda head: head.startswith('{"traceEvents"'),
-    "-o": lambda head: head.startswith("PK\x03\x04"),  # an .mtrace is a zip (npz)
-}
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-
-def check_output(option: str, path: Path, force: bool) -> None:
-    """Refuse to replace a file the user wrote, unless asked to."""
-    if path.is_dir():
-        raise OutputError(f"{option} {path}: is a directory; give a file name")
-    if not path.parent.exists():
-        raise OutputError(f"{option} {path}: directory {path.parent} does not exist")
-    if path.exists() and not force:
-        try:
-            head = path.read_text(errors="replace")[:400]
-        except OSError:
-            head = "?"
-        if head.strip() and not _SIGNATURES[option](head):
-            raise OutputError(
-                f"{option} {path}: the file exists and was not written by mcusim; not "
-                "overwriting it (use --force to replace it)"
-            )
-
-
-def write_output(option: str, path: Path, write: Callable[[TextIO], None]) -> None:
     try:
-        with open(path, "w") as f:
-            write(f)
-    except OSError as e:
-        raise OutputError(f"{option} {path}: cannot write: {e.strerror}") from None
+        return version("mcusim")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
-def exit_status(result: RunResult) -> int:
-    """The program's own exit code when it exited, else the code of why the run stopped."""
-    if result.exit_code is not None:
-        return result.exit_code & 0xFF
-    return int(FAULT_EXIT_CODES[result.stop])
+PROFILE_MODES = ("functions", "lines")
+
+
+def profile_words(argv: list[str]) -> list[str]:
+    """`--profile=MODE` and `--profile MODE` as the flags the parser knows."""
+    out: list[str] = []
+    words = iter(range(len(argv)))
+    for i in words:
+        word = argv[i]
+        mode = None
+        if word.startswith("--profile="):
+            mode = word.partition("=")[2]
+            if mode not in PROFILE_MODES:
+                raise UsageError(f"--profile={mode}: expected one of "
+                                 f"{', '.join(PROFILE_MODES)}")
+        elif word == "--profile" and i + 1 < len(argv) and argv[i + 1] in PROFILE_MODES:
+            mode = argv[i + 1]
+            next(words)
+        if mode is None:
+            out.append(word)
+        else:
+            out.append("--profile-lines" if mode == "lines" else "--profile")
+    return out
+
+
+def board_file(board: str) -> Path | None:
+    """The board file named by --board, an input of the run (a bundled name is not)."""
+    return Path(board) if board.endswith(".toml") or "/" in board or "\\" in board else None

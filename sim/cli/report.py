@@ -177,12 +177,15 @@ def print_unknown_accesses(console: Console, result: RunResult) -> None:
 def boards_table(boards: list[BoardSpec]) -> Table:
     t = Table(title="boards", title_justify="left")
     t.add_column("name", no_wrap=True, min_width=max(len(b.name) for b in boards))
-    for col in ("core", "clock", "flash", "RAM", "flash WS"):
+    for col in ("core", "FPU", "clock", "flash", "RAM", "flash WS"):
         t.add_column(col, no_wrap=True)
     t.add_column("SoC")
     for b in boards:
-        core = b.core.name.removeprefix("cortex-") + ("F" if b.fpu else "")
         ws = [str(r.wait_states(b.clock_hz)) for r in b.regions if r.kind == "flash"]
-        t.add_row(b.name, core, format_frequency(b.clock_hz), format_size(b.flash_bytes),
+        # A board that runs code from RAM (QEMU's mps2 boards) has no flash: say what it has.
+        code = [r.size for r in b.regions if r.kind == "code_ram"]
+        flash = (format_size(b.flash_bytes) if b.flash_bytes or not code
+                 else f"- ({format_size(sum(code))} code RAM)")
+        t.add_row(b.name, b.core.name, b.fpu or "-", format_frequency(b.clock_hz), flash,
                   format_size(b.ram_bytes), ",".join(ws) or "-", b.soc)
     return t

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from mcusim.base.errors import ExitCode, UsageError
+from mcusim.base.errors import UsageError
 from mcusim.isa.timing import TIMING_MODELS, make_timing
 from mcusim.memory.board import load_board
 from mcusim.sim.accounting import native_lib
@@ -18,12 +18,12 @@ from mcusim.sim.cli.common import (
     DEFAULT_TIMING,
     EXIT_CODES_HELP,
     add_target_options,
-    check_output,
-    exit_status,
+    board_file,
     positive_int,
     size,
-    write_output,
 )
+from mcusim.sim.cli.exit_status import run_status
+from mcusim.sim.cli.outputs import OutputPlan
 from mcusim.sim.cli.report import (
     print_fault,
     print_functions,
@@ -55,9 +55,14 @@ def register(sub: Any) -> None:
     run.add_argument("--timing", choices=TIMING_MODELS, default=DEFAULT_TIMING,
                      help="timing model: the core's cycle table, or one cycle per instruction "
                           f"as functional emulators assume (default: {DEFAULT_TIMING})")
-    run.add_argument("--profile", nargs="?", const="functions", choices=("functions", "lines"),
+    # A flag, so that `--profile app.elf` does not take the ELF for its value; `--profile=lines`
+    # and `--profile lines` become --profile-lines (common.profile_words).
+    run.add_argument("--profile", action="store_const", const="functions",
                      help="track calls and print the profile: functions (flat and inclusive), "
-                          "regions, hot blocks; =lines adds cycles per source line (DWARF)")
+                          "regions, hot blocks; --profile=lines adds cycles per source line "
+                          "(DWARF)")
+    run.add_argument("--profile-lines", dest="profile", action="store_const", const="lines",
+                     help=argparse.SUPPRESS)
     run.add_argument("--sort", choices=("self", "inclusive"), default="self",
                      help="order of the function table (default: self)")
     run.add_argument("--top", type=positive_int, default=20, metavar="N",
@@ -73,7 +78,8 @@ def register(sub: Any) -> None:
     run.add_argument("--trace-out", type=Path, metavar="OUT",
                      help="write a Chrome/Perfetto trace-event JSON of function and region "
                           "slices on simulated time")
-    run.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON")
+    run.add_argument("--json", type=Path, metavar="OUT",
+                     help="write the result as JSON ('-': to standard output)")
     run.add_argument("--force", action="store_true",
                      help="overwrite an existing output file that mcusim did not write")
     run.add_argument("--max-cycles", type=positive_int, metavar="N")
@@ -97,12 +103,12 @@ def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
-    outputs = {"--json": args.json, "--callgrind": args.callgrind,
-               "--collapsed": args.collapsed, "--trace-out": args.trace_out}
-    for option, path in outputs.items():
-        if path is not None:
-            check_output(option, path, args.force)
-    exporting = any(p is not None for o, p in outputs.items() if o != "--json")
+    plan = OutputPlan([args.elf, board_file(args.board)], args.force)
+    json_out = plan.add("--json", args.json, "json")
+    callgrind_out = plan.add("--callgrind", args.callgrind, "callgrind")
+    collapsed_out = plan.add("--collapsed", args.collapsed, "collapsed")
+    chrome_out = plan.add("--trace-out", args.trace_out, "chrome")
+    exporting = any(o is not None for o in (callgrind_out, collapsed_out, chrome_out))
     if not args.fs_root.is_dir():
         raise UsageError(f"--fs-root {args.fs_root}: not a directory")
     board = load_board(args.board, clock=args.clock)
@@ -116,7 +122,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         symbol_regions=_region_pairs(args.region),
         profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
                  else None),
-        memory=(MemoryOptions(record_accesses=profiled)
+        memory=(MemoryOptions(record_accesses=profiled, max_stack=args.max_stack)
                 if profiled or args.max_stack is not None or args.max_ram is not None
                 else None))
     sim = make_simulation(firmware, board, options, timing=make_timing(
@@ -139,25 +145,20 @@ def main(args: argparse.Namespace, err: Console) -> int:
             print_hot_blocks(err, result.profile)
             if args.profile == "lines":
                 print_lines(err, result.profile, top=args.top)
-    if args.json is not None:
-        write_output("--json", args.json, lambda f: f.write(result.to_json_text()))
+    plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
         command = " ".join(["mcusim", "run", str(args.elf)])
-        if args.callgrind is not None:
-            write_output("--callgrind", args.callgrind, lambda f: write_callgrind(
-                profile, f, command=command, elf=str(args.elf)))
-        if args.collapsed is not None:
-            write_output("--collapsed", args.collapsed, lambda f: write_collapsed(profile, f))
-        if args.trace_out is not None:
-            write_output("--trace-out", args.trace_out, lambda f: write_chrome_trace(profile, f))
-            if profile.sampled:
-                err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
+        plan.write_text(callgrind_out, lambda f: write_callgrind(
+            profile, f, command=command, elf=str(args.elf)))
+        plan.write_text(collapsed_out, lambda f: write_collapsed(profile, f))
+        plan.write_text(chrome_out, lambda f: write_chrome_trace(profile, f))
+        if chrome_out is not None and profile.sampled:
+            err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
     budget = _over_budget(args, result)
     if budget:
         err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
-        return int(ExitCode.MEMORY_BUDGET)
-    return exit_status(result)
+    return run_status(result, over_budget=bool(budget))
 
 
 def _over_budget(args: argparse.Namespace, result: RunResult) -> str | None:

@@ -11,13 +11,9 @@ from rich.console import Console
 
 from mcusim.base.errors import OutputError
 from mcusim.memory.board import load_board
-from mcusim.sim.cli.common import (
-    add_target_options,
-    check_output,
-    exit_status,
-    positive_int,
-    window,
-)
+from mcusim.sim.cli.common import add_target_options, board_file, positive_int, window
+from mcusim.sim.cli.exit_status import run_status
+from mcusim.sim.cli.outputs import OutputPlan
 from mcusim.sim.cli.report import print_fault
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
@@ -46,7 +42,9 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
-    check_output("-o", args.output, args.force)
+    plan = OutputPlan([args.elf, board_file(args.board)], args.force)
+    out = plan.add("-o", args.output, "mtrace", stdout_ok=False)
+    assert out is not None and out.path is not None
     board = load_board(args.board, clock=args.clock)
     firmware = Firmware.open(args.elf)
     options = RunOptions(
@@ -62,11 +60,11 @@ def main(args: argparse.Namespace, err: Console) -> int:
     print_fault(err, result)
     assert result.trace is not None  # recorded: options.memory.record_accesses
     try:
-        n = write_trace(result.trace, args.output)
+        n = write_trace(result.trace, out.path)
     except OSError as e:
         raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
     err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)
-    return exit_status(result)
+    return run_status(result)
 
 
 def write_trace(trace: AccessTrace, path: Path) -> int:

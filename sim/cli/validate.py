@@ -160,6 +160,9 @@ def main_validate(build: Path, root: Path, boards: list[str], out=sys.stderr) ->
     from rich.table import Table
 
     console = Console(file=out, highlight=False, width=120)
+    # Progress on stderr, so the reports on stdout stay clean to read or diff.
+    progress = Console(stderr=True, highlight=False)
+    progress.print("mcusim validate: running the microbenchmarks on each core ...")
     comparisons = ubench(build, build.parent / "ubench" / "expected.toml")
     t = Table(title="microbenchmarks: TRM-derived vs modelled cycles (zero wait states)",
               title_justify="left")
@@ -182,7 +185,9 @@ def main_validate(build: Path, root: Path, boards: list[str], out=sys.stderr) ->
     for col in ("board", "program", "cycles", "naive", "table/naive", "kernel cycles",
                 "MACs", "cycles/MAC"):
         k.add_column(col, justify="left" if col in ("board", "program") else "right")
+    progress.print(f"mcusim validate: running the int8 kernels on {', '.join(boards)} ...")
     for r in kernels(build, boards, root):
+        progress.print(f"  {r.board} {r.program}: {r.cycles:,} cycles")
         cpm = f"{r.cycles_per_mac:.2f}" if r.cycles_per_mac is not None else "-"
         k.add_row(r.board, r.program, f"{r.cycles:,}", f"{r.naive_cycles:,}",
                   f"{r.cycles / r.naive_cycles:.2f}",

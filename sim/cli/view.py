@@ -9,7 +9,8 @@ from typing import Any
 
 from rich.console import Console
 
-from mcusim.base.errors import InputError, MissingInputError
+from mcusim.base.errors import InputError, MissingInputError, UsageError
+from mcusim.sim.cli.outputs import OutputPlan
 from mcusim.traces.mtrace import Trace, TraceFormatError
 
 
@@ -22,6 +23,8 @@ def register(sub: Any) -> None:
     view.add_argument("-o", "--output", type=Path, metavar="PNG",
                       help="picture to write (default: the trace's name with .png)")
     view.add_argument("--html", type=Path, help="page to write (default: .html beside it)")
+    view.add_argument("--force", action="store_true",
+                      help="overwrite existing files that are not earlier pictures of mcusim")
     view.set_defaults(command_main=main)
 
 
@@ -38,10 +41,15 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.traces.liveness import live_bytes
     from mcusim.traces.view import render_html, render_png, summary_text
 
-    trace = open_trace(args.trace)
-    live = live_bytes(trace)
     png = args.output or args.trace.with_suffix(".png")
     html = args.html or args.trace.with_suffix(".html")
+    if png.suffix.lower() != ".png":
+        raise UsageError(f"-o {png}: the picture is written as PNG; give a name ending in .png")
+    plan = OutputPlan([args.trace], args.force)
+    plan.add("-o", png, "png", stdout_ok=False)
+    plan.add("--html", html, "html", stdout_ok=False)
+    trace = open_trace(args.trace)
+    live = live_bytes(trace)
     render_png(trace, png, live=live)
     render_html(trace, html, live=live)
     sys.stdout.write(summary_text(trace, live) + "\n")

@@ -15,6 +15,7 @@ import functools
 import io
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +26,21 @@ from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board_spec import BoardSpec
 from mcusim.memory.flash import FlashInterface
 from mcusim.memory.footprint import Footprint, footprint
-from mcusim.sim.core import faults
+from mcusim.sim.core import faults, interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.markers import RegionMarkers
 from mcusim.sim.core.memmap import load_firmware, map_regions, read_vector_table
 from mcusim.sim.core.observer import Observer
-from mcusim.sim.core.options import RunOptions
+from mcusim.sim.core.options import MAX_COUNT, RunOptions
 from mcusim.sim.core.regions import RegionEvent
 from mcusim.sim.core.result_build import build_result
+from mcusim.sim.core.stack_check import budget_message
 from mcusim.sim.core.stops import StopHooks, StopInfo
 from mcusim.sim.core.translation import BlockTranslation, CodeHook
 from mcusim.sim.core.uc_api import BlockHook, RegisterReader, emu_start
+from mcusim.sim.devices.guest_memory import GuestMemory
 from mcusim.sim.devices.peripherals import UnknownAccessLog
 from mcusim.sim.devices.semihosting import Semihosting
 from mcusim.sim.result import RunResult
@@ -72,6 +75,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self.cycles = 0
         self.blocks: dict[int, Block] = {}
         self.region_events: list[RegionEvent] = []
+        self.restarts = 0  # emulation restarts to instrument code the ELF did not show
         self._current: Block | None = None
         self._pc_hint = 0
         self._stop: StopInfo | None = None
@@ -85,8 +89,9 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         # Function names of translated blocks, numbered for the accounting tables.
         self._function_ids: dict[str, int] = {}
         self._function_names: list[str] = []
-        self._insn_limit = self.max_instructions if self.max_instructions is not None else 1 << 62
-        self._cycle_limit = self.max_cycles if self.max_cycles is not None else 1 << 62
+        no_limit = MAX_COUNT + 1
+        self._insn_limit = self.max_instructions if self.max_instructions is not None else no_limit
+        self._cycle_limit = self.max_cycles if self.max_cycles is not None else no_limit
         # What the observers registered (see watch_blocks and the others).
         self._block_watchers: list[BlockWatcher] = []
         self._charge_watchers: list[Callable[[int], None]] = []
@@ -103,6 +108,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB,
                      getattr(arm, f"UC_CPU_ARM_{board.core.unicorn_model}"))
         self._registers = RegisterReader(self.uc)
+        self.guest_memory = GuestMemory(self.uc, board)  # what semihosting may touch
         self._buffers = map_regions(self.uc, board)
         # The flash read path is part of the cycle model; the naive model ignores memory.
         self.flash = [] if self.timing.name == "naive" else [
@@ -114,6 +120,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self._add_hooks()
         for observer in self.observers:
             self._attach(observer)
+        self._place_hooks()
 
     # -- set-up -------------------------------------------------------------------------------
     def _add_hooks(self) -> None:
@@ -265,17 +272,18 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
         start = time.perf_counter()
         pc = self.reset_vector
-        while True:
-            self._restart_at = None
-            try:
-                emu_start(uc, pc | 1, NEVER)
-            except UcError as e:
-                if self._stop is None:
-                    self._stop_on_error(e)
-            self._after_emulation()
-            if self._restart_at is None or self._stop is not None:
-                break
-            pc = self._restart_at
+        with self._signal_guard():
+            while True:
+                self._restart_at = None
+                try:
+                    emu_start(uc, pc | 1, NEVER)
+                except UcError as e:
+                    if self._stop is None:
+                        self._stop_on_error(e)
+                self._after_emulation()
+                if self._restart_at is None or self._stop is not None:
+                    break
+                pc = self._restart_at
         host_seconds = time.perf_counter() - start
         self._finish_counts()
         self.semihosting.close_all()
@@ -283,6 +291,29 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         for observer in self.observers:
             observer.finish(self, result)
         return result
+
+    def stop_at_stack_budget(self, stack_bytes: int, pc: int, resume: int | None) -> None:
+        """--max-stack passed at `pc` (the memory tracker says so): the run stops before
+        `resume`, the first instruction not run yet (a block's entry, when its static SP
+        changes would pass it; the one after a run-time SP write)."""
+        if self._stop is not None:
+            return
+        block = self._current
+        if block is not None and resume is not None:
+            self._take_back(block, block.count_before(resume))
+        where = self.firmware.symbols.describe(pc)
+        budget = self.memory_tracker.stack_budget or 0
+        self._halt("memory_budget", budget_message(stack_bytes, budget, where), pc)
+
+    def _signal_guard(self) -> AbstractContextManager[None]:
+        """SIGINT/SIGTERM stop the run (sim/core/interrupt.py)."""
+        return interrupt.python_handlers(self._on_stop_signal)
+
+    def _on_stop_signal(self, signum: int) -> None:
+        if self._stop is None and self.semihosting.exit is None:
+            block = self._current
+            pc = block.address if block else self.uc.reg_read(arm.UC_ARM_REG_PC)
+            self._halt(interrupt.STOP_KINDS[signum], interrupt.stop_message(signum), pc)
 
     def _after_emulation(self) -> None:
         """After each emu_start: what stopped it, if a hook could not say it there."""
@@ -298,7 +329,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         block = self._current
         if block is not None:
             self._take_back(block, block.count_before(pc))
-        kind, message = faults.describe_uc_error(error, pc)
+        kind, message = faults.describe_uc_error(error, pc, self._halfword(pc))
         if kind == "undefined_instruction" and self._arm_state():
             kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
         self._stop = StopInfo(kind, message, pc)

@@ -32,6 +32,9 @@ FAULT_EXIT_CODES = {
     "escalated_fault": ExitCode.ESCALATED_FAULT,
     "limit": ExitCode.LIMIT_REACHED,
     "reset": ExitCode.RESET_REQUESTED,
+    "memory_budget": ExitCode.MEMORY_BUDGET,  # --max-stack passed during the run
+    "interrupted": ExitCode.INTERRUPTED,
+    "terminated": ExitCode.TERMINATED,
 }
 
 # QEMU's exception numbers as Unicorn passes them to UC_HOOK_INTR (target/arm/cpu.h).
@@ -71,8 +74,8 @@ def describe_exception(intno: int, pc: int, insn_halfword: int | None) -> tuple[
     """(kind, message) for a CPU exception Unicorn raised that the run cannot continue from."""
     if intno == EXCP_UDEF:
         return ("undefined_instruction",
-                f"undefined instruction at {pc:#010x} (UsageFault UNDEFINSTR, escalated to "
-                "HardFault)")
+                f"{_opcode(insn_halfword)} at {pc:#010x} is not an instruction of this core "
+                "(UsageFault UNDEFINSTR, escalated to HardFault)")
     if intno == EXCP_INVSTATE:
         return ("undefined_instruction",
                 f"branch to an ARM-state address {pc:#010x} (bit 0 clear): Cortex-M executes "
@@ -101,10 +104,19 @@ def describe_exception(intno: int, pc: int, insn_halfword: int | None) -> tuple[
     return ("escalated_fault", f"CPU exception {intno} at {pc:#010x}, which is not modelled")
 
 
-def describe_uc_error(error: UcError, pc: int) -> tuple[str, str]:
+def _opcode(halfword: int | None) -> str:
+    if halfword is None:
+        return "the opcode (unreadable)"
+    return f"opcode {halfword:#06x}" + (" (first halfword of a 32-bit encoding)"
+                                        if halfword >> 11 in (0b11101, 0b11110, 0b11111) else "")
+
+
+def describe_uc_error(error: UcError, pc: int,
+                      insn_halfword: int | None = None) -> tuple[str, str]:
     text = str(error)
     if "INSN_INVALID" in text:
-        return "undefined_instruction", f"undefined instruction at {pc:#010x}"
+        return "undefined_instruction", (f"{_opcode(insn_halfword)} at {pc:#010x} is not an "
+                                         "instruction of this core")
     if "UNMAPPED" in text or "PROT" in text or "UNALIGNED" in text:
         return "memory_fault", f"{text} at {pc:#010x}"
     return "escalated_fault", f"{text} at {pc:#010x}"

@@ -14,6 +14,17 @@ from typing import BinaryIO
 
 from mcusim.base.errors import UsageError
 
+# The largest limit or count option: the counters are 64-bit (C) and "no limit" is above it.
+MAX_COUNT = (1 << 62) - 1
+
+
+def check_count(name: str, value: int | None) -> None:
+    """A count option is positive and fits the counters."""
+    if value is not None and value <= 0:
+        raise UsageError(f"{name} must be a positive number, not {value}")
+    if value is not None and value > MAX_COUNT:
+        raise UsageError(f"{name} {value} is too large (at most {MAX_COUNT:,})")
+
 
 @dataclass(frozen=True)
 class ProgramIO:
@@ -35,10 +46,8 @@ class Limits:
     max_cycles: int | None = None
 
     def __post_init__(self) -> None:
-        for name, value in (("--max-instructions", self.max_instructions),
-                            ("--max-cycles", self.max_cycles)):
-            if value is not None and value <= 0:
-                raise UsageError(f"{name} must be a positive number, not {value}")
+        check_count("--max-instructions", self.max_instructions)
+        check_count("--max-cycles", self.max_cycles)
 
     @property
     def any(self) -> bool:
@@ -63,6 +72,10 @@ class MemoryOptions:
     max_accesses: int | None = None
     record_regions: Sequence[str] | None = None  # RAM region names (default: all)
     live_analysis: bool = True
+    max_stack: int | None = None  # --max-stack: the run stops where the stack passes it
+
+    def __post_init__(self) -> None:
+        check_count("--max-accesses", self.max_accesses)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import unicorn.arm_const as arm
 from unicorn import Uc, UcError
 
 from mcusim.sim.core import faults
+from mcusim.sim.core.stack_check import overflow_note
 
 if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
@@ -60,7 +61,7 @@ class StopHooks:
         self._pc_hint, self._pc_hint_is_access = pc, False
         op = uc.reg_read(arm.UC_ARM_REG_R0)
         arg = uc.reg_read(arm.UC_ARM_REG_R1)
-        result = self.semihosting.call(uc, op, arg)
+        result = self.semihosting.call(self.guest_memory, op, arg)
         uc.reg_write(arm.UC_ARM_REG_R0, result)
         # The BKPT completes; the rest of its block runs as a new block from pc + 2.
         if block is not None:
@@ -78,8 +79,11 @@ class StopHooks:
         block = self._current
         if block is not None:
             self._take_back(block, block.count_before(pc))
-        self._halt("memory_fault",
-                   faults.describe_memory_fault(self.board, access, address, size), pc, address)
+        message = faults.describe_memory_fault(self.board, access, address, size)
+        overflow = overflow_note(uc.reg_read(arm.UC_ARM_REG_SP), self.board,
+                                 self.firmware.symbols)
+        self._halt("memory_fault", f"{overflow}; {message}" if overflow else message, pc,
+                   address)
         return False
 
     def _request_reset(self: Simulation) -> None:

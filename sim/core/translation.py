@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
 from capstone import arm_const as cs_arm
-from unicorn import UC_HOOK_CODE, Uc
+from unicorn import UC_HOOK_CODE, Uc, UcError
 
 from mcusim.sim.core.blocks import Block, translate
+from mcusim.sim.core.code_map import code_spans, decode_span
 
 if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
@@ -53,7 +54,28 @@ class BlockTranslation:
         they run (operand-timed instructions; what observers ask for, such as run-time SP
         writes when tracking memory), then retranslate it: Unicorn only instruments blocks
         translated after a hook exists. The block has not run yet (its block hook runs
-        first), so the run restarts at its address."""
+        first), so the run restarts at its address. Hooks in the ELF's code are all placed
+        before the run (_place_hooks), so this restart only happens for code the ELF did not
+        show (sim/core/code_map.py says why restarts are avoided)."""
+        if self._add_wanted_hooks(block):
+            self.restarts += 1
+            self.uc.ctl_remove_cache(block.address, block.address + block.size)
+            self._restart_at = block.address
+            self.uc.emu_stop()
+
+    def _place_hooks(self: Simulation) -> None:
+        """Before the run: the code hooks of every instruction of the ELF's code."""
+        for span in code_spans(self.firmware.path):
+            try:
+                loaded = bytes(self.uc.mem_read(span.address, len(span.code))) == span.code
+            except UcError:
+                loaded = False
+            if loaded:  # code copied to RAM at run time is instrumented when it runs
+                for block in decode_span(span, self.timing):
+                    self._add_wanted_hooks(block)
+
+    def _add_wanted_hooks(self: Simulation, block: Block) -> bool:
+        """Adds the code hooks `block` needs that are not there yet; whether any was."""
         wanted: list[CodeHook] = []
         by_address = {i.address: i for i in block.insns}
         for addr, rule in block.dynamic.items():
@@ -71,10 +93,7 @@ class BlockTranslation:
                 continue
             self._code_hooks[key] = self._add_code_hook(addr, callback, data)
             added = True
-        if added:
-            self.uc.ctl_remove_cache(block.address, block.address + block.size)
-            self._restart_at = block.address
-            self.uc.emu_stop()
+        return added
 
     def _add_code_hook(self: Simulation, address: int, callback: object, data: object) -> int:
         return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)

@@ -9,11 +9,14 @@ of simulated time from the Unix epoch.
 from __future__ import annotations
 
 import errno
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar
+
+from mcusim.base.errors import UsageError
 
 SYS_OPEN = 0x01
 SYS_CLOSE = 0x02
@@ -100,7 +103,17 @@ class Semihosting:
         if handler is None:
             self.errno = errno.ENOSYS
             return _u32(-1)
-        return _u32(handler(self, mem, arg))
+        try:
+            return _u32(handler(self, mem, arg))
+        except OSError as e:
+            # A buffer outside the program's memory (EFAULT, sim/devices/guest_memory.py), a
+            # handle used against its mode (io.UnsupportedOperation), a host error: the program
+            # gets the errno, as from a debug probe.
+            self.errno = e.errno or (errno.EBADF if isinstance(e, io.UnsupportedOperation)
+                                     else errno.EIO)
+        except (ValueError, OverflowError):  # e.g. a file name with a NUL in it
+            self.errno = errno.EINVAL
+        return _u32(-1)
 
     # -- helpers ----------------------------------------------------------------------------
     @staticmethod
@@ -296,7 +309,10 @@ class Semihosting:
         ptr, length = self._words(mem, arg, 2)
         line = " ".join(self.argv).encode() + b"\0"
         if len(line) > length:
-            return -1
+            raise UsageError(
+                f"the program's command line ({len(line) - 1} bytes with its name) does not "
+                f"fit the {length}-byte buffer its start-up code gives SYS_GET_CMDLINE; "
+                "pass fewer or shorter arguments after --")
         mem.mem_write(ptr, line)
         mem.mem_write(arg + 4, (len(line) - 1).to_bytes(4, "little"))
         return 0

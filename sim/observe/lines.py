@@ -16,13 +16,18 @@ class LineTable:
     def __init__(self, path: Path):
         self._starts: list[int] = []
         self._rows: list[tuple[str, int] | None] = []  # None: past the end of a sequence
+        self.problem: str | None = None  # why damaged debug information was not used
         try:
             with open(path, "rb") as f:
                 elf = ELFFile(f)
                 if elf.has_dwarf_info():
                     self._read(elf)
-        except (ELFError, DWARFError, OSError, ValueError):
+        except Exception as e:  # noqa: BLE001 - pyelftools raises anything on damaged DWARF
             self._starts, self._rows = [], []
+            if not isinstance(e, OSError | ELFError | DWARFError | ValueError):
+                e = DWARFError(f"{type(e).__name__}: {e}")
+            self.problem = (f"the DWARF line table of {path} is damaged ({e}); no line "
+                            "information in the profile")
 
     def _read(self, elf: ELFFile) -> None:
         rows: list[tuple[int, int, str, int]] = []

@@ -33,6 +33,8 @@ class MemoryObserver(Observer):
         tracker = self.tracker = self.adapt_tracker(MemoryTracker(
             sim, sim.footprint.static_ram_bytes, record=o.record_accesses, window=o.window,
             max_accesses=o.max_accesses, regions=regions))
+        if o.max_stack is not None:
+            tracker.set_stack_budget(o.max_stack)
         sim.memory_tracker = tracker
         uc, on_block = sim.uc, tracker.on_block
 

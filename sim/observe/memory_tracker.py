@@ -117,6 +117,7 @@ class MemoryTracker:
         self.log = AccessLog()
         self.stack_curve = PeakSeries()
         self.heap_curve = PeakSeries()
+        self.stack_budget: int | None = None  # --max-stack: the run stops when it is passed
 
     # -- set-up ---------------------------------------------------------------------------------
     def attach(self, uc: Uc) -> None:
@@ -164,26 +165,33 @@ class MemoryTracker:
             sp += insn.sp_delta
             if sp < low:
                 low, at = sp, insn.address
-        self._stack_at(low, at)
+        self._stack_at(low, at, resume=block.address)
 
     def overflow_message(self, sp: int, pc: int) -> str:
         where = self.sim.firmware.symbols.describe(pc)
         return (f"stack overflow: SP reached {sp:#010x}, {self.stack_limit - sp} bytes below "
                 f"the stack's limit {self.stack_limit:#010x} (__StackLimit), at {where}")
 
+    def set_stack_budget(self, budget: int) -> None:
+        self.stack_budget = budget
+
     def _set_heap_extent(self, value: int) -> None:
         """Where a faster stack tracker learns of heap growth (the native path)."""
 
     def _on_sp_write(self, uc: Uc, address: int, size: int, writer: int) -> None:
-        self._stack_at(uc.reg_read(UC_ARM_REG_SP), writer)
+        self._stack_at(uc.reg_read(UC_ARM_REG_SP), writer, resume=address)
 
-    def _stack_at(self, sp: int, pc: int) -> None:
+    def _stack_at(self, sp: int, pc: int, resume: int | None = None) -> None:
+        """SP reached `sp` at `pc`; `resume` is the first instruction not run yet, where the
+        run stops if that passes --max-stack."""
         if sp < self._since[0]:
             self._since[0] = sp
         if sp < self.stack_low:
             self.stack_low, self.stack_low_pc = sp, pc
             if self.overflow is None and self.stack_limit is not None and sp < self.stack_limit:
                 self.overflow = self.overflow_message(sp, pc)
+            if self.stack_budget is not None and self.initial_sp - sp > self.stack_budget:
+                self.sim.stop_at_stack_budget(self.initial_sp - sp, pc, resume)
         if self.record:
             self.stack_curve.add(self.sim.cycles, self.initial_sp - sp)
         total = self.initial_sp - sp + self.heap_extent

@@ -47,11 +47,13 @@ class Profiler(Observer):
         assert tracker is not None
         tracker.finish(sim.cycles, sim.instructions)
         result.functions = function_profiles(sim, tracker)
-        result.profile = build_profile(sim, tracker, lines=self.lines)
+        result.profile = build_profile(sim, tracker, lines=self.lines, warnings=result.warnings)
 
 
 def build_profile(sim: Simulation, tracker: profiler.CallTracker | None, *, lines: bool = False,
-                  hot_blocks: int = 10) -> Profile:
+                  hot_blocks: int = 10, warnings: list[str] | None = None) -> Profile:
+    """The Profile; with `lines`, why damaged debug information was not used goes to
+    `warnings`."""
     profile = Profile(clock_hz=sim.board.clock_hz, total_cycles=sim.cycles,
                       total_instructions=sim.instructions,
                       functions=function_profiles(sim, tracker))
@@ -70,8 +72,10 @@ def build_profile(sim: Simulation, tracker: profiler.CallTracker | None, *, line
     profile.slices = LazyList(lambda: function_slices() + regions)
     profile.hot_blocks = _hot_blocks(sim, hot_blocks)
     if lines:
-        profile.lines = _lines(sim)
         table = LineTable(sim.firmware.path)
+        if table.problem and warnings is not None:
+            warnings.append(table.problem)
+        profile.lines = _lines(sim, table)
         for f in profile.functions:
             where = table.lookup(f.address) if f.address is not None else None
             if where:
@@ -98,10 +102,9 @@ def _hot_blocks(sim: Simulation, n: int) -> list[HotBlock]:
     return out
 
 
-def _lines(sim: Simulation) -> list[LineProfile]:
+def _lines(sim: Simulation, table: LineTable) -> list[LineProfile]:
     """Cycles per source line: each instruction's static cycles times the block's executions;
     a block's per-execution extras (taken branches, stalls, divides) go to its last line."""
-    table = LineTable(sim.firmware.path)
     if not table:
         return []
     acc: dict[tuple[str, int, str], list[int]] = {}

@@ -139,14 +139,18 @@ void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_da
         s->reg_read(uc, s->mem.sp_reg, &sp);
         stack_at(s, (uint32_t)((int64_t)(uint32_t)sp + b->sp_min_off), b->sp_min_pc);
     }
-    if (s->instructions > s->insn_limit || s->cycles > s->cycle_limit) {
-        /* As the Python path: the block does not run; take its own count back. */
+    if (s->instructions > s->insn_limit || s->cycles > s->cycle_limit || hp_signal_pending
+        || s->mem.over_floor == 1) {
+        /* As the Python path: the block does not run; take its own count back. A signal
+           (interrupt.c) stops the run here too, marked 2; a passed --max-stack, marked 3. */
         s->instructions -= b->count;
         s->cycles -= b->cycles;
         b->lost_count += b->count;
         b->lost_cycles += b->cycles;
         prof_charge(&s->prof, -(int64_t)b->cycles);
-        s->halted = 1;
+        s->halted = hp_signal_pending ? 2 : s->mem.over_floor == 1 ? 3 : 1;
+        if (s->mem.over_floor == 1)
+            s->mem.over_floor = 2;
         s->emu_stop(uc);
     }
 }

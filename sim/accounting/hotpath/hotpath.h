@@ -99,6 +99,9 @@ typedef struct {
     uint8_t *log_size, *log_kind;
     uint32_t log_cap;
     uint64_t log_n, window_lo, window_hi, max_accesses, dropped;
+    /* --max-stack: SP below the floor stops the run (over_floor 1: just passed, 2: seen) */
+    int has_floor, over_floor;
+    uint32_t stack_floor;
 } hp_memory;
 
 #define RECENT_BLOCKS 256
@@ -158,5 +161,11 @@ int prof_function(hp_profile *p, int32_t f);
 
 /* memory.c */
 void stack_at(hp_state *s, uint32_t sp, uint32_t pc);
+
+/* interrupt.c */
+#include <signal.h>
+extern volatile sig_atomic_t hp_signal_pending;
+void hp_catch_signals(void);
+int hp_release_signals(void);
 
 #endif

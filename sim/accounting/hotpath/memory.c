@@ -46,6 +46,8 @@ void stack_at(hp_state *s, uint32_t sp, uint32_t pc)
             m->overflow_sp = sp;
             m->overflow_pc = pc;
         }
+        if (m->has_floor && !m->over_floor && sp < m->stack_floor)
+            m->over_floor = 1;
     }
     if (m->record)
         curve_add(m, s->cycles, (uint64_t)(m->initial_sp - sp));
@@ -121,17 +123,21 @@ uint64_t hp_memory_get(const hp_state *s, int what)
     case 8: return m->log_n;
     case 9: return m->dropped;
     case 10: return m->curve_n;
+    case 12: return (uint64_t)m->over_floor;
     default: return 0;
     }
 }
 
-/* what: 3 since_low, 4 since_total, 11 heap_extent */
+/* what: 3 since_low, 4 since_total, 11 heap_extent, 12 stack floor (--max-stack),
+ * 13 over_floor */
 void hp_memory_set(hp_state *s, int what, uint64_t value)
 {
     hp_memory *m = &s->mem;
     if (what == 3) m->since_low = (uint32_t)value;
     else if (what == 4) m->since_total = value;
     else if (what == 11) m->heap_extent = value;
+    else if (what == 12) { m->stack_floor = (uint32_t)value; m->has_floor = 1; }
+    else if (what == 13) m->over_floor = (int)value;
 }
 
 void hp_memory_log(const hp_state *s, uint64_t *cycle, uint32_t *address, uint32_t *pc,
