@@ -71,6 +71,16 @@ def _fits(value: int, text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.removesuffix("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value < 1e7:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _size(text: str) -> int:
     try:
         value = parse_size(text)
@@ -102,6 +112,8 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="the only host directory the program's file calls may use "
                              "(default: the current directory)")
     parser.add_argument("--max-instructions", type=_positive_int, metavar="N")
+    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                        help="stop the run after this much host time (exit 83, as a limit)")
 
 
 def _version() -> str:
@@ -269,6 +281,7 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
         symbol_regions=_region_pairs(args.region),
         memory=bool(args.profile) or args.max_stack is not None or args.max_ram is not None,
         record_accesses=bool(args.profile), max_stack=args.max_stack)
+    sim.host_timeout = args.timeout
     result = sim.run()
     sys.stdout.flush()
     if args.verbose:
@@ -334,6 +347,7 @@ def cmd_trace(args: argparse.Namespace, err: Console) -> int:
         record_accesses=True, trace_window=args.window, max_accesses=args.max_accesses,
         record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,
         live_analysis=False)  # `mcusim view` analyses the file
+    sim.host_timeout = args.timeout
     result = sim.run()
     sys.stdout.flush()
     print_fault(err, result)

@@ -151,6 +151,7 @@ class Simulation(StopHooks):
         self._stop: StopInfo | None = None
         self._restart_at: int | None = None
         self.notes: list[str] = []  # warnings found after the run (damaged debug info)
+        self.host_timeout: float | None = None  # --timeout: seconds of host time
         self.restarts = 0  # emulation restarts to instrument code the ELF did not show
         self._callback_error: BaseException | None = None
         self._mispredict_penalty = self.timing.mispredict_penalty
@@ -533,7 +534,7 @@ class Simulation(StopHooks):
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
         start = time.perf_counter()
         pc = self.reset_vector
-        with self._signal_guard():
+        with self._signal_guard(), interrupt.host_timer(self.host_timeout):
             while True:
                 self._restart_at = None
                 try:
@@ -584,7 +585,8 @@ class Simulation(StopHooks):
         if self._stop is None and self.semihosting.exit is None:
             block = self._current
             pc = block.address if block else self.uc.reg_read(arm.UC_ARM_REG_PC)
-            self._halt(interrupt.STOP_KINDS[signum], interrupt.stop_message(signum), pc)
+            self._halt(interrupt.STOP_KINDS[signum],
+                       interrupt.stop_message(signum, self.host_timeout), pc)
 
     def _after_emulation(self) -> None:
         """After each emu_start: what stopped it, if a hook could not say it there."""
