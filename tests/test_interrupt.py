@@ -58,3 +58,17 @@ def test_signal_stops_the_run(tmp_path, native, sig, code):
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["stop"] == ("interrupted" if sig == signal.SIGINT else "terminated")
     assert data["instructions"] > 1000
+
+
+@pytest.mark.parametrize("native", PATHS)
+def test_timeout_bounds_a_run(tmp_path, native):
+    elf = build(tmp_path, SPIN)
+    env = dict(os.environ, MCUSIM_NATIVE=native)
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "mcusim.sim.cli", "run", str(elf), "--timeout",
+                           "1.5", "--json", str(tmp_path / "r.json")], capture_output=True,
+                          env=env, cwd=tmp_path, timeout=30)
+    assert proc.returncode == 83, proc.stderr.decode()
+    assert time.monotonic() - start < 6
+    assert "--timeout 1.5" in proc.stderr.decode()
+    assert json.loads((tmp_path / "r.json").read_text())["stop"] == "limit"

@@ -49,6 +49,16 @@ def fits(value: int, text: str) -> int:
     return value
 
 
+def seconds(text: str) -> float:
+    try:
+        value = float(text.removesuffix("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value < 1e7:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def size(text: str) -> int:
     try:
         value = parse_size(text)
@@ -80,6 +90,8 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="the only host directory the program's file calls may use "
                              "(default: the current directory)")
     parser.add_argument("--max-instructions", type=positive_int, metavar="N")
+    parser.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                        help="stop the run after this much host time (exit 83, as a limit)")
 
 
 def version() -> str:

@@ -118,7 +118,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
         io=ProgramIO(argv=[str(args.elf), *args.program_args], fs_root=args.fs_root,
                      stdin=sys.stdin.buffer if sys.stdin else None,
                      stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
-        limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles),
+        limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles,
+                      timeout=args.timeout),
         symbol_regions=_region_pairs(args.region),
         profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
                  else None),

@@ -50,7 +50,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     options = RunOptions(
         io=ProgramIO(argv=[str(args.elf), *args.program_args], fs_root=args.fs_root,
                      stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
-        limits=Limits(max_instructions=args.max_instructions),
+        limits=Limits(max_instructions=args.max_instructions, timeout=args.timeout),
         memory=MemoryOptions(
             record_accesses=True, window=args.window, max_accesses=args.max_accesses,
             record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,

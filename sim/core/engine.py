@@ -76,6 +76,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self.blocks: dict[int, Block] = {}
         self.region_events: list[RegionEvent] = []
         self.restarts = 0  # emulation restarts to instrument code the ELF did not show
+        self.host_timeout = options.limits.timeout  # --timeout: seconds of host time
         self._current: Block | None = None
         self._pc_hint = 0
         self._stop: StopInfo | None = None
@@ -272,7 +273,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
         start = time.perf_counter()
         pc = self.reset_vector
-        with self._signal_guard():
+        with self._signal_guard(), interrupt.host_timer(self.host_timeout):
             while True:
                 self._restart_at = None
                 try:
@@ -313,7 +314,8 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         if self._stop is None and self.semihosting.exit is None:
             block = self._current
             pc = block.address if block else self.uc.reg_read(arm.UC_ARM_REG_PC)
-            self._halt(interrupt.STOP_KINDS[signum], interrupt.stop_message(signum), pc)
+            self._halt(interrupt.STOP_KINDS[signum],
+                       interrupt.stop_message(signum, self.host_timeout), pc)
 
     def _after_emulation(self) -> None:
         """After each emu_start: what stopped it, if a hook could not say it there."""

@@ -16,11 +16,29 @@ import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
-STOP_KINDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+# SIGALRM is the --timeout timer (host_timer): a limit, like --max-instructions.
+STOP_KINDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated",
+              signal.SIGALRM: "limit"}
 
 
-def stop_message(signum: int) -> str:
+@contextlib.contextmanager
+def host_timer(seconds: float | None) -> Iterator[None]:
+    """--timeout: SIGALRM after `seconds` of host time, which stops the run like a signal."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def stop_message(signum: int, timeout: float | None = None) -> str:
+    if signum == signal.SIGALRM:
+        return (f"stopped at the host-time limit --timeout {timeout:g} s; the figures are those "
+                "of the run so far")
     name = signal.Signals(signum).name
     how = " (Ctrl-C)" if signum == signal.SIGINT else ""
     return f"the run was interrupted by {name}{how}; the figures are those of the run so far"

@@ -44,6 +44,8 @@ class Limits:
 
     max_instructions: int | None = None
     max_cycles: int | None = None
+    timeout: float | None = None  # --timeout: seconds of host time
+
 
     def __post_init__(self) -> None:
         check_count("--max-instructions", self.max_instructions)
@@ -51,6 +53,7 @@ class Limits:
 
     @property
     def any(self) -> bool:
+        """Whether a count limit is set (they need a look at every block)."""
         return self.max_instructions is not None or self.max_cycles is not None
 
 

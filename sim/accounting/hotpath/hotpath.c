@@ -1,4 +1,4 @@
-/* mcusim native hot path: the per-block accounting of sim/engine.py as a Unicorn C block
+/* mcusim native hot path: the per-block accounting of sim/core/engine.py as a Unicorn C block
  * hook, so a run calls Python only for new blocks and rare events.
  *
  * The Python engine computes every block's static figures once (sim/blocks.py) and registers

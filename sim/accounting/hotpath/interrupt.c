@@ -11,7 +11,7 @@
 
 volatile sig_atomic_t hp_signal_pending = 0;
 
-static struct sigaction saved_int, saved_term;
+static struct sigaction saved_int, saved_term, saved_alrm;
 
 static void on_signal(int sig)
 {
@@ -32,6 +32,7 @@ void hp_catch_signals(void)
     hp_signal_pending = 0;
     sigaction(SIGINT, &sa, &saved_int);
     sigaction(SIGTERM, &sa, &saved_term);
+    sigaction(SIGALRM, &sa, &saved_alrm);  /* --timeout (sim/core/interrupt.py host_timer) */
 }
 
 /* Puts the previous handlers (Python's) back; returns the signal that arrived, or 0. */
@@ -39,6 +40,7 @@ int hp_release_signals(void)
 {
     sigaction(SIGINT, &saved_int, NULL);
     sigaction(SIGTERM, &saved_term, NULL);
+    sigaction(SIGALRM, &saved_alrm, NULL);
     int sig = hp_signal_pending;
     hp_signal_pending = 0;
     return sig;
