@@ -171,3 +171,7 @@ def test_elf_name_that_is_not_utf8(tmp_path, elf, capsys):
     assert json.loads((tmp_path / "r.json").read_text())["exit_code"] == 0
     # The file name's own bytes are written back where a text output names the ELF.
     assert odd in (tmp_path / "cg.out").read_bytes()
+    trace = tmp_path / "odd.mtrace"
+    assert main(["trace", os.fsdecode(odd), "-o", str(trace)]) == 0
+    assert main(["view", str(trace)]) == 0
+    assert "internal error" not in capsys.readouterr().err
