@@ -163,7 +163,15 @@ def test_elf_name_that_is_not_utf8(tmp_path, elf, capsys):
 
     odd = os.fsencode(str(tmp_path)) + b"/caf\xe9.elf"
     os.rename(elf, odd)
-    rc = main(["run", os.fsdecode(odd), "--json", str(tmp_path / "r.json")])
+    rc = main(["run", os.fsdecode(odd), "--json", str(tmp_path / "r.json"), "--callgrind",
+               str(tmp_path / "cg.out"), "--collapsed", str(tmp_path / "c.txt"),
+               "--trace-out", str(tmp_path / "t.json")])
     err = capsys.readouterr().err
     assert rc == 0 and "internal error" not in err, err
     assert json.loads((tmp_path / "r.json").read_text())["exit_code"] == 0
+    # The file name's own bytes are written back where a text output names the ELF.
+    assert odd in (tmp_path / "cg.out").read_bytes()
+    trace = tmp_path / "odd.mtrace"
+    assert main(["trace", os.fsdecode(odd), "-o", str(trace)]) == 0
+    assert main(["view", str(trace)]) == 0
+    assert "internal error" not in capsys.readouterr().err

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import zipfile
@@ -118,11 +119,17 @@ class OutputPlan:
         """Writes a text output (to its file, atomically, or to stdout)."""
         if out is None:
             return
+        # surrogateescape: a file name that is not UTF-8 (an ELF's, in the outputs that name
+        # it) is written back as its own bytes instead of failing.
         if out.path is None:
-            write(sys.stdout)
+            text = io.StringIO()
+            write(text)
             sys.stdout.flush()
+            sys.stdout.buffer.write(text.getvalue().encode("utf-8", "surrogateescape"))
+            sys.stdout.buffer.flush()
             return
-        with self.replacing(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        with self.replacing(out) as tmp, open(tmp, "w", encoding="utf-8",
+                                              errors="surrogateescape") as f:
             write(f)
 
     @contextlib.contextmanager

@@ -49,6 +49,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
     plan.add("-o", png, "png", stdout_ok=False)
     plan.add("--html", html, "html", stdout_ok=False)
     trace = open_trace(args.trace)
+    for key in ("elf", "board"):  # a name that is not UTF-8 is drawn with U+FFFD in its place
+        if isinstance(trace.meta.get(key), str):
+            trace.meta[key] = trace.meta[key].encode("utf-8", "surrogateescape").decode(
+                "utf-8", "replace")
     live = live_bytes(trace)
     render_png(trace, png, live=live)
     render_html(trace, html, live=live)
