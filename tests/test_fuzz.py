@@ -66,7 +66,7 @@ def debug_elf(kernels) -> tuple[bytes, list[tuple[int, int]]]:
     return path.read_bytes(), ranges
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, phases=PHASES,
+@settings(max_examples=8, deadline=None, derandomize=True, phases=PHASES,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(changes=st.lists(st.tuples(st.integers(0), st.integers(0), st.integers(0, 255)),
                         min_size=1, max_size=40))
