@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.cycles import CycleTable
+from mcusim.isa.m7_issue import issue_costs
 from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
 from mcusim.isa.timing import BlockTiming
 
@@ -13,14 +14,7 @@ PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc
 LIST_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm"})
 FP_ARITH = frozenset({"vfp_alu", "vfp_mac", "vfp_div", "vfp_sqrt"})
 FP_LONG = frozenset({"vfp_div", "vfp_sqrt"})
-MEM_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "ldrd", "strd", "vldr", "vstr", "vldm",
-                         "vstm"})
 MAC_CLASSES = frozenset({"mul", "mla", "mull", "mlal", "dsp", "dsp_long", "div"})
-# Cortex-M7: instructions that issue alone (isa/cycles/README.md "Cortex-M7 dual issue").
-SINGLE_ISSUE = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm", "ldrd", "strd", "strex",
-                          "tbb", "div", "msr", "mrs", "barrier", "svc", "bkpt", "cps",
-                          "vmov_core2", "vmrs", "vfp_div", "vfp_sqrt"})
-
 
 class TableTiming:
     """Static costs per block from the core's cycle table; dynamic costs per execution."""
@@ -41,6 +35,11 @@ class TableTiming:
         unaligned_run = 0
         fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
         elapsed = 0
+        if t.issue_width > 1:
+            # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
+            cycles = issue_costs(block, [self._base(i) for i in block])
+            dynamic = {i.address: i.cls for i in block if i.cls in t.ranges}
+            return BlockTiming(cycles, 0, 0, dynamic)
         for insn in block:
             c = self._base(insn)
             if t.load_store_pipelining:
@@ -73,8 +72,6 @@ class TableTiming:
             # The result is still pending when the block ends; charge the wait here, since the
             # next floating-point instruction is rarely far away in float code.
             cycles[-1] += max(fp_busy_until - elapsed, 0)
-        if t.issue_width > 1:
-            cycles = _dual_issue(block, cycles)
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
         first = block[0] if block else None
@@ -141,32 +138,3 @@ def _uses_fp_result(insn: InsnInfo, prev: InsnInfo) -> bool:
     if prev.cls not in FP_ARITH or not prev.dest or prev.dest not in insn.reads:
         return False
     return not (insn.cls == "vfp_mac" and insn.dest == prev.dest)
-
-
-def _dual_issue(block: list[InsnInfo], cycles: list[int]) -> list[int]:
-    """Cortex-M7 approximation: two neighbouring single-cycle instructions issue together
-    unless either issues alone, the younger reads what the older writes, or both need the same
-    single unit (store port, multiplier, FPU, branch)."""
-    out = list(cycles)
-    i = 0
-    while i + 1 < len(block):
-        a, b = block[i], block[i + 1]
-        if (out[i] == 1 and out[i + 1] == 1 and a.cls not in SINGLE_ISSUE
-                and b.cls not in SINGLE_ISSUE and a.branch is None
-                and not (a.writes & b.reads) and not _conflict(a, b)):
-            out[i + 1] = 0
-            i += 2
-        else:
-            i += 1
-    return out
-
-
-def _conflict(a: InsnInfo, b: InsnInfo) -> bool:
-    if a.store and b.store:
-        return True
-    mac_a, mac_b = a.cls in MAC_CLASSES, b.cls in MAC_CLASSES
-    if (mac_a and mac_b) or (mac_a and b.store) or (mac_b and a.store):
-        return True
-    if a.cls in FP_ARITH and b.cls in FP_ARITH:
-        return True
-    return a.cls in MEM_CLASSES or b.cls in MEM_CLASSES
