@@ -142,7 +142,7 @@ def _can_pair(a: InsnInfo, ka: _Kind, b: InsnInfo, kb: _Kind) -> bool:
     if a.store and b.store:
         return False  # J7: cannot dual issue two stores (one store port, LLVM-M7)
     if (a.load and b.load and a.mem_base == b.mem_base and not a.mem_index and not b.mem_index
-            and not (a.disp ^ b.disp) & 4):
+            and not (_offset(a) ^ _offset(b)) & 4):
         return False  # J7: two loads pair only when they hit different banks (even/odd word)
     if ka.mac and kb.mac or (ka.mac and b.store) or (kb.mac and a.store):
         return False  # J7: one MAC pipe; multiplies do not pair with stores
@@ -154,6 +154,14 @@ def _can_pair(a: InsnInfo, ka: _Kind, b: InsnInfo, kb: _Kind) -> bool:
         return False  # J7: FP arithmetic does not dual issue (one VFP pipe)
     # J7: an FP MAC cannot pair with VLDR/VSTR/VMOV
     return not (a.cls == "vfp_mac" and b.cls in ("vldr", "vstr", "vmov_core"))
+
+
+def _offset(insn: InsnInfo) -> int:
+    """The part of a load's address known before run time: its offset from the base register,
+    or the whole address of a literal (PC-relative) load."""
+    if insn.mem_base == A.ARM_REG_PC:
+        return ((insn.address + 4) & ~3) + insn.disp
+    return insn.disp
 
 
 def _ready_at(state: _State, insn: InsnInfo, kind: _Kind) -> int:

@@ -3,7 +3,7 @@ and published measurements (isa/cycles/README.md gives each rule's source)."""
 
 from __future__ import annotations
 
-from mcusim.isa.classify import ALWAYS, COND, InsnInfo
+from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
 from mcusim.isa.m7_issue import issue_costs
 from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
@@ -91,18 +91,19 @@ class TableTiming:
         c = t.cost(insn.cls)
         if insn.cls in LIST_CLASSES:
             per = t.per_register.get(insn.cls, 0)
-            # Cortex-M7 moves two registers per cycle on its 64-bit path.
-            c += per * ((insn.nregs + 1) // 2 if t.paired_multiple else insn.nregs)
+            # Cortex-M7 moves two registers per cycle on its 64-bit path (the PC counts as one
+            # of the registers moved; the TRMs' "+N" for the other cores leaves it out).
+            moved = insn.nregs + (insn.cls == "ldm_pc")
+            c += per * ((moved + 1) // 2 if t.paired_multiple else insn.nregs)
         if insn.cls == "mul" and self.small_multiplier:
             c = t.mul_small_cycles
         if insn.branch == ALWAYS and insn.cls in PC_WRITING:
             c += self.refill
         return c
 
-    @staticmethod
-    def _m3m4_memory(insn: InsnInfo, prev: InsnInfo | None, cost: int) -> int:
+    def _m3m4_memory(self, insn: InsnInfo, prev: InsnInfo | None, cost: int) -> int:
         """Cortex-M3/M4 TRM 3.3.2 "Load/store timings" (README rules 1-4 and the measured
-        refinement that a load absorbs a following NOP)."""
+        refinements: a load absorbs a following NOP; which loads cannot pipeline)."""
         if prev is None:
             return 1 if insn.store and not insn.reg_offset else cost
         if insn.cls == "nop" and (prev.load or (prev.store and prev.reg_offset)):
@@ -112,11 +113,23 @@ class TableTiming:
         dependent = bool(address_regs & prev.writes)
         if single and insn.store and not insn.reg_offset:
             cost = 1  # the write buffer completes it while the next instruction runs
-        elif single and prev.load and not dependent:
+        elif single and prev.load and not dependent and self._pipelines(insn, prev):
             cost = max(cost - 1, 1)  # pipelined with the preceding load
         if dependent and not prev.mem_base:
             cost += 1  # no forwarding from a data-processing result to address generation
         return cost
+
+    def _pipelines(self, insn: InsnInfo, prev: InsnInfo) -> bool:
+        """Whether a load or register-offset store may overlap the preceding load (README
+        "Loads that do not pipeline")."""
+        if insn.load and insn.mem_base == PC:
+            return False  # TRM: a literal load "might add a cycle because of contention with
+            # the fetch unit": its data phase needs the code bus the fetch is using
+        if insn.load and insn.wide and insn.address % 4 == 2:
+            return False  # T3-1 note b; J3/4: 32-bit loads at halfword addresses
+        # J3/4, M3 only: base-update loads do not chain
+        return self.table.writeback_load_chains or not (insn.load and (prev.writeback
+                                                                       or insn.writeback))
 
 
 def _uses_loaded(insn: InsnInfo, prev: InsnInfo, alu_consumers: bool) -> bool:

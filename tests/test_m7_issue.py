@@ -49,6 +49,7 @@ def _cycles(tmp_path, asm: str) -> list[int]:
     ("ldm r4, {r0-r3}", 2),
     ("ldm r4, {r0-r2}", 2),
     ("ldm r5, {r0-r4}\nadds r6, #1", 4),
+    ("pop {r4, r5, pc}", 2),  # the PC is one of the three registers moved
     # a loaded word is an address two cycles after the load (LLVM-M7 LoadLatency 2) ...
     ("ldr r0, [r4]\nldr r1, [r0]", 3),
     # ... but feeds a plain ALU op the next cycle (J7 "late ALU")
