@@ -3,6 +3,8 @@ and published measurements (isa/cycles/README.md gives each rule's source)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
 from mcusim.isa.m7_issue import issue_costs
@@ -26,6 +28,10 @@ class TableTiming:
         self.small_multiplier = small_multiplier
         self.refill = table.branch_refill
         self.mispredict_penalty = table.mispredict_penalty
+        # What a cached block's timing depends on besides the code (isa/block_cache.py).
+        source = table.source.read_bytes() if table.source is not None else repr(table).encode()
+        self.cache_key = (f"table {table.core} small_multiplier={small_multiplier} "
+                          f"{hashlib.sha256(source).hexdigest()}")
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
         t = self.table

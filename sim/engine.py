@@ -28,6 +28,7 @@ from unicorn import (
     UcError,
 )
 
+from mcusim.isa.block_cache import BlockCache, read_path_key
 from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board import BoardSpec
 from mcusim.memory.flash import FlashInterface
@@ -170,6 +171,9 @@ class Simulation(StopHooks):
         self.flash = [] if self.timing.name == "naive" else [
             f for f in (FlashInterface(r, board.clock_hz) for r in board.regions
                         if r.kind == "flash") if f.active]
+        key = getattr(self.timing, "cache_key", None)
+        self._block_cache = (BlockCache.for_image(firmware.path, " ".join(
+            [key] + [read_path_key(f) for f in self.flash])) if key is not None else None)
         load_firmware(self.uc, board, firmware)
         self.initial_sp, self.reset_vector = read_vector_table(board, firmware)
         if profile:
@@ -315,7 +319,7 @@ class Simulation(StopHooks):
         function = self.firmware.symbols.function_at(address)
         flash = next((f for f in self.flash if f.region.contains(address)), None)
         block = translate(code, address, self.timing, function.name if function else None,
-                          flash)
+                          flash, self._block_cache)
         self.blocks[key] = block
         if block.self_loop:
             # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
@@ -512,6 +516,8 @@ class Simulation(StopHooks):
                 break
             pc = self._restart_at
         host_seconds = time.perf_counter() - start
+        if self._block_cache is not None:
+            self._block_cache.save()
         self._finish_counts()
         self.semihosting.close_all()
         if self._tracker is not None:
