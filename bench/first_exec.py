@@ -4,11 +4,11 @@
 
 Generates an ELF of N (default 100 000) distinct straight-line Thumb instructions (a mix of
 16- and 32-bit data processing, multiplies, loads and stores, each run once) with the
-assembler, then runs it with mcusim's cycle model three ways, each in a fresh process so
-nothing is cached in memory: cold (no persistent cache: every block decoded and timed), filling
-the persistent block cache, and warm (every block's decoding and timing read from the cache).
-Prints microseconds per instruction of each and the cold/warm ratio, all from one run; every
-run must count the same cycles.
+assembler, then runs it in fresh processes, so nothing is cached in memory: bare Unicorn (no
+hooks: its own translation is the floor), and mcusim's cycle model cold (no persistent cache:
+every block decoded and timed), filling the persistent block cache, and warm (every block's
+decoding and timing read from the cache). Prints microseconds per instruction of each and the
+cold/warm ratio, all from one run; every model run must count the same cycles.
 """
 
 from __future__ import annotations
@@ -72,11 +72,15 @@ def build(n: int, where: Path) -> Path:
 
 RUN_ONE = """
 import io, json, sys, time
+from mcusim.isa.timing import NaiveTiming
 from mcusim.memory.board import load_board
 from mcusim.sim.engine import Simulation
 from mcusim.sim.firmware import Firmware
-elf, board = sys.argv[1], sys.argv[2]
-sim = Simulation(Firmware.open(elf), load_board(board), stdout=io.BytesIO(), stderr=io.BytesIO())
+elf, board, bare = sys.argv[1], sys.argv[2], sys.argv[3] == "bare"
+sim = Simulation(Firmware.open(elf), load_board(board), stdout=io.BytesIO(), stderr=io.BytesIO(),
+                 **({"native": False, "timing": NaiveTiming()} if bare else {}))
+if bare:
+    sim.remove_block_hook()  # Unicorn alone: its own translation is the floor
 start = time.perf_counter()
 result = sim.run()
 print(json.dumps({"seconds": time.perf_counter() - start, "instructions": result.instructions,
@@ -84,8 +88,9 @@ print(json.dumps({"seconds": time.perf_counter() - start, "instructions": result
 """
 
 
-def run(elf: Path, board: str, env: dict[str, str]) -> dict:
-    proc = subprocess.run([sys.executable, "-c", RUN_ONE, str(elf), board], env=env,
+def run(elf: Path, board: str, env: dict[str, str], bare: bool = False) -> dict:
+    proc = subprocess.run([sys.executable, "-c", RUN_ONE, str(elf), board,
+                           "bare" if bare else "model"], env=env,
                           capture_output=True, text=True, check=True)
     out = json.loads(proc.stdout)
     if out["stop"] != "exit":
@@ -105,13 +110,15 @@ def main() -> None:
         print(f"built {args.instructions} distinct instructions in "
               f"{time.perf_counter() - t0:.1f} s: {elf.stat().st_size // 1024} KiB ELF")
         env = dict(os.environ, MCUSIM_CACHE_DIR=str(where / "cache"))
+        bare = run(elf, args.board, dict(env, MCUSIM_BLOCK_CACHE="0"), bare=True)
         cold = run(elf, args.board, dict(env, MCUSIM_BLOCK_CACHE="0"))
         fill = run(elf, args.board, env)
         warm = run(elf, args.board, env)
         n = cold["instructions"]
         if not cold["cycles"] == fill["cycles"] == warm["cycles"]:
             sys.exit("bench: the cached runs count other cycles than the cold one")
-        for name, r in (("cold (no persistent cache)", cold), ("filling the cache", fill),
+        for name, r in (("bare Unicorn (no model)", bare),
+                        ("cold (no persistent cache)", cold), ("filling the cache", fill),
                         ("warm (persistent cache)", warm)):
             print(f"{name:28} {r['seconds']:7.3f} s  {1e6 * r['seconds'] / n:7.2f} us/instruction")
         print(f"cold / warm: {cold['seconds'] / warm['seconds']:.1f}x; "
