@@ -38,8 +38,8 @@ REG_IDS = {**{f"r{n}": getattr(A, f"ARM_REG_R{n}") for n in range(13)},
            "sp": A.ARM_REG_SP, "lr": A.ARM_REG_LR, "pc": A.ARM_REG_PC}
 REG_ID_SET = frozenset(REG_IDS.values())
 _IMMEDIATE = re.compile(r"#(-?(?:0x[0-9a-f]+|\d+))$")
-_SIMPLE_MOVE = re.compile(r"^(adds?|subs?|movs?|addw|subw|mov\.w|movs\.w|add\.w|sub\.w|adds\.w"
-                          r"|subs\.w)$")
+# J7: these (register or unshifted constant operands) run in the early ALU from the older slot.
+_SIMPLE_MOVE = re.compile(r"^(adds?|subs?|movs?|addw|subw)$")
 # J7: instructions after VDIV/VSQRT wait for it ("locks pipeline for the rest of the duration").
 FP_LONG = {"vfp_div": 16, "vfp_sqrt": 14}
 # Producers' result latencies by consumer stage (J7 "loads", "multiplication, MAC", "fpu";
@@ -47,6 +47,7 @@ FP_LONG = {"vfp_div": 16, "vfp_sqrt": 14}
 #               late  early  mul  acc  store
 _LATENCY = {
     "alu":      (1,    2,     1,   1,   0),
+    "alu_simple": (1,  2,     1,   1,   0),  # early: 1 when issued as the older op (below)
     "dsp":      (1,    2,     1,   1,   0),
     "dsp2":     (2,    3,     2,   1,   0),
     "ldr":      (1,    2,     2,   1,   0),
@@ -121,6 +122,8 @@ def kind_of(insn: InsnInfo) -> _Kind:
         produces = "mac"
     elif bitfield:
         produces = "dsp2" if re.match(r"^(q|uq|usad|ssat|usat)", base) else "dsp"
+    elif insn.cls == "alu" and not shifter and not shifted_reg and _SIMPLE_MOVE.match(base):
+        produces = "alu_simple"
     else:
         produces = "alu"
     return _Kind(base, shifter, bitfield, bitfield and bool(_BITFIELD_SHIFTER.match(base)),
@@ -185,7 +188,7 @@ def _ready_at(state: _State, insn: InsnInfo, kind: _Kind) -> int:
         else:
             stage = LATE
         latency = _LATENCY[row][stage]
-        if stage == EARLY and row == "alu" and slot == 0:
+        if stage == EARLY and row == "alu_simple" and slot == 0:
             latency = 1  # J7: add/sub/mov from the older slot run in the early ALU
         at = max(at, cycle + latency)
     return at

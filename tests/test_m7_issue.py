@@ -56,6 +56,10 @@ def _cycles(tmp_path, asm: str) -> list[int]:
     ("ldr r0, [r4]\nadds r1, r0, #1", 2),
     # byte loads have one more cycle of result latency (J7; LLVM-M7 M7SlowLoad 2)
     ("ldrb r0, [r4]\nadds r1, r0, #1", 3),
+    # J7: ADD/SUB/MOV as the older op run in the early ALU: their result is an address next
+    # cycle; other ALU results a cycle later (LLVM-M7 M7Read_ISS)
+    ("adds r0, #1\nldr r1, [r0]", 2),
+    ("eor.w r0, r0, #1\nldr r1, [r0]", 3),
     # a store may store the result of the instruction it pairs with (J7)
     ("adds r0, #1\nstr r0, [r4]", 1),
     # MOVW + MOVT pair despite the dependency (J7)
