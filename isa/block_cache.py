@@ -133,9 +133,15 @@ class BlockCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump({"format": FORMAT, "entries": self._entries}, f,
-                            protocol=pickle.HIGHEST_PROTOCOL)
+            collecting = gc.isenabled()
+            gc.disable()  # pickling allocates nothing that lives on, and the heap is large
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump({"format": FORMAT, "entries": self._entries}, f,
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                if collecting:
+                    gc.enable()
             os.replace(tmp, self.path)
         except OSError:
             return  # a read-only or full cache directory only costs speed (mkstemp's file,
