@@ -159,29 +159,37 @@ def _has_it(code: bytes) -> bool:
 
 
 def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
-    """The block's instructions one at a time, reusing the classification of an encoding seen
-    before; stops at the first that does not decode, as capstone's block disassembly does."""
+    """The block's instructions, reusing the classification of an encoding seen before; each
+    run of encodings not seen before is decoded by one capstone call. Stops at the first
+    instruction that does not decode, as capstone's block disassembly does."""
     out: list[InsnInfo] = []
     md = _disassembler()
     pos, end = 0, len(code)
-    while pos + 1 < end:
-        size = 4 if _wide(code[pos] | code[pos + 1] << 8) else 2
-        raw = code[pos:pos + size]
-        known = _TEMPLATES.get(raw)
-        if known is not None:
-            out.append(_new(InsnInfo, (address + pos, *known[1:])))
-        else:
-            insn = next(md.disasm(raw, address + pos, 1), None)
-            if insn is None:
-                break
-            info = _classify(insn)
-            if info.branch is None and info.target is None:
-                if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
-                    _TEMPLATES.clear()
-                _TEMPLATES[raw] = info
-            out.append(info)
+    run_start = -1  # start of the current run of new encodings
+    while True:
+        size = 4 if pos + 1 < end and _wide(code[pos] | code[pos + 1] << 8) else 2
+        known = _TEMPLATES.get(code[pos:pos + size]) if pos + 1 < end else None
+        if known is None and pos + 1 < end:
+            if run_start < 0:
+                run_start = pos
+            pos += size
+            continue
+        if run_start >= 0:  # decode the run [run_start, pos)
+            decoded = [_classify(i) for i in md.disasm(code[run_start:pos], address + run_start)]
+            for info in decoded:
+                if info.branch is None and info.target is None:
+                    if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
+                        _TEMPLATES.clear()
+                    offset = info.address - address
+                    _TEMPLATES[code[offset:offset + info.size]] = info
+            out += decoded
+            if sum(i.size for i in decoded) != pos - run_start:
+                return out  # an instruction in the run did not decode
+            run_start = -1
+        if known is None:
+            return out  # the end of the code
+        out.append(_new(InsnInfo, (address + pos, *known[1:])))
         pos += size
-    return out
 
 
 def _classify(i: capstone.CsInsn) -> InsnInfo:
