@@ -72,13 +72,13 @@ def build(n: int, where: Path) -> Path:
 
 RUN_ONE = """
 import io, json, sys, time
+from mcusim import Firmware, ProgramIO, RunOptions, load_board, make_simulation
 from mcusim.isa.timing import NaiveTiming
-from mcusim.memory.board import load_board
-from mcusim.sim.engine import Simulation
-from mcusim.sim.firmware import Firmware
 elf, board, bare = sys.argv[1], sys.argv[2], sys.argv[3] == "bare"
-sim = Simulation(Firmware.open(elf), load_board(board), stdout=io.BytesIO(), stderr=io.BytesIO(),
-                 **({"native": False, "timing": NaiveTiming()} if bare else {}))
+io_ = ProgramIO(stdout=io.BytesIO(), stderr=io.BytesIO())
+sim = make_simulation(Firmware.open(elf), load_board(board),
+                      RunOptions(io=io_, native=False if bare else None),
+                      timing=NaiveTiming() if bare else None)
 if bare:
     sim.remove_block_hook()  # Unicorn alone: its own translation is the floor
 start = time.perf_counter()

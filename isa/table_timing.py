@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 
+from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
 from mcusim.isa.m7_issue import issue_costs
 from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
-from mcusim.isa.timing import BlockTiming
 
 PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc",
                         "branch_cond", "cbz"})
