@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -87,6 +88,8 @@ def measure(elf: Path, board: str, repeat: int) -> dict[str, float]:
     # every timed run below comes after one untimed run, so all paths see the same cache.
     classified = classify._classified  # noqa: SLF001 - the decode cache
     classified.cache_clear()
+    classify._TEMPLATES.clear()  # noqa: SLF001 - the per-encoding decode memo
+    os.environ["MCUSIM_BLOCK_CACHE"] = "0"  # cold means cold: no persistent block cache either
     seconds["native path, cold decode"] = _timed(lambda: _simulation(elf, board))[0]
     configs: dict[str, Callable[[], Simulation]] = {
         "python path": lambda: _simulation(elf, board, native=False),

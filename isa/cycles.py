@@ -34,6 +34,7 @@ class CycleTable:
     fp_result_stall: int
     fp_div_overlap: bool
     paired_multiple: bool
+    writeback_load_chains: bool
     classes: dict[str, int]
     per_register: dict[str, int]
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -96,6 +97,8 @@ def load_cycle_table(core: str) -> CycleTable:
         fp_result_stall=model.get("fp_result_stall", positive, "cycles", default=0),
         fp_div_overlap=model.get("fp_div_overlap", as_bool, "true or false", default=False),
         paired_multiple=model.get("paired_multiple", as_bool, "true or false", default=False),
+        writeback_load_chains=model.get("writeback_load_chains", as_bool, "true or false",
+                                        default=True),
         classes={k: classes.get(k, positive, "cycles") for k in classes.data},
         per_register={k: per_register.get(k, positive, "cycles per register")
                       for k in per_register.data} if per_register else {},

@@ -3,9 +3,12 @@ and published measurements (isa/cycles/README.md gives each rule's source)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from mcusim.isa.block_timing import BlockTiming
-from mcusim.isa.classify import ALWAYS, COND, InsnInfo
+from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
+from mcusim.isa.m7_issue import issue_costs
 from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
 
 PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc",
@@ -13,14 +16,7 @@ PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc
 LIST_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm"})
 FP_ARITH = frozenset({"vfp_alu", "vfp_mac", "vfp_div", "vfp_sqrt"})
 FP_LONG = frozenset({"vfp_div", "vfp_sqrt"})
-MEM_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "ldrd", "strd", "vldr", "vstr", "vldm",
-                         "vstm"})
 MAC_CLASSES = frozenset({"mul", "mla", "mull", "mlal", "dsp", "dsp_long", "div"})
-# Cortex-M7: instructions that issue alone (isa/cycles/README.md "Cortex-M7 dual issue").
-SINGLE_ISSUE = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm", "ldrd", "strd", "strex",
-                          "tbb", "div", "msr", "mrs", "barrier", "svc", "bkpt", "cps",
-                          "vmov_core2", "vmrs", "vfp_div", "vfp_sqrt"})
-
 
 class TableTiming:
     """Static costs per block from the core's cycle table; dynamic costs per execution."""
@@ -32,6 +28,10 @@ class TableTiming:
         self.small_multiplier = small_multiplier
         self.refill = table.branch_refill
         self.mispredict_penalty = table.mispredict_penalty
+        # What a cached block's timing depends on besides the code (isa/block_cache.py).
+        source = table.source.read_bytes() if table.source is not None else repr(table).encode()
+        self.cache_key = (f"table {table.core} small_multiplier={small_multiplier} "
+                          f"{hashlib.sha256(source).hexdigest()}")
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
         t = self.table
@@ -41,6 +41,11 @@ class TableTiming:
         unaligned_run = 0
         fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
         elapsed = 0
+        if t.issue_width > 1:
+            # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
+            cycles = issue_costs(block, [self._base(i) for i in block])
+            dynamic = {i.address: i.cls for i in block if i.cls in t.ranges}
+            return BlockTiming(cycles, 0, 0, dynamic)
         for insn in block:
             c = self._base(insn)
             if t.load_store_pipelining:
@@ -73,8 +78,6 @@ class TableTiming:
             # The result is still pending when the block ends; charge the wait here, since the
             # next floating-point instruction is rarely far away in float code.
             cycles[-1] += max(fp_busy_until - elapsed, 0)
-        if t.issue_width > 1:
-            cycles = _dual_issue(block, cycles)
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
         first = block[0] if block else None
@@ -94,18 +97,19 @@ class TableTiming:
         c = t.cost(insn.cls)
         if insn.cls in LIST_CLASSES:
             per = t.per_register.get(insn.cls, 0)
-            # Cortex-M7 moves two registers per cycle on its 64-bit path.
-            c += per * ((insn.nregs + 1) // 2 if t.paired_multiple else insn.nregs)
+            # Cortex-M7 moves two registers per cycle on its 64-bit path (the PC counts as one
+            # of the registers moved; the TRMs' "+N" for the other cores leaves it out).
+            moved = insn.nregs + (insn.cls == "ldm_pc")
+            c += per * ((moved + 1) // 2 if t.paired_multiple else insn.nregs)
         if insn.cls == "mul" and self.small_multiplier:
             c = t.mul_small_cycles
         if insn.branch == ALWAYS and insn.cls in PC_WRITING:
             c += self.refill
         return c
 
-    @staticmethod
-    def _m3m4_memory(insn: InsnInfo, prev: InsnInfo | None, cost: int) -> int:
+    def _m3m4_memory(self, insn: InsnInfo, prev: InsnInfo | None, cost: int) -> int:
         """Cortex-M3/M4 TRM 3.3.2 "Load/store timings" (README rules 1-4 and the measured
-        refinement that a load absorbs a following NOP)."""
+        refinements: a load absorbs a following NOP; which loads cannot pipeline)."""
         if prev is None:
             return 1 if insn.store and not insn.reg_offset else cost
         if insn.cls == "nop" and (prev.load or (prev.store and prev.reg_offset)):
@@ -115,11 +119,23 @@ class TableTiming:
         dependent = bool(address_regs & prev.writes)
         if single and insn.store and not insn.reg_offset:
             cost = 1  # the write buffer completes it while the next instruction runs
-        elif single and prev.load and not dependent:
+        elif single and prev.load and not dependent and self._pipelines(insn, prev):
             cost = max(cost - 1, 1)  # pipelined with the preceding load
         if dependent and not prev.mem_base:
             cost += 1  # no forwarding from a data-processing result to address generation
         return cost
+
+    def _pipelines(self, insn: InsnInfo, prev: InsnInfo) -> bool:
+        """Whether a load or register-offset store may overlap the preceding load (README
+        "Loads that do not pipeline")."""
+        if insn.load and insn.mem_base == PC:
+            return False  # TRM: a literal load "might add a cycle because of contention with
+            # the fetch unit": its data phase needs the code bus the fetch is using
+        if insn.load and insn.wide and insn.address % 4 == 2:
+            return False  # T3-1 note b; J3/4: 32-bit loads at halfword addresses
+        # J3/4, M3 only: base-update loads do not chain
+        return self.table.writeback_load_chains or not (insn.load and (prev.writeback
+                                                                       or insn.writeback))
 
 
 def _uses_loaded(insn: InsnInfo, prev: InsnInfo, alu_consumers: bool) -> bool:
@@ -141,32 +157,3 @@ def _uses_fp_result(insn: InsnInfo, prev: InsnInfo) -> bool:
     if prev.cls not in FP_ARITH or not prev.dest or prev.dest not in insn.reads:
         return False
     return not (insn.cls == "vfp_mac" and insn.dest == prev.dest)
-
-
-def _dual_issue(block: list[InsnInfo], cycles: list[int]) -> list[int]:
-    """Cortex-M7 approximation: two neighbouring single-cycle instructions issue together
-    unless either issues alone, the younger reads what the older writes, or both need the same
-    single unit (store port, multiplier, FPU, branch)."""
-    out = list(cycles)
-    i = 0
-    while i + 1 < len(block):
-        a, b = block[i], block[i + 1]
-        if (out[i] == 1 and out[i + 1] == 1 and a.cls not in SINGLE_ISSUE
-                and b.cls not in SINGLE_ISSUE and a.branch is None
-                and not (a.writes & b.reads) and not _conflict(a, b)):
-            out[i + 1] = 0
-            i += 2
-        else:
-            i += 1
-    return out
-
-
-def _conflict(a: InsnInfo, b: InsnInfo) -> bool:
-    if a.store and b.store:
-        return True
-    mac_a, mac_b = a.cls in MAC_CLASSES, b.cls in MAC_CLASSES
-    if (mac_a and mac_b) or (mac_a and b.store) or (mac_b and a.store):
-        return True
-    if a.cls in FP_ARITH and b.cls in FP_ARITH:
-        return True
-    return a.cls in MEM_CLASSES or b.cls in MEM_CLASSES

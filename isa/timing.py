@@ -22,6 +22,7 @@ class NaiveTiming:
 
     name = "naive"
     mispredict_penalty = 0
+    cache_key = "naive"
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
         return BlockTiming([1] * len(block))

@@ -26,6 +26,15 @@ KERNELS = ROOT / "kernels_c"
 BUILD = KERNELS / "build"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _block_cache_per_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs share a persistent block cache (isa/block_cache.py) for the session only, never
+    the user's cache directory, so no test sees blocks a previous session left."""
+    import os
+
+    os.environ["MCUSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("block-cache"))
+
+
 @pytest.fixture(scope="session")
 def kernels() -> Path:
     """kernels_c/build, brought up to date by its Makefile."""

@@ -37,8 +37,11 @@ def test_cortex_m7_is_within_its_documented_error(comparisons):
     modelled = sum(c.modelled for c in mine)
     agree = sum(c.agrees for c in mine)
     print(f"cortex-m7: {agree}/{len(mine)} exact, suite total {modelled / expected:.1%}")
-    # README "Known limits": the M7 model is expected within about 15% over the suite.
+    # README "Known limits": the M7 model is expected within about 15% over the suite, exact on
+    # at least 60 of its tests and never off by more than a factor of two.
     assert abs(modelled / expected - 1) <= 0.15
+    assert agree >= 60
+    assert all(c.expected / 2 <= c.modelled <= 2 * c.expected for c in mine)
 
 
 def test_divides_follow_the_operand_rule(comparisons):
@@ -80,8 +83,9 @@ def test_validate_command_reports_both_tables(kernels, capsys):
     cap = capsys.readouterr()
     out = cap.out
     assert "running the microbenchmarks" in cap.err and "nucleo-f446re conv3x3" in cap.err
-    assert "cortex-m4: 72/72 tests agree exactly" in out
-    assert "cortex-m0plus: 26/26" in out and "cortex-m3: 57/57" in out
+    assert "cortex-m4: 77/77 tests agree exactly" in out
+    assert "cortex-m0plus: 26/26" in out and "cortex-m3: 62/62" in out
+    assert "cortex-m7: 76/77" in out
     assert "conv3x3" in out and "cycles/MAC" in out
     assert main(["validate", "--kernels-dir", str(ROOT / "nowhere")]) == 66
 

@@ -14,6 +14,7 @@ ub_buf:                         @ scratch data in SRAM for loads and stores
 /* Called by bl_bx_x4. */
     .section .text.ub_leaf,"ax",%progbits
     .balign 4
+    .global ub_leaf
     .type ub_leaf, %function
     .thumb_func
 ub_leaf:

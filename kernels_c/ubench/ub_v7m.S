@@ -148,6 +148,58 @@ UB_FUNC ldr_postinc_alu_x4      @ next instruction reads a register
     UB_STOP
     UB_RET ldr_postinc_alu_x4
 
+/* ---- loads that do not pipeline (isa/cycles/README.md) ------------------- */
+UB_FUNC ldr_lit_x4              @ literal loads back to back: contention with the fetch unit
+    UB_START
+    ldr r3, =0x12345678         @ ldr r3, [pc, #imm] (16-bit; no MOV can make these)
+    ldr r5, =0x9abcdef1
+    ldr r6, =0x23456789
+    ldr r7, =0xabcdef12
+    UB_STOP
+    UB_RET ldr_lit_x4
+
+UB_FUNC ldr_w_x4                @ control: four 32-bit loads, word aligned
+    ldr r4, =ub_buf
+    UB_START
+    nop.w                       @ keeps the loads word aligned (the pad before is 16-bit)
+    ldr.w r3, [r4, #0]
+    ldr.w r5, [r4, #4]
+    ldr.w r6, [r4, #8]
+    ldr.w r7, [r4, #12]
+    UB_STOP
+    UB_RET ldr_w_x4
+
+UB_FUNC ldr_w_unaligned_x4      @ the same loads at 2 mod 4
+    ldr r4, =ub_buf
+    UB_START
+    nop                         @ 16-bit: the loads start at 2 mod 4
+    ldr.w r3, [r4, #0]
+    ldr.w r5, [r4, #4]
+    ldr.w r6, [r4, #8]
+    ldr.w r7, [r4, #12]
+    UB_STOP
+    UB_RET ldr_w_unaligned_x4
+
+UB_FUNC ldr_wb_chain_x4         @ post-indexed loads back to back, alternating base registers
+    ldr r4, =ub_buf
+    add r6, r4, #64
+    UB_START
+    ldr.w r3, [r4], #4
+    ldr.w r5, [r6], #4
+    ldr.w r7, [r4], #4
+    ldr.w r9, [r6], #4
+    UB_STOP
+    UB_RET ldr_wb_chain_x4
+
+UB_FUNC blx_reg_x4              @ 4 calls through a register of a leaf that is just "bx lr"
+    ldr r5, =ub_leaf
+    UB_START
+    .rept 4
+    blx r5                      @ 16-bit; returns to the next
+    .endr
+    UB_STOP
+    UB_RET blx_reg_x4
+
 /* ---- compare and branch --------------------------------------------------- */
 UB_FUNC cbz_taken_x8
     movs r3, #0

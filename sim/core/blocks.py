@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import accumulate
 
+from mcusim.isa.block_cache import BlockCache
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo, classify_block
 from mcusim.isa.timing import TimingModel
 from mcusim.memory.flash import FlashInterface
@@ -82,13 +83,21 @@ class Block:
 
 
 def translate(code: bytes, address: int, timing: TimingModel, function: str | None,
-              flash: FlashInterface | None = None) -> Block:
-    """Decode and time a block; `flash` is the read path of the flash region it runs from."""
-    insns = classify_block(code, address)
-    t = timing.block_timing(insns)
+              flash: FlashInterface | None = None, cache: BlockCache | None = None) -> Block:
+    """Decode and time a block; `flash` is the read path of the flash region it runs from;
+    `cache` keeps decoded, timed blocks across runs (isa/block_cache.py)."""
+    entry = cache.get(address, code) if cache is not None else None
+    if entry is None:
+        insns = classify_block(code, address)
+        t = timing.block_timing(insns)
+        stalls = (flash.sequential_stalls([i.address for i in insns], t.cycles)
+                  if flash is not None and insns else None)
+        if cache is not None:
+            cache.put(address, code, (insns, t, stalls))
+    else:
+        insns, t, stalls = entry
     cycles = t.cycles
-    if flash is not None and insns:
-        stalls = flash.sequential_stalls([i.address for i in insns], cycles)
+    if stalls is not None:
         cycles = [c + s for c, s in zip(cycles, stalls, strict=True)]
     block = Block(address, len(code), insns, cycles, function, t.taken_extra, t.entry_extra,
                   t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH)

@@ -22,6 +22,7 @@ from typing import Any
 import unicorn.arm_const as arm
 from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_THUMB, Uc, UcError
 
+from mcusim.isa.block_cache import BlockCache, read_path_key
 from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board_spec import BoardSpec
 from mcusim.memory.flash import FlashInterface
@@ -115,6 +116,9 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self.flash = [] if self.timing.name == "naive" else [
             f for f in (FlashInterface(r, board.clock_hz) for r in board.regions
                         if r.kind == "flash") if f.active]
+        key = getattr(self.timing, "cache_key", None)
+        self._block_cache = (BlockCache.for_image(firmware.path, " ".join(
+            [key] + [read_path_key(f) for f in self.flash])) if key is not None else None)
         load_firmware(self.uc, board, firmware)
         self.initial_sp, self.reset_vector = read_vector_table(board, firmware)
         self._map_peripherals()
@@ -286,6 +290,8 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
                     break
                 pc = self._restart_at
         host_seconds = time.perf_counter() - start
+        if self._block_cache is not None:
+            self._block_cache.save()
         self._finish_counts()
         self.semihosting.close_all()
         result = build_result(self, host_seconds)

@@ -29,7 +29,7 @@ class BlockTranslation:
         function = self.firmware.symbols.function_at(address)
         flash = next((f for f in self.flash if f.region.contains(address)), None)
         block = translate(code, address, self.timing, function.name if function else None,
-                          flash)
+                          flash, self._block_cache)
         self.blocks[key] = block
         if block.self_loop:
             # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
