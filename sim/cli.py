@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--boards", default="nucleo-f446re,nucleo-g071rb,nucleo-f103rb,"
                      "nucleo-f746zg,stm32f4-discovery",
                      help="boards for the kernels report (comma-separated)")
+    from mcusim.sim.check.command import add_parser as add_check_parser  # mcusim check
+
+    add_check_parser(sub)
     return parser
 
 
@@ -358,6 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mcusim.sim.trace_cmd import view
 
             return view(args)
+        if args.command == "check":
+            from mcusim.sim.check.command import cmd_check
+
+            return cmd_check(args, err)
         if args.command == "boards":
             return cmd_boards(Console(highlight=False))
         if args.command == "validate":

@@ -1,0 +1,143 @@
+"""`mcusim check MANIFEST.toml`: run the manifest's firmware and compare with the baseline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from mcusim.sim.check.compare import (
+    FAILING,
+    baseline_text,
+    judge_all,
+    load_baseline,
+)
+from mcusim.sim.check.manifest import load_manifest
+from mcusim.sim.check.measure import Measurement, default_jobs, measure_all
+from mcusim.sim.check.views import junit_xml, markdown, rich_table, summary
+from mcusim.sim.errors import MissingInputError, OutputError, UsageError
+
+EXIT_HELP = """exit status:
+  0 every entry ran as expected and no figure grew beyond its tolerance (with --update: the
+    baseline was written), 1 a regression: a figure beyond its tolerance, a wrong exit code or
+    output, an entry that could not run, or an entry without a baseline (record it with
+    --update), 64 bad command line, 65 malformed manifest or baseline, 66 missing manifest,
+    baseline or ELF, 73 output not writable"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check", help="run a manifest of firmware and compare with a baseline (CI gate)",
+        description="Run every entry of a TOML manifest (ELF, board, options, tolerances, "
+        "expected exit code and output), compare cycles, instructions, stack, peak RAM, flash "
+        "and region cycles with the baseline JSON, and print the changes. Entries run in "
+        "parallel; the report, the JUnit file and the baseline are the same bytes for the "
+        "same inputs.", epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("manifest", type=Path, help="the TOML manifest")
+    p.add_argument("--baseline", type=Path, metavar="JSON",
+                   help="baseline file (default: the manifest's `baseline` field)")
+    p.add_argument("--update", action="store_true",
+                   help="write the measured figures to the baseline (entries whose run failed "
+                        "keep their old figures)")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the report as Markdown (for a pull-request comment)")
+    p.add_argument("--junit", type=Path, metavar="OUT", help="write a JUnit XML report")
+    p.add_argument("--all", action="store_true", help="show unchanged figures too")
+    p.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
+                   help="entries run at once (default: the number of CPUs)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing output file that mcusim did not write")
+
+
+def _mcusim_wrote(option: str, head: str) -> bool:
+    if option == "--junit":
+        return head.startswith("<?xml") and '<testsuites name="mcusim check"' in head
+    return '"schema": "mcusim.check/' in head
+
+
+def _check_output(option: str, path: Path, force: bool, inputs: set[Path]) -> None:
+    """The project's output rule: never an input of the command, never a directory, and an
+    existing file that mcusim did not write is only replaced with --force."""
+    if path.resolve() in inputs:
+        raise OutputError(f"{option} {path}: is an input of this check; choose another file")
+    if path.is_dir():
+        raise OutputError(f"{option} {path}: is a directory; give a file name")
+    if not path.parent.exists():
+        raise OutputError(f"{option} {path}: directory {path.parent} does not exist")
+    if path.exists() and not force:
+        try:
+            head = path.read_text(errors="replace")[:400]
+        except OSError:
+            head = "?"
+        if head.strip() and not _mcusim_wrote(option, head):
+            raise OutputError(f"{option} {path}: the file exists and was not written by "
+                              "mcusim; not overwriting it (use --force to replace it)")
+
+
+def _write(option: str, path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as e:
+        raise OutputError(f"{option} {path}: cannot write: {e.strerror}") from None
+
+
+def cmd_check(args: argparse.Namespace, err: Console) -> int:
+    if args.jobs < 0:
+        raise UsageError(f"--jobs {args.jobs}: expected 0 (all CPUs) or a positive number")
+    if not args.manifest.is_file():
+        raise MissingInputError(f"{args.manifest}: no such manifest file")
+    manifest = load_manifest(args.manifest)
+    baseline_path = args.baseline or manifest.baseline
+    if baseline_path is None:
+        raise UsageError(f"{args.manifest} names no baseline file: give --baseline B.json (or "
+                         "baseline = \"...\" in the manifest)")
+    missing = [e for e in manifest.entries if not e.elf.is_file()]
+    if missing:
+        raise MissingInputError(
+            "no such ELF: " + ", ".join(f"{e.elf} (entry '{e.name}')" for e in missing)
+            + "; build the firmware first (for the bundled kernels: make -C kernels_c)")
+    inputs = {args.manifest.resolve(), *(e.elf.resolve() for e in manifest.entries)}
+    if args.junit is not None:
+        _check_output("--junit", args.junit, args.force, inputs | {baseline_path.resolve()})
+    if args.update:
+        _check_output("--baseline", baseline_path, args.force, inputs)
+        previous = load_baseline(baseline_path) if baseline_path.exists() else {}
+    else:
+        previous = load_baseline(baseline_path)
+
+    measurements = _measure(manifest.entries, args.jobs or default_jobs(), err)
+    outcomes = judge_all(manifest, measurements, previous)
+    out = Console(highlight=False, soft_wrap=False,
+                  width=None if sys.stdout.isatty() else 160)
+    if args.markdown:
+        sys.stdout.write(markdown(outcomes, args.all))
+    else:
+        out.print(rich_table(outcomes, args.all))
+    sys.stdout.flush()
+    if args.junit is not None:
+        _write("--junit", args.junit, junit_xml(outcomes, args.manifest.stem))
+    if args.update:
+        _write("--baseline", baseline_path,
+               baseline_text(manifest, outcomes, previous, baseline_path.parent))
+        err.print(f"mcusim: wrote the baseline {baseline_path}", highlight=False)
+        return 1 if any(o.problems for o in outcomes) else 0
+    failing = [o for o in outcomes if o.verdict in FAILING]
+    if failing:
+        err.print(f"mcusim: check failed ({summary(outcomes)}): "
+                  + ", ".join(f"{o.entry.name} ({o.verdict})" for o in failing),
+                  highlight=False, soft_wrap=True, markup=False)
+        return 1
+    return 0
+
+
+def _measure(entries: list, jobs: int, err: Console) -> list[Measurement]:
+    """Measurements in manifest order; a progress bar on a terminal."""
+    if not err.is_terminal:
+        return measure_all(entries, jobs)
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("mcusim check", total=len(entries))
+        return measure_all(entries, jobs, lambda m: progress.advance(task))
