@@ -19,6 +19,7 @@ from mcusim.sim.engine import Simulation
 from mcusim.sim.errors import ExitCode, McusimError, MissingInputError, OutputError, UsageError
 from mcusim.sim.faults import FAULT_EXIT_CODES
 from mcusim.sim.firmware import Firmware
+from mcusim.sim.gdb import add_gdb_option, debug_run
 from mcusim.sim.report import (
     boards_table,
     print_fault,
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fail the run if peak RAM (static + stack + heap) exceeds this")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also list unmodelled peripheral registers the program touched")
+    add_gdb_option(run)
 
     trace = sub.add_parser("trace", help="record SRAM accesses of a run to a .mtrace file",
                            usage="mcusim trace ELF -o OUT [options] [-- PROGRAM_ARGS ...]",
@@ -253,7 +255,7 @@ def cmd_run(args: argparse.Namespace, err: Console) -> int:
         symbol_regions=_region_pairs(args.region),
         memory=bool(args.profile) or args.max_stack is not None or args.max_ram is not None,
         record_accesses=bool(args.profile))
-    result = sim.run()
+    result = sim.run() if args.gdb is None else debug_run(sim, args.gdb, err)
     sys.stdout.flush()
     if args.verbose:
         from mcusim.sim import native_path

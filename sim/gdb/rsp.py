@@ -1,0 +1,112 @@
+"""GDB Remote Serial Protocol framing: `$data#checksum` packets over a TCP connection."""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+
+INTERRUPT = b"\x03"
+
+
+class ConnectionClosed(Exception):
+    """GDB went away."""
+
+
+def checksum(data: bytes) -> bytes:
+    return b"%02x" % (sum(data) & 0xFF)
+
+
+def escape(data: bytes) -> bytes:
+    """Binary data of a reply: '#', '$', '}' and '*' are escaped as '}' + (byte ^ 0x20)."""
+    out = bytearray()
+    for b in data:
+        if b in b"#$}*":
+            out += bytes([0x7D, b ^ 0x20])
+        else:
+            out.append(b)
+    return bytes(out)
+
+
+def unescape(data: bytes) -> bytes:
+    out, i = bytearray(), 0
+    while i < len(data):
+        if data[i] == 0x7D and i + 1 < len(data):
+            out.append(data[i + 1] ^ 0x20)
+            i += 2
+        else:
+            out.append(data[i])
+            i += 1
+    return bytes(out)
+
+
+class Connection:
+    """One GDB client. Acknowledgements are sent and expected until QStartNoAckMode."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.ack = True
+        self._buffer = b""
+        self.interrupted = False  # a ^C arrived while the target ran
+
+    def _fill(self) -> None:
+        try:
+            chunk = self.sock.recv(65536)
+        except OSError as e:
+            raise ConnectionClosed(str(e)) from None
+        if not chunk:
+            raise ConnectionClosed("GDB closed the connection")
+        self._buffer += chunk
+
+    def read_packet(self) -> bytes:
+        """The next packet's payload; a ^C outside a packet is returned as INTERRUPT."""
+        while True:
+            start = self._buffer.find(b"$")
+            if INTERRUPT in self._buffer[:start if start >= 0 else len(self._buffer)]:
+                self._buffer = self._buffer.replace(INTERRUPT, b"", 1)
+                return INTERRUPT
+            if start >= 0:
+                end = self._buffer.find(b"#", start)
+                if end >= 0 and len(self._buffer) >= end + 3:
+                    data = self._buffer[start + 1:end]
+                    given = self._buffer[end + 1:end + 3]
+                    self._buffer = self._buffer[end + 3:]
+                    if self.ack:
+                        self._send_raw(b"+" if given.lower() == checksum(data) else b"-")
+                    if not self.ack or given.lower() == checksum(data):
+                        return unescape(data)
+                    continue
+            self._fill()
+
+    def poll_interrupt(self) -> bool:
+        """Whether GDB sent ^C (checked without blocking while the program runs)."""
+        if self.interrupted:
+            return True
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if readable:
+            try:
+                self._fill()
+            except ConnectionClosed:
+                self.interrupted = True
+                return True
+            if INTERRUPT in self._buffer:
+                self._buffer = self._buffer.replace(INTERRUPT, b"", 1)
+                self.interrupted = True
+        return self.interrupted
+
+    def send(self, payload: bytes) -> None:
+        self._send_raw(b"$" + payload + b"#" + checksum(payload))
+        # GDB acknowledges with '+' (or '-' to ask again); read_packet skips stray acks.
+
+    def _send_raw(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            raise ConnectionClosed(str(e)) from None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()

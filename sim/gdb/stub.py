@@ -1,0 +1,210 @@
+"""The debugging session: GDB's commands while the simulated core is stopped, and the stops.
+
+The run itself is the normal one: the accounting hooks see the same blocks, so breakpoints,
+stepping and memory reads leave instructions and cycles unchanged. Stopping works from one
+instruction hook over all code (Unicorn only calls hooks that existed when a block was
+translated, so a breakpoint set later, or a single step inside a block already translated,
+needs a hook everywhere from the start); it checks a set and a flag and returns, which makes a
+run under --gdb slower, not different.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import socket
+from typing import TYPE_CHECKING
+
+import unicorn.arm_const as arm
+from rich.console import Console
+from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
+from unicorn.unicorn_py3 import unicorn as _uc_module
+
+from mcusim.sim.gdb.rsp import Connection, ConnectionClosed
+from mcusim.sim.gdb.target import DebugTarget
+from mcusim.sim.uc_api import add_hook
+
+if TYPE_CHECKING:
+    from mcusim.sim.engine import Simulation
+    from mcusim.sim.result import RunResult
+
+SIGINT, SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGXCPU = 2, 4, 5, 6, 11, 24
+_FAULT_SIGNAL = {"memory_fault": SIGSEGV, "undefined_instruction": SIGILL,
+                 "escalated_fault": SIGABRT, "limit": SIGXCPU, "reset": SIGABRT}
+_CODE_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)
+POLL_EVERY = 1 << 16  # instructions between looks for GDB's ^C while running
+
+
+def delete_hook(uc: object, handle: int) -> None:
+    """uc_hook_del of a handle `add_hook` returned (not one of the binding's own hooks)."""
+    _uc_module.uclib.uc_hook_del(uc._uch, _uc_module.uc_hook_h(handle))  # type: ignore[attr-defined]
+
+
+class GdbServer:
+    """Listens on `host:port` (loopback unless asked otherwise) and debugs one run."""
+
+    def __init__(self, sim: Simulation, host: str, port: int, err: Console):
+        self.sim = sim
+        self.target = DebugTarget(sim)
+        self.err = err
+        self.listener = socket.create_server((host, port))
+        self.address = self.listener.getsockname()[:2]
+        self.conn: Connection | None = None
+        self.breakpoints: set[int] = set()
+        self.watchpoints: dict[tuple[int, int, int], int] = {}  # (kind, addr, len) -> hook
+        self.stepping = False
+        self.detached = False
+        self.killed = False
+        self._watch_hit: tuple[str, int] | None = None
+        self._started = False
+        self._countdown = POLL_EVERY
+        self._error: BaseException | None = None
+        self._callbacks: list[object] = []
+        self._hook = self._c_hook(UC_HOOK_CODE, self._on_instruction, 1, 0)
+
+    def _c_hook(self, kind: int, function: object, begin: int, end: int) -> int:
+        if kind == UC_HOOK_CODE:
+            callback = _CODE_HOOK(function)
+        else:  # memory hooks: (engine, access, address, size, value, user data)
+            callback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64,
+                                        ctypes.c_int, ctypes.c_int64)(function)
+        self._callbacks.append(callback)
+        return add_hook(self.sim.uc, kind, ctypes.cast(callback, ctypes.c_void_p).value, None,
+                        begin, end)
+
+    # -- the run --------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        host, port = self.address
+        self.err.print(f"mcusim: waiting for GDB on {host}:{port} (in GDB: target remote "
+                       f"{host}:{port})", highlight=False, soft_wrap=True)
+        try:
+            result = self.sim.run()
+            if self._error is not None:
+                raise self._error
+            if self.conn is not None and not self.detached:
+                self._report_end(result)
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+            self.listener.close()
+        return result
+
+    def _guard(self, work: object) -> None:
+        """Run `work()` inside a Unicorn callback: nothing may unwind through C, so an error
+        (or Ctrl-C) stops the emulation and is raised again after it."""
+        try:
+            work()  # type: ignore[operator]
+        except ConnectionClosed:
+            self._lost()
+        except BaseException as e:  # noqa: BLE001 - re-raised after the run
+            self._error = e
+            self.sim.uc.emu_stop()
+
+    def _on_instruction(self, _engine: object, address: int, _size: int) -> None:
+        if self.detached:
+            return
+        if not self._started:
+            self._started = True
+            self._guard(lambda: self._first_stop(address))
+            return
+        if self.stepping or address in self.breakpoints:
+            if self._pending_restart():
+                return  # the block is about to be run again from its start: stop then
+            self._guard(lambda: self._stop(address))
+            return
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._countdown = POLL_EVERY
+            if self.conn is not None and self.conn.poll_interrupt():
+                self._guard(lambda: self._stop(address, SIGINT))
+
+    def _pending_restart(self) -> bool:
+        # The engine stops and restarts a block it just instrumented before it runs (see
+        # Simulation._instrument); a hook can still see its first instruction once before.
+        return getattr(self.sim, "_restart_at", None) is not None or \
+            getattr(self.sim, "_stop", None) is not None
+
+    def _on_watch(self, _engine: object, access: int, address: int, _size: int,
+                  _value: int) -> None:
+        """Stops before the access completes, as Arm watchpoints do: GDB then steps over the
+        instruction and compares the old and new values."""
+        if self.detached or self._pending_restart():
+            return
+        self._watch_hit = ("watch" if access == UC_MEM_WRITE else "rwatch", address)
+        self._guard(lambda: self._stop(self.current_pc()))
+
+    def _first_stop(self, address: int) -> None:
+        sock, peer = self.listener.accept()
+        self.conn = Connection(sock)
+        self.err.print(f"mcusim: GDB connected from {peer[0]}:{peer[1]}", highlight=False,
+                       soft_wrap=True)
+        self._serve(f"T{SIGTRAP:02x}thread:01;")
+
+    def _stop(self, address: int, signal: int = SIGTRAP) -> None:
+        self.stepping = False
+        reply = f"T{signal:02x}"
+        if self._watch_hit is not None:
+            kind, where = self._watch_hit
+            self._watch_hit = None
+            reply += f"{kind}:{where:x};"
+        self._serve(reply + "thread:01;", send_first=True)
+
+    def _lost(self) -> None:
+        self.err.print("mcusim: the GDB connection was lost; the program runs to its end",
+                       highlight=False, soft_wrap=True)
+        self._detach()
+
+    def _detach(self) -> None:
+        self.detached = True
+        self.stepping = False
+        self.breakpoints.clear()
+        for hook in self.watchpoints.values():
+            delete_hook(self.sim.uc, hook)
+        self.watchpoints.clear()
+        if self.conn is not None:
+            self.conn.close()
+
+    def _report_end(self, result: RunResult) -> None:
+        """The program ended while GDB waited: say how, with the run's summary."""
+        from mcusim.sim.gdb.session import end_summary
+
+        assert self.conn is not None
+        try:
+            self._console(end_summary(result) + "\n")
+            if result.exit_code is not None:
+                self.conn.send(b"W%02x" % (result.exit_code & 0xFF))
+                return
+            if self.killed:
+                return
+            # A fault: GDB may look at the state where it happened, then the process is gone.
+            signal = _FAULT_SIGNAL.get(result.stop, SIGABRT)
+            self._stop_reason = f"T{signal:02x}thread:01;"
+            from mcusim.sim.gdb.session import serve_after_end
+
+            serve_after_end(self, signal)
+        except ConnectionClosed:
+            pass
+
+    def _console(self, text: str) -> None:
+        assert self.conn is not None
+        self.conn.send(b"O" + text.encode().hex().encode())
+
+    def _serve(self, stop_reply: str, send_first: bool = False) -> None:
+        from mcusim.sim.gdb.session import serve
+
+        serve(self, stop_reply, send_first)
+
+    def current_pc(self) -> int:
+        return self.sim.uc.reg_read(arm.UC_ARM_REG_PC)
+
+    def add_watchpoint(self, kind: int, address: int, length: int) -> None:
+        mask = {2: UC_HOOK_MEM_WRITE, 3: UC_HOOK_MEM_READ,
+                4: UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE}[kind]
+        key = (kind, address, length)
+        if key not in self.watchpoints:
+            self.watchpoints[key] = self._c_hook(mask, self._on_watch, address,
+                                                 address + length - 1)
+
+    def remove_watchpoint(self, kind: int, address: int, length: int) -> None:
+        hook = self.watchpoints.pop((kind, address, length), None)
+        if hook is not None:
+            delete_hook(self.sim.uc, hook)
