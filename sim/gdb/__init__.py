@@ -25,9 +25,20 @@ DEFAULT_PORT = 1234  # QEMU's `-s`
 
 def add_gdb_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--gdb", nargs="?", const=str(DEFAULT_PORT), metavar="[HOST:]PORT",
+        "--gdb", nargs="?", const=str(DEFAULT_PORT), metavar="[HOST:]PORT", type=_address,
         help=f"wait for GDB (target remote :PORT) before the first instruction; default port "
              f"{DEFAULT_PORT}, 0 picks a free one; listens on 127.0.0.1 unless HOST is given")
+
+
+def _address(spec: str) -> str:
+    """argparse check of --gdb's value; the value stays the text."""
+    from mcusim.sim.errors import UsageError
+
+    try:
+        parse_address(spec)
+    except UsageError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix(f"--gdb {spec!r}: ")) from None
+    return spec
 
 
 def parse_address(spec: str) -> tuple[str, int]:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import unicorn.arm_const as arm
 from rich.console import Console
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
-from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.sim.gdb.rsp import Connection, ConnectionClosed
 from mcusim.sim.gdb.target import DebugTarget
@@ -34,11 +33,6 @@ _CODE_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_u
 POLL_EVERY = 1 << 16  # instructions between looks for GDB's ^C while running
 
 
-def delete_hook(uc: object, handle: int) -> None:
-    """uc_hook_del of a handle `add_hook` returned (not one of the binding's own hooks)."""
-    _uc_module.uclib.uc_hook_del(uc._uch, _uc_module.uc_hook_h(handle))  # type: ignore[attr-defined]
-
-
 class GdbServer:
     """Listens on `host:port` (loopback unless asked otherwise) and debugs one run."""
 
@@ -50,7 +44,7 @@ class GdbServer:
         self.address = self.listener.getsockname()[:2]
         self.conn: Connection | None = None
         self.breakpoints: set[int] = set()
-        self.watchpoints: dict[tuple[int, int, int], int] = {}  # (kind, addr, len) -> hook
+        self.watchpoints: set[tuple[int, int, int]] = set()  # (Z kind, first, last address)
         self.stepping = False
         self.detached = False
         self.killed = False
@@ -60,6 +54,10 @@ class GdbServer:
         self._error: BaseException | None = None
         self._callbacks: list[object] = []
         self._hook = self._c_hook(UC_HOOK_CODE, self._on_instruction, 1, 0)
+        # Memory hooks, like code hooks, only reach blocks translated after they exist: one
+        # over everything from the start lets a watchpoint set at any time see every access.
+        self._watch_hook = self._c_hook(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._on_access,
+                                        1, 0)
 
     def _c_hook(self, kind: int, function: object, begin: int, end: int) -> int:
         if kind == UC_HOOK_CODE:
@@ -123,14 +121,20 @@ class GdbServer:
         return getattr(self.sim, "_restart_at", None) is not None or \
             getattr(self.sim, "_stop", None) is not None
 
-    def _on_watch(self, _engine: object, access: int, address: int, _size: int,
-                  _value: int) -> None:
-        """Stops before the access completes, as Arm watchpoints do: GDB then steps over the
-        instruction and compares the old and new values."""
-        if self.detached or self._pending_restart():
+    def _on_access(self, _engine: object, access: int, address: int, size: int,
+                   _value: int) -> None:
+        """Stops before a watched access completes, as Arm watchpoints do: GDB then steps
+        over the instruction and compares the old and new values."""
+        if not self.watchpoints or self.detached or self._pending_restart():
             return
-        self._watch_hit = ("watch" if access == UC_MEM_WRITE else "rwatch", address)
-        self._guard(lambda: self._stop(self.current_pc()))
+        write = access == UC_MEM_WRITE
+        last = address + max(size, 1) - 1
+        for kind, lo, hi in self.watchpoints:
+            if address <= hi and last >= lo and (kind == 4 or (kind == 2) == write):
+                self._watch_hit = ("watch" if kind == 2 else "rwatch" if kind == 3
+                                   else "awatch", max(address, lo))
+                self._guard(lambda: self._stop(self.current_pc()))
+                return
 
     def _first_stop(self, address: int) -> None:
         sock, peer = self.listener.accept()
@@ -157,8 +161,6 @@ class GdbServer:
         self.detached = True
         self.stepping = False
         self.breakpoints.clear()
-        for hook in self.watchpoints.values():
-            delete_hook(self.sim.uc, hook)
         self.watchpoints.clear()
         if self.conn is not None:
             self.conn.close()
@@ -197,14 +199,7 @@ class GdbServer:
         return self.sim.uc.reg_read(arm.UC_ARM_REG_PC)
 
     def add_watchpoint(self, kind: int, address: int, length: int) -> None:
-        mask = {2: UC_HOOK_MEM_WRITE, 3: UC_HOOK_MEM_READ,
-                4: UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE}[kind]
-        key = (kind, address, length)
-        if key not in self.watchpoints:
-            self.watchpoints[key] = self._c_hook(mask, self._on_watch, address,
-                                                 address + length - 1)
+        self.watchpoints.add((kind, address, address + length - 1))
 
     def remove_watchpoint(self, kind: int, address: int, length: int) -> None:
-        hook = self.watchpoints.pop((kind, address, length), None)
-        if hook is not None:
-            delete_hook(self.sim.uc, hook)
+        self.watchpoints.discard((kind, address, address + length - 1))
