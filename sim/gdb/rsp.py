@@ -108,5 +108,12 @@ class Connection:
             raise ConnectionClosed(str(e)) from None
 
     def close(self) -> None:
+        """Close after GDB has read everything: closing with its acknowledgements still unread
+        would reset the connection, and a reset can discard our last reply on GDB's side."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(1.0)
+            while self.sock.recv(4096):
+                pass
         with contextlib.suppress(OSError):
             self.sock.close()

@@ -76,6 +76,7 @@ class GdbServer:
                        f"{host}:{port})", highlight=False, soft_wrap=True)
         try:
             result = self.sim.run()
+            self.target.finished = True
             if self._error is not None:
                 raise self._error
             if self.conn is not None and not self.detached:

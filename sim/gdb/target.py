@@ -46,6 +46,7 @@ class DebugTarget:
         self.sim = sim
         self.uc = sim.uc
         self.board = sim.board
+        self.finished = False  # the run is over: the counters are its totals
 
     # -- counters -------------------------------------------------------------------------
     def counters(self, pc: int) -> tuple[int, int]:
@@ -54,6 +55,8 @@ class DebugTarget:
         sim = self.sim
         cycles, count = sim.cycles, sim.instructions
         block = sim.current_block
+        if self.finished:
+            return cycles, count
         if block is not None and block.address <= pc < block.address + block.size:
             cycles += block.cycles_before(pc) - block.cycles
             count += block.count_before(pc) - block.count
