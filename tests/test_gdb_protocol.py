@@ -110,6 +110,10 @@ def test_bad_packets_get_empty_or_error_replies(stub):
     client, proc = stub(EXIT_OK)
     assert client.ask(b"vMustReplyEmpty") == b""
     assert client.ask(b"p99") == b"E01"
+    assert client.ask(b"P11=0100000000000000") == b"E01"  # cycles: the run's, read-only
+    assert client.ask(b"Pf=00010008") == b"E01"  # moving the pc is refused
+    assert client.ask(b"P1=2a000000") == b"OK"
+    assert client.ask(b"p1") == b"2a000000"
     assert client.ask(b"qXfer:features:read:target.xml:0,40").startswith(b"m<?xml")
     assert client.ask(b"M20000000,4:deadbeef") == b"OK"
     assert client.ask(b"m20000000,4") == b"deadbeef"

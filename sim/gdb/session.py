@@ -100,8 +100,11 @@ def _answer(server: GdbServer, packet: bytes, stop_reply: str) -> bytes | None:
         return target.all_registers().hex().encode()
     if head == b"G":
         data = bytes.fromhex(packet[1:].decode())
-        for n in range(17):
-            target.write_register(n, data[4 * n:4 * n + 4])
+        try:
+            for n in range(17):
+                target.write_register(n, data[4 * n:4 * n + 4])
+        except KeyError:
+            return b"E01"
         return b"OK"
     if head == b"p":
         try:
