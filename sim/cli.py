@@ -179,9 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--boards", default="nucleo-f446re,nucleo-g071rb,nucleo-f103rb,"
                      "nucleo-f746zg,stm32f4-discovery",
                      help="boards for the kernels report (comma-separated)")
-    from mcusim.sim.check.command import add_parser as add_check_parser  # mcusim check
+    from mcusim.sim.check import command as check_command  # mcusim check (issue 17)
 
-    add_check_parser(sub)
+    check_command.register(sub)
     return parser
 
 
@@ -364,9 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return view(args)
         if args.command == "check":
-            from mcusim.sim.check.command import cmd_check
-
-            return cmd_check(args, err)
+            return args.command_main(args, err)
         if args.command == "boards":
             return cmd_boards(Console(highlight=False))
         if args.command == "validate":

@@ -16,7 +16,6 @@ cheap: pytest loads it in every session of a project that has mcusim installed.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +57,7 @@ class FirmwareRunner:
             max_instructions: int | None = None, max_cycles: int | None = None) -> RunResult:
         """Run `elf` (program arguments `args`) to its end. `regions` are START:END symbol
         pairs timed like `mcusim run --region`; `memory` gives `result.memory`."""
-        from mcusim.sim import Firmware, Simulation, load_board
+        from mcusim.sim.check.measure import run_firmware
         from mcusim.sim.errors import McusimError
 
         path = self.path(elf)
@@ -69,13 +68,11 @@ class FirmwareRunner:
                 if not (sep and start and end):
                     raise McusimError(f"region {spec!r}: expected START:END, two symbol names")
                 pairs.append((start, end))
-            sim = Simulation(
-                Firmware.open(path), load_board(board or self.board, clock=clock),
-                argv=[path.name, *args], fs_root=self.path(fs_root or "."),
-                stdin=io.BytesIO(stdin), stderr=io.BytesIO(), memory=memory, profile=profile,
-                symbol_regions=pairs, max_cycles=max_cycles,
-                max_instructions=max_instructions or self.max_instructions)
-            return sim.run()
+            return run_firmware(path, board or self.board, args=args, clock=clock,
+                                fs_root=self.path(fs_root or "."), stdin=stdin,
+                                max_instructions=max_instructions or self.max_instructions,
+                                max_cycles=max_cycles, regions=pairs, memory=memory,
+                                profile=profile)
         except McusimError as e:
             pytest.fail(f"mcusim: {e}", pytrace=False)
 

@@ -27,7 +27,8 @@ EXIT_HELP = """exit status:
     baseline or ELF, 73 output not writable"""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
+    """Adds `mcusim check` to the CLI's subcommands; `command_main` is what runs it."""
     p = sub.add_parser(
         "check", help="run a manifest of firmware and compare with a baseline (CI gate)",
         description="Run every entry of a TOML manifest (ELF, board, options, tolerances, "
@@ -49,6 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="entries run at once (default: the number of CPUs)")
     p.add_argument("--force", action="store_true",
                    help="overwrite an existing output file that mcusim did not write")
+    p.set_defaults(command_main=main)
 
 
 def _mcusim_wrote(option: str, head: str) -> bool:
@@ -83,7 +85,7 @@ def _write(option: str, path: Path, text: str) -> None:
         raise OutputError(f"{option} {path}: cannot write: {e.strerror}") from None
 
 
-def cmd_check(args: argparse.Namespace, err: Console) -> int:
+def main(args: argparse.Namespace, err: Console) -> int:
     if args.jobs < 0:
         raise UsageError(f"--jobs {args.jobs}: expected 0 (all CPUs) or a positive number")
     if not args.manifest.is_file():

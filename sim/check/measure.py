@@ -7,8 +7,13 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcusim.sim.check.manifest import Entry
+
+if TYPE_CHECKING:
+    from mcusim.sim.result import RunResult
 
 
 @dataclass
@@ -25,23 +30,36 @@ class Measurement:
     error: str | None = None
 
 
+def run_firmware(elf: Path, board_name: str, *, args: Sequence[str] = (),
+                 clock: str | None = None, timing: str = "table", fs_root: Path = Path("."),
+                 stdin: bytes = b"", max_instructions: int | None = None,
+                 max_cycles: int | None = None, regions: Sequence[tuple[str, str]] = (),
+                 memory: bool = True, profile: bool = False) -> RunResult:
+    """One run through the simulator's public API, its output captured (`result.stdout`).
+    The one place `mcusim check` and the pytest plugin build a Simulation."""
+    from mcusim.isa.timing import make_timing
+    from mcusim.sim import Firmware, Simulation, load_board
+
+    board = load_board(board_name, clock=clock)
+    sim = Simulation(
+        Firmware.open(elf), board,
+        timing=make_timing(timing, board.core.name, board.multiplier == "32-cycle"),
+        fs_root=fs_root, argv=[elf.name, *args], stdout=io.BytesIO(), stderr=io.BytesIO(),
+        stdin=io.BytesIO(stdin), max_instructions=max_instructions, max_cycles=max_cycles,
+        symbol_regions=list(regions), memory=memory, profile=profile)
+    return sim.run()
+
+
 def measure(entry: Entry) -> Measurement:
     """Run one entry with memory accounting. Never raises for a problem of the entry itself:
     the report shows it."""
-    from mcusim.isa.timing import make_timing
-    from mcusim.sim import Firmware, Simulation, load_board
     from mcusim.sim.errors import McusimError
 
-    out = io.BytesIO()
     try:
-        board = load_board(entry.board, clock=entry.clock)
-        sim = Simulation(
-            Firmware.open(entry.elf), board,
-            timing=make_timing(entry.timing, board.core.name, board.multiplier == "32-cycle"),
-            fs_root=entry.fs_root, argv=[entry.elf.name, *entry.args], stdout=out,
-            stderr=io.BytesIO(), max_instructions=entry.max_instructions,
-            max_cycles=entry.max_cycles, symbol_regions=list(entry.regions), memory=True)
-        result = sim.run()
+        result = run_firmware(entry.elf, entry.board, args=entry.args, clock=entry.clock,
+                              timing=entry.timing, fs_root=entry.fs_root,
+                              max_instructions=entry.max_instructions,
+                              max_cycles=entry.max_cycles, regions=entry.regions)
     except McusimError as e:
         return Measurement(entry.name, error=str(e))
     memory = result.memory
@@ -54,7 +72,7 @@ def measure(entry: Entry) -> Measurement:
     return Measurement(
         entry.name, metrics=metrics, exit_code=result.exit_code, stop=result.stop,
         stop_message=result.fault.message if result.fault else "",
-        stdout=out.getvalue().decode("utf-8", "replace"))
+        stdout=result.stdout)
 
 
 def default_jobs() -> int:
