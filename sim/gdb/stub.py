@@ -19,6 +19,7 @@ from rich.console import Console
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
 
 from mcusim.sim.gdb.rsp import Connection, ConnectionClosed
+from mcusim.sim.gdb.session import end_summary, serve, serve_after_end
 from mcusim.sim.gdb.target import DebugTarget
 from mcusim.sim.uc_api import add_hook
 
@@ -101,14 +102,14 @@ class GdbServer:
     def _on_instruction(self, _engine: object, address: int, _size: int) -> None:
         if self.detached:
             return
-        if not self._started:
-            self._started = True
-            self._guard(lambda: self._first_stop(address))
-            return
-        if self.stepping or address in self.breakpoints:
+        if not self._started or self.stepping or address in self.breakpoints:
             if self._pending_restart():
                 return  # the block is about to be run again from its start: stop then
-            self._guard(lambda: self._stop(address))
+            if not self._started:
+                self._started = True
+                self._guard(lambda: self._first_stop(address))
+            else:
+                self._guard(lambda: self._stop(address))
             return
         self._countdown -= 1
         if self._countdown <= 0:
@@ -117,8 +118,10 @@ class GdbServer:
                 self._guard(lambda: self._stop(address, SIGINT))
 
     def _pending_restart(self) -> bool:
-        # The engine stops and restarts a block it just instrumented before it runs (see
-        # Simulation._instrument); a hook can still see its first instruction once before.
+        """Whether the emulation is stopping: the engine restarts a block it has just
+        instrumented before it runs (Simulation._instrument), or the run is ending. Unicorn
+        2.1 calls no code hook after such a stop (checked); were it to, stopping there would
+        show GDB the same instruction twice."""
         return getattr(self.sim, "_restart_at", None) is not None or \
             getattr(self.sim, "_stop", None) is not None
 
@@ -168,8 +171,6 @@ class GdbServer:
 
     def _report_end(self, result: RunResult) -> None:
         """The program ended while GDB waited: say how, with the run's summary."""
-        from mcusim.sim.gdb.session import end_summary
-
         assert self.conn is not None
         try:
             self._console(end_summary(result) + "\n")
@@ -179,11 +180,7 @@ class GdbServer:
             if self.killed:
                 return
             # A fault: GDB may look at the state where it happened, then the process is gone.
-            signal = _FAULT_SIGNAL.get(result.stop, SIGABRT)
-            self._stop_reason = f"T{signal:02x}thread:01;"
-            from mcusim.sim.gdb.session import serve_after_end
-
-            serve_after_end(self, signal)
+            serve_after_end(self, _FAULT_SIGNAL.get(result.stop, SIGABRT))
         except ConnectionClosed:
             pass
 
@@ -192,8 +189,6 @@ class GdbServer:
         self.conn.send(b"O" + text.encode().hex().encode())
 
     def _serve(self, stop_reply: str, send_first: bool = False) -> None:
-        from mcusim.sim.gdb.session import serve
-
         serve(self, stop_reply, send_first)
 
     def current_pc(self) -> int:
