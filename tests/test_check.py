@@ -120,6 +120,17 @@ def test_update_writes_baseline_then_passes(kernels, tmp_path, capsys):
     assert "fc-again (new)" in capsys.readouterr().err
 
 
+def test_baseline_of_another_board_is_no_reference(kernels, tmp_path, capsys):
+    m = small_manifest(tmp_path)
+    base = json.loads((tmp_path / "base.json").read_text())
+    base["entries"]["uart_hello"]["board"] = "nucleo-g071rb"
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    assert main(["check", str(m), "--junit", str(tmp_path / "r.xml")]) == 1
+    assert "the baseline was recorded on nucleo-g071rb" in capsys.readouterr().out
+    failure = junit(tmp_path / "r.xml").find(".//testcase[@name='uart_hello']/failure")
+    assert failure.get("type") == "new" and "nucleo-g071rb" in failure.get("message")
+
+
 def test_outputs_are_deterministic(kernels, tmp_path, capsys):
     m = small_manifest(tmp_path)
     texts = []

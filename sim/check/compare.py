@@ -59,6 +59,7 @@ class Outcome:
     changes: list[MetricChange] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # functional failures, in words
     recorded: dict[str, Any] | None = None  # the baseline's record of this entry
+    missing: str = "no baseline"  # why there is no usable record, when there is none
 
     @property
     def failing(self) -> bool:
@@ -132,8 +133,13 @@ def _order(metric: str) -> tuple[int, str]:
 
 def judge(entry: Entry, m: Measurement, recorded: dict[str, Any] | None) -> Outcome:
     problems = _functional(entry, m)
+    missing = "no baseline"
+    if recorded is not None and recorded.get("board", entry.board) != entry.board:
+        # Figures from another board are no reference for this one.
+        missing = f"the baseline was recorded on {recorded['board']}"
+        recorded = None
     if m.error is not None:
-        return Outcome(entry, m, FAILED, problems=problems, recorded=recorded)
+        return Outcome(entry, m, FAILED, problems=problems, recorded=recorded, missing=missing)
     old = recorded.get("metrics", {}) if recorded else {}
     changes = []
     for metric in sorted(set(m.metrics) | set(old), key=_order):
@@ -145,7 +151,7 @@ def judge(entry: Entry, m: Measurement, recorded: dict[str, Any] | None) -> Outc
     if recorded is None:
         verdicts.append(NEW)
     verdict = min(verdicts or [PASSED], key=ORDER.index)
-    return Outcome(entry, m, verdict, changes, problems, recorded)
+    return Outcome(entry, m, verdict, changes, problems, recorded, missing)
 
 
 def judge_all(manifest: Manifest, measurements: list[Measurement],

@@ -44,7 +44,7 @@ def _rows(outcomes: list[Outcome], all_rows: bool) -> list[list[str]]:
         if o.recorded is None and o.measurement.error is None:
             figures = ", ".join(f"{k} {v:,}" for k, v in o.measurement.metrics.items()
                                 if k in ("cycles", "peak_ram"))
-            rows.append([o.entry.name, "all", "-", figures, "no baseline", "-", "new"])
+            rows.append([o.entry.name, "all", "-", figures, o.missing, "-", "new"])
             continue
         for c in o.changes:
             if c.verdict != PASSED or all_rows:
@@ -118,8 +118,8 @@ def junit_xml(outcomes: list[Outcome], suite: str) -> str:
         if o.failing:
             bad = [c for c in o.changes if c.verdict in ("regression", "new")]
             reasons = o.problems + [c.describe() for c in bad]
-            if o.verdict == "new" and not bad:
-                reasons.append("no baseline for this entry (record one with --update)")
+            if o.verdict == "new" and o.recorded is None:
+                reasons = [*o.problems, f"{o.missing} for this entry (record one with --update)"]
             ET.SubElement(case, "failure", {"type": o.verdict,
                                             "message": "; ".join(reasons)}).text = (
                 "\n".join(reasons))
