@@ -91,7 +91,9 @@ def test_break_read_cycles_step_continue_to_exit(kernels, tmp_path):
         "x/1wx 0xE0001004", "print $cycles",
         "stepi", "x/1wx 0xE0001004", "print $cycles", "info registers pc xpsr",
         "step", "print x",
-        "delete", "continue",
+        # halted before stop_trigger's load of DWT_CYCCNT, then that load's own sample
+        "delete", "break *(stop_trigger+2)", "continue", "x/1wx 0xE0001004", "stepi 3",
+        "print t1", "delete", "continue",
     ], tmp_path)
     assert "Breakpoint 1, leaf (x=x@entry=0)" in out, out
     assert "$1 = 0" in out  # sink
@@ -99,10 +101,12 @@ def test_break_read_cycles_step_continue_to_exit(kernels, tmp_path):
     assert 0 < t0 < 1000  # start_trigger's CYCCNT sample, early in main
     cyccnt = _values(out, r"0xe0001004:\s+(0x[0-9a-f]+)")
     cycles = _values(out, r"\$(?:4|5) = (\d+)")
-    assert len(cyccnt) == 2 and len(cycles) == 2
+    assert len(cyccnt) == 3 and len(cycles) == 2
     assert cyccnt[0] > t0 and cyccnt[1] > cyccnt[0]
     assert cyccnt[1] - cyccnt[0] == cycles[1] - cycles[0] > 0  # one instruction's cycles
     assert re.search(r"pc\s+0x8000232\s+0x8000232 <leaf\+2>", out), out
+    t1 = _values(out, r"\$7 = (\d+)")[0]
+    assert 0 <= t1 - cyccnt[2] <= 2  # the load samples the counter within its own cycles
     assert "xpsr" in out
     assert "[Inferior 1 (Remote target) exited normally]" in out
     assert "mcusim: the program exited with code 0 after" in out  # summary in GDB's console
