@@ -101,6 +101,15 @@ def test_wrong_exit_code_and_output_fail(kernels, tmp_path, capsys):
     assert "stdout line 1 is 'calltree:" in out
     root = junit(tmp_path / "r.xml")
     assert root.find(".//testcase[@name='uart_hello']/failure").get("type") == "failed"
+    # --update records only entries that ran as expected: a broken run is no baseline
+    base = json.loads((tmp_path / "base.json").read_text())
+    base["entries"]["uart_hello"]["metrics"]["cycles"] = 1
+    base["entries"]["fc@m7"]["metrics"]["cycles"] = 1
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    assert main(["check", str(m), "--update"]) == 1
+    after = json.loads((tmp_path / "base.json").read_text())["entries"]
+    assert after["uart_hello"]["metrics"]["cycles"] == 1
+    assert after["fc@m7"]["metrics"]["cycles"] > 1
 
 
 def test_update_writes_baseline_then_passes(kernels, tmp_path, capsys):
