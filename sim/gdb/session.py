@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from mcusim.sim.gdb.stub import GdbServer
     from mcusim.sim.result import RunResult
 
-_SUPPORTED = b"PacketSize=4000;qXfer:features:read+;QStartNoAckMode+;vContSupported+;swbreak+"
+_SUPPORTED = b"PacketSize=4000;qXfer:features:read+;QStartNoAckMode+;vContSupported+"
 
 
 def end_summary(result: RunResult) -> str:
