@@ -4,6 +4,7 @@ kill, acknowledgements. Sockets and processes all have timeouts."""
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -51,12 +52,13 @@ class Client:
 def stub(tmp_path):
     procs = []
 
-    def start(body: str) -> tuple[Client, subprocess.Popen]:
+    def start(body: str, connect: bool = True) -> tuple[Client | None, subprocess.Popen]:
         elf = build(tmp_path, body)
         proc = subprocess.Popen([*MCUSIM, "run", str(elf), "--gdb", "0"], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         procs.append(proc)
-        return Client(_wait_for_port(proc)), proc
+        port = _wait_for_port(proc)
+        return (Client(port) if connect else None), proc
 
     yield start
     for proc in procs:
@@ -98,12 +100,31 @@ def test_interrupt_and_kill(stub):
     assert client.reply().startswith(b"T02")
     r0 = int.from_bytes(bytes.fromhex(client.ask(b"p0").decode()), "little")
     assert 0 < r0 < 0x7fffffff  # the loop ran, and stopped
+    client.send(b"c")  # runs again until the next ^C, not until the next look for one
+    client.sock.settimeout(0.5)
+    with pytest.raises(TimeoutError):
+        client.reply()
+    client.sock.settimeout(20)
+    client.sock.sendall(b"\x03")
+    assert client.reply().startswith(b"T02")
+    r0_later = int.from_bytes(bytes.fromhex(client.ask(b"p0").decode()), "little")
+    assert r0_later < r0
     cycles = int.from_bytes(bytes.fromhex(client.ask(b"p11").decode()), "little")
     assert cycles > 0
     client.send(b"k")
     client.sock.close()
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 83 and b"killed from GDB" in err
+
+
+@pytest.mark.parametrize("connected", [False, True])
+def test_ctrl_c_ends_mcusim_waiting_for_gdb(stub, connected):
+    client, proc = stub(EXIT_OK, connect=connected)
+    if client is not None:
+        assert client.ask(b"?").startswith(b"T05")  # stopped: waiting for GDB's command
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and b"interrupted" in err
 
 
 def test_bad_packets_get_empty_or_error_replies(stub):

@@ -5,12 +5,33 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+from collections.abc import Callable
 
 INTERRUPT = b"\x03"
 
 
 class ConnectionClosed(Exception):
     """GDB went away."""
+
+
+class Cancelled(Exception):
+    """The run is ending (a signal stopped it) while we waited for GDB."""
+
+
+WAIT_SLICE = 0.2  # seconds between looks at whether the run was stopped while waiting
+
+
+def wait_readable(sock: socket.socket, cancelled: Callable[[], bool]) -> None:
+    """Block until `sock` has data (or a connection), unless the run gets cancelled."""
+    while True:
+        try:
+            readable, _, _ = select.select([sock], [], [], WAIT_SLICE)
+        except (OSError, ValueError) as e:
+            raise ConnectionClosed(str(e)) from None
+        if readable:
+            return
+        if cancelled():
+            raise Cancelled
 
 
 def checksum(data: bytes) -> bytes:
@@ -43,13 +64,14 @@ def unescape(data: bytes) -> bytes:
 class Connection:
     """One GDB client. Acknowledgements are sent and expected until QStartNoAckMode."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, cancelled: Callable[[], bool] = lambda: False):
         self.sock = sock
+        self.cancelled = cancelled
         self.ack = True
         self._buffer = b""
-        self.interrupted = False  # a ^C arrived while the target ran
 
     def _fill(self) -> None:
+        wait_readable(self.sock, self.cancelled)
         try:
             chunk = self.sock.recv(65536)
         except OSError as e:
@@ -79,23 +101,18 @@ class Connection:
             self._fill()
 
     def poll_interrupt(self) -> bool:
-        """Whether GDB sent ^C (checked without blocking while the program runs)."""
-        if self.interrupted:
-            return True
+        """Whether GDB sent ^C since the last look (without blocking, while the program
+        runs); ConnectionClosed if GDB went away."""
         try:
             readable, _, _ = select.select([self.sock], [], [], 0)
         except (OSError, ValueError):
             return False
         if readable:
-            try:
-                self._fill()
-            except ConnectionClosed:
-                self.interrupted = True
-                return True
-            if INTERRUPT in self._buffer:
-                self._buffer = self._buffer.replace(INTERRUPT, b"", 1)
-                self.interrupted = True
-        return self.interrupted
+            self._fill()
+        if INTERRUPT in self._buffer:
+            self._buffer = self._buffer.replace(INTERRUPT, b"", 1)
+            return True
+        return False
 
     def send(self, payload: bytes) -> None:
         self._send_raw(b"$" + payload + b"#" + checksum(payload))

@@ -18,7 +18,7 @@ import unicorn.arm_const as arm
 from rich.console import Console
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
 
-from mcusim.sim.gdb.rsp import Connection, ConnectionClosed
+from mcusim.sim.gdb.rsp import Cancelled, Connection, ConnectionClosed, wait_readable
 from mcusim.sim.gdb.session import end_summary, serve, serve_after_end
 from mcusim.sim.gdb.target import DebugTarget
 from mcusim.sim.uc_api import add_hook
@@ -78,6 +78,8 @@ class GdbServer:
         try:
             result = self.sim.run()
             self.target.finished = True
+            if self.conn is not None:
+                self.conn.cancelled = lambda: False  # the run is over: GDB may look at it
             if self._error is not None:
                 raise self._error
             if self.conn is not None and not self.detached:
@@ -93,6 +95,8 @@ class GdbServer:
         (or Ctrl-C) stops the emulation and is raised again after it."""
         try:
             work()  # type: ignore[operator]
+        except Cancelled:
+            self._detach()  # a signal stopped the run: it ends with its summary
         except ConnectionClosed:
             self._lost()
         except BaseException as e:  # noqa: BLE001 - re-raised after the run
@@ -114,8 +118,13 @@ class GdbServer:
         self._countdown -= 1
         if self._countdown <= 0:
             self._countdown = POLL_EVERY
-            if self.conn is not None and self.conn.poll_interrupt():
-                self._guard(lambda: self._stop(address, SIGINT))
+            if self.conn is not None:
+                self._guard(lambda: self._poll(address))
+
+    def _poll(self, address: int) -> None:
+        assert self.conn is not None
+        if self.conn.poll_interrupt():
+            self._stop(address, SIGINT)
 
     def _pending_restart(self) -> bool:
         """Whether the emulation is stopping: the engine restarts a block it has just
@@ -140,9 +149,13 @@ class GdbServer:
                 self._guard(lambda: self._stop(self.current_pc()))
                 return
 
+    def _cancelled(self) -> bool:
+        return self.sim.stop_info is not None
+
     def _first_stop(self, address: int) -> None:
+        wait_readable(self.listener, self._cancelled)
         sock, peer = self.listener.accept()
-        self.conn = Connection(sock)
+        self.conn = Connection(sock, self._cancelled)
         self.err.print(f"mcusim: GDB connected from {peer[0]}:{peer[1]}", highlight=False,
                        soft_wrap=True)
         self._serve(f"T{SIGTRAP:02x}thread:01;")
