@@ -152,3 +152,58 @@ def test_port_in_use_is_a_clear_error(tmp_path):
                                str(port)], cwd=ROOT, capture_output=True, timeout=60)
     assert done.returncode == 73 and b"cannot listen on 127.0.0.1:" in done.stderr
     assert sys.executable  # the subprocess used this interpreter
+
+
+def _continue_to_end(port: int, replies: list[bytes]) -> None:
+    client = Client(port)
+    client.ask(b"?")
+    replies.append(client.ask(b"c"))
+    client.sock.close()
+
+
+# Runs the engine's block restarts get wrong once extra hooks exist (stale IT state after a
+# restart: the bug of issue 14 item 1, where --profile changes what runs; e.g. cnn_chain runs
+# 73 fewer instructions with --profile than without, on both paths). Branch `rel` fixes it
+# (commit f2b4d70: every code hook placed before the first emu_start); these marks go when it
+# is merged (strict: they fail as XPASS then).
+_RESTART_BUG = pytest.mark.xfail(strict=True, reason="engine restart bug, fixed on branch rel")
+
+
+@pytest.mark.parametrize(("program", "options"), [
+    ("hello", {}), ("calltree", {}), ("recurse", {}), ("fc", {}), ("heap_pattern", {}),
+    ("uart_hello", {}), pytest.param("cnn_chain", {}, marks=_RESTART_BUG),
+    ("calltree", {"memory": True}), ("recurse", {"memory": True}),
+    pytest.param("heap_pattern", {"memory": True}, marks=_RESTART_BUG),
+    pytest.param("uart_hello", {"memory": True}, marks=_RESTART_BUG),
+])
+def test_a_run_under_the_stub_equals_the_plain_run(kernels, program, options):
+    """The stub's hooks (one over all code, one over all memory) change nothing: same
+    instructions, cycles, output and exit as without them, on this accounting path."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from mcusim.memory.board import load_board
+    from mcusim.sim import Firmware, Simulation
+    from mcusim.sim.gdb.stub import GdbServer
+
+    elf = kernels / "nucleo-f446re" / f"{program}.elf"
+    runs = []
+    for debug in (False, True):
+        out = io.BytesIO()
+        sim = Simulation(Firmware.open(elf), load_board("nucleo-f446re"), stdout=out,
+                         fs_root=ROOT, **options)
+        if debug:
+            server = GdbServer(sim, "127.0.0.1", 0, Console(file=io.StringIO()))
+            replies: list[bytes] = []
+            client = threading.Thread(target=_continue_to_end,
+                                      args=(server.address[1], replies), daemon=True)
+            client.start()
+            result = server.run()
+            client.join(timeout=20)
+            assert replies and replies[0] == b"W%02x" % (result.exit_code & 0xFF)
+        else:
+            result = sim.run()
+        runs.append((result.to_json_text(), out.getvalue()))
+    assert runs[0] == runs[1]
