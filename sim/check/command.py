@@ -31,10 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Adds `mcusim check` to the CLI's subcommands; `command_main` is what runs it."""
     p = sub.add_parser(
         "check", help="run a manifest of firmware and compare with a baseline (CI gate)",
-        description="Run every entry of a TOML manifest (ELF, board, options, tolerances, "
-        "expected exit code and output), compare cycles, instructions, stack, peak RAM, flash "
-        "and region cycles with the baseline JSON, and print the changes. Entries run in "
-        "parallel; the report, the JUnit file and the baseline are the same bytes for the "
+        description="Run every entry of a TOML manifest (ELF, board, options, tolerances,\n"
+        "expected exit code and output), compare cycles, instructions, stack, peak RAM,\n"
+        "flash and region cycles with the baseline JSON, and print the changes. Entries run\n"
+        "in parallel; the report, the JUnit file and the baseline are the same bytes for the\n"
         "same inputs.", epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("manifest", type=Path, help="the TOML manifest")
     p.add_argument("--baseline", type=Path, metavar="JSON",
