@@ -130,6 +130,8 @@ def test_ctrl_c_ends_mcusim_waiting_for_gdb(stub, connected):
 def test_bad_packets_get_empty_or_error_replies(stub):
     client, proc = stub(EXIT_OK)
     assert client.ask(b"vMustReplyEmpty") == b""
+    assert client.ask(b"mzz,4") == b"E01"  # malformed: an error reply, the session goes on
+    assert client.ask(b"Z0,nothex,2") == b"E01"
     assert client.ask(b"p99") == b"E01"
     assert client.ask(b"P11=0100000000000000") == b"E01"  # cycles: the run's, read-only
     assert client.ask(b"Pf=00010008") == b"E01"  # moving the pc is refused

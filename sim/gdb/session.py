@@ -62,7 +62,15 @@ def serve(server: GdbServer, stop_reply: str, send_first: bool) -> None:
 
 
 def _answer(server: GdbServer, packet: bytes, stop_reply: str) -> bytes | None:
-    """The reply to `packet`, or None when GDB resumed, detached or killed the target."""
+    """The reply to `packet`, or None when GDB resumed, detached or killed the target; a
+    malformed packet gets an error reply, never ends the run."""
+    try:
+        return _dispatch(server, packet, stop_reply)
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return b"E01"
+
+
+def _dispatch(server: GdbServer, packet: bytes, stop_reply: str) -> bytes | None:
     target = server.target
     head = packet[:1]
     if packet == b"?":
