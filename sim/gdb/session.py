@@ -164,8 +164,8 @@ def _detach_note(server: GdbServer) -> str:
 
 
 def _resume(server: GdbServer, step: bool) -> None:
+    """Continue (or step one instruction): the serve loop returns to the emulation."""
     server.stepping = step
-    return None
 
 
 def _breakpoint(server: GdbServer, insert: bool, spec: bytes) -> bytes:

@@ -5,7 +5,8 @@ stepping and memory reads leave instructions and cycles unchanged. Stopping work
 instruction hook over all code (Unicorn only calls hooks that existed when a block was
 translated, so a breakpoint set later, or a single step inside a block already translated,
 needs a hook everywhere from the start); it checks a set and a flag and returns, which makes a
-run under --gdb slower, not different.
+run under --gdb slower, not different. Watchpoints likewise use one memory hook over all
+memory, there from the start.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 SIGINT, SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGXCPU = 2, 4, 5, 6, 11, 24
 _FAULT_SIGNAL = {"memory_fault": SIGSEGV, "undefined_instruction": SIGILL,
                  "escalated_fault": SIGABRT, "limit": SIGXCPU, "reset": SIGABRT}
+# Stops that end mcusim itself (a signal to mcusim, not to the program): GDB is told the
+# process was terminated, and nothing waits for it.
+_ENDED_BY_SIGNAL = {"interrupted": SIGINT, "terminated": 15}
 _CODE_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)
 POLL_EVERY = 1 << 16  # instructions between looks for GDB's ^C while running
 
@@ -191,6 +195,9 @@ class GdbServer:
                 self.conn.send(b"W%02x" % (result.exit_code & 0xFF))
                 return
             if self.killed:
+                return
+            if result.stop in _ENDED_BY_SIGNAL:
+                self.conn.send(b"X%02x" % _ENDED_BY_SIGNAL[result.stop])
                 return
             # A fault: GDB may look at the state where it happened, then the process is gone.
             serve_after_end(self, _FAULT_SIGNAL.get(result.stop, SIGABRT))
