@@ -57,8 +57,8 @@ class FirmwareRunner:
             max_instructions: int | None = None, max_cycles: int | None = None) -> RunResult:
         """Run `elf` (program arguments `args`) to its end. `regions` are START:END symbol
         pairs timed like `mcusim run --region`; `memory` gives `result.memory`."""
+        from mcusim.base.errors import McusimError
         from mcusim.sim.check.measure import run_firmware
-        from mcusim.sim.errors import McusimError
 
         path = self.path(elf)
         try:

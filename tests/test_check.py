@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mcusim.base.errors import InputError
 from mcusim.sim.check.manifest import Tolerance, load_manifest
 from mcusim.sim.cli import main
-from mcusim.sim.errors import InputError
 
 from .conftest import ROOT
 

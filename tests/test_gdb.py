@@ -153,7 +153,7 @@ def test_gdb_address_is_loopback_unless_a_host_is_given(capsys):
     assert parse_address("0.0.0.0:3333") == ("0.0.0.0", 3333)
     assert main(["run", "nothing.elf", "--gdb", "70000"]) == 64
     assert "expected PORT or HOST:PORT" in capsys.readouterr().err
-    from mcusim.sim.errors import UsageError
+    from mcusim.base.errors import UsageError
 
     with pytest.raises(UsageError):
         parse_address("abc")

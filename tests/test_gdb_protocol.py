@@ -163,20 +163,14 @@ def _continue_to_end(port: int, replies: list[bytes]) -> None:
     client.sock.close()
 
 
-# Runs the engine's block restarts get wrong once extra hooks exist (stale IT state after a
-# restart: the bug of issue 14 item 1, where --profile changes what runs; e.g. cnn_chain runs
-# 73 fewer instructions with --profile than without, on both paths). Branch `rel` fixes it
-# (commit f2b4d70: every code hook placed before the first emu_start); these marks go when it
-# is merged (strict: they fail as XPASS then).
-_RESTART_BUG = pytest.mark.xfail(strict=True, reason="engine restart bug, fixed on branch rel")
-
-
+# cnn_chain and the memory-accounted heap_pattern/uart_hello once ran differently under the
+# stub (stale IT state after an engine restart to instrument a block); rel's f2b4d70 places
+# every code hook before the first emu_start, so they are ordinary cases now.
 @pytest.mark.parametrize(("program", "options"), [
     ("hello", {}), ("calltree", {}), ("recurse", {}), ("fc", {}), ("heap_pattern", {}),
-    ("uart_hello", {}), pytest.param("cnn_chain", {}, marks=_RESTART_BUG),
-    ("calltree", {"memory": True}), ("recurse", {"memory": True}),
-    pytest.param("heap_pattern", {"memory": True}, marks=_RESTART_BUG),
-    pytest.param("uart_hello", {"memory": True}, marks=_RESTART_BUG),
+    ("uart_hello", {}), ("cnn_chain", {}), ("calltree", {"memory": True}),
+    ("recurse", {"memory": True}), ("heap_pattern", {"memory": True}),
+    ("uart_hello", {"memory": True}),
 ])
 def test_a_run_under_the_stub_equals_the_plain_run(kernels, program, options):
     """The stub's hooks (one over all code, one over all memory) change nothing: same
@@ -187,15 +181,16 @@ def test_a_run_under_the_stub_equals_the_plain_run(kernels, program, options):
     from rich.console import Console
 
     from mcusim.memory.board import load_board
-    from mcusim.sim import Firmware, Simulation
+    from mcusim.sim import Firmware, MemoryOptions, ProgramIO, RunOptions, make_simulation
     from mcusim.sim.gdb.stub import GdbServer
 
     elf = kernels / "nucleo-f446re" / f"{program}.elf"
     runs = []
     for debug in (False, True):
         out = io.BytesIO()
-        sim = Simulation(Firmware.open(elf), load_board("nucleo-f446re"), stdout=out,
-                         fs_root=ROOT, **options)
+        opts = RunOptions(io=ProgramIO(stdout=out, fs_root=ROOT),
+                          memory=MemoryOptions() if options.get("memory") else None)
+        sim = make_simulation(Firmware.open(elf), load_board("nucleo-f446re"), opts)
         if debug:
             server = GdbServer(sim, "127.0.0.1", 0, Console(file=io.StringIO()))
             replies: list[bytes] = []

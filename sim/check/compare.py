@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mcusim.base.errors import InputError, MissingInputError
 from mcusim.sim.check.manifest import METRICS, Entry, Manifest, Tolerance
 from mcusim.sim.check.measure import Measurement
-from mcusim.sim.errors import InputError, MissingInputError
 
 SCHEMA = "mcusim.check/1"
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcusim.memory.tomlfile import Fields, as_int, as_str, list_of, load_toml
-from mcusim.sim.errors import InputError
+from mcusim.base.errors import InputError
+from mcusim.base.tomlfile import Fields, as_int, as_str, list_of, load_toml
 
 # The figures a baseline records for every entry, in report order. `region.<name>` figures
 # (cycles of each marker region) are compared with the `cycles` tolerance.

@@ -38,22 +38,34 @@ def run_firmware(elf: Path, board_name: str, *, args: Sequence[str] = (),
     """One run through the simulator's public API, its output captured (`result.stdout`).
     The one place `mcusim check` and the pytest plugin build a Simulation."""
     from mcusim.isa.timing import make_timing
-    from mcusim.sim import Firmware, Simulation, load_board
+    from mcusim.sim import (
+        Firmware,
+        Limits,
+        MemoryOptions,
+        ProfileOptions,
+        ProgramIO,
+        RunOptions,
+        load_board,
+        make_simulation,
+    )
 
     board = load_board(board_name, clock=clock)
-    sim = Simulation(
-        Firmware.open(elf), board,
-        timing=make_timing(timing, board.core.name, board.multiplier == "32-cycle"),
-        fs_root=fs_root, argv=[elf.name, *args], stdout=io.BytesIO(), stderr=io.BytesIO(),
-        stdin=io.BytesIO(stdin), max_instructions=max_instructions, max_cycles=max_cycles,
-        symbol_regions=list(regions), memory=memory, profile=profile)
+    options = RunOptions(
+        io=ProgramIO(argv=[elf.name, *args], fs_root=fs_root, stdin=io.BytesIO(stdin),
+                     stdout=io.BytesIO(), stderr=io.BytesIO()),
+        limits=Limits(max_instructions=max_instructions, max_cycles=max_cycles),
+        symbol_regions=list(regions),
+        profile=ProfileOptions() if profile else None,
+        memory=MemoryOptions() if memory else None)
+    sim = make_simulation(Firmware.open(elf), board, options, timing=make_timing(
+        timing, board.core.name, board.multiplier == "32-cycle"))
     return sim.run()
 
 
 def measure(entry: Entry) -> Measurement:
     """Run one entry with memory accounting. Never raises for a problem of the entry itself:
     the report shows it."""
-    from mcusim.sim.errors import McusimError
+    from mcusim.base.errors import McusimError
 
     try:
         result = run_firmware(entry.elf, entry.board, args=entry.args, clock=entry.clock,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mcusim.sim.engine import Simulation
+    from mcusim.sim.core.engine import Simulation
     from mcusim.sim.result import RunResult
 
 DEFAULT_PORT = 1234  # QEMU's `-s`
@@ -32,7 +32,7 @@ def add_gdb_option(parser: argparse.ArgumentParser) -> None:
 
 def _address(spec: str) -> str:
     """argparse check of --gdb's value; the value stays the text."""
-    from mcusim.sim.errors import UsageError
+    from mcusim.base.errors import UsageError
 
     try:
         parse_address(spec)
@@ -42,7 +42,7 @@ def _address(spec: str) -> str:
 
 
 def parse_address(spec: str) -> tuple[str, int]:
-    from mcusim.sim.errors import UsageError
+    from mcusim.base.errors import UsageError
 
     host, sep, port_text = spec.rpartition(":")
     if not sep:
@@ -58,7 +58,7 @@ def parse_address(spec: str) -> tuple[str, int]:
 
 def debug_run(sim: Simulation, spec: str, err: Console) -> RunResult:
     """Run `sim` under GDB's control (`--gdb`)."""
-    from mcusim.sim.errors import OutputError
+    from mcusim.base.errors import OutputError
     from mcusim.sim.gdb.stub import GdbServer
 
     host, port = parse_address(spec)

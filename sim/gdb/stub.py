@@ -19,13 +19,13 @@ import unicorn.arm_const as arm
 from rich.console import Console
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
 
+from mcusim.sim.core.uc_api import add_hook
 from mcusim.sim.gdb.rsp import Cancelled, Connection, ConnectionClosed, wait_readable
 from mcusim.sim.gdb.session import end_summary, serve, serve_after_end
 from mcusim.sim.gdb.target import DebugTarget
-from mcusim.sim.uc_api import add_hook
 
 if TYPE_CHECKING:
-    from mcusim.sim.engine import Simulation
+    from mcusim.sim.core.engine import Simulation
     from mcusim.sim.result import RunResult
 
 SIGINT, SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGXCPU = 2, 4, 5, 6, 11, 24

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import unicorn.arm_const as arm
 from unicorn import UcError
 
-from mcusim.sim.peripherals import CSR_COUNTFLAG, PPB_BASE, PPB_SIZE, SYST_CSR
+from mcusim.sim.devices.peripherals import CSR_COUNTFLAG, PPB_BASE, PPB_SIZE, SYST_CSR
 
 if TYPE_CHECKING:
-    from mcusim.sim.engine import Simulation
+    from mcusim.sim.core.engine import Simulation
 
 # GDB register numbers of our target description: r0-r12, sp, lr, pc, xpsr, then the run's
 # counters (read-only, 64-bit): simulated cycles and instructions before the current one.
