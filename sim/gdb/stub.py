@@ -76,9 +76,6 @@ class GdbServer:
 
     # -- the run --------------------------------------------------------------------------
     def run(self) -> RunResult:
-        host, port = self.address
-        self.err.print(f"mcusim: waiting for GDB on {host}:{port} (in GDB: target remote "
-                       f"{host}:{port})", highlight=False, soft_wrap=True)
         try:
             result = self.sim.run()
             self.target.finished = True
@@ -101,6 +98,7 @@ class GdbServer:
             work()  # type: ignore[operator]
         except Cancelled:
             self._detach()  # a signal stopped the run: it ends with its summary
+            self.sim.stop_now()
         except ConnectionClosed:
             self._lost()
         except BaseException as e:  # noqa: BLE001 - re-raised after the run
@@ -154,9 +152,16 @@ class GdbServer:
                 return
 
     def _cancelled(self) -> bool:
-        return self.sim.stop_info is not None
+        """A signal to mcusim (Ctrl-C, SIGTERM, --timeout) ends the wait for GDB: the Python
+        handler has stopped the run, or the native path's C handler has recorded it (then
+        _guard's stop_now() makes it the run's stop, as on the Python path)."""
+        return self.sim.stop_pending()
 
     def _first_stop(self, address: int) -> None:
+        # Said from inside the run, so that the run's signal handlers are in place by then.
+        host, port = self.address
+        self.err.print(f"mcusim: waiting for GDB on {host}:{port} (in GDB: target remote "
+                       f"{host}:{port})", highlight=False, soft_wrap=True)
         wait_readable(self.listener, self._cancelled)
         sock, peer = self.listener.accept()
         self.conn = Connection(sock, self._cancelled)
