@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing for mcusim on a Debian machine (run as root, or with sudo available):
 #   - Debian packages: arm-none-eabi-gcc + newlib (to build kernels_c), qemu-system-arm and
-#     llvm-16 (llvm-mca) and valgrind (callgrind_annotate) for the reference checks, make, and
+#     llvm-16 (llvm-mca) and valgrind (callgrind_annotate) for the reference checks,
+#     gdb-multiarch for the --gdb tests, make, and
 #     python3-venv where Python lacks venv;
 #   - a virtual environment .venv with mcusim installed in editable mode plus its test tools;
 #   - the kernels_c programs (make -C kernels_c).
@@ -10,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm llvm-16 valgrind make; do
+for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm llvm-16 valgrind make \
+        gdb-multiarch; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if ! command -v python3 >/dev/null; then

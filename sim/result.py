@@ -74,6 +74,20 @@ class MemoryReport:
     footprint: list[dict[str, Any]] = field(default_factory=list)
     regions: list[RegionMemory] = field(default_factory=list)
 
+    @property
+    def peak_ram(self) -> int:
+        """Peak RAM in bytes (static + stack + heap extent at its worst moment)."""
+        return self.peak_ram_bytes
+
+    @property
+    def stack_peak(self) -> int:
+        return self.stack_peak_bytes
+
+    def __repr__(self) -> str:  # short, for assertion messages (pytest shows it)
+        return (f"MemoryReport(peak_ram={self.peak_ram_bytes:,} B, stack_peak="
+                f"{self.stack_peak_bytes:,} B, static_ram={self.static_ram_bytes:,} B, "
+                f"flash={self.flash_bytes:,} B)")
+
 
 @dataclass
 class AccessTrace:
@@ -91,7 +105,7 @@ class AccessTrace:
         return len(self.kind)
 
 
-@dataclass
+@dataclass(repr=False)
 class RunResult:
     elf: str
     board: str
@@ -116,6 +130,29 @@ class RunResult:
     memory: MemoryReport | None = None
     # The recorded RAM accesses when they were recorded (not in the JSON: `mcusim trace`).
     trace: AccessTrace | None = None
+    # What the program wrote to stdout, when the simulation captured it (no stdout stream was
+    # given); not part of the JSON.
+    stdout_bytes: bytes | None = None
+
+    @property
+    def stdout(self) -> str:
+        """The program's standard output as text ("" when it went to a stream)."""
+        return (self.stdout_bytes or b"").decode("utf-8", "replace")
+
+    def region(self, name: str) -> RegionCount:
+        """The totals of the marker or symbol region `name`."""
+        for r in self.regions:
+            if r.name == name:
+                return r
+        known = ", ".join(repr(r.name) for r in self.regions) or "none"
+        raise KeyError(f"no region {name!r} in this run (regions: {known})")
+
+    def __repr__(self) -> str:  # short, for assertion messages (pytest shows it)
+        end = (f"exit {self.exit_code}" if self.exit_code is not None
+               else f"stopped: {self.stop}" + (f" at {self.fault.location}" if self.fault
+                                                else ""))
+        return (f"RunResult({Path(self.elf).name} on {self.board}: {end}, "
+                f"{self.instructions:,} instructions, {self.cycles:,} cycles)")
 
     @property
     def seconds(self) -> float:
@@ -131,6 +168,7 @@ class RunResult:
         d.pop("host_seconds")
         d.pop("profile")
         d.pop("trace")
+        d.pop("stdout_bytes")
         return {"schema": d.pop("schema"), **d}
 
     def to_json_text(self) -> str:

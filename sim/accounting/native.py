@@ -195,6 +195,20 @@ class NativeSimulation(Simulation):
         return interrupt.native_handlers(self._lib.hp_catch_signals,
                                          self._lib.hp_release_signals, self._on_stop_signal)
 
+    def _signal_recorded(self) -> int:
+        """The signal the C handler recorded (interrupt.c) and the block hook has not acted on
+        yet; 0 if none."""
+        return ctypes.c_int.in_dll(self._lib, "hp_signal_pending").value
+
+    def stop_pending(self) -> bool:
+        return super().stop_pending() or self._signal_recorded() != 0
+
+    def stop_now(self) -> None:
+        signum = self._signal_recorded()
+        if signum and self._stop is None:
+            Simulation._on_stop_signal(self, signum)  # what the Python handler does
+        super().stop_now()
+
     def _on_stop_signal(self, signum: int) -> None:
         if self._lib.hp_get(self._state, GET_HALTED) == HALTED_BY_SIGNAL:
             super()._on_stop_signal(signum)

@@ -39,6 +39,9 @@ _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
     "mtrace": lambda p, head: _is_mtrace(p),
     "png": lambda p, head: head.startswith(b"\x89PNG") and b"mcusim" in head,
     "html": lambda p, head: b'<meta name="generator" content="mcusim' in head,
+    "junit": lambda p, head: head.startswith(b"<?xml")
+    and b'<testsuites name="mcusim check"' in head,
+    "baseline": lambda p, head: b'"schema": "mcusim.check/' in head,
 }
 
 

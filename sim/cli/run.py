@@ -36,6 +36,7 @@ from mcusim.sim.cli.report import (
 )
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.options import Limits, MemoryOptions, ProfileOptions, ProgramIO, RunOptions
+from mcusim.sim.gdb import add_gdb_option, debug_run
 from mcusim.sim.result import RunResult
 from mcusim.sim.simulation import make_simulation
 from mcusim.traces.callgrind import write_callgrind
@@ -89,6 +90,7 @@ def register(sub: Any) -> None:
                      help="fail the run if peak RAM (static + stack + heap) exceeds this")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also list unmodelled peripheral registers the program touched")
+    add_gdb_option(run)
     run.set_defaults(command_main=main)
 
 
@@ -128,7 +130,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
                 else None))
     sim = make_simulation(firmware, board, options, timing=make_timing(
         args.timing, board.core.name, board.multiplier == "32-cycle"))
-    result = sim.run()
+    result = sim.run() if args.gdb is None else debug_run(sim, args.gdb, err)
     sys.stdout.flush()
     if args.verbose:
         path = ("native hot path" if sim.native else

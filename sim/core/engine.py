@@ -353,6 +353,17 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         """Why the run stopped, when not by the program's exit."""
         return self._stop
 
+    def stop_pending(self) -> bool:
+        """Whether the run is to stop: a stop was decided, or a signal arrived that the
+        accounting path acts on at its next block. Code that waits inside a hook (the GDB
+        stub) looks here, then calls stop_now()."""
+        return self._stop is not None
+
+    def stop_now(self) -> None:
+        """From inside a hook: end the emulation for what stop_pending() saw. On this path
+        the Python signal handler has already decided the stop."""
+        self.uc.emu_stop()
+
     @property
     def current_block(self) -> Block | None:
         return self._current

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Protocol
 
 import unicorn.arm_const as arm
@@ -41,7 +42,8 @@ def build_result(sim: Simulation, host_seconds: float) -> RunResult:
         warnings=warnings, flash=flash_stats(sim),
         unknown_peripheral_accesses={f"{a:#010x}": w for a, w in
                                      sorted(sim.unknown_accesses.addresses.items())},
-        argv=sim.argv)
+        argv=sim.argv,
+        stdout_bytes=sim.stdout.getvalue() if isinstance(sim.stdout, io.BytesIO) else None)
 
 
 class CallCounts(Protocol):
