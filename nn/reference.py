@@ -111,7 +111,7 @@ def fully_connected(g: Graph, op: Operator, x: np.ndarray) -> np.ndarray:
     rows = x.reshape(-1, w.shape[1]).astype(I32) - xt.zero_point
     acc = rows @ w.data.astype(I32).T
     out = g.output_tensor(op)
-    return _finish(g, op, acc, b).reshape(out.shape)
+    return _finish(g, op, acc, b).reshape(x.shape[0], *out.shape[1:])
 
 
 def _finish(g: Graph, op: Operator, acc: np.ndarray, bias) -> np.ndarray:
@@ -185,7 +185,7 @@ def mean(g: Graph, op: Operator, x: np.ndarray) -> np.ndarray:
     else:
         mult, shift = mean_multiplier(xt.scale, out.scale, n)
         r = requantize(s - xt.zero_point * n, mult, shift) + out.zero_point
-    return _clamp8(r, -128, 127).reshape(out.shape)
+    return _clamp8(r, -128, 127).reshape(x.shape[0], *out.shape[1:])
 
 
 def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int]:
@@ -224,17 +224,19 @@ _UNARY: dict[str, Callable[[Graph, Operator, np.ndarray], np.ndarray]] = {
 def run_op(g: Graph, op: Operator, values: dict[int, np.ndarray]) -> np.ndarray:
     x = values[op.inputs[0]]
     if op.type == "RESHAPE":
-        return x.reshape(g.output_tensor(op).shape)
+        return x.reshape(x.shape[0], *g.output_tensor(op).shape[1:])
     if op.type == "ADD":
         return add(g, op, x, values[op.inputs[1]])
     return _UNARY[op.type](g, op, x)
 
 
 def run_reference(g: Graph, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
-    """Every activation tensor's value (tensor index -> array) for the given model inputs."""
+    """Every activation tensor's value (tensor index -> array) for the given model inputs.
+
+    An input may hold a batch: shape (N, *shape[1:]) gives every value a leading N."""
     values: dict[int, np.ndarray] = {}
     for t, x in zip(g.inputs, inputs, strict=True):
-        values[t] = np.asarray(x).reshape(g.tensors[t].shape)
+        values[t] = np.asarray(x).reshape(-1, *g.tensors[t].shape[1:])
     for op in g:
         values[op.outputs[0]] = run_op(g, op, values)
     return values

@@ -86,3 +86,13 @@ def test_requantize_rounds_twice_as_tflite_does():
     acc = np.array([[4, -4, 6, -6, 5]])
     assert requantize(acc, 1 << 30, np.full(5, -1)).tolist() == [[1, -1, 2, -2, 2]]
     assert requantize(acc, 1 << 30, np.array([0, 0, 1, 1, 0])).tolist() == [[2, -2, 6, -6, 3]]
+
+
+def test_a_batch_gives_the_same_values_as_single_inputs():
+    g = parse_model(small_cnn(4), "small")
+    xs = [default_inputs(g, seed)[0] for seed in range(3)]
+    batch = run_reference(g, [np.concatenate(xs)])
+    for i, x in enumerate(xs):
+        single = run_reference(g, [x])
+        for t, v in single.items():
+            assert np.array_equal(batch[t][i:i + 1], v)
