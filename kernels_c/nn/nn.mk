@@ -1,0 +1,17 @@
+# nn kernel library (kernels_c/nn/): its test driver and benchmark programs.
+# Included by kernels_c/Makefile; paths are relative to kernels_c/.
+NN_SRCS := $(wildcard nn/src/*.c)
+NN_TEST_BOARDS := mps2-an386 nucleo-g071rb nucleo-f103rb nucleo-f746zg
+NN_BENCH_BOARDS := mps2-an386 nucleo-f446re nucleo-l4r5zi
+
+PROGRAMS += nn_kernel_test nn_bench
+
+PROG_SRC_nn_kernel_test    := ../nn/tests/nn_kernel_test.c
+PROG_EXTRA_nn_kernel_test  := $(NN_SRCS)
+PROG_CFLAGS_nn_kernel_test := -Inn/include -Inn/src
+PROG_BOARDS_nn_kernel_test := $(NN_TEST_BOARDS)
+
+PROG_SRC_nn_bench    := ../nn/tests/nn_bench.c
+PROG_EXTRA_nn_bench  := $(NN_SRCS)
+PROG_CFLAGS_nn_bench := -Inn/include -Inn/src
+PROG_BOARDS_nn_bench := $(NN_BENCH_BOARDS)

@@ -1,0 +1,72 @@
+/* Internal: which path is compiled, and the DSP-extension helpers.
+ * NN_USE_DSP is 1 on cores with the DSP extension (M4, M7, M33) unless
+ * NN_PORTABLE is defined (the tests build both paths for one core). */
+#ifndef NN_DSP_H
+#define NN_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(NN_PORTABLE)
+#define NN_USE_DSP 1
+#include <arm_acle.h>
+#else
+#define NN_USE_DSP 0
+#endif
+
+/* Unaligned-safe word access (one LDR/STR on v7-M). */
+static inline uint32_t nn_read_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void nn_write_u32(void *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static inline int32_t nn_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+#if NN_USE_DSP
+/* SXTB16 / SXTAB16 with the ROR #8 folded in (gcc does not fold a C rotate). */
+static inline int32_t nn_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+static inline int32_t nn_sxtab16_ror8(int32_t acc, uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
+
+/* Bytes 0,2 and 1,3 of w sign-extended to halfword pairs: the "reordered"
+ * order (b0,b2),(b1,b3) that im2col columns are written in. */
+static inline void nn_unpack_s8x4(uint32_t w, int32_t *even, int32_t *odd)
+{
+    *even = (int32_t)__sxtb16(w);
+    *odd = nn_sxtb16_ror8(w);
+}
+
+/* The same with a halfword-pair offset added (SXTAB16). */
+static inline void nn_unpack_s8x4_offset(uint32_t w, int32_t off2, int32_t *even, int32_t *odd)
+{
+    *even = (int32_t)__sxtab16((uint32_t)off2, w);
+    *odd = nn_sxtab16_ror8(off2, w);
+}
+
+static inline int32_t nn_pack_offset(int32_t off)
+{
+    return (int32_t)(((uint32_t)off & 0xFFFFu) | ((uint32_t)off << 16));
+}
+#endif
+
+#endif /* NN_DSP_H */
