@@ -1,0 +1,138 @@
+"""The one result object of a model run (`NNResult`), and its JSON view (`mcusim.nn/1`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mcusim.nn.codegen import INFERENCE_REGION
+from mcusim.nn.compare import MATCH
+from mcusim.nn.graph import Graph
+from mcusim.nn.schedule import Step
+from mcusim.sim.result import RunResult
+
+if TYPE_CHECKING:
+    from mcusim.nn.build import Build
+    from mcusim.nn.run import Prepared
+
+SCHEMA = "mcusim.nn/1"
+
+
+@dataclass
+class LayerResult:
+    index: int  # step index
+    op_index: int  # operator index in the model
+    op: str
+    name: str  # the step's region name
+    kernel: str
+    output_shape: list[int]
+    macs: int
+    cycles: int
+    instructions: int
+    share: float  # of the inference's cycles
+    cycles_per_mac: float | None
+    seconds: float  # simulated, at the board clock
+    arena_live_bytes: int  # planned bytes of the arena live during the step
+    live_bytes: int | None  # measured live-bytes peak during the step (None: not analysed)
+    stack_peak_bytes: int | None
+
+
+@dataclass
+class NNResult:
+    model: str
+    board: str
+    core: str
+    clock_hz: int
+    schedule: str
+    steps: list[dict[str, Any]]
+    layers: list[LayerResult]
+    cycles: int  # the whole inference (region around model_invoke)
+    macs: int
+    arena_bytes: int  # planned
+    arena_bound_bytes: int  # the most bytes any step of this schedule needs at once
+    peak_ram_bytes: int  # measured: static + stack + heap at their worst
+    static_ram_bytes: int
+    stack_peak_bytes: int
+    heap_peak_bytes: int
+    live_peak_bytes: int | None  # measured live-bytes peak of the run (None: not analysed)
+    flash_bytes: int  # code + constants (weights, biases, parameters)
+    weight_bytes: int
+    reference: str  # "match" or the first mismatch
+    program_cycles: int  # everything the firmware ran, start-up and input reading included
+    cached_build: bool
+    elf: str
+    outputs: list[np.ndarray] = field(default_factory=list, repr=False)
+    run: RunResult | None = field(default=None, repr=False)
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / self.clock_hz
+
+    @property
+    def matches(self) -> bool:
+        return self.reference == MATCH
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for key in ("outputs", "run"):
+            d.pop(key)
+        d["seconds"] = self.seconds
+        d["outputs"] = [o.reshape(-1).tolist() for o in self.outputs]
+        return {"schema": SCHEMA, **d}
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json_dict(), indent=1) + "\n"
+
+
+def step_macs(graph: Graph, step: Step) -> int:
+    """MACs of a step: the operator's, scaled by the share of channels the step covers."""
+    op = graph.operators[step.op]
+    macs = graph.macs(op)
+    if step.out_channels is not None:
+        c = graph.output_tensor(op).shape[-1]
+        macs = macs * (step.out_channels[1] - step.out_channels[0]) // c
+    if step.in_channels is not None and op.type in ("CONV_2D", "FULLY_CONNECTED"):
+        c = graph.tensors[op.inputs[0]].shape[-1]
+        macs = macs * (step.in_channels[1] - step.in_channels[0]) // c
+    return macs
+
+
+def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarray],
+             reference: str) -> NNResult:
+    g = p.graph
+    regions = {r.name: r for r in run.regions}
+    memory = run.memory
+    region_memory = {r.name: r for r in memory.regions} if memory else {}
+    inference = regions[INFERENCE_REGION].cycles if INFERENCE_REGION in regions else run.cycles
+    layers = []
+    for i, step in enumerate(p.schedule):
+        op = g.operators[step.op]
+        r = regions.get(step.name)
+        cycles = r.cycles if r else 0
+        macs = step_macs(g, step)
+        mem = region_memory.get(step.name)
+        layers.append(LayerResult(
+            index=i, op_index=step.op, op=op.type, name=step.name, kernel=step.kernel,
+            output_shape=list(g.output_tensor(op).shape), macs=macs, cycles=cycles,
+            instructions=r.instructions if r else 0,
+            share=cycles / inference if inference else 0.0,
+            cycles_per_mac=cycles / macs if macs else None, seconds=cycles / p.board.clock_hz,
+            arena_live_bytes=p.plan.live_bytes[i],
+            live_bytes=mem.live_peak_bytes if mem else None,
+            stack_peak_bytes=mem.stack_peak_bytes if mem else None))
+    return NNResult(
+        model=g.name, board=p.board.name, core=p.board.core.name, clock_hz=p.board.clock_hz,
+        schedule=p.schedule.kind, steps=p.schedule.to_json_dict()["steps"], layers=layers,
+        cycles=inference, macs=sum(layer.macs for layer in layers),
+        arena_bytes=p.plan.arena_bytes, arena_bound_bytes=p.plan.bound_bytes,
+        peak_ram_bytes=memory.peak_ram_bytes if memory else 0,
+        static_ram_bytes=memory.static_ram_bytes if memory else 0,
+        stack_peak_bytes=memory.stack_peak_bytes if memory else 0,
+        heap_peak_bytes=memory.heap_peak_bytes if memory else 0,
+        live_peak_bytes=memory.live_peak_bytes if memory else None,
+        flash_bytes=memory.flash_bytes if memory else 0, weight_bytes=g.weight_bytes(),
+        reference=reference, program_cycles=run.cycles, cached_build=b.cached, elf=str(b.elf),
+        outputs=[outputs[t] for t in g.outputs], run=run)

@@ -1,0 +1,181 @@
+"""Running a model on a simulated board: import, schedule, plan, generate, build, simulate,
+compare with the reference, and assemble one `NNResult`.
+
+    from mcusim.nn.run import run_model
+    result = run_model("../shared/models/kws_ref_model.tflite", "nucleo-l4r5zi")
+    print(result.cycles, result.reference)
+
+The firmware reads its inputs by semihosting from a private directory, the outputs are read
+from the arena after the run (symbol `nn_arena`), and with `check_layers` every step's output is
+read when its region ends (a code hook on `mcusim_region_end`: no firmware change, no cycles).
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import unicorn.arm_const as arm
+from unicorn import UC_HOOK_CODE
+
+from mcusim.memory.board import BoardSpec, load_board
+from mcusim.nn.build import Build, build, memory_sizes
+from mcusim.nn.codegen import ARENA_SYMBOL, generate
+from mcusim.nn.compare import describe_mismatch
+from mcusim.nn.graph import Graph
+from mcusim.nn.planner import ArenaPlan, plan_layers
+from mcusim.nn.reference import default_inputs, run_reference
+from mcusim.nn.result import NNResult
+from mcusim.nn.schedule import Schedule, layer_schedule
+from mcusim.nn.tflite_import import load_model
+from mcusim.sim.engine import REGION_END, Simulation
+from mcusim.sim.errors import InputError, McusimError
+from mcusim.sim.firmware import Firmware
+
+STACK_RESERVE = 8 * 1024  # kernels_c/ld/common.ld keeps this much RAM free for the stack
+
+
+class DoesNotFitError(McusimError):
+    """The model's firmware needs more RAM or flash than the board has."""
+
+    exit_code = 85  # ExitCode.MEMORY_BUDGET: the board's memory is the budget
+
+
+class FirmwareRunError(McusimError):
+    exit_code = 70
+
+
+@dataclass
+class Prepared:
+    """Everything before the simulation: what `--emit` writes and what a run builds."""
+
+    graph: Graph
+    schedule: Schedule
+    plan: ArenaPlan
+    board: BoardSpec
+
+
+def prepare(model: str | Path | Graph, board: str | BoardSpec,
+            schedule: Schedule | None = None, clock: str | None = None) -> Prepared:
+    graph = model if isinstance(model, Graph) else load_model(model)
+    spec = board if isinstance(board, BoardSpec) else load_board(board, clock=clock)
+    schedule = schedule or layer_schedule(graph)
+    plan = plan_for(graph, schedule)
+    plan.check()
+    _check_fits(graph, plan, spec)
+    return Prepared(graph, schedule, plan, spec)
+
+
+def plan_for(graph: Graph, schedule: Schedule) -> ArenaPlan:
+    """The arena plan of a schedule: whole-operator steps here; schedules whose steps split
+    operators (Pex) bring their own planner."""
+    if all(step.whole for step in schedule):
+        return plan_layers(graph, schedule)
+    from mcusim.nn import pex  # partial execution (issue 11) plans its slices
+
+    return pex.plan_schedule(graph, schedule)
+
+
+def _check_fits(graph: Graph, plan: ArenaPlan, board: BoardSpec) -> None:
+    sizes = memory_sizes(board.name)
+    ram, flash = sizes.get("RAM", 0), sizes.get("FLASH", 0)
+    need_ram = plan.arena_bytes + STACK_RESERVE
+    if need_ram > ram:
+        raise DoesNotFitError(
+            f"{graph.name} does not fit {board.name}: needs {need_ram:,} bytes of RAM (arena "
+            f"{plan.arena_bytes:,} + {STACK_RESERVE:,} reserved for the stack), the board has "
+            f"{ram:,}")
+    if graph.weight_bytes() > flash:
+        raise DoesNotFitError(
+            f"{graph.name} does not fit {board.name}: needs {graph.weight_bytes():,} bytes of "
+            f"flash for the weights alone, the board has {flash:,}")
+
+
+def build_prepared(p: Prepared) -> Build:
+    from mcusim.nn.build import BuildError
+
+    try:
+        return build(generate(p.graph, p.schedule, p.plan), p.board.name)
+    except BuildError as e:
+        if "does not fit" in str(e):
+            raise DoesNotFitError(f"{p.graph.name} {e}") from None
+        raise
+
+
+def run_model(model: str | Path | Graph, board: str | BoardSpec, *,
+              inputs: list[np.ndarray] | None = None, schedule: Schedule | None = None,
+              check_layers: bool = False, live_bytes: bool = True, clock: str | None = None,
+              progress: Callable[[str], None] | None = None) -> NNResult:
+    """Build (or take from the cache) and run one inference; compare with the reference."""
+    say = progress or (lambda _msg: None)
+    p = prepare(model, board, schedule, clock)
+    graph = p.graph
+    inputs = inputs if inputs is not None else default_inputs(graph)
+    inputs = [np.asarray(x).reshape(graph.tensors[t].shape).astype(graph.tensors[t].dtype)
+              for x, t in zip(inputs, graph.inputs, strict=True)]
+    say(f"building {graph.name} for {p.board.name}")
+    b = build_prepared(p)
+    say(f"running {graph.name} on {p.board.name}")
+    run, outputs, layer_outputs = _simulate(p, b.elf, inputs, check_layers, live_bytes)
+    reference = run_reference(graph, inputs)
+    from mcusim.nn.result import assemble
+
+    verdict = describe_mismatch(graph, p.schedule, reference, outputs, layer_outputs)
+    return assemble(p, b, run, outputs, verdict)
+
+
+def _simulate(p: Prepared, elf: Path, inputs: list[np.ndarray], check_layers: bool,
+              live_bytes: bool):
+    firmware = Firmware.open(elf)
+    arena = firmware.symbols.get(ARENA_SYMBOL)
+    end = firmware.symbols.get(REGION_END)
+    if arena is None or end is None:
+        raise InputError(f"{elf}: no {ARENA_SYMBOL} / {REGION_END} symbol")
+    with tempfile.TemporaryDirectory(prefix="mcusim-nn-") as root:
+        for n, x in enumerate(inputs):
+            (Path(root) / f"nn_input{n}.bin").write_bytes(np.ascontiguousarray(x).tobytes())
+        out, err = io.BytesIO(), io.BytesIO()
+        sim = Simulation(firmware, p.board, fs_root=root, stdout=out, stderr=err,
+                         memory=True, record_accesses=live_bytes)
+        layer_outputs: dict[int, np.ndarray] = {}
+        if check_layers:
+            _hook_layer_outputs(sim, p, arena.address, end.address, layer_outputs)
+        result = sim.run()
+    if result.stop != "exit" or result.exit_code != 0:
+        why = result.fault.message if result.fault else f"exit code {result.exit_code}"
+        raise FirmwareRunError(f"the model firmware {elf} did not finish: {why} "
+                               f"({err.getvalue().decode(errors='replace').strip()})")
+    outputs = {t: _read_tensor(sim, p, arena.address, t) for t in p.graph.outputs}
+    return result, outputs, layer_outputs
+
+
+def _read_tensor(sim: Simulation, p: Prepared, arena: int, tensor: int) -> np.ndarray:
+    t = p.graph.tensors[tensor]
+    raw = sim.uc.mem_read(arena + p.plan.tensor_offset(tensor), t.nbytes)
+    return np.frombuffer(bytes(raw), dtype=t.dtype).reshape(t.shape).copy()
+
+
+def _hook_layer_outputs(sim: Simulation, p: Prepared, arena: int, end: int,
+                        into: dict[int, np.ndarray]) -> None:
+    """At each step's region end, copy the tensor that step completed."""
+    by_name = {s.name: i for i, s in enumerate(p.schedule)}
+    last_step_of = {}
+    for i, s in enumerate(p.schedule):
+        last_step_of[s.op] = i  # a split operator's output is complete after its last part
+
+    def on_end(uc, address, size, _data) -> None:
+        ptr = uc.reg_read(arm.UC_ARM_REG_R0)
+        name = bytes(uc.mem_read(ptr, 64)).split(b"\0", 1)[0].decode(errors="replace")
+        i = by_name.get(name)
+        if i is None:
+            return
+        op = p.schedule.steps[i].op
+        if last_step_of[op] == i:
+            t = p.graph.operators[op].outputs[0]
+            into[t] = _read_tensor(sim, p, arena, t)
+
+    sim.uc.hook_add(UC_HOOK_CODE, on_end, None, begin=end & ~1, end=end & ~1)
