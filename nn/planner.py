@@ -66,14 +66,15 @@ class ArenaPlan:
 
 
 def scratch_bytes(graph: Graph, step: Step) -> int:
-    """Kernel scratch of a step, by the kernel library's formulas (nn-kernels-api.md)."""
+    """Kernel scratch of a step, by the kernel library's *_scratch_bytes formulas: two int16
+    im2col columns of K values each, K rounded up to even (kernels_c/nn/src)."""
     op = graph.operators[step.op]
     if step.accumulator is not None or step.in_channels is not None:
         lo, hi = step.in_channels or (0, graph.tensors[op.inputs[0]].shape[-1])
-        return 4 * (hi - lo)
+        return 8 * ((hi - lo + 1) // 2)
     if op.type == "CONV_2D":
         _, kh, kw, cin = graph.tensors[op.inputs[1]].shape
-        return 4 * kh * kw * cin
+        return 8 * ((kh * kw * cin + 1) // 2)
     return 0
 
 
