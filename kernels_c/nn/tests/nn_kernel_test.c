@@ -9,7 +9,8 @@
  *
  * Case file, little-endian uint32 words: op, n_params, params..., n_arrays,
  * out_index, then per array: n_bytes, bytes padded to 4. op 0 ends the file.
- * An array of 0 bytes is passed as NULL. */
+ * An array of 0 bytes is passed as NULL. Op numbers: the enum below
+ * (tests/test_nn_kernels.py mirrors it). */
 #include <stdio.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 
 enum {
     OP_END, OP_CONV, OP_DW, OP_AVGPOOL, OP_MAXPOOL, OP_PW_ACC, OP_REQ_ACC, OP_FC,
-    OP_ADD, OP_SOFTMAX, OP_PAD, OP_MEAN, OP_QUANT, OP_DEQUANT, OP_REQUANT,
+    OP_ADD, OP_SOFTMAX, OP_PAD, OP_MEAN, OP_QUANT, OP_DEQUANT, OP_REQUANT, OP_PW_SPLIT,
 };
 
 #define ARENA_BYTES 6144
@@ -117,6 +118,19 @@ static int run_case(int op)
     case OP_REQUANT:
         nn_requantize_s8_s8(a[0], params[0], params[1], params[2], params[3], params[4], a[1]);
         return 0;
+    case OP_PW_SPLIT: {
+        /* Partial execution: the input-channel slices params[np+1..] of a full
+         * input accumulated in int32, then one requantisation. */
+        nn_conv_params_t q = *cp;
+        const int ns = params[np];
+        for (int i = 0; i < ns; i++) {
+            q.ic_begin = params[np + 1 + i];
+            q.ic_end = params[np + 2 + i];
+            nn_pointwise_acc_s8(&q, (const int8_t *)a[0] + q.ic_begin, a[1], a[2], a[5], i == 0, a[7]);
+        }
+        nn_requantize_acc_s8(&q, a[5], q.out_stride, a[3], a[4], a[6]);
+        return 0;
+    }
     default:
         return -1;
     }
