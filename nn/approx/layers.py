@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcusim.nn.approx.arith import activation_range, finish, quantize_multiplier
+from mcusim.nn import quant
 from mcusim.nn.graph import Conv2DOptions, FullyConnectedOptions, Graph, Operator
+from mcusim.nn.reference import requantize
 
 APPROX_OPS = ("CONV_2D", "FULLY_CONNECTED")
 
@@ -99,14 +100,9 @@ class MacLayer:
 
     def run(self, x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """int8 outputs (N, *out_shape[1:]) exactly as TFLite int8 arithmetic gives them."""
-        out = finish(self.accumulate(x, weights), self.mult, self.shift, self.output_offset,
-                     self.act_min, self.act_max)
+        v = requantize(self.accumulate(x, weights), self.mult, self.shift) + self.output_offset
+        out = np.clip(v, self.act_min, self.act_max).astype(np.int8)
         return out.reshape((x.shape[0], *self.out_shape[1:]))
-
-
-def _same_pad(in_size: int, out_size: int, k: int, stride: int, dilation: int) -> int:
-    eff = (k - 1) * dilation + 1
-    return max(0, ((out_size - 1) * stride + eff - in_size) // 2)
 
 
 def mac_layer(graph: Graph, op: Operator) -> MacLayer:
@@ -117,32 +113,18 @@ def mac_layer(graph: Graph, op: Operator) -> MacLayer:
     oc = w.shape[0]
     wmat = w.data.astype(np.int32).reshape(oc, -1)
     bias = (b.data.astype(np.int32) if b is not None else np.zeros(oc, np.int32))
-    wscales = list(w.quant.scale)
-    if len(wscales) == 1:
-        wscales *= oc
-    ms = []
-    for c in range(oc):
-        if op.type == "FULLY_CONNECTED":
-            # TFLite's FC: the product of the two float scales is taken in float first.
-            real = float(np.float32(x.scale) * np.float32(wscales[c])) / float(out.scale)
-        else:
-            real = float(x.scale) * float(wscales[c]) / float(out.scale)
-        ms.append(quantize_multiplier(real))
-    mult = np.array([m for m, _ in ms], np.int64)
-    shift = np.array([s for _, s in ms], np.int64)
-    act_min, act_max = activation_range(opts.activation, out.scale, out.zero_point)
+    mult, shift = quant.channel_multipliers(graph, op)
+    act_min, act_max = quant.activation_range(opts.activation, out)
     geom = None
     if op.type == "CONV_2D":
         assert isinstance(opts, Conv2DOptions)
         _, ih, iw, ic = x.shape
         _, oh, ow, _ = out.shape
         kh, kw = w.shape[1], w.shape[2]
-        same = opts.padding == "SAME"
-        geom = ConvGeometry(
-            ih, iw, ic, oh, ow, kh, kw, opts.stride_h, opts.stride_w, opts.dilation_h,
-            opts.dilation_w,
-            _same_pad(ih, oh, kh, opts.stride_h, opts.dilation_h) if same else 0,
-            _same_pad(iw, ow, kw, opts.stride_w, opts.dilation_w) if same else 0)
+        _, pad_top = quant.same_padding(ih, kh, opts.stride_h, opts.dilation_h, opts.padding)
+        _, pad_left = quant.same_padding(iw, kw, opts.stride_w, opts.dilation_w, opts.padding)
+        geom = ConvGeometry(ih, iw, ic, oh, ow, kh, kw, opts.stride_h, opts.stride_w,
+                            opts.dilation_h, opts.dilation_w, pad_top, pad_left)
     else:
         assert isinstance(opts, FullyConnectedOptions)
     return MacLayer(op.index, op.type, wmat, bias, mult, shift, -x.zero_point, out.zero_point,

@@ -1,0 +1,124 @@
+"""The design-space exploration: candidates measured through a concurrent.futures executor.
+
+Accuracy is computed on the host (cheap, in this process); latency on the simulator, one
+candidate per task: a local process pool by default (each worker keeps its decoded blocks across
+candidates, and builds go through the model path's build cache), or a Dask cluster's executor
+when a scheduler address is given. Measured candidates are appended to a cache file as they
+finish, so an interrupted study resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcusim.nn.approx import search
+from mcusim.nn.approx.config import ApproxConfig
+from mcusim.nn.approx.pareto import Point, mark_pareto
+from mcusim.nn.approx.study import MeasureCache, Study, config_of, measure_latency
+from mcusim.sim.errors import InputError
+
+DEFAULT_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+
+
+@dataclass
+class DseOptions:
+    levels: list[float] = field(default_factory=lambda: list(DEFAULT_LEVELS))
+    max_grid: int = 120  # use the full grid when it has at most this many candidates
+    max_loss: float = 0.05  # the greedy walk stops past this accuracy loss (fraction)
+    jobs: int = 2
+    scheduler: str | None = None  # Dask scheduler address; None = local process pool
+
+
+@contextmanager
+def make_executor(opts: DseOptions):
+    if opts.scheduler is None:
+        with cf.ProcessPoolExecutor(max_workers=max(1, opts.jobs)) as ex:
+            yield ex
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--scheduler needs Dask's `distributed` package: "
+                         "pip install 'mcusim[dask]'") from None
+    try:
+        client = Client(opts.scheduler, timeout="10s")
+    except OSError as e:
+        raise InputError(f"cannot reach the Dask scheduler at {opts.scheduler}: {e}") from e
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
+Progress = Callable[[int, int, str], None]  # (done, total, phase)
+
+
+class Explorer:
+    """Measures configurations (cached) and keeps every point."""
+
+    def __init__(self, study: Study, cache: MeasureCache, executor: cf.Executor,
+                 progress: Progress | None = None):
+        self.study = study
+        self.cache = cache
+        self.executor = executor
+        self.progress = progress or (lambda done, total, phase: None)
+        self.points: dict[str, Point] = {}
+
+    def measure(self, configs: Iterable[ApproxConfig], source: str) -> list[Point]:
+        configs = list({c.key(): c for c in configs}.values())
+        todo = [c for c in configs if self.cache.get(c.key()) is None]
+        done = len(configs) - len(todo)
+        self.progress(done, len(configs), source)
+        futures = {self.executor.submit(measure_latency, str(self.study.model),
+                                        self.study.board,
+                                        self.study.schedule(c).to_json_dict()): c
+                   for c in todo}
+        for fut in cf.as_completed(futures):
+            c = futures[fut]
+            self.cache.put(c.key(), fut.result())
+            done += 1
+            self.progress(done, len(configs), source)
+        return [self._point(c, source) for c in configs]
+
+    def _point(self, c: ApproxConfig, source: str) -> Point:
+        key = c.key()
+        if key in self.points:
+            return self.points[key]
+        m = self.cache.get(key)
+        p = Point({str(op): lv.skip for op, lv in sorted(c.layers.items())},
+                  int(m["latency_cycles"]), self.study.accuracy(c), dict(m["layer_cycles"]),
+                  self.study.macs_kept(c), source=source)
+        self.points[key] = p
+        return p
+
+
+def run_dse(study: Study, opts: DseOptions, cache_path: Path,
+            progress: Progress | None = None) -> tuple[Point, list[Point]]:
+    """The exact point and every measured point (Pareto flags set)."""
+    layers = sorted(study.layers)
+    cache = MeasureCache(cache_path, study.identity())
+    with make_executor(opts) as ex:
+        explorer = Explorer(study, cache, ex, progress)
+        exact = explorer.measure([ApproxConfig({})], "exact")[0]
+        if search.grid_size(layers, opts.levels) <= opts.max_grid:
+            explorer.measure([config_of(s) for s in search.grid(layers, opts.levels)], "grid")
+        else:
+            singles = explorer.measure(
+                [config_of(s) for s in search.per_layer(layers, opts.levels)], "layer")
+            measured = {}
+            for p in singles:
+                ((op, f),) = ((int(k), v) for k, v in p.config.items())
+                measured[(op, f)] = p.layer_cycles
+            region_of = {s.op: s.name for s in study.schedule(ApproxConfig({}))}
+            saving = search.savings_table(exact.layer_cycles, measured, region_of)
+            walk = search.greedy_walk(layers, opts.levels,
+                                      lambda s: study.accuracy(config_of(s)), saving,
+                                      opts.max_loss)
+            explorer.measure([config_of(s) for s in walk], "greedy")
+    points = list(explorer.points.values())
+    mark_pareto(points)
+    return exact, points
