@@ -100,7 +100,7 @@ def int8_accuracy(flatbuffer: bytes, validation) -> float:
     scale, zero = inp["quantization"]
     images, labels = validation
     hits = 0
-    for image, label in zip(images, labels):
+    for image, label in zip(images, labels, strict=True):
         q = np.clip(np.round(image / scale + zero), -128, 127).astype(np.int8)
         interpreter.set_tensor(inp["index"], q[None, ...])
         interpreter.invoke()
@@ -123,7 +123,7 @@ def check_ops(flatbuffer: bytes) -> list[str]:
         used.append(names.get(builtin, str(builtin)))
     bad = sorted(set(used) - ALLOWED_OPS)
     if bad:
-        raise SystemExit(f"make_mobilenetv2: the model uses operators outside the model path: {bad}")
+        raise SystemExit(f"make_mobilenetv2: operators outside the model path: {bad}")
     for index in (graph.Inputs(0), graph.Outputs(0)):
         if graph.Tensors(index).Type() != tflite.TensorType.INT8:
             raise SystemExit("make_mobilenetv2: model input/output is not int8")

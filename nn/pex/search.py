@@ -1,0 +1,128 @@
+"""Choosing which chains run sliced and how wide the slices are: a segmentation of the graph.
+
+The graph (in execution order) is cut into segments, each a single operator run whole or a chain
+(`chains.find_chains`) run `width` channels at a time. Because a chain's inner tensors live only
+inside it, the bytes live during a segment depend on that segment alone (`memory.py`), so the
+peak of a segmentation is the largest segment figure, and the best one is found by dynamic
+programming over operator positions: first the smallest reachable peak, then, under that peak,
+the segmentation with the smallest estimated slicing cost (fewest extra kernel calls and
+accumulator passes), so operators already under the peak stay whole.
+
+`peak_bound_bytes` is the smallest peak of any segmentation with one-channel slices: no channel
+split of these chains can need fewer bytes at its fullest step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mcusim.nn.graph import Graph
+from mcusim.nn.pex.chains import TAIL_ACCUMULATE, Chain, find_chains
+from mcusim.nn.pex.memory import LayerLifetimes, chain_bytes, layer_step_bytes
+from mcusim.nn.planner import scratch_bytes
+from mcusim.nn.schedule import Step
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int
+    end: int  # inclusive operator positions
+    chain: Chain | None  # None: the single operator `start` runs whole
+    width: int  # channels per slice (0 for a whole operator)
+    live_bytes: int
+    cost: float  # estimated extra work of slicing (arbitrary units, for ranking only)
+
+    @property
+    def slices(self) -> int:
+        return 0 if self.chain is None else math.ceil(self.chain.channels / self.width)
+
+
+def slicing_cost(graph: Graph, chain: Chain, width: int) -> float:
+    """A ranking estimate of what slicing adds: a kernel call per op per slice, and for an
+    accumulating tail a read and write of the int32 accumulator per slice after the first
+    (what makes narrow slices slow), in accumulator elements."""
+    n = math.ceil(chain.channels / width)
+    calls = n * len(chain.ops)
+    extra = 200.0 * calls  # call set-up, of the order of a few hundred cycles
+    if chain.tail == TAIL_ACCUMULATE:
+        extra += 2.0 * (n - 1) * graph.output_tensor(graph.operators[chain.last]).size
+    return extra
+
+
+def candidate_widths(channels: int, slices: int | None) -> list[int]:
+    """Slice widths tried for a chain: N slices if given, else every split into 2..C parts."""
+    if slices is not None:
+        return [max(1, math.ceil(channels / slices))]
+    return sorted({math.ceil(channels / n) for n in range(2, channels + 1)})
+
+
+def segments(graph: Graph, slices: int | None = None, min_width: int = 1) -> list[Segment]:
+    """Every candidate segment: each operator whole, each chain at each candidate width."""
+    life = LayerLifetimes.of(graph)
+    found = []
+    for op in graph:
+        scratch = scratch_bytes(graph, Step(op.index, ""))
+        found.append(Segment(op.index, op.index, None, 0,
+                             layer_step_bytes(graph, op.index, life, scratch), 0.0))
+    for chain in find_chains(graph):
+        for width in candidate_widths(chain.channels, slices):
+            if width < min_width and width < chain.channels:
+                continue
+            found.append(Segment(chain.head, chain.last, chain, width,
+                                 chain_bytes(graph, chain, width, life),
+                                 slicing_cost(graph, chain, width)))
+    return found
+
+
+def best_under(options: Iterable[Segment], n_ops: int, peak: int) -> list[Segment] | None:
+    """The cheapest segmentation whose every segment stays within `peak` bytes, or None."""
+    by_end: dict[int, list[Segment]] = {}
+    for s in options:
+        if s.live_bytes <= peak:
+            by_end.setdefault(s.end, []).append(s)
+    best: list[tuple[float, list[Segment]] | None] = [None] * (n_ops + 1)
+    best[0] = (0.0, [])
+    for end in range(n_ops):
+        for s in by_end.get(end, []):
+            before = best[s.start]
+            if before is None:
+                continue
+            cost = before[0] + s.cost
+            current = best[end + 1]
+            if current is None or cost < current[0]:
+                best[end + 1] = (cost, [*before[1], s])
+    final = best[n_ops]
+    return None if final is None else final[1]
+
+
+def min_peak_segmentation(graph: Graph, options: list[Segment]) -> tuple[int, list[Segment]]:
+    """The smallest reachable peak and the cheapest segmentation that reaches it."""
+    n = len(graph.operators)
+    peaks = sorted({s.live_bytes for s in options})
+    lo, hi = 0, len(peaks) - 1
+    while lo < hi:  # feasibility is monotone in the peak: binary search
+        mid = (lo + hi) // 2
+        if best_under(options, n, peaks[mid]) is None:
+            lo = mid + 1
+        else:
+            hi = mid
+    chosen = best_under(options, n, peaks[lo])
+    assert chosen is not None  # the all-whole segmentation fits the largest peak
+    return peaks[lo], chosen
+
+
+def peak_bound_bytes(graph: Graph) -> int:
+    """The smallest peak any channel split of the graph's chains can reach (one-channel
+    slices, where slicing can help at all)."""
+    life = LayerLifetimes.of(graph)
+    options = segments(graph, slices=None, min_width=1)
+    extra = [Segment(c.head, c.last, c, 1, chain_bytes(graph, c, 1, life), 0.0)
+             for c in find_chains(graph)]
+    return min_peak_segmentation(graph, options + extra)[0]
+
+
+def layer_peak_bytes(graph: Graph) -> int:
+    """The largest live bytes of a layer-by-layer run with the same storage sharing."""
+    return max(s.live_bytes for s in segments(graph, slices=1) if s.chain is None)
