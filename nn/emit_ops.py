@@ -31,6 +31,7 @@ class StepIO:
     scratch: str  # int16_t * or "NULL"
     scratch_bytes: int
     prefix: str  # unique C identifier prefix for this step's definitions, e.g. "s03"
+    arena: str = "nn_arena"  # the arena base, int8_t *
     weights: str = ""  # C prefix of the operator's weights/bias/mult/shift, e.g. "l03"
     defined: set[str] = field(default_factory=set)  # names already defined (shared by steps)
     bias: str | None = None  # set by the emitter: names of the constants it defined

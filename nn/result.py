@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,9 +46,9 @@ class NNResult:
     board: str
     core: str
     clock_hz: int
-    schedule: str
-    steps: list[dict[str, Any]]
-    layers: list[LayerResult]
+    schedule: dict[str, Any]  # Schedule.to_json_dict(): kind and steps
+    steps: list[LayerResult]  # one per schedule step (region)
+    layers: list[LayerResult]  # one per operator: its steps added up
     cycles: int  # the whole inference (region around model_invoke)
     macs: int
     arena_bytes: int  # planned
@@ -100,6 +100,32 @@ def step_macs(graph: Graph, step: Step) -> int:
     return macs
 
 
+def per_operator(steps: list[LayerResult], inference: int) -> list[LayerResult]:
+    """Steps of the same operator added up (the identity for a layer-by-layer schedule)."""
+    by_op: dict[int, list[LayerResult]] = {}
+    for s in steps:
+        by_op.setdefault(s.op_index, []).append(s)
+    out = []
+    for n, (op, parts) in enumerate(by_op.items()):
+        if len(parts) == 1:
+            out.append(replace(parts[0], index=n))
+            continue
+        cycles, macs = sum(s.cycles for s in parts), sum(s.macs for s in parts)
+        lives = [s.live_bytes for s in parts if s.live_bytes is not None]
+        stacks = [s.stack_peak_bytes for s in parts if s.stack_peak_bytes is not None]
+        out.append(LayerResult(
+            index=n, op_index=op, op=parts[0].op, name=f"L{op:02d}_{parts[0].op}",
+            kernel=parts[0].kernel, output_shape=parts[0].output_shape, macs=macs,
+            cycles=cycles, instructions=sum(s.instructions for s in parts),
+            share=cycles / inference if inference else 0.0,
+            cycles_per_mac=cycles / macs if macs else None,
+            seconds=sum(s.seconds for s in parts),
+            arena_live_bytes=max(s.arena_live_bytes for s in parts),
+            live_bytes=max(lives) if lives else None,
+            stack_peak_bytes=max(stacks) if stacks else None))
+    return out
+
+
 def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarray],
              reference: str) -> NNResult:
     g = p.graph
@@ -107,14 +133,14 @@ def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarra
     memory = run.memory
     region_memory = {r.name: r for r in memory.regions} if memory else {}
     inference = regions[INFERENCE_REGION].cycles if INFERENCE_REGION in regions else run.cycles
-    layers = []
+    steps = []
     for i, step in enumerate(p.schedule):
         op = g.operators[step.op]
         r = regions.get(step.name)
         cycles = r.cycles if r else 0
         macs = step_macs(g, step)
         mem = region_memory.get(step.name)
-        layers.append(LayerResult(
+        steps.append(LayerResult(
             index=i, op_index=step.op, op=op.type, name=step.name, kernel=step.kernel,
             output_shape=list(g.output_tensor(op).shape), macs=macs, cycles=cycles,
             instructions=r.instructions if r else 0,
@@ -125,8 +151,8 @@ def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarra
             stack_peak_bytes=mem.stack_peak_bytes if mem else None))
     return NNResult(
         model=g.name, board=p.board.name, core=p.board.core.name, clock_hz=p.board.clock_hz,
-        schedule=p.schedule.kind, steps=p.schedule.to_json_dict()["steps"], layers=layers,
-        cycles=inference, macs=sum(layer.macs for layer in layers),
+        schedule=p.schedule.to_json_dict(), steps=steps, layers=per_operator(steps, inference),
+        cycles=inference, macs=sum(s.macs for s in steps),
         arena_bytes=p.plan.arena_bytes, arena_bound_bytes=p.plan.bound_bytes,
         peak_ram_bytes=memory.peak_ram_bytes if memory else 0,
         static_ram_bytes=memory.static_ram_bytes if memory else 0,

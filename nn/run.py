@@ -36,6 +36,7 @@ from mcusim.sim.engine import REGION_END, Simulation
 from mcusim.sim.errors import InputError, McusimError
 from mcusim.sim.firmware import Firmware
 
+LIVE_AUTO_MACS = 1_000_000  # above this, live-bytes analysis only when asked for
 STACK_RESERVE = 8 * 1024  # kernels_c/ld/common.ld keeps this much RAM free for the stack
 
 
@@ -75,9 +76,9 @@ def plan_for(graph: Graph, schedule: Schedule) -> ArenaPlan:
     operators (Pex) bring their own planner."""
     if all(step.whole for step in schedule):
         return plan_layers(graph, schedule)
-    from mcusim.nn import pex  # partial execution (issue 11) plans its slices
+    from mcusim.nn.pex.planner import plan_pex  # partial execution (issue 11): slices
 
-    return pex.plan_schedule(graph, schedule)
+    return plan_pex(graph, schedule)
 
 
 def _check_fits(graph: Graph, plan: ArenaPlan, board: BoardSpec) -> None:
@@ -108,12 +109,18 @@ def build_prepared(p: Prepared) -> Build:
 
 def run_model(model: str | Path | Graph, board: str | BoardSpec, *,
               inputs: list[np.ndarray] | None = None, schedule: Schedule | None = None,
-              check_layers: bool = False, live_bytes: bool = True, clock: str | None = None,
+              check_layers: bool = False, live_bytes: bool | None = None,
+              clock: str | None = None,
               progress: Callable[[str], None] | None = None) -> NNResult:
-    """Build (or take from the cache) and run one inference; compare with the reference."""
+    """Build (or take from the cache) and run one inference; compare with the reference.
+
+    live_bytes: measure live bytes per step (records every RAM access: memory and time grow
+    with the model); None = only for models of at most LIVE_AUTO_MACS multiply-accumulates."""
     say = progress or (lambda _msg: None)
     p = prepare(model, board, schedule, clock)
     graph = p.graph
+    if live_bytes is None:
+        live_bytes = sum(graph.macs(op) for op in graph) <= LIVE_AUTO_MACS
     inputs = inputs if inputs is not None else default_inputs(graph)
     inputs = [np.asarray(x).reshape(graph.tensors[t].shape).astype(graph.tensors[t].dtype)
               for x, t in zip(inputs, graph.inputs, strict=True)]
@@ -174,8 +181,9 @@ def _hook_layer_outputs(sim: Simulation, p: Prepared, arena: int, end: int,
         if i is None:
             return
         op = p.schedule.steps[i].op
-        if last_step_of[op] == i:
-            t = p.graph.operators[op].outputs[0]
+        t = p.graph.operators[op].outputs[0]
+        # Tensors a partial schedule never holds whole (slice buffers only) are not compared.
+        if last_step_of[op] == i and f"t{p.plan.aliases.get(t, t)}" in p.plan.buffers:
             into[t] = _read_tensor(sim, p, arena, t)
 
     sim.uc.hook_add(UC_HOOK_CODE, on_end, None, begin=end & ~1, end=end & ~1)

@@ -15,6 +15,7 @@ from rich.console import Console
 from mcusim.isa.timing import TIMING_MODELS, make_timing
 from mcusim.memory.board import available_boards, load_board
 from mcusim.memory.units import parse_size
+from mcusim.nn import cli as nn_cli
 from mcusim.sim.engine import Simulation
 from mcusim.sim.errors import ExitCode, McusimError, MissingInputError, OutputError, UsageError
 from mcusim.sim.faults import FAULT_EXIT_CODES
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--html", type=Path, help="page to write (default: .html beside it)")
 
     sub.add_parser("boards", help="list the bundled boards")
+    nn_cli.add_parser(sub)  # the model path (issue 10): mcusim nn MODEL.tflite
 
     val = sub.add_parser("validate", help="cycle model vs its microbenchmarks; kernels report",
                          description="Run the kernels_c microbenchmarks on each core at zero "
@@ -360,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return view(args)
         if args.command == "boards":
             return cmd_boards(Console(highlight=False))
+        if args.command == "nn":
+            return nn_cli.main(args, err)
         if args.command == "validate":
             from mcusim.sim.validate import main_validate
 

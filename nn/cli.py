@@ -1,0 +1,176 @@
+"""`mcusim nn MODEL.tflite --board NAME`: a TFLite int8 model measured layer by layer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.markup import escape
+
+from mcusim.nn.graph import Graph
+from mcusim.nn.schedule import Schedule
+from mcusim.nn.tflite_import import load_model
+from mcusim.sim.errors import InputError, MissingInputError, OutputError, UsageError
+
+EXIT_CODES_HELP = """exit status:
+  0 outputs match the reference, 1 outputs differ from the reference,
+  64 bad command line, 65 malformed or unsupported model (operator, non-int8) or input,
+  66 missing input file, 70 internal error, 73 output not writable,
+  85 the model does not fit the board (needs more RAM or flash than it has)"""
+DEFAULT_BOARD = "nucleo-f446re"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    nn = sub.add_parser(
+        "nn", help="build an int8 .tflite model into firmware and measure it layer by layer",
+        description="Turn a fully int8-quantised TFLite model into firmware (generated C over "
+        "the kernels_c/nn library, built with arm-none-eabi-gcc into a cache), run one "
+        "inference on a simulated board, and print cycles, time and memory per layer, checked "
+        "against a bit-exact reference of TFLite Micro's kernels.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    nn.add_argument("model", type=Path, help="int8 .tflite model")
+    nn.add_argument("--board", default=DEFAULT_BOARD,
+                    help=f"board name (default: {DEFAULT_BOARD})")
+    nn.add_argument("--clock", help="override the board's clock, e.g. 120MHz")
+    nn.add_argument("--input", type=Path, metavar="X.npy",
+                    help="model input (default: deterministic pseudo-random values over the "
+                         "input's quantised range); float arrays are quantised with the "
+                         "input's scale and zero point; a leading batch axis is allowed")
+    nn.add_argument("--input-index", type=int, default=0, metavar="N",
+                    help="which input of a batch in --input to run (default: 0)")
+    nn.add_argument("--schedule", default="layers", metavar="SPEC",
+                    help="layers (default: operator by operator), pex or pex:N (partial "
+                         "execution), or a schedule JSON file")
+    nn.add_argument("--check-layers", action="store_true",
+                    help="compare every intermediate tensor with the reference, not only "
+                         "the outputs")
+    live = nn.add_mutually_exclusive_group()
+    live.add_argument("--live", dest="live", action="store_true", default=None,
+                      help="measure live bytes per step (records every RAM access; default "
+                           "only for models of at most 1M MACs)")
+    live.add_argument("--no-live", dest="live", action="store_false",
+                      help="skip the live-bytes analysis")
+    nn.add_argument("--json", type=Path, metavar="OUT", help="write the result (mcusim.nn/1)")
+    nn.add_argument("--emit", type=Path, metavar="DIR",
+                    help="also write model.c, main.c, input_data.h and a Makefile for the "
+                         "real board into DIR")
+    nn.add_argument("--force", action="store_true",
+                    help="overwrite output files mcusim did not write")
+    try:  # partial execution (issue 11) adds its options (--sweep, --plot)
+        from mcusim.nn.pex.cli import add_arguments
+    except ImportError:
+        pass
+    else:
+        add_arguments(nn)
+
+
+def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
+    t = graph.tensors[graph.inputs[0]]
+    try:
+        x = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise MissingInputError(f"--input {path}: no such file") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"--input {path}: not a .npy array ({e})") from None
+    if x.size != t.size:
+        if x.ndim == 0 or x.size != x.shape[0] * t.size:
+            raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "
+                             f"{t.shape}")
+        if not 0 <= index < x.shape[0]:
+            raise UsageError(f"--input-index {index}: {path} holds {x.shape[0]} inputs")
+        x = x[index]
+    x = x.reshape(t.shape)
+    if t.dtype == "int8" and x.dtype.kind == "f":
+        q = np.float32(x) / np.float32(t.scale)
+        x = np.clip(np.sign(q) * np.floor(np.abs(q) + 0.5) + t.zero_point, -128, 127)
+    elif t.dtype == "int8" and x.dtype.kind in "iu" and (x.min() < -128 or x.max() > 127):
+        raise InputError(f"--input {path}: values outside int8 [{x.min()}, {x.max()}]")
+    return [x.astype(t.dtype)]
+
+
+def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
+    if spec == "layers":
+        return None
+    if spec == "pex" or spec.startswith("pex:"):
+        try:
+            from mcusim.nn.pex.schedule import make_schedule as pex_schedule
+        except ImportError:
+            raise UsageError("--schedule pex: partial execution is not available in this "
+                             "build") from None
+        return pex_schedule(graph, spec, board)
+    path = Path(spec)
+    if not path.is_file():
+        raise UsageError(f"--schedule {spec}: expected layers, pex, pex:N or a schedule file")
+    try:
+        d = json.loads(path.read_text())
+        d = d.get("schedule", d)
+        schedule = Schedule.from_json_dict(d)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputError(f"--schedule {spec}: not a schedule JSON ({e})") from None
+    bad = [s.op for s in schedule if not 0 <= s.op < len(graph.operators)]
+    if bad:
+        raise InputError(f"--schedule {spec}: steps name operators {bad} that the model does "
+                         f"not have (it has {len(graph.operators)})")
+    return schedule
+
+
+def _check_json_output(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise OutputError(f"--json {path}: is a directory; give a file name")
+    if not path.parent.exists():
+        raise OutputError(f"--json {path}: directory {path.parent} does not exist")
+    if path.exists() and not force:
+        head = path.read_text(errors="replace")[:400]
+        if head.strip() and '"schema": "mcusim.nn/1"' not in head:
+            raise OutputError(f"--json {path}: the file exists and was not written by mcusim "
+                              "nn; not overwriting it (use --force to replace it)")
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    from mcusim.nn.report import print_result
+    from mcusim.nn.run import prepare, run_model
+
+    if args.json is not None:
+        _check_json_output(args.json, args.force)
+    graph = load_model(args.model)
+    inputs = load_input(args.input, graph, args.input_index) if args.input else None
+    schedule = make_schedule(args.schedule, graph, args.board)
+    if getattr(args, "sweep", False) or getattr(args, "plot", None):
+        from mcusim.nn.pex import cli as pex_cli
+
+        def run_fn(s: Schedule):
+            return run_model(graph, args.board, inputs=inputs, schedule=s, clock=args.clock,
+                             live_bytes=args.live)
+
+        return pex_cli.run(args, graph, args.board, run_fn)
+    with err.status("mcusim nn: preparing", spinner="dots") as status:
+        if args.emit is not None:
+            from mcusim.nn.codegen import generate
+            from mcusim.nn.emit import emit
+            from mcusim.nn.reference import default_inputs
+
+            p = prepare(graph, args.board, schedule, args.clock)
+            written = emit(args.emit, graph, generate(p.graph, p.schedule, p.plan),
+                           p.board.name, inputs or default_inputs(graph), args.force)
+            err.print(f"mcusim nn: wrote {', '.join(str(w) for w in written)}")
+        result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
+                           check_layers=args.check_layers, live_bytes=args.live,
+                           clock=args.clock,
+                           progress=lambda msg: status.update(f"mcusim nn: {msg}"))
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=150)  # files and pipes get the whole table
+    print_result(out, result)
+    if args.json is not None:
+        try:
+            args.json.write_text(result.to_json_text())
+        except OSError as e:
+            raise OutputError(f"--json {args.json}: cannot write: {e.strerror}") from None
+    if not result.matches:
+        err.print(f"mcusim nn: outputs differ from the reference: {escape(result.reference)}",
+                  soft_wrap=True)
+        return 1
+    return 0

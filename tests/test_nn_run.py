@@ -1,0 +1,180 @@
+"""The model path end to end: generated firmware on simulated boards, bit-exact with the
+reference, per-layer cycles that add up to the region totals, the build cache, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mcusim.nn import build as nn_build
+from mcusim.nn.codegen import INFERENCE_REGION
+from mcusim.nn.compare import describe_mismatch
+from mcusim.nn.run import run_model
+from mcusim.nn.schedule import layer_schedule
+from mcusim.nn.tflite_import import parse_model
+from mcusim.sim.cli import main
+from tests.nn_synth import ModelBuilder, small_cnn
+
+MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
+NATIVE = os.environ.get("MCUSIM_NATIVE") != "0"
+needs_models = pytest.mark.skipif(not MODELS.is_dir(), reason="../shared/models not present")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nn_cache(tmp_path_factory):
+    """A private build cache for these tests (and the same one for every test in them)."""
+    old = os.environ.get("MCUSIM_CACHE")
+    os.environ["MCUSIM_CACHE"] = str(tmp_path_factory.mktemp("nn-cache"))
+    yield Path(os.environ["MCUSIM_CACHE"])
+    if old is None:
+        del os.environ["MCUSIM_CACHE"]
+    else:
+        os.environ["MCUSIM_CACHE"] = old
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "small.tflite"
+    path.write_bytes(small_cnn())
+    return path
+
+
+@pytest.mark.parametrize("board", ["nucleo-f446re", "nucleo-l4r5zi", "nucleo-f746zg",
+                                   "nucleo-g071rb"])
+def test_small_model_is_bit_exact_on_every_core_family(small_model, board):
+    r = run_model(small_model, board, check_layers=True)
+    assert r.reference == "match"
+    # check_layers read every step's output: compare one intermediate against the reference
+    # ourselves, so a reader that read nothing could not pass.
+    assert r.outputs[0].shape == (1, 5) and r.outputs[0].dtype == np.int8
+
+
+def test_layer_cycles_add_up_to_the_region_totals(small_model):
+    r = run_model(small_model, "nucleo-f446re", live_bytes=True)
+    regions = {reg.name: reg for reg in r.run.regions}
+    assert [s.name for s in r.steps] == [s.name for s in layer_schedule(
+        parse_model(small_model.read_bytes(), "small"))]
+    for s in r.steps:
+        assert s.cycles == regions[s.name].cycles > 0 or s.op == "RESHAPE"
+    steps = sum(s.cycles for s in r.steps)
+    assert r.cycles == regions[INFERENCE_REGION].cycles
+    # The inference region holds the steps plus one marker call pair per step.
+    assert steps < r.cycles < steps + 40 * len(r.steps)
+    assert abs(sum(s.share for s in r.steps) - steps / r.cycles) < 1e-9
+    conv = r.steps[0]
+    assert conv.macs == 8 * 8 * 8 * 27 and conv.cycles_per_mac == conv.cycles / conv.macs
+    # Memory: the arena is static RAM; live bytes were measured per step.
+    assert r.static_ram_bytes >= r.arena_bytes >= r.arena_bound_bytes
+    assert r.peak_ram_bytes >= r.static_ram_bytes + r.stack_peak_bytes
+    assert r.live_peak_bytes and all(s.live_bytes is not None for s in r.steps)
+    assert r.flash_bytes > r.weight_bytes
+
+
+def test_second_run_uses_the_cache_and_new_code_rebuilds(small_model, nn_cache):
+    first = run_model(small_model, "nucleo-f446re")
+    again = run_model(small_model, "nucleo-f446re")
+    assert again.cached_build and again.elf == first.elf and again.cycles == first.cycles
+    other = run_model(parse_model(small_cnn(seed=9), "small9"), "nucleo-f446re")
+    assert not other.cached_build and other.elf != first.elf
+    assert not list(nn_cache.glob("nn/.*")), "temporary build directories left behind"
+
+
+def test_mismatch_names_the_first_differing_layer():
+    g = parse_model(small_cnn(), "small")
+    s = layer_schedule(g)
+    ref = {t: np.zeros((1, *g.tensors[t].shape), np.int8) for t in range(len(g.tensors))}
+    got = {t: v[0].copy() for t, v in ref.items()}
+    assert describe_mismatch(g, s, ref, {t: got[t] for t in g.outputs}, got) == "match"
+    got[g.operators[2].outputs[0]][0, 1, 2, 3] = 5
+    msg = describe_mismatch(g, s, ref, {t: got[t] for t in g.outputs}, got)
+    assert msg.startswith("layer 2 CONV_2D (L02_CONV_2D): 1 of 512 values differ")
+    assert "first at (0, 1, 2, 3): firmware 5, reference 0" in msg
+
+
+@needs_models
+def test_autoencoder_is_bit_exact_on_m4_and_m7():
+    x = np.load(MODELS / "ad01_inputs_float32.npy")[3]
+    for board in ("nucleo-l4r5zi", "nucleo-f746zg"):
+        g = parse_model((MODELS / "ad01_int8.tflite").read_bytes(), "ad01")
+        t = g.tensors[g.inputs[0]]
+        q = np.clip(np.round(x / t.scale) + t.zero_point, -128, 127).astype(np.int8)
+        r = run_model(g, board, inputs=[q], check_layers=True)
+        assert r.reference == "match", board
+
+
+@needs_models
+@pytest.mark.skipif(not NATIVE, reason="100M simulated cycles: native hot path only")
+def test_kws_is_bit_exact_on_m0plus_and_m4():
+    x = np.load(MODELS / "kws_ref_inputs_int8.npy")
+    for board in ("nucleo-g071rb", "nucleo-f446re"):
+        r = run_model(MODELS / "kws_ref_model.tflite", board, inputs=[x])
+        assert r.reference == "match", board
+        assert int(np.argmax(r.outputs[0])) == 5  # TFLite Micro classifies it as class 5
+
+
+@needs_models
+def test_models_that_do_not_fit_say_how_much_they_need(capsys):
+    code = main(["nn", str(MODELS / "pretrainedResnet_quant.tflite"), "--board",
+                 "nucleo-g071rb"])
+    err = capsys.readouterr().err
+    assert code == 85
+    assert "does not fit nucleo-g071rb: needs 57,920 bytes of RAM" in err.replace("\n", " ")
+
+
+def test_cli_prints_the_table_and_writes_json(small_model, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["nn", str(small_model), "--board", "nucleo-f446re", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "outputs match the reference" in text and "DEPTHWISE_CONV_2D" in text
+    d = json.loads(out.read_text())
+    assert d["schema"] == "mcusim.nn/1" and d["model"] == "small"
+    assert d["board"] == "nucleo-f446re" and d["reference"] == "match"
+    assert d["schedule"]["kind"] == "layers" and len(d["layers"]) == 9
+    assert {"index", "op", "macs", "cycles"} <= set(d["layers"][0])
+    for key in ("cycles", "arena_bytes", "peak_ram_bytes", "live_peak_bytes", "flash_bytes"):
+        assert key in d
+    # The result of an earlier run may be replaced; a file the user wrote may not.
+    assert main(["nn", str(small_model), "--json", str(out)]) == 0
+    mine = tmp_path / "mine.json"
+    mine.write_text('{"my": "data"}')
+    assert main(["nn", str(small_model), "--json", str(mine)]) == 73
+    assert mine.read_text() == '{"my": "data"}'
+
+
+def test_cli_refuses_unsupported_models_and_bad_inputs(tmp_path, small_model, capsys):
+    b = ModelBuilder()
+    x = b.input((1, 4, 4, 2))
+    y = b.tensor((1, 4, 4, 2), "int8", (0.1,), (0,))
+    b.op("TANH", [x], [y])
+    bad = tmp_path / "tanh.tflite"
+    bad.write_bytes(b.build([x], [y]))
+    assert main(["nn", str(bad)]) == 65
+    assert "operator #0 TANH is not supported" in capsys.readouterr().err
+    assert main(["nn", str(tmp_path / "missing.tflite")]) == 66
+    wrong = tmp_path / "x.npy"
+    np.save(wrong, np.zeros((3, 3), np.int8))
+    assert main(["nn", str(small_model), "--input", str(wrong)]) == 65
+    assert "does not fit the model input" in capsys.readouterr().err
+    assert main(["nn", str(small_model), "--board", "no-such-board"]) == 65
+    assert "unknown board" in capsys.readouterr().err
+
+
+def test_emit_writes_c_and_a_makefile_that_builds(small_model, tmp_path, capsys):
+    d = tmp_path / "fw"
+    assert main(["nn", str(small_model), "--emit", str(d)]) == 0
+    assert {"model.c", "main.c", "input_data.h", "Makefile"} <= {p.name for p in d.iterdir()}
+    model_c = (d / "model.c").read_text()
+    assert model_c.count("MCUSIM_REGION_BEGIN(") == 9 and "nn_conv2d_s8(" in model_c
+    assert nn_build.CROSS in (d / "Makefile").read_text()
+    import subprocess
+
+    subprocess.run(["make", "-s", "-C", str(d)], check=True, capture_output=True)
+    assert (d / "model.elf").is_file()
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "notes.txt").write_text("mine")
+    assert main(["nn", str(small_model), "--emit", str(user)]) == 73
