@@ -54,14 +54,21 @@ static inline int32_t nn_rounding_divide_by_pot(int32_t x, int exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/* left shift by max(shift,0), SRDHM by mult, rounding right shift by
- * max(-shift,0). The left shift wraps (as uint32). */
+/* TFLite MultiplyByQuantizedMultiplier: left shift by max(shift,0) (wrapping,
+ * as uint32), SRDHM by mult, rounding right shift by max(-shift,0).
+ * mult must be in [0, 2^31) (TFLite's QuantizeMultiplier never gives
+ * INT32_MIN): then SRDHM equals (x*mult + 2^30) >> 31 (one SMULL, no
+ * saturation case and no sign-dependent nudge), which is what this computes. */
 static inline int32_t nn_requantize(int32_t acc, int32_t mult, int32_t shift)
 {
-    int left = shift > 0 ? shift : 0;
-    int right = shift > 0 ? 0 : -shift;
-    int32_t x = (int32_t)((uint32_t)acc << left);
-    return nn_rounding_divide_by_pot(nn_sat_rounding_doubling_high_mul(x, mult), right);
+    const int32_t left = shift & ~(shift >> 31);     /* max(shift, 0) */
+    const int32_t right = left - shift;              /* max(-shift, 0) */
+    const int32_t x = (int32_t)((uint32_t)acc << left);
+    const int32_t hi = (int32_t)((uint64_t)((int64_t)x * mult + (1ll << 30)) >> 31);
+    /* RoundingDivideByPOT(hi, right): half away from zero. */
+    const int32_t mask = (int32_t)~(~0u << right);
+    const int32_t threshold = (mask >> 1) - (hi >> 31);
+    return (hi >> right) + ((hi & mask) > threshold);
 }
 
 static inline int8_t nn_finish(int32_t acc, int32_t mult, int32_t shift,
