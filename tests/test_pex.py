@@ -147,15 +147,12 @@ def _run(graph, board, schedule, **kw):
 
 
 @pytest.mark.parametrize("board", ["nucleo-g071rb", "nucleo-f446re"])  # M0+, M4
-def test_accumulating_and_slice_chains_bit_exact(synth, board):
-    layers = _run(synth, board, None)
-    for tail, width in ((TAIL_ACCUMULATE, 5), (TAIL_SLICES, 16)):
-        s = chain_schedule(synth, tail, width)
-        assert any(not st.whole for st in s)
-        pex = _run(synth, board, s, check_layers=True)
-        assert pex.reference == "match", (tail, pex.reference)
-        for a, b in zip(pex.outputs, layers.outputs, strict=True):
-            np.testing.assert_array_equal(a, b)
+def test_accumulating_chains_bit_exact(synth, board):
+    # uneven slices (width 5 of 48 and 32 channels) into int32 accumulators, both chain ends
+    s = chain_schedule(synth, TAIL_ACCUMULATE, 5)
+    assert sum(1 for st in s if st.params.get("requantize")) >= 2
+    pex = _run(synth, board, s, check_layers=True, live_bytes=False)
+    assert pex.reference == "match", pex.reference
 
 
 @needs_models
