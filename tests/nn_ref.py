@@ -180,16 +180,24 @@ def pad(x, pads: tuple[int, int, int, int, int, int], value: int) -> np.ndarray:
                   constant_values=value)
 
 
+def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int]:
+    """TFLite Micro's int8 MEAN Prepare: QuantizeMultiplier(in/out) adapted by 1/n."""
+    mult, shift = quantize_multiplier(in_scale / out_scale)
+    if n > 1:
+        bits = math.ceil(math.log2(n))
+        shift -= bits
+        mult = int(math.floor(mult * (1 << bits) / n + 0.5))
+    return mult, shift
+
+
 def mean_hw(x, in_zp: int, out_zp: int, mult: int, shift: int, same_quant: bool) -> np.ndarray:
-    """TFLite Micro int8 MEAN over axes 1,2 (x (H,W,C) -> (C,))."""
+    """int8 MEAN over axes 1,2 (x (H,W,C) -> (C,)); mult/shift from mean_multiplier."""
     x = np.asarray(x, I64)
     n = x.shape[0] * x.shape[1]
     total = x.sum(axis=(0, 1))
     if same_quant:
         return (np.sign(total) * (np.abs(total) // n)).astype(np.int8)  # C division truncates
-    s = min(n.bit_length() - 1, 32, 31 + shift)
-    m = (mult << s) // n
-    return clamp8(requantize(total - in_zp * n, m, shift - s) + out_zp)
+    return clamp8(requantize(total - in_zp * n, mult, shift) + out_zp)
 
 
 def quantize(x, scale: float, zp: int) -> np.ndarray:

@@ -216,11 +216,13 @@ typedef struct {
 void nn_pad_s8(const nn_pad_params_t *p, const int8_t *input, int8_t *output);
 
 /* MEAN over H and W (keep dims or not: the output is c values), TFLite Micro
- * int8 semantics: if input and output quantisation are equal (same_quant),
- * out = sum / (h*w) truncating; else the multiplier is adapted by
- * 1/(h*w) as TFLite's QuantizedMeanOrSum does and
- * out = clamp(nn_requantize(sum - in_zp*h*w, mult', shift') + out_zp).
- * mult/shift = QuantizeMultiplier(in_scale / out_scale). Channels
+ * int8 semantics: out = clamp(nn_requantize(sum - in_zp*h*w, mult, shift)
+ * + out_zp) where mult/shift are the multiplier in_scale/out_scale ALREADY
+ * adapted by 1/(h*w) as TFLite Micro's reduce Prepare does (the caller's job:
+ * current TFLM: QuantizeMultiplier(in/out), then num_bits = ceil(log2(h*w)),
+ * shift -= num_bits, mult = round(mult * 2^num_bits / (h*w))). same_quant = 1
+ * selects the raw sum / (h*w) (truncating) of older TFLM versions when input
+ * and output quantisation are equal; current TFLM needs 0. Channels
  * [c_begin, c_end): input[p*in_stride + c - c_begin] -> output[c - c_begin]. */
 typedef struct {
     int32_t in_h, in_w, in_stride;

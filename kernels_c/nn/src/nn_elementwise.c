@@ -46,15 +46,6 @@ void nn_pad_s8(const nn_pad_params_t *p, const int8_t *input, int8_t *output)
 void nn_mean_hw_s8(const nn_mean_params_t *p, const int8_t *input, int8_t *output)
 {
     const int n = p->in_h * p->in_w, nc = p->c_end - p->c_begin;
-    int32_t mult = p->mult, shift = p->shift;
-    if (!p->same_quant) {
-        /* TFLite QuantizedMeanOrSum: fold 1/n into the multiplier. */
-        int s = 31 - __builtin_clz((unsigned)n);
-        s = s < 32 ? s : 32;
-        s = s < 31 + shift ? s : 31 + shift;
-        mult = (int32_t)(((int64_t)mult << s) / n);
-        shift -= s;
-    }
     for (int c = 0; c < nc; c++) {
         int32_t sum = 0;
         for (int i = 0; i < n; i++)
@@ -63,7 +54,7 @@ void nn_mean_hw_s8(const nn_mean_params_t *p, const int8_t *input, int8_t *outpu
         if (p->same_quant) {
             r = sum / n;
         } else {
-            r = nn_requantize(sum - p->in_zero_point * n, mult, shift) + p->out_zero_point;
+            r = nn_requantize(sum - p->in_zero_point * n, p->mult, p->shift) + p->out_zero_point;
             r = nn_clamp(r, -128, 127);
         }
         output[c] = (int8_t)r;
