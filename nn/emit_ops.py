@@ -193,7 +193,10 @@ def emit_mean(g: Graph, op: Operator, step: Step, io: StepIO) -> EmittedStep:
         raise UnsupportedModelError(f"{g.name}: operator #{op.index} MEAN over axes {axes}: "
                                     "only the spatial axes of an NHWC tensor are supported")
     _, h, w, c = x.shape
-    same = int(x.zero_point == out.zero_point and x.scale == out.scale)
+    # TFLite Micro takes the multiplier path also when input and output quantisation are equal
+    # (tested against its interpreter), so the kernel's same_quant shortcut stays off; the
+    # multiplier has 1/(h*w) folded in, as the kernel API asks.
+    same = 0
     mult, shift = mean_multiplier(x.scale, out.scale, h * w)
     cb, ce = _range(step, c)
     io.params = f"{io.prefix}_p"

@@ -180,21 +180,19 @@ def mean(g: Graph, op: Operator, x: np.ndarray) -> np.ndarray:
     xt, out = g.tensors[op.inputs[0]], g.output_tensor(op)
     n = x.shape[1] * x.shape[2]
     s = x.astype(I32).sum(axis=(1, 2))
-    if xt.zero_point == out.zero_point and xt.scale == out.scale:
-        r = np.where(s >= 0, s // n, -((-s) // n))
-    else:
-        mult, shift = mean_multiplier(xt.scale, out.scale, n)
-        r = requantize(s - xt.zero_point * n, mult, shift) + out.zero_point
+    # TFLite Micro's int8 MEAN: sum minus zero points, the multiplier in/out adapted by 1/n
+    # (also when input and output quantisation are equal).
+    mult, shift = mean_multiplier(xt.scale, out.scale, n)
+    r = requantize(s - xt.zero_point * n, mult, shift) + out.zero_point
     return _clamp8(r, -128, 127).reshape(x.shape[0], *out.shape[1:])
 
 
 def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int]:
-    """QuantizeMultiplier(in/out), then adapted by 1/n as TFLite's reduce Prepare does."""
+    """QuantizeMultiplier(in/out), then 1/n folded in as TFLite's QuantizedMeanOrSum does:
+    shift by floor(log2 n) (at most 32 and 31 + shift), truncating division."""
     mult, shift = quant.scalar_multiplier(in_scale, out_scale)
-    num_bits = int(np.ceil(np.log2(n))) if n > 1 else 0
-    shift -= num_bits
-    mult = quant.tflite_round(mult * (1 << num_bits) / n) if n > 1 else mult
-    return mult, shift
+    s = min(n.bit_length() - 1, 32, 31 + shift)
+    return int((mult << s) // n), shift - s
 
 
 def quantize(g: Graph, op: Operator, x: np.ndarray) -> np.ndarray:

@@ -152,6 +152,26 @@ class ModelBuilder:
         self.op("RESHAPE", [x, new_shape], [y], s.BuiltinOptions.ReshapeOptions, opt)
         return y
 
+    def pad(self, x, pads) -> int:
+        shape = tuple(d + a + b for d, (a, b) in zip(self.shapes[x], pads, strict=True))
+        q = self.tensors[x].quantization
+        y = self.tensor(shape, "int8", q.scale, q.zeroPoint)
+        p = self.tensor((len(pads), 2), "int32", None, None, np.array(pads, np.int32))
+        self.op("PAD", [x, p], [y])
+        return y
+
+    def mean(self, x, keep_dims=True, scale=None, zero_point=None) -> int:
+        n, _, _, c = self.shapes[x]
+        q = self.tensors[x].quantization
+        y = self.tensor((n, 1, 1, c) if keep_dims else (n, c), "int8",
+                        q.scale if scale is None else (scale,),
+                        q.zeroPoint if zero_point is None else (zero_point,))
+        axes = self.tensor((2,), "int32", None, None, np.array([1, 2], np.int32))
+        opt = s.ReducerOptionsT()
+        opt.keepDims = keep_dims
+        self.op("MEAN", [x, axes], [y], s.BuiltinOptions.ReducerOptions, opt)
+        return y
+
     def softmax(self, x) -> int:
         y = self.tensor(self.shapes[x], "int8", (1 / 256,), (-128,))
         opt = s.SoftmaxOptionsT()
@@ -197,3 +217,14 @@ def small_cnn(seed: int = 0) -> bytes:
     mp = b.pool(pool, "MAX_POOL_2D", 2, 2)
     fc = b.fully_connected(b.reshape(mp, (1, -1)), 5)
     return b.build([x], [b.softmax(fc)])
+
+
+def pad_mean_model(seed: int = 0, same_quant: bool = False) -> bytes:
+    """conv -> PAD -> MEAN over H, W (keep dims) -> fc: the ops the MLPerf models lack."""
+    b = ModelBuilder(seed)
+    x = b.input((1, 6, 5, 4), scale=0.07, zero_point=-9)
+    y = b.conv2d(x, 6, 3, activation="RELU")
+    y = b.pad(y, [[0, 0], [1, 2], [2, 1], [0, 0]])
+    scale = None if same_quant else b.scales[y] * 0.37
+    y = b.mean(y, keep_dims=True, scale=scale, zero_point=None if same_quant else 7)
+    return b.build([x], [b.fully_connected(b.reshape(y, (1, -1)), 3)])

@@ -11,7 +11,7 @@ import pytest
 from mcusim.nn import quant
 from mcusim.nn.reference import default_inputs, requantize, run_reference
 from mcusim.nn.tflite_import import parse_model
-from tests.nn_synth import ModelBuilder, small_cnn
+from tests.nn_synth import ModelBuilder, pad_mean_model, small_cnn
 
 runtime = pytest.importorskip("tflite_micro", reason="tflite-micro not installed").runtime
 MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
@@ -20,7 +20,8 @@ MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
 def tflm_tensors(data: bytes, inputs: list[np.ndarray], tensors: list[int]
                  ) -> dict[int, np.ndarray]:
     it = runtime.Interpreter.from_bytes(
-        data, intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+        data, arena_size=1 << 22,
+        intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     for i, x in enumerate(inputs):
         it.set_input(x, i)
     it.invoke()
@@ -52,6 +53,23 @@ def test_strided_valid_and_fused_activations_match():
     y = b.pool(y, "AVERAGE_POOL_2D", 2, 1, padding="SAME")
     y = b.fully_connected(b.reshape(y, (1, -1)), 7, activation="RELU")
     assert_every_tensor_matches(b.build([x], [y]), "strided")
+
+
+@pytest.mark.parametrize("same_quant", [False, True])
+def test_pad_and_mean_match(same_quant):
+    # Equal input and output quantisation still takes TFLite Micro's multiplier path.
+    assert_every_tensor_matches(pad_mean_model(2, same_quant), "padmean")
+
+
+def test_mean_folds_one_over_n_as_tflite_micro_does():
+    # floor(log2 n) and a truncating division (a ceil/round variant fails 3 of these 18).
+    for h, w in [(3, 3), (5, 7), (12, 12), (1, 6), (16, 16), (7, 9)]:
+        for seed in range(3):
+            b = ModelBuilder(seed)
+            x = b.input((1, h, w, 8), scale=0.05, zero_point=-4)
+            scale = 0.05 * float(np.random.default_rng(seed).uniform(0.2, 2.0))
+            y = b.mean(x, keep_dims=True, scale=scale, zero_point=seed * 5 - 3)
+            assert_every_tensor_matches(b.build([x], [y]), f"mean{h}x{w}")
 
 
 @pytest.mark.skipif(not MODELS.is_dir(), reason="../shared/models not present")

@@ -17,7 +17,7 @@ from mcusim.nn.run import run_model
 from mcusim.nn.schedule import layer_schedule
 from mcusim.nn.tflite_import import parse_model
 from mcusim.sim.cli import main
-from tests.nn_synth import ModelBuilder, small_cnn
+from tests.nn_synth import ModelBuilder, pad_mean_model, small_cnn
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
 NATIVE = os.environ.get("MCUSIM_NATIVE") != "0"
@@ -51,6 +51,13 @@ def test_small_model_is_bit_exact_on_every_core_family(small_model, board):
     # check_layers read every step's output: compare one intermediate against the reference
     # ourselves, so a reader that read nothing could not pass.
     assert r.outputs[0].shape == (1, 5) and r.outputs[0].dtype == np.int8
+
+
+@pytest.mark.parametrize("board", ["nucleo-f446re", "nucleo-g071rb"])
+def test_pad_and_mean_run_bit_exact(board):
+    for same in (False, True):
+        r = run_model(parse_model(pad_mean_model(1, same), "padmean"), board, check_layers=True)
+        assert r.reference == "match", (board, same)
 
 
 def test_layer_cycles_add_up_to_the_region_totals(small_model):
