@@ -3,7 +3,7 @@
 nn/cli.py registers these options (`add_arguments`) and hands over to `run` when one is given:
 both schedules of the same model run on the board, the comparison is printed (and written with
 `--json`), and the picture drawn; a sweep runs the layer-by-layer schedule and pex:N for
-N = 2, 4, 8, ... until the slices are one channel wide or the peak stops falling.
+N = 2, 4, 8, 16 and the automatic choice (schedules identical to an earlier one are skipped).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from mcusim.nn.schedule import Schedule
 from mcusim.sim.errors import OutputError
 
 RunFn = Callable[[Schedule | None], NNResult]
-MAX_SWEEP_SLICES = 64
+SWEEP_SLICES = (2, 4, 8, 16)  # then the automatic choice
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "for layer by layer, stacked by tensor (with --sweep: peak SRAM "
                              "against latency per slice count)")
     parser.add_argument("--sweep", action="store_true",
-                        help="run pex:N for N = 2, 4, 8, ... and print (and with --plot, "
-                             "plot) peak SRAM against latency")
+                        help="run pex:N for N = 2, 4, 8, 16 and the automatic choice; print "
+                             "(and with --plot, plot) peak SRAM against latency")
 
 
 def _check_output(path: Path | None, force: bool, what: str) -> None:
@@ -101,15 +101,14 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> in
 def _sweep(args, graph: Graph, board: str, run_fn: RunFn, layers: NNResult | None,
            bound: int, out: Console) -> int:
     rows: list[tuple[str, NNResult]] = [("layers", layers)] if layers is not None else []
-    previous = None
-    n = 2
-    while n <= MAX_SWEEP_SLICES:
-        schedule, peak = pex_schedule(graph, n)
-        if previous is not None and peak >= previous:
-            break  # narrower slices no longer lower the peak
-        previous = peak
-        rows.append((f"pex:{n}", run_fn(schedule)))
-        n *= 2
+    seen: list[list] = []
+    for label, slices in [*[(f"pex:{n}", n) for n in SWEEP_SLICES], ("pex", None)]:
+        schedule, _ = pex_schedule(graph, slices)
+        steps = schedule.to_json_dict()["steps"]
+        if steps in seen:
+            continue  # the same schedule as a smaller slice count (nothing left to split)
+        seen.append(steps)
+        rows.append((label, run_fn(schedule)))
     from rich.table import Table
 
     t = Table(title=f"{graph.name} on {board}: Pex slice-count sweep (bound "
