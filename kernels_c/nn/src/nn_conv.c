@@ -15,9 +15,9 @@ size_t nn_conv2d_s8_scratch_bytes(const nn_conv_params_t *p)
 
 #if NN_USE_DSP
 
-/* im2col column of output pixel `pix`: K values in the reordered layout. */
+/* im2col column c (0 = A, 1 = B) of output pixel `pix` into the pair buffer. */
 static void build_column(const nn_conv_params_t *p, const int8_t *input, int pix,
-                         int16_t *col, int k4)
+                         int16_t *pair, int c, int K)
 {
     const int in_c = p->in_c, out_w = p->out_w;
     const int32_t off = p->input_offset, off2 = nn_pack_offset(off);
@@ -27,7 +27,7 @@ static void build_column(const nn_conv_params_t *p, const int8_t *input, int pix
     for (int ky = 0; ky < p->k_h; ky++) {
         const int iy = y0 + ky * p->dilation_h;
         if (iy < 0 || iy >= p->in_h) {
-            nn_col_zero(col, k, in_c * p->k_w, k4);
+            nn_pair_zero(pair, c, k, in_c * p->k_w, K);
             k += in_c * p->k_w;
             continue;
         }
@@ -35,19 +35,19 @@ static void build_column(const nn_conv_params_t *p, const int8_t *input, int pix
         for (int kx = 0; kx < p->k_w; kx++) {
             const int ix = x0 + kx * p->dilation_w;
             if (ix < 0 || ix >= p->in_w)
-                nn_col_zero(col, k, in_c, k4);
+                nn_pair_zero(pair, c, k, in_c, K);
             else
-                nn_col_fill(col, k, in_c, k4, row + ix * p->in_stride, off, off2);
+                nn_pair_fill(pair, c, k, in_c, K, row + ix * p->in_stride, off, off2);
             k += in_c;
         }
     }
 }
 
-static void conv_dsp(const nn_conv_params_t *p, const int8_t *input, const int8_t *filter,
-                     const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                     int8_t *output, int16_t *scratch)
+static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
+                            const int8_t *filter, const int32_t *bias, const int32_t *mult,
+                            const int32_t *shift, int8_t *output, int16_t *pair)
 {
-    const int K = p->k_h * p->k_w * p->in_c, k4 = K & ~3;
+    const int K = p->k_h * p->k_w * p->in_c;
     const int n_pix = p->out_h * p->out_w;
     const int cb = p->c_begin, ce = p->c_end, os = p->out_stride;
     const int32_t oo = p->output_offset, lo = p->act_min, hi = p->act_max;
@@ -55,48 +55,30 @@ static void conv_dsp(const nn_conv_params_t *p, const int8_t *input, const int8_
                           && p->pad_top == 0 && p->pad_left == 0
                           && p->in_h == p->out_h && p->in_w == p->out_w;
     const int32_t off = p->input_offset, off2 = nn_pack_offset(off);
-    int16_t *col_a = scratch, *col_b = scratch + nn_col_stride(K);
 
     for (int pix = 0; pix < n_pix; pix += 2) {
         const int two = pix + 1 < n_pix;
-        if (pointwise) {
-            nn_col_fill(col_a, 0, K, k4, input + pix * p->in_stride, off, off2);
-            if (two)
-                nn_col_fill(col_b, 0, K, k4, input + (pix + 1) * p->in_stride, off, off2);
-        } else {
-            build_column(p, input, pix, col_a, k4);
-            if (two)
-                build_column(p, input, pix + 1, col_b, k4);
+        for (int c = 0; c < 2; c++) {
+            if (c == 1 && !two)
+                nn_pair_zero(pair, 1, 0, K, K);
+            else if (pointwise)
+                nn_pair_fill(pair, c, 0, K, K, input + (pix + c) * p->in_stride, off, off2);
+            else
+                build_column(p, input, pix + c, pair, c, K);
         }
         int8_t *out_a = output + pix * os - cb, *out_b = out_a + os;
-        int oc = cb;
-        for (; oc + 1 < ce; oc += 2) {
-            const int8_t *w0 = filter + oc * K;
-            const int32_t b0 = bias ? bias[oc] : 0, b1 = bias ? bias[oc + 1] : 0;
+        for (int oc = cb; oc < ce; oc += 2) {
+            const int has2 = oc + 1 < ce;
+            const int32_t b0 = bias ? bias[oc] : 0, b1 = bias && has2 ? bias[oc + 1] : 0;
             int32_t s[4] = {b0, b0, b1, b1};
-            if (two) {
-                nn_dot_2x2(col_a, col_b, w0, w0 + K, K, s);
-                out_b[oc] = nn_finish(s[1], mult[oc], shift[oc], oo, lo, hi);
-                out_b[oc + 1] = nn_finish(s[3], mult[oc + 1], shift[oc + 1], oo, lo, hi);
-            } else {
-                int32_t t[2] = {b0, b1};
-                nn_dot_1x2(col_a, w0, w0 + K, K, t);
-                s[0] = t[0];
-                s[2] = t[1];
-            }
+            nn_dot_2x2(pair, filter + oc * K, has2 ? K : 0, K, s);
             out_a[oc] = nn_finish(s[0], mult[oc], shift[oc], oo, lo, hi);
-            out_a[oc + 1] = nn_finish(s[2], mult[oc + 1], shift[oc + 1], oo, lo, hi);
-        }
-        if (oc < ce) {
-            const int8_t *w0 = filter + oc * K;
-            const int32_t b0 = bias ? bias[oc] : 0;
-            if (two) {
-                int32_t s[2] = {b0, b0};
-                nn_dot_2x1(col_a, col_b, w0, K, s);
-                out_a[oc] = nn_finish(s[0], mult[oc], shift[oc], oo, lo, hi);
+            if (two)
                 out_b[oc] = nn_finish(s[1], mult[oc], shift[oc], oo, lo, hi);
-            } else {
-                out_a[oc] = nn_finish(nn_dot_1x1(col_a, w0, K, b0), mult[oc], shift[oc], oo, lo, hi);
+            if (has2) {
+                out_a[oc + 1] = nn_finish(s[2], mult[oc + 1], shift[oc + 1], oo, lo, hi);
+                if (two)
+                    out_b[oc + 1] = nn_finish(s[3], mult[oc + 1], shift[oc + 1], oo, lo, hi);
             }
         }
     }

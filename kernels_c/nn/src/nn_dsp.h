@@ -14,6 +14,15 @@
 #define NN_USE_DSP 0
 #endif
 
+/* NN_CODE_IN_RAM: the hot loops run from RAM (.data, copied at start-up),
+ * for boards whose flash wait states and line buffer would stall every
+ * sequential line of code. Costs their size in static RAM. */
+#ifdef NN_CODE_IN_RAM
+#define NN_HOT __attribute__((section(".data.nn_ramfunc"), noinline))
+#else
+#define NN_HOT
+#endif
+
 /* Unaligned-safe word access (one LDR/STR on v7-M). */
 static inline uint32_t nn_read_u32(const void *p)
 {

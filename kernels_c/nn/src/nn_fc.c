@@ -75,44 +75,29 @@ void nn_pointwise_acc_s8(const nn_conv_params_t *p, const int8_t *input,
     const int32_t off = p->input_offset;
     const int8_t *fbase = filter + p->ic_begin;
 #if NN_USE_DSP
-    const int k4 = n & ~3;
     const int32_t off2 = nn_pack_offset(off);
-    int16_t *col_a = scratch, *col_b = scratch + nn_col_stride(n);
+    int16_t *pair = scratch;
     for (int pix = 0; pix < n_pix; pix += 2) {
         const int two = pix + 1 < n_pix;
-        nn_col_fill(col_a, 0, n, k4, input + pix * p->in_stride, off, off2);
+        nn_pair_fill(pair, 0, 0, n, n, input + pix * p->in_stride, off, off2);
         if (two)
-            nn_col_fill(col_b, 0, n, k4, input + (pix + 1) * p->in_stride, off, off2);
+            nn_pair_fill(pair, 1, 0, n, n, input + (pix + 1) * p->in_stride, off, off2);
+        else
+            nn_pair_zero(pair, 1, 0, n, n);
         int32_t *acc_a = acc + pix * os - cb, *acc_b = acc_a + os;
-        int oc = cb;
-        for (; oc + 1 < ce; oc += 2) {
-            const int8_t *w0 = fbase + oc * in_c;
+        for (int oc = cb; oc < ce; oc += 2) {
+            const int has2 = oc + 1 < ce;
             const int32_t b0 = first && bias ? bias[oc] : 0;
-            const int32_t b1 = first && bias ? bias[oc + 1] : 0;
-            if (two) {
-                int32_t s[4] = {b0, b0, b1, b1};
-                nn_dot_2x2(col_a, col_b, w0, w0 + in_c, n, s);
-                acc_store(&acc_a[oc], s[0], first);
+            const int32_t b1 = first && bias && has2 ? bias[oc + 1] : 0;
+            int32_t s[4] = {b0, b0, b1, b1};
+            nn_dot_2x2(pair, fbase + oc * in_c, has2 ? in_c : 0, n, s);
+            acc_store(&acc_a[oc], s[0], first);
+            if (two)
                 acc_store(&acc_b[oc], s[1], first);
+            if (has2) {
                 acc_store(&acc_a[oc + 1], s[2], first);
-                acc_store(&acc_b[oc + 1], s[3], first);
-            } else {
-                int32_t s[2] = {b0, b1};
-                nn_dot_1x2(col_a, w0, w0 + in_c, n, s);
-                acc_store(&acc_a[oc], s[0], first);
-                acc_store(&acc_a[oc + 1], s[1], first);
-            }
-        }
-        if (oc < ce) {
-            const int8_t *w0 = fbase + oc * in_c;
-            const int32_t b0 = first && bias ? bias[oc] : 0;
-            if (two) {
-                int32_t s[2] = {b0, b0};
-                nn_dot_2x1(col_a, col_b, w0, n, s);
-                acc_store(&acc_a[oc], s[0], first);
-                acc_store(&acc_b[oc], s[1], first);
-            } else {
-                acc_store(&acc_a[oc], nn_dot_1x1(col_a, w0, n, b0), first);
+                if (two)
+                    acc_store(&acc_b[oc + 1], s[3], first);
             }
         }
     }

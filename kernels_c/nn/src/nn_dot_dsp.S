@@ -1,0 +1,56 @@
+/* 2x2 dot-product tile of the nn kernel library (DSP cores: M4, M7, M33).
+ *
+ *   void nn_dot2x2_s8s16(const int16_t *cols, const int8_t *w0, int32_t w_stride,
+ *                        int32_t groups, int32_t *s);
+ *
+ * cols: two im2col columns A, B interleaved per group of four elements as
+ *       [A k0 k2][A k1 k3][B k0 k2][B k1 k3] (int16 values x + input_offset);
+ * w0:   int8 weights of the first output channel (k0..k3 per word), the
+ *       second channel's at w0 + w_stride;
+ * s:    s[0] += w0.A, s[1] += w0.B, s[2] += w1.A, s[3] += w1.B over 4*groups.
+ *
+ * Per group: one LDM of the four column words, two weight words each
+ * unpacked by SXTB16 / SXTB16 ROR 8 into the matching halfword pairs, eight
+ * SMLADs = 16 MACs. Written in assembly because gcc spilled accumulators in
+ * the C version (13 registers are live in the loop). */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(NN_PORTABLE)
+    .syntax unified
+    .thumb
+#ifdef NN_CODE_IN_RAM
+    .section .data.nn_ramfunc.nn_dot2x2_s8s16, "ax", %progbits
+#else
+    .section .text.nn_dot2x2_s8s16, "ax", %progbits
+#endif
+    .align 2
+    .global nn_dot2x2_s8s16
+    .type nn_dot2x2_s8s16, %function
+    .thumb_func
+nn_dot2x2_s8s16:
+    push    {r4-r11, lr}
+    ldr     r12, [sp, #36]          @ s
+    ldm     r12, {r4-r7}
+    cbz     r3, 2f
+1:
+    ldmia   r0!, {r8-r11}           @ A even, A odd, B even, B odd
+    ldr     r12, [r1, r2]           @ second channel's weights
+    sxtb16  lr, r12, ror #8
+    sxtb16  r12, r12
+    smlad   r6, r12, r8, r6
+    smlad   r7, r12, r10, r7
+    smlad   r6, lr, r9, r6
+    smlad   r7, lr, r11, r7
+    ldr     r12, [r1], #4           @ first channel's weights
+    sxtb16  lr, r12, ror #8
+    sxtb16  r12, r12
+    smlad   r4, r12, r8, r4
+    smlad   r5, r12, r10, r5
+    smlad   r4, lr, r9, r4
+    smlad   r5, lr, r11, r5
+    subs    r3, r3, #1
+    bne     1b
+2:
+    ldr     r12, [sp, #36]
+    stm     r12, {r4-r7}
+    pop     {r4-r11, pc}
+    .size nn_dot2x2_s8s16, . - nn_dot2x2_s8s16
+#endif
