@@ -9,7 +9,7 @@
  *       second channel's at w0 + w_stride;
  * s:    s[0] += w0.A, s[1] += w0.B, s[2] += w1.A, s[3] += w1.B over 4*groups.
  *
- * Per group: one LDM of the four column words, two weight words each
+ * Unrolled by two groups. Per group: one LDM of the four column words, two weight words each
  * unpacked by SXTB16 / SXTB16 ROR 8 into the matching halfword pairs, eight
  * SMLADs = 16 MACs. Written in assembly because gcc spilled accumulators in
  * the C version (13 registers are live in the loop). */
@@ -25,31 +25,38 @@
     .global nn_dot2x2_s8s16
     .type nn_dot2x2_s8s16, %function
     .thumb_func
-nn_dot2x2_s8s16:
-    push    {r4-r11, lr}
-    ldr     r12, [sp, #36]          @ s
-    ldm     r12, {r4-r7}
-    cbz     r3, 2f
-1:
-    ldmia   r0!, {r8-r11}           @ A even, A odd, B even, B odd
+    @ One group (16 MACs); the loads are placed so no instruction waits for one.
+    .macro GROUP
     ldr     r12, [r1, r2]           @ second channel's weights
+    ldmia   r0!, {r8-r11}           @ A even, A odd, B even, B odd
     sxtb16  lr, r12, ror #8
     sxtb16  r12, r12
     smlad   r6, r12, r8, r6
     smlad   r7, r12, r10, r7
+    ldr     r12, [r1], #4           @ first channel's weights
     smlad   r6, lr, r9, r6
     smlad   r7, lr, r11, r7
-    ldr     r12, [r1], #4           @ first channel's weights
     sxtb16  lr, r12, ror #8
     sxtb16  r12, r12
     smlad   r4, r12, r8, r4
     smlad   r5, r12, r10, r5
     smlad   r4, lr, r9, r4
     smlad   r5, lr, r11, r5
+    .endm
+
+nn_dot2x2_s8s16:
+    push    {r4-r11, lr}
+    ldr     r12, [sp, #36]          @ s
+    ldm     r12, {r4-r7}
+    lsrs    r3, r3, #1              @ pairs of groups; carry = one more group
+    bcc     2f
+    GROUP
+2:  cbz     r3, 4f
+1:  GROUP
+    GROUP
     subs    r3, r3, #1
     bne     1b
-2:
-    ldr     r12, [sp, #36]
+4:  ldr     r12, [sp, #36]
     stm     r12, {r4-r7}
     pop     {r4-r11, pc}
     .size nn_dot2x2_s8s16, . - nn_dot2x2_s8s16
