@@ -88,8 +88,9 @@ def memory_sizes(board: str) -> dict[str, int]:
 
 def kernel_sources() -> list[Path]:
     kdir = kernels_dir()
+    src = kdir / "nn" / "src"
     return [kdir / "common" / "startup.c", kdir / "common" / "mcusim.c",
-            *sorted((kdir / "nn" / "src").glob("*.c"))]
+            *sorted([*src.glob("*.c"), *src.glob("*.S")])]
 
 
 def _inputs_digest(flags: BoardFlags, extra: tuple[str, ...]) -> str:

@@ -12,7 +12,6 @@ from rich.markup import escape
 
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule
-from mcusim.nn.tflite_import import load_model
 from mcusim.sim.errors import InputError, MissingInputError, OutputError, UsageError
 
 EXIT_CODES_HELP = """exit status:
@@ -132,6 +131,7 @@ def _check_json_output(path: Path, force: bool) -> None:
 def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.nn.report import print_result
     from mcusim.nn.run import prepare, run_model
+    from mcusim.nn.tflite_import import load_model
 
     if args.json is not None:
         _check_json_output(args.json, args.force)

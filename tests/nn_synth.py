@@ -172,6 +172,16 @@ class ModelBuilder:
         self.op("MEAN", [x, axes], [y], s.BuiltinOptions.ReducerOptions, opt)
         return y
 
+    def quantize(self, x, scale=0.05, zero_point=3) -> int:
+        y = self.tensor(self.shapes[x], "int8", (scale,), (zero_point,))
+        self.op("QUANTIZE", [x], [y])
+        return y
+
+    def dequantize(self, x) -> int:
+        y = self.tensor(self.shapes[x], "float32", None, None)
+        self.op("DEQUANTIZE", [x], [y])
+        return y
+
     def softmax(self, x) -> int:
         y = self.tensor(self.shapes[x], "int8", (1 / 256,), (-128,))
         opt = s.SoftmaxOptionsT()
@@ -228,3 +238,13 @@ def pad_mean_model(seed: int = 0, same_quant: bool = False) -> bytes:
     scale = None if same_quant else b.scales[y] * 0.37
     y = b.mean(y, keep_dims=True, scale=scale, zero_point=None if same_quant else 7)
     return b.build([x], [b.fully_connected(b.reshape(y, (1, -1)), 3)])
+
+
+def float_edges_model(seed: int = 0) -> bytes:
+    """float input -> QUANTIZE -> conv -> QUANTIZE (int8 requantise) -> DEQUANTIZE -> float."""
+    b = ModelBuilder(seed)
+    x = b.tensor((1, 5, 5, 2), "float32", None, None)
+    q = b.quantize(x, 0.04, 3)
+    y = b.conv2d(q, 4, 3, activation="RELU")
+    y = b.quantize(y, b.scales[y] * 1.7, -20)
+    return b.build([x], [b.dequantize(y)])

@@ -17,7 +17,7 @@ from mcusim.nn.run import run_model
 from mcusim.nn.schedule import layer_schedule
 from mcusim.nn.tflite_import import parse_model
 from mcusim.sim.cli import main
-from tests.nn_synth import ModelBuilder, pad_mean_model, small_cnn
+from tests.nn_synth import ModelBuilder, float_edges_model, pad_mean_model, small_cnn
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
 NATIVE = os.environ.get("MCUSIM_NATIVE") != "0"
@@ -58,6 +58,28 @@ def test_pad_and_mean_run_bit_exact(board):
     for same in (False, True):
         r = run_model(parse_model(pad_mean_model(1, same), "padmean"), board, check_layers=True)
         assert r.reference == "match", (board, same)
+
+
+def test_float_edges_run_bit_exact():
+    r = run_model(parse_model(float_edges_model(2), "edges"), "nucleo-f746zg", check_layers=True)
+    assert r.reference == "match" and r.outputs[0].dtype == np.float32
+
+
+def test_concurrent_builds_of_one_model_agree(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mcusim.nn.codegen import generate
+    from mcusim.nn.planner import plan_layers
+
+    monkeypatch.setenv("MCUSIM_CACHE", str(tmp_path))
+    g = parse_model(small_cnn(3), "small3")
+    s = layer_schedule(g)
+    model = generate(g, s, plan_layers(g, s))
+    with ThreadPoolExecutor(2) as pool:
+        builds = list(pool.map(lambda _: nn_build.build(model, "nucleo-f446re"), range(2)))
+    assert builds[0].elf == builds[1].elf and builds[0].elf.is_file()
+    assert [p.name for p in (tmp_path / "nn").iterdir()] == [builds[0].elf.parent.name]
+    assert nn_build.build(model, "nucleo-f446re").cached
 
 
 def test_layer_cycles_add_up_to_the_region_totals(small_model):
