@@ -75,7 +75,8 @@ class Explorer:
         self.progress(done, len(configs), source)
         futures = {self.executor.submit(measure_latency, str(self.study.model),
                                         self.study.board,
-                                        self.study.schedule(c).to_json_dict()): c
+                                        self.study.schedule(c).to_json_dict(),
+                                        [self.study.data.x[:1]]): c
                    for c in todo}
         for fut in cf.as_completed(futures):
             c = futures[fut]

@@ -132,11 +132,14 @@ def config_of(skips: Mapping[int, float]) -> ApproxConfig:
 # ---- latency on the simulator (runs in executor workers) -----------------------------------
 
 
-def measure_latency(model: str, board: str, schedule: dict[str, Any]) -> dict[str, Any]:
-    """Build (through the build cache) and simulate one schedule; cycles in total and per step."""
+def measure_latency(model: str, board: str, schedule: dict[str, Any],
+                    inputs: list[np.ndarray] | None = None) -> dict[str, Any]:
+    """Build (through the build cache) and simulate one schedule; cycles in total and per step.
+    The latency is that of one inference on `inputs` (the first evaluation input)."""
     from mcusim.nn.run import run_model
 
-    result = run_model(model, board, schedule=Schedule.from_json_dict(schedule), check=False)
+    result = run_model(model, board, schedule=Schedule.from_json_dict(schedule), inputs=inputs,
+                       live_bytes=False)
     return {"latency_cycles": int(result.cycles),
             "layer_cycles": {s.name: int(s.cycles) for s in result.layers}}
 
