@@ -17,13 +17,15 @@ from mcusim.nn.pex.buffers import REQUANTIZE  # noqa: F401  (re-exported)
 from mcusim.nn.pex.chains import TAIL_ACCUMULATE
 from mcusim.nn.pex.search import (
     Segment,
+    bounded_segmentation,
+    estimated_cycles,
     min_peak_segmentation,
     segments,
 )
 from mcusim.nn.schedule import Schedule, Step, step_name
 from mcusim.sim.errors import InputError
 
-DEFAULT_MIN_WIDTH = 8  # automatic slicing: narrower slices cost more than the memory they save
+DEFAULT_LATENCY_BOUND = 0.05  # automatic slicing: at most ~5 % more cycles (estimated)
 
 
 def accumulator_name(op: int) -> str:
@@ -64,13 +66,16 @@ def schedule_of(graph: Graph, chosen: list[Segment], kind: str) -> Schedule:
 
 
 def pex_schedule(graph: Graph, slices: int | None = None,
-                 min_width: int = DEFAULT_MIN_WIDTH) -> tuple[Schedule, int]:
-    """The Pex schedule with the smallest peak (N slices per chain, or widths chosen among
-    splits no narrower than `min_width` channels) and that peak in bytes (planner bound)."""
-    options = segments(graph, slices=slices, min_width=min_width if slices is None else 1)
-    peak, chosen = min_peak_segmentation(graph, options)
-    kind = "pex" if slices is None else f"pex:{slices}"
-    return schedule_of(graph, chosen, kind), peak
+                 latency_bound: float = DEFAULT_LATENCY_BOUND) -> tuple[Schedule, int]:
+    """The Pex schedule with the smallest peak and that peak in bytes (planner bound): with N
+    slices per chain, or (slices None) slice widths chosen per chain so that the estimated
+    extra cycles stay within `latency_bound` (a fraction) of the estimated inference."""
+    if slices is not None:
+        peak, chosen = min_peak_segmentation(graph, segments(graph, slices=slices))
+        return schedule_of(graph, chosen, f"pex:{slices}"), peak
+    budget = latency_bound * estimated_cycles(graph)
+    peak, chosen = bounded_segmentation(graph, segments(graph), budget)
+    return schedule_of(graph, chosen, "pex"), peak
 
 
 _SPEC = re.compile(r"^pex(?::(\d+))?$")
