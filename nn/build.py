@@ -129,47 +129,82 @@ class Build:
     cached: bool  # True if the ELF came from the cache without compiling
 
 
-def build(model: GeneratedModel, board: str, extra_cflags: tuple[str, ...] = ()) -> Build:
-    """The ELF for `model` on `board`, from the cache or freshly compiled into it."""
-    key = build_key(model, board, extra_cflags)
-    final = cache_root() / "nn" / f"{board}-{key}"
-    if (final / ELF_NAME).is_file():
-        return Build(final / ELF_NAME, key, True)
+def _cached_dir(final: Path, marker: str, fill) -> bool:
+    """Make `final` (holding `marker`) by running fill(tmp) in a private temporary directory
+    renamed into place; True if it already existed. Concurrent callers never see a partial
+    directory: the loser of a rename race discards its copy."""
+    if (final / marker).is_file():
+        return True
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{board}-{key}-", dir=final.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     try:
-        for name, text in model.files().items():
-            (tmp / name).write_text(text)
-        _compile(tmp, board_flags(board), extra_cflags)
+        fill(tmp)
         try:
             os.rename(tmp, final)
         except OSError:  # another run renamed the same build into place first
-            if not (final / ELF_NAME).is_file():
+            if not (final / marker).is_file():
                 raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return Build(final / ELF_NAME, key, False)
+    return False
 
 
-def compile_command(workdir: Path, flags: BoardFlags, extra: tuple[str, ...] = ()) -> list[str]:
+def kernel_objects(board: str, extra: tuple[str, ...] = ()) -> list[Path]:
+    """The kernel library, startup and mcusim.c compiled once per board and kernel sources."""
+    flags = board_flags(board)
+    key = hashlib.sha256(_inputs_digest(flags, extra).encode()).hexdigest()[:24]
+    final = cache_root() / "nn" / f"kernels-{board}-{key}"
+    sources = kernel_sources()
+
+    def fill(tmp: Path) -> None:
+        for i, src in enumerate(sources):
+            _run([CROSS, *flags.cpu, *flags.uart, *CFLAGS, *extra, *_includes(), "-c",
+                  str(src), "-o", str(tmp / f"{i:02d}_{src.stem}.o")], flags.board)
+        (tmp / "done").write_text("\n".join(map(str, sources)) + "\n")
+
+    _cached_dir(final, "done", fill)
+    return sorted(final.glob("*.o"))
+
+
+def build(model: GeneratedModel, board: str, extra_cflags: tuple[str, ...] = ()) -> Build:
+    """The ELF for `model` on `board`, from the cache or freshly compiled into it."""
+    key = build_key(model, board, extra_cflags)
+    final = cache_root() / "nn" / f"{board}-{key}"
+    flags = board_flags(board)
+
+    def fill(tmp: Path) -> None:
+        objects = kernel_objects(board, extra_cflags)
+        for name, text in model.files().items():
+            (tmp / name).write_text(text)
+        _run(compile_command(tmp, flags, objects, extra_cflags), board)
+
+    cached = _cached_dir(final, ELF_NAME, fill)
+    return Build(final / ELF_NAME, key, cached)
+
+
+def _includes() -> list[str]:
     kdir = kernels_dir()
-    return [CROSS, *flags.cpu, *flags.uart, *CFLAGS, *extra, f"-I{kdir / 'include'}",
-            f"-I{kdir / 'nn' / 'include'}", str(workdir / "model.c"), str(workdir / "main.c"),
-            *map(str, kernel_sources()), *LDFLAGS, f"-L{kdir / 'ld'}", "-T",
-            str(flags.linker_script), f"-Wl,-Map={workdir / 'model.map'}", "-o",
-            str(workdir / ELF_NAME)]
+    return [f"-I{kdir / 'include'}", f"-I{kdir / 'nn' / 'include'}"]
 
 
-def _compile(workdir: Path, flags: BoardFlags, extra: tuple[str, ...]) -> None:
-    cmd = compile_command(workdir, flags, extra)
+def compile_command(workdir: Path, flags: BoardFlags, objects: list[Path],
+                    extra: tuple[str, ...] = ()) -> list[str]:
+    kdir = kernels_dir()
+    return [CROSS, *flags.cpu, *flags.uart, *CFLAGS, *extra, *_includes(),
+            str(workdir / "model.c"), str(workdir / "main.c"), *map(str, objects), *LDFLAGS,
+            f"-L{kdir / 'ld'}", "-T", str(flags.linker_script),
+            f"-Wl,-Map={workdir / 'model.map'}", "-o", str(workdir / ELF_NAME)]
+
+
+def _run(cmd: list[str], board: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         log = proc.stderr.strip()
         overflow = next((ln for ln in log.splitlines()
                          if "overflowed by" in ln or "RAM overflow" in ln), None)
         if overflow:
-            raise BuildError(f"the model does not fit {flags.board}: the linker says "
+            raise BuildError(f"the model does not fit {board}: the linker says "
                              f"{overflow.split(': ', 1)[-1]}")
-        raise BuildError(f"building the model firmware for {flags.board} failed "
+        raise BuildError(f"building the model firmware for {board} failed "
                          f"(this is a bug in mcusim nn or the kernels):\n{log[-2000:]}")

@@ -78,7 +78,9 @@ def test_concurrent_builds_of_one_model_agree(tmp_path, monkeypatch):
     with ThreadPoolExecutor(2) as pool:
         builds = list(pool.map(lambda _: nn_build.build(model, "nucleo-f446re"), range(2)))
     assert builds[0].elf == builds[1].elf and builds[0].elf.is_file()
-    assert [p.name for p in (tmp_path / "nn").iterdir()] == [builds[0].elf.parent.name]
+    made = sorted(p.name for p in (tmp_path / "nn").iterdir())
+    assert len(made) == 2 and made[0].startswith("kernels-nucleo-f446re-")  # objects, once
+    assert made[1] == builds[0].elf.parent.name
     assert nn_build.build(model, "nucleo-f446re").cached
 
 
@@ -127,7 +129,8 @@ def test_mismatch_names_the_first_differing_layer():
 @needs_models
 def test_autoencoder_is_bit_exact_on_m4_and_m7():
     x = np.load(MODELS / "ad01_inputs_float32.npy")[3]
-    for board in ("nucleo-l4r5zi", "nucleo-f746zg"):
+    # The pure-Python path (CI's first pass) takes one board, the native path both.
+    for board in ("nucleo-l4r5zi", "nucleo-f746zg") if NATIVE else ("nucleo-f746zg",):
         g = parse_model((MODELS / "ad01_int8.tflite").read_bytes(), "ad01")
         t = g.tensors[g.inputs[0]]
         q = np.clip(np.round(x / t.scale) + t.zero_point, -128, 127).astype(np.int8)
