@@ -149,6 +149,15 @@ def test_kws_is_bit_exact_on_m0plus_and_m4():
 
 
 @needs_models
+@pytest.mark.skipif(not NATIVE, reason="20M simulated cycles each: native hot path only")
+@pytest.mark.parametrize("name", ["pretrainedResnet_quant", "vww_96_int8"])
+def test_resnet_and_vww_are_bit_exact_on_m7(name):
+    r = run_model(MODELS / f"{name}.tflite", "nucleo-f746zg")
+    assert r.reference == "match"
+    assert r.arena_bytes == r.arena_bound_bytes  # first fit reaches the bound on these
+
+
+@needs_models
 def test_models_that_do_not_fit_say_how_much_they_need(capsys):
     code = main(["nn", str(MODELS / "pretrainedResnet_quant.tflite"), "--board",
                  "nucleo-g071rb"])
@@ -169,6 +178,10 @@ def test_cli_prints_the_table_and_writes_json(small_model, tmp_path, capsys):
     assert {"index", "op", "macs", "cycles"} <= set(d["layers"][0])
     for key in ("cycles", "arena_bytes", "peak_ram_bytes", "live_peak_bytes", "flash_bytes"):
         assert key in d
+    # The schedule saved in the result runs again as a schedule file, to the same cycles.
+    again = tmp_path / "again.json"
+    assert main(["nn", str(small_model), "--schedule", str(out), "--json", str(again)]) == 0
+    assert json.loads(again.read_text())["cycles"] == d["cycles"]
     # The result of an earlier run may be replaced; a file the user wrote may not.
     assert main(["nn", str(small_model), "--json", str(out)]) == 0
     mine = tmp_path / "mine.json"
