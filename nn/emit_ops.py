@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcusim.nn import quant
-from mcusim.nn.graph import Graph, Operator
+from mcusim.nn.graph import Graph, Operator, UnsupportedModelError
 from mcusim.nn.reference import mean_multiplier
 from mcusim.nn.schedule import Step
-from mcusim.nn.tflite_import import UnsupportedModelError
 
 
 @dataclass

@@ -14,10 +14,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mcusim.sim.errors import InputError
+
 ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
                  "MAX_POOL_2D", "ADD", "RESHAPE", "SOFTMAX", "PAD", "MEAN", "QUANTIZE",
                  "DEQUANTIZE")
+
+
+class UnsupportedModelError(InputError):
+    """The model is a valid .tflite the model path cannot run (operator, type, structure)."""
+
+
 _ITEMSIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4,
              "float16": 2, "bool": 1}
 

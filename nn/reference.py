@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mcusim.nn import quant
-from mcusim.nn.graph import Graph, Operator
+from mcusim.nn.graph import Graph, Operator, UnsupportedModelError
 from mcusim.nn.softmax_ref import softmax_rows
 
 I32 = np.int64  # int32 values are computed in int64 arrays, wrapped where TFLite wraps
@@ -173,8 +173,6 @@ def mean(g: Graph, op: Operator, x: np.ndarray) -> np.ndarray:
     """MEAN over H and W of an NHWC tensor (TFLite Micro's int8 path)."""
     axes = tuple(int(a) % x.ndim for a in g.tensors[op.inputs[1]].data.reshape(-1))
     if axes not in ((1, 2), (2, 1)):
-        from mcusim.nn.tflite_import import UnsupportedModelError
-
         raise UnsupportedModelError(f"{g.name}: operator #{op.index} MEAN over axes {axes}: "
                                     "only the spatial axes (1, 2) are supported")
     xt, out = g.tensors[op.inputs[0]], g.output_tensor(op)

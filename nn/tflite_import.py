@@ -30,6 +30,7 @@ from mcusim.nn.graph import (
     ReshapeOptions,
     SoftmaxOptions,
     Tensor,
+    UnsupportedModelError,
 )
 from mcusim.sim.errors import InputError, MissingInputError
 
@@ -39,10 +40,6 @@ _DTYPES = {tflite.TensorType.FLOAT32: "float32", tflite.TensorType.FLOAT16: "flo
            tflite.TensorType.INT16: "int16", tflite.TensorType.INT8: "int8"}
 _WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 _PADDING = {tflite.Padding.SAME: "SAME", tflite.Padding.VALID: "VALID"}
-
-
-class UnsupportedModelError(InputError):
-    """The model is a valid .tflite the model path cannot run (operator, type, structure)."""
 
 
 def load_model(path: str | Path) -> Graph:
