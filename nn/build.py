@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mcusim.nn.codegen import GeneratedModel
-from mcusim.sim.errors import InputError, McusimError, UsageError
+from mcusim.nn.sim_api import InputError, McusimError, UsageError
 
 CROSS = "arm-none-eabi-gcc"
 CFLAGS = ["-std=c11", "-O2", "-ffunction-sections", "-fdata-sections", "-Wall",

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule
-from mcusim.sim.errors import InputError, MissingInputError, OutputError, UsageError
+from mcusim.nn.sim_api import InputError, MissingInputError, OutputError, UsageError
 
 EXIT_CODES_HELP = """exit status:
   0 outputs match the reference, 1 outputs differ from the reference,
@@ -22,7 +22,12 @@ EXIT_CODES_HELP = """exit status:
 DEFAULT_BOARD = "nucleo-f446re"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
+    """The registration the command-line package of the struct layout expects."""
+    add_parser(sub).set_defaults(command_main=main)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     nn = sub.add_parser(
         "nn", help="build an int8 .tflite model into firmware and measure it layer by layer",
         description="Turn a fully int8-quantised TFLite model into firmware (generated C over "
@@ -64,6 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         pass
     else:
         add_arguments(nn)
+    return nn
 
 
 def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:

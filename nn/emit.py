@@ -14,7 +14,7 @@ import numpy as np
 from mcusim.nn.build import CFLAGS, board_flags, kernel_sources, kernels_dir
 from mcusim.nn.codegen import GeneratedModel, input_data_header
 from mcusim.nn.graph import Graph
-from mcusim.sim.errors import OutputError
+from mcusim.nn.sim_api import OutputError
 
 MARKER = ".mcusim-nn"  # a directory holding this file was written by mcusim nn
 

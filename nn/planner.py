@@ -69,6 +69,11 @@ def scratch_bytes(graph: Graph, step: Step) -> int:
     """Kernel scratch of a step, by the kernel library's *_scratch_bytes formulas: two int16
     im2col columns of K values each, K rounded up to even (kernels_c/nn/src)."""
     op = graph.operators[step.op]
+    if step.kernel != "exact":
+        # Kernel variants (approximate kernels, issue 12) say what scratch they need.
+        from mcusim.nn.approx.codegen import scratch_bytes as variant_scratch
+
+        return variant_scratch(graph, step)
     if step.accumulator is not None or step.in_channels is not None:
         lo, hi = step.in_channels or (0, graph.tensors[op.inputs[0]].shape[-1])
         return 8 * ((hi - lo + 1) // 2)

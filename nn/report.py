@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mcusim.memory.units import format_frequency
 from mcusim.nn.result import LayerResult, NNResult
+from mcusim.nn.sim_api import format_frequency
 
 
 def _ms(seconds: float) -> str:

@@ -12,7 +12,7 @@ from mcusim.nn.codegen import INFERENCE_REGION
 from mcusim.nn.compare import MATCH
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Step
-from mcusim.sim.result import RunResult
+from mcusim.nn.sim_api import RunResult
 
 if TYPE_CHECKING:
     from mcusim.nn.build import Build

@@ -22,7 +22,6 @@ import numpy as np
 import unicorn.arm_const as arm
 from unicorn import UC_HOOK_CODE
 
-from mcusim.memory.board import BoardSpec, load_board
 from mcusim.nn.build import Build, build, memory_sizes
 from mcusim.nn.codegen import ARENA_SYMBOL, generate
 from mcusim.nn.compare import describe_mismatch
@@ -31,10 +30,17 @@ from mcusim.nn.planner import ArenaPlan, plan_layers
 from mcusim.nn.reference import default_inputs, run_reference
 from mcusim.nn.result import NNResult
 from mcusim.nn.schedule import Schedule, layer_schedule
+from mcusim.nn.sim_api import (
+    REGION_END,
+    BoardSpec,
+    Firmware,
+    InputError,
+    McusimError,
+    Simulation,
+    load_board,
+    new_simulation,
+)
 from mcusim.nn.tflite_import import load_model
-from mcusim.sim.engine import REGION_END, Simulation
-from mcusim.sim.errors import InputError, McusimError
-from mcusim.sim.firmware import Firmware
 
 LIVE_AUTO_MACS = 1_000_000  # above this, live-bytes analysis only when asked for
 STACK_RESERVE = 8 * 1024  # kernels_c/ld/common.ld keeps this much RAM free for the stack
@@ -146,8 +152,8 @@ def _simulate(p: Prepared, elf: Path, inputs: list[np.ndarray], check_layers: bo
         for n, x in enumerate(inputs):
             (Path(root) / f"nn_input{n}.bin").write_bytes(np.ascontiguousarray(x).tobytes())
         out, err = io.BytesIO(), io.BytesIO()
-        sim = Simulation(firmware, p.board, fs_root=root, stdout=out, stderr=err,
-                         memory=True, record_accesses=live_bytes)
+        sim = new_simulation(firmware, p.board, fs_root=Path(root), stdout=out, stderr=err,
+                             record_accesses=live_bytes)
         layer_outputs: dict[int, np.ndarray] = {}
         if check_layers:
             _hook_layer_outputs(sim, p, arena.address, end.address, layer_outputs)

@@ -32,7 +32,7 @@ from mcusim.nn.graph import (
     Tensor,
     UnsupportedModelError,
 )
-from mcusim.sim.errors import InputError, MissingInputError
+from mcusim.nn.sim_api import InputError, MissingInputError
 
 _DTYPES = {tflite.TensorType.FLOAT32: "float32", tflite.TensorType.FLOAT16: "float16",
            tflite.TensorType.INT32: "int32", tflite.TensorType.UINT8: "uint8",

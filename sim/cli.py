@@ -16,6 +16,7 @@ from mcusim.isa.timing import TIMING_MODELS, make_timing
 from mcusim.memory.board import available_boards, load_board
 from mcusim.memory.units import parse_size
 from mcusim.nn import cli as nn_cli
+from mcusim.nn.approx import cli as dse_cli
 from mcusim.sim.engine import Simulation
 from mcusim.sim.errors import ExitCode, McusimError, MissingInputError, OutputError, UsageError
 from mcusim.sim.faults import FAULT_EXIT_CODES
@@ -168,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("boards", help="list the bundled boards")
     nn_cli.add_parser(sub)  # the model path (issue 10): mcusim nn MODEL.tflite
+    dse_cli.add_parser(sub)  # approximate kernels' design-space exploration (issue 12)
 
     val = sub.add_parser("validate", help="cycle model vs its microbenchmarks; kernels report",
                          description="Run the kernels_c microbenchmarks on each core at zero "
@@ -364,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_boards(Console(highlight=False))
         if args.command == "nn":
             return nn_cli.main(args, err)
+        if args.command == "dse":
+            return dse_cli.run(args)
         if args.command == "validate":
             from mcusim.sim.validate import main_validate
 
