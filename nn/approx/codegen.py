@@ -73,47 +73,101 @@ def scratch_bytes(graph: Graph, step: Step) -> int:
 # ---- C text ------------------------------------------------------------------------------
 
 
-def _pair_const(w0: int, w1: int) -> str:
-    return f"0x{((int(w1) & 0xFFFF) << 16) | (int(w0) & 0xFFFF):08x}u"
+def _units(w: np.ndarray, dsp: bool) -> np.ndarray:
+    """Per channel, the multiplier of each unit: int16 weight pairs packed in 32 bits (DSP)
+    or single weights (portable); 0 = nothing to compute."""
+    if not dsp:
+        return w.astype(np.int64)
+    wp = np.zeros((w.shape[0], w.shape[1] + (w.shape[1] & 1)), np.int64)
+    wp[:, :w.shape[1]] = w
+    return ((wp[:, 1::2] & 0xFFFF) << 16) | (wp[:, 0::2] & 0xFFFF)
 
 
-def _channel_body(w: np.ndarray, dsp: bool, cols: int) -> list[str]:
-    """Statements accumulating one output channel's kept MACs into a0 (and a1)."""
+def _group_body(units: np.ndarray, dsp: bool, cols: int) -> list[str]:
+    """Statements accumulating a group of channels (rows of `units`): every operand unit that
+    some channel of the group keeps is loaded once per column and used by each such channel.
+    Accumulator of channel g, column c: a{g}{c}."""
     lines = []
-    if dsp:
-        wp = np.zeros(len(w) + (len(w) & 1), np.int64)
-        wp[:len(w)] = w
-        for j in range(len(wp) // 2):
-            if wp[2 * j] == 0 and wp[2 * j + 1] == 0:
-                continue
-            c = _pair_const(wp[2 * j], wp[2 * j + 1])
-            lines.append(f"a0 = __smlad(c0[{j}], {c}, a0);" + (
-                f" a1 = __smlad(c1[{j}], {c}, a1);" if cols == 2 else ""))
-    else:
-        for k, v in enumerate(w):
-            if v == 0:
-                continue
-            lines.append(f"a0 += s0[{k}] * {int(v)};" + (
-                f" a1 += s1[{k}] * {int(v)};" if cols == 2 else ""))
+    for j in np.flatnonzero((units != 0).any(axis=0)):
+        if dsp:
+            stmt = [f"x{c} = c{c}[{j}];" for c in range(cols)]
+            for g, row in enumerate(units):
+                if row[j]:
+                    stmt += [f"a{g}{c} = __smlad(x{c}, 0x{int(row[j]):08x}u, a{g}{c});"
+                             for c in range(cols)]
+        else:
+            stmt = [f"x{c} = s{c}[{j}];" for c in range(cols)]
+            for g, row in enumerate(units):
+                if row[j]:
+                    stmt += [f"a{g}{c} += x{c} * {int(row[j])};" for c in range(cols)]
+        lines.append(" ".join(stmt))
     return lines
 
 
-def _fill_conv(layer: MacLayer, name: str, in_stride: int) -> str:
+def _interior_copy(layer: MacLayer, in_stride: int, dsp: bool) -> str:
+    """Unrolled gathering of a window that lies inside the input."""
     g = layer.geometry
+    words = dsp and g.in_c % 4 == 0 and in_stride % 4 == 0
+    off = (layer.input_offset & 0xFFFF) * 0x10001
+    lines = []
+    k = 0
+    for kh in range(g.k_h):
+        for kw in range(g.k_w):
+            base = (kh * g.dilation_h * g.in_w + kw * g.dilation_w) * in_stride
+            if words:
+                for c in range(0, g.in_c, 4):
+                    lines.append(
+                        f"{{ const uint32_t w = *(const nn_u32a *)(src0 + {base + c}); "
+                        f"const uint32_t e = (uint32_t)__sxtab16({off}u, w), "
+                        f"o = (uint32_t)__sxtab16({off}u, (w >> 8) | (w << 24)); "
+                        f"*(nn_u32a *)(col + {k}) = (e & 0xFFFFu) | (o << 16); "
+                        f"*(nn_u32a *)(col + {k + 2}) = (e >> 16) | (o & 0xFFFF0000u); }}")
+                    k += 4
+            else:
+                for c in range(g.in_c):
+                    lines.append(f"col[{k}] = (int16_t)(src0[{base + c}] + "
+                                 f"{layer.input_offset});")
+                    k += 1
+    return "\n".join("        " + ln for ln in lines)
+
+
+def _fill_conv(layer: MacLayer, name: str, in_stride: int, dsp: bool) -> str:
+    g = layer.geometry
+    if dsp and g.in_c % 4 == 0 and in_stride % 4 == 0:
+        # Four int8 operands per word load; SXTAB16 adds the offset to bytes 0,2 and (rotated)
+        # 1,3; the halfwords are put back in order as CMSIS-NN's q7 -> q15 conversion does.
+        off = (layer.input_offset & 0xFFFF) * 0x10001
+        copy = f"""                for (int c = 0; c < {g.in_c}; c += 4) {{
+                    const uint32_t w = *(const nn_u32a *)(src + c);
+                    const uint32_t even = (uint32_t)__sxtab16({off}u, w);
+                    const uint32_t odd = (uint32_t)__sxtab16({off}u, (w >> 8) | (w << 24));
+                    *(nn_u32a *)col = (even & 0xFFFFu) | (odd << 16);
+                    *(nn_u32a *)(col + 2) = (even >> 16) | (odd & 0xFFFF0000u);
+                    col += 4;
+                }}"""
+    else:
+        copy = f"""                for (int c = 0; c < {g.in_c}; ++c)
+                    *col++ = (int16_t)(src[c] + {layer.input_offset});"""
     kp = layer.positions + (layer.positions & 1)
     tail = "    *col = 0;\n" if layer.positions & 1 else ""
     return f"""
 static void {name}_fill(const int8_t *in, int oy, int ox, int16_t *col)
 {{
     const int iy0 = oy * {g.stride_h} - {g.pad_top}, ix0 = ox * {g.stride_w} - {g.pad_left};
+    if (iy0 >= 0 && iy0 + {(g.k_h - 1) * g.dilation_h} < {g.in_h} && ix0 >= 0 &&
+        ix0 + {(g.k_w - 1) * g.dilation_w} < {g.in_w}) {{
+        /* the whole window is inside the input: no bounds checks, constant offsets */
+        const int8_t *src0 = in + (iy0 * {g.in_w} + ix0) * {in_stride};
+{_interior_copy(layer, in_stride, dsp)}
+{tail.replace("*col", "col[" + str(layer.positions) + "]")}        return;
+    }}
     for (int kh = 0; kh < {g.k_h}; ++kh) {{
         const int iy = iy0 + kh * {g.dilation_h};
         for (int kw = 0; kw < {g.k_w}; ++kw) {{
             const int ix = ix0 + kw * {g.dilation_w};
             if (iy >= 0 && iy < {g.in_h} && ix >= 0 && ix < {g.in_w}) {{
                 const int8_t *src = in + (iy * {g.in_w} + ix) * {in_stride};
-                for (int c = 0; c < {g.in_c}; ++c)
-                    *col++ = (int16_t)(src[c] + {layer.input_offset});
+{copy}
             }} else {{
                 for (int c = 0; c < {g.in_c}; ++c)
                     *col++ = 0;
@@ -124,20 +178,23 @@ static void {name}_fill(const int8_t *in, int oy, int ox, int16_t *col)
 """
 
 
-def _channels(layer: MacLayer, weights: np.ndarray, dsp: bool, cols: int,
-              out_stride: int) -> str:
+def _channels(layer: MacLayer, weights: np.ndarray, dsp: bool, cols: int, group: int) -> str:
+    units = _units(weights, dsp)
+    xs = ", ".join(f"x{c}" for c in range(cols))
     body = []
-    for oc in range(layer.out_channels):
-        fin = (f"{int(layer.mult[oc])}, {int(layer.shift[oc])}, {layer.output_offset}, "
-               f"{layer.act_min}, {layer.act_max}")
-        body.append(f"        {{ int32_t a0 = {int(layer.bias[oc])}"
-                    + (f", a1 = {int(layer.bias[oc])};" if cols == 2 else ";"))
-        body += ["          " + s for s in _channel_body(weights[oc], dsp, cols)]
-        body.append(f"          o0[{oc}] = nn_finish(a0, {fin});")
-        if cols == 2:
-            body.append(f"          if (two) o1[{oc}] = nn_finish(a1, {fin});")
-        body.append("        }")
-    del out_stride
+    for first in range(0, layer.out_channels, group):
+        chans = list(range(first, min(first + group, layer.out_channels)))
+        accs = ", ".join(f"a{g}{c} = {int(layer.bias[oc])}" for g, oc in enumerate(chans)
+                         for c in range(cols))
+        body.append(f"        {{ int32_t {accs}; {'uint32_t' if dsp else 'int32_t'} {xs};")
+        body += ["          " + st for st in _group_body(units[chans], dsp, cols)]
+        for g, oc in enumerate(chans):
+            fin = (f"{int(layer.mult[oc])}, {int(layer.shift[oc])}, {layer.output_offset}, "
+                   f"{layer.act_min}, {layer.act_max}")
+            body.append(f"          o0[{oc}] = nn_ax_finish(a{g}0, {fin});")
+            if cols == 2:
+                body.append(f"          if (two) o1[{oc}] = nn_ax_finish(a{g}1, {fin});")
+        body.append(f"          (void)x0;{' (void)x1;' if cols == 2 else ''} }}")
     return "\n".join(body)
 
 
@@ -165,13 +222,13 @@ static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
         col0[k] = (int16_t)(in[k] + {layer.input_offset});
 {tail}    {ptr1}
     int8_t *o0 = out;
-{_channels(layer, weights, dsp, 1, layer.out_channels)}
+{_channels(layer, weights, dsp, 1, 4 if dsp else 2)}
 }}
 """
     g = layer.geometry
     ins = g.in_c if in_stride is None else in_stride
     outs = layer.out_channels if out_stride is None else out_stride
-    return _fill_conv(layer, name, ins) + f"""
+    return _fill_conv(layer, name, ins, dsp) + f"""
 /* approximate CONV_2D, operator {layer.op}: {int((weights != 0).sum())} of {weights.size}
  * weights kept */
 static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
@@ -185,7 +242,7 @@ static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
         if (two)
             {name}_fill(in, oy, ox + 1, col1);
         int8_t *o0 = out + (oy * {g.out_w} + ox) * {outs}, *o1 = o0 + {outs};
-{_channels(layer, weights, dsp, 2, outs)}
+{_channels(layer, weights, dsp, 2, 2 if dsp else 1)}
       }}
     }}
 }}
@@ -199,6 +256,37 @@ HEADER = """
 #endif
 /* The int16 operand columns are read as 32-bit pairs: an aliasing-safe word type. */
 typedef uint32_t __attribute__((may_alias)) nn_u32a;
+"""
+
+# nn_kernels.h's nn_finish, always inlined: the kernels are compiled at -O1 (see emit_step),
+# where gcc does not inline the header's -O2 helpers. Same statements, same integers.
+FINISH = """
+#ifndef NN_AX_FINISH
+#define NN_AX_FINISH
+static inline __attribute__((always_inline)) int8_t
+nn_ax_finish(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset, int32_t act_min,
+             int32_t act_max)
+{
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift > 0 ? 0 : -shift;
+    const int32_t a = (int32_t)((uint32_t)acc << left);
+    int32_t high;
+    if (a == INT32_MIN && mult == INT32_MIN) {
+        high = INT32_MAX;
+    } else {
+        const int64_t ab = (int64_t)a * mult;
+        const int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+        high = (int32_t)((ab + nudge) / (1ll << 31));
+    }
+    const int32_t mask = (int32_t)((1u << right) - 1u);
+    const int32_t remainder = high & mask;
+    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    int32_t v = (high >> right) + (remainder > threshold ? 1 : 0) + out_offset;
+    v = v < act_min ? act_min : v;
+    v = v > act_max ? act_max : v;
+    return (int8_t)v;
+}
+#endif
 """
 
 
@@ -215,6 +303,7 @@ def emit_step(graph: Graph, step: Step, io: Any) -> EmittedStep:
              "extension\"\n#endif\n") if dsp else ""
     # Straight-line code gains little from -O2 over -O1 but compiles ~4x slower (a DSE builds
     # one firmware per candidate), so the generated kernels are built at -O1.
-    defs = (HEADER + guard + '#pragma GCC push_options\n#pragma GCC optimize ("O1")\n' + body
+    defs = (HEADER + guard + '#pragma GCC push_options\n#pragma GCC optimize ("O1")\n'
+            + FINISH + body
             + "#pragma GCC pop_options\n")
     return EmittedStep(defs, f"{name}({io.input}, {io.output}, {io.scratch});")
