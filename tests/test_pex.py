@@ -173,3 +173,17 @@ def test_mlperf_tiny_pex_bit_exact_and_measured_saving(model, board, n):
     measured = layers.peak_ram_bytes - pex.peak_ram_bytes
     # the arena is static: the measured saving is the planned one, give or take the stack
     assert abs(measured - planned) <= abs(layers.stack_peak_bytes - pex.stack_peak_bytes) + 64
+
+
+def test_resolution_copy_keeps_shapes_at_the_same_size_and_grows_arenas():
+    from mcusim.nn.pex.resolution import at_resolution, resolution_study
+
+    g = load_model(MBV2)
+    same = at_resolution(g, 96, 96)
+    assert [t.shape for t in same.tensors] == [t.shape for t in g.tensors]
+    rows = resolution_study(g, [96, 112, 128], 120 * 1024)
+    assert [r.size for r in rows] == [96, 112, 128]
+    assert all(a.pex_arena < b.pex_arena and a.layers_arena < b.layers_arena
+               for a, b in zip(rows, rows[1:], strict=False))
+    assert rows[0].pex_fit and not rows[0].layers_fit and not rows[2].pex_fit
+    assert at_resolution(g, 112, 112).output_tensor(g.operators[-1]).shape == (1, 10)
