@@ -15,8 +15,8 @@ from mcusim.nn.pex.schedule import parse_spec, pex_schedule, schedule_of
 from mcusim.nn.pex.search import Segment, peak_bound_bytes, segments
 from mcusim.nn.planner import plan_layers
 from mcusim.nn.schedule import Schedule, Step, layer_schedule
+from mcusim.nn.sim_api import InputError
 from mcusim.nn.tflite_import import load_model, parse_model
-from mcusim.sim.errors import InputError
 from tests.nn_synth import ModelBuilder
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"

@@ -22,7 +22,7 @@ from mcusim.nn.pex.chains import is_channelwise
 from mcusim.nn.pex.memory import ACC_BYTES, acc_scratch, conv_scratch, slice_bytes, storage_roots
 from mcusim.nn.planner import align, scratch_bytes
 from mcusim.nn.schedule import Range, Schedule, Step
-from mcusim.sim.errors import InputError
+from mcusim.nn.sim_api import InputError
 
 REQUANTIZE = "requantize"  # Step.params key of an accumulator's requantisation step
 

@@ -21,7 +21,7 @@ from mcusim.nn.pex.schedule import pex_schedule
 from mcusim.nn.pex.search import peak_bound_bytes
 from mcusim.nn.result import NNResult
 from mcusim.nn.schedule import Schedule
-from mcusim.sim.errors import OutputError
+from mcusim.nn.sim_api import OutputError
 
 RunFn = Callable[[Schedule | None], NNResult]
 SWEEP_SLICES = (2, 4, 8, 16)  # then the automatic choice

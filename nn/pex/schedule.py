@@ -23,7 +23,7 @@ from mcusim.nn.pex.search import (
     segments,
 )
 from mcusim.nn.schedule import Schedule, Step, step_name
-from mcusim.sim.errors import InputError
+from mcusim.nn.sim_api import InputError
 
 DEFAULT_LATENCY_BOUND = 0.05  # automatic slicing: at most ~5 % more cycles (estimated)
 
