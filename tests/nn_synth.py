@@ -95,15 +95,19 @@ class ModelBuilder:
         self.op("CONV_2D", [x, wt, bias], [y], s.BuiltinOptions.Conv2DOptions, opt)
         return y
 
-    def depthwise(self, x, k, stride=1, padding="SAME", activation="NONE") -> int:
+    def depthwise(self, x, k, stride=1, padding="SAME", activation="NONE", multiplier=1,
+                  dilation=1) -> int:
         n, h, w, c = self.shapes[x]
+        c *= multiplier
         wt, ws = self._weights((1, k, k, c), 3, c)
         bias = self._bias(c, self.scales[x], ws)
-        oh, ow = _out_size(h, k, stride, padding), _out_size(w, k, stride, padding)
+        ek = (k - 1) * dilation + 1
+        oh, ow = _out_size(h, ek, stride, padding), _out_size(w, ek, stride, padding)
         y = self._out((n, oh, ow, c), self.scales[x] * 0.006 * k * 40)
         opt = s.DepthwiseConv2DOptionsT()
         opt.padding, opt.strideH, opt.strideW = _PAD[padding], stride, stride
-        opt.depthMultiplier = 1
+        opt.dilationHFactor = opt.dilationWFactor = dilation
+        opt.depthMultiplier = multiplier
         opt.fusedActivationFunction = _ACT[activation]
         self.op("DEPTHWISE_CONV_2D", [x, wt, bias], [y],
                 s.BuiltinOptions.DepthwiseConv2DOptions, opt)
@@ -248,3 +252,12 @@ def float_edges_model(seed: int = 0) -> bytes:
     y = b.conv2d(q, 4, 3, activation="RELU")
     y = b.quantize(y, b.scales[y] * 1.7, -20)
     return b.build([x], [b.dequantize(y)])
+
+
+def depth_multiplier_model(seed: int = 0) -> bytes:
+    """Depthwise with channel multiplier 2 and dilation 2, then a strided VALID one."""
+    b = ModelBuilder(seed)
+    x = b.input((1, 9, 9, 3), scale=0.06, zero_point=5)
+    y = b.depthwise(x, 3, multiplier=2, dilation=2, activation="RELU")
+    y = b.depthwise(y, 3, stride=2, padding="VALID")
+    return b.build([x], [y])

@@ -11,7 +11,13 @@ import pytest
 from mcusim.nn import quant
 from mcusim.nn.reference import default_inputs, requantize, run_reference
 from mcusim.nn.tflite_import import parse_model
-from tests.nn_synth import ModelBuilder, float_edges_model, pad_mean_model, small_cnn
+from tests.nn_synth import (
+    ModelBuilder,
+    depth_multiplier_model,
+    float_edges_model,
+    pad_mean_model,
+    small_cnn,
+)
 
 runtime = pytest.importorskip("tflite_micro", reason="tflite-micro not installed").runtime
 MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
@@ -59,6 +65,10 @@ def test_strided_valid_and_fused_activations_match():
 def test_pad_and_mean_match(same_quant):
     # Equal input and output quantisation still takes TFLite Micro's multiplier path.
     assert_every_tensor_matches(pad_mean_model(2, same_quant), "padmean")
+
+
+def test_depth_multiplier_and_dilation_match():
+    assert_every_tensor_matches(depth_multiplier_model(4), "dw2")
 
 
 def test_quantize_and_dequantize_at_the_edges_match():

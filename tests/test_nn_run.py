@@ -17,7 +17,13 @@ from mcusim.nn.run import run_model
 from mcusim.nn.schedule import layer_schedule
 from mcusim.nn.tflite_import import parse_model
 from mcusim.sim.cli import main
-from tests.nn_synth import ModelBuilder, float_edges_model, pad_mean_model, small_cnn
+from tests.nn_synth import (
+    ModelBuilder,
+    depth_multiplier_model,
+    float_edges_model,
+    pad_mean_model,
+    small_cnn,
+)
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
 NATIVE = os.environ.get("MCUSIM_NATIVE") != "0"
@@ -60,9 +66,12 @@ def test_pad_and_mean_run_bit_exact(board):
         assert r.reference == "match", (board, same)
 
 
-def test_float_edges_run_bit_exact():
+def test_float_edges_and_depth_multiplier_run_bit_exact():
     r = run_model(parse_model(float_edges_model(2), "edges"), "nucleo-f746zg", check_layers=True)
     assert r.reference == "match" and r.outputs[0].dtype == np.float32
+    for board in ("nucleo-f446re", "nucleo-g071rb"):
+        r = run_model(parse_model(depth_multiplier_model(1), "dw2"), board, check_layers=True)
+        assert r.reference == "match", board
 
 
 def test_concurrent_builds_of_one_model_agree(tmp_path, monkeypatch):
