@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mcusim.nn.graph import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
-from mcusim.nn.tflite_import import UnsupportedModelError, load_model, parse_model
 from mcusim.nn.sim_api import ExitCode, InputError, MissingInputError
+from mcusim.nn.tflite_import import UnsupportedModelError, load_model, parse_model
 from tests.nn_synth import ModelBuilder, small_cnn
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
