@@ -73,6 +73,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
+    if len(graph.inputs) != 1:
+        raise UsageError(f"--input {path}: the model has {len(graph.inputs)} inputs; --input "
+                         "gives one (use the Python API, run_model(inputs=[...]))")
     t = graph.tensors[graph.inputs[0]]
     try:
         x = np.load(path, allow_pickle=False)
