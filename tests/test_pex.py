@@ -15,7 +15,7 @@ from mcusim.nn.pex.schedule import parse_spec, pex_schedule, schedule_of
 from mcusim.nn.pex.search import Segment, peak_bound_bytes, segments
 from mcusim.nn.planner import plan_layers
 from mcusim.nn.schedule import Schedule, Step, layer_schedule
-from mcusim.nn.sim_api import InputError
+from mcusim.nn.sim_api import InputError, UsageError
 from mcusim.nn.tflite_import import load_model, parse_model
 from tests.nn_synth import ModelBuilder
 
@@ -132,7 +132,7 @@ def test_bad_schedules_are_refused(synth):
         plan_pex(synth, Schedule("bad", swapped))
     with pytest.raises(InputError, match="used twice"):
         plan_pex(synth, Schedule("bad", [*steps, Step(steps[0].op, steps[0].name)]))
-    with pytest.raises(InputError):
+    with pytest.raises(UsageError):
         parse_spec("pex:0")
     assert parse_spec("pex") is None and parse_spec("pex:8") == 8
 
@@ -187,3 +187,33 @@ def test_resolution_copy_keeps_shapes_at_the_same_size_and_grows_arenas():
                for a, b in zip(rows, rows[1:], strict=False))
     assert rows[0].pex_fit and not rows[0].layers_fit and not rows[2].pex_fit
     assert at_resolution(g, 112, 112).output_tensor(g.operators[-1]).shape == (1, 10)
+
+
+def test_cli_plot_json_and_schedule_file(synth, tmp_path):
+    import json
+
+    from mcusim.sim.cli import main
+
+    model = tmp_path / "synth.tflite"
+    model.write_bytes(inverted_residual())
+    png, out = tmp_path / "live.png", tmp_path / "pex.json"
+    code = main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", "pex:4",
+                 "--plot", str(png), "--json", str(out), "--no-live"])
+    assert code == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    d = json.loads(out.read_text())
+    assert d["schema"] == "mcusim.nn/1" and d["reference"] == "match"
+    assert d["schedule"]["kind"] == "pex:4" and len(d["steps"]) == len(d["schedule"]["steps"])
+    c = d["pex_comparison"]
+    assert c["peak_bound_bytes"] == d["peak_bound_bytes"] <= c["pex"]["arena_bytes"]
+    assert c["pex"]["arena_bytes"] < c["layers"]["arena_bytes"]
+    # the saved schedule runs again as a schedule file, and a broken one is refused (65)
+    assert main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", str(out),
+                 "--no-live"]) == 0
+    broken = dict(d["schedule"])
+    broken["steps"] = [s for s in broken["steps"] if not s["name"].endswith("_req")]
+    assert len(broken["steps"]) < len(d["schedule"]["steps"])  # an accumulator is left open
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(broken))
+    assert main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", str(bad)]) == 65
+    assert main(["nn", str(model), "--schedule", "pex:0"]) == 64

@@ -23,7 +23,7 @@ from mcusim.nn.pex.search import (
     segments,
 )
 from mcusim.nn.schedule import Schedule, Step, step_name
-from mcusim.nn.sim_api import InputError
+from mcusim.nn.sim_api import UsageError
 
 DEFAULT_LATENCY_BOUND = 0.05  # automatic slicing: at most ~5 % more cycles (estimated)
 
@@ -82,10 +82,10 @@ _SPEC = re.compile(r"^pex(?::(\d+))?$")
 
 
 def parse_spec(spec: str) -> int | None:
-    """"pex" -> None (automatic), "pex:N" -> N; anything else is an InputError."""
+    """"pex" -> None (automatic), "pex:N" -> N; anything else is a UsageError (exit 64)."""
     m = _SPEC.match(spec)
     if not m or (m.group(1) is not None and int(m.group(1)) < 1):
-        raise InputError(f"--schedule {spec!r}: expected 'layers', 'pex', 'pex:N' with N >= 1 "
+        raise UsageError(f"--schedule {spec!r}: expected 'layers', 'pex', 'pex:N' with N >= 1 "
                          "slices, or a schedule JSON file")
     return None if m.group(1) is None else int(m.group(1))
 
