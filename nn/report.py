@@ -21,9 +21,11 @@ def _shape(shape: list[int]) -> str:
 def layer_table(result: NNResult, rows: list[LayerResult] | None = None,
                 title: str | None = None) -> Table:
     rows = result.steps if rows is None else rows
+    live = any(r.live_bytes is not None for r in rows)  # measured live bytes (--live)
     t = Table(title=title, title_justify="left", header_style="bold", pad_edge=False)
     for name in ("#", "op", "output", "MACs", "cycles", "share", "cyc/MAC",
-                 f"ms @{format_frequency(result.clock_hz)}", "arena live B", "live B"):
+                 f"ms @{format_frequency(result.clock_hz)}", "arena live B",
+                 *(["live B"] if live else [])):
         t.add_column(name, justify="left" if name in ("op", "output") else "right")
     for r in rows:
         op = r.op if r.kernel == "exact" else f"{r.op} [{r.kernel}]"
@@ -33,13 +35,13 @@ def layer_table(result: NNResult, rows: list[LayerResult] | None = None,
                   f"{r.cycles:,}", f"{r.share * 100:.1f}%",
                   f"{r.cycles_per_mac:.2f}" if r.cycles_per_mac else "", _ms(r.seconds),
                   f"{r.arena_live_bytes:,}",
-                  f"{r.live_bytes:,}" if r.live_bytes is not None else "-")
+                  *([f"{r.live_bytes:,}" if r.live_bytes is not None else "-"] if live else []))
     steps_total = sum(r.cycles for r in rows)
     t.add_section()
     t.add_row("", "total (steps)", "", f"{result.macs:,}", f"{steps_total:,}",
               f"{steps_total / result.cycles * 100:.1f}%" if result.cycles else "",
               f"{steps_total / result.macs:.2f}" if result.macs else "",
-              _ms(steps_total / result.clock_hz), "", "")
+              _ms(steps_total / result.clock_hz), "", *([""] if live else []))
     return t
 
 
