@@ -128,7 +128,7 @@ def _sweep(args, graph: Graph, board: str, run_fn: RunFn, layers: NNResult | Non
 
         plot_sweep(args.plot, graph.name, board,
                    [(label, r.arena_bytes, r.peak_ram_bytes, r.seconds * 1e3)
-                    for label, r in rows])
+                    for label, r in rows], bound)
         out.print(f"mcusim nn: wrote {args.plot}")
     if args.json is not None:
         _write(args.json, {"schema": "mcusim.nn/1", "model": graph.name, "board": board,

@@ -99,7 +99,7 @@ def plot_live(path: Path, runs: list[tuple[NNResult, ArenaPlan]]) -> None:
 
 
 def plot_sweep(path: Path, model: str, board: str,
-               points: list[tuple[str, int, int, float]]) -> None:
+               points: list[tuple[str, int, int, float]], bound: int | None = None) -> None:
     """points: (label, planned arena bytes, measured peak RAM bytes, latency ms)."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     ax.plot([p[3] for p in points], [p[1] / 1024 for p in points], "o-", label="planned arena")
@@ -108,6 +108,9 @@ def plot_sweep(path: Path, model: str, board: str,
     for label, arena, _, ms in points:
         ax.annotate(label, (ms, arena / 1024), textcoords="offset points", xytext=(4, 4),
                     fontsize=7)
+    if bound is not None:
+        ax.axhline(bound / 1024, color="grey", linestyle=":", linewidth=1,
+                   label="bound of any channel split")
     ax.set_xlabel("latency (ms, simulated)")
     ax.set_ylabel("KiB")
     ax.set_title(f"{model} on {board}: peak SRAM against latency by slice count", fontsize=9)
