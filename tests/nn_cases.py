@@ -120,7 +120,13 @@ def conv_params(g: ref.Geometry, in_hwc, out_c: int, in_stride: int, out_stride:
 
 
 def scratch_bytes(k_elems: int) -> int:
+    """nn_pointwise_acc_s8's scratch (the API file's formula)."""
     return 8 * ((k_elems + 1) // 2)
+
+
+def conv_scratch_bytes(k_elems: int) -> int:
+    """nn_conv2d_s8's scratch (the API file's formula)."""
+    return 8 * k_elems
 
 
 # ---- one generator per kernel -------------------------------------------------------------
@@ -140,6 +146,9 @@ def conv_case(rng) -> Case:
     wt = rng.integers(-128, 128, (co, g.k_h, g.k_w, ci))
     bias = rng.integers(-5000, 5001, co) if rng.random() < 0.9 else None
     mult, shift = requant_arrays(rng, co)
+    if rng.random() < 0.2:  # accumulators beyond 2^30 and left shifts: the exact slow path
+        bias = rng.integers(-(2**31) + 2**22, 2**31 - 2**22, co)
+        mult, shift = requant_arrays(rng, co, -3, 3)
     in_off, out_off = _offsets(rng)
     act = act_range(rng)
     cb, ce = channel_range(rng, co)
@@ -150,7 +159,7 @@ def conv_case(rng) -> Case:
     expected[:, : ce - cb] = full.reshape(-1, co)[:, cb:ce]
     params = conv_params(g, (h, w, ci), co, in_stride, out_stride, in_off, out_off, act, (cb, ce))
     arrays = [i8(strided(rng, x, 0, ci, in_stride)), i8(wt), b"" if bias is None else i32(bias),
-              i32(mult), i32(shift), i8(out), bytes(scratch_bytes(g.k_h * g.k_w * ci))]
+              i32(mult), i32(shift), i8(out), bytes(conv_scratch_bytes(g.k_h * g.k_w * ci))]
     return Case(f"conv {h}x{w}x{ci}->{co} {g} c[{cb},{ce})", CONV, params, arrays, 5,
                 i8(expected))
 

@@ -15,3 +15,10 @@ PROG_SRC_nn_bench    := ../nn/tests/nn_bench.c
 PROG_EXTRA_nn_bench  := $(NN_SRCS)
 PROG_CFLAGS_nn_bench := -Inn/include -Inn/src
 PROG_BOARDS_nn_bench := $(NN_BENCH_BOARDS)
+
+# The same with the hot loops in RAM (NN_CODE_IN_RAM), for boards with flash wait states.
+PROGRAMS += nn_bench_ram
+PROG_SRC_nn_bench_ram    := ../nn/tests/nn_bench.c
+PROG_EXTRA_nn_bench_ram  := $(NN_SRCS)
+PROG_CFLAGS_nn_bench_ram := -Inn/include -Inn/src -DNN_CODE_IN_RAM
+PROG_BOARDS_nn_bench_ram := nucleo-f446re nucleo-l4r5zi

@@ -1,7 +1,9 @@
 /* CONV_2D (any kernel, stride, dilation, padding; output-channel slices).
- * DSP cores: im2col of two output pixels into int16 columns, then 2x2 tiles
- * (two pixels x two output channels) of SMLAD dual MACs, so every weight
- * word loaded is used for two pixels and every column word for two channels.
+ * DSP cores: im2col of four output pixels into two int16 column pairs, then
+ * 2x2 tiles (two pixels x two output channels) of SMLAD dual MACs
+ * (nn_dot_dsp.S): every column word loaded serves two channels and every
+ * weight word two pixels, and each weight row is fetched once per four
+ * pixels (from a flash data cache the second time).
  * Other cores: direct loops. Both are bit-exact with TFLite's reference. */
 #include "nn_kernels.h"
 #include "nn_dsp.h"
@@ -9,76 +11,119 @@
 
 size_t nn_conv2d_s8_scratch_bytes(const nn_conv_params_t *p)
 {
-    size_t K = (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
-    return 8 * ((K + 1) / 2);
+    /* Two column pairs of K int16 values each (four pixels). */
+    return 8 * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
 }
 
 #if NN_USE_DSP
 
-/* im2col column c (0 = A, 1 = B) of output pixel `pix` into the pair buffer. */
-static void build_column(const nn_conv_params_t *p, const int8_t *input, int pix,
-                         int16_t *pair, int c, int K)
+/* im2col column c (0 = A, 1 = B) of output pixel `pix` into the pair buffer.
+ * Channel counts that are not a multiple of four (first layers: 1 or 3) are
+ * gathered as int8 first (padding = the zero point, i.e. 0 after the offset)
+ * so that the conversion still runs four values at a time. */
+#define STAGE_MAX 512
+
+static NN_NOINLINE void build_column(const nn_conv_params_t *p, const int8_t *input, int pix,
+                                     int16_t *pair, int c, int K)
 {
     const int in_c = p->in_c, out_w = p->out_w;
     const int32_t off = p->input_offset, off2 = nn_pack_offset(off);
     const int oy = pix / out_w, ox = pix - oy * out_w;
     const int y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    int8_t stage[STAGE_MAX];
+    const int staged = (in_c & 3) != 0 && K <= STAGE_MAX;
     int k = 0;
     for (int ky = 0; ky < p->k_h; ky++) {
         const int iy = y0 + ky * p->dilation_h;
-        if (iy < 0 || iy >= p->in_h) {
-            nn_pair_zero(pair, c, k, in_c * p->k_w, K);
-            k += in_c * p->k_w;
-            continue;
-        }
         const int8_t *row = input + iy * p->in_w * p->in_stride;
-        for (int kx = 0; kx < p->k_w; kx++) {
+        for (int kx = 0; kx < p->k_w; kx++, k += in_c) {
             const int ix = x0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= p->in_w)
-                nn_pair_zero(pair, c, k, in_c, K);
-            else
+            const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            if (staged) {
+                if (inside)
+                    memcpy(stage + k, row + ix * p->in_stride, (size_t)in_c);
+                else
+                    memset(stage + k, -off, (size_t)in_c);
+            } else if (inside) {
                 nn_pair_fill(pair, c, k, in_c, K, row + ix * p->in_stride, off, off2);
-            k += in_c;
+            } else {
+                nn_pair_zero(pair, c, k, in_c, K);
+            }
         }
     }
+    if (staged)
+        nn_pair_fill(pair, c, 0, K, K, stage, off, off2);
 }
+
+/* Requantises channel oc's values of the n pixels of a block (a separate
+ * function so that its values stay in registers). */
+static NN_NOINLINE void store_channel(int8_t *out, int os, const int32_t *s, int n,
+                                      int32_t mult, int32_t shift, const nn_conv_params_t *p)
+{
+    const nn_requant_t q = nn_requant_prepare(mult, shift);
+    const int32_t oo = p->output_offset, lo = p->act_min, hi = p->act_max;
+    for (int i = 0; i < n; i++)
+        out[i * os] = nn_requant_apply(s[i], &q, oo, lo, hi);
+}
+
+/* Weights of two output channels are streamed once per block of four pixels
+ * (two column pairs), CHUNK elements at a time so that the chunk's two weight
+ * rows (2 x CHUNK bytes) stay in a 256-byte flash data cache (STM32 ART)
+ * between the two pairs' passes. */
+#define CHUNK 96
 
 static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *bias, const int32_t *mult,
-                            const int32_t *shift, int8_t *output, int16_t *pair)
+                            const int32_t *shift, int8_t *output, int16_t *scratch)
 {
-    const int K = p->k_h * p->k_w * p->in_c;
+    const int K = p->k_h * p->k_w * p->in_c, k4 = K & ~3, tail = K - k4;
     const int n_pix = p->out_h * p->out_w;
     const int cb = p->c_begin, ce = p->c_end, os = p->out_stride;
-    const int32_t oo = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                           && p->pad_top == 0 && p->pad_left == 0
                           && p->in_h == p->out_h && p->in_w == p->out_w;
     const int32_t off = p->input_offset, off2 = nn_pack_offset(off);
+    int16_t *pairs[2] = {scratch, scratch + 2 * K};
 
-    for (int pix = 0; pix < n_pix; pix += 2) {
-        const int two = pix + 1 < n_pix;
-        for (int c = 0; c < 2; c++) {
-            if (c == 1 && !two)
-                nn_pair_zero(pair, 1, 0, K, K);
+    for (int pix = 0; pix < n_pix; pix += 4) {
+        const int np = n_pix - pix < 4 ? n_pix - pix : 4;
+        const int n_pairs = (np + 1) / 2;
+        for (int c = 0; c < 2 * n_pairs; c++) {
+            int16_t *pair = pairs[c >> 1];
+            if (c >= np)
+                nn_pair_zero(pair, c & 1, 0, K, K);
             else if (pointwise)
-                nn_pair_fill(pair, c, 0, K, K, input + (pix + c) * p->in_stride, off, off2);
+                nn_pair_fill(pair, c & 1, 0, K, K, input + (pix + c) * p->in_stride, off, off2);
             else
-                build_column(p, input, pix + c, pair, c, K);
+                build_column(p, input, pix + c, pair, c & 1, K);
         }
-        int8_t *out_a = output + pix * os - cb, *out_b = out_a + os;
+        int8_t *out = output + pix * os - cb;
         for (int oc = cb; oc < ce; oc += 2) {
-            const int has2 = oc + 1 < ce;
+            const int has2 = oc + 1 < ce, stride = has2 ? K : 0;
+            const int8_t *w0 = filter + oc * K;
             const int32_t b0 = bias ? bias[oc] : 0, b1 = bias && has2 ? bias[oc + 1] : 0;
-            int32_t s[4] = {b0, b0, b1, b1};
-            nn_dot_2x2(pair, filter + oc * K, has2 ? K : 0, K, s);
-            out_a[oc] = nn_finish(s[0], mult[oc], shift[oc], oo, lo, hi);
-            if (two)
-                out_b[oc] = nn_finish(s[1], mult[oc], shift[oc], oo, lo, hi);
+            /* s[pair][0..3] = w0.A, w0.B, w1.A, w1.B */
+            int32_t s[2][4] = {{b0, b0, b1, b1}, {b0, b0, b1, b1}};
+            for (int k = 0; k < k4; k += CHUNK) {
+                const int groups = (k4 - k < CHUNK ? k4 - k : CHUNK) >> 2;
+                for (int i = 0; i < n_pairs; i++)
+                    nn_dot2x2_s8s16(pairs[i] + 2 * k, w0 + k, stride, groups, s[i]);
+            }
+            for (int i = 0; i < n_pairs && tail; i++) {
+                const int16_t *ta = pairs[i] + 2 * k4, *tb = ta + tail;
+                const int8_t *v0 = w0 + k4, *v1 = v0 + stride;
+                for (int k = 0; k < tail; k++) {
+                    s[i][0] += v0[k] * ta[k];
+                    s[i][1] += v0[k] * tb[k];
+                    s[i][2] += v1[k] * ta[k];
+                    s[i][3] += v1[k] * tb[k];
+                }
+            }
+            const int32_t c0[4] = {s[0][0], s[0][1], s[1][0], s[1][1]};
+            store_channel(out + oc, os, c0, np, mult[oc], shift[oc], p);
             if (has2) {
-                out_a[oc + 1] = nn_finish(s[2], mult[oc + 1], shift[oc + 1], oo, lo, hi);
-                if (two)
-                    out_b[oc + 1] = nn_finish(s[3], mult[oc + 1], shift[oc + 1], oo, lo, hi);
+                const int32_t c1[4] = {s[0][2], s[0][3], s[1][2], s[1][3]};
+                store_channel(out + oc + 1, os, c1, np, mult[oc + 1], shift[oc + 1], p);
             }
         }
     }

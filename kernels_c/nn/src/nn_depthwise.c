@@ -69,7 +69,6 @@ static const int32_t zero4[4] = {0, 0, 0, 0};
 /* The helpers below are separate functions on purpose: each keeps its few
  * values in registers, where one large function made gcc spill its
  * accumulators to the stack. */
-#define NN_NOINLINE __attribute__((noinline))
 
 /* out[0..n) = requantised acc[0..n) of channels with mult/shift[0..n). */
 static NN_NOINLINE void dw_store(int8_t *out, const int32_t *acc, int n, const int32_t *mult,

@@ -17,7 +17,7 @@
     .syntax unified
     .thumb
 #ifdef NN_CODE_IN_RAM
-    .section .data.nn_ramfunc.nn_dot2x2_s8s16, "ax", %progbits
+    .section .data.nn_ramfunc.nn_dot2x2_s8s16, "awx", %progbits
 #else
     .section .text.nn_dot2x2_s8s16, "ax", %progbits
 #endif

@@ -18,10 +18,15 @@
  * for boards whose flash wait states and line buffer would stall every
  * sequential line of code. Costs their size in static RAM. */
 #ifdef NN_CODE_IN_RAM
-#define NN_HOT __attribute__((section(".data.nn_ramfunc"), noinline))
+/* The trailing "@" comments out the flags gcc appends ("ax"), so the section
+ * is also writable like the rest of .data. gas still warns that .data.*
+ * sections should not be executable: build with -Wa,--no-warn. */
+#define NN_HOT __attribute__((section(".data.nn_ramfunc,\"awx\",%progbits @"), noinline))
 #else
 #define NN_HOT
 #endif
+
+#define NN_NOINLINE __attribute__((noinline))
 
 /* Unaligned-safe word access (one LDR/STR on v7-M). */
 static inline uint32_t nn_read_u32(const void *p)
@@ -70,6 +75,47 @@ static inline void nn_unpack_s8x4_offset(uint32_t w, int32_t off2, int32_t *even
 {
     *even = (int32_t)__sxtab16((uint32_t)off2, w);
     *odd = nn_sxtab16_ror8(off2, w);
+}
+
+/* Requantisation split into a per-channel part (once per channel) and a per
+ * value part, bit-exact with nn_requantize / nn_finish:
+ * - when |x| < 2^30 (x = acc << left; always so for int8 convolutions in
+ *   practice), SRDHM(x, m) = (2x*m + 2^31) >> 32 = SMMULR(2x, m), and
+ *   RoundingDivideByPOT(h, r) = (h + 2^(r-1) - (h < 0 && r > 0)) >> r, which
+ *   cannot overflow because |h| < 2^30;
+ * - otherwise the general sequence of nn_requantize. */
+typedef struct {
+    int32_t mult, left, right, half, rmask, shift;
+} nn_requant_t;
+
+static inline nn_requant_t nn_requant_prepare(int32_t mult, int32_t shift)
+{
+    nn_requant_t q;
+    q.mult = mult;
+    q.shift = shift;
+    q.left = shift & ~(shift >> 31);
+    q.right = q.left - shift;
+    q.half = (int32_t)((1u << q.right) >> 1);
+    q.rmask = q.right > 0 ? -1 : 0;
+    return q;
+}
+
+static inline int8_t nn_requant_apply(int32_t acc, const nn_requant_t *q, int32_t oo,
+                                      int32_t lo, int32_t hi)
+{
+    const int32_t x = (int32_t)((uint32_t)acc << q->left);
+    int32_t v;
+    if (__builtin_expect((uint32_t)x + 0x40000000u < 0x80000000u, 1)) {
+        int32_t h;
+        __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x * 2), "r"(q->mult));
+        v = (h + q->half + ((h >> 31) & q->rmask)) >> q->right;
+    } else {
+        v = nn_requantize(acc, q->mult, q->shift);
+    }
+    v += oo;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int8_t)v;
 }
 
 static inline int32_t nn_pack_offset(int32_t off)

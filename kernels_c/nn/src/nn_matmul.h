@@ -27,23 +27,25 @@ static inline int nn_pair_pos(int c, int k, int K)
     return k < k4 ? 8 * (k >> 2) + 4 * c + perm[k & 3] : 2 * k4 + c * (K - k4) + (k - k4);
 }
 
-/* Elements [k, k+n) of column c from n int8 values (+offset). Fast when k and
- * n are multiples of four and inside the groups. */
+/* Elements [k, k+n) of column c from n int8 values (+offset): whole groups
+ * with SXTAB16 when k is a multiple of four, the rest one by one. */
 static inline void nn_pair_fill(int16_t *pair, int c, int k, int n, int K,
                                 const int8_t *src, int32_t offset, int32_t off2)
 {
-    if (((k | n) & 3) == 0 && k + n <= (K & ~3)) {
+    int i = 0;
+    if ((k & 3) == 0) {
+        const int k4 = K & ~3;
+        const int fast = (k + n <= k4 ? n : k4 - k) & ~3;
         int16_t *dst = pair + 2 * k + 4 * c;
-        for (int i = 0; i < n; i += 4, dst += 8) {
+        for (; i < fast; i += 4, dst += 8) {
             int32_t even, odd;
             nn_unpack_s8x4_offset(nn_read_u32(src + i), off2, &even, &odd);
             nn_write_u32(dst, (uint32_t)even);
             nn_write_u32(dst + 2, (uint32_t)odd);
         }
-    } else {
-        for (int i = 0; i < n; i++)
-            pair[nn_pair_pos(c, k + i, K)] = (int16_t)(src[i] + offset);
     }
+    for (; i < n; i++)
+        pair[nn_pair_pos(c, k + i, K)] = (int16_t)(src[i] + offset);
 }
 
 static inline void nn_pair_zero(int16_t *pair, int c, int k, int n, int K)
