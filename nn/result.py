@@ -64,6 +64,7 @@ class NNResult:
     program_cycles: int  # everything the firmware ran, start-up and input reading included
     cached_build: bool
     elf: str
+    build_key: str  # the build cache key: a hash of everything that went into the ELF
     outputs: list[np.ndarray] = field(default_factory=list, repr=False)
     run: RunResult | None = field(default=None, repr=False)
 
@@ -77,7 +78,9 @@ class NNResult:
 
     def to_json_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("outputs", "run"):
+        # Only what the inputs determine: the same model, board and options give the same
+        # file (where the ELF lies and whether it came from the cache are not results).
+        for key in ("outputs", "run", "cached_build", "elf"):
             d.pop(key)
         d["seconds"] = self.seconds
         d["outputs"] = [o.reshape(-1).tolist() for o in self.outputs]
@@ -161,4 +164,5 @@ def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarra
         live_peak_bytes=memory.live_peak_bytes if memory else None,
         flash_bytes=memory.flash_bytes if memory else 0, weight_bytes=g.weight_bytes(),
         reference=reference, program_cycles=run.cycles, cached_build=b.cached, elf=str(b.elf),
+        build_key=b.key,
         outputs=[outputs[t] for t in g.outputs], run=run)

@@ -187,10 +187,19 @@ def test_cli_prints_the_table_and_writes_json(small_model, tmp_path, capsys):
     assert {"index", "op", "macs", "cycles"} <= set(d["layers"][0])
     for key in ("cycles", "arena_bytes", "peak_ram_bytes", "live_peak_bytes", "flash_bytes"):
         assert key in d
-    # The schedule saved in the result runs again as a schedule file, to the same cycles.
+    # The schedule saved in the result runs again as a schedule file, to the same result,
+    # byte for byte.
     again = tmp_path / "again.json"
     assert main(["nn", str(small_model), "--schedule", str(out), "--json", str(again)]) == 0
-    assert json.loads(again.read_text())["cycles"] == d["cycles"]
+    assert again.read_text() == out.read_text()
+    # A float input is quantised with the input's scale and zero point.
+    x = np.random.default_rng(1).uniform(-6, 6, (1, 8, 8, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["nn", str(small_model), "--input", str(tmp_path / "x.npy"), "--json",
+                 str(again)]) == 0
+    q = np.clip(np.round(x / 0.05) - 3, -128, 127).astype(np.int8)
+    want = run_model(small_model, "nucleo-f446re", inputs=[q]).outputs[0]
+    assert json.loads(again.read_text())["outputs"] == [want.reshape(-1).tolist()]
     # The result of an earlier run may be replaced; a file the user wrote may not.
     assert main(["nn", str(small_model), "--json", str(out)]) == 0
     mine = tmp_path / "mine.json"
