@@ -179,7 +179,9 @@ def main(args: argparse.Namespace, err: Console) -> int:
         except OSError as e:
             raise OutputError(f"--json {args.json}: cannot write: {e.strerror}") from None
     if not result.matches:
-        err.print(f"mcusim nn: outputs differ from the reference: {escape(result.reference)}",
-                  soft_wrap=True)
+        hint = "" if args.check_layers else (" (--check-layers names the first layer that "
+                                             "differs)")
+        err.print(f"mcusim nn: outputs differ from the reference: {escape(result.reference)}"
+                  f"{hint}", soft_wrap=True)
         return 1
     return 0
