@@ -241,3 +241,21 @@ def test_emit_writes_c_and_a_makefile_that_builds(small_model, tmp_path, capsys)
     user.mkdir()
     (user / "notes.txt").write_text("mine")
     assert main(["nn", str(small_model), "--emit", str(user)]) == 73
+
+
+def test_cli_exits_1_and_names_the_layer_when_the_firmware_differs(small_model, monkeypatch,
+                                                                    capsys):
+    import mcusim.nn.run as nn_run
+
+    real = nn_run.run_reference
+
+    def off_by_one(graph, inputs):  # a reference that disagrees in layer 3 (the ADD)
+        values = real(graph, inputs)
+        t = graph.operators[3].outputs[0]
+        values[t] = (values[t].astype(np.int16) + 1).clip(-128, 127).astype(np.int8)
+        return values
+
+    monkeypatch.setattr(nn_run, "run_reference", off_by_one)
+    assert main(["nn", str(small_model), "--check-layers"]) == 1
+    out = capsys.readouterr()
+    assert "mismatch" in out.out and "layer 3 ADD (L03_ADD)" in out.err.replace("\n", " ")
