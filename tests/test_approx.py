@@ -150,7 +150,10 @@ def test_dse_front_and_resume(tmp_path, monkeypatch):
                   layers=[sorted(base.layers)[1]])
     opts = dse.DseOptions(levels=[0.4, 0.8], jobs=2)
     exact, points = dse.run_dse(study, opts, tmp_path / "cache.jsonl")
-    assert len(points) == 3 and exact.config == {} and study.metric == "top1"
+    # exact, the generated kernel unskipped ("unrolled"), 0.4, 0.8
+    assert len(points) == 4 and exact.config == {} and study.metric == "top1"
+    unrolled = next(p for p in points if p.source == "unrolled")
+    assert unrolled.accuracy == exact.accuracy
     assert exact.accuracy == pytest.approx(20 / 24)
     for p in points:
         if p.pareto:
@@ -158,7 +161,7 @@ def test_dse_front_and_resume(tmp_path, monkeypatch):
         else:
             assert any(dominates(q, p) for q in points if q.pareto)
     lines = (tmp_path / "cache.jsonl").read_text().splitlines()
-    assert len(lines) == 3 and all(json.loads(ln)["value"]["latency_cycles"] for ln in lines)
+    assert len(lines) == 4 and all(json.loads(ln)["value"]["latency_cycles"] for ln in lines)
 
     class Cached:
         def __enter__(self):

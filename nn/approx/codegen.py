@@ -198,6 +198,44 @@ def _channels(layer: MacLayer, weights: np.ndarray, dsp: bool, cols: int, group:
     return "\n".join(body)
 
 
+def _fc_table(layer: MacLayer, weights: np.ndarray, name: str, fc_scratch: bool) -> str:
+    """Portable FULLY_CONNECTED as a loop over the kept weights (compacted, with their input
+    indices). A fully connected layer uses each weight once per inference, so unrolling buys
+    it nothing on cores without SMLAD, and unrolled code would not fit small flash."""
+    from mcusim.nn.emit_ops import c_array
+
+    k = layer.positions
+    kept = [np.flatnonzero(row) for row in weights]
+    idx = np.concatenate(kept) if kept else np.zeros(0, np.int64)
+    wts = np.concatenate([weights[o, ks] for o, ks in enumerate(kept)])
+    counts = [len(ks) for ks in kept]
+    col = ("int16_t *col0 = scratch;" if fc_scratch else
+           f"int16_t col0[{k}] __attribute__((aligned(4)));\n    (void)scratch;")
+    itype = "uint8_t" if k <= 256 else "uint16_t"
+    return (c_array(itype, f"{name}_idx", idx) + c_array("int8_t", f"{name}_w", wts)
+            + c_array("uint16_t", f"{name}_n", counts)
+            + c_array("int32_t", f"{name}_bias", layer.bias)
+            + c_array("int32_t", f"{name}_mult", layer.mult)
+            + c_array("int32_t", f"{name}_shift", layer.shift) + f"""
+/* approximate FULLY_CONNECTED, operator {layer.op}: {len(idx)} of {weights.size} MACs kept */
+static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
+{{
+    {col}
+    for (int k = 0; k < {k}; ++k)
+        col0[k] = (int16_t)(in[k] + {layer.input_offset});
+    const {itype} *ix = {name}_idx;
+    const int8_t *w = {name}_w;
+    for (int o = 0; o < {layer.out_channels}; ++o) {{
+        int32_t a = {name}_bias[o];
+        for (int n = {name}_n[o]; n > 0; --n)
+            a += col0[*ix++] * *w++;
+        out[o] = nn_ax_finish(a, {name}_mult[o], {name}_shift[o], {layer.output_offset},
+                              {layer.act_min}, {layer.act_max});
+    }}
+}}
+""")
+
+
 def generate_layer(layer: MacLayer, weights: np.ndarray, name: str, dsp: bool,
                    in_stride: int | None = None, out_stride: int | None = None,
                    fc_scratch: bool = True) -> str:
@@ -205,6 +243,8 @@ def generate_layer(layer: MacLayer, weights: np.ndarray, name: str, dsp: bool,
     kp = layer.positions + (layer.positions & 1)
     ptr = ("const nn_u32a *c0 = (const nn_u32a *)col0, *c1 = (const nn_u32a *)col1;"
            if dsp else "const int16_t *s0 = col0, *s1 = col1;")
+    if layer.geometry is None and not dsp:
+        return _fc_table(layer, weights, name, fc_scratch)
     if layer.geometry is None:  # FULLY_CONNECTED, batch 1: one column
         ptr1 = ("const nn_u32a *c0 = (const nn_u32a *)col0;" if dsp
                 else "const int16_t *s0 = col0;")

@@ -26,7 +26,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from mcusim.nn.approx.significance import LayerSignificance
-from mcusim.sim.errors import InputError
+from mcusim.nn.sim_api import InputError
 
 
 @dataclass(frozen=True)

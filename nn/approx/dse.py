@@ -19,15 +19,15 @@ from mcusim.nn.approx import search
 from mcusim.nn.approx.config import ApproxConfig
 from mcusim.nn.approx.pareto import Point, mark_pareto
 from mcusim.nn.approx.study import MeasureCache, Study, config_of, measure_latency
-from mcusim.sim.errors import InputError
+from mcusim.nn.sim_api import InputError
 
-DEFAULT_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+DEFAULT_LEVELS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
 
 
 @dataclass
 class DseOptions:
     levels: list[float] = field(default_factory=lambda: list(DEFAULT_LEVELS))
-    max_grid: int = 120  # use the full grid when it has at most this many candidates
+    max_grid: int = 100  # use the full grid when it has at most this many candidates
     max_loss: float = 0.05  # the greedy walk stops past this accuracy loss (fraction)
     jobs: int = 2
     scheduler: str | None = None  # Dask scheduler address; None = local process pool
@@ -67,6 +67,7 @@ class Explorer:
         self.executor = executor
         self.progress = progress or (lambda done, total, phase: None)
         self.points: dict[str, Point] = {}
+        self.failed: dict[str, str] = {}  # config key -> why it could not be measured
 
     def measure(self, configs: Iterable[ApproxConfig], source: str) -> list[Point]:
         configs = list({c.key(): c for c in configs}.values())
@@ -83,13 +84,17 @@ class Explorer:
             self.cache.put(c.key(), fut.result())
             done += 1
             self.progress(done, len(configs), source)
-        return [self._point(c, source) for c in configs]
+        points = [self._point(c, source) for c in configs]
+        return [p for p in points if p is not None]
 
-    def _point(self, c: ApproxConfig, source: str) -> Point:
+    def _point(self, c: ApproxConfig, source: str) -> Point | None:
         key = c.key()
         if key in self.points:
             return self.points[key]
         m = self.cache.get(key)
+        if "error" in m:  # could not be built for this board (does not fit): not a point
+            self.failed[key] = m["error"]
+            return None
         p = Point({str(op): lv.skip for op, lv in sorted(c.layers.items())},
                   int(m["latency_cycles"]), self.study.accuracy(c), dict(m["layer_cycles"]),
                   self.study.macs_kept(c), source=source)
@@ -104,18 +109,25 @@ def run_dse(study: Study, opts: DseOptions, cache_path: Path,
     cache = MeasureCache(cache_path, study.identity())
     with make_executor(opts) as ex:
         explorer = Explorer(study, cache, ex, progress)
-        exact = explorer.measure([ApproxConfig({})], "exact")[0]
+        measured = explorer.measure([ApproxConfig({})], "exact")
+        if not measured:
+            raise InputError(f"the exact model cannot run on {study.board}: "
+                             f"{next(iter(explorer.failed.values()))}")
+        exact = measured[0]
+        # Generated kernels everywhere, nothing skipped: same outputs as the exact model, so
+        # what the approximation itself buys is measured against this point too.
+        explorer.measure([config_of(dict.fromkeys(layers, 0.0))], "unrolled")
         if search.grid_size(layers, opts.levels) <= opts.max_grid:
             explorer.measure([config_of(s) for s in search.grid(layers, opts.levels)], "grid")
         else:
             singles = explorer.measure(
                 [config_of(s) for s in search.per_layer(layers, opts.levels)], "layer")
-            measured = {}
+            measured_layers = {}
             for p in singles:
                 ((op, f),) = ((int(k), v) for k, v in p.config.items())
-                measured[(op, f)] = p.layer_cycles
+                measured_layers[(op, f)] = p.layer_cycles
             region_of = {s.op: s.name for s in study.schedule(ApproxConfig({}))}
-            saving = search.savings_table(exact.layer_cycles, measured, region_of)
+            saving = search.savings_table(exact.layer_cycles, measured_layers, region_of)
             walk = search.greedy_walk(layers, opts.levels,
                                       lambda s: study.accuracy(config_of(s)), saving,
                                       opts.max_loss)

@@ -82,12 +82,26 @@ def study_json(board: str, model: str, metric: str, exact: Point, points: list[P
 def plot_front(points: list[Point], exact: Point, path: Path, title: str) -> None:
     """Latency reduction (%) vs accuracy loss (pp): every point, the front as a line, the exact
     model at the origin."""
+    plot_fronts([(title, exact, points)], path)
+
+
+def plot_fronts(studies: list[tuple[str, Point, list[Point]]], path: Path) -> None:
+    """One panel per study (e.g. per board), side by side."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    fig, axes = plt.subplots(1, len(studies), figsize=(5.6 * len(studies), 4.2), dpi=110,
+                             squeeze=False)
+    for ax, (title, exact, points) in zip(axes[0], studies, strict=True):
+        _panel(ax, title, exact, points)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _panel(ax, title: str, exact: Point, points: list[Point]) -> None:
     xs = [100 * reduction(p, exact) for p in points]
     ys = [loss_pp(p, exact) for p in points]
     ax.scatter(xs, ys, s=14, c="#9aa5b1", label="candidates", zorder=2)
@@ -102,7 +116,9 @@ def plot_front(points: list[Point], exact: Point, path: Path, title: str) -> Non
     ax.set_ylabel("top-1 loss vs exact int8 (pp)")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
+    unrolled = [p for p in points if p.source == "unrolled"]
+    if unrolled:
+        ax.scatter([100 * reduction(unrolled[0], exact)], [loss_pp(unrolled[0], exact)],
+                   marker="D", s=50, color="#edae49", label="generated, nothing skipped",
+                   zorder=4)
     ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 
-Skips = dict[int, float]
+Skips = dict[int, float | None]  # None (or absent): the layer runs the exact library kernel;
+# a number: the generated kernel at that skip fraction (0.0 = generated, nothing skipped)
 
 
 def grid(layers: list[int], levels: list[float]) -> list[Skips]:
-    full = [0.0, *levels]
+    full = [None, *levels]
     return [dict(zip(layers, combo, strict=True))
             for combo in itertools.product(full, repeat=len(layers))]
 
@@ -32,11 +33,12 @@ def per_layer(layers: list[int], levels: list[float]) -> list[Skips]:
 
 
 def greedy_walk(layers: list[int], levels: list[float], accuracy: Callable[[Skips], float],
-                saving: Callable[[int, float], float], max_loss: float) -> list[Skips]:
+                saving: Callable[[int, float | None], float], max_loss: float) -> list[Skips]:
     """The walk's configurations, in order. `saving(op, f)`: estimated cycles saved by layer op
-    at level f (0 at f = 0); `accuracy(skips)`: host accuracy; stops when every layer is at its
-    last level or the accuracy fell more than `max_loss` (fraction) below the exact model's."""
-    full = [0.0, *levels]
+    at level f (0 for the exact kernel, f = None); `accuracy(skips)`: host accuracy; stops when
+    every layer is at its last level or the accuracy fell more than `max_loss` (fraction) below
+    the exact model's."""
+    full = [None, *levels]
     pos = dict.fromkeys(layers, 0)
     base = accuracy({})
     acc_now = base
@@ -61,7 +63,7 @@ def greedy_walk(layers: list[int], levels: list[float], accuracy: Callable[[Skip
         _, op, acc, cand = best
         pos[op] += 1
         acc_now = acc
-        walk.append({o: f for o, f in cand.items() if f > 0})
+        walk.append({o: f for o, f in cand.items() if f is not None})
         if base - acc > max_loss:
             break
     return walk
@@ -69,10 +71,10 @@ def greedy_walk(layers: list[int], levels: list[float], accuracy: Callable[[Skip
 
 def savings_table(exact_layers: Mapping[str, int], measured: Mapping[tuple[int, float],
                   Mapping[str, int]], region_of: Mapping[int, str]
-                  ) -> Callable[[int, float], float]:
+                  ) -> Callable[[int, float | None], float]:
     """saving(op, f) from per-layer measurements: exact region cycles minus approx ones."""
-    def saving(op: int, f: float) -> float:
-        if f <= 0:
+    def saving(op: int, f: float | None) -> float:
+        if f is None:
             return 0.0
         layer_cycles = measured.get((op, f))
         if layer_cycles is None:

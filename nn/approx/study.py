@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from mcusim.memory.board import load_board
 from mcusim.nn.approx.codegen import KERNEL, approx_params
 from mcusim.nn.approx.config import ApproxConfig, LayerLevel, position_mask
 from mcusim.nn.approx.hostmodel import HostModel, top1
@@ -26,8 +25,8 @@ from mcusim.nn.approx.layers import MacLayer, mac_layers
 from mcusim.nn.approx.significance import LayerSignificance, layer_significance
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule, layer_schedule
+from mcusim.nn.sim_api import InputError, load_board
 from mcusim.nn.tflite_import import load_model
-from mcusim.sim.errors import InputError
 
 DSP_ARCHS = ("armv7e-m", "armv8-m.main")
 
@@ -125,8 +124,10 @@ class Study:
         return h.hexdigest()[:16]
 
 
-def config_of(skips: Mapping[int, float]) -> ApproxConfig:
-    return ApproxConfig({op: LayerLevel(skip=float(f)) for op, f in skips.items() if f > 0})
+def config_of(skips: Mapping[int, float | None]) -> ApproxConfig:
+    """Layers with a skip fraction (0.0 included) run generated kernels; None: exact kernel."""
+    return ApproxConfig({op: LayerLevel(skip=float(f)) for op, f in skips.items()
+                         if f is not None})
 
 
 # ---- latency on the simulator (runs in executor workers) -----------------------------------
@@ -136,10 +137,13 @@ def measure_latency(model: str, board: str, schedule: dict[str, Any],
                     inputs: list[np.ndarray] | None = None) -> dict[str, Any]:
     """Build (through the build cache) and simulate one schedule; cycles in total and per step.
     The latency is that of one inference on `inputs` (the first evaluation input)."""
-    from mcusim.nn.run import run_model
+    from mcusim.nn.run import DoesNotFitError, run_model
 
-    result = run_model(model, board, schedule=Schedule.from_json_dict(schedule), inputs=inputs,
-                       live_bytes=False)
+    try:
+        result = run_model(model, board, schedule=Schedule.from_json_dict(schedule),
+                           inputs=inputs, live_bytes=False)
+    except DoesNotFitError as e:  # e.g. unrolled code larger than a small board's flash
+        return {"error": str(e)}
     return {"latency_cycles": int(result.cycles),
             "layer_cycles": {s.name: int(s.cycles) for s in result.layers}}
 
