@@ -33,6 +33,7 @@ from mcusim.nn.schedule import Schedule, layer_schedule
 from mcusim.nn.sim_api import (
     REGION_END,
     BoardSpec,
+    ExitCode,
     Firmware,
     InputError,
     McusimError,
@@ -49,11 +50,13 @@ STACK_RESERVE = 8 * 1024  # kernels_c/ld/common.ld keeps this much RAM free for 
 class DoesNotFitError(McusimError):
     """The model's firmware needs more RAM or flash than the board has."""
 
-    exit_code = 85  # ExitCode.MEMORY_BUDGET: the board's memory is the budget
+    exit_code = ExitCode.MEMORY_BUDGET  # 85: the board's memory is the budget
 
 
 class FirmwareRunError(McusimError):
-    exit_code = 70
+    """The generated firmware faulted or did not exit 0: a bug in the model path or kernels."""
+
+    exit_code = ExitCode.INTERNAL
 
 
 @dataclass
