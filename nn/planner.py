@@ -66,8 +66,9 @@ class ArenaPlan:
 
 
 def scratch_bytes(graph: Graph, step: Step) -> int:
-    """Kernel scratch of a step, by the kernel library's *_scratch_bytes formulas: two int16
-    im2col columns of K values each, K rounded up to even (kernels_c/nn/src)."""
+    """Kernel scratch of a step, by the kernel library's *_scratch_bytes formulas
+    (kernels_c/nn/src): CONV_2D two int16 im2col column pairs of K values (8 * K bytes),
+    the pointwise accumulation two int16 columns of the slice, rounded up to even."""
     op = graph.operators[step.op]
     if step.kernel != "exact":
         # Kernel variants (approximate kernels, issue 12) say what scratch they need.
@@ -79,7 +80,7 @@ def scratch_bytes(graph: Graph, step: Step) -> int:
         return 8 * ((hi - lo + 1) // 2)
     if op.type == "CONV_2D":
         _, kh, kw, cin = graph.tensors[op.inputs[1]].shape
-        return 8 * ((kh * kw * cin + 1) // 2)
+        return 8 * kh * kw * cin
     return 0
 
 
