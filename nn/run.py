@@ -23,7 +23,7 @@ import unicorn.arm_const as arm
 from unicorn import UC_HOOK_CODE
 
 from mcusim.nn.build import Build, build, memory_sizes
-from mcusim.nn.codegen import ARENA_SYMBOL, generate
+from mcusim.nn.codegen import ARENA_SYMBOL, SCRATCH_EXIT, generate
 from mcusim.nn.compare import describe_mismatch
 from mcusim.nn.graph import Graph
 from mcusim.nn.planner import ArenaPlan, plan_layers
@@ -163,6 +163,9 @@ def _simulate(p: Prepared, elf: Path, inputs: list[np.ndarray], check_layers: bo
         result = sim.run()
     if result.stop != "exit" or result.exit_code != 0:
         why = result.fault.message if result.fault else f"exit code {result.exit_code}"
+        if result.exit_code == SCRATCH_EXIT:
+            why = ("a kernel needs more scratch than the plan gives it (the kernel library's "
+                   "scratch formula changed: nn/planner.py scratch_bytes)")
         raise FirmwareRunError(f"the model firmware {elf} did not finish: {why} "
                                f"({err.getvalue().decode(errors='replace').strip()})")
     outputs = {t: _read_tensor(sim, p, arena.address, t) for t in p.graph.outputs}

@@ -259,3 +259,16 @@ def test_cli_exits_1_and_names_the_layer_when_the_firmware_differs(small_model, 
     assert main(["nn", str(small_model), "--check-layers"]) == 1
     out = capsys.readouterr()
     assert "mismatch" in out.out and "layer 3 ADD (L03_ADD)" in out.err.replace("\n", " ")
+
+
+def test_a_scratch_plan_smaller_than_the_kernel_needs_is_caught(small_model, monkeypatch):
+    import mcusim.nn.run as nn_run
+    from mcusim.nn.planner import layer_buffers, plan_arena
+
+    def short_scratch(graph, schedule):
+        buffers, aliases = layer_buffers(graph, schedule, scratch=lambda g, s: 8)
+        return plan_arena(buffers, aliases, len(schedule))
+
+    monkeypatch.setattr(nn_run, "plan_for", short_scratch)
+    with pytest.raises(nn_run.FirmwareRunError, match="needs more scratch than the plan"):
+        run_model(small_model, "nucleo-f446re")
