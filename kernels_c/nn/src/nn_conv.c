@@ -23,33 +23,53 @@ size_t nn_conv2d_s8_scratch_bytes(const nn_conv_params_t *p)
  * so that the conversion still runs four values at a time. */
 #define STAGE_MAX 512
 
-static NN_NOINLINE void build_column(const nn_conv_params_t *p, const int8_t *input, int pix,
-                                     int16_t *pair, int c, int K)
+static NN_HOT NN_NOINLINE void build_column(const nn_conv_params_t *p, const int8_t *input,
+                                            int pix, int16_t *pair, int c, int K)
 {
-    const int in_c = p->in_c, out_w = p->out_w;
+    const int in_c = p->in_c, out_w = p->out_w, k_w = p->k_w, dw = p->dilation_w;
+    const int is = p->in_stride;
     const int32_t off = p->input_offset, off2 = nn_pack_offset(off);
     const int oy = pix / out_w, ox = pix - oy * out_w;
     const int y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    /* Taps kx0..kx1-1 of a row are inside the input. */
+    int kx0 = 0, kx1 = k_w;
+    while (kx0 < kx1 && x0 + kx0 * dw < 0)
+        kx0++;
+    while (kx1 > kx0 && x0 + (kx1 - 1) * dw >= p->in_w)
+        kx1--;
+    /* Inside taps of a row are one contiguous run of input. */
+    const int run = dw == 1 && is == in_c;
+    const int row_len = k_w * in_c;
     int8_t stage[STAGE_MAX];
     const int staged = (in_c & 3) != 0 && K <= STAGE_MAX;
-    int k = 0;
-    for (int ky = 0; ky < p->k_h; ky++) {
+    for (int ky = 0, k = 0; ky < p->k_h; ky++, k += row_len) {
         const int iy = y0 + ky * p->dilation_h;
-        const int8_t *row = input + iy * p->in_w * p->in_stride;
-        for (int kx = 0; kx < p->k_w; kx++, k += in_c) {
-            const int ix = x0 + kx * p->dilation_w;
-            const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-            if (staged) {
-                if (inside)
-                    memcpy(stage + k, row + ix * p->in_stride, (size_t)in_c);
-                else
-                    memset(stage + k, -off, (size_t)in_c);
-            } else if (inside) {
-                nn_pair_fill(pair, c, k, in_c, K, row + ix * p->in_stride, off, off2);
+        const int inside_y = iy >= 0 && iy < p->in_h;
+        const int8_t *src = input + (iy * p->in_w + x0 + kx0 * dw) * is;
+        const int a = inside_y ? kx0 * in_c : row_len, b = inside_y ? kx1 * in_c : row_len;
+        if (staged) {
+            int8_t *dst = stage + k;
+            for (int i = 0; i < a; i++)
+                dst[i] = (int8_t)-off;
+            for (int t = kx0; t < (inside_y ? kx1 : kx0); t++, src += dw * is)
+                for (int i = 0; i < in_c; i++)
+                    dst[t * in_c + i] = src[i];
+            for (int i = b; i < row_len; i++)
+                dst[i] = (int8_t)-off;
+            continue;
+        }
+        if (a > 0)
+            nn_pair_zero(pair, c, k, a, K);
+        if (b > a) {
+            if (run) {
+                nn_pair_fill(pair, c, k + a, b - a, K, src, off, off2);
             } else {
-                nn_pair_zero(pair, c, k, in_c, K);
+                for (int t = kx0; t < kx1; t++, src += dw * is)
+                    nn_pair_fill(pair, c, k + t * in_c, in_c, K, src, off, off2);
             }
         }
+        if (b < row_len)
+            nn_pair_zero(pair, c, k + b, row_len - b, K);
     }
     if (staged)
         nn_pair_fill(pair, c, 0, K, K, stage, off, off2);
@@ -57,7 +77,7 @@ static NN_NOINLINE void build_column(const nn_conv_params_t *p, const int8_t *in
 
 /* Requantises channel oc's values of the n pixels of a block (a separate
  * function so that its values stay in registers). */
-static NN_NOINLINE void store_channel(int8_t *out, int os, const int32_t *s, int n,
+static NN_HOT NN_NOINLINE void store_channel(int8_t *out, int os, const int32_t *s, int n,
                                       int32_t mult, int32_t shift, const nn_conv_params_t *p)
 {
     const nn_requant_t q = nn_requant_prepare(mult, shift);
