@@ -57,6 +57,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                            "only for models of at most 1M MACs)")
     live.add_argument("--no-live", dest="live", action="store_false",
                       help="skip the live-bytes analysis")
+    nn.add_argument("--kernels-in", choices=("auto", "ram", "flash"), default="auto",
+                    help="where the kernels' hot loops run: RAM (copied at start-up, ~3 KB) "
+                         "avoids flash wait states; auto = RAM when the board's flash has wait "
+                         "states and the RAM has room (default)")
     nn.add_argument("--json", type=Path, metavar="OUT", help="write the result (mcusim.nn/1)")
     nn.add_argument("--emit", type=Path, metavar="DIR",
                     help="also write model.c, main.c, input_data.h and a Makefile for the "
@@ -125,6 +129,10 @@ def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
     return schedule
 
 
+def _code_in_ram(args: argparse.Namespace) -> bool | None:
+    return {"auto": None, "ram": True, "flash": False}[args.kernels_in]
+
+
 def _check_json_output(path: Path, force: bool) -> None:
     if path.is_dir():
         raise OutputError(f"--json {path}: is a directory; give a file name")
@@ -161,13 +169,13 @@ def main(args: argparse.Namespace, err: Console) -> int:
             from mcusim.nn.emit import emit
             from mcusim.nn.reference import default_inputs
 
-            p = prepare(graph, args.board, schedule, args.clock)
+            p = prepare(graph, args.board, schedule, args.clock, _code_in_ram(args))
             written = emit(args.emit, graph, generate(p.graph, p.schedule, p.plan),
-                           p.board.name, inputs or default_inputs(graph), args.force)
+                           p.board.name, inputs or default_inputs(graph), args.force, p.cflags)
             err.print(f"mcusim nn: wrote {', '.join(str(w) for w in written)}")
         result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
                            check_layers=args.check_layers, live_bytes=args.live,
-                           clock=args.clock,
+                           clock=args.clock, code_in_ram=_code_in_ram(args),
                            progress=lambda msg: status.update(f"mcusim nn: {msg}"))
     out = Console(highlight=False)
     if not out.is_terminal:

@@ -19,7 +19,7 @@ from mcusim.nn.sim_api import OutputError
 MARKER = ".mcusim-nn"  # a directory holding this file was written by mcusim nn
 
 
-def makefile(board: str) -> str:
+def makefile(board: str, cflags: tuple[str, ...] = ()) -> str:
     flags = board_flags(board)
     kdir = kernels_dir().resolve()
     sources = " \\\n          ".join(
@@ -30,7 +30,7 @@ KERNELS ?= {kdir}
 CC      := arm-none-eabi-gcc
 CPU     := {" ".join(flags.cpu)}
 UART    := {" ".join(flags.uart)}
-CFLAGS  := $(CPU) $(UART) {" ".join(CFLAGS)} -DNN_STANDALONE \\
+CFLAGS  := $(CPU) $(UART) {" ".join((*CFLAGS, *cflags))} -DNN_STANDALONE \\
            -I$(KERNELS)/include -I$(KERNELS)/nn/include -I.
 LDFLAGS := --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections -L$(KERNELS)/ld \\
            -T $(KERNELS)/ld/{board}.ld -Wl,-Map=model.map
@@ -59,7 +59,7 @@ def _family(board: str) -> str:
 
 
 def emit(directory: Path, graph: Graph, model: GeneratedModel, board: str,
-         inputs: list[np.ndarray], force: bool) -> list[Path]:
+         inputs: list[np.ndarray], force: bool, cflags: tuple[str, ...] = ()) -> list[Path]:
     if directory.exists() and not directory.is_dir():
         raise OutputError(f"--emit {directory}: exists and is not a directory")
     if directory.is_dir() and any(directory.iterdir()) and not (directory / MARKER).exists() \
@@ -67,7 +67,7 @@ def emit(directory: Path, graph: Graph, model: GeneratedModel, board: str,
         raise OutputError(f"--emit {directory}: the directory is not empty and was not written "
                           "by mcusim nn; not writing into it (use --force)")
     files = {**model.files(), "input_data.h": input_data_header(graph, inputs),
-             "Makefile": makefile(board), MARKER: f"{graph.name} {board}\n"}
+             "Makefile": makefile(board, cflags), MARKER: f"{graph.name} {board}\n"}
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():

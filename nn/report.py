@@ -66,7 +66,8 @@ def totals_table(result: NNResult) -> Table:
     else:
         t.add_row("live-bytes peak", "not measured (--live measures it, per step too)")
     t.add_row("flash", f"{result.flash_bytes:,} bytes (weights {result.weight_bytes:,} + code "
-                       f"and parameters {result.flash_bytes - result.weight_bytes:,})")
+                       f"and parameters {result.flash_bytes - result.weight_bytes:,}); kernel "
+                       f"hot loops run from {result.kernel_code}")
     verdict = ("[green]outputs match the reference[/]" if result.matches
                else f"[red]mismatch:[/] {escape(result.reference)}")
     t.add_row("reference", verdict)

@@ -61,6 +61,7 @@ class NNResult:
     flash_bytes: int  # code + constants (weights, biases, parameters)
     weight_bytes: int
     reference: str  # "match" or the first mismatch
+    kernel_code: str  # where the kernels' hot loops run: "ram" or "flash"
     program_cycles: int  # everything the firmware ran, start-up and input reading included
     cached_build: bool
     elf: str
@@ -163,6 +164,7 @@ def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarra
         heap_peak_bytes=memory.heap_peak_bytes if memory else 0,
         live_peak_bytes=memory.live_peak_bytes if memory else None,
         flash_bytes=memory.flash_bytes if memory else 0, weight_bytes=g.weight_bytes(),
-        reference=reference, program_cycles=run.cycles, cached_build=b.cached, elf=str(b.elf),
+        reference=reference, kernel_code="ram" if p.code_in_ram else "flash",
+        program_cycles=run.cycles, cached_build=b.cached, elf=str(b.elf),
         build_key=b.key,
         outputs=[outputs[t] for t in g.outputs], run=run)

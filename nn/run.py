@@ -45,6 +45,7 @@ from mcusim.nn.tflite_import import load_model
 
 LIVE_AUTO_MACS = 1_000_000  # above this, live-bytes analysis only when asked for
 STACK_RESERVE = 8 * 1024  # kernels_c/ld/common.ld keeps this much RAM free for the stack
+RAM_CODE_BYTES = 4 * 1024  # the kernels' hot loops when in RAM (about 3 KB, nn-kernels-api.md)
 
 
 class DoesNotFitError(McusimError):
@@ -67,17 +68,34 @@ class Prepared:
     schedule: Schedule
     plan: ArenaPlan
     board: BoardSpec
+    code_in_ram: bool  # the kernels' hot loops run from RAM (-DNN_CODE_IN_RAM)
+
+    @property
+    def cflags(self) -> tuple[str, ...]:
+        # gas notes the .data section of the RAM-resident code; it is intended.
+        return ("-DNN_CODE_IN_RAM", "-Wa,--no-warn") if self.code_in_ram else ()
 
 
 def prepare(model: str | Path | Graph, board: str | BoardSpec,
-            schedule: Schedule | None = None, clock: str | None = None) -> Prepared:
+            schedule: Schedule | None = None, clock: str | None = None,
+            code_in_ram: bool | None = None) -> Prepared:
+    """code_in_ram: None = when the board's flash has wait states at its clock and the RAM
+    has room for the hot loops too (what vendor start-up code does with RAM functions); not on
+    the Cortex-M7, whose RAM at 0x20000000 is its DTCM (no instruction fetch) and which has
+    an instruction cache of its own."""
     graph = model if isinstance(model, Graph) else load_model(model)
     spec = board if isinstance(board, BoardSpec) else load_board(board, clock=clock)
     schedule = schedule or layer_schedule(graph)
     plan = plan_for(graph, schedule)
     plan.check()
     _check_fits(graph, plan, spec)
-    return Prepared(graph, schedule, plan, spec)
+    if code_in_ram is None:
+        ram = memory_sizes(spec.name).get("RAM", 0)
+        slow_flash = any(r.kind == "flash" and r.wait_states(spec.clock_hz) > 0
+                         for r in spec.regions)
+        code_in_ram = (slow_flash and spec.core.name != "cortex-m7"
+                       and plan.arena_bytes + STACK_RESERVE + RAM_CODE_BYTES <= ram)
+    return Prepared(graph, schedule, plan, spec, code_in_ram)
 
 
 def plan_for(graph: Graph, schedule: Schedule) -> ArenaPlan:
@@ -109,7 +127,7 @@ def build_prepared(p: Prepared) -> Build:
     from mcusim.nn.build import BuildError
 
     try:
-        return build(generate(p.graph, p.schedule, p.plan), p.board.name)
+        return build(generate(p.graph, p.schedule, p.plan), p.board.name, p.cflags)
     except BuildError as e:
         if "does not fit" in str(e):
             raise DoesNotFitError(f"{p.graph.name} {e}") from None
@@ -119,14 +137,14 @@ def build_prepared(p: Prepared) -> Build:
 def run_model(model: str | Path | Graph, board: str | BoardSpec, *,
               inputs: list[np.ndarray] | None = None, schedule: Schedule | None = None,
               check_layers: bool = False, live_bytes: bool | None = None,
-              clock: str | None = None,
+              clock: str | None = None, code_in_ram: bool | None = None,
               progress: Callable[[str], None] | None = None) -> NNResult:
     """Build (or take from the cache) and run one inference; compare with the reference.
 
     live_bytes: measure live bytes per step (records every RAM access: memory and time grow
     with the model); None = only for models of at most LIVE_AUTO_MACS multiply-accumulates."""
     say = progress or (lambda _msg: None)
-    p = prepare(model, board, schedule, clock)
+    p = prepare(model, board, schedule, clock, code_in_ram)
     graph = p.graph
     if live_bytes is None:
         live_bytes = sum(graph.macs(op) for op in graph) <= LIVE_AUTO_MACS

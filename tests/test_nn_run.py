@@ -272,3 +272,12 @@ def test_a_scratch_plan_smaller_than_the_kernel_needs_is_caught(small_model, mon
     monkeypatch.setattr(nn_run, "plan_for", short_scratch)
     with pytest.raises(nn_run.FirmwareRunError, match="needs more scratch than the plan"):
         run_model(small_model, "nucleo-f446re")
+
+
+def test_kernel_loops_in_ram_skip_flash_wait_states(small_model):
+    flash = run_model(small_model, "nucleo-l4r5zi", code_in_ram=False)
+    ram = run_model(small_model, "nucleo-l4r5zi")  # auto: 5 wait states at 120 MHz
+    assert (flash.kernel_code, ram.kernel_code) == ("flash", "ram")
+    assert ram.reference == flash.reference == "match"
+    assert ram.cycles < flash.cycles and ram.static_ram_bytes > flash.static_ram_bytes
+    assert run_model(small_model, "mps2-an386").kernel_code == "flash"  # zero wait states
