@@ -134,7 +134,10 @@ def test_bad_schedules_are_refused(synth):
         plan_pex(synth, Schedule("bad", [*steps, Step(steps[0].op, steps[0].name)]))
     with pytest.raises(UsageError):
         parse_spec("pex:0")
-    assert parse_spec("pex") is None and parse_spec("pex:8") == 8
+    assert parse_spec("pex")["slices"] is None and parse_spec("pex:8")["slices"] == 8
+    assert parse_spec("pex+patch:8") == {"pex": True, "slices": None, "patches": True, "bands": 8}
+    with pytest.raises(UsageError):
+        parse_spec("patch+patch")
 
 
 # ---- on the simulator ----------------------------------------------------------------------
@@ -217,3 +220,39 @@ def test_cli_plot_json_and_schedule_file(synth, tmp_path):
     bad.write_text(json.dumps(broken))
     assert main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", str(bad)]) == 65
     assert main(["nn", str(model), "--schedule", "pex:0"]) == 64
+
+
+def test_patches_rows_and_recomputation():
+    from mcusim.nn.pex.patches import input_rows, patch_steps, recomputed_rows
+
+    g = load_model(MBV2)
+    conv0 = g.operators[0]  # 3x3 stride 2 SAME on 96 rows: pad top 0, bottom 1
+    assert input_rows(g, conv0, (0, 1)) == (0, 3)
+    assert input_rows(g, conv0, (47, 48)) == (94, 96)
+    steps = patch_steps(g, 1, 8)  # conv0 and the 3x3 depthwise after it, 8 bands of 6 rows
+    rows = [s.params["rows"] for s in steps if s.op == 1]
+    assert rows[0] == [0, 6] and rows[-1] == [42, 48]
+    assert recomputed_rows(g, steps) == {0: 14, 1: 0}  # a one-row halo per band boundary
+
+
+def first_layers() -> bytes:
+    """A full-resolution start (3x3 stride-2 conv, 3x3 depthwise, 1x1 conv, 3x3 max pool),
+    then global pooling and a classifier: what patches are for."""
+    b = ModelBuilder(3)
+    x = b.input((1, 40, 40, 3))
+    c0 = b.conv2d(x, 16, 3, stride=2, activation="RELU6")
+    d = b.depthwise(c0, 3, activation="RELU6")
+    p = b.conv2d(d, 16, 1)
+    m = b.pool(p, "MAX_POOL_2D", 3, 2, padding="SAME")
+    g = b.pool(m, "AVERAGE_POOL_2D", 10, 10)
+    return b.build([x], [b.softmax(b.fully_connected(b.reshape(g, (1, 16)), 4))])
+
+
+@pytest.mark.parametrize("board", ["nucleo-g071rb", "nucleo-f446re"])  # M0+, M4
+def test_patch_schedule_bit_exact_and_smaller(board):
+    g = parse_model(first_layers(), name="pex_patch")
+    s, peak = pex_schedule(g, 4, patches=True, bands=5)
+    assert any("rows" in st.params for st in s)
+    assert peak < pex_schedule(g, 4)[1]
+    r = _run(g, board, s, check_layers=True, live_bytes=False)
+    assert r.reference == "match", r.reference

@@ -29,10 +29,14 @@ REQUANTIZE = "requantize"  # Step.params key of an accumulator's requantisation 
 Segment = tuple[int, int, int]  # (first step, last step, bytes): a buffer's size over time
 
 
+ROWS = "rows"  # Step.params key: output rows [begin, end) a spatial (patch) step computes
+
+
 @dataclass
 class Access:
     tensor: int  # storage root
     channels: Range | None  # None: every channel
+    rows: Range | None = None  # None: every row (patch steps read and write row bands)
 
 
 @dataclass
@@ -60,6 +64,13 @@ def step_access(graph: Graph, step: Step, roots: dict[int, int]) -> StepAccess:
     if step.accumulator is not None:
         a.reads = [Access(roots.get(acts[0], acts[0]), step.in_channels)]
         return a
+    rows = step.params.get(ROWS)
+    if rows is not None:  # a band of output rows from the input rows it needs (halo included)
+        from mcusim.nn.pex.patches import input_rows
+
+        a.reads = [Access(roots.get(acts[0], acts[0]), None, input_rows(graph, op, tuple(rows)))]
+        a.writes = [Access(out, None, tuple(rows))]
+        return a
     r = step.out_channels
     reads_slice = r is not None and is_channelwise(graph, op)
     a.reads = [Access(roots.get(t, t), r if reads_slice else None) for t in acts]
@@ -83,6 +94,7 @@ def validate(graph: Graph, schedule: Schedule) -> None:
     produced: dict[int, list[Range]] = {roots.get(t, t): [(0, graph.tensors[t].shape[-1])]
                                         for t in graph.inputs}
     sums: dict[str, list[Range]] = {}
+    produced_rows: dict[int, list[Range]] = {}
     done: set[int] = set()
     names = [s.name for s in schedule]
     if len(set(names)) != len(names):
@@ -94,10 +106,16 @@ def validate(graph: Graph, schedule: Schedule) -> None:
         if not 0 <= step.op < len(graph.operators):
             raise InputError(f"{where}: operator {step.op} does not exist in {graph.name}")
         op = graph.operators[step.op]
-        if step.op in done:
+        if step.op in done and ROWS not in step.params:  # row bands may recompute rows
             raise InputError(f"{where}: operator {step.op} {op.type} already complete")
         acc = step_access(graph, step, roots)
+        if acc.writes and acc.writes[0].rows is not None:
+            _check_rows(graph, where, acc, produced, produced_rows, done, step.op)
+            continue
         for r in acc.reads:
+            if r.tensor in produced_rows and r.tensor not in produced:
+                raise InputError(f"{where}: reads all of tensor {r.tensor}, which is only "
+                                 "produced in row bands")
             n = _channels_of(graph, r.tensor)
             have = produced.get(r.tensor, [])
             want = r.channels or (0, n)
@@ -133,6 +151,27 @@ def validate(graph: Graph, schedule: Schedule) -> None:
                          f"of {graph.name} (every output channel must be produced exactly once)")
 
 
+def _check_rows(graph: Graph, where: str, acc: StepAccess, produced: dict[int, list[Range]],
+                produced_rows: dict[int, list[Range]], done: set[int], op: int) -> None:
+    """A patch step reads rows its input already has (a graph input has them all) and adds
+    its band; the operator is complete when its bands cover every output row."""
+    r, w = acc.reads[0], acc.writes[0]
+    have = produced_rows.get(r.tensor)
+    if have is not None:
+        if not any(lo <= r.rows[0] and r.rows[1] <= hi for lo, hi in _merged(have)):
+            raise InputError(f"{where}: reads rows {list(r.rows)} of tensor {r.tensor} before "
+                             "they are produced")
+    elif r.tensor not in produced:
+        raise InputError(f"{where}: reads rows of tensor {r.tensor}, which is not produced in "
+                         "row bands before it")
+    rows = produced_rows.setdefault(w.tensor, [])
+    rows.append(w.rows)
+    merged = _merged(rows)
+    if merged == [(0, graph.tensors[w.tensor].shape[1])]:
+        done.add(op)
+        produced[w.tensor] = [(0, _channels_of(graph, w.tensor))]
+
+
 def _channels_of(graph: Graph, tensor: int) -> int:
     return graph.tensors[tensor].shape[-1]
 
@@ -156,6 +195,7 @@ class BufferSet:
     slice_of_step: dict[tuple[int, int], str]  # (step, root) -> slice buffer the step uses
     aliases: dict[int, int]  # tensor -> tensor whose buffer it uses
     accumulators: dict[str, str]  # accumulator name -> buffer it lives in
+    slice_rows: dict[str, Range] = field(default_factory=dict)  # row-band buffer -> its rows
 
 
 def derive(graph: Graph, schedule: Schedule) -> BufferSet:
@@ -173,16 +213,23 @@ def derive(graph: Graph, schedule: Schedule) -> BufferSet:
     io = {roots.get(t, t) for t in (*graph.inputs, *graph.outputs)}
     slices: dict[int, list[tuple[Range, str]]] = {}
     slice_of_step: dict[tuple[int, int], str] = {}
+    slice_rows: dict[str, Range] = {}
     segments: dict[str, list[Segment]] = {}
     for t, ws in writers.items():
         plan = _slice_plan(t, ws, readers.get(t, []), accesses) if t not in io else None
         if plan is None:
             continue
         slices[t] = []
-        for m, (rng, producer, users) in enumerate(plan):
+        for m, (rng, rows, producer, users) in enumerate(plan):
             name = f"s{t}.{m}"
+            if rows is not None:  # a band of rows, every channel
+                shape = graph.tensors[t].shape
+                rng = (0, shape[-1])
+                slice_rows[name] = rows
+                size = align((rows[1] - rows[0]) * shape[2] * shape[3])
+            else:
+                size = slice_bytes(graph, t, rng[1] - rng[0])
             slices[t].append((rng, name))
-            size = slice_bytes(graph, t, rng[1] - rng[0])
             segments[name] = [(producer, max([producer, *users]), size)]
             for i in (producer, *users):
                 slice_of_step[(i, t)] = name
@@ -246,7 +293,7 @@ def derive(graph: Graph, schedule: Schedule) -> BufferSet:
         if size:
             segments[f"scratch{i}"] = [(i, i, align(size))]
     return BufferSet(segments, slices, slice_of_step,
-                     {t: r for t, r in aliases.items() if t != r}, accumulators)
+                     {t: r for t, r in aliases.items() if t != r}, accumulators, slice_rows)
 
 
 def step_scratch(graph: Graph, step: Step) -> int:
@@ -262,21 +309,29 @@ def step_scratch(graph: Graph, step: Step) -> int:
 
 
 def _slice_plan(t: int, writers: list[int], readers: list[int], accesses: list[StepAccess]
-                ) -> list[tuple[Range, int, list[int]]] | None:
-    """(channels, producing step, reading steps) per slice if `t` can live as slices."""
-    ranges = []
+                ) -> list[tuple[Range, Range | None, int, list[int]]] | None:
+    """(channels, rows, producing step, reading steps) per slice if `t` can live as slices:
+    a reader reads the channels the latest writer wrote (or, for row bands, rows within
+    the latest band)."""
+    regions = []
     for w in writers:
-        rng = next(x.channels for x in accesses[w].writes if x.tensor == t)
-        if rng is None:
+        x = next(x for x in accesses[w].writes if x.tensor == t)
+        if x.channels is None and x.rows is None:
             return None
-        ranges.append(rng)
+        regions.append((x.channels, x.rows))
     if len(writers) < 2:
         return None
-    plan = [(rng, w, []) for rng, w in zip(ranges, writers, strict=True)]
+    plan = [(ch, rows, w, []) for (ch, rows), w in zip(regions, writers, strict=True)]
     for r in readers:
-        rng = next(x.channels for x in accesses[r].reads if x.tensor == t)
+        x = next(x for x in accesses[r].reads if x.tensor == t)
         m = max((k for k, w in enumerate(writers) if w < r), default=None)
-        if m is None or rng != ranges[m]:
+        if m is None:
             return None
-        plan[m][2].append(r)
+        ch, rows = regions[m]
+        if rows is not None:
+            if x.rows is None or not (rows[0] <= x.rows[0] and x.rows[1] <= rows[1]):
+                return None
+        elif x.channels != ch:
+            return None
+        plan[m][3].append(r)
     return plan

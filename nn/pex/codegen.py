@@ -21,13 +21,13 @@ from mcusim.nn.emit_ops import (
     emit_add,
 )
 from mcusim.nn.graph import Graph, Operator
-from mcusim.nn.pex.buffers import is_requantize
+from mcusim.nn.pex.buffers import ROWS, is_requantize
 from mcusim.nn.pex.planner import PexPlan
 from mcusim.nn.reference import mean_multiplier
 from mcusim.nn.schedule import Range, Step
 
 # nn_conv_params_t field positions patched per step
-IN_STRIDE, OUT_STRIDE = 3, 7
+IN_H, IN_STRIDE, OUT_H, OUT_STRIDE, PAD_TOP = 0, 3, 4, 7, 14
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,43 @@ def _accumulate(graph: Graph, op: Operator, step: Step, io: StepIO, plan: PexPla
                              f"{io.scratch});")
 
 
+def _row_ptr(graph: Graph, plan: PexPlan, io: StepIO, index: int, tensor: int,
+             row: int) -> str:
+    """Pointer to row `row` (every channel) of a tensor: in its row-band buffer or whole."""
+    _, _, w, c = graph.tensors[tensor].shape
+    name = plan.slice_buffer(index, tensor)
+    if name is not None:
+        first = plan.layout.slice_rows[name][0]
+        return f"({io.arena} + {plan.offsets[name] + (row - first) * w * c})"
+    return f"({io.arena} + {plan.tensor_offset(tensor) + row * w * c})"
+
+
+def _band(graph: Graph, op: Operator, step: Step, io: StepIO, plan: PexPlan,
+          i: int) -> EmittedStep:
+    """Output rows [r0, r1) of a convolution, depthwise convolution or pool (patch step)."""
+    from mcusim.nn.pex.patches import band_geometry
+
+    r0, r1 = step.params[ROWS]
+    first, in_h, pad_top = band_geometry(graph, op, (r0, r1))
+    p = conv_params(graph, op, Step(op.index, ""))
+    p[IN_H], p[OUT_H], p[PAD_TOP] = in_h, r1 - r0, pad_top
+    name = f"{io.prefix}_p"
+    defs = c_struct("nn_conv_params_t", name, p)
+    src = _row_ptr(graph, plan, io, i, op.inputs[0], first)
+    dst = _row_ptr(graph, plan, io, i, op.outputs[0], r0)
+    if op.type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        fn = "nn_avg_pool_s8" if op.type == "AVERAGE_POOL_2D" else "nn_max_pool_s8"
+        return EmittedStep(defs, f"{fn}(&{name}, {src}, {dst});")
+    defs = _weights(graph, op, io) + defs
+    fn = "nn_conv2d_s8" if op.type == "CONV_2D" else "nn_depthwise_conv2d_s8"
+    return EmittedStep(defs, f"{fn}(&{name}, {src}, {io.weights}_w, {io.bias}, {io.mult}, "
+                             f"{io.shift}, {dst}, {io.scratch});")
+
+
 def _slice(graph: Graph, op: Operator, step: Step, io: StepIO, plan: PexPlan,
            i: int) -> EmittedStep:
+    if ROWS in step.params:
+        return _band(graph, op, step, io, plan, i)
     out_t = op.outputs[0]
     rng = step.out_channels or (0, graph.tensors[out_t].shape[-1])
     dst = locate(graph, plan, io, i, out_t, rng[0])

@@ -15,11 +15,13 @@ import re
 from mcusim.nn.graph import Graph
 from mcusim.nn.pex.buffers import REQUANTIZE  # noqa: F401  (re-exported)
 from mcusim.nn.pex.chains import TAIL_ACCUMULATE
+from mcusim.nn.pex.patches import patch_steps
 from mcusim.nn.pex.search import (
     Segment,
     bounded_segmentation,
     estimated_cycles,
     min_peak_segmentation,
+    patch_segments,
     segments,
 )
 from mcusim.nn.schedule import Schedule, Step, step_name
@@ -33,6 +35,8 @@ def accumulator_name(op: int) -> str:
 
 
 def segment_steps(graph: Graph, seg: Segment) -> list[Step]:
+    if seg.bands:
+        return patch_steps(graph, seg.end, seg.bands)
     if seg.chain is None:
         return [Step(seg.start, step_name(graph, seg.start))]
     chain = seg.chain
@@ -66,30 +70,50 @@ def schedule_of(graph: Graph, chosen: list[Segment], kind: str) -> Schedule:
 
 
 def pex_schedule(graph: Graph, slices: int | None = None,
-                 latency_bound: float = DEFAULT_LATENCY_BOUND) -> tuple[Schedule, int]:
-    """The Pex schedule with the smallest peak and that peak in bytes (planner bound): with N
-    slices per chain, or (slices None) slice widths chosen per chain so that the estimated
-    extra cycles stay within `latency_bound` (a fraction) of the estimated inference."""
-    if slices is not None:
-        peak, chosen = min_peak_segmentation(graph, segments(graph, slices=slices))
-        return schedule_of(graph, chosen, f"pex:{slices}"), peak
-    budget = latency_bound * estimated_cycles(graph)
-    peak, chosen = bounded_segmentation(graph, segments(graph), budget)
-    return schedule_of(graph, chosen, "pex"), peak
+                 latency_bound: float = DEFAULT_LATENCY_BOUND, *, pex: bool = True,
+                 patches: bool = False, bands: int | None = None) -> tuple[Schedule, int]:
+    """The schedule with the smallest peak and that peak in bytes (planner bound). Pex
+    chains with N slices each, or (slices None) slice widths chosen per chain so that the
+    estimated extra cycles stay within `latency_bound` (a fraction) of the estimated
+    inference; with `patches`, the first operators may also run in row bands (`bands` of
+    them, or chosen likewise)."""
+    options = segments(graph, slices=slices) if pex else segments(graph, slices=1)[
+        :len(graph.operators)]
+    if patches:
+        options += patch_segments(graph, bands)
+    kind = "+".join(([f"pex:{slices}" if slices else "pex"] if pex else []) +
+                    ([f"patch:{bands}" if bands else "patch"] if patches else []))
+    if slices is not None and (bands is not None or not patches):
+        peak, chosen = min_peak_segmentation(graph, options)
+    else:
+        budget = latency_bound * estimated_cycles(graph)
+        peak, chosen = bounded_segmentation(graph, options, budget)
+    return schedule_of(graph, chosen, kind), peak
 
 
-_SPEC = re.compile(r"^pex(?::(\d+))?$")
+_PART = re.compile(r"^(pex|patch)(?::(\d+))?$")
 
 
-def parse_spec(spec: str) -> int | None:
-    """"pex" -> None (automatic), "pex:N" -> N; anything else is a UsageError (exit 64)."""
-    m = _SPEC.match(spec)
-    if not m or (m.group(1) is not None and int(m.group(1)) < 1):
-        raise UsageError(f"--schedule {spec!r}: expected 'layers', 'pex', 'pex:N' with N >= 1 "
-                         "slices, or a schedule JSON file")
-    return None if m.group(1) is None else int(m.group(1))
+def parse_spec(spec: str) -> dict:
+    """"pex", "pex:N", "patch", "patch:B" or two of them joined by "+" -> keyword arguments
+    of `pex_schedule`; anything else is a UsageError (exit 64)."""
+    kw: dict = {"pex": False, "patches": False}
+    for part in spec.split("+"):
+        m = _PART.match(part)
+        n = int(m.group(2)) if m and m.group(2) is not None else None
+        if not m or (n is not None and n < 1) or kw["pex" if m.group(1) == "pex" else
+                                                       "patches"]:
+            raise UsageError(f"--schedule {spec!r}: expected 'layers', 'pex', 'pex:N' with "
+                             "N >= 1 slices, 'patch' or 'patch:B' (B row bands of the first "
+                             "layers), 'pex+patch[:B]', or a schedule JSON file")
+        if m.group(1) == "pex":
+            kw["pex"], kw["slices"] = True, n
+        else:
+            kw["patches"], kw["bands"] = True, n
+    return kw
 
 
 def make_schedule(graph: Graph, spec: str, board: str | None = None) -> Schedule:
-    """`--schedule pex` / `pex:N` for a graph (board reserved for latency-aware choices)."""
-    return pex_schedule(graph, parse_spec(spec))[0]
+    """`--schedule pex` / `pex:N` / `pex+patch` ... for a graph (board reserved for
+    latency-aware choices)."""
+    return pex_schedule(graph, **parse_spec(spec))[0]

@@ -22,7 +22,7 @@ from mcusim.nn.graph import Graph
 from mcusim.nn.pex.chains import TAIL_ACCUMULATE, Chain, find_chains
 from mcusim.nn.pex.memory import LayerLifetimes, chain_bytes, layer_step_bytes
 from mcusim.nn.planner import scratch_bytes
-from mcusim.nn.schedule import Step
+from mcusim.nn.schedule import Schedule, Step
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Segment:
     chain: Chain | None  # None: the single operator `start` runs whole
     width: int  # channels per slice (0 for a whole operator)
     live_bytes: int
-    cost: float  # estimated extra work of slicing (arbitrary units, for ranking only)
+    cost: float  # estimated extra cycles of slicing (for ranking only)
+    bands: int = 0  # > 0: operators start..end run in this many bands of rows (patches)
 
     @property
     def slices(self) -> int:
@@ -84,19 +85,47 @@ def slicing_cost(graph: Graph, chain: Chain, width: int) -> float:
     return extra
 
 
+def op_cycles(graph: Graph, k: int) -> float:
+    """A rough estimate of one operator's cycles run whole."""
+    op = graph.operators[k]
+    px = _pixels(graph, k)
+    c = graph.output_tensor(op).shape[-1]
+    if op.type == "DEPTHWISE_CONV_2D":
+        return px * (DEPTHWISE_WHOLE[0] + DEPTHWISE_WHOLE[1] * c)
+    if op.type in ("CONV_2D", "FULLY_CONNECTED"):
+        return CONV_CYCLES_PER_MAC * graph.macs(op)
+    return ELEMENTWISE_PIXEL * px * c / 8
+
+
 def estimated_cycles(graph: Graph) -> float:
     """A rough whole-inference estimate (what the latency bound is a fraction of)."""
-    total = 0.0
-    for op in graph:
-        px = _pixels(graph, op.index)
-        c = graph.output_tensor(op).shape[-1]
-        if op.type == "DEPTHWISE_CONV_2D":
-            total += px * (DEPTHWISE_WHOLE[0] + DEPTHWISE_WHOLE[1] * c)
-        elif op.type in ("CONV_2D", "FULLY_CONNECTED"):
-            total += CONV_CYCLES_PER_MAC * graph.macs(op)
-        else:
-            total += ELEMENTWISE_PIXEL * px * c / 8
-    return total
+    return sum(op_cycles(graph, op.index) for op in graph)
+
+
+PATCH_BANDS = (4, 8, 12, 16, 24)
+
+
+def patch_segments(graph: Graph, bands: int | None = None) -> list[Segment]:
+    """Candidate patch segments: each runnable prefix of the graph in row bands; live bytes
+    from the partial-buffer planner's derivation, cost = recomputed rows + calls."""
+    from mcusim.nn.pex.buffers import derive
+    from mcusim.nn.pex.patches import patch_prefixes, patch_steps, recomputed_rows
+
+    found = []
+    tail = [Step(k, f"whole{k}") for k in range(len(graph.operators))]
+    for last in patch_prefixes(graph):
+        height = graph.output_tensor(graph.operators[last]).shape[1]
+        for b in sorted({min(n, height) for n in ((bands,) if bands else PATCH_BANDS)}):
+            steps = patch_steps(graph, last, b)
+            layout = derive(graph, Schedule("patch", steps + tail[last + 1:]))
+            live = max(sum(next((z for f, e, z in segs if f <= i <= e), 0)
+                           for segs in layout.segments.values()) for i in range(len(steps)))
+            cost = CALL * len(steps)
+            for k, extra in recomputed_rows(graph, steps).items():
+                h = graph.output_tensor(graph.operators[k]).shape[1]
+                cost += op_cycles(graph, k) * extra / h
+            found.append(Segment(0, last, None, 0, live, cost, bands=b))
+    return found
 
 
 def candidate_widths(channels: int, slices: int | None) -> list[int]:
