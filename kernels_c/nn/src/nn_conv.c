@@ -87,11 +87,8 @@ static NN_HOT NN_NOINLINE void store_channel(int8_t *out, int os, const int32_t 
 }
 
 /* Weights of two output channels are streamed once per block of four pixels
- * (two column pairs), CHUNK elements at a time so that the chunk's two weight
- * rows (2 x CHUNK bytes) stay in a 256-byte flash data cache (STM32 ART)
- * between the two pairs' passes. */
-#define CHUNK 96
-
+ * (two column pairs; nn_dot2x2x2_s8s16 walks them in chunks that stay in a
+ * 256-byte flash data cache between the two pairs' passes). */
 static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *bias, const int32_t *mult,
                             const int32_t *shift, int8_t *output, int16_t *scratch)
@@ -124,11 +121,7 @@ static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
             const int32_t b0 = bias ? bias[oc] : 0, b1 = bias && has2 ? bias[oc + 1] : 0;
             /* s[pair][0..3] = w0.A, w0.B, w1.A, w1.B */
             int32_t s[2][4] = {{b0, b0, b1, b1}, {b0, b0, b1, b1}};
-            for (int k = 0; k < k4; k += CHUNK) {
-                const int groups = (k4 - k < CHUNK ? k4 - k : CHUNK) >> 2;
-                for (int i = 0; i < n_pairs; i++)
-                    nn_dot2x2_s8s16(pairs[i] + 2 * k, w0 + k, stride, groups, s[i]);
-            }
+            nn_dot2x2x2_s8s16(pairs[0], w0, stride, k4 >> 2, s[0], n_pairs > 1 ? pairs[1] : NULL);
             for (int i = 0; i < n_pairs && tail; i++) {
                 const int16_t *ta = pairs[i] + 2 * k4, *tb = ta + tail;
                 const int8_t *v0 = w0 + k4, *v1 = v0 + stride;

@@ -60,4 +60,73 @@ nn_dot2x2_s8s16:
     stm     r12, {r4-r7}
     pop     {r4-r11, pc}
     .size nn_dot2x2_s8s16, . - nn_dot2x2_s8s16
+/*   void nn_dot2x2x2_s8s16(const int16_t *pair0, const int8_t *w0, int32_t w_stride,
+ *                          int32_t groups, int32_t *s, const int16_t *pair1);
+ *
+ * Two column pairs (four pixels) against the same two weight rows: s[0..3]
+ * for pair0 and s[4..7] for pair1 (NULL: pair0 only). The rows are walked in
+ * chunks of 24 groups (96 bytes each), first for pair0 then again for pair1,
+ * so that the chunk's 192 weight bytes are still in a small flash data cache
+ * (STM32 ART: 256 bytes) on the second pass. One call per two channels x four
+ * pixels. */
+    .macro PASS soff
+    ldr     r12, [sp, #60]          @ s
+    add     r12, r12, #\soff
+    ldm     r12, {r4-r7}
+    lsrs    r3, r3, #1
+    bcc     1f
+    GROUP
+1:  cbz     r3, 3f
+2:  GROUP
+    GROUP
+    subs    r3, r3, #1
+    bne     2b
+3:  ldr     r12, [sp, #60]
+    add     r12, r12, #\soff
+    stm     r12, {r4-r7}
+    .endm
+
+#ifdef NN_CODE_IN_RAM
+    .section .data.nn_ramfunc.nn_dot2x2x2_s8s16, "awx", %progbits
+#else
+    .section .text.nn_dot2x2x2_s8s16, "ax", %progbits
+#endif
+    .align 2
+    .global nn_dot2x2x2_s8s16
+    .type nn_dot2x2x2_s8s16, %function
+    .thumb_func
+nn_dot2x2x2_s8s16:
+    push    {r4-r11, lr}
+    sub     sp, sp, #24
+    @ locals: [sp] groups left, [sp+4] pair1 position, [sp+8] chunk groups,
+    @ [sp+12] weights at the chunk start, [sp+16] pair0 position; s at [sp+60], pair1 at [sp+64]
+    str     r3, [sp, #0]
+    ldr     r12, [sp, #64]
+    str     r12, [sp, #4]
+5:  ldr     r3, [sp, #0]
+    cmp     r3, #0
+    beq.w   7f
+    cmp     r3, #24
+    it      hi
+    movhi   r3, #24
+    ldr     r12, [sp, #0]
+    sub     r12, r12, r3
+    str     r12, [sp, #0]
+    str     r3, [sp, #8]
+    str     r1, [sp, #12]
+    PASS    0
+    ldr     r12, [sp, #4]
+    cmp     r12, #0
+    beq.w   5b
+    str     r0, [sp, #16]
+    mov     r0, r12
+    ldr     r1, [sp, #12]
+    ldr     r3, [sp, #8]
+    PASS    16
+    str     r0, [sp, #4]
+    ldr     r0, [sp, #16]
+    b.w     5b
+7:  add     sp, sp, #24
+    pop     {r4-r11, pc}
+    .size nn_dot2x2x2_s8s16, . - nn_dot2x2x2_s8s16
 #endif
