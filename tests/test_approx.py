@@ -53,6 +53,9 @@ def test_host_model_equals_firmware_bit_for_bit(tmp_path, board):
     study = tiny_study(tmp_path, board)
     assert study.granularity == (2 if board == "nucleo-f446re" else 1)
     layers = sorted(study.layers)
+    if study.granularity == 2:  # both SMLAD pairings: operands gathered through a slot table
+        for op, pairing in zip(layers, ("by_mean", "natural", "by_mean"), strict=True):
+            study.significance[op].pairing = pairing
     config = ApproxConfig({layers[0]: LayerLevel(skip=0.35), layers[1]: LayerLevel(skip=0.6),
                            layers[2]: LayerLevel(threshold=0.01)})
     x = study.data.x[5:6]
@@ -99,10 +102,18 @@ def test_masks_follow_significance():
     keep = position_mask(sig, LayerLevel(skip=0.5), 1)
     assert keep.sum() == 36 - 18
     assert sig.positions[~keep].max() <= sig.positions[keep].min()
-    pairs = unit_keep(sig, LayerLevel(skip=0.4), 2)  # 5 pairs per channel, last one padded
-    assert pairs.shape == (4, 5) and pairs.sum() == 20 - 8
-    pm = position_mask(sig, LayerLevel(skip=0.4), 2)
-    assert np.array_equal(pm[:, 0::2], pairs) and np.array_equal(pm[:, 1::2], pairs[:, :4])
+    for pairing in ("natural", "by_mean"):
+        sig.pairing = pairing
+        slots = sig.slots()  # 10 slots, one of them the zero pad
+        assert sorted(slots) == [-1, *range(9)]
+        pairs = unit_keep(sig, LayerLevel(skip=0.4), 2)  # 5 pairs per channel
+        assert pairs.shape == (4, 5) and pairs.sum() == 20 - 8
+        pm = position_mask(sig, LayerLevel(skip=0.4), 2)
+        for j in range(5):  # both positions of a pair are kept or skipped together
+            for s in slots[2 * j:2 * j + 2]:
+                if s >= 0:
+                    assert np.array_equal(pm[:, s], pairs[:, j])
+    sig.pairing = "natural"
     thr = position_mask(sig, LayerLevel(threshold=0.5), 1)
     assert np.array_equal(thr, sig.positions >= 0.5)
 

@@ -52,8 +52,13 @@ def decode_keep(text: str, shape: tuple[int, int]) -> np.ndarray:
     return bits[:shape[0] * shape[1]].reshape(shape).astype(bool)
 
 
-def approx_params(keep: np.ndarray, granularity: int, level: dict[str, float]) -> dict[str, Any]:
-    return {"keep": encode_keep(keep), "granularity": granularity, "level": level}
+def approx_params(keep: np.ndarray, granularity: int, level: dict[str, float],
+                  slots: np.ndarray | None = None) -> dict[str, Any]:
+    """A step's params: the kept positions, the unit, the level, and (DSP) the slot order."""
+    d = {"keep": encode_keep(keep), "granularity": granularity, "level": level}
+    if slots is not None:
+        d["slots"] = [int(v) for v in slots]
+    return d
 
 
 def step_weights(graph: Graph, step: Step) -> tuple[MacLayer, np.ndarray]:
@@ -73,13 +78,17 @@ def scratch_bytes(graph: Graph, step: Step) -> int:
 # ---- C text ------------------------------------------------------------------------------
 
 
-def _units(w: np.ndarray, dsp: bool) -> np.ndarray:
-    """Per channel, the multiplier of each unit: int16 weight pairs packed in 32 bits (DSP)
-    or single weights (portable); 0 = nothing to compute."""
+def _units(w: np.ndarray, dsp: bool, slots: np.ndarray | None = None) -> np.ndarray:
+    """Per channel, the multiplier of each unit: int16 weight pairs packed in 32 bits (DSP;
+    pair j = slots 2j, 2j+1) or single weights (portable); 0 = nothing to compute."""
     if not dsp:
         return w.astype(np.int64)
     wp = np.zeros((w.shape[0], w.shape[1] + (w.shape[1] & 1)), np.int64)
-    wp[:, :w.shape[1]] = w
+    if slots is None:
+        wp[:, :w.shape[1]] = w
+    else:
+        real = slots >= 0
+        wp[:, real] = w[:, slots[real]]
     return ((wp[:, 1::2] & 0xFFFF) << 16) | (wp[:, 0::2] & 0xFFFF)
 
 
@@ -104,10 +113,29 @@ def _group_body(units: np.ndarray, dsp: bool, cols: int) -> list[str]:
     return lines
 
 
-def _interior_copy(layer: MacLayer, in_stride: int, dsp: bool) -> str:
+def _inverse(slots: np.ndarray | None, k: int) -> np.ndarray:
+    """Slot of each position (identity without a slot order)."""
+    if slots is None:
+        return np.arange(k)
+    inv = np.empty(k, np.int64)
+    real = slots >= 0
+    inv[slots[real]] = np.flatnonzero(real)
+    return inv
+
+
+def _pad_slot(slots: np.ndarray | None, k: int) -> int | None:
+    """The slot that stays zero when K is odd."""
+    if not k & 1:
+        return None
+    return k if slots is None else int(np.flatnonzero(slots < 0)[0])
+
+
+def _interior_copy(layer: MacLayer, in_stride: int, dsp: bool,
+                   slots: np.ndarray | None = None) -> str:
     """Unrolled gathering of a window that lies inside the input."""
     g = layer.geometry
-    words = dsp and g.in_c % 4 == 0 and in_stride % 4 == 0
+    inv = _inverse(slots, layer.positions)
+    words = dsp and g.in_c % 4 == 0 and in_stride % 4 == 0 and slots is None
     off = (layer.input_offset & 0xFFFF) * 0x10001
     lines = []
     k = 0
@@ -125,15 +153,26 @@ def _interior_copy(layer: MacLayer, in_stride: int, dsp: bool) -> str:
                     k += 4
             else:
                 for c in range(g.in_c):
-                    lines.append(f"col[{k}] = (int16_t)(src0[{base + c}] + "
+                    lines.append(f"col[{inv[k]}] = (int16_t)(src0[{base + c}] + "
                                  f"{layer.input_offset});")
                     k += 1
     return "\n".join("        " + ln for ln in lines)
 
 
-def _fill_conv(layer: MacLayer, name: str, in_stride: int, dsp: bool) -> str:
+def _fill_conv(layer: MacLayer, name: str, in_stride: int, dsp: bool,
+               slots: np.ndarray | None = None) -> str:
     g = layer.geometry
-    if dsp and g.in_c % 4 == 0 and in_stride % 4 == 0:
+    table = ""
+    if slots is not None:
+        # operands go to their slots (see LayerSignificance.slots) through a table
+        from mcusim.nn.emit_ops import c_array
+
+        table = c_array("uint16_t", f"{name}_slot", _inverse(slots, layer.positions))
+        copy = f"""                for (int c = 0; c < {g.in_c}; ++c)
+                    col[*slot++] = (int16_t)(src[c] + {layer.input_offset});"""
+        zero = f"""                for (int c = 0; c < {g.in_c}; ++c)
+                    col[*slot++] = 0;"""
+    elif dsp and g.in_c % 4 == 0 and in_stride % 4 == 0:
         # Four int8 operands per word load; SXTAB16 adds the offset to bytes 0,2 and (rotated)
         # 1,3; the halfwords are put back in order as CMSIS-NN's q7 -> q15 conversion does.
         off = (layer.input_offset & 0xFFFF) * 0x10001
@@ -148,20 +187,27 @@ def _fill_conv(layer: MacLayer, name: str, in_stride: int, dsp: bool) -> str:
     else:
         copy = f"""                for (int c = 0; c < {g.in_c}; ++c)
                     *col++ = (int16_t)(src[c] + {layer.input_offset});"""
+    if slots is None:
+        zero = f"""                for (int c = 0; c < {g.in_c}; ++c)
+                    *col++ = 0;"""
     kp = layer.positions + (layer.positions & 1)
-    tail = "    *col = 0;\n" if layer.positions & 1 else ""
-    return f"""
+    pad = _pad_slot(slots, layer.positions)
+    tail = f"    col[{pad}] = 0;\n" if pad is not None else ""
+    slot_decl = f"    const uint16_t *slot = {name}_slot;\n" if slots is not None else ""
+    return table + f"""
 static void {name}_fill(const int8_t *in, int oy, int ox, int16_t *col)
 {{
+    int16_t *const col_base = col;
+    (void)col_base;
     const int iy0 = oy * {g.stride_h} - {g.pad_top}, ix0 = ox * {g.stride_w} - {g.pad_left};
     if (iy0 >= 0 && iy0 + {(g.k_h - 1) * g.dilation_h} < {g.in_h} && ix0 >= 0 &&
         ix0 + {(g.k_w - 1) * g.dilation_w} < {g.in_w}) {{
         /* the whole window is inside the input: no bounds checks, constant offsets */
         const int8_t *src0 = in + (iy0 * {g.in_w} + ix0) * {in_stride};
-{_interior_copy(layer, in_stride, dsp)}
-{tail.replace("*col", "col[" + str(layer.positions) + "]")}        return;
+{_interior_copy(layer, in_stride, dsp, slots)}
+    {tail}        return;
     }}
-    for (int kh = 0; kh < {g.k_h}; ++kh) {{
+{slot_decl}    for (int kh = 0; kh < {g.k_h}; ++kh) {{
         const int iy = iy0 + kh * {g.dilation_h};
         for (int kw = 0; kw < {g.k_w}; ++kw) {{
             const int ix = ix0 + kw * {g.dilation_w};
@@ -169,17 +215,18 @@ static void {name}_fill(const int8_t *in, int oy, int ox, int16_t *col)
                 const int8_t *src = in + (iy * {g.in_w} + ix) * {in_stride};
 {copy}
             }} else {{
-                for (int c = 0; c < {g.in_c}; ++c)
-                    *col++ = 0;
+{zero}
             }}
         }}
     }}
+    col = col_base;
 {tail}}}  /* {kp} int16 operands */
 """
 
 
-def _channels(layer: MacLayer, weights: np.ndarray, dsp: bool, cols: int, group: int) -> str:
-    units = _units(weights, dsp)
+def _channels(layer: MacLayer, weights: np.ndarray, dsp: bool, cols: int, group: int,
+              slots: np.ndarray | None = None) -> str:
+    units = _units(weights, dsp, slots)
     xs = ", ".join(f"x{c}" for c in range(cols))
     body = []
     for first in range(0, layer.out_channels, group):
@@ -238,7 +285,7 @@ static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
 
 def generate_layer(layer: MacLayer, weights: np.ndarray, name: str, dsp: bool,
                    in_stride: int | None = None, out_stride: int | None = None,
-                   fc_scratch: bool = True) -> str:
+                   fc_scratch: bool = True, slots: np.ndarray | None = None) -> str:
     """C definitions of `void <name>(const int8_t *in, int8_t *out, int16_t *scratch)`."""
     kp = layer.positions + (layer.positions & 1)
     ptr = ("const nn_u32a *c0 = (const nn_u32a *)col0, *c1 = (const nn_u32a *)col1;"
@@ -252,23 +299,30 @@ def generate_layer(layer: MacLayer, weights: np.ndarray, name: str, dsp: bool,
         tail = f"    col0[{k}] = 0;\n" if k & 1 else ""
         col = ("int16_t *col0 = scratch;" if fc_scratch else
                f"int16_t col0[{k + (k & 1)}] __attribute__((aligned(4)));\n    (void)scratch;")
+        if slots is None:
+            gather = (f"    for (int k = 0; k < {k}; ++k)\n"
+                      f"        col0[k] = (int16_t)(in[k] + {layer.input_offset});\n")
+        else:
+            inv = _inverse(slots, k)
+            gather = "".join(f"    col0[{inv[i]}] = (int16_t)(in[{i}] + {layer.input_offset});\n"
+                             for i in range(k))
+            pad = _pad_slot(slots, k)
+            tail = f"    col0[{pad}] = 0;\n" if pad is not None else ""
         return f"""
 /* approximate FULLY_CONNECTED, operator {layer.op}: {int((weights != 0).sum())} of
  * {weights.size} MACs kept */
 static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
 {{
     {col}
-    for (int k = 0; k < {k}; ++k)
-        col0[k] = (int16_t)(in[k] + {layer.input_offset});
-{tail}    {ptr1}
+{gather}{tail}    {ptr1}
     int8_t *o0 = out;
-{_channels(layer, weights, dsp, 1, 4 if dsp else 2)}
+{_channels(layer, weights, dsp, 1, 4 if dsp else 2, slots)}
 }}
 """
     g = layer.geometry
     ins = g.in_c if in_stride is None else in_stride
     outs = layer.out_channels if out_stride is None else out_stride
-    return _fill_conv(layer, name, ins, dsp) + f"""
+    return _fill_conv(layer, name, ins, dsp, slots) + f"""
 /* approximate CONV_2D, operator {layer.op}: {int((weights != 0).sum())} of {weights.size}
  * weights kept */
 static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
@@ -282,7 +336,7 @@ static void {name}(const int8_t *in, int8_t *out, int16_t *scratch)
         if (two)
             {name}_fill(in, oy, ox + 1, col1);
         int8_t *o0 = out + (oy * {g.out_w} + ox) * {outs}, *o1 = o0 + {outs};
-{_channels(layer, weights, dsp, 2, 2 if dsp else 1)}
+{_channels(layer, weights, dsp, 2, 2 if dsp else 1, slots)}
       }}
     }}
 }}
@@ -337,7 +391,9 @@ def emit_step(graph: Graph, step: Step, io: Any) -> EmittedStep:
     name = f"{io.prefix}_approx"
     # A fully connected step gets arena scratch only from planners that ask scratch_bytes();
     # otherwise its one operand column lives on the stack.
-    body = generate_layer(layer, weights, name, dsp, fc_scratch=io.scratch != "NULL")
+    slots = np.array(step.params["slots"], np.int64) if "slots" in step.params else None
+    body = generate_layer(layer, weights, name, dsp, fc_scratch=io.scratch != "NULL",
+                          slots=slots)
     guard = ("#if !defined(__ARM_FEATURE_DSP) || defined(NN_PORTABLE)\n"
              "#error \"DSP (SMLAD) approximate kernel built for a core without the DSP "
              "extension\"\n#endif\n") if dsp else ""

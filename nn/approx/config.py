@@ -109,8 +109,15 @@ def unit_keep(sig: LayerSignificance, level: LayerLevel, granularity: int) -> np
 
 def position_mask(sig: LayerSignificance, level: LayerLevel, granularity: int) -> np.ndarray:
     """bool (OC, K): positions kept."""
-    keep = np.repeat(unit_keep(sig, level, granularity), granularity, axis=1)
-    return keep[:, :sig.positions.shape[1]]
+    units = unit_keep(sig, level, granularity)
+    if granularity == 1:
+        return units
+    slots = sig.slots()
+    keep = np.zeros(sig.positions.shape, bool)
+    per_slot = np.repeat(units, 2, axis=1)
+    real = slots >= 0
+    keep[:, slots[real]] = per_slot[:, real]
+    return keep
 
 
 def masked_weights(weights: np.ndarray, sig: LayerSignificance, level: LayerLevel | None,

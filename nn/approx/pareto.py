@@ -121,4 +121,14 @@ def _panel(ax, title: str, exact: Point, points: list[Point]) -> None:
         ax.scatter([100 * reduction(unrolled[0], exact)], [loss_pp(unrolled[0], exact)],
                    marker="D", s=50, color="#edae49", label="generated, nothing skipped",
                    zorder=4)
+    # The interesting part is the first few points of loss; far-off points are drawn on the
+    # top edge and counted.
+    top = 5.0
+    far = [p for p in points if loss_pp(p, exact) > top]
+    if far:
+        ax.scatter([100 * reduction(p, exact) for p in far], [top] * len(far), marker="^",
+                   s=14, c="#9aa5b1", zorder=2)
+        ax.text(0.99, 0.97, f"{len(far)} points above {top:g} pp (drawn at the edge)",
+                transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555")
+    ax.set_ylim(min(-0.3, min(loss_pp(p, exact) for p in points) - 0.2), top + 0.3)
     ax.legend(fontsize=8, loc="upper left")

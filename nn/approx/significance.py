@@ -24,16 +24,34 @@ from mcusim.nn.graph import Graph
 class LayerSignificance:
     op: int
     positions: np.ndarray  # float64 (OC, K): mean relative contribution of each position
+    pairing: str = "natural"  # SMLAD pairs: "natural" or "by_mean" (see slots)
+
+    def slots(self) -> np.ndarray:
+        """The operand column order of the DSP kernels: slot s holds position slots()[s]
+        (-1: a zero pad for odd K), and SMLAD pair j is slots (2j, 2j+1).
+
+        "natural": the filter's own order, neighbours (2j, 2j+1) paired (as CMSIS-NN and
+        Armeniakos et al.). "by_mean": positions sorted by their mean significance over the
+        output channels, so a pair joins two positions of similar weight and skipping a weak
+        pair rarely drops a strong position with it. `Study` picks one per layer from the
+        calibration inputs."""
+        k = self.positions.shape[1]
+        if self.pairing == "by_mean":
+            order = np.argsort(self.positions.mean(axis=0), kind="stable")
+        else:
+            order = np.arange(k)
+        return np.append(order, -1) if k & 1 else order
+
+    def _pairs(self, slots: np.ndarray) -> np.ndarray:
+        padded = np.where(slots >= 0, self.positions[:, np.maximum(slots, 0)], 0.0)
+        return padded.reshape(padded.shape[0], -1, 2).sum(axis=2)
 
     def units(self, granularity: int) -> np.ndarray:
-        """(OC, ceil(K / granularity)): significance of the skippable units (1: positions,
-        2: SMLAD pairs (2j, 2j+1))."""
+        """(OC, units): significance of the skippable units (1: positions, 2: SMLAD pairs
+        of slots, see `slots`)."""
         if granularity == 1:
             return self.positions
-        oc, k = self.positions.shape
-        padded = np.zeros((oc, -(-k // granularity) * granularity))
-        padded[:, :k] = self.positions
-        return padded.reshape(oc, -1, granularity).sum(axis=2)
+        return self._pairs(self.slots())
 
 
 def layer_significance(layer: MacLayer, calib: np.ndarray, batch: int = 16) -> LayerSignificance:
@@ -63,12 +81,15 @@ def model_significance(graph: Graph, calib: np.ndarray, inputs_of) -> dict[int, 
 
 def save_significance(sig: dict[int, LayerSignificance], path: Path) -> None:
     """One .npz: an array `L<op>` of shape (OC, K) per layer."""
-    np.savez_compressed(path, **{f"L{op:02d}": s.positions for op, s in sig.items()})
+    np.savez_compressed(path, **{f"L{op:02d}": s.positions for op, s in sig.items()},
+                        pairing=np.array([f"L{op:02d}:{s.pairing}" for op, s in sig.items()]))
 
 
 def load_significance(path: Path) -> dict[int, LayerSignificance]:
     with np.load(path) as z:
-        return {int(k[1:]): LayerSignificance(int(k[1:]), z[k]) for k in z.files}
+        pairing = dict(str(v).split(":") for v in z["pairing"]) if "pairing" in z.files else {}
+        return {int(k[1:]): LayerSignificance(int(k[1:]), z[k], pairing.get(k, "natural"))
+                for k in z.files if k.startswith("L")}
 
 
 def summary_json(sig: dict[int, LayerSignificance]) -> str:
