@@ -75,15 +75,24 @@ static NN_HOT NN_NOINLINE void build_column(const nn_conv_params_t *p, const int
         nn_pair_fill(pair, c, 0, K, K, stage, off, off2);
 }
 
-/* Requantises channel oc's values of the n pixels of a block (a separate
- * function so that its values stay in registers). */
-static NN_HOT NN_NOINLINE void store_channel(int8_t *out, int os, const int32_t *s, int n,
-                                      int32_t mult, int32_t shift, const nn_conv_params_t *p)
+/* Requantises channels oc (and oc + 1 if has2) of the np pixels of a block
+ * from the tiles' sums s[pair*4 + (w0.A, w0.B, w1.A, w1.B)]. A separate
+ * function so that its values stay in registers. */
+static NN_HOT NN_NOINLINE void store_pair(int8_t *out, int os, const int32_t *s, int np,
+                                         int has2, const int32_t *mult, const int32_t *shift,
+                                         const nn_conv_params_t *p)
 {
-    const nn_requant_t q = nn_requant_prepare(mult, shift);
     const int32_t oo = p->output_offset, lo = p->act_min, hi = p->act_max;
-    for (int i = 0; i < n; i++)
-        out[i * os] = nn_requant_apply(s[i], &q, oo, lo, hi);
+    for (int ch = 0; ch <= has2; ch++, s += 2, out++) {
+        const nn_requant_t q = nn_requant_prepare(mult[ch], shift[ch]);
+        out[0] = nn_requant_apply(s[0], &q, oo, lo, hi);
+        if (np > 1)
+            out[os] = nn_requant_apply(s[1], &q, oo, lo, hi);
+        if (np > 2)
+            out[2 * os] = nn_requant_apply(s[4], &q, oo, lo, hi);
+        if (np > 3)
+            out[3 * os] = nn_requant_apply(s[5], &q, oo, lo, hi);
+    }
 }
 
 /* Weights of two output channels are streamed once per block of four pixels
@@ -132,12 +141,7 @@ static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
                     s[i][3] += v1[k] * tb[k];
                 }
             }
-            const int32_t c0[4] = {s[0][0], s[0][1], s[1][0], s[1][1]};
-            store_channel(out + oc, os, c0, np, mult[oc], shift[oc], p);
-            if (has2) {
-                const int32_t c1[4] = {s[0][2], s[0][3], s[1][2], s[1][3]};
-                store_channel(out + oc + 1, os, c1, np, mult[oc + 1], shift[oc + 1], p);
-            }
+            store_pair(out + oc, os, s[0], np, has2, mult + oc, shift + oc, p);
         }
     }
 }
