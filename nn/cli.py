@@ -46,8 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     nn.add_argument("--input-index", type=int, default=0, metavar="N",
                     help="which input of a batch in --input to run (default: 0)")
     nn.add_argument("--schedule", default="layers", metavar="SPEC",
-                    help="layers (default: operator by operator), pex or pex:N (partial "
-                         "execution), or a schedule JSON file")
+                    help="layers (default: operator by operator); pex, pex:N, patch, patch:B, "
+                         "pex+patch (partial execution: channel slices, spatial patches); or a "
+                         "schedule JSON file")
     nn.add_argument("--check-layers", action="store_true",
                     help="compare every intermediate tensor with the reference, not only "
                          "the outputs")
@@ -73,6 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         pass
     else:
         add_arguments(nn)
+    try:  # approximate kernels (issue 12) add --approx CONFIG and --calib
+        from mcusim.nn.approx.nn_option import add_arguments as approx_arguments
+    except ImportError:
+        pass
+    else:
+        approx_arguments(nn)
     return nn
 
 
@@ -106,7 +113,7 @@ def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
 def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
     if spec == "layers":
         return None
-    if spec == "pex" or spec.startswith("pex:"):
+    if spec.split(":")[0].split("+")[0] in ("pex", "patch"):  # partial execution (issue 11)
         try:
             from mcusim.nn.pex.schedule import make_schedule as pex_schedule
         except ImportError:
@@ -155,6 +162,11 @@ def main(args: argparse.Namespace, err: Console) -> int:
     graph = load_model(args.model)
     inputs = load_input(args.input, graph, args.input_index) if args.input else None
     schedule = make_schedule(args.schedule, graph, args.board)
+    approx = getattr(args, "approx", None) is not None
+    if approx:
+        from mcusim.nn.approx.nn_option import schedule_for
+
+        schedule = schedule_for(args, graph, args.board, warn=err.print)
     if getattr(args, "sweep", False) or getattr(args, "plot", None):
         from mcusim.nn.pex import cli as pex_cli
 
@@ -186,7 +198,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
             args.json.write_text(result.to_json_text())
         except OSError as e:
             raise OutputError(f"--json {args.json}: cannot write: {e.strerror}") from None
-    if not result.matches:
+    if not result.matches and approx:
+        err.print("mcusim nn: note: with --approx the outputs differ from the exact reference by "
+                  f"design ({escape(result.reference)})", soft_wrap=True)
+    elif not result.matches:
         hint = "" if args.check_layers else (" (--check-layers names the first layer that "
                                              "differs)")
         err.print(f"mcusim nn: outputs differ from the reference: {escape(result.reference)}"

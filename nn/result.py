@@ -62,6 +62,7 @@ class NNResult:
     weight_bytes: int
     reference: str  # "match" or the first mismatch
     kernel_code: str  # where the kernels' hot loops run: "ram" or "flash"
+    peak_bound_bytes: int | None  # the least any channel split can need live at once (Pex)
     program_cycles: int  # everything the firmware ran, start-up and input reading included
     cached_build: bool
     elf: str
@@ -130,6 +131,15 @@ def per_operator(steps: list[LayerResult], inference: int) -> list[LayerResult]:
     return out
 
 
+def _peak_bound(graph: Graph) -> int | None:
+    """Partial execution's bound (issue 11), for every schedule's report."""
+    try:
+        from mcusim.nn.pex.search import peak_bound_bytes
+    except ImportError:
+        return None
+    return peak_bound_bytes(graph)
+
+
 def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarray],
              reference: str) -> NNResult:
     g = p.graph
@@ -165,6 +175,7 @@ def assemble(p: Prepared, b: Build, run: RunResult, outputs: dict[int, np.ndarra
         live_peak_bytes=memory.live_peak_bytes if memory else None,
         flash_bytes=memory.flash_bytes if memory else 0, weight_bytes=g.weight_bytes(),
         reference=reference, kernel_code="ram" if p.code_in_ram else "flash",
+        peak_bound_bytes=_peak_bound(g),
         program_cycles=run.cycles, cached_build=b.cached, elf=str(b.elf),
         build_key=b.key,
         outputs=[outputs[t] for t in g.outputs], run=run)
