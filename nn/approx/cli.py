@@ -111,6 +111,25 @@ def summary_lines(exact: Point, unrolled: Point | None, points: list[Point]) -> 
     return lines
 
 
+def write_best_configs(out: Path, exact: Point, points: list[Point]) -> list[Path]:
+    """best-<budget>pp.json: the fastest configuration within 0 / 0.5 / 1 pp, as files for
+    `mcusim nn --approx` (with the study's significance)."""
+    written = []
+    for budget in (0.0, 0.5, 1.0):
+        best = best_within(points, exact, budget)
+        if best is None or best is exact:
+            continue
+        path = out / f"best-{budget:g}pp.json"
+        doc = {"layers": {k: {"skip": v} for k, v in best.config.items()},
+               "significance": "significance.npz",
+               "study": {"latency_cycles": best.latency_cycles, "accuracy": best.accuracy,
+                         "exact_latency_cycles": exact.latency_cycles,
+                         "exact_accuracy": exact.accuracy}}
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+        written.append(path)
+    return written
+
+
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
     out = console or Console(highlight=False)
     if not args.model.is_file():
@@ -161,5 +180,9 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     unrolled = next((p for p in points if p.source == "unrolled"), None)
     for line in summary_lines(exact, unrolled, points):
         out.print(line)
-    out.print(f"wrote {args.out}/points.csv, points.json, pareto.png, significance.npz")
+    written = write_best_configs(args.out, exact, points)
+    out.print(f"wrote {args.out}/points.csv, points.json, pareto.png, significance.npz"
+              + "".join(f", {w.name}" for w in written)
+              + (f"\nrun one: mcusim nn {args.model} --board {board.name} --approx "
+                 f"{written[-1]}" if written else ""))
     return 0

@@ -55,7 +55,13 @@ class ApproxConfig:
 
     @classmethod
     def from_json_dict(cls, d: dict) -> ApproxConfig:
-        raw = d.get("layers", d)
+        if "layers" not in d:
+            raise InputError("approximate config: no 'layers' table (e.g. "
+                             '{"layers": {"2": {"skip": 0.3}}})')
+        raw = d["layers"]
+        if not isinstance(raw, dict):
+            raise InputError("approximate config: 'layers' must map operator indices to "
+                             "levels")
         layers = {}
         for key, val in raw.items():
             op = _op_index(str(key))
