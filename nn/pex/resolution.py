@@ -65,6 +65,7 @@ class ResolutionFit:
     pex_arena: int
     bound: int
     budget: int
+    patch_arena: int  # pex:4+patch:12 (Pex with the first layers in 12 row bands)
 
     @property
     def layers_fit(self) -> bool:
@@ -73,6 +74,13 @@ class ResolutionFit:
     @property
     def pex_fit(self) -> bool:
         return self.pex_arena <= self.budget
+
+    @property
+    def patch_fit(self) -> bool:
+        return self.patch_arena <= self.budget
+
+
+PATCH_SLICES, PATCH_BANDS = 4, 12
 
 
 def resolution_study(graph: Graph, sizes: list[int], budget: int) -> list[ResolutionFit]:
@@ -85,5 +93,7 @@ def resolution_study(graph: Graph, sizes: list[int], budget: int) -> list[Resolu
         schedule, _ = pex_schedule(g)
         pex = plan_pex(g, schedule).arena_bytes if not all(x.whole for x in schedule) else \
             layers
-        rows.append(ResolutionFit(s, layers, pex, peak_bound_bytes(g), budget))
+        patched, _ = pex_schedule(g, PATCH_SLICES, patches=True, bands=PATCH_BANDS)
+        rows.append(ResolutionFit(s, layers, pex, peak_bound_bytes(g), budget,
+                                  plan_pex(g, patched).arena_bytes))
     return rows
