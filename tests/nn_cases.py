@@ -302,6 +302,8 @@ def fc_case(rng) -> Case:
 
 def add_case(rng) -> Case:
     n_pix, c = int(rng.integers(1, 20)), int(rng.integers(1, 10))
+    if rng.random() < 0.3:  # >= 1024 elements: the DSP path's tabulated input rescaling
+        n_pix, c = int(rng.integers(110, 130)), int(rng.choice([9, 10, 12]))
     s1, s2, so = (float(v) for v in rng.uniform(0.01, 0.2, 3))
     q = ref.add_params(s1, s2, so)
     zp1, zp2, zpo = (int(v) for v in rng.integers(-128, 128, 3))

@@ -100,19 +100,21 @@ static inline nn_requant_t nn_requant_prepare(int32_t mult, int32_t shift)
     return q;
 }
 
-static inline int8_t nn_requant_apply(int32_t acc, const nn_requant_t *q, int32_t oo,
-                                      int32_t lo, int32_t hi)
+static inline int32_t nn_requant_raw(int32_t acc, const nn_requant_t *q)
 {
     const int32_t x = (int32_t)((uint32_t)acc << q->left);
-    int32_t v;
     if (__builtin_expect((uint32_t)x + 0x40000000u < 0x80000000u, 1)) {
         int32_t h;
         __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x * 2), "r"(q->mult));
-        v = (h + q->half + ((h >> 31) & q->rmask)) >> q->right;
-    } else {
-        v = nn_requantize(acc, q->mult, q->shift);
+        return (h + q->half + ((h >> 31) & q->rmask)) >> q->right;
     }
-    v += oo;
+    return nn_requantize(acc, q->mult, q->shift);
+}
+
+static inline int8_t nn_requant_apply(int32_t acc, const nn_requant_t *q, int32_t oo,
+                                      int32_t lo, int32_t hi)
+{
+    int32_t v = nn_requant_raw(acc, q) + oo;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int8_t)v;

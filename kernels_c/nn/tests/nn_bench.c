@@ -5,7 +5,7 @@
  *   nn_bench resnet8    the convolutions and FC of MLPerf Tiny ResNet-8.
  *
  * Each layer runs inside a region marker named after it and prints
- * "<name> macs <N>". Weights are const (in flash, as a model's are); their
+ * "<name> macs <N>" (for ADD and pooling: N = output elements). Weights are const (in flash, as a model's are); their
  * values do not change the kernels' timing. */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *name;
-    char op; /* 'c' conv, 'd' depthwise, 'f' fully connected */
+    char op; /* 'c' conv, 'd' depthwise, 'f' fully connected, 'a' ADD, 'p' average pool */
     int16_t h, w, in_c, out_c, k, stride, pad;
 } layer_t;
 
@@ -37,6 +37,10 @@ static const layer_t resnet8_set[] = {
     {"r8_s3_conv1", 'c', 16, 16, 32, 64, 3, 2, 0},
     {"r8_s3_conv2", 'c', 8, 8, 64, 64, 3, 1, 1},
     {"r8_s3_short", 'c', 16, 16, 32, 64, 1, 2, 0},
+    {"r8_s1_add", 'a', 32, 32, 16, 16, 1, 1, 0},
+    {"r8_s2_add", 'a', 16, 16, 32, 32, 1, 1, 0},
+    {"r8_s3_add", 'a', 8, 8, 64, 64, 1, 1, 0},
+    {"r8_avgpool", 'p', 8, 8, 64, 64, 8, 8, 0},
     {"r8_fc", 'f', 1, 1, 64, 10, 1, 1, 0},
 };
 
@@ -57,10 +61,35 @@ static int out_size(int n, int k, int stride, int pad)
 
 static uint32_t run_layer(const layer_t *l)
 {
-    const int oh = l->op == 'f' ? 1 : out_size(l->h, l->k, l->stride, l->pad);
-    const int ow = l->op == 'f' ? 1 : out_size(l->w, l->k, l->stride, l->pad);
+    const int oh = l->op == 'f' ? 1 : l->op == 'a' ? l->h : out_size(l->h, l->k, l->stride, l->pad);
+    const int ow = l->op == 'f' ? 1 : l->op == 'a' ? l->w : out_size(l->w, l->k, l->stride, l->pad);
     uint32_t macs;
-    if (l->op == 'f') {
+    if (l->op == 'a') {
+        /* ResNet-8-like quantisation: ADD's multipliers for scales 0.05, 0.04 -> 0.06. */
+        nn_add_params_t a = {
+            .n_pix = l->h * l->w, .c_begin = 0, .c_end = l->in_c, .in1_stride = l->in_c,
+            .in2_stride = l->in_c, .out_stride = l->in_c, .left_shift = 20,
+            .in1_offset = 3, .in1_mult = 1073741824, .in1_shift = 0,
+            .in2_offset = -7, .in2_mult = 1717986918, .in2_shift = -1,
+            .out_offset = -5, .out_mult = 1789569707, .out_shift = -19,
+            .act_min = -128, .act_max = 127,
+        };
+        macs = (uint32_t)(l->h * l->w * l->in_c);
+        MCUSIM_REGION_BEGIN(l->name);
+        nn_add_s8(&a, act_in, act_in + macs / 2, act_out);
+        MCUSIM_REGION_END(l->name);
+    } else if (l->op == 'p') {
+        nn_conv_params_t p = {
+            .in_h = l->h, .in_w = l->w, .in_c = l->in_c, .in_stride = l->in_c,
+            .out_h = oh, .out_w = ow, .out_c = l->out_c, .out_stride = l->out_c,
+            .k_h = l->k, .k_w = l->k, .stride_h = l->stride, .stride_w = l->stride,
+            .act_min = -128, .act_max = 127, .c_begin = 0, .c_end = l->out_c,
+        };
+        macs = (uint32_t)(oh * ow * l->out_c);
+        MCUSIM_REGION_BEGIN(l->name);
+        nn_avg_pool_s8(&p, act_in, act_out);
+        MCUSIM_REGION_END(l->name);
+    } else if (l->op == 'f') {
         nn_fc_params_t f = {
             .batches = 1, .in_features = l->in_c, .out_features = l->out_c,
             .out_stride = l->out_c, .input_offset = 5, .output_offset = -3,
