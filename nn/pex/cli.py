@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> in
         from mcusim.nn.pex.plot import plot_live
 
         runs = [(r, _plan(graph, r)) for r in (layers, pex) if r is not None]
-        plot_live(args.plot, runs)
+        plot_live(args.plot, runs, graph)
         out.print(f"mcusim nn: wrote {args.plot}")
     if args.json is not None:
         d = pex.to_json_dict()

@@ -51,7 +51,8 @@ def live_by_tensor(result: NNResult, plan: ArenaPlan) -> tuple[list[float], dict
     return times, stacks
 
 
-def _draw(ax, result: NNResult, plan: ArenaPlan, colours: dict[str, str]) -> None:
+def _draw(ax, result: NNResult, plan: ArenaPlan, colours: dict[str, str],
+          names: dict[str, str]) -> None:
     times, stacks = live_by_tensor(result, plan)
     order = sorted(stacks, key=lambda k: -sum(stacks[k]))
     shown = [k for k in order if k in colours]
@@ -63,7 +64,8 @@ def _draw(ax, result: NNResult, plan: ArenaPlan, colours: dict[str, str]) -> Non
     for k, values in [*[(k, stacks[k]) for k in shown], ("other", other)]:
         top = [a + b for a, b in zip(base, values, strict=True)]
         ax.stairs([v / 1024 for v in top], times, baseline=[v / 1024 for v in base],
-                  fill=True, color=colours.get(k, "#cccccc"), label=k, linewidth=0)
+                  fill=True, color=colours.get(k, "#cccccc"), label=names.get(k, k),
+                  linewidth=0)
         base = top
     peak = max(base) if base else 0
     ax.axhline(peak / 1024, color="black", linestyle="--", linewidth=0.8)
@@ -76,7 +78,7 @@ def _draw(ax, result: NNResult, plan: ArenaPlan, colours: dict[str, str]) -> Non
     ax.set_ylabel("arena bytes live (KiB)")
 
 
-def plot_live(path: Path, runs: list[tuple[NNResult, ArenaPlan]]) -> None:
+def plot_live(path: Path, runs: list[tuple[NNResult, ArenaPlan]], graph=None) -> None:
     totals: dict[str, int] = {}
     for result, plan in runs:
         _, stacks = live_by_tensor(result, plan)
@@ -85,10 +87,15 @@ def plot_live(path: Path, runs: list[tuple[NNResult, ArenaPlan]]) -> None:
     palette = plt.get_cmap("tab10").colors
     top = [k for k in sorted(totals, key=lambda k: -totals[k]) if k != "scratch"]
     colours = {k: matplotlib.colors.to_hex(palette[i]) for i, k in enumerate(top[:SHOWN_TENSORS])}
+    names = {}
+    if graph is not None:  # "t60 48x48x16" (slices and accumulators count as their tensor)
+        for k in colours:
+            shape = graph.tensors[int(k[1:])].shape
+            names[k] = f"{k} {'x'.join(str(d) for d in shape[1:])}"
     fig, axes = plt.subplots(len(runs), 1, figsize=(10, 3.2 * len(runs)), sharey=True)
     axes = list(axes) if len(runs) > 1 else [axes]
     for ax, (result, plan) in zip(axes, runs, strict=True):
-        _draw(ax, result, plan, colours)
+        _draw(ax, result, plan, colours, names)
     axes[-1].set_xlabel(f"simulated time (ms) on {runs[0][0].board}")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", fontsize=7, ncol=2, title="tensor")
