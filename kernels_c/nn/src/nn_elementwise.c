@@ -15,19 +15,45 @@ static NN_HOT NN_NOINLINE void add_tabulated(const nn_add_params_t *p, const int
     int32_t t1[256], t2[256];
     const nn_requant_t q1 = nn_requant_prepare(p->in1_mult, p->in1_shift);
     const nn_requant_t q2 = nn_requant_prepare(p->in2_mult, p->in2_shift);
-    for (int v = -128; v < 128; v++) {
-        t1[v + 128] = nn_requant_raw((int32_t)((uint32_t)(v + p->in1_offset) << p->left_shift), &q1);
-        t2[v + 128] = nn_requant_raw((int32_t)((uint32_t)(v + p->in2_offset) << p->left_shift), &q2);
-    }
     const nn_requant_t qo = nn_requant_prepare(p->out_mult, p->out_shift);
+    int32_t max1 = 0, max2 = 0;
+    for (int v = -128; v < 128; v++) {
+        const int32_t a = nn_requant_raw((int32_t)((uint32_t)(v + p->in1_offset) << p->left_shift), &q1);
+        const int32_t b = nn_requant_raw((int32_t)((uint32_t)(v + p->in2_offset) << p->left_shift), &q2);
+        t1[v + 128] = a;
+        t2[v + 128] = b;
+        max1 = a > max1 ? a : (-a > max1 ? -a : max1);
+        max2 = b > max2 ? b : (-b > max2 ? -b : max2);
+    }
     const int32_t oo = p->out_offset, lo = p->act_min, hi = p->act_max;
     const int nc = p->c_end - p->c_begin;
+    /* The output's SMMULR path (nn_requant_raw) for every element at once when
+     * (|t1| + |t2|) << left < 2^30: then the tables hold 2 * (t << left). */
+    const int fast = max1 < (1 << 28) && max2 < (1 << 28)
+                     && ((max1 + max2) << qo.left) < (1 << 30) && qo.left < 2;
+    if (fast) {
+        for (int i = 0; i < 256; i++) {
+            t1[i] = (int32_t)((uint32_t)t1[i] << (qo.left + 1));
+            t2[i] = (int32_t)((uint32_t)t2[i] << (qo.left + 1));
+        }
+    }
     const int32_t *u1 = t1 + 128, *u2 = t2 + 128;
+    const int32_t m = qo.mult, half = qo.half, rmask = qo.rmask, right = qo.right;
     for (int pix = 0; pix < p->n_pix; pix++) {
         const int8_t *a = in1 + pix * p->in1_stride, *b = in2 + pix * p->in2_stride;
         int8_t *out = output + pix * p->out_stride;
-        for (int c = 0; c < nc; c++)
-            out[c] = nn_requant_apply(u1[a[c]] + u2[b[c]], &qo, oo, lo, hi);
+        if (fast) {
+            for (int c = 0; c < nc; c++) {
+                int32_t h;
+                __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(u1[a[c]] + u2[b[c]]), "r"(m));
+                int32_t v = ((h + half + ((h >> 31) & rmask)) >> right) + oo;
+                v = v < lo ? lo : v;
+                out[c] = (int8_t)(v > hi ? hi : v);
+            }
+        } else {
+            for (int c = 0; c < nc; c++)
+                out[c] = nn_requant_apply(u1[a[c]] + u2[b[c]], &qo, oo, lo, hi);
+        }
     }
 }
 #endif
