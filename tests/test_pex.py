@@ -256,3 +256,16 @@ def test_patch_schedule_bit_exact_and_smaller(board):
     assert peak < pex_schedule(g, 4)[1]
     r = _run(g, board, s, check_layers=True, live_bytes=False)
     assert r.reference == "match", r.reference
+
+
+@needs_models
+@pytest.mark.parametrize("board", ["nucleo-g071rb", "nucleo-l4r5zi"])  # M0+, M4
+def test_kws_pointwise_slices_into_pool_bit_exact(board):
+    # a 1x1 convolution computing 16-channel output slices over 125 pixels (an odd count),
+    # each slice average-pooled: the chain ops 8-9 of DS-CNN
+    g = load_model(MODELS / "kws_ref_model.tflite")
+    chain = next(c for c in find_chains(g) if c.ops == (8, 9))
+    whole = [Segment(k, k, None, 0, 0, 0.0) for k in range(len(g.operators))]
+    s = schedule_of(g, [*whole[:8], Segment(8, 9, chain, 16, 0, 0.0), *whole[10:]], "kws89")
+    r = _run(g, board, s, check_layers=True, live_bytes=False)
+    assert r.reference == "match", r.reference
