@@ -42,8 +42,7 @@ model.elf: $(SRCS) input_data.h
 \tarm-none-eabi-size $@
 
 flash: model.elf
-\topenocd -f interface/stlink.cfg -f target/stm32{_family(board)}x.cfg \\
-\t    -c "program model.elf verify reset exit"
+{_flash_recipe(board)}
 
 clean:
 \trm -f model.elf model.map
@@ -52,10 +51,14 @@ clean:
 """
 
 
-def _family(board: str) -> str:
-    """OpenOCD target family from the board name (nucleo-f446re -> f4)."""
+def _flash_recipe(board: str) -> str:
+    """OpenOCD with ST-LINK for the STM32 boards (target from the chip: nucleo-f446re ->
+    stm32f4x); other boards are flashed with their own tools."""
     chip = board.split("-")[-1]
-    return chip[:2] if chip[:1] in "fglh" else "f4"
+    if board.startswith(("nucleo-", "stm32")) and chip[:1] in "fglh":
+        return (f"\topenocd -f interface/stlink.cfg -f target/stm32{chip[:2]}x.cfg \\\n"
+                '\t    -c "program model.elf verify reset exit"')
+    return f"\t@echo 'flash model.elf to the {board} with its vendor tool'"
 
 
 def emit(directory: Path, graph: Graph, model: GeneratedModel, board: str,
