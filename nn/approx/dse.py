@@ -114,9 +114,15 @@ def run_dse(study: Study, opts: DseOptions, cache_path: Path,
             raise InputError(f"the exact model cannot run on {study.board}: "
                              f"{next(iter(explorer.failed.values()))}")
         exact = measured[0]
-        # Generated kernels everywhere, nothing skipped: same outputs as the exact model, so
-        # what the approximation itself buys is measured against this point too.
-        explorer.measure([config_of(dict.fromkeys(layers, 0.0))], "unrolled")
+        # Generated kernels everywhere, nothing skipped: same outputs as the exact model.
+        unrolled = explorer.measure([config_of(dict.fromkeys(layers, 0.0))], "unrolled")
+        # The fastest exact network: per layer the faster of the library kernel and the
+        # generated one with nothing skipped. What skipping itself buys is measured against it.
+        if unrolled:
+            region_of = {s.op: s.name for s in study.schedule(ApproxConfig({}))}
+            fastest = {op: 0.0 if unrolled[0].layer_cycles[region_of[op]]
+                       < exact.layer_cycles[region_of[op]] else None for op in layers}
+            explorer.measure([config_of(fastest)], "fastest-exact")
         if search.grid_size(layers, opts.levels) <= opts.max_grid:
             explorer.measure([config_of(s) for s in search.grid(layers, opts.levels)], "grid")
         else:
