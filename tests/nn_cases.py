@@ -126,7 +126,7 @@ def scratch_bytes(k_elems: int) -> int:
 
 def conv_scratch_bytes(k_elems: int) -> int:
     """nn_conv2d_s8's scratch (the API file's formula)."""
-    return 8 * k_elems
+    return 16 * k_elems
 
 
 # ---- one generator per kernel -------------------------------------------------------------

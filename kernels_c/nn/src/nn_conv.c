@@ -1,9 +1,9 @@
 /* CONV_2D (any kernel, stride, dilation, padding; output-channel slices).
- * DSP cores: im2col of four output pixels into two int16 column pairs, then
+ * DSP cores: im2col of eight output pixels into four int16 column pairs, then
  * 2x2 tiles (two pixels x two output channels) of SMLAD dual MACs
  * (nn_dot_dsp.S): every column word loaded serves two channels and every
- * weight word two pixels, and each weight row is fetched once per four
- * pixels (from a flash data cache the second time).
+ * weight word two pixels, and each weight row is fetched once per eight
+ * pixels (from a flash data cache after the first time).
  * Other cores: direct loops. Both are bit-exact with TFLite's reference. */
 #include "nn_kernels.h"
 #include "nn_dsp.h"
@@ -11,8 +11,8 @@
 
 size_t nn_conv2d_s8_scratch_bytes(const nn_conv_params_t *p)
 {
-    /* Two column pairs of K int16 values each (four pixels). */
-    return 8 * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
+    /* Four column pairs of K int16 values each (eight pixels). */
+    return 16 * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
 }
 
 #if NN_USE_DSP
@@ -85,19 +85,20 @@ static NN_HOT NN_NOINLINE void store_pair(int8_t *out, int os, const int32_t *s,
     const int32_t oo = p->output_offset, lo = p->act_min, hi = p->act_max;
     for (int ch = 0; ch <= has2; ch++, s += 2, out++) {
         const nn_requant_t q = nn_requant_prepare(mult[ch], shift[ch]);
-        out[0] = nn_requant_apply(s[0], &q, oo, lo, hi);
-        if (np > 1)
-            out[os] = nn_requant_apply(s[1], &q, oo, lo, hi);
-        if (np > 2)
-            out[2 * os] = nn_requant_apply(s[4], &q, oo, lo, hi);
-        if (np > 3)
-            out[3 * os] = nn_requant_apply(s[5], &q, oo, lo, hi);
+        int8_t *o = out;
+        for (int i = 0; i < np; i += 2, o += 2 * os) {
+            o[0] = nn_requant_apply(s[2 * i], &q, oo, lo, hi);
+            if (i + 1 < np)
+                o[os] = nn_requant_apply(s[2 * i + 1], &q, oo, lo, hi);
+        }
     }
 }
 
-/* Weights of two output channels are streamed once per block of four pixels
- * (two column pairs; nn_dot2x2x2_s8s16 walks them in chunks that stay in a
- * 256-byte flash data cache between the two pairs' passes). */
+/* Weights of two output channels are streamed once per block of eight pixels
+ * (four column pairs; nn_dot2x2xN_s8s16 walks them in chunks that stay in a
+ * 256-byte flash data cache between the pairs' passes). */
+#define BLOCK 8
+
 static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *bias, const int32_t *mult,
                             const int32_t *shift, int8_t *output, int16_t *scratch)
@@ -109,13 +110,12 @@ static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
                           && p->pad_top == 0 && p->pad_left == 0
                           && p->in_h == p->out_h && p->in_w == p->out_w;
     const int32_t off = p->input_offset, off2 = nn_pack_offset(off);
-    int16_t *pairs[2] = {scratch, scratch + 2 * K};
 
-    for (int pix = 0; pix < n_pix; pix += 4) {
-        const int np = n_pix - pix < 4 ? n_pix - pix : 4;
+    for (int pix = 0; pix < n_pix; pix += BLOCK) {
+        const int np = n_pix - pix < BLOCK ? n_pix - pix : BLOCK;
         const int n_pairs = (np + 1) / 2;
         for (int c = 0; c < 2 * n_pairs; c++) {
-            int16_t *pair = pairs[c >> 1];
+            int16_t *pair = scratch + 2 * K * (c >> 1);
             if (c >= np)
                 nn_pair_zero(pair, c & 1, 0, K, K);
             else if (pointwise)
@@ -128,20 +128,26 @@ static NN_HOT void conv_dsp(const nn_conv_params_t *p, const int8_t *input,
             const int has2 = oc + 1 < ce, stride = has2 ? K : 0;
             const int8_t *w0 = filter + oc * K;
             const int32_t b0 = bias ? bias[oc] : 0, b1 = bias && has2 ? bias[oc + 1] : 0;
-            /* s[pair][0..3] = w0.A, w0.B, w1.A, w1.B */
-            int32_t s[2][4] = {{b0, b0, b1, b1}, {b0, b0, b1, b1}};
-            nn_dot2x2x2_s8s16(pairs[0], w0, stride, k4 >> 2, s[0], n_pairs > 1 ? pairs[1] : NULL);
+            /* s[4i..4i+3] = w0.A, w0.B, w1.A, w1.B of pair i */
+            int32_t s[4 * BLOCK / 2];
+            const int16_t *pos[BLOCK / 2];
+            for (int i = 0; i < n_pairs; i++) {
+                s[4 * i] = s[4 * i + 1] = b0;
+                s[4 * i + 2] = s[4 * i + 3] = b1;
+                pos[i] = scratch + 2 * K * i;
+            }
+            nn_dot2x2xN_s8s16(pos, w0, stride, k4 >> 2, s, n_pairs);
             for (int i = 0; i < n_pairs && tail; i++) {
-                const int16_t *ta = pairs[i] + 2 * k4, *tb = ta + tail;
+                const int16_t *ta = scratch + 2 * K * i + 2 * k4, *tb = ta + tail;
                 const int8_t *v0 = w0 + k4, *v1 = v0 + stride;
                 for (int k = 0; k < tail; k++) {
-                    s[i][0] += v0[k] * ta[k];
-                    s[i][1] += v0[k] * tb[k];
-                    s[i][2] += v1[k] * ta[k];
-                    s[i][3] += v1[k] * tb[k];
+                    s[4 * i] += v0[k] * ta[k];
+                    s[4 * i + 1] += v0[k] * tb[k];
+                    s[4 * i + 2] += v1[k] * ta[k];
+                    s[4 * i + 3] += v1[k] * tb[k];
                 }
             }
-            store_pair(out + oc, os, s[0], np, has2, mult + oc, shift + oc, p);
+            store_pair(out + oc, os, s, np, has2, mult + oc, shift + oc, p);
         }
     }
 }

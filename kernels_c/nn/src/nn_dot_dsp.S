@@ -129,4 +129,74 @@ nn_dot2x2x2_s8s16:
 7:  add     sp, sp, #24
     pop     {r4-r11, pc}
     .size nn_dot2x2x2_s8s16, . - nn_dot2x2x2_s8s16
+/*   void nn_dot2x2xN_s8s16(const int16_t **pos, const int8_t *w0, int32_t w_stride,
+ *                          int32_t groups, int32_t *s, int32_t n_pairs);
+ *
+ * n_pairs column pairs (up to 2 * n_pairs pixels) against the same two weight
+ * rows: s[4i..4i+3] for pair i, whose position pos[i] is advanced. The rows are
+ * walked in chunks of 24 groups (96 bytes each), one pass per pair, so that
+ * the chunk's 192 weight bytes stay in a small flash data cache (STM32 ART:
+ * 256 bytes) from the first pass to the last: the flash is read once per
+ * 2 * n_pairs pixels. */
+#ifdef NN_CODE_IN_RAM
+    .section .data.nn_ramfunc.nn_dot2x2xN_s8s16, "awx", %progbits
+#else
+    .section .text.nn_dot2x2xN_s8s16, "ax", %progbits
+#endif
+    .align 2
+    .global nn_dot2x2xN_s8s16
+    .type nn_dot2x2xN_s8s16, %function
+    .thumb_func
+nn_dot2x2xN_s8s16:
+    push    {r4-r11, lr}
+    sub     sp, sp, #24
+    @ locals: [sp] groups left, [sp+4] chunk groups, [sp+8] weights at the chunk
+    @ start, [sp+12] pair index, [sp+16] pos; s at [sp+60], n_pairs at [sp+64]
+    str     r3, [sp, #0]
+    str     r0, [sp, #16]
+5:  ldr     r3, [sp, #0]
+    cmp     r3, #0
+    beq.w   7f
+    cmp     r3, #24
+    it      hi
+    movhi   r3, #24
+    ldr     r12, [sp, #0]
+    sub     r12, r12, r3
+    str     r12, [sp, #0]
+    str     r3, [sp, #4]
+    str     r1, [sp, #8]
+    movs    r12, #0
+    str     r12, [sp, #12]
+6:  ldr     r12, [sp, #12]
+    ldr     r0, [sp, #16]
+    ldr     r0, [r0, r12, lsl #2]   @ pos[i]
+    ldr     r1, [sp, #8]
+    ldr     r3, [sp, #4]
+    ldr     lr, [sp, #60]
+    add     r12, lr, r12, lsl #4    @ s + 4i
+    ldm     r12, {r4-r7}
+    lsrs    r3, r3, #1
+    bcc     1f
+    GROUP
+1:  cmp     r3, #0
+    beq     3f
+2:  GROUP
+    GROUP
+    subs    r3, r3, #1
+    bne     2b
+3:  ldr     r12, [sp, #12]
+    ldr     lr, [sp, #60]
+    add     lr, lr, r12, lsl #4
+    stm     lr, {r4-r7}
+    ldr     lr, [sp, #16]
+    str     r0, [lr, r12, lsl #2]   @ pos[i] advanced
+    add     r12, r12, #1
+    str     r12, [sp, #12]
+    ldr     lr, [sp, #64]
+    cmp     r12, lr
+    blt     6b
+    b.w     5b
+7:  add     sp, sp, #24
+    pop     {r4-r11, pc}
+    .size nn_dot2x2xN_s8s16, . - nn_dot2x2xN_s8s16
 #endif

@@ -52,7 +52,7 @@ static const int8_t weights[MAX_W] = {1};
 static const int32_t bias[MAX_C] = {1};
 static int32_t mult[MAX_C], shift[MAX_C];
 static int8_t act_in[MAX_ACT], act_out[MAX_ACT];
-static int16_t scratch[9 * 64 * 4];
+static int16_t scratch[9 * 64 * 8];
 
 static int out_size(int n, int k, int stride, int pad)
 {

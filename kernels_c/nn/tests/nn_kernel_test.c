@@ -169,7 +169,7 @@ static int run_builtin(void)
 {
     static int8_t in[5 * 6 * 8], filt[6 * 9 * 8], out[5 * 6 * 8];
     static int32_t bias[8], mult[8], shift[8];
-    static int16_t scratch[4 * 72];
+    static int16_t scratch[8 * 72];
     uint32_t rng = 0x1234;
     fill_int8(&rng, in, sizeof in);
     fill_int8(&rng, filt, sizeof filt);
