@@ -9,13 +9,16 @@ greedy-by-size first fit, tried in a few orders, keeping the smallest arena.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mcusim.nn.graph import Graph, Operator
 from mcusim.nn.schedule import Schedule, Step
 
 ALIGN = 4  # every buffer starts word aligned: the kernels read int8 data as 32-bit words
+DEFAULT_CONV_SCRATCH_PER_TAP = 16  # four int16 im2col column pairs (kernels_c/nn/src/nn_conv.c)
 
 
 def align(n: int, to: int = ALIGN) -> int:
@@ -67,7 +70,7 @@ class ArenaPlan:
 
 def scratch_bytes(graph: Graph, step: Step) -> int:
     """Kernel scratch of a step, by the kernel library's *_scratch_bytes formulas
-    (kernels_c/nn/src): CONV_2D two int16 im2col column pairs of K values (8 * K bytes),
+    (kernels_c/nn/src): CONV_2D int16 im2col column pairs (conv_scratch_per_tap() * K bytes),
     the pointwise accumulation two int16 columns of the slice, rounded up to even."""
     op = graph.operators[step.op]
     if step.kernel != "exact":
@@ -80,8 +83,23 @@ def scratch_bytes(graph: Graph, step: Step) -> int:
         return 8 * ((hi - lo + 1) // 2)
     if op.type == "CONV_2D":
         _, kh, kw, cin = graph.tensors[op.inputs[1]].shape
-        return 8 * kh * kw * cin
+        return conv_scratch_per_tap() * kh * kw * cin
     return 0
+
+
+@lru_cache(maxsize=1)
+def conv_scratch_per_tap() -> int:
+    """Bytes of CONV_2D scratch per filter tap (k_h * k_w * in_c), as the kernel library's
+    header defines it (NN_CONV2D_SCRATCH_BYTES_PER_TAP); the firmware checks it too."""
+    from mcusim.nn.build import kernels_dir
+
+    header = kernels_dir() / "nn" / "include" / "nn_kernels.h"
+    try:
+        m = re.search(r"#define\s+NN_CONV2D_SCRATCH_BYTES_PER_TAP\s+\(?(\d+)",
+                      header.read_text())
+    except OSError:
+        m = None
+    return int(m.group(1)) if m else DEFAULT_CONV_SCRATCH_PER_TAP
 
 
 def tensor_aliases(graph: Graph) -> dict[int, int]:
