@@ -62,6 +62,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     help="where the kernels' hot loops run: RAM (copied at start-up, ~3 KB) "
                          "avoids flash wait states; auto = RAM when the board's flash has wait "
                          "states and the RAM has room (default)")
+    nn.add_argument("--by-op", action="store_true",
+                    help="one table row per operator (its steps added up) instead of per step")
     nn.add_argument("--json", type=Path, metavar="OUT", help="write the result (mcusim.nn/1)")
     nn.add_argument("--emit", type=Path, metavar="DIR",
                     help="also write model.c, main.c, input_data.h and a Makefile for the "
@@ -192,7 +194,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     out = Console(highlight=False)
     if not out.is_terminal:
         out = Console(highlight=False, width=150)  # files and pipes get the whole table
-    print_result(out, result)
+    print_result(out, result, by_operator=args.by_op)
     if args.json is not None:
         try:
             args.json.write_text(result.to_json_text())

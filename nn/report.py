@@ -75,6 +75,6 @@ def totals_table(result: NNResult) -> Table:
     return t
 
 
-def print_result(console: Console, result: NNResult) -> None:
-    console.print(layer_table(result))
+def print_result(console: Console, result: NNResult, by_operator: bool = False) -> None:
+    console.print(layer_table(result, result.layers if by_operator else None))
     console.print(totals_table(result))

@@ -287,3 +287,21 @@ def test_kernel_loops_in_ram_skip_flash_wait_states(small_model):
     assert ram.reference == flash.reference == "match"
     assert ram.cycles < flash.cycles and ram.static_ram_bytes > flash.static_ram_bytes
     assert run_model(small_model, "mps2-an386").kernel_code == "flash"  # zero wait states
+
+
+def test_steps_of_one_operator_add_up_per_operator(small_model, tmp_path, capsys):
+    from mcusim.nn.schedule import Step
+
+    g = parse_model(small_model.read_bytes(), "small")
+    s = layer_schedule(g)
+    s.steps.insert(1, Step(0, "L00_again"))  # the first conv twice (same output, same bits)
+    r = run_model(g, "nucleo-f446re", schedule=s)
+    assert r.reference == "match" and len(r.steps) == len(r.layers) + 1
+    assert r.layers[0].cycles == r.steps[0].cycles + r.steps[1].cycles
+    assert r.layers[0].macs == 2 * g.macs(g.operators[0])
+    path = tmp_path / "s.json"
+    path.write_text(s.to_json_text())
+    assert main(["nn", str(small_model), "--schedule", str(path)]) == 0
+    assert "L00_again" in capsys.readouterr().out
+    assert main(["nn", str(small_model), "--schedule", str(path), "--by-op"]) == 0
+    assert "L00_again" not in capsys.readouterr().out
