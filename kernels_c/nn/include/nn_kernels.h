@@ -102,6 +102,10 @@ typedef struct {
     int32_t ic_begin, ic_end;      /* pointwise accumulation: input channels */
 } nn_conv_params_t;
 
+/* Scratch bytes of CONV_2D per filter element (k_h * k_w * in_c): four int16
+ * im2col column pairs. The model-path planner reads this number. */
+#define NN_CONV2D_SCRATCH_BYTES_PER_TAP 16
+
 /* CONV_2D. filter OHWI [out_c][k_h][k_w][in_c]; the input buffer holds all
  * in_c channels (c_first = 0, stride in_stride). Output channels
  * [c_begin, c_end) are written, channel oc of pixel p at

@@ -12,7 +12,7 @@
 size_t nn_conv2d_s8_scratch_bytes(const nn_conv_params_t *p)
 {
     /* Four column pairs of K int16 values each (eight pixels). */
-    return 16 * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
+    return NN_CONV2D_SCRATCH_BYTES_PER_TAP * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
 }
 
 #if NN_USE_DSP
