@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from mcusim.nn.graph import Graph
 from mcusim.nn.pex.chains import is_channelwise
-from mcusim.nn.pex.memory import ACC_BYTES, acc_scratch, conv_scratch, slice_bytes, storage_roots
+from mcusim.nn.pex.memory import ACC_BYTES, slice_bytes, storage_roots
 from mcusim.nn.planner import align, scratch_bytes
 from mcusim.nn.schedule import Range, Schedule, Step
 from mcusim.nn.sim_api import InputError
@@ -297,15 +297,12 @@ def derive(graph: Graph, schedule: Schedule) -> BufferSet:
 
 
 def step_scratch(graph: Graph, step: Step) -> int:
-    if step.whole:
-        return scratch_bytes(graph, step)
+    """The layer planner's kernel-scratch formula for any step (sliced steps included: a
+    sliced convolution needs what the whole one does, an accumulation step two int16
+    columns of its slice); the requantisation needs none."""
     if is_requantize(step):
         return 0
-    if step.accumulator is not None:
-        cin = graph.tensors[graph.operators[step.op].inputs[0]].shape[-1]
-        lo, hi = step.in_channels or (0, cin)
-        return acc_scratch(hi - lo)
-    return conv_scratch(graph, graph.operators[step.op])
+    return scratch_bytes(graph, step)
 
 
 def _slice_plan(t: int, writers: list[int], readers: list[int], accesses: list[StepAccess]

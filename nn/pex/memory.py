@@ -18,22 +18,23 @@ from dataclasses import dataclass
 
 from mcusim.nn.graph import Graph, Operator
 from mcusim.nn.pex.chains import TAIL_ACCUMULATE, Chain
-from mcusim.nn.planner import align
+from mcusim.nn.planner import align, scratch_bytes
+from mcusim.nn.schedule import Step
 
 ACC_BYTES = 4  # int32 partial sums
 
 
 def conv_scratch(graph: Graph, op: Operator) -> int:
-    """nn_conv2d_s8's scratch (nn-kernels-api.md) for a whole or output-sliced CONV_2D."""
+    """nn_conv2d_s8's scratch for a whole or output-sliced CONV_2D (the layer planner's
+    formula, which follows the kernel library)."""
     if op.type != "CONV_2D":
         return 0
-    _, kh, kw, cin = graph.tensors[op.inputs[1]].shape
-    return align(8 * ((kh * kw * cin + 1) // 2))
+    return align(scratch_bytes(graph, Step(op.index, "")))
 
 
-def acc_scratch(width: int) -> int:
+def acc_scratch(graph: Graph, op: Operator, width: int) -> int:
     """nn_pointwise_acc_s8's scratch for a slice of `width` input channels."""
-    return align(8 * ((width + 1) // 2))
+    return align(scratch_bytes(graph, Step(op.index, "", in_channels=(0, width))))
 
 
 def slice_bytes(graph: Graph, tensor: int, width: int) -> int:
@@ -143,7 +144,7 @@ def chain_bytes(graph: Graph, chain: Chain, width: int, lifetimes: LayerLifetime
         if pos < len(chain.ops) - 1:  # the slice it writes (a RESHAPE after it shares it)
             step += slice_bytes(graph, chain.inner[pos], width)
         if k == end and chain.tail == TAIL_ACCUMULATE:
-            step += acc_scratch(width)
+            step += acc_scratch(graph, op, width)
         elif k == start:
             step += conv_scratch(graph, op)
         worst = max(worst, step)

@@ -56,7 +56,7 @@ def segment_steps(graph: Graph, seg: Segment) -> list[Step]:
                 steps.append(Step(k, name, in_channels=r, accumulator=accumulator_name(k),
                                   first=r == ranges[0]))
             else:
-                steps.append(Step(k, name, out_channels=r, in_channels=r))
+                steps.append(Step(k, name, out_channels=r))  # channel-wise: reads r too
     if chain.tail == TAIL_ACCUMULATE:
         steps.append(Step(chain.last, step_name(graph, chain.last, "_req"),
                           accumulator=accumulator_name(chain.last), first=False,
