@@ -220,6 +220,11 @@ def test_cli_plot_json_and_schedule_file(synth, tmp_path):
     bad.write_text(json.dumps(broken))
     assert main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", str(bad)]) == 65
     assert main(["nn", str(model), "--schedule", "pex:0"]) == 64
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"not a picture of ours")
+    assert main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", "pex:4",
+                 "--plot", str(mine)]) == 73
+    assert mine.read_bytes() == b"not a picture of ours"
 
 
 def test_patches_rows_and_recomputation():

@@ -38,12 +38,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_output(path: Path | None, force: bool, what: str) -> None:
+    """A picture mcusim drew may be replaced; any other existing file only with --force."""
     if path is None:
         return
     if not path.parent.exists():
         raise OutputError(f"{what} {path}: directory {path.parent} does not exist")
-    if path.exists() and not force and path.suffix.lower() != ".png":
-        raise OutputError(f"{what} {path}: exists; use --force to replace it")
+    if path.is_dir():
+        raise OutputError(f"{what} {path}: is a directory; give a file name")
+    if path.exists() and not force:
+        from mcusim.nn.pex.plot import PNG_SOFTWARE
+
+        with path.open("rb") as f:
+            head = f.read(4096)
+        if PNG_SOFTWARE.encode() not in head:
+            raise OutputError(f"{what} {path}: the file exists and was not drawn by mcusim nn; "
+                              "not overwriting it (use --force to replace it)")
 
 
 def _plan(graph: Graph, result: NNResult):

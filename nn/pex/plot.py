@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from mcusim.nn.planner import ArenaPlan  # noqa: E402
 from mcusim.nn.result import NNResult  # noqa: E402
 
+PNG_SOFTWARE = "mcusim nn --plot"  # PNG metadata: lets a later run know it wrote the file
 SHOWN_TENSORS = 9  # the largest tensors get their own colour; the rest are "other"
 
 
@@ -101,7 +102,7 @@ def plot_live(path: Path, runs: list[tuple[NNResult, ArenaPlan]], graph=None) ->
     fig.legend(handles, labels, loc="upper right", fontsize=7, ncol=2, title="tensor")
     fig.suptitle(f"{runs[0][0].model}: bytes live over time, stacked by tensor", fontsize=10)
     fig.tight_layout(rect=(0, 0, 0.82, 0.96))
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Software": PNG_SOFTWARE})
     plt.close(fig)
 
 
@@ -123,5 +124,5 @@ def plot_sweep(path: Path, model: str, board: str,
     ax.set_title(f"{model} on {board}: peak SRAM against latency by slice count", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Software": PNG_SOFTWARE})
     plt.close(fig)
