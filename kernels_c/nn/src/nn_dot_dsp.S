@@ -199,4 +199,51 @@ nn_dot2x2xN_s8s16:
 7:  add     sp, sp, #24
     pop     {r4-r11, pc}
     .size nn_dot2x2xN_s8s16, . - nn_dot2x2xN_s8s16
+/*   void nn_add_rows_s8(const int8_t *a, const int8_t *b, int8_t *out, int32_t n,
+ *                       const nn_add_loop_t *k);
+ *
+ * The tabulated ADD's inner loop (nn_elementwise.c): out[i] = clamp(
+ * RDBPOT(SMMULR(t[a[i]] + t[256 + b[i]], mult), right) + oo) with
+ * t = k->table + 128 holding both inputs' rescaled values (pre-doubled, so
+ * SMMULR gives SRDHM). k: {table, mult, half, rmask, right, oo, lo, hi}. */
+#ifdef NN_CODE_IN_RAM
+    .section .data.nn_ramfunc.nn_add_rows_s8, "awx", %progbits
+#else
+    .section .text.nn_add_rows_s8, "ax", %progbits
+#endif
+    .align 2
+    .global nn_add_rows_s8
+    .type nn_add_rows_s8, %function
+    .thumb_func
+nn_add_rows_s8:
+    push    {r4-r11, lr}
+    ldr     r12, [sp, #36]          @ k
+    cmp     r3, #0
+    beq     9f
+    add     r3, r2, r3              @ end of out
+    ldm     r12, {r4-r11}           @ table, mult, half, rmask, right, oo, lo, hi
+    add     r4, r4, #512            @ &t[128] (int32 entries)
+8:  ldrsb   r12, [r0], #1
+    ldrsb   lr, [r1], #1
+    ldr     r12, [r4, r12, lsl #2]
+    add     lr, lr, #256
+    ldr     lr, [r4, lr, lsl #2]
+    add     r12, r12, lr
+    smmulr  r12, r12, r5
+    and     lr, r7, r12, asr #31
+    add     r12, r12, r6
+    add     r12, r12, lr
+    asr     r12, r12, r8
+    add     r12, r12, r9
+    cmp     r12, r10
+    it      lt
+    movlt   r12, r10
+    cmp     r12, r11
+    it      gt
+    movgt   r12, r11
+    strb    r12, [r2], #1
+    cmp     r2, r3
+    bne     8b
+9:  pop     {r4-r11, pc}
+    .size nn_add_rows_s8, . - nn_add_rows_s8
 #endif

@@ -9,10 +9,18 @@
  * two table loads and the output requantisation. */
 #define ADD_TABLE_MIN 1024
 
+typedef struct {
+    const int32_t *table;  /* t[0..255]: input 1, t[256..511]: input 2 (index v + 128) */
+    int32_t mult, half, rmask, right, oo, lo, hi;
+} nn_add_loop_t;
+
+void nn_add_rows_s8(const int8_t *a, const int8_t *b, int8_t *out, int32_t n,
+                    const nn_add_loop_t *k);
+
 static NN_HOT NN_NOINLINE void add_tabulated(const nn_add_params_t *p, const int8_t *in1,
                                              const int8_t *in2, int8_t *output)
 {
-    int32_t t1[256], t2[256];
+    int32_t t[512];
     const nn_requant_t q1 = nn_requant_prepare(p->in1_mult, p->in1_shift);
     const nn_requant_t q2 = nn_requant_prepare(p->in2_mult, p->in2_shift);
     const nn_requant_t qo = nn_requant_prepare(p->out_mult, p->out_shift);
@@ -20,40 +28,35 @@ static NN_HOT NN_NOINLINE void add_tabulated(const nn_add_params_t *p, const int
     for (int v = -128; v < 128; v++) {
         const int32_t a = nn_requant_raw((int32_t)((uint32_t)(v + p->in1_offset) << p->left_shift), &q1);
         const int32_t b = nn_requant_raw((int32_t)((uint32_t)(v + p->in2_offset) << p->left_shift), &q2);
-        t1[v + 128] = a;
-        t2[v + 128] = b;
+        t[v + 128] = a;
+        t[v + 384] = b;
         max1 = a > max1 ? a : (-a > max1 ? -a : max1);
         max2 = b > max2 ? b : (-b > max2 ? -b : max2);
     }
     const int32_t oo = p->out_offset, lo = p->act_min, hi = p->act_max;
     const int nc = p->c_end - p->c_begin;
     /* The output's SMMULR path (nn_requant_raw) for every element at once when
-     * (|t1| + |t2|) << left < 2^30: then the tables hold 2 * (t << left). */
+     * (|t1| + |t2|) << left < 2^30: the tables then hold 2 * (t << left). */
     const int fast = max1 < (1 << 28) && max2 < (1 << 28)
                      && ((max1 + max2) << qo.left) < (1 << 30) && qo.left < 2;
     if (fast) {
-        for (int i = 0; i < 256; i++) {
-            t1[i] = (int32_t)((uint32_t)t1[i] << (qo.left + 1));
-            t2[i] = (int32_t)((uint32_t)t2[i] << (qo.left + 1));
+        for (int i = 0; i < 512; i++)
+            t[i] = (int32_t)((uint32_t)t[i] << (qo.left + 1));
+        const nn_add_loop_t k = {t, qo.mult, qo.half, qo.rmask, qo.right, oo, lo, hi};
+        if (p->in1_stride == nc && p->in2_stride == nc && p->out_stride == nc) {
+            nn_add_rows_s8(in1, in2, output, p->n_pix * nc, &k);
+        } else {
+            for (int pix = 0; pix < p->n_pix; pix++)
+                nn_add_rows_s8(in1 + pix * p->in1_stride, in2 + pix * p->in2_stride,
+                               output + pix * p->out_stride, nc, &k);
         }
+        return;
     }
-    const int32_t *u1 = t1 + 128, *u2 = t2 + 128;
-    const int32_t m = qo.mult, half = qo.half, rmask = qo.rmask, right = qo.right;
     for (int pix = 0; pix < p->n_pix; pix++) {
         const int8_t *a = in1 + pix * p->in1_stride, *b = in2 + pix * p->in2_stride;
         int8_t *out = output + pix * p->out_stride;
-        if (fast) {
-            for (int c = 0; c < nc; c++) {
-                int32_t h;
-                __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(u1[a[c]] + u2[b[c]]), "r"(m));
-                int32_t v = ((h + half + ((h >> 31) & rmask)) >> right) + oo;
-                v = v < lo ? lo : v;
-                out[c] = (int8_t)(v > hi ? hi : v);
-            }
-        } else {
-            for (int c = 0; c < nc; c++)
-                out[c] = nn_requant_apply(u1[a[c]] + u2[b[c]], &qo, oo, lo, hi);
-        }
+        for (int c = 0; c < nc; c++)
+            out[c] = nn_requant_apply(t[a[c] + 128] + t[b[c] + 384], &qo, oo, lo, hi);
     }
 }
 #endif
