@@ -13,7 +13,7 @@ static inline void window(int o, int stride, int pad, int k, int n, int *start, 
     *end += origin;
 }
 
-void nn_avg_pool_s8(const nn_conv_params_t *p, const int8_t *input, int8_t *output)
+NN_HOT void nn_avg_pool_s8(const nn_conv_params_t *p, const int8_t *input, int8_t *output)
 {
     const int cb = p->c_begin, nc = p->c_end - cb;
     for (int oy = 0; oy < p->out_h; oy++) {
@@ -26,10 +26,11 @@ void nn_avg_pool_s8(const nn_conv_params_t *p, const int8_t *input, int8_t *outp
             int8_t *out = output + (oy * p->out_w + ox) * p->out_stride;
             for (int c = 0; c < nc; c++) {
                 int32_t acc = 0;
+                const int is = p->in_stride, n_x = x1 - x0;
                 for (int y = y0; y < y1; y++) {
-                    const int8_t *in = input + (y * p->in_w) * p->in_stride + c;
-                    for (int x = x0; x < x1; x++)
-                        acc += in[x * p->in_stride];
+                    const int8_t *in = input + (y * p->in_w + x0) * is + c;
+                    for (int x = 0; x < n_x; x++, in += is)
+                        acc += *in;
                 }
                 if (count > 0)
                     acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
@@ -39,7 +40,7 @@ void nn_avg_pool_s8(const nn_conv_params_t *p, const int8_t *input, int8_t *outp
     }
 }
 
-void nn_max_pool_s8(const nn_conv_params_t *p, const int8_t *input, int8_t *output)
+NN_HOT void nn_max_pool_s8(const nn_conv_params_t *p, const int8_t *input, int8_t *output)
 {
     const int cb = p->c_begin, nc = p->c_end - cb;
     for (int oy = 0; oy < p->out_h; oy++) {
