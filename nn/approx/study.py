@@ -132,8 +132,17 @@ class Study:
         return sched
 
     def identity(self) -> str:
-        """What a measured latency depends on besides the config (cache validity)."""
+        """What a measured latency depends on besides the config (cache validity): model,
+        significance, board, unit, the kernel library's and the model path's sources."""
+        from mcusim.nn.build import kernels_dir
+
         h = hashlib.sha256(self.model.read_bytes())
+        kdir = kernels_dir()  # the exact kernels' code decides the exact latencies
+        nn_py = Path(__file__).resolve().parent.parent  # and the model path's own code
+        for f in sorted([*(kdir / "nn").rglob("*.[ch]"), kdir / "boards.mk",
+                         *(kdir / "ld").glob("*.ld"), *nn_py.rglob("*.py")]):
+            if "tests" not in f.parts:
+                h.update(f.read_bytes())
         for i, s in sorted(self.significance.items()):
             h.update(f"{i}:".encode() + s.positions.tobytes())
         h.update(f"{self.board}:{self.granularity}".encode())
