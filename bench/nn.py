@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -79,13 +81,14 @@ def main() -> int:
               f"(target < 250 ms; published: TFLite Micro + optimised kernels {tflm} ms, "
               f"vendor code generator {gen13}-{gen11} ms); ratio to TFLM "
               f"{resnet['ms'] / tflm:.2f}, to the v1.3 generator {resnet['ms'] / gen13:.2f}")
-    kws = _kws_start_to_finish(args.models / MODELS["ds-cnn"])
-    print(f"KWS start to finish, `mcusim nn` with a cached build: {kws:.2f} s host "
-          "(target < 5 s)")
+    kws, cpu = _kws_start_to_finish(args.models / MODELS["ds-cnn"])
+    load = os.getloadavg()[0]
+    print(f"KWS start to finish, `mcusim nn` with a cached build: {kws:.2f} s wall, {cpu:.2f} s "
+          f"CPU (target < 5 s; load average {load:.1f} on {os.cpu_count()} cores)")
     if args.json:
         args.json.write_text(json.dumps({"runs": rows, "cycles_per_mac": {
             core: {k: c / m for k, (c, m) in kinds.items()} for core, kinds in per_type.items()},
-            "kws_start_to_finish_s": kws}, indent=1) + "\n")
+            "kws_start_to_finish_s": kws, "kws_start_to_finish_cpu_s": cpu}, indent=1) + "\n")
     return 0
 
 
@@ -97,15 +100,22 @@ def _kind(graph, step) -> str:
     return "CONV_2D 1x1" if w.shape[1] == w.shape[2] == 1 else "CONV_2D KxK"
 
 
-def _kws_start_to_finish(model: Path) -> float:
+def _kws_start_to_finish(model: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of `mcusim nn` on KWS with the build already in the cache."""
     cmd = [str(ROOT / ".venv" / "bin" / "mcusim"), "nn", str(model), "--board", "nucleo-l4r5zi"]
-    subprocess.run(cmd, capture_output=True)  # make sure the build is cached
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        print(proc.stderr)
-    return seconds
+    for _ in range(3):  # a kernel source edited meanwhile means a rebuild: try again
+        subprocess.run(cmd, capture_output=True)  # make sure the build is cached
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if proc.returncode != 0:
+            print(proc.stderr)
+        if "cached" in proc.stdout:
+            break
+    return wall, cpu
 
 
 if __name__ == "__main__":
