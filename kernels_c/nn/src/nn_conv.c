@@ -51,9 +51,14 @@ static NN_HOT NN_NOINLINE void build_column(const nn_conv_params_t *p, const int
             int8_t *dst = stage + k;
             for (int i = 0; i < a; i++)
                 dst[i] = (int8_t)-off;
-            for (int t = kx0; t < (inside_y ? kx1 : kx0); t++, src += dw * is)
-                for (int i = 0; i < in_c; i++)
-                    dst[t * in_c + i] = src[i];
+            if (run) {
+                for (int i = a; i < b; i++)
+                    dst[i] = src[i - a];
+            } else {
+                for (int t = kx0; t < (inside_y ? kx1 : kx0); t++, src += dw * is)
+                    for (int i = 0; i < in_c; i++)
+                        dst[t * in_c + i] = src[i];
+            }
             for (int i = b; i < row_len; i++)
                 dst[i] = (int8_t)-off;
             continue;
