@@ -20,8 +20,7 @@ void nn_dot2x2_s8s16(const int16_t *cols, const int8_t *w0, int32_t w_stride, in
                      int32_t *s);
 void nn_dot2x2xN_s8s16(const int16_t **pos, const int8_t *w0, int32_t w_stride, int32_t groups,
                        int32_t *s, int32_t n_pairs);
-void nn_dot2x2x2_s8s16(const int16_t *pair0, const int8_t *w0, int32_t w_stride, int32_t groups,
-                       int32_t *s, const int16_t *pair1);
+
 
 /* Halfword index of element k of column c (0 = A, 1 = B). */
 static inline int nn_pair_pos(int c, int k, int K)
