@@ -75,7 +75,7 @@ static const int32_t zero4[4] = {0, 0, 0, 0};
  * accumulators to the stack. */
 
 /* out[0..n) = requantised acc[0..n) of channels with mult/shift[0..n). */
-static NN_NOINLINE void dw_store(int8_t *out, const int32_t *acc, int n, const int32_t *mult,
+static NN_HOT NN_NOINLINE void dw_store(int8_t *out, const int32_t *acc, int n, const int32_t *mult,
                                  const int32_t *shift, int32_t oo, int32_t lo, int32_t hi)
 {
     for (int i = 0; i < n; i++)
@@ -84,7 +84,7 @@ static NN_NOINLINE void dw_store(int8_t *out, const int32_t *acc, int n, const i
 
 /* Channels [oc, oc+4) of one interior output pixel of a 3x3 window, unrolled:
  * r = input at the top-left tap, w = its weights. */
-static NN_NOINLINE void dw3x3_4(const int8_t *r, int is, int row, const int8_t *w, int out_c,
+static NN_HOT NN_NOINLINE void dw3x3_4(const int8_t *r, int is, int row, const int8_t *w, int out_c,
                                 const int32_t *bp, int32_t off2, int32_t *acc)
 {
     int32_t a0 = bp[0], a1 = bp[1], a2 = bp[2], a3 = bp[3];
@@ -105,7 +105,7 @@ static NN_NOINLINE void dw3x3_4(const int8_t *r, int is, int row, const int8_t *
 /* Channels [oc, oc+4) of one output pixel over n_y x n_x taps: r = input at
  * the first tap, rx/ry its steps, w = weights of the first tap, wy the step
  * of a tap row (wx = out_c). */
-static NN_NOINLINE void dw_taps4(const int8_t *r, int rx, int ry, int n_y, int n_x,
+static NN_HOT NN_NOINLINE void dw_taps4(const int8_t *r, int rx, int ry, int n_y, int n_x,
                                  const int8_t *w, int out_c, int wy, const int32_t *bp,
                                  int32_t off2, int32_t *acc)
 {
@@ -121,7 +121,7 @@ static NN_NOINLINE void dw_taps4(const int8_t *r, int rx, int ry, int n_y, int n
     acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
-static void dw_dsp(const nn_conv_params_t *p, const int8_t *input, const int8_t *filter,
+static NN_HOT void dw_dsp(const nn_conv_params_t *p, const int8_t *input, const int8_t *filter,
                    const int32_t *bias, const int32_t *mult, const int32_t *shift,
                    int8_t *output)
 {

@@ -10,7 +10,7 @@
 #include "nn_dsp.h"
 #include "nn_matmul.h"
 
-void nn_fully_connected_s8(const nn_fc_params_t *p, const int8_t *input,
+NN_HOT void nn_fully_connected_s8(const nn_fc_params_t *p, const int8_t *input,
                            const int8_t *weights, const int32_t *bias,
                            const int32_t *mult, const int32_t *shift,
                            int8_t *output)
@@ -69,7 +69,7 @@ static inline void acc_store(int32_t *a, int32_t v, int first)
     *a = first ? v : *a + v;
 }
 
-void nn_pointwise_acc_s8(const nn_conv_params_t *p, const int8_t *input,
+NN_HOT void nn_pointwise_acc_s8(const nn_conv_params_t *p, const int8_t *input,
                          const int8_t *filter, const int32_t *bias,
                          int32_t *acc, int first, int16_t *scratch)
 {
@@ -121,7 +121,7 @@ void nn_pointwise_acc_s8(const nn_conv_params_t *p, const int8_t *input,
 #endif
 }
 
-void nn_requantize_acc_s8(const nn_conv_params_t *p, const int32_t *acc,
+NN_HOT void nn_requantize_acc_s8(const nn_conv_params_t *p, const int32_t *acc,
                           int32_t acc_stride, const int32_t *mult,
                           const int32_t *shift, int8_t *output)
 {
