@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +185,22 @@ def test_dse_front_and_resume(tmp_path, monkeypatch):
     monkeypatch.setattr(dse, "make_executor", lambda opts: Cached())
     exact2, points2 = dse.run_dse(study, opts, tmp_path / "cache.jsonl")
     assert [p.latency_cycles for p in points2] == [p.latency_cycles for p in points]
+
+
+@pytest.mark.skipif(not os.environ.get("MCUSIM_TEST_DASK"),
+                    reason="starts a Dask cluster (~30-50 s here): set MCUSIM_TEST_DASK=1")
+def test_dse_on_a_dask_cluster(tmp_path):
+    """--scheduler: the same candidates measured by a Dask LocalCluster's workers (the
+    optional `dask` extra)."""
+    distributed = pytest.importorskip("distributed")
+    from mcusim.nn.approx import dse
+
+    study = tiny_study(tmp_path, "nucleo-f446re")
+    study = Study(study.model, "nucleo-f446re", study.data, layers=[sorted(study.layers)[1]])
+    local, _ = dse.run_dse(study, dse.DseOptions(levels=[0.5], jobs=1), tmp_path / "a.jsonl")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        opts = dse.DseOptions(levels=[0.5], scheduler=cluster.scheduler_address)
+        exact, points = dse.run_dse(study, opts, tmp_path / "b.jsonl")
+    assert exact.latency_cycles == local.latency_cycles  # deterministic, wherever it runs
+    assert len(points) == 3 and len((tmp_path / "b.jsonl").read_text().splitlines()) == 3
