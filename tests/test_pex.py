@@ -274,3 +274,15 @@ def test_kws_pointwise_slices_into_pool_bit_exact(board):
     s = schedule_of(g, [*whole[:8], Segment(8, 9, chain, 16, 0, 0.0), *whole[10:]], "kws89")
     r = _run(g, board, s, check_layers=True, live_bytes=False)
     assert r.reference == "match", r.reference
+
+
+def test_mobilenetv2_runs_on_stm32f4_discovery_only_with_pex():
+    from mcusim.nn.run import DoesNotFitError
+
+    g = load_model(MBV2)
+    with pytest.raises(DoesNotFitError, match="does not fit stm32f4-discovery"):
+        _run(g, "stm32f4-discovery", None, live_bytes=False)
+    schedule, _ = pex_schedule(g)
+    r = _run(g, "stm32f4-discovery", schedule, live_bytes=False)
+    assert r.reference == "match", r.reference
+    assert r.peak_ram_bytes < 128 * 1024
