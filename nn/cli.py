@@ -52,12 +52,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     nn.add_argument("--check-layers", action="store_true",
                     help="compare every intermediate tensor with the reference, not only "
                          "the outputs")
-    live = nn.add_mutually_exclusive_group()
-    live.add_argument("--live", dest="live", action="store_true", default=None,
-                      help="measure live bytes per step (records every RAM access; default "
-                           "only for models of at most 1M MACs)")
-    live.add_argument("--no-live", dest="live", action="store_false",
-                      help="skip the live-bytes analysis")
+    nn.add_argument("--live", action="store_true",
+                    help="measure live bytes per step (records every RAM access: slow and "
+                         "memory-hungry on large models; note: recording currently changes "
+                         "what some M4 kernels compute, a known simulator bug)")
     nn.add_argument("--kernels-in", choices=("auto", "ram", "flash"), default="auto",
                     help="where the kernels' hot loops run: RAM (copied at start-up, ~3 KB) "
                          "avoids flash wait states; auto = RAM when the board's flash has wait "
