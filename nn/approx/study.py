@@ -81,6 +81,7 @@ class Study:
         if self.granularity == 2:
             self._choose_pairings(HostModel(self.graph, calib, self.significance, 2))
         self.data = data
+        self._accuracy: dict[str, float] = {}
         self.host = HostModel(self.graph, data.x, self.significance, self.granularity)
         self.exact_top1 = top1(self.host.outputs(ApproxConfig({})))
         self.metric = "top1" if data.y is not None else "agreement"
@@ -101,9 +102,12 @@ class Study:
     # ---- host side -----------------------------------------------------------------------
 
     def accuracy(self, config: ApproxConfig) -> float:
-        pred = top1(self.host.outputs(config))
-        ref = self.data.y if self.data.y is not None else self.exact_top1
-        return float(np.mean(pred == ref))
+        key = config.key()
+        if key not in self._accuracy:  # the search asks again for the points it walks
+            pred = top1(self.host.outputs(config))
+            ref = self.data.y if self.data.y is not None else self.exact_top1
+            self._accuracy[key] = float(np.mean(pred == ref))
+        return self._accuracy[key]
 
     def macs_kept(self, config: ApproxConfig) -> int:
         total = 0
