@@ -164,29 +164,44 @@ static void conv_portable(const nn_conv_params_t *p, const int8_t *input, const 
                           int8_t *output)
 {
     const int in_c = p->in_c, k_h = p->k_h, k_w = p->k_w, K = k_h * k_w * in_c;
+    const int is = p->in_stride, dw = p->dilation_w;
     const int32_t off = p->input_offset, oo = p->output_offset;
     const int cb = p->c_begin, ce = p->c_end;
+    /* The in-bounds taps of a kernel row are one contiguous run of input and
+     * of filter when there is no dilation and no channel gap. */
+    const int run = dw == 1 && is == in_c;
 
     for (int oy = 0; oy < p->out_h; oy++) {
+        const int y0 = oy * p->stride_h - p->pad_top;
+        int ky0 = 0, ky1 = k_h;
+        while (ky0 < ky1 && y0 + ky0 * p->dilation_h < 0)
+            ky0++;
+        while (ky1 > ky0 && y0 + (ky1 - 1) * p->dilation_h >= p->in_h)
+            ky1--;
         for (int ox = 0; ox < p->out_w; ox++) {
-            const int y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+            const int x0 = ox * p->stride_w - p->pad_left;
+            int kx0 = 0, kx1 = k_w;
+            while (kx0 < kx1 && x0 + kx0 * dw < 0)
+                kx0++;
+            while (kx1 > kx0 && x0 + (kx1 - 1) * dw >= p->in_w)
+                kx1--;
             int8_t *out = output + (oy * p->out_w + ox) * p->out_stride - cb;
             for (int oc = cb; oc < ce; oc++) {
                 const int8_t *f = filter + oc * K;
                 int32_t acc = bias ? bias[oc] : 0;
-                for (int ky = 0; ky < k_h; ky++) {
+                for (int ky = ky0; ky < ky1; ky++) {
                     const int iy = y0 + ky * p->dilation_h;
-                    if (iy < 0 || iy >= p->in_h)
+                    const int8_t *in = input + (iy * p->in_w + x0 + kx0 * dw) * is;
+                    const int8_t *fk = f + (ky * k_w + kx0) * in_c;
+                    if (run) {
+                        const int n = (kx1 - kx0) * in_c;
+                        for (int i = 0; i < n; i++)
+                            acc += (in[i] + off) * fk[i];
                         continue;
-                    for (int kx = 0; kx < k_w; kx++) {
-                        const int ix = x0 + kx * p->dilation_w;
-                        if (ix < 0 || ix >= p->in_w)
-                            continue;
-                        const int8_t *in = input + (iy * p->in_w + ix) * p->in_stride;
-                        const int8_t *fk = f + (ky * k_w + kx) * in_c;
+                    }
+                    for (int kx = kx0; kx < kx1; kx++, in += dw * is, fk += in_c)
                         for (int ic = 0; ic < in_c; ic++)
                             acc += (in[ic] + off) * fk[ic];
-                    }
                 }
                 out[oc] = nn_finish(acc, mult[oc], shift[oc], oo, p->act_min, p->act_max);
             }
