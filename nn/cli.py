@@ -94,6 +94,12 @@ def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
         raise MissingInputError(f"--input {path}: no such file") from None
     except (OSError, ValueError) as e:
         raise InputError(f"--input {path}: not a .npy array ({e})") from None
+    if isinstance(x, np.lib.npyio.NpzFile):  # an .npz: its 'x' array, or its only one
+        names = list(x.files)
+        if "x" not in names and len(names) != 1:
+            raise InputError(f"--input {path}: an .npz with arrays {names}; expected one "
+                             "array, or one named 'x'")
+        x = x["x" if "x" in names else names[0]]
     if x.size != t.size:
         if x.ndim == 0 or x.size != x.shape[0] * t.size:
             raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "

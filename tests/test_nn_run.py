@@ -228,6 +228,13 @@ def test_cli_refuses_unsupported_models_and_bad_inputs(tmp_path, small_model, ca
     np.save(wrong, np.zeros((3, 3), np.int8))
     assert main(["nn", str(small_model), "--input", str(wrong)]) == 65
     assert "does not fit the model input" in capsys.readouterr().err
+    np.savez(tmp_path / "two.npz", a=np.zeros(3), b=np.zeros(3))
+    assert main(["nn", str(small_model), "--input", str(tmp_path / "two.npz")]) == 65
+    assert "expected one array, or one named 'x'" in capsys.readouterr().err
+    np.savez(tmp_path / "x.npz", x=np.zeros((2, 1, 8, 8, 3), np.int8), y=np.zeros(2))
+    assert main(["nn", str(small_model), "--input", str(tmp_path / "x.npz"), "--input-index",
+                 "1"]) == 0
+    capsys.readouterr()
     assert main(["nn", str(small_model), "--board", "no-such-board"]) == 65
     assert "unknown board" in capsys.readouterr().err
 
