@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT.parent))  # noqa: E402 - run from a checkout
 
 from mcusim.memory.board import load_board  # noqa: E402
-from mcusim.sim import Firmware, Simulation  # noqa: E402
+from mcusim.sim import Firmware  # noqa: E402
 
 KERNELS = ROOT / "kernels_c"
 # (board, program): the flash boards also with the hot loops in RAM.
@@ -39,11 +39,24 @@ TARGET_RESNET8_MS = 250.0  # nucleo-l4r5zi at 120 MHz (issue 10), whole model
 MACS_LINE = re.compile(rb"^(\S+) macs (\d+)$", re.MULTILINE)
 
 
+def new_simulation(firmware: Firmware, board, stdout: io.BytesIO, argv: list[str]):
+    """The one place this script builds a Simulation: make_simulation/RunOptions where the
+    package has them (the struct layout), else the keyword constructor."""
+    try:
+        from mcusim import ProgramIO, RunOptions, make_simulation
+    except ImportError:
+        from mcusim.sim import Simulation
+
+        return Simulation(firmware, board, stdout=stdout, argv=argv)
+    io_opts = ProgramIO(argv=argv, fs_root=".", stdout=stdout, stderr=io.BytesIO(), stdin=None)
+    return make_simulation(firmware, board, RunOptions(io=io_opts))
+
+
 def run(board: str, prog: str, args: list[str]) -> list[dict]:
     elf = KERNELS / "build" / board / f"{prog}.elf"
     out = io.BytesIO()
     spec = load_board(board)
-    result = Simulation(Firmware.open(elf), spec, stdout=out, argv=[elf.name, *args]).run()
+    result = new_simulation(Firmware.open(elf), spec, out, [elf.name, *args]).run()
     if result.exit_code != 0:
         raise SystemExit(f"{elf} on {board} failed: {result.stop} {result.fault}")
     macs = {m[1].decode(): int(m[2]) for m in MACS_LINE.finditer(out.getvalue())}
