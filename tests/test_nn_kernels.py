@@ -12,15 +12,19 @@ import pytest
 from tests import nn_cases, nn_ref
 from tests.conftest import simulate
 
-BOARDS = ["mps2-an386", "nucleo-f746zg", "nucleo-g071rb", "nucleo-f103rb"]
+# (board, driver build): the DSP path on M4 and M7, the portable path on M0+ and M3, and the
+# DSP path with its hot loops in RAM (-DNN_CODE_IN_RAM, as `mcusim nn` builds for flash boards).
+BUILDS = [("mps2-an386", "nn_kernel_test"), ("nucleo-f746zg", "nn_kernel_test"),
+          ("nucleo-g071rb", "nn_kernel_test"), ("nucleo-f103rb", "nn_kernel_test"),
+          ("nucleo-l4r5zi", "nn_kernel_test_ram")]
 PER_KERNEL = 12
 
 
-@pytest.mark.parametrize("board", BOARDS)
-def test_kernels_match_reference(kernels, board, tmp_path):
-    cases = nn_cases.make_cases(seed=BOARDS.index(board) + 10, per_kernel=PER_KERNEL)
+@pytest.mark.parametrize(("board", "program"), BUILDS)
+def test_kernels_match_reference(kernels, board, program, tmp_path):
+    cases = nn_cases.make_cases(seed=BUILDS.index((board, program)) + 10, per_kernel=PER_KERNEL)
     (tmp_path / "cases.bin").write_bytes(nn_cases.encode_file(cases))
-    elf = kernels / board / "nn_kernel_test.elf"
+    elf = kernels / board / f"{program}.elf"
     run = simulate(elf, board, argv=[elf.name, "cases.bin", "out.bin"], fs_root=tmp_path)
     assert run.result.exit_code == 0, (run.stdout, run.result.fault)
     outputs = nn_cases.decode_outputs((tmp_path / "out.bin").read_bytes())

@@ -20,5 +20,12 @@ PROG_BOARDS_nn_bench := $(NN_BENCH_BOARDS)
 PROGRAMS += nn_bench_ram
 PROG_SRC_nn_bench_ram    := ../nn/tests/nn_bench.c
 PROG_EXTRA_nn_bench_ram  := $(NN_SRCS)
-PROG_CFLAGS_nn_bench_ram := -Inn/include -Inn/src -DNN_CODE_IN_RAM
+PROG_CFLAGS_nn_bench_ram := -Inn/include -Inn/src -DNN_CODE_IN_RAM -Wa,--no-warn
 PROG_BOARDS_nn_bench_ram := nucleo-f446re nucleo-l4r5zi
+
+# The test driver with the hot loops in RAM (what `mcusim nn` builds for flash boards).
+PROGRAMS += nn_kernel_test_ram
+PROG_SRC_nn_kernel_test_ram    := ../nn/tests/nn_kernel_test.c
+PROG_EXTRA_nn_kernel_test_ram  := $(NN_SRCS)
+PROG_CFLAGS_nn_kernel_test_ram := -Inn/include -Inn/src -DNN_CODE_IN_RAM -Wa,--no-warn
+PROG_BOARDS_nn_kernel_test_ram := nucleo-l4r5zi
