@@ -201,7 +201,7 @@ def test_cli_plot_json_and_schedule_file(synth, tmp_path):
     model.write_bytes(inverted_residual())
     png, out = tmp_path / "live.png", tmp_path / "pex.json"
     code = main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", "pex:4",
-                 "--plot", str(png), "--json", str(out), "--no-live"])
+                 "--plot", str(png), "--json", str(out)])
     assert code == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     d = json.loads(out.read_text())
@@ -211,8 +211,7 @@ def test_cli_plot_json_and_schedule_file(synth, tmp_path):
     assert c["peak_bound_bytes"] == d["peak_bound_bytes"] <= c["pex"]["arena_bytes"]
     assert c["pex"]["arena_bytes"] < c["layers"]["arena_bytes"]
     # the saved schedule runs again as a schedule file, and a broken one is refused (65)
-    assert main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", str(out),
-                 "--no-live"]) == 0
+    assert main(["nn", str(model), "--board", "nucleo-f446re", "--schedule", str(out)]) == 0
     broken = dict(d["schedule"])
     broken["steps"] = [s for s in broken["steps"] if not s["name"].endswith("_req")]
     assert len(broken["steps"]) < len(d["schedule"]["steps"])  # an accumulator is left open
