@@ -36,8 +36,15 @@ class DseOptions:
 @contextmanager
 def make_executor(opts: DseOptions):
     if opts.scheduler is None:
-        with cf.ProcessPoolExecutor(max_workers=max(1, opts.jobs)) as ex:
+        ex = cf.ProcessPoolExecutor(max_workers=max(1, opts.jobs))
+        try:
             yield ex
+        except BaseException:
+            # Ctrl-C or an error: drop the queued candidates instead of waiting for them all
+            # (the measured ones are already in the cache, so the study resumes).
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown(wait=True)
         return
     try:
         from distributed import Client
