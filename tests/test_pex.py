@@ -3,6 +3,7 @@ run on the simulator bit-exact against layer by layer and the reference."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,10 @@ from tests.nn_synth import ModelBuilder
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 MBV2 = Path(__file__).resolve().parents[1] / "nn" / "models" / "mobilenetv2_035_96.tflite"
 needs_models = pytest.mark.skipif(not MODELS.is_dir(), reason="../shared/models not present")
+# Whole networks are tens of millions of simulated cycles: the native hot path runs them, the
+# pure-Python pass (CI's first) the small synthetic models only.
+native_only = pytest.mark.skipif(os.environ.get("MCUSIM_NATIVE") == "0",
+                                 reason="whole networks: native hot path only")
 
 
 def inverted_residual() -> bytes:
@@ -159,6 +164,7 @@ def test_accumulating_chains_bit_exact(synth, board):
 
 
 @needs_models
+@native_only
 @pytest.mark.parametrize(("model", "board", "n"), [
     ("pretrainedResnet_quant.tflite", "nucleo-f446re", 4),  # M4
     ("vww_96_int8.tflite", "nucleo-f746zg", 2),  # M7
@@ -263,6 +269,7 @@ def test_patch_schedule_bit_exact_and_smaller(board):
 
 
 @needs_models
+@native_only
 @pytest.mark.parametrize("board", ["nucleo-g071rb", "nucleo-l4r5zi"])  # M0+, M4
 def test_kws_pointwise_slices_into_pool_bit_exact(board):
     # a 1x1 convolution computing 16-channel output slices over 125 pixels (an odd count),
@@ -275,6 +282,7 @@ def test_kws_pointwise_slices_into_pool_bit_exact(board):
     assert r.reference == "match", r.reference
 
 
+@native_only
 def test_mobilenetv2_runs_on_stm32f4_discovery_only_with_pex():
     from mcusim.nn.run import DoesNotFitError
 
