@@ -1,4 +1,4 @@
-"""The native hot path (sim/native/*.c) as an optional compiled part of the install.
+"""The native hot path (sim/accounting/hotpath/*.c) as an optional compiled part of the install.
 
 It is plain C loaded with ctypes (no Python C API); if it cannot be compiled, the install
 goes on and mcusim runs on its pure-Python path.
@@ -6,8 +6,9 @@ goes on and mcusim runs on its pure-Python path.
 
 from setuptools import Extension, setup
 
-SOURCES = ["sim/native/hotpath.c", "sim/native/profile.c", "sim/native/memory.c",
-           "sim/native/util.c"]
+SOURCES = [f"sim/accounting/hotpath/{name}.c"
+           for name in ("hotpath", "profile", "memory", "util", "interrupt")]
 
-setup(ext_modules=[Extension("mcusim.sim._hotpath", SOURCES, depends=["sim/native/hotpath.h"],
+setup(ext_modules=[Extension("mcusim.sim.accounting._hotpath", SOURCES,
+                             depends=["sim/accounting/hotpath/hotpath.h"],
                              optional=True, extra_compile_args=["-O2", "-std=c99"])])

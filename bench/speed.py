@@ -24,20 +24,30 @@ from pathlib import Path
 from unicorn import UC_HOOK_BLOCK
 
 from mcusim.isa import classify
-from mcusim.isa.timing import NaiveTiming
+from mcusim.isa.timing import NaiveTiming, TimingModel
 from mcusim.memory.board import load_board
-from mcusim.sim import native_path
-from mcusim.sim.engine import Simulation
-from mcusim.sim.firmware import Firmware
+from mcusim.sim import (
+    Firmware,
+    MemoryOptions,
+    ProfileOptions,
+    ProgramIO,
+    RunOptions,
+    Simulation,
+    make_simulation,
+)
+from mcusim.sim.accounting import native_lib as native_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ELFS = [ROOT / "kernels_c/build/nucleo-f446re/conv3x3_big.elf",
                 ROOT / "kernels_c/build/nucleo-f446re/branchy.elf"]
 
 
-def _simulation(elf: Path, board: str, **kw: object) -> Simulation:
-    return Simulation(Firmware.open(elf), load_board(board), stdout=io.BytesIO(),
-                      stderr=io.BytesIO(), fs_root=ROOT, **kw)  # type: ignore[arg-type]
+def _simulation(elf: Path, board: str, timing: TimingModel | None = None,
+                **options: object) -> Simulation:
+    program = ProgramIO(fs_root=ROOT, stdout=io.BytesIO(), stderr=io.BytesIO())
+    return make_simulation(Firmware.open(elf), load_board(board),
+                           RunOptions(io=program, **options),  # type: ignore[arg-type]
+                           timing=timing)
 
 
 def _timed(make: Callable[[], Simulation], repeat: int = 1) -> tuple[float, int, int]:
@@ -80,17 +90,19 @@ def measure(elf: Path, board: str, repeat: int) -> dict[str, float]:
     seconds["native path, cold decode"] = _timed(lambda: _simulation(elf, board))[0]
     configs: dict[str, Callable[[], Simulation]] = {
         "python path": lambda: _simulation(elf, board, native=False),
-        "python path + profile": lambda: _simulation(elf, board, native=False, profile=True),
+        "python path + profile": lambda: _simulation(elf, board, native=False,
+                                                           profile=ProfileOptions()),
         "python path, per block": lambda: _simulation(elf, board, native=False, batched=False),
     }
     if native_path.load_library() is not None:
         configs |= {
             "native path": lambda: _simulation(elf, board, native=True),
-            "native path + profile": lambda: _simulation(elf, board, native=True, profile=True),
+            "native path + profile": lambda: _simulation(elf, board, native=True,
+                                                           profile=ProfileOptions()),
             # As `mcusim trace`: every RAM access recorded (the live-bytes analysis is apart).
             "native path + trace": lambda: _simulation(
-                elf, board, native=True, memory=True, record_accesses=True,
-                live_analysis=False),
+                elf, board, native=True,
+                memory=MemoryOptions(record_accesses=True, live_analysis=False)),
         }
     configs |= {"bare unicorn": lambda: _bare(elf, board),
                 "empty python block hook": lambda: _empty_hook(elf, board)}

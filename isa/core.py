@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcusim.memory.tomlfile import Fields, as_bool, as_str, as_uint32, load_toml
+from mcusim.base.tomlfile import Fields, as_bool, as_str, as_uint32, load_toml
 
 CORES_DIR = Path(__file__).parent / "cores"
 

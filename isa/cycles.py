@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcusim.memory.tomlfile import Fields, as_bool, as_int, as_str, load_toml
-from mcusim.sim.errors import InputError
+from mcusim.base.errors import InputError
+from mcusim.base.tomlfile import Fields, as_bool, as_int, as_str, load_toml
 
 CYCLES_DIR = Path(__file__).parent / "cycles"
 

@@ -3,10 +3,10 @@ and published measurements (isa/cycles/README.md gives each rule's source)."""
 
 from __future__ import annotations
 
+from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.cycles import CycleTable
 from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
-from mcusim.isa.timing import BlockTiming
 
 PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc",
                         "branch_cond", "cbz"})

@@ -9,33 +9,12 @@ accumulated per executed block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
-
+from mcusim.isa.block_timing import BlockTiming, TimingModel
 from mcusim.isa.classify import InsnInfo
+from mcusim.isa.cycles import load_cycle_table
+from mcusim.isa.table_timing import TableTiming
 
-
-@dataclass
-class BlockTiming:
-    cycles: list[int]  # static cycles per instruction
-    taken_extra: int = 0  # added when the block's final conditional branch is taken
-    entry_extra: int = 0  # added when the block is entered by a taken branch
-    dynamic: dict[int, str] = field(default_factory=dict)  # address -> rule, per execution
-
-
-class TimingModel(Protocol):
-    name: str
-
-    def block_timing(self, block: list[InsnInfo]) -> BlockTiming: ...
-
-    def dynamic_cycles(self, rule: str, operands: tuple[int, ...]) -> int:
-        """Cycles of one execution of an operand-timed instruction, beyond its static cost."""
-        ...
-
-    @property
-    def mispredict_penalty(self) -> int:
-        """Cycles a mispredicted branch costs (0: the core does not predict)."""
-        ...
+__all__ = ["TIMING_MODELS", "BlockTiming", "NaiveTiming", "TimingModel", "make_timing"]
 
 
 class NaiveTiming:
@@ -59,8 +38,5 @@ def make_timing(name: str, core: str, small_multiplier: bool = False) -> TimingM
     if name == "naive":
         return NaiveTiming()
     if name == "table":
-        from mcusim.isa.cycles import load_cycle_table
-        from mcusim.isa.table_timing import TableTiming
-
         return TableTiming(load_cycle_table(core), small_multiplier)
     raise ValueError(f"unknown timing model {name!r}; expected one of {', '.join(TIMING_MODELS)}")

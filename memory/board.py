@@ -18,12 +18,10 @@ register reset values; see the bundled ones for every field.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mcusim.isa.core import CoreSpec, available_cores, load_core
-from mcusim.memory.tomlfile import (
+from mcusim.base.errors import BoardError, MissingInputError, UsageError
+from mcusim.base.tomlfile import (
     Fields,
     as_bool,
     as_int,
@@ -32,134 +30,23 @@ from mcusim.memory.tomlfile import (
     list_of,
     load_toml,
 )
-from mcusim.memory.units import format_size, parse_frequency, parse_size
-from mcusim.sim.errors import BoardError
+from mcusim.base.units import parse_frequency, parse_size
+from mcusim.isa.core import available_cores, load_core
+from mcusim.memory.board_spec import (
+    MULTIPLIERS,
+    PAGE,
+    REGION_KINDS,
+    BoardSpec,
+    ConsoleSpec,
+    PeripheralRange,
+    RegionSpec,
+)
+
+__all__ = ["BoardSpec", "ConsoleSpec", "PeripheralRange", "RegionSpec", "available_boards",
+           "board_path", "load_board"]
 
 BOARDS_DIR = Path(__file__).parent / "boards"
 SOCS_DIR = Path(__file__).parent / "socs"
-
-REGION_KINDS = ("flash", "sram", "ccm", "dtcm", "itcm", "code_ram")
-PAGE = 0x1000  # Unicorn maps memory in 4 KiB pages
-MULTIPLIERS = ("single-cycle", "32-cycle")
-
-
-@dataclass(frozen=True)
-class RegionSpec:
-    """One memory of the board, visible at `base` and at each alias address."""
-
-    name: str
-    kind: str
-    base: int
-    size: int
-    aliases: tuple[int, ...] = ()
-    wait_state_steps_mhz: tuple[float, ...] = ()
-    fixed_wait_states: int | None = None  # where the vendor gives no clock steps
-    # Flash read path (memory/flash.py) as vendor start-up code configures it.
-    line_bytes: int = 0
-    prefetch: bool = False
-    icache_lines: int = 0
-    dcache_lines: int = 0
-    icache_fills: str = "misses"  # "misses": a branch cache (STM32 ART); "all": an L1 cache
-
-    @property
-    def end(self) -> int:
-        return self.base + self.size
-
-    @property
-    def writable(self) -> bool:
-        return self.kind != "flash"
-
-    @property
-    def is_ram(self) -> bool:
-        return self.kind != "flash"
-
-    def windows(self) -> Iterator[tuple[int, int]]:
-        """(start, end) of every address window the region answers at."""
-        for base in (self.base, *self.aliases):
-            yield base, base + self.size
-
-    def contains(self, addr: int, size: int = 1) -> bool:
-        return any(lo <= addr and addr + size <= hi for lo, hi in self.windows())
-
-    def wait_states(self, clock_hz: int) -> int:
-        """Flash wait states at this clock: the index of the first step >= the clock."""
-        if self.fixed_wait_states is not None:
-            return self.fixed_wait_states
-        mhz = clock_hz / 1e6
-        for ws, step in enumerate(self.wait_state_steps_mhz):
-            if mhz <= step + 1e-9:
-                return ws
-        return len(self.wait_state_steps_mhz)
-
-
-@dataclass(frozen=True)
-class PeripheralRange:
-    name: str
-    base: int
-    size: int
-
-    @property
-    def end(self) -> int:
-        return self.base + self.size
-
-
-@dataclass(frozen=True)
-class ConsoleSpec:
-    """A UART whose data register is the console: writes go to stdout, status reads `ready`."""
-
-    name: str
-    base: int
-    data: int
-    status: int
-    status_value: int
-
-
-@dataclass(frozen=True)
-class BoardSpec:
-    name: str
-    description: str
-    soc: str
-    core: CoreSpec
-    fpu: str | None
-    clock_hz: int
-    max_clock_hz: int
-    boot_address: int
-    regions: tuple[RegionSpec, ...]
-    peripherals: tuple[PeripheralRange, ...]
-    reset_values: dict[int, int] = field(default_factory=dict)
-    console: ConsoleSpec | None = None
-    multiplier: str = "single-cycle"
-    source: Path | None = None
-
-    def region_at(self, addr: int, size: int = 1) -> RegionSpec | None:
-        for r in self.regions:
-            if r.contains(addr, size):
-                return r
-        return None
-
-    def peripheral_at(self, addr: int) -> PeripheralRange | None:
-        for p in self.peripherals:
-            if p.base <= addr < p.end:
-                return p
-        return None
-
-    def with_clock(self, clock_hz: int) -> BoardSpec:
-        return replace(self, clock_hz=clock_hz)
-
-    def describe_regions(self) -> str:
-        return "; ".join(
-            f"{r.name} {r.base:#010x}-{r.end - 1:#010x} ({format_size(r.size)})"
-            for r in self.regions
-        )
-
-    @property
-    def flash_bytes(self) -> int:
-        return sum(r.size for r in self.regions if r.kind == "flash")
-
-    @property
-    def ram_bytes(self) -> int:
-        return sum(r.size for r in self.regions if r.is_ram)
-
 
 def available_boards() -> list[str]:
     return sorted(p.stem for p in BOARDS_DIR.glob("*.toml"))
@@ -169,12 +56,14 @@ def board_path(name_or_path: str) -> Path:
     """The file of a bundled board name, or the given path if it looks like one."""
     if name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path:
         path = Path(name_or_path)
+        if path.is_dir():
+            raise MissingInputError(f"board file {path} is a directory, not a board .toml file")
         if not path.is_file():
-            raise BoardError(f"board file {path} does not exist")
+            raise MissingInputError(f"board file {path} does not exist")
         return path
     path = BOARDS_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        raise BoardError(
+        raise UsageError(
             f"unknown board {name_or_path!r}. Known boards: {', '.join(available_boards())}; "
             "or give the path of a board file (ending in .toml)"
         )
@@ -240,7 +129,7 @@ def load_board(name_or_path: str, clock: str | int | None = None) -> BoardSpec:
         try:
             board = board.with_clock(parse_frequency(clock))
         except ValueError as e:
-            raise BoardError(f"--clock: {e}") from None
+            raise UsageError(f"--clock: {e}") from None
     return board
 
 

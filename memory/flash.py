@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from mcusim.memory.board import RegionSpec
+from mcusim.memory.board_spec import RegionSpec
 
 
 class LineCache:

@@ -10,7 +10,7 @@ from pathlib import Path
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from mcusim.memory.board import BoardSpec
+from mcusim.memory.board_spec import BoardSpec
 
 
 @dataclass

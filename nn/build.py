@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mcusim.nn.codegen import GeneratedModel
+from mcusim.nn.paths import cache_root, kernels_dir
 from mcusim.nn.sim_api import InputError, McusimError, UsageError
 
 CROSS = "arm-none-eabi-gcc"
@@ -33,17 +34,6 @@ class BuildError(McusimError):
     """The generated firmware did not compile or link (a bug, or the model does not fit)."""
 
     exit_code = InputError.exit_code
-
-
-def kernels_dir() -> Path:
-    """kernels_c/ of this checkout (or $MCUSIM_KERNELS)."""
-    env = os.environ.get("MCUSIM_KERNELS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "kernels_c"
-
-
-def cache_root() -> Path:
-    env = os.environ.get("MCUSIM_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "mcusim"
 
 
 @dataclass(frozen=True)

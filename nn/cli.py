@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,13 @@ from rich.markup import escape
 
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule
+from mcusim.nn.schedules import make_schedule
 from mcusim.nn.sim_api import InputError, MissingInputError, OutputError, UsageError
 
 EXIT_CODES_HELP = """exit status:
   0 outputs match the reference, 1 outputs differ from the reference,
-  64 bad command line, 65 malformed or unsupported model (operator, non-int8) or input,
+  64 bad command line (unknown board too), 65 malformed or unsupported model (operator,
+  non-int8) or input,
   66 missing input file, 70 internal error, 73 output not writable,
   85 the model does not fit the board (needs more RAM or flash than it has)"""
 DEFAULT_BOARD = "nucleo-f446re"
@@ -114,32 +115,6 @@ def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
     elif t.dtype == "int8" and x.dtype.kind in "iu" and (x.min() < -128 or x.max() > 127):
         raise InputError(f"--input {path}: values outside int8 [{x.min()}, {x.max()}]")
     return [x.astype(t.dtype)]
-
-
-def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
-    if spec == "layers":
-        return None
-    if spec.split(":")[0].split("+")[0] in ("pex", "patch"):  # partial execution (issue 11)
-        try:
-            from mcusim.nn.pex.schedule import make_schedule as pex_schedule
-        except ImportError:
-            raise UsageError("--schedule pex: partial execution is not available in this "
-                             "build") from None
-        return pex_schedule(graph, spec, board)
-    path = Path(spec)
-    if not path.is_file():
-        raise UsageError(f"--schedule {spec}: expected layers, pex, pex:N or a schedule file")
-    try:
-        d = json.loads(path.read_text())
-        d = d.get("schedule", d)
-        schedule = Schedule.from_json_dict(d)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise InputError(f"--schedule {spec}: not a schedule JSON ({e})") from None
-    bad = [s.op for s in schedule if not 0 <= s.op < len(graph.operators)]
-    if bad:
-        raise InputError(f"--schedule {spec}: steps name operators {bad} that the model does "
-                         f"not have (it has {len(graph.operators)})")
-    return schedule
 
 
 def _code_in_ram(args: argparse.Namespace) -> bool | None:

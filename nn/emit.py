@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mcusim.nn.build import CFLAGS, board_flags, kernel_sources, kernels_dir
+from mcusim.nn.build import CFLAGS, board_flags, kernel_sources
 from mcusim.nn.codegen import GeneratedModel, input_data_header
 from mcusim.nn.graph import Graph
+from mcusim.nn.paths import kernels_dir
 from mcusim.nn.sim_api import OutputError
 
 MARKER = ".mcusim-nn"  # a directory holding this file was written by mcusim nn

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from mcusim.nn.graph import Graph, Operator
+from mcusim.nn.paths import kernels_dir
 from mcusim.nn.schedule import Schedule, Step
 
 ALIGN = 4  # every buffer starts word aligned: the kernels read int8 data as 32-bit words
@@ -91,8 +92,6 @@ def scratch_bytes(graph: Graph, step: Step) -> int:
 def conv_scratch_per_tap() -> int:
     """Bytes of CONV_2D scratch per filter tap (k_h * k_w * in_c), as the kernel library's
     header defines it (NN_CONV2D_SCRATCH_BYTES_PER_TAP); the firmware checks it too."""
-    from mcusim.nn.build import kernels_dir
-
     header = kernels_dir() / "nn" / "include" / "nn_kernels.h"
     try:
         m = re.search(r"#define\s+NN_CONV2D_SCRATCH_BYTES_PER_TAP\s+\(?(\d+)",

@@ -7,10 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from mcusim.memory.board import BoardSpec, load_board
-from mcusim.memory.units import format_frequency
-from mcusim.sim.engine import REGION_END, Simulation
-from mcusim.sim.errors import (
+from mcusim.base.errors import (
     ExitCode,
     InputError,
     McusimError,
@@ -18,7 +15,10 @@ from mcusim.sim.errors import (
     OutputError,
     UsageError,
 )
-from mcusim.sim.firmware import Firmware
+from mcusim.base.units import format_frequency
+from mcusim.memory.board import BoardSpec, load_board
+from mcusim.sim import Firmware, MemoryOptions, ProgramIO, RunOptions, Simulation, make_simulation
+from mcusim.sim.core.markers import REGION_END
 from mcusim.sim.result import RunResult
 
 __all__ = ["REGION_END", "BoardSpec", "ExitCode", "Firmware", "InputError", "McusimError",
@@ -30,5 +30,6 @@ def new_simulation(firmware: Firmware, board: BoardSpec, *, fs_root: Path, stdou
                    stderr: BinaryIO, record_accesses: bool) -> Simulation:
     """A run with memory accounting (static, stack, heap; live bytes if accesses are
     recorded), on the fastest accounting path available."""
-    return Simulation(firmware, board, fs_root=fs_root, stdout=stdout, stderr=stderr,
-                      memory=True, record_accesses=record_accesses)
+    options = RunOptions(io=ProgramIO(fs_root=fs_root, stdout=stdout, stderr=stderr),
+                         memory=MemoryOptions(record_accesses=record_accesses))
+    return make_simulation(firmware, board, options)

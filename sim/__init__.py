@@ -1,30 +1,19 @@
-"""The simulator: engine, run loop, peripherals, semihosting, CLI.
+"""The simulator: the engine and its parts (sim/core, sim/devices), the accounting paths
+(sim/accounting), the observers (sim/observe), the result, and the CLI (sim/cli).
 
-    from mcusim.sim import Simulation, Firmware, load_board
-    sim = Simulation(Firmware.open("app.elf"), load_board("nucleo-f446re"))
+    from mcusim.sim import Firmware, RunOptions, load_board, make_simulation
+    sim = make_simulation(Firmware.open("app.elf"), load_board("nucleo-f446re"), RunOptions())
     result = sim.run()
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mcusim.memory.board import BoardSpec, load_board
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.firmware import Firmware
+from mcusim.sim.core.options import Limits, MemoryOptions, ProfileOptions, ProgramIO, RunOptions
+from mcusim.sim.result import RunResult
+from mcusim.sim.simulation import make_simulation
 
-# Resolved on first use, so that mcusim.memory and mcusim.isa can import mcusim.sim.errors
-# without importing the engine (which imports them).
-_EXPORTS = {
-    "BoardSpec": "mcusim.memory.board",
-    "load_board": "mcusim.memory.board",
-    "Simulation": "mcusim.sim.engine",
-    "Firmware": "mcusim.sim.firmware",
-    "RunResult": "mcusim.sim.result",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mcusim.sim' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__all__ = ["BoardSpec", "Firmware", "Limits", "MemoryOptions", "ProfileOptions", "ProgramIO",
+           "RunOptions", "RunResult", "Simulation", "load_board", "make_simulation"]

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mcusim.traces.profile import FunctionProfile, Profile
 
 SCHEMA = "mcusim.run/1"
@@ -74,6 +76,22 @@ class MemoryReport:
 
 
 @dataclass
+class AccessTrace:
+    """The RAM accesses a run recorded, in execution order, with the meta of the .mtrace
+    format (traces/mtrace.py): what `mcusim trace` writes."""
+
+    meta: dict[str, Any]
+    cycle: np.ndarray  # uint64: the start of the access's block
+    address: np.ndarray  # uint32
+    pc: np.ndarray  # uint32: the block's address
+    size: np.ndarray  # uint8
+    kind: np.ndarray  # uint8: 0 read, 1 write
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+@dataclass
 class RunResult:
     elf: str
     board: str
@@ -96,6 +114,8 @@ class RunResult:
     # views are the report and the exporters, the JSON keeps `functions` and `regions`.
     profile: Profile | None = None
     memory: MemoryReport | None = None
+    # The recorded RAM accesses when they were recorded (not in the JSON: `mcusim trace`).
+    trace: AccessTrace | None = None
 
     @property
     def seconds(self) -> float:
@@ -103,13 +123,14 @@ class RunResult:
         return self.cycles / self.clock_hz
 
     def to_json_dict(self) -> dict[str, Any]:
-        d = asdict(replace(self, profile=None))
+        d = asdict(replace(self, profile=None, trace=None))
         d["schema"] = SCHEMA
         d["seconds"] = self.seconds
         # Host time is the one figure that differs between identical runs; JSON keeps only
         # deterministic content so results can be diffed.
         d.pop("host_seconds")
         d.pop("profile")
+        d.pop("trace")
         return {"schema": d.pop("schema"), **d}
 
     def to_json_text(self) -> str:

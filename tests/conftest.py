@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from mcusim.memory.board import load_board
-from mcusim.sim import Firmware, Simulation
+from mcusim.sim import (
+    Firmware,
+    Limits,
+    MemoryOptions,
+    ProfileOptions,
+    ProgramIO,
+    RunOptions,
+    Simulation,
+    make_simulation,
+)
 from mcusim.sim.result import RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +44,23 @@ class Run:
         self.stderr = stderr
 
 
-def simulate(elf: Path, board: str, *, argv: list[str] | None = None,
-             fs_root: Path = ROOT, clock: str | None = None, **options: object) -> Run:
+def simulate(elf: Path, board: str, *, argv: list[str] | None = None, fs_root: Path = ROOT,
+             clock: str | None = None, timing: object = None, profile: bool = False,
+             memory: bool = False, record_accesses: bool = False, live_analysis: bool = True,
+             symbol_regions: list[tuple[str, str]] | None = None,
+             max_instructions: int | None = None, max_cycles: int | None = None,
+             native: bool | None = None, batched: bool | None = None) -> Run:
+    """A run through make_simulation, with the options the tests use as flags."""
     out, err = io.BytesIO(), io.BytesIO()
-    sim = Simulation(Firmware.open(elf), load_board(board, clock=clock), stdout=out, stderr=err,
-                     fs_root=fs_root, argv=argv, **options)  # type: ignore[arg-type]
+    options = RunOptions(
+        io=ProgramIO(argv=argv, fs_root=fs_root, stdout=out, stderr=err),
+        limits=Limits(max_instructions=max_instructions, max_cycles=max_cycles),
+        symbol_regions=symbol_regions or (),
+        profile=ProfileOptions() if profile else None,
+        memory=(MemoryOptions(record_accesses=record_accesses, live_analysis=live_analysis)
+                if memory or record_accesses else None),
+        native=native, batched=batched)
+    sim = make_simulation(Firmware.open(elf), load_board(board, clock=clock), options,
+                          timing=timing)  # type: ignore[arg-type]
     result = sim.run()
     return Run(sim, result, out.getvalue(), err.getvalue())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mcusim.memory.flash import LineCache
-from mcusim.sim import batched
+from mcusim.sim.accounting import batched
 from tests.conftest import simulate
 from tests.test_native import CASES, _fingerprint, _profile_fingerprint
 
@@ -88,7 +88,7 @@ def test_cache_look_up_all_equals_one_at_a_time(capacity):
 
 
 def test_verbose_run_says_how_the_python_path_accounted(kernels, monkeypatch, capsys):
-    from mcusim.sim import native_path
+    from mcusim.sim.accounting import native_lib as native_path
     from mcusim.sim.cli import main
 
     monkeypatch.setattr(native_path, "_library", None)  # as MCUSIM_NATIVE=0 does

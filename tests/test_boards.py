@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from mcusim.base.errors import BoardError, ExitCode
 from mcusim.memory.board import available_boards, load_board
 from mcusim.sim.cli import main
-from mcusim.sim.errors import BoardError, ExitCode
 
 K = 1024
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from mcusim.base.errors import ExitCode
 from mcusim.sim.cli import main
-from mcusim.sim.errors import ExitCode
 
 REQUIRED_KEYS = {"schema", "board", "core", "clock_hz", "exit_code", "instructions", "cycles",
                  "seconds", "timing_model"}

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from mcusim.sim.validate import APPROXIMATE, UBENCH_BOARDS, evaluate, ubench
+from mcusim.sim.cli.validate import APPROXIMATE, UBENCH_BOARDS, evaluate, ubench
 from tests.conftest import KERNELS, ROOT
 
 EXACT = sorted(set(UBENCH_BOARDS) - APPROXIMATE)
@@ -67,7 +67,7 @@ def test_ubench_harness_runs_under_qemu(kernels):
         cwd=ROOT, capture_output=True, timeout=120, stdin=subprocess.DEVNULL, text=True)
     assert proc.returncode == 0
     names = {line.split()[1] for line in proc.stdout.splitlines() if line.startswith("ubench ")}
-    from mcusim.memory.tomlfile import load_toml
+    from mcusim.base.tomlfile import load_toml
 
     expected = load_toml(KERNELS / "ubench" / "expected.toml")["cortex-m4"]
     assert names == set(expected)
@@ -77,7 +77,9 @@ def test_validate_command_reports_both_tables(kernels, capsys):
     from mcusim.sim.cli import main
 
     assert main(["validate", "--kernels-dir", str(KERNELS), "--boards", "nucleo-f446re"]) == 0
-    out = capsys.readouterr().out
+    cap = capsys.readouterr()
+    out = cap.out
+    assert "running the microbenchmarks" in cap.err and "nucleo-f446re conv3x3" in cap.err
     assert "cortex-m4: 72/72 tests agree exactly" in out
     assert "cortex-m0plus: 26/26" in out and "cortex-m3: 57/57" in out
     assert "conv3x3" in out and "cycles/MAC" in out

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mcusim.base.errors import ExitCode
 from mcusim.sim.cli import main
-from mcusim.sim.errors import ExitCode
 from tests import asm
 
 CASES = {
@@ -139,3 +139,49 @@ sleep:
     assert main(["run", str(elf)]) == ExitCode.LIMIT_REACHED
     err = " ".join(capsys.readouterr().err.split())
     assert f"{wait.upper()} at reset+0x2: the core waits for an interrupt" in err
+
+
+@pytest.mark.parametrize("native", [False, None])
+def test_stack_overflow_is_named_without_profiling(tmp_path, capsys, native, monkeypatch):
+    """A recursion that never ends runs SP off the bottom of RAM: the fault says so, with or
+    without --profile, on both paths (issue 14)."""
+    if native is False:
+        monkeypatch.setenv("MCUSIM_NATIVE", "0")
+        from mcusim.sim.accounting import native_lib as native_path
+        monkeypatch.setattr(native_path, "_library", None)
+        monkeypatch.setattr(native_path, "_load_error", None)
+    elf = asm.build(tmp_path, """
+again:
+    push {r0-r7}
+    bl again
+""")
+    for extra in ([], ["--profile"]):
+        assert main(["run", str(elf), *extra]) == ExitCode.MEMORY_FAULT
+        assert "stack overflow" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("native", ["0", "1"])
+def test_max_stack_stops_the_run_when_passed(tmp_path, capsys, native, monkeypatch):
+    """--max-stack ends the run at the block that passes it, not after the run (a recursion
+    that never ends stops there, well before it runs off RAM)."""
+    from mcusim.sim.accounting import native_lib as native_path
+
+    monkeypatch.setenv("MCUSIM_NATIVE", native)
+    monkeypatch.setattr(native_path, "_library", None)
+    monkeypatch.setattr(native_path, "_load_error", None)
+    elf = asm.build(tmp_path, """
+again:
+    push {r0-r7}
+    bl again
+""")
+    out = tmp_path / "r.json"
+    assert main(["run", str(elf), "--max-stack", "1K", "--json", str(out)]) == \
+        ExitCode.MEMORY_BUDGET
+    err = capsys.readouterr().err
+    assert "--max-stack" in err and "stack overflow" not in err
+    import json
+
+    data = json.loads(out.read_text())
+    # 32 bytes per level: the run stops in the level that passes 1024 bytes.
+    assert data["stop"] == "memory_budget"
+    assert 1024 < data["memory"]["stack_peak_bytes"] <= 1024 + 32

@@ -80,9 +80,9 @@ def test_data_cache_keeps_constant_lines(tmp_path, words, passes, misses):
 @pytest.mark.parametrize("path", [{"native": False, "batched": False}, {"native": False},
                                   {"native": None}])
 def test_unaligned_flash_reads_give_the_bytes_and_the_bus_reads(tmp_path, path):
-    """Data reads of flash go through an MMIO alias (sim/flash_data.py): unaligned reads must
-    still return the right bytes, and are timed as the aligned reads the bus makes: a word
-    read across a 16-byte line touches both lines."""
+    """Data reads of flash go through an MMIO alias (sim/devices/flash_data.py): unaligned
+    reads must still return the right bytes, and are timed as the aligned reads the bus makes:
+    a word read across a 16-byte line touches both lines."""
     body = ("    adr r3, table\n    ldr r4, [r3, #1]\n    ldrh r5, [r3, #7]\n"
             "    ldr r6, [r3, #14]\n    ldrd r7, r8, [r3, #32]\n    b.w done\n    .balign 16\n"
             "table:\n    .byte " + ", ".join(str(i) for i in range(48)) + "\ndone:\n" + EXIT)

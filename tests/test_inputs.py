@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from mcusim.base.errors import ExitCode
 from mcusim.sim.cli import main
-from mcusim.sim.errors import ExitCode
 from tests import asm
 
 
@@ -110,8 +110,8 @@ def test_segment_outside_the_board(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("args,code,message", [
-    (["run", "x.elf", "--board", "nucleo-nope"], ExitCode.BAD_INPUT, "unknown board 'nucleo-nope'"),
-    (["run", "x.elf", "--clock", "fast"], ExitCode.BAD_INPUT, "--clock: 'fast' is not a frequency"),
+    (["run", "x.elf", "--board", "nucleo-nope"], ExitCode.USAGE, "unknown board 'nucleo-nope'"),
+    (["run", "x.elf", "--clock", "fast"], ExitCode.USAGE, "--clock: 'fast' is not a frequency"),
     (["run", "x.elf", "--max-instructions", "-5"], ExitCode.USAGE, "expected a positive number"),
     (["run"], ExitCode.USAGE, "required: elf"),
     (["frobnicate"], ExitCode.USAGE, "invalid choice"),

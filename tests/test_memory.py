@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 
+from mcusim.base.errors import ExitCode
 from mcusim.sim.cli import main
-from mcusim.sim.errors import ExitCode
 from mcusim.traces.mtrace import Trace
 from tests import asm
 from tests.conftest import simulate
@@ -103,7 +103,7 @@ def test_live_bytes_of_a_half_read_buffer(tmp_path):
     m = run.result.memory
     # Only the half that is read back is ever live, and all of it at once.
     assert m.live_peak_bytes == 32
-    from mcusim.sim.memory_report import live_curve
+    from mcusim.sim.observe.memory_report import live_curve
 
     curve = live_curve(run.sim.memory_tracker)
     # The curve: +4 per word written in the first half, then -4 as each is read for the last

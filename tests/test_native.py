@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcusim.sim import native_path
+from mcusim.sim.accounting import native_lib as native_path
 from tests.conftest import simulate
 
 CASES = [
@@ -77,7 +77,7 @@ def test_same_profile_on_both_paths(kernels, board, prog):
 
 
 def test_timeline_cap_keeps_the_same_slices(kernels, monkeypatch):
-    from mcusim.sim import profiler
+    from mcusim.sim.observe import profiler
 
     original = profiler.CallTracker.__init__
     monkeypatch.setattr(profiler.CallTracker, "__init__",

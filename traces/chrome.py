@@ -116,13 +116,15 @@ def chrome_trace(profile: Profile, *, max_events: int = 200_000) -> dict[str, An
                      f"{n_slices} slices and {kept_counters} of {n_counters} counter samples "
                      f"(peak of each interval); {dropped} events dropped")
     sampled = profile.sampled or dropped > 0
-    other: dict[str, Any] = {"clock_hz": profile.clock_hz, "total_cycles": profile.total_cycles,
+    # The creator mark comes first: it tells mcusim this is its own file (sim/cli/outputs.py).
+    other: dict[str, Any] = {"creator": "mcusim", "clock_hz": profile.clock_hz,
+                             "total_cycles": profile.total_cycles,
                              "total_instructions": profile.total_instructions,
                              "time_axis": "simulated", "sampled": sampled,
                              "dropped_events": dropped}
     if sampled or notes:
         other["note"] = "; ".join(notes) or "timeline sampled"
-    return {"traceEvents": events, "displayTimeUnit": "ns", "otherData": other}
+    return {"otherData": other, "traceEvents": events, "displayTimeUnit": "ns"}
 
 
 def write_chrome_trace(profile: Profile, out: TextIO, **kw: Any) -> None:

@@ -49,107 +49,26 @@ from typing import IO, Any
 
 import numpy as np
 
-FORMAT = "mcusim.mtrace"
-VERSION = 1
-READ = 0
-WRITE = 1
-SIZES = (1, 2, 4, 8)
-
-# Name and dtype of each per-access member, in file order.
-COLUMNS: tuple[tuple[str, np.dtype], ...] = (
-    ("cycle", np.dtype(np.uint64)),
-    ("address", np.dtype(np.uint32)),
-    ("pc", np.dtype(np.uint32)),
-    ("size", np.dtype(np.uint8)),
-    ("kind", np.dtype(np.uint8)),
+from mcusim.traces.mtrace_format import (
+    COLUMNS,
+    FORMAT,
+    READ,
+    SIZES,
+    VERSION,
+    WRITE,
+    TraceFormatError,
+    check_columns,
+    column,
+    complete_meta,
+    default_meta,
+    meta_json,
 )
+from mcusim.traces.mtrace_meta import MetaError, check_meta
 
-_CHECK_CHUNK = 1 << 23  # elements per validation step: bounds temporaries on huge traces
 _SPOOL_BYTES = 16 << 20  # a writer keeps this much per column in memory before spilling to disk
 
-
-class TraceFormatError(ValueError):
-    """The file is missing, is not an `.mtrace`, or has a version this reader does not know."""
-
-
-def default_meta() -> dict[str, Any]:
-    """Meta with every documented key, empty: what a writer fills in when the caller omits it."""
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "board": None,
-        "elf": None,
-        "clock_hz": None,
-        "regions": [],
-        "markers": [],
-        "recording": {"window": None, "max_accesses": None, "truncated": False, "dropped": 0},
-        "curves": {"stack": [], "heap": []},
-        "static_ram_bytes": 0,
-    }
-
-
-def complete_meta(meta: dict[str, Any] | None) -> dict[str, Any]:
-    """A deep copy of `meta` with missing documented keys defaulted and format/version set."""
-    out = default_meta()
-    for key, value in copy.deepcopy(meta or {}).items():
-        if key in ("recording", "curves") and isinstance(value, dict):
-            out[key].update(value)  # a partial sub-dict keeps the other defaults
-        else:
-            out[key] = value
-    out["format"] = FORMAT
-    out["version"] = VERSION
-    return out
-
-
-def _json_default(value: object) -> object:
-    # The engine naturally hands over numpy scalars and arrays; JSON knows neither.
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"meta value {value!r} of type {type(value).__name__} is not JSON")
-
-
-def _meta_json(meta: dict[str, Any]) -> str:
-    return json.dumps(meta, default=_json_default, sort_keys=True)
-
-
-def _column(values: object, dtype: np.dtype, name: str) -> np.ndarray:
-    """`values` as a 1-D array of `dtype`, refusing values the dtype cannot hold (no wrapping)."""
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D sequence, got shape {arr.shape}")
-    if arr.size == 0:
-        return np.zeros(0, dtype)
-    if arr.dtype.kind == "b":  # a boolean mask is a natural `kind` (True = write)
-        return arr.astype(dtype)
-    if arr.dtype.kind not in "ui":
-        raise TypeError(f"{name}: expected integers, got {arr.dtype}")
-    if arr.dtype.kind == "i" and int(arr.min()) < 0:
-        raise ValueError(f"{name}: negative value {int(arr.min())}")
-    if int(arr.max()) > np.iinfo(dtype).max:
-        raise ValueError(f"{name}: value {int(arr.max())} does not fit in {dtype}")
-    return arr.astype(dtype, copy=False)
-
-
-def _check_columns(cycle: np.ndarray, size: np.ndarray, kind: np.ndarray,
-                   previous_cycle: int | None, error: type[Exception]) -> None:
-    """Raise `error` unless cycles are non-decreasing and sizes and kinds are legal."""
-    for lo in range(0, len(cycle), _CHECK_CHUNK):
-        hi = min(lo + _CHECK_CHUNK, len(cycle))
-        c = cycle[lo:hi]
-        before = previous_cycle if lo == 0 else int(cycle[lo - 1])
-        if (before is not None and c[0] < before) or bool(np.any(c[1:] < c[:-1])):
-            raise error("cycle: accesses must be in time order (non-decreasing cycles)")
-        s = size[lo:hi]
-        if bool(np.any((s == 0) | (s > 8) | ((s & (s - 1)) != 0))):
-            raise error("size: every access size must be 1, 2, 4 or 8 bytes")
-        if bool(np.any(kind[lo:hi] > WRITE)):
-            raise error("kind: every access kind must be 0 (read) or 1 (write)")
+__all__ = ["COLUMNS", "FORMAT", "READ", "SIZES", "VERSION", "WRITE", "Trace", "TraceFormatError",
+           "TraceWriter", "complete_meta", "default_meta"]
 
 
 class TraceWriter:
@@ -164,7 +83,7 @@ class TraceWriter:
     def __init__(self, path: str | os.PathLike[str], meta: dict[str, Any] | None = None):
         self.path = Path(path)
         self.meta = complete_meta(meta)
-        _meta_json(self.meta)  # refuse non-JSON meta now, not after a long run
+        meta_json(self.meta)  # refuse non-JSON meta now, not after a long run
         self._count = 0
         self._last_cycle: int | None = None
         self._closed = False
@@ -184,7 +103,7 @@ class TraceWriter:
         """Append a chunk of accesses, in execution order after everything appended before."""
         if self._closed:
             raise ValueError("TraceWriter is closed")
-        cols = [_column(v, dt, name) for v, (name, dt) in
+        cols = [column(v, dt, name) for v, (name, dt) in
                 zip((cycle, address, pc, size, kind), COLUMNS, strict=True)]
         n = len(cols[0])
         if any(len(c) != n for c in cols):
@@ -193,7 +112,7 @@ class TraceWriter:
             raise ValueError(f"append: columns differ in length ({lengths})")
         if n == 0:
             return
-        _check_columns(cols[0], cols[3], cols[4], self._last_cycle, ValueError)
+        check_columns(cols[0], cols[3], cols[4], self._last_cycle, ValueError)
         for c, (name, _) in zip(cols, COLUMNS, strict=True):
             self._spools[name].write(np.ascontiguousarray(c).data)
         self._count += n
@@ -203,7 +122,7 @@ class TraceWriter:
         """Write the file: to a temporary name in the same directory, then renamed into place."""
         if self._closed:
             return
-        text = _meta_json(self.meta)
+        text = meta_json(self.meta)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
                                    dir=self.path.parent or None)
         os.close(fd)
@@ -318,11 +237,11 @@ class Trace:
         """An in-memory trace (checked as a writer would); `pc` None means all zeros."""
         if pc is None:
             pc = np.zeros(len(np.asarray(cycle)), np.uint32)
-        cols = [_column(v, dt, name) for v, (name, dt) in
+        cols = [column(v, dt, name) for v, (name, dt) in
                 zip((cycle, address, pc, size, kind), COLUMNS, strict=True)]
         if len({len(c) for c in cols}) > 1:
             raise ValueError("from_arrays: columns differ in length")
-        _check_columns(cols[0], cols[3], cols[4], None, ValueError)
+        check_columns(cols[0], cols[3], cols[4], None, ValueError)
         return cls(*cols, complete_meta(meta))
 
     @classmethod
@@ -349,13 +268,17 @@ class Trace:
             if meta.get("version") != VERSION:
                 raise TraceFormatError(f"{path}: .mtrace version {meta.get('version')!r} is not "
                                        f"supported (this mcusim reads version {VERSION})")
+            try:
+                check_meta(meta)
+            except MetaError as e:
+                raise TraceFormatError(f"{path}: {e}") from None
             cols = [_open_member(path, zf, name, mmap) for name, _ in COLUMNS]
         for col, (name, dtype) in zip(cols, COLUMNS, strict=True):
             if col.dtype != dtype or col.ndim != 1:
                 raise TraceFormatError(f"{path}: '{name}' is {col.dtype}, expected {dtype}")
         if len({len(c) for c in cols}) > 1:
             raise TraceFormatError(f"{path}: the per-access arrays differ in length")
-        _check_columns(cols[0], cols[3], cols[4], None, TraceFormatError)
+        check_columns(cols[0], cols[3], cols[4], None, TraceFormatError)
         return cls(*cols, meta, path)
 
     def __len__(self) -> int:

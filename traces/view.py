@@ -336,7 +336,8 @@ def _cycles_label(value: float, _pos: int) -> str:
 def _png_bytes(trace: Trace, live: LiveCurve, dpi: int) -> bytes:
     fig = _figure(trace, live)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    # The Software text chunk marks the picture as mcusim's (sim/cli/outputs.py).
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "mcusim view"})
     return buf.getvalue()
 
 
@@ -365,7 +366,8 @@ def render_html(trace: Trace, path: str | os.PathLike[str], live: LiveCurve | No
     title = html.escape(f"mcusim memory trace: {trace.meta.get('elf') or ''}")
     spark = html.escape(summary_text(trace, live).split("\n", len(_facts(trace, live)))[-1])
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="mcusim view">
+<title>{title}</title>
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; color: #222; }}
 table {{ border-collapse: collapse; margin-bottom: 1em; }}

@@ -1,0 +1,4 @@
+"""What every layer may import: errors with their exit codes, units, TOML loading.
+
+Nothing here imports another part of mcusim.
+"""

@@ -1,0 +1,156 @@
+"""Every file a command writes follows one rule, checked before any work starts:
+
+* `-` means standard output;
+* an output must not be an input of the command (the ELF, a board file, the trace being
+  viewed), whatever `--force` says, and two outputs must not be the same file;
+* its folder must exist and it must not be a folder;
+* an existing file is replaced only when it is recognisably an earlier output of the same kind
+  from mcusim (each format carries a mark: the JSON's schema, callgrind's and the Chrome
+  trace's creator, the .mtrace members, the PNG's and the HTML page's generator), or when it
+  is empty, or with `--force`. Collapsed stacks have no room for a mark: an existing file
+  always needs `--force`;
+* files are written to a temporary name beside them and renamed into place, so a failed write
+  never leaves half a file where the old one was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from mcusim.base.errors import OutputError, UsageError
+
+STDOUT = "-"
+CREATOR = "mcusim"
+# What mcusim writes at the start of each kind of output (see the exporters).
+_MARKS: dict[str, Callable[[Path, bytes], bool]] = {
+    "json": lambda p, head: b'"schema": "mcusim.run/' in head,
+    "callgrind": lambda p, head: head.startswith(b"# callgrind format")
+    and b"creator: mcusim" in head,
+    "chrome": lambda p, head: head.startswith(b'{"otherData":{"creator":"mcusim"'),
+    "collapsed": lambda p, head: False,
+    "mtrace": lambda p, head: _is_mtrace(p),
+    "png": lambda p, head: head.startswith(b"\x89PNG") and b"mcusim" in head,
+    "html": lambda p, head: b'<meta name="generator" content="mcusim' in head,
+}
+
+
+def _is_mtrace(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "meta.npy" in zf.namelist() and "cycle.npy" in zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Output:
+    option: str
+    path: Path | None  # None: standard output
+    kind: str
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.path is None
+
+
+class OutputPlan:
+    """The outputs of one command, checked together against the rule and the inputs."""
+
+    def __init__(self, inputs: Sequence[Path | None], force: bool):
+        self.inputs = [p for p in inputs if p is not None]
+        self.force = force
+        self.outputs: list[Output] = []
+
+    def add(self, option: str, path: Path | str | None, kind: str,
+            stdout_ok: bool = True) -> Output | None:
+        """Checks one output (None: not asked for) and returns it."""
+        if path is None:
+            return None
+        if str(path) == STDOUT:
+            if not stdout_ok:
+                raise UsageError(f"{option} -: this output cannot go to standard output")
+            if any(o.to_stdout for o in self.outputs):
+                raise UsageError(f"{option} -: only one output can go to standard output")
+            out = Output(option, None, kind)
+        else:
+            out = Output(option, Path(path), kind)
+            self._check(out)
+        self.outputs.append(out)
+        return out
+
+    def _check(self, out: Output) -> None:
+        path = out.path
+        assert path is not None
+        for other in self.outputs:
+            if other.path is not None and _same_file(other.path, path):
+                raise UsageError(f"{out.option} {path} and {other.option} {other.path} are the "
+                                 "same file; give each output its own name")
+        for source in self.inputs:
+            if _same_file(source, path):
+                raise OutputError(f"{out.option} {path}: that is an input of this command "
+                                  f"({source}); mcusim never writes over its inputs")
+        if path.is_dir():
+            raise OutputError(f"{out.option} {path}: is a directory; give a file name")
+        if not path.parent.is_dir():
+            raise OutputError(f"{out.option} {path}: directory {path.parent} does not exist")
+        if path.exists() and not self.force and not self._replaceable(out.kind, path):
+            raise OutputError(
+                f"{out.option} {path}: the file exists and is not an earlier {out.kind} output "
+                "of mcusim; not overwriting it (use --force to replace it)")
+
+    @staticmethod
+    def _replaceable(kind: str, path: Path) -> bool:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4096)
+        except OSError:
+            return False
+        return not head.strip() or _MARKS[kind](path, head)
+
+    def write_text(self, out: Output | None, write: Callable[[TextIO], None]) -> None:
+        """Writes a text output (to its file, atomically, or to stdout)."""
+        if out is None:
+            return
+        # surrogateescape: a file name that is not UTF-8 (an ELF's, in the outputs that name
+        # it) is written back as its own bytes instead of failing.
+        if out.path is None:
+            text = io.StringIO()
+            write(text)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text.getvalue().encode("utf-8", "surrogateescape"))
+            sys.stdout.buffer.flush()
+            return
+        with self.replacing(out) as tmp, open(tmp, "w", encoding="utf-8",
+                                              errors="surrogateescape") as f:
+            write(f)
+
+    @contextlib.contextmanager
+    def replacing(self, out: Output) -> Iterator[Path]:
+        """A temporary path beside the output: what is written there replaces it at the end."""
+        assert out.path is not None
+        tmp = out.path.with_name(f".{out.path.name}.{os.getpid()}.tmp")
+        try:
+            yield tmp
+            os.replace(tmp, out.path)
+        except OSError as e:
+            raise OutputError(f"{out.option} {out.path}: cannot write: {e.strerror}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,177 @@
+"""`mcusim run`: run a firmware ELF on a board and print its summary, profile and memory;
+write the result as JSON and the profile's exports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from mcusim.base.errors import UsageError
+from mcusim.isa.timing import TIMING_MODELS, make_timing
+from mcusim.memory.board import load_board
+from mcusim.sim.accounting import native_lib
+from mcusim.sim.cli.common import (
+    DEFAULT_TIMING,
+    EXIT_CODES_HELP,
+    add_target_options,
+    board_file,
+    positive_int,
+    size,
+)
+from mcusim.sim.cli.exit_status import run_status
+from mcusim.sim.cli.outputs import OutputPlan
+from mcusim.sim.cli.report import (
+    print_fault,
+    print_functions,
+    print_hot_blocks,
+    print_lines,
+    print_memory,
+    print_regions,
+    print_summary,
+    print_unknown_accesses,
+)
+from mcusim.sim.core.firmware import Firmware
+from mcusim.sim.core.options import Limits, MemoryOptions, ProfileOptions, ProgramIO, RunOptions
+from mcusim.sim.result import RunResult
+from mcusim.sim.simulation import make_simulation
+from mcusim.traces.callgrind import write_callgrind
+from mcusim.traces.chrome import write_chrome_trace
+from mcusim.traces.collapsed import write_collapsed
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run a firmware ELF on a board",
+                         usage="mcusim run ELF [options] [-- PROGRAM_ARGS ...]",
+                         description="Run a firmware ELF on a simulated board. Program output "
+                         "goes to stdout/stderr; mcusim's summary goes to stderr. Arguments "
+                         "after -- reach the program's argv.",
+                         epilog=EXIT_CODES_HELP,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_target_options(run)
+    run.add_argument("--timing", choices=TIMING_MODELS, default=DEFAULT_TIMING,
+                     help="timing model: the core's cycle table, or one cycle per instruction "
+                          f"as functional emulators assume (default: {DEFAULT_TIMING})")
+    # A flag, so that `--profile app.elf` does not take the ELF for its value; `--profile=lines`
+    # and `--profile lines` become --profile-lines (common.profile_words).
+    run.add_argument("--profile", action="store_const", const="functions",
+                     help="track calls and print the profile: functions (flat and inclusive), "
+                          "regions, hot blocks; --profile=lines adds cycles per source line "
+                          "(DWARF)")
+    run.add_argument("--profile-lines", dest="profile", action="store_const", const="lines",
+                     help=argparse.SUPPRESS)
+    run.add_argument("--sort", choices=("self", "inclusive"), default="self",
+                     help="order of the function table (default: self)")
+    run.add_argument("--top", type=positive_int, default=20, metavar="N",
+                     help="rows in the function and line tables (default: 20)")
+    run.add_argument("--region", action="append", default=[], metavar="START:END",
+                     help="count cycles between two symbols (repeatable), e.g. "
+                          "start_trigger:stop_trigger")
+    run.add_argument("--callgrind", type=Path, metavar="OUT",
+                     help="write the profile in callgrind format (kcachegrind, "
+                          "callgrind_annotate)")
+    run.add_argument("--collapsed", type=Path, metavar="OUT",
+                     help="write collapsed stacks (flamegraph.pl, speedscope)")
+    run.add_argument("--trace-out", type=Path, metavar="OUT",
+                     help="write a Chrome/Perfetto trace-event JSON of function and region "
+                          "slices on simulated time")
+    run.add_argument("--json", type=Path, metavar="OUT",
+                     help="write the result as JSON ('-': to standard output)")
+    run.add_argument("--force", action="store_true",
+                     help="overwrite an existing output file that mcusim did not write")
+    run.add_argument("--max-cycles", type=positive_int, metavar="N")
+    run.add_argument("--max-stack", type=size, metavar="BYTES",
+                     help="fail the run if the stack peak exceeds this (e.g. 4K)")
+    run.add_argument("--max-ram", type=size, metavar="BYTES",
+                     help="fail the run if peak RAM (static + stack + heap) exceeds this")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="also list unmodelled peripheral registers the program touched")
+    run.set_defaults(command_main=main)
+
+
+def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for spec in specs:
+        start, sep, end = spec.partition(":")
+        if not sep or not start or not end:
+            raise UsageError(f"--region {spec!r}: expected START:END, two symbol names")
+        pairs.append((start, end))
+    return pairs
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    plan = OutputPlan([args.elf, board_file(args.board)], args.force)
+    json_out = plan.add("--json", args.json, "json")
+    callgrind_out = plan.add("--callgrind", args.callgrind, "callgrind")
+    collapsed_out = plan.add("--collapsed", args.collapsed, "collapsed")
+    chrome_out = plan.add("--trace-out", args.trace_out, "chrome")
+    exporting = any(o is not None for o in (callgrind_out, collapsed_out, chrome_out))
+    if not args.fs_root.is_dir():
+        raise UsageError(f"--fs-root {args.fs_root}: not a directory")
+    board = load_board(args.board, clock=args.clock)
+    firmware = Firmware.open(args.elf)
+    profiled = bool(args.profile)
+    options = RunOptions(
+        io=ProgramIO(argv=[str(args.elf), *args.program_args], fs_root=args.fs_root,
+                     stdin=sys.stdin.buffer if sys.stdin else None,
+                     stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
+        limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles,
+                      timeout=args.timeout),
+        symbol_regions=_region_pairs(args.region),
+        profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
+                 else None),
+        memory=(MemoryOptions(record_accesses=profiled, max_stack=args.max_stack)
+                if profiled or args.max_stack is not None or args.max_ram is not None
+                else None))
+    sim = make_simulation(firmware, board, options, timing=make_timing(
+        args.timing, board.core.name, board.multiplier == "32-cycle"))
+    result = sim.run()
+    sys.stdout.flush()
+    if args.verbose:
+        path = ("native hot path" if sim.native else
+                f"pure-Python path, {sim.accounting} "
+                f"({native_lib.load_error() or 'native path not used'})")
+        err.print(f"mcusim: accounting ran on the {path}", highlight=False)
+        print_unknown_accesses(err, result)
+    print_fault(err, result)
+    print_summary(err, result)
+    print_regions(err, result)
+    print_memory(err, result)
+    if args.profile:
+        print_functions(err, result, top=args.top, sort=args.sort)
+        if result.profile is not None:
+            print_hot_blocks(err, result.profile)
+            if args.profile == "lines":
+                print_lines(err, result.profile, top=args.top)
+    plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
+    profile = result.profile
+    if profile is not None:
+        command = " ".join(["mcusim", "run", str(args.elf)])
+        plan.write_text(callgrind_out, lambda f: write_callgrind(
+            profile, f, command=command, elf=str(args.elf)))
+        plan.write_text(collapsed_out, lambda f: write_collapsed(profile, f))
+        plan.write_text(chrome_out, lambda f: write_chrome_trace(profile, f))
+        if chrome_out is not None and profile.sampled:
+            err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
+    budget = _over_budget(args, result)
+    if budget:
+        err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
+    return run_status(result, over_budget=bool(budget))
+
+
+def _over_budget(args: argparse.Namespace, result: RunResult) -> str | None:
+    m = result.memory
+    if m is None:
+        return None
+    problems = []
+    if args.max_stack is not None and m.stack_peak_bytes > args.max_stack:
+        problems.append(f"the stack peak of {m.stack_peak_bytes:,} bytes (at "
+                        f"{m.stack_peak_pc}) exceeds --max-stack {args.max_stack:,}")
+    if args.max_ram is not None and m.peak_ram_bytes > args.max_ram:
+        problems.append(f"peak RAM of {m.peak_ram_bytes:,} bytes (static "
+                        f"{m.static_ram_bytes:,} + stack and heap at their worst) exceeds "
+                        f"--max-ram {args.max_ram:,}")
+    return "; ".join(problems) or None

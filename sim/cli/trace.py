@@ -1,0 +1,74 @@
+"""`mcusim trace`: run a firmware ELF and record its SRAM accesses to a .mtrace file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from mcusim.base.errors import OutputError
+from mcusim.memory.board import load_board
+from mcusim.sim.cli.common import add_target_options, board_file, positive_int, window
+from mcusim.sim.cli.exit_status import run_status
+from mcusim.sim.cli.outputs import OutputPlan
+from mcusim.sim.cli.report import print_fault
+from mcusim.sim.core.firmware import Firmware
+from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
+from mcusim.sim.result import AccessTrace
+from mcusim.sim.simulation import make_simulation
+from mcusim.traces.mtrace import TraceWriter
+
+
+def register(sub: Any) -> None:
+    trace = sub.add_parser("trace", help="record SRAM accesses of a run to a .mtrace file",
+                           usage="mcusim trace ELF -o OUT [options] [-- PROGRAM_ARGS ...]",
+                           description="Run a firmware ELF and record every read and write "
+                           "to the board's RAM regions (address, size, cycle, PC of the block), "
+                           "with stack and heap curves and region markers, in the .mtrace "
+                           "format (traces/mtrace.py). `mcusim view` draws it.")
+    add_target_options(trace)
+    trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
+    trace.add_argument("--window", type=window, metavar="START:END",
+                       help="record only accesses in this cycle window")
+    trace.add_argument("--regions", metavar="NAME[,NAME]",
+                       help="record only these RAM regions of the board (default: all)")
+    trace.add_argument("--max-accesses", type=positive_int, metavar="N",
+                       help="stop recording after N accesses (the run goes on)")
+    trace.add_argument("--force", action="store_true")
+    trace.set_defaults(command_main=main)
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    plan = OutputPlan([args.elf, board_file(args.board)], args.force)
+    out = plan.add("-o", args.output, "mtrace", stdout_ok=False)
+    assert out is not None and out.path is not None
+    board = load_board(args.board, clock=args.clock)
+    firmware = Firmware.open(args.elf)
+    options = RunOptions(
+        io=ProgramIO(argv=[str(args.elf), *args.program_args], fs_root=args.fs_root,
+                     stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
+        limits=Limits(max_instructions=args.max_instructions, timeout=args.timeout),
+        memory=MemoryOptions(
+            record_accesses=True, window=args.window, max_accesses=args.max_accesses,
+            record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,
+            live_analysis=False))  # `mcusim view` analyses the file
+    result = make_simulation(firmware, board, options).run()
+    sys.stdout.flush()
+    print_fault(err, result)
+    assert result.trace is not None  # recorded: options.memory.record_accesses
+    try:
+        n = write_trace(result.trace, out.path)
+    except OSError as e:
+        raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
+    err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)
+    return run_status(result)
+
+
+def write_trace(trace: AccessTrace, path: Path) -> int:
+    """The recorded accesses as a .mtrace file; how many there are."""
+    with TraceWriter(path, trace.meta) as w:
+        w.append(trace.cycle, trace.address, trace.pc, trace.size, trace.kind)
+    return len(trace)

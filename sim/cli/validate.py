@@ -1,0 +1,197 @@
+"""`mcusim validate`: the cycle model against its microbenchmarks, and the kernels report.
+
+Microbenchmarks (kernels_c/ubench) time themselves with DWT_CYCCNT or SysTick; each printed
+count is compared with the value derived from the TRM in kernels_c/ubench/expected.toml.
+Kernels: modelled cycles, naive (one per instruction) cycles and cycles per MAC of each int8
+kernel program's marked region.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from mcusim.base.errors import InputError, MissingInputError
+from mcusim.base.tomlfile import load_toml
+from mcusim.isa.cycles import load_cycle_table
+from mcusim.isa.operand_timing import divide_cycles
+from mcusim.isa.timing import make_timing
+from mcusim.memory.board import load_board
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.firmware import Firmware
+from mcusim.sim.core.options import ProgramIO, RunOptions
+from mcusim.sim.simulation import make_simulation
+
+UBENCH_LINE = re.compile(r"^ubench (\S+) (-?\d+)$", re.MULTILINE)
+# Zero flash wait states on every board, so the suite measures the core alone.
+UBENCH_CLOCK = "16MHz"
+UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",
+                 "cortex-m4": "nucleo-f446re", "cortex-m7": "nucleo-f746zg"}
+# Cores whose table is a documented approximation: compared, not required to agree.
+APPROXIMATE = {"cortex-m7"}
+KERNELS = ("conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool", "cnn_chain")
+
+
+def register(sub: Any) -> None:
+    val = sub.add_parser("validate", help="cycle model vs its microbenchmarks; kernels report",
+                         description="Run the kernels_c microbenchmarks on each core at zero "
+                         "wait states and compare every count with its TRM-derived value, then "
+                         "report modelled vs naive cycles and cycles per MAC of the int8 "
+                         "kernels. Exits 1 if an exactly modelled core (M0+, M3, M4) disagrees.")
+    val.add_argument("--kernels-dir", type=Path, default=Path("kernels_c"),
+                     help="the kernels_c folder, built (default: ./kernels_c)")
+    val.add_argument("--boards", default="nucleo-f446re,nucleo-g071rb,nucleo-f103rb,"
+                     "nucleo-f746zg,stm32f4-discovery",
+                     help="boards for the kernels report (comma-separated)")
+    val.set_defaults(command_main=main)
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    build = args.kernels_dir / "build"
+    if not build.is_dir():
+        raise MissingInputError(f"{build} does not exist: run make -C {args.kernels_dir}")
+    return main_validate(build, args.kernels_dir.parent.resolve(),
+                         [b for b in args.boards.split(",") if b], out=sys.stdout)
+
+
+def evaluate(expression: int | str, refill: int) -> int:
+    """An expected.toml value: an integer, or arithmetic in P and div(a, b)."""
+    if isinstance(expression, int):
+        return expression
+    tree = ast.parse(expression, mode="eval")
+    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult,
+               ast.USub, ast.Constant, ast.Name, ast.Call, ast.Load)
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed) or (isinstance(node, ast.Name)
+                                             and node.id not in ("P", "div")):
+            raise InputError(f"expected.toml: {expression!r} is not arithmetic in P and div()")
+    code = compile(tree, "<expected.toml>", "eval")
+    return int(eval(code, {"__builtins__": {}}, {"P": refill, "div": divide_cycles}))
+
+
+@dataclass
+class Comparison:
+    core: str
+    name: str
+    expected: int
+    modelled: int | None
+
+    @property
+    def agrees(self) -> bool:
+        return self.modelled == self.expected
+
+
+def _run(elf: Path, board: str, timing: str, clock: str | None = None,
+         root: Path = Path(".")) -> tuple[Simulation, str]:
+    b = load_board(board, clock=clock)
+    out = io.BytesIO()
+    options = RunOptions(io=ProgramIO(fs_root=root, stdout=out, stderr=io.BytesIO()))
+    sim = make_simulation(Firmware.open(elf), b, options,
+                          timing=make_timing(timing, b.core.name, b.multiplier == "32-cycle"))
+    result = sim.run()
+    if result.stop != "exit" or result.exit_code != 0:
+        raise InputError(f"{elf} did not run to a clean exit on {board}: "
+                         f"{result.fault.message if result.fault else result.exit_code}")
+    return sim, out.getvalue().decode(errors="replace")
+
+
+def ubench(build: Path, expected_file: Path, cores: list[str] | None = None) -> list[Comparison]:
+    expected = load_toml(expected_file, InputError)
+    out: list[Comparison] = []
+    for core in cores or list(UBENCH_BOARDS):
+        board = UBENCH_BOARDS[core]
+        elf = build / board / "ubench.elf"
+        if not elf.is_file():
+            raise MissingInputError(f"{elf} is missing: build it with make -C kernels_c")
+        _, text = _run(elf, board, "table", clock=UBENCH_CLOCK)
+        measured = {m.group(1): int(m.group(2)) for m in UBENCH_LINE.finditer(text)}
+        refill = load_cycle_table(core).branch_refill
+        for name, value in expected.get(core, {}).items():
+            out.append(Comparison(core, name, evaluate(value, refill), measured.get(name)))
+    return out
+
+
+@dataclass
+class KernelRow:
+    board: str
+    program: str
+    cycles: int
+    naive_cycles: int
+    region_cycles: int | None
+    macs: int | None
+
+    @property
+    def cycles_per_mac(self) -> float | None:
+        if not self.macs or self.region_cycles is None:
+            return None
+        return self.region_cycles / self.macs
+
+
+def kernels(build: Path, boards: list[str], root: Path) -> list[KernelRow]:
+    rows = []
+    for board in boards:
+        for prog in KERNELS:
+            elf = build / board / f"{prog}.elf"
+            if not elf.is_file():
+                continue
+            sim, _ = _run(elf, board, "table", root=root)
+            naive, _ = _run(elf, board, "naive", root=root)
+            region = sim.region_cycles(prog)
+            macs_sym = sim.firmware.symbols.get("mcusim_macs")
+            macs = None
+            if macs_sym is not None:
+                raw = sim.firmware.read(macs_sym.address, 4)
+                macs = int.from_bytes(raw, "little") if raw else None
+            rows.append(KernelRow(board, prog, sim.cycles, naive.cycles, region, macs))
+    return rows
+
+
+def main_validate(build: Path, root: Path, boards: list[str], out=sys.stderr) -> int:  # noqa: ANN001
+    """Print both reports; returns 1 if an exactly-modelled core disagrees."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, highlight=False, width=120)
+    # Progress on stderr, so the reports on stdout stay clean to read or diff.
+    progress = Console(stderr=True, highlight=False)
+    progress.print("mcusim validate: running the microbenchmarks on each core ...")
+    comparisons = ubench(build, build.parent / "ubench" / "expected.toml")
+    t = Table(title="microbenchmarks: TRM-derived vs modelled cycles (zero wait states)",
+              title_justify="left")
+    for col in ("core", "test", "expected", "modelled", ""):
+        t.add_column(col, justify="right" if col in ("expected", "modelled") else "left")
+    failures = 0
+    for c in comparisons:
+        mark = "ok" if c.agrees else ("approx." if c.core in APPROXIMATE else "DIFFERS")
+        failures += mark == "DIFFERS"
+        t.add_row(c.core, c.name, str(c.expected), str(c.modelled), mark)
+    console.print(t)
+    for core in sorted({c.core for c in comparisons}):
+        mine = [c for c in comparisons if c.core == core]
+        agree = sum(c.agrees for c in mine)
+        total_e = sum(c.expected for c in mine)
+        total_m = sum(c.modelled or 0 for c in mine)
+        console.print(f"{core}: {agree}/{len(mine)} tests agree exactly; suite total "
+                      f"{total_m} modelled vs {total_e} expected ({total_m / total_e:.1%})")
+    k = Table(title="int8 kernels: modelled (table) vs naive cycles", title_justify="left")
+    for col in ("board", "program", "cycles", "naive", "table/naive", "kernel cycles",
+                "MACs", "cycles/MAC"):
+        k.add_column(col, justify="left" if col in ("board", "program") else "right")
+    progress.print(f"mcusim validate: running the int8 kernels on {', '.join(boards)} ...")
+    for r in kernels(build, boards, root):
+        progress.print(f"  {r.board} {r.program}: {r.cycles:,} cycles")
+        cpm = f"{r.cycles_per_mac:.2f}" if r.cycles_per_mac is not None else "-"
+        k.add_row(r.board, r.program, f"{r.cycles:,}", f"{r.naive_cycles:,}",
+                  f"{r.cycles / r.naive_cycles:.2f}",
+                  f"{r.region_cycles:,}" if r.region_cycles is not None else "-",
+                  f"{r.macs:,}" if r.macs else "-", cpm)
+    console.print(k)
+    return 1 if failures else 0

@@ -1,0 +1,102 @@
+"""The devices in the memory map: core peripherals and the console UART as MMIO, and the
+timed read path of flash data; counter registers find the instruction that reads them. A
+mixin of `Simulation`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from unicorn import Uc
+
+from mcusim.memory.flash import FlashInterface
+from mcusim.sim.core.access import locate
+from mcusim.sim.core.translation import UC_REG
+from mcusim.sim.devices.flash_data import FlashDataPath, PythonReader, flash_bytes
+from mcusim.sim.devices.peripherals import (
+    PPB_BASE,
+    PPB_SIZE,
+    TIMED_REGISTERS,
+    CorePeripherals,
+    PeripheralBus,
+)
+
+if TYPE_CHECKING:
+    from mcusim.sim.core.engine import Simulation
+
+
+class DeviceMap:
+    def _map_peripherals(self: Simulation) -> None:
+        self.core_peripherals = CorePeripherals(
+            self.board.core, self.board, self.now, self._request_reset, self.unknown_accesses)
+        self.peripheral_bus = PeripheralBus(self.board, self.stdout, self.unknown_accesses)
+        self._mmio(PPB_BASE, PPB_SIZE, self.core_peripherals)
+        for p in self.board.peripherals:
+            if not PPB_BASE <= p.base < PPB_BASE + PPB_SIZE:
+                self._mmio(p.base, p.size, self.peripheral_bus)
+
+    def _mmio(self: Simulation, base: int, size: int,
+              device: CorePeripherals | PeripheralBus) -> None:
+        # The counter registers' values depend on which instruction of the block accesses
+        # them: find it first (Unicorn tells no exact PC; see _on_timed_access).
+        timed = [(first, last) for first, last in TIMED_REGISTERS
+                 if base <= first and last < base + size]
+
+        def access(uc: Uc, offset: int) -> int:
+            address = base + offset
+            if any(first <= address <= last for first, last in timed):
+                self._on_timed_access(uc, address)
+            return address
+
+        def read(uc: Uc, offset: int, size: int, _: object) -> int:
+            return device.read(access(uc, offset), size)
+
+        def write(uc: Uc, offset: int, size: int, value: int, _: object) -> None:
+            device.write(access(uc, offset), size, value)
+
+        self.uc.mmio_map(base, size, read, None, write, None)
+
+    def _on_timed_access(self: Simulation, uc: Uc, address: int) -> None:
+        """Which instruction of the current block accesses `address`: found from the operands'
+        registers (sim/core/access.py), it tells at which cycle of the block the access
+        happens."""
+        block = self._current
+        if block is None:
+            return
+        # One execution of the block is identified by the instruction count at its entry.
+        if self._access_key != self.instructions:
+            self._access_key, self._access_next = self.instructions, 0
+        idx = locate(block.insns, self._access_next, address,
+                     lambda r: uc.reg_read(UC_REG[r]))
+        if idx is not None:
+            self._pc_hint = block.insns[idx].address
+            self._pc_hint_is_access = True
+            multi = block.insns[idx].cls in ("ldm", "stm", "ldrd", "strd", "vldm", "vstm")
+            self._access_next = idx if multi else idx + 1
+
+    def _add_flash_hooks(self: Simulation, uc: Uc) -> None:
+        """Data reads from flash go through the timed read path (sim/devices/flash_data.py)."""
+        self.flash_data = FlashDataPath(uc, self.flash) if self.flash else None
+        for flash in self.flash:
+            self.flash_data.map_python(flash, self._flash_reader(flash))  # type: ignore[union-attr]
+
+    def _flash_reader(self: Simulation, flash: FlashInterface) -> PythonReader:
+        """What answers a data read from `flash` (an offset into the region): the bytes, after
+        timing the read."""
+        value = flash_bytes(self._buffers[self.board.regions.index(flash.region)])
+        timed, base, uc = self._flash_read_timer(flash), flash.region.base, self.uc
+
+        def read(_engine: object, offset: int, size: int) -> int:
+            try:
+                timed(base + offset)
+            except BaseException as e:  # noqa: BLE001 - re-raised after emu_start
+                self._callback_error = e
+                uc.emu_stop()
+            return value(offset, size)
+
+        return read
+
+    def _flash_read_timer(self: Simulation, flash: FlashInterface) -> Callable[[int], None]:
+        """Times a data read at an address of `flash`: its stall cycles are charged to the
+        block running now."""
+        return lambda address: self._add_cycles(flash.read(address))

@@ -1,0 +1,85 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop a run at the next block, which then ends like any other:
+summary, JSON and exports of what ran so far, marked "interrupted" ("terminated" for SIGTERM),
+and exit status 130 (143), the shell's 128 + signal number.
+
+On the pure-Python path a Python handler stops the emulation (Python hooks run at every
+block). The native path runs without Python code, so a C handler
+(sim/accounting/hotpath/interrupt.c) records the signal and its block hook stops there. A
+second signal ends mcusim at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+# SIGALRM is the --timeout timer (host_timer): a limit, like --max-instructions.
+STOP_KINDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated",
+              signal.SIGALRM: "limit"}
+
+
+@contextlib.contextmanager
+def host_timer(seconds: float | None) -> Iterator[None]:
+    """--timeout: SIGALRM after `seconds` of host time, which stops the run like a signal."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def stop_message(signum: int, timeout: float | None = None) -> str:
+    if signum == signal.SIGALRM:
+        return (f"stopped at the host-time limit --timeout {timeout:g} s; the figures are those "
+                "of the run so far")
+    name = signal.Signals(signum).name
+    how = " (Ctrl-C)" if signum == signal.SIGINT else ""
+    return f"the run was interrupted by {name}{how}; the figures are those of the run so far"
+
+
+@contextlib.contextmanager
+def python_handlers(on_signal: Callable[[int], None]) -> Iterator[None]:
+    """While the block runs: the first SIGINT/SIGTERM calls `on_signal(signum)`, a second
+    raises KeyboardInterrupt. Only the main thread can take signals; elsewhere nothing
+    changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if seen:
+            raise KeyboardInterrupt
+        seen.append(signum)
+        on_signal(signum)
+
+    saved = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, previous in saved.items():
+            signal.signal(s, previous)
+
+
+@contextlib.contextmanager
+def native_handlers(catch: Callable[[], None], release: Callable[[], int],
+                    on_signal: Callable[[int], None]) -> Iterator[None]:
+    """The C handler (catch/release of the native library) around the block; a signal it saw
+    is passed to `on_signal` after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    catch()
+    try:
+        yield
+    finally:
+        signum = release()
+        if signum:
+            on_signal(signum)

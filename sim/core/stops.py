@@ -1,0 +1,109 @@
+"""How a run stops other than by exiting: CPU exceptions (semihosting BKPT, faults, SVC),
+bad memory accesses, reset requests and waits for interrupts. A mixin of `Simulation`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import unicorn.arm_const as arm
+from unicorn import Uc, UcError
+
+from mcusim.sim.core import faults
+from mcusim.sim.core.stack_check import overflow_note
+
+if TYPE_CHECKING:
+    from mcusim.sim.core.engine import Simulation
+
+SEMIHOSTING_BKPT = 0xAB
+XPSR_T = 1 << 24
+
+
+@dataclass
+class StopInfo:
+    """Why the run stopped (a fault kind of sim/faults.py, "limit" or "reset")."""
+
+    kind: str
+    message: str
+    pc: int
+    address: int | None = None
+
+
+class StopHooks:
+    """Unicorn hooks that end or interrupt the run; the state they use is Simulation's."""
+
+    def _on_wait(self: Simulation, uc: Uc, address: int, size: int, mnemonic: str) -> None:
+        """WFI/WFE: the core would sleep until an interrupt or event, and none can come."""
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(address))
+        where = self.firmware.symbols.describe(address)
+        self._halt("limit", f"{mnemonic} at {where}: the core waits for an interrupt or event, "
+                   "which never comes (interrupts are not modelled)", address)
+
+    def _on_interrupt(self: Simulation, uc: Uc, intno: int, _: object) -> None:
+        pc = uc.reg_read(arm.UC_ARM_REG_PC)
+        if intno == faults.EXCP_BKPT and self._halfword(pc) == 0xBE00 | SEMIHOSTING_BKPT:
+            self._semihosting_call(uc, pc)
+            return
+        if intno == faults.EXCP_SWI:
+            pc -= 2  # Unicorn reports SVC with the PC already past it
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(pc))
+        if intno == faults.EXCP_UDEF and self._arm_state():
+            intno = faults.EXCP_INVSTATE
+        kind, message = faults.describe_exception(intno, pc, self._halfword(pc))
+        self._halt(kind, message, pc)
+
+    def _semihosting_call(self: Simulation, uc: Uc, pc: int) -> None:
+        block = self._current
+        self._pc_hint, self._pc_hint_is_access = pc, False
+        op = uc.reg_read(arm.UC_ARM_REG_R0)
+        arg = uc.reg_read(arm.UC_ARM_REG_R1)
+        result = self.semihosting.call(self.guest_memory, op, arg)
+        uc.reg_write(arm.UC_ARM_REG_R0, result)
+        # The BKPT completes; the rest of its block runs as a new block from pc + 2.
+        if block is not None:
+            self._take_back(block, block.count_before(pc) + 1)
+        self._current = None
+        if self.semihosting.exit is not None:
+            uc.reg_write(arm.UC_ARM_REG_PC, pc | 1)
+            uc.emu_stop()
+        else:
+            uc.reg_write(arm.UC_ARM_REG_PC, (pc + 2) | 1)
+
+    def _on_bad_access(self: Simulation, uc: Uc, access: int, address: int, size: int, value: int,
+                       _: object) -> bool:
+        pc = uc.reg_read(arm.UC_ARM_REG_PC)
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(pc))
+        message = faults.describe_memory_fault(self.board, access, address, size)
+        overflow = overflow_note(uc.reg_read(arm.UC_ARM_REG_SP), self.board,
+                                 self.firmware.symbols)
+        self._halt("memory_fault", f"{overflow}; {message}" if overflow else message, pc,
+                   address)
+        return False
+
+    def _request_reset(self: Simulation) -> None:
+        block = self._current
+        pc = block.address if block else 0
+        self._halt("reset", "the program requested a system reset (AIRCR.SYSRESETREQ); "
+                   "the run ends here", pc)
+
+    def _halt(self: Simulation, kind: str, message: str, pc: int,
+              address: int | None = None) -> None:
+        if self._stop is None:
+            self._stop = StopInfo(kind, message, pc, address)
+        self.uc.emu_stop()
+
+    def _arm_state(self: Simulation) -> bool:
+        """Whether the core left Thumb state; Unicorn reports that as an undefined instruction."""
+        return not self.uc.reg_read(arm.UC_ARM_REG_XPSR) & XPSR_T
+
+    def _halfword(self: Simulation, addr: int) -> int | None:
+        try:
+            return int.from_bytes(self.uc.mem_read(addr, 2), "little")
+        except UcError:
+            return None

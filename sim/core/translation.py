@@ -1,0 +1,120 @@
+"""New blocks: translated once (decoded and timed, sim/core/blocks.py) and instrumented with
+the code hooks their instructions need. A mixin of `Simulation`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import unicorn.arm_const as arm
+from capstone import arm_const as cs_arm
+from unicorn import UC_HOOK_CODE, Uc, UcError
+
+from mcusim.sim.core.blocks import Block, translate
+from mcusim.sim.core.code_map import code_spans, decode_span
+
+if TYPE_CHECKING:
+    from mcusim.sim.core.engine import Simulation
+
+# A code hook to add: (address, callback, user data).
+CodeHook = tuple[int, object, object]
+
+# Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
+UC_REG = {getattr(cs_arm, f"ARM_REG_{n}"): getattr(arm, f"UC_ARM_REG_{n}")
+          for n in [f"R{i}" for i in range(13)] + ["SP", "LR", "PC"]}
+
+
+class BlockTranslation:
+    def _translate(self: Simulation, address: int, size: int, key: int) -> Block:
+        code = bytes(self.uc.mem_read(address, size)) if size else b""
+        function = self.firmware.symbols.function_at(address)
+        flash = next((f for f in self.flash if f.region.contains(address)), None)
+        block = translate(code, address, self.timing, function.name if function else None,
+                          flash)
+        self.blocks[key] = block
+        if block.self_loop:
+            # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
+            # spinning until a limit. The block does not run.
+            where = self.firmware.symbols.describe(address)
+            self._halt("limit", f"infinite loop: branch to itself at {where} "
+                       f"({address:#010x}); nothing can interrupt it (interrupts are not "
+                       "modelled)", address)
+        else:
+            self._instrument(block)
+        return block
+
+    def _function_id(self: Simulation, name: str) -> int:
+        number = self._function_ids.get(name)
+        if number is None:
+            number = self._function_ids[name] = len(self._function_names)
+            self._function_names.append(name)
+        return number
+
+    def _instrument(self: Simulation, block: Block) -> None:
+        """Put code hooks on the instructions of a new block that need a look at registers as
+        they run (operand-timed instructions; what observers ask for, such as run-time SP
+        writes when tracking memory), then retranslate it: Unicorn only instruments blocks
+        translated after a hook exists. The block has not run yet (its block hook runs
+        first), so the run restarts at its address. Hooks in the ELF's code are all placed
+        before the run (_place_hooks), so this restart only happens for code the ELF did not
+        show (sim/core/code_map.py says why restarts are avoided)."""
+        if self._add_wanted_hooks(block):
+            self.restarts += 1
+            self.uc.ctl_remove_cache(block.address, block.address + block.size)
+            self._restart_at = block.address
+            self.uc.emu_stop()
+
+    def _place_hooks(self: Simulation) -> None:
+        """Before the run: the code hooks of every instruction of the ELF's code."""
+        for span in code_spans(self.firmware.path):
+            try:
+                loaded = bytes(self.uc.mem_read(span.address, len(span.code))) == span.code
+            except UcError:
+                loaded = False
+            if loaded:  # code copied to RAM at run time is instrumented when it runs
+                for block in decode_span(span, self.timing):
+                    self._add_wanted_hooks(block)
+
+    def _add_wanted_hooks(self: Simulation, block: Block) -> bool:
+        """Adds the code hooks `block` needs that are not there yet; whether any was."""
+        wanted: list[CodeHook] = []
+        by_address = {i.address: i for i in block.insns}
+        for addr, rule in block.dynamic.items():
+            regs = tuple(UC_REG[r] for r in by_address[addr].sources)
+            signed = rule == "div" and self._signed_div(addr)
+            wanted.append((addr, self._on_dynamic, (rule, regs, signed)))
+        for instrument in self._instrumenters:
+            wanted += instrument(block)
+        wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper())
+                   for i in block.insns if i.cls == "wfi"]
+        added = False
+        for addr, callback, data in wanted:
+            key = (addr, callback)
+            if key in self._code_hooks:
+                continue
+            self._code_hooks[key] = self._add_code_hook(addr, callback, data)
+            added = True
+        return added
+
+    def _add_code_hook(self: Simulation, address: int, callback: object, data: object) -> int:
+        return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)
+
+    def _on_dynamic(self: Simulation, uc: Uc, address: int, size: int,
+                    spec: tuple[str, tuple[int, ...], bool]) -> None:
+        rule, regs, signed = spec
+        values = tuple(self._registers.read(r) for r in regs)
+        if signed:
+            values = tuple(abs(v - (1 << 32) if v & 0x80000000 else v) for v in values)
+        self._add_cycles(self.timing.dynamic_cycles(rule, values))
+
+    def _signed_div(self: Simulation, address: int) -> bool:
+        hw = self._halfword(address)
+        return hw is not None and hw & 0xFFF0 == 0xFB90  # SDIV; UDIV is 0xFBB0
+
+    def hook_return(self: Simulation, address: int, callback: object) -> None:
+        """A code hook at a return address, added while running: drop the translated block
+        there so that it is retranslated with the hook."""
+        key = (address, callback)
+        if key not in self._code_hooks:
+            self._code_hooks[key] = self.uc.hook_add(UC_HOOK_CODE, callback, None,
+                                                     begin=address, end=address)
+            self.uc.ctl_remove_cache(address, address + 2)

@@ -1,0 +1,59 @@
+"""The memory observer: stack, heap and peak RAM during the run (sim/observe/memory_tracker.py)
+and the memory section of its result (sim/observe/memory_report.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mcusim.sim.core.blocks import Block
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.observer import Observer
+from mcusim.sim.core.options import MemoryOptions
+from mcusim.sim.observe.memory_report import (
+    access_trace,
+    live_curve,
+    memory_counters,
+    memory_report,
+)
+from mcusim.sim.observe.memory_tracker import MemoryTracker
+from mcusim.sim.result import RunResult
+
+
+class MemoryObserver(Observer):
+    def __init__(self, options: MemoryOptions):
+        self.options = options
+        # An accounting path that tracks the stack and the accesses itself adapts the tracker
+        # (before it hooks anything) by setting this.
+        self.adapt_tracker: Callable[[MemoryTracker], MemoryTracker] = lambda tracker: tracker
+        self.tracker: MemoryTracker | None = None
+
+    def attach(self, sim: Simulation) -> None:
+        o = self.options
+        regions = list(o.record_regions) if o.record_regions else None
+        tracker = self.tracker = self.adapt_tracker(MemoryTracker(
+            sim, sim.footprint.static_ram_bytes, record=o.record_accesses, window=o.window,
+            max_accesses=o.max_accesses, regions=regions))
+        if o.max_stack is not None:
+            tracker.set_stack_budget(o.max_stack)
+        sim.memory_tracker = tracker
+        uc, on_block = sim.uc, tracker.on_block
+
+        def on_counted(block: Block, prev: Block | None, cycles: int) -> None:
+            on_block(uc, block)
+
+        sim.watch_blocks(on_counted)
+        sim.watch_markers(tracker.on_marker)
+        sim.instrument_blocks(tracker.code_hooks)
+        tracker.attach(uc)
+
+    def finish(self, sim: Simulation, result: RunResult) -> None:
+        tracker = self.tracker
+        assert tracker is not None
+        curve = live_curve(tracker) if self.options.live_analysis else None
+        result.memory = memory_report(sim, tracker, curve)
+        if result.profile is not None:
+            result.profile.counters = memory_counters(tracker, curve)
+        if tracker.overflow:
+            result.warnings.append(tracker.overflow)
+        if tracker.record:
+            result.trace = access_trace(sim, tracker)

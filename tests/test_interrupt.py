@@ -1,0 +1,74 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop a run within a fraction of a second on both accounting
+paths, with the usual summary marked "interrupted", the JSON written, and exit 130 / 143."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mcusim.sim.accounting import native_lib as native_path
+
+from .asm import build
+
+# An endless loop that is not "b ." (which is detected and ends the run by itself).
+SPIN = """
+1:  adds r0, r0, #1
+    subs r1, r1, #1
+    b 1b
+"""
+
+PATHS = ["0", "1"] if native_path.load_library() is not None else ["0"]
+
+
+def _start(elf, tmp_path, native: str) -> tuple[subprocess.Popen, float]:
+    env = dict(os.environ, MCUSIM_NATIVE=native)
+    proc = subprocess.Popen([sys.executable, "-m", "mcusim.sim.cli", "run", str(elf),
+                             "--json", str(tmp_path / "r.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=tmp_path)
+    time.sleep(2.0)  # imports and set-up take about a second: by now it is emulating
+    return proc, time.monotonic()
+
+
+@pytest.mark.parametrize("native", PATHS)
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_the_run(tmp_path, native, sig, code):
+    elf = build(tmp_path, SPIN)
+    proc, _ = _start(elf, tmp_path, native)
+    assert proc.poll() is None, proc.communicate()
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the run did not stop on the signal")
+    took = time.monotonic() - sent
+    text = err.decode()
+    assert proc.returncode == code, text
+    assert took < 1.0, f"stopping took {took:.2f} s"
+    assert "interrupted" in text
+    assert "instructions" in text and "cycles" in text  # the usual summary
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["stop"] == ("interrupted" if sig == signal.SIGINT else "terminated")
+    assert data["instructions"] > 1000
+
+
+@pytest.mark.parametrize("native", PATHS)
+def test_timeout_bounds_a_run(tmp_path, native):
+    elf = build(tmp_path, SPIN)
+    env = dict(os.environ, MCUSIM_NATIVE=native)
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "mcusim.sim.cli", "run", str(elf), "--timeout",
+                           "1.5", "--json", str(tmp_path / "r.json")], capture_output=True,
+                          env=env, cwd=tmp_path, timeout=30)
+    assert proc.returncode == 83, proc.stderr.decode()
+    assert time.monotonic() - start < 6
+    assert "--timeout 1.5" in proc.stderr.decode()
+    assert json.loads((tmp_path / "r.json").read_text())["stop"] == "limit"

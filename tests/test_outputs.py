@@ -1,0 +1,177 @@
+"""One rule for every output of every command (sim/cli/outputs.py): an existing file is replaced
+only when it is an earlier output of the same kind from mcusim, or with --force; never a file
+that is an input of the run; never two outputs on one path; `-` is stdout."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from mcusim.base.errors import ExitCode
+from mcusim.sim.cli import main
+
+from .asm import EXIT_OK, build
+
+RUN_OUTPUTS = ["--json", "--callgrind", "--collapsed", "--trace-out"]
+
+
+@pytest.fixture
+def elf(tmp_path):
+    return build(tmp_path, EXIT_OK)
+
+
+@pytest.fixture
+def mtrace(tmp_path, elf, capsys):
+    path = tmp_path / "run.mtrace"
+    assert main(["trace", str(elf), "-o", str(path)]) == 0
+    capsys.readouterr()
+    return path
+
+
+@pytest.mark.parametrize("option", RUN_OUTPUTS)
+def test_run_never_replaces_a_users_file(tmp_path, elf, capsys, option):
+    mine = tmp_path / "mine.txt"
+    mine.write_text("main 3\n")  # looks like one line of collapsed stacks, but is the user's
+    assert main(["run", str(elf), option, str(mine)]) == ExitCode.CANT_WRITE
+    assert "--force" in capsys.readouterr().err
+    assert mine.read_text() == "main 3\n"
+    assert main(["run", str(elf), option, str(mine), "--force"]) == 0
+    assert mine.read_text() != "main 3\n"
+
+
+@pytest.mark.parametrize("option", ["--json", "--callgrind", "--trace-out"])
+def test_an_earlier_output_of_the_same_kind_is_replaced(tmp_path, elf, capsys, option):
+    out = tmp_path / "out"
+    assert main(["run", str(elf), option, str(out)]) == 0
+    assert main(["run", str(elf), option, str(out)]) == 0
+
+
+@pytest.mark.parametrize("option", RUN_OUTPUTS)
+def test_an_input_is_never_an_output(tmp_path, elf, capsys, option):
+    before = elf.read_bytes()
+    assert main(["run", str(elf), option, str(elf), "--force"]) == ExitCode.CANT_WRITE
+    assert "input" in capsys.readouterr().err
+    assert elf.read_bytes() == before
+
+
+def test_board_file_is_an_input(tmp_path, elf, capsys):
+    from mcusim.memory.board import BOARDS_DIR
+
+    board = tmp_path / "b.toml"
+    shutil.copy(BOARDS_DIR / "nucleo-f446re.toml", board)
+    text = board.read_text()
+    assert main(["run", str(elf), "--board", str(board), "--json", str(board),
+                 "--force"]) == ExitCode.CANT_WRITE
+    assert board.read_text() == text
+
+
+def test_two_outputs_on_one_path(tmp_path, elf, capsys):
+    out = tmp_path / "x"
+    assert main(["run", str(elf), "--json", str(out), "--collapsed",
+                 str(tmp_path / "." / "x")]) == ExitCode.USAGE
+    assert "same file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_json_dash_is_stdout(tmp_path, elf, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(elf), "--json", "-"]) == 0
+    assert not (tmp_path / "-").exists()
+    assert json.loads(capsys.readouterr().out)["schema"] == "mcusim.run/1"
+
+
+def test_trace_output_rule(tmp_path, elf, capsys):
+    mine = tmp_path / "mine.npz"
+    shutil.make_archive(str(tmp_path / "mine"), "zip", tmp_path, elf.name)
+    (tmp_path / "mine.zip").rename(mine)
+    data = mine.read_bytes()
+    assert main(["trace", str(elf), "-o", str(mine)]) == ExitCode.CANT_WRITE
+    assert mine.read_bytes() == data
+    assert main(["trace", str(elf), "-o", str(elf), "--force"]) == ExitCode.CANT_WRITE
+
+
+def test_view_never_replaces_a_users_picture(tmp_path, mtrace, capsys):
+    png, html = tmp_path / "mine.png", tmp_path / "mine.html"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n my holiday picture")
+    html.write_text("<html>my page</html>")
+    assert main(["view", str(mtrace), "-o", str(png)]) == ExitCode.CANT_WRITE
+    assert main(["view", str(mtrace), "--html", str(html),
+                 "-o", str(tmp_path / "p.png")]) == ExitCode.CANT_WRITE
+    assert png.read_bytes().endswith(b"holiday picture")
+    assert html.read_text() == "<html>my page</html>"
+    assert main(["view", str(mtrace), "-o", str(png), "--html", str(html), "--force"]) == 0
+    # Its own outputs are replaced on the next view without asking.
+    assert main(["view", str(mtrace), "-o", str(png), "--html", str(html)]) == 0
+    assert main(["view", str(mtrace), "-o", str(png), "--html", str(mtrace),
+                 "--force"]) == ExitCode.CANT_WRITE
+
+
+def test_view_refuses_a_picture_format_it_does_not_write(tmp_path, mtrace, capsys):
+    assert main(["view", str(mtrace), "-o", str(tmp_path / "x.svg")]) == ExitCode.USAGE
+    assert ".png" in capsys.readouterr().err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_view_into_a_missing_folder(tmp_path, mtrace, capsys):
+    rc = main(["view", str(mtrace), "-o", str(tmp_path / "nope" / "x.png")])
+    assert rc == ExitCode.CANT_WRITE
+    assert "does not exist" in capsys.readouterr().err
+
+
+META_EDITS = {
+    "clock is text": lambda m: m.update(clock_hz="fast"),
+    "regions not a list": lambda m: m.update(regions=7),
+    "region without base": lambda m: [r.pop("base") for r in m["regions"]],
+    "curves wrong": lambda m: m.update(curves={"stack": [[1]], "heap": "x"}),
+    "markers wrong": lambda m: m.update(markers=[{"name": 3}]),
+    "not a table": lambda m: m.clear() or m.update(x=[]),
+}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", *META_EDITS])
+def test_view_of_a_damaged_trace_is_bad_input(tmp_path, mtrace, capsys, damage):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    bad = tmp_path / "bad.mtrace"
+    if damage == "truncate":
+        bad.write_bytes(mtrace.read_bytes()[:200])
+    elif damage == "garbage":
+        bad.write_bytes(b"PK\x03\x04" + b"\xff" * 300)
+    else:  # a hand-edited metadata record
+        with zipfile.ZipFile(mtrace) as src, zipfile.ZipFile(bad, "w") as dst:
+            for item in src.namelist():
+                data = src.read(item)
+                if item == "meta.npy":
+                    meta = json.loads(str(np.load(io.BytesIO(data))))
+                    META_EDITS[damage](meta)
+                    buf = io.BytesIO()
+                    np.save(buf, np.array(json.dumps(meta)))
+                    data = buf.getvalue()
+                dst.writestr(item, data)
+    rc = main(["view", str(bad)])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.BAD_INPUT and "internal error" not in err, err
+
+
+def test_elf_name_that_is_not_utf8(tmp_path, elf, capsys):
+    import os
+
+    odd = os.fsencode(str(tmp_path)) + b"/caf\xe9.elf"
+    os.rename(elf, odd)
+    rc = main(["run", os.fsdecode(odd), "--json", str(tmp_path / "r.json"), "--callgrind",
+               str(tmp_path / "cg.out"), "--collapsed", str(tmp_path / "c.txt"),
+               "--trace-out", str(tmp_path / "t.json")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "internal error" not in err, err
+    assert json.loads((tmp_path / "r.json").read_text())["exit_code"] == 0
+    # The file name's own bytes are written back where a text output names the ELF.
+    assert odd in (tmp_path / "cg.out").read_bytes()
+    trace = tmp_path / "odd.mtrace"
+    assert main(["trace", os.fsdecode(odd), "-o", str(trace)]) == 0
+    assert main(["view", str(trace)]) == 0
+    assert "internal error" not in capsys.readouterr().err
