@@ -55,8 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                          "the outputs")
     nn.add_argument("--live", action="store_true",
                     help="measure live bytes per step (records every RAM access: slow and "
-                         "memory-hungry on large models; note: recording currently changes "
-                         "what some M4 kernels compute, a known simulator bug)")
+                         "memory-hungry on large models; keeps the kernels' loops in flash, "
+                         "as recording breaks code running from RAM for now)")
     nn.add_argument("--kernels-in", choices=("auto", "ram", "flash"), default="auto",
                     help="where the kernels' hot loops run: RAM (copied at start-up, ~3 KB) "
                          "avoids flash wait states; auto = RAM when the board's flash has wait "
