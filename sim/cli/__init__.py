@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from mcusim.base.errors import ExitCode, McusimError
-from mcusim.sim.cli import boards, check, run, trace, validate, view
+from mcusim.sim.cli import boards, check, dse, nn, run, trace, validate, view
 from mcusim.sim.cli.common import EXIT_CODES_HELP, WIDE_OUTPUT, Parser, profile_words, version
 
 # Adding a command: a module with register(sub), listed here.
-COMMANDS = [run, trace, view, boards, validate, check]
+COMMANDS = [run, trace, view, boards, validate, nn, dse, check]
 
 
 def build_parser() -> argparse.ArgumentParser:

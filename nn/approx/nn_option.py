@@ -1,0 +1,74 @@
+"""`mcusim nn MODEL --approx CONFIG`: run a model with approximate kernels.
+
+CONFIG (JSON or TOML) gives per-layer levels (see config.py) and optionally where the
+significance comes from:
+
+    {"layers": {"2": {"skip": 0.4}, "5": {"skip": 0.2}},
+     "significance": "dse-out/significance.npz"}
+
+`mcusim dse` writes such files next to its results (best-*.json). Without "significance" it is
+computed from `--calib CALIB.npz` ('x', the model's int8 inputs), else from the model's default
+deterministic pseudo-random inputs (which says little about real data: a warning is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from mcusim.nn.approx.config import ApproxConfig
+from mcusim.nn.approx.significance import load_significance
+from mcusim.nn.graph import Graph
+from mcusim.nn.schedule import Schedule
+from mcusim.nn.sim_api import InputError, MissingInputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--approx", type=Path, metavar="CONFIG",
+                        help="approximate kernels: per-layer skip fractions or thresholds "
+                        "(JSON/TOML; see mcusim dse, which writes them)")
+    parser.add_argument("--calib", type=Path, metavar="CALIB.npz",
+                        help="with --approx: calibration inputs for the significance, when "
+                        "CONFIG does not name a significance file")
+
+
+def schedule_for(args: argparse.Namespace, graph: Graph, board: str,
+                 warn=print) -> Schedule | None:
+    """The approximate schedule asked for by --approx, or None."""
+    if getattr(args, "approx", None) is None:
+        return None
+    from mcusim.nn.approx.study import EvalData, Study
+
+    path: Path = args.approx
+    if not path.is_file():
+        raise MissingInputError(f"--approx {path}: no such file")
+    config = ApproxConfig.load(path)
+    raw = json.loads(path.read_text()) if path.suffix != ".toml" else {}
+    unknown = sorted(set(config.layers) - {op.index for op in graph
+                                            if op.type in ("CONV_2D", "FULLY_CONNECTED")})
+    if unknown:
+        raise InputError(f"--approx {path}: operators {unknown} are not CONV_2D / "
+                         f"FULLY_CONNECTED layers of {graph.name}")
+    model = Path(getattr(args, "model", graph.name))
+    if args.calib is not None:
+        x = EvalData.load(args.calib, graph).x
+    else:
+        from mcusim.nn.reference import default_inputs
+
+        x = np.concatenate([default_inputs(graph, seed)[0] for seed in range(16)])
+    study = Study(model, board, EvalData(x, None), x, layers=sorted(config.layers))
+    sig_file = raw.get("significance")
+    if sig_file:
+        sig_path = (path.parent / sig_file) if not Path(sig_file).is_absolute() else \
+            Path(sig_file)
+        if not sig_path.is_file():
+            raise MissingInputError(f"--approx {path}: significance file {sig_path} not found")
+        loaded = load_significance(sig_path)
+        study.significance.update({op: loaded[op] for op in config.layers if op in loaded})
+    elif args.calib is None:
+        warn("mcusim nn: --approx without a significance file or --calib: significance from "
+             "pseudo-random inputs")
+    return study.schedule(config)

@@ -1,0 +1,191 @@
+"""`mcusim nn MODEL.tflite --board NAME`: a TFLite int8 model measured layer by layer."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.markup import escape
+
+from mcusim.nn.graph import Graph
+from mcusim.nn.schedule import Schedule
+from mcusim.nn.schedules import make_schedule
+from mcusim.nn.sim_api import InputError, MissingInputError, OutputError, UsageError
+
+EXIT_CODES_HELP = """exit status:
+  0 outputs match the reference, 1 outputs differ from the reference,
+  64 bad command line (unknown board too), 65 malformed or unsupported model (operator,
+  non-int8) or input,
+  66 missing input file, 70 internal error, 73 output not writable,
+  85 the model does not fit the board (needs more RAM or flash than it has)"""
+DEFAULT_BOARD = "nucleo-f446re"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """The registration the command-line package of the struct layout expects."""
+    add_parser(sub).set_defaults(command_main=main)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    nn = sub.add_parser(
+        "nn", help="build an int8 .tflite model into firmware and measure it layer by layer",
+        description="Turn a fully int8-quantised TFLite model into firmware (generated C over "
+        "the kernels_c/nn library, built with arm-none-eabi-gcc into a cache), run one "
+        "inference on a simulated board, and print cycles, time and memory per layer, checked "
+        "against a bit-exact reference of TFLite Micro's kernels.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    nn.add_argument("model", type=Path, help="int8 .tflite model")
+    nn.add_argument("--board", default=DEFAULT_BOARD,
+                    help=f"board name (default: {DEFAULT_BOARD})")
+    nn.add_argument("--clock", help="override the board's clock, e.g. 120MHz")
+    nn.add_argument("--input", type=Path, metavar="X.npy",
+                    help="model input (default: deterministic pseudo-random values over the "
+                         "input's quantised range); float arrays are quantised with the "
+                         "input's scale and zero point; a leading batch axis is allowed")
+    nn.add_argument("--input-index", type=int, default=0, metavar="N",
+                    help="which input of a batch in --input to run (default: 0)")
+    nn.add_argument("--schedule", default="layers", metavar="SPEC",
+                    help="layers (default: operator by operator); pex, pex:N, patch, patch:B, "
+                         "pex+patch (partial execution: channel slices, spatial patches); or a "
+                         "schedule JSON file")
+    nn.add_argument("--check-layers", action="store_true",
+                    help="compare every intermediate tensor with the reference, not only "
+                         "the outputs")
+    nn.add_argument("--live", action="store_true",
+                    help="measure live bytes per step (records every RAM access: slow and "
+                         "memory-hungry on large models; keeps the kernels' loops in flash, "
+                         "as recording breaks code running from RAM for now)")
+    nn.add_argument("--kernels-in", choices=("auto", "ram", "flash"), default="auto",
+                    help="where the kernels' hot loops run: RAM (copied at start-up, ~3 KB) "
+                         "avoids flash wait states; auto = RAM when the board's flash has wait "
+                         "states and the RAM has room (default)")
+    nn.add_argument("--by-op", action="store_true",
+                    help="one table row per operator (its steps added up) instead of per step")
+    nn.add_argument("--json", type=Path, metavar="OUT", help="write the result (mcusim.nn/1)")
+    nn.add_argument("--emit", type=Path, metavar="DIR",
+                    help="also write model.c, main.c, input_data.h and a Makefile for the "
+                         "real board into DIR")
+    nn.add_argument("--force", action="store_true",
+                    help="overwrite output files mcusim did not write")
+    try:  # partial execution (issue 11) adds its options (--sweep, --plot)
+        from mcusim.nn.pex.cli import add_arguments
+    except ImportError:
+        pass
+    else:
+        add_arguments(nn)
+    try:  # approximate kernels (issue 12) add --approx CONFIG and --calib
+        from mcusim.nn.approx.nn_option import add_arguments as approx_arguments
+    except ImportError:
+        pass
+    else:
+        approx_arguments(nn)
+    return nn
+
+
+def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
+    if len(graph.inputs) != 1:
+        raise UsageError(f"--input {path}: the model has {len(graph.inputs)} inputs; --input "
+                         "gives one (use the Python API, run_model(inputs=[...]))")
+    t = graph.tensors[graph.inputs[0]]
+    try:
+        x = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise MissingInputError(f"--input {path}: no such file") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"--input {path}: not a .npy array ({e})") from None
+    if isinstance(x, np.lib.npyio.NpzFile):  # an .npz: its 'x' array, or its only one
+        names = list(x.files)
+        if "x" not in names and len(names) != 1:
+            raise InputError(f"--input {path}: an .npz with arrays {names}; expected one "
+                             "array, or one named 'x'")
+        x = x["x" if "x" in names else names[0]]
+    if x.size != t.size:
+        if x.ndim == 0 or x.size != x.shape[0] * t.size:
+            raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "
+                             f"{t.shape}")
+        if not 0 <= index < x.shape[0]:
+            raise UsageError(f"--input-index {index}: {path} holds {x.shape[0]} inputs")
+        x = x[index]
+    x = x.reshape(t.shape)
+    if t.dtype == "int8" and x.dtype.kind == "f":
+        q = np.float32(x) / np.float32(t.scale)
+        x = np.clip(np.sign(q) * np.floor(np.abs(q) + 0.5) + t.zero_point, -128, 127)
+    elif t.dtype == "int8" and x.dtype.kind in "iu" and (x.min() < -128 or x.max() > 127):
+        raise InputError(f"--input {path}: values outside int8 [{x.min()}, {x.max()}]")
+    return [x.astype(t.dtype)]
+
+
+def _code_in_ram(args: argparse.Namespace) -> bool | None:
+    return {"auto": None, "ram": True, "flash": False}[args.kernels_in]
+
+
+def _check_json_output(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise OutputError(f"--json {path}: is a directory; give a file name")
+    if not path.parent.exists():
+        raise OutputError(f"--json {path}: directory {path.parent} does not exist")
+    if path.exists() and not force:
+        head = path.read_text(errors="replace")[:400]
+        if head.strip() and '"schema": "mcusim.nn/1"' not in head:
+            raise OutputError(f"--json {path}: the file exists and was not written by mcusim "
+                              "nn; not overwriting it (use --force to replace it)")
+
+
+def main(args: argparse.Namespace, err: Console) -> int:
+    from mcusim.nn.report import print_result
+    from mcusim.nn.run import prepare, run_model
+    from mcusim.nn.tflite_import import load_model
+
+    if args.json is not None:
+        _check_json_output(args.json, args.force)
+    graph = load_model(args.model)
+    inputs = load_input(args.input, graph, args.input_index) if args.input else None
+    schedule = make_schedule(args.schedule, graph, args.board)
+    approx = getattr(args, "approx", None) is not None
+    if approx:
+        from mcusim.nn.approx.nn_option import schedule_for
+
+        schedule = schedule_for(args, graph, args.board, warn=err.print)
+    if getattr(args, "sweep", False) or getattr(args, "plot", None):
+        from mcusim.nn.pex import cli as pex_cli
+
+        def run_fn(s: Schedule):
+            return run_model(graph, args.board, inputs=inputs, schedule=s, clock=args.clock,
+                             live_bytes=args.live)
+
+        return pex_cli.run(args, graph, args.board, run_fn)
+    with err.status("mcusim nn: preparing", spinner="dots") as status:
+        if args.emit is not None:
+            from mcusim.nn.codegen import generate
+            from mcusim.nn.emit import emit
+            from mcusim.nn.reference import default_inputs
+
+            p = prepare(graph, args.board, schedule, args.clock, _code_in_ram(args))
+            written = emit(args.emit, graph, generate(p.graph, p.schedule, p.plan),
+                           p.board.name, inputs or default_inputs(graph), args.force, p.cflags)
+            err.print(f"mcusim nn: wrote {', '.join(str(w) for w in written)}")
+        result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
+                           check_layers=args.check_layers, live_bytes=args.live,
+                           clock=args.clock, code_in_ram=_code_in_ram(args),
+                           progress=lambda msg: status.update(f"mcusim nn: {msg}"))
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=150)  # files and pipes get the whole table
+    print_result(out, result, by_operator=args.by_op)
+    if args.json is not None:
+        try:
+            args.json.write_text(result.to_json_text())
+        except OSError as e:
+            raise OutputError(f"--json {args.json}: cannot write: {e.strerror}") from None
+    if not result.matches and approx:
+        err.print("mcusim nn: note: with --approx the outputs differ from the exact reference by "
+                  f"design ({escape(result.reference)})", soft_wrap=True)
+    elif not result.matches:
+        hint = "" if args.check_layers else (" (--check-layers names the first layer that "
+                                             "differs)")
+        err.print(f"mcusim nn: outputs differ from the reference: {escape(result.reference)}"
+                  f"{hint}", soft_wrap=True)
+        return 1
+    return 0

@@ -1,0 +1,37 @@
+"""Schedule specs as users give them: `layers`, `pex[:N]`, `patch[:B]`, `pex+patch`, or a
+schedule JSON file (a saved mcusim.nn/1 result or a bare schedule)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mcusim.nn.graph import Graph
+from mcusim.nn.schedule import Schedule
+from mcusim.nn.sim_api import InputError, UsageError
+
+
+def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
+    if spec == "layers":
+        return None
+    if spec.split(":")[0].split("+")[0] in ("pex", "patch"):  # partial execution (issue 11)
+        try:
+            from mcusim.nn.pex.schedule import make_schedule as pex_schedule
+        except ImportError:
+            raise UsageError("--schedule pex: partial execution is not available in this "
+                             "build") from None
+        return pex_schedule(graph, spec, board)
+    path = Path(spec)
+    if not path.is_file():
+        raise UsageError(f"--schedule {spec}: expected layers, pex, pex:N or a schedule file")
+    try:
+        d = json.loads(path.read_text())
+        d = d.get("schedule", d)
+        schedule = Schedule.from_json_dict(d)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputError(f"--schedule {spec}: not a schedule JSON ({e})") from None
+    bad = [s.op for s in schedule if not 0 <= s.op < len(graph.operators)]
+    if bad:
+        raise InputError(f"--schedule {spec}: steps name operators {bad} that the model does "
+                         f"not have (it has {len(graph.operators)})")
+    return schedule
