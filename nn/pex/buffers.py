@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from mcusim.nn.graph import Graph
 from mcusim.nn.pex.chains import is_channelwise
 from mcusim.nn.pex.memory import ACC_BYTES, slice_bytes, storage_roots
+from mcusim.nn.pex.patches import ROWS, input_rows
 from mcusim.nn.planner import align, scratch_bytes
 from mcusim.nn.schedule import Range, Schedule, Step
 from mcusim.nn.sim_api import InputError
@@ -29,7 +30,6 @@ REQUANTIZE = "requantize"  # Step.params key of an accumulator's requantisation 
 Segment = tuple[int, int, int]  # (first step, last step, bytes): a buffer's size over time
 
 
-ROWS = "rows"  # Step.params key: output rows [begin, end) a spatial (patch) step computes
 
 
 @dataclass
@@ -66,8 +66,6 @@ def step_access(graph: Graph, step: Step, roots: dict[int, int]) -> StepAccess:
         return a
     rows = step.params.get(ROWS)
     if rows is not None:  # a band of output rows from the input rows it needs (halo included)
-        from mcusim.nn.pex.patches import input_rows
-
         a.reads = [Access(roots.get(acts[0], acts[0]), None, input_rows(graph, op, tuple(rows)))]
         a.writes = [Access(out, None, tuple(rows))]
         return a

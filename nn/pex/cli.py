@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> in
         layers = None
     if args.sweep:
         return _sweep(args, graph, board, run_fn, layers, bound, out)
-    from mcusim.nn.cli import make_schedule
+    from mcusim.nn.schedules import make_schedule
 
     schedule = make_schedule(args.schedule, graph, board)
     if schedule is None:  # --plot with the default schedule: compare with automatic Pex

@@ -21,7 +21,8 @@ from mcusim.nn.emit_ops import (
     emit_add,
 )
 from mcusim.nn.graph import Graph, Operator
-from mcusim.nn.pex.buffers import ROWS, is_requantize
+from mcusim.nn.pex.buffers import is_requantize
+from mcusim.nn.pex.patches import ROWS
 from mcusim.nn.pex.planner import PexPlan
 from mcusim.nn.reference import mean_multiplier
 from mcusim.nn.schedule import Range, Step

@@ -18,9 +18,9 @@ import math
 
 from mcusim.nn import quant
 from mcusim.nn.graph import Graph, Operator
-from mcusim.nn.pex.buffers import ROWS
 from mcusim.nn.schedule import Range, Step, step_name
 
+ROWS = "rows"  # Step.params key: output rows [begin, end) a spatial (patch) step computes
 PATCH_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 
 
