@@ -68,3 +68,22 @@ def test_the_kernels_run_from_ram_and_store_next_to_their_code(elf):
     assert np.isin(writes.astype(np.int64) >> 10, list(pages)).any()
     functions = {f.name for f in run.result.profile.functions}
     assert set(RAM_KERNELS) <= functions
+
+
+@pytest.mark.parametrize("path", ["default", "python"])
+def test_code_the_elf_does_not_show_is_refused_when_recording(elf, path, monkeypatch):
+    """Code the engine could not instrument before the run (here: as if the ELF showed no
+    code) needs a restart to instrument; with RAM accesses recorded that restart would change
+    the run, so it is refused with an error naming the problem. Without recording it runs as
+    before, restarting."""
+    import mcusim.sim.core.translation as translation
+    from mcusim.base.errors import InputError
+
+    flags = {"native": False, "batched": False} if path == "python" else {}
+    expected = _outcome(simulate(elf, BOARD, **flags))
+    monkeypatch.setattr(translation, "code_spans", lambda path: ())
+    unobserved = simulate(elf, BOARD, **flags)
+    assert unobserved.sim.restarts > 0
+    assert _outcome(unobserved) == expected
+    with pytest.raises(InputError, match="cannot record RAM accesses.*IT blocks"):
+        simulate(elf, BOARD, record_accesses=True, **flags)

@@ -9,6 +9,7 @@ import unicorn.arm_const as arm
 from capstone import arm_const as cs_arm
 from unicorn import UC_HOOK_CODE, Uc
 
+from mcusim.base.errors import InputError
 from mcusim.sim.core.blocks import Block, translate
 from mcusim.sim.core.code_map import code_spans, decode_span
 
@@ -16,6 +17,17 @@ if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
 
 # A code hook to add: (address, callback, user data).
+
+# Unicorn 2.1 leaves stale IT-block state behind (xPSR shows IT bits at block entries) when the
+# emulation restarts while RAM access hooks are present and a conditional store inside an IT
+# block is hooked; a block looked up then runs as if inside an IT block (an unconditional
+# `pop {..., pc}` is skipped). Refuse instead of computing something else.
+_RESTART_WHILE_RECORDING = (
+    "cannot record RAM accesses of this program: it runs code at {address:#010x} ({where}) "
+    "that its ELF does not contain (written to RAM at run time, or different from the ELF's "
+    "bytes there), and instrumenting that code while accesses are recorded makes Unicorn 2.1 "
+    "execute IT blocks wrongly (the recorded run would not be the program's run). Run it "
+    "without recording accesses (no `mcusim trace`, live-bytes analysis or `--live`)")
 CodeHook = tuple[int, object, object]
 
 # Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
@@ -58,6 +70,10 @@ class BlockTranslation:
         before the run (_place_hooks), so this restart only happens for code the ELF did not
         show (sim/core/code_map.py says why restarts are avoided)."""
         if self._add_wanted_hooks(block):
+            tracker = self.memory_tracker
+            if tracker is not None and tracker.record:
+                raise InputError(_RESTART_WHILE_RECORDING.format(
+                    address=block.address, where=self.firmware.symbols.describe(block.address)))
             self.restarts += 1
             self.uc.ctl_remove_cache(block.address, block.address + block.size)
             self._restart_at = block.address
