@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
 from capstone import arm_const as cs_arm
-from unicorn import UC_HOOK_CODE, Uc, UcError
+from unicorn import UC_HOOK_CODE, Uc
 
+from mcusim.base.errors import InputError
 from mcusim.sim.core.blocks import Block, translate
 from mcusim.sim.core.code_map import code_spans, decode_span
 
@@ -16,6 +17,17 @@ if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
 
 # A code hook to add: (address, callback, user data).
+
+# Unicorn 2.1 leaves stale IT-block state behind (xPSR shows IT bits at block entries) when the
+# emulation restarts while RAM access hooks are present and a conditional store inside an IT
+# block is hooked; a block looked up then runs as if inside an IT block (an unconditional
+# `pop {..., pc}` is skipped). Refuse instead of computing something else.
+_RESTART_WHILE_RECORDING = (
+    "cannot record RAM accesses of this program: it runs code at {address:#010x} ({where}) "
+    "that its ELF does not contain (written to RAM at run time, or different from the ELF's "
+    "bytes there), and instrumenting that code while accesses are recorded makes Unicorn 2.1 "
+    "execute IT blocks wrongly (the recorded run would not be the program's run). Run it "
+    "without recording accesses (no `mcusim trace`, live-bytes analysis or `--live`)")
 CodeHook = tuple[int, object, object]
 
 # Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
@@ -58,6 +70,10 @@ class BlockTranslation:
         before the run (_place_hooks), so this restart only happens for code the ELF did not
         show (sim/core/code_map.py says why restarts are avoided)."""
         if self._add_wanted_hooks(block):
+            tracker = self.memory_tracker
+            if tracker is not None and tracker.record:
+                raise InputError(_RESTART_WHILE_RECORDING.format(
+                    address=block.address, where=self.firmware.symbols.describe(block.address)))
             self.restarts += 1
             self.uc.ctl_remove_cache(block.address, block.address + block.size)
             self._restart_at = block.address
@@ -66,13 +82,12 @@ class BlockTranslation:
     def _place_hooks(self: Simulation) -> None:
         """Before the run: the code hooks of every instruction of the ELF's code."""
         for span in code_spans(self.firmware.path):
-            try:
-                loaded = bytes(self.uc.mem_read(span.address, len(span.code))) == span.code
-            except UcError:
-                loaded = False
-            if loaded:  # code copied to RAM at run time is instrumented when it runs
-                for block in decode_span(span, self.timing):
-                    self._add_wanted_hooks(block)
+            # Code the start-up copies to RAM (.ramfunc, code in .data) is instrumented now
+            # too, at its run address, from the ELF's bytes: instrumenting it when it first
+            # runs would restart the emulation, and a restart with memory hooks present (what
+            # record_accesses adds) changes what the firmware does (sim/core/code_map.py).
+            for block in decode_span(span, self.timing):
+                self._add_wanted_hooks(block)
 
     def _add_wanted_hooks(self: Simulation, block: Block) -> bool:
         """Adds the code hooks `block` needs that are not there yet; whether any was."""
@@ -80,7 +95,9 @@ class BlockTranslation:
         by_address = {i.address: i for i in block.insns}
         for addr, rule in block.dynamic.items():
             regs = tuple(UC_REG[r] for r in by_address[addr].sources)
-            signed = rule == "div" and self._signed_div(addr)
+            # From the decoded instruction, not from memory: RAM code is instrumented before
+            # the start-up has copied it there.
+            signed = rule == "div" and by_address[addr].text.startswith("sdiv")
             wanted.append((addr, self._on_dynamic, (rule, regs, signed)))
         for instrument in self._instrumenters:
             wanted += instrument(block)
@@ -105,10 +122,6 @@ class BlockTranslation:
         if signed:
             values = tuple(abs(v - (1 << 32) if v & 0x80000000 else v) for v in values)
         self._add_cycles(self.timing.dynamic_cycles(rule, values))
-
-    def _signed_div(self: Simulation, address: int) -> bool:
-        hw = self._halfword(address)
-        return hw is not None and hw & 0xFFF0 == 0xFB90  # SDIV; UDIV is 0xFBB0
 
     def hook_return(self: Simulation, address: int, callback: object) -> None:
         """A code hook at a return address, added while running: drop the translated block
