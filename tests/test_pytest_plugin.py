@@ -33,7 +33,7 @@ def test_fixture_runs_firmware_and_asserts_on_result(project):
             result = mcusim.run(ELF, regions=["start_trigger:stop_trigger"])
             assert result.exit_code == 0
             # the program times itself between the two symbols with DWT_CYCCNT
-            timed = int(re.search(r"cycles: (\d+)", result.stdout).group(1))
+            timed = int(re.search(r"cycles: (\\d+)", result.stdout).group(1))
             assert result.region("start_trigger:stop_trigger").cycles == timed > 0
             assert result.memory.peak_ram < 8 * 1024
             assert result.cycles > result.instructions
