@@ -55,8 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                          "the outputs")
     nn.add_argument("--live", action="store_true",
                     help="measure live bytes per step (records every RAM access: slow and "
-                         "memory-hungry on large models; keeps the kernels' loops in flash, "
-                         "as recording breaks code running from RAM for now)")
+                         "memory-hungry on large models)")
     nn.add_argument("--kernels-in", choices=("auto", "ram", "flash"), default="auto",
                     help="where the kernels' hot loops run: RAM (copied at start-up, ~3 KB) "
                          "avoids flash wait states; auto = RAM when the board's flash has wait "

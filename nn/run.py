@@ -36,7 +36,6 @@ from mcusim.nn.sim_api import (
     InputError,
     McusimError,
     Simulation,
-    UsageError,
     load_board,
     new_simulation,
 )
@@ -140,17 +139,9 @@ def run_model(model: str | Path | Graph, board: str | BoardSpec, *,
     """Build (or take from the cache) and run one inference; compare with the reference.
 
     live_bytes: measure live bytes per step. It records every RAM access (memory and time grow
-    with the model: ~1 GB and 20 s for ResNet-8), so it is off unless asked for; and at present
-    recording changes what code running from RAM computes (a simulator bug, marked by a strict
-    xfail in tests/test_nn_run.py), so with it the kernels' loops stay in flash."""
+    with the model: ~1 GB and 20 s for ResNet-8), so it is off unless asked for."""
     say = progress or (lambda _msg: None)
-    if live_bytes and code_in_ram:
-        raise UsageError("live bytes with the kernels' loops in RAM: the simulator's access "
-                         "recording currently changes what code running from RAM computes; "
-                         "measure live bytes with the loops in flash (--kernels-in flash, the "
-                         "default with --live)")
-    # Recording accesses is only sound for code in flash for now (see above).
-    p = prepare(model, board, schedule, clock, False if live_bytes else code_in_ram)
+    p = prepare(model, board, schedule, clock, code_in_ram)
     graph = p.graph
     inputs = inputs if inputs is not None else default_inputs(graph)
     inputs = [np.asarray(x).reshape(graph.tensors[t].shape).astype(graph.tensors[t].dtype)

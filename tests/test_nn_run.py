@@ -15,7 +15,6 @@ from mcusim.nn.codegen import INFERENCE_REGION
 from mcusim.nn.compare import describe_mismatch
 from mcusim.nn.run import run_model
 from mcusim.nn.schedule import layer_schedule
-from mcusim.nn.sim_api import UsageError
 from mcusim.nn.tflite_import import parse_model
 from mcusim.sim.cli import main
 from tests.nn_synth import (
@@ -317,18 +316,15 @@ def test_steps_of_one_operator_add_up_per_operator(small_model, tmp_path, capsys
 
 
 def test_recording_accesses_does_not_change_the_outputs(small_model):
-    plain = run_model(small_model, "nucleo-f446re", check_layers=True, code_in_ram=False)
-    recorded = run_model(small_model, "nucleo-f446re", check_layers=True, live_bytes=True)
-    assert recorded.kernel_code == "flash"  # live bytes keep the loops in flash (below)
-    assert plain.reference == recorded.reference == "match"
-    assert recorded.cycles == plain.cycles and recorded.live_peak_bytes
-    with pytest.raises(UsageError, match="live bytes with the kernels' loops in RAM"):
-        run_model(small_model, "nucleo-f446re", live_bytes=True, code_in_ram=True)
+    for in_ram in (False, True):  # the kernels' loops in flash, then copied to SRAM
+        plain = run_model(small_model, "nucleo-f446re", check_layers=True, code_in_ram=in_ram)
+        recorded = run_model(small_model, "nucleo-f446re", check_layers=True, live_bytes=True,
+                             code_in_ram=in_ram)
+        assert plain.kernel_code == recorded.kernel_code == ("ram" if in_ram else "flash")
+        assert plain.reference == recorded.reference == "match"
+        assert recorded.cycles == plain.cycles and recorded.live_peak_bytes
 
 
-@pytest.mark.xfail(strict=True, reason="simulator bug: recording memory accesses changes what "
-                   "code running from RAM computes (requests.md 08:08 and 08:40); when this "
-                   "passes, allow live bytes with --kernels-in ram again (nn/run.py)")
 def test_recording_accesses_does_not_change_code_running_from_ram(small_model):
     import io
     import tempfile
