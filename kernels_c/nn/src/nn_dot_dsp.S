@@ -52,6 +52,7 @@ nn_dot2x2_s8s16:
     bcc     2f
     GROUP
 2:  cbz     r3, 4f
+    .p2align 2                      @ loop entry word-aligned (see nn_add_rows_s8)
 1:  GROUP
     GROUP
     subs    r3, r3, #1
@@ -111,6 +112,7 @@ nn_dot2x2xN_s8s16:
     GROUP
 1:  cmp     r3, #0
     beq     3f
+    .p2align 2                      @ loop entry word-aligned (see nn_add_rows_s8)
 2:  GROUP
     GROUP
     subs    r3, r3, #1
@@ -154,6 +156,8 @@ nn_add_rows_s8:
     add     r3, r2, r3              @ end of out
     ldm     r12, {r4-r11}           @ table, mult, half, rmask, right, oo, lo, hi
     add     r4, r4, #512            @ &t[128] (int32 entries)
+    .p2align 2                      @ the loop's 32-bit loads word-aligned: a 32-bit load at a
+                                    @ halfword address does not pipeline (isa/cycles/README.md)
 8:  ldrsb   r12, [r0], #1
     ldrsb   lr, [r1], #1
     ldr     r12, [r4, r12, lsl #2]
