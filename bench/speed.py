@@ -24,7 +24,7 @@ from pathlib import Path
 
 from unicorn import UC_HOOK_BLOCK
 
-from mcusim.isa import classify
+from mcusim.isa import decode
 from mcusim.isa.timing import NaiveTiming, TimingModel
 from mcusim.memory.board import load_board
 from mcusim.sim import (
@@ -86,9 +86,7 @@ def measure(elf: Path, board: str, repeat: int) -> dict[str, float]:
     seconds: dict[str, float] = {}
     # Decoded blocks are cached per process (as in a sweep that runs one ELF many times);
     # every timed run below comes after one untimed run, so all paths see the same cache.
-    classified = classify._classified  # noqa: SLF001 - the decode cache
-    classified.cache_clear()
-    classify._TEMPLATES.clear()  # noqa: SLF001 - the per-encoding decode memo
+    decode.forget_decoded()  # the per-process decode memos
     os.environ["MCUSIM_BLOCK_CACHE"] = "0"  # cold means cold: no persistent block cache either
     seconds["native path, cold decode"] = _timed(lambda: _simulation(elf, board))[0]
     configs: dict[str, Callable[[], Simulation]] = {

@@ -1,13 +1,12 @@
 """Classify Thumb instructions into the cost classes of the cycle tables (isa/cycles/*.toml).
 
-Done once per translated block, with capstone's operand details: what a class costs is data;
+Done with capstone's operand details (isa/decode.py decides when): what a class costs is data;
 which class an instruction belongs to, and the facts the pipeline rules need (registers read
 and written, addressing mode, register-list length, branch kind), are decided here.
 """
 
 from __future__ import annotations
 
-import gc
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -113,83 +112,11 @@ def _disassembler() -> capstone.Cs:
     return md
 
 
-def classify_block(code: bytes, address: int) -> list[InsnInfo]:
-    """The instructions of a block of Thumb code at `address`."""
-    return list(_classified(code, address))
-
-
-@lru_cache(maxsize=1 << 16)
-def _classified(code: bytes, address: int) -> tuple[InsnInfo, ...]:
-    # Decoding with capstone's operand details is most of what a new block costs. It depends
-    # on nothing but the code and its address, so a sweep that runs the same ELF many times in
-    # one process decodes each block once.
-    # Many small objects and no cycles among them: the collector would only slow this down.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        if _has_it(code):
-            # Instructions inside an IT block decode by its condition: the block as a whole.
-            return tuple(_classify(i) for i in _disassembler().disasm(code, address))
-        return tuple(_by_encoding(code, address))
-    finally:
-        if collecting:
-            gc.enable()
-
-
-# Instructions already classified, by encoding, when nothing about them depends on where they
-# are (no branch target, no PC write): unrolled code repeats a few encodings many times.
-_TEMPLATES: dict[bytes, InsnInfo] = {}
-_TEMPLATE_LIMIT = 1 << 18
-_new = tuple.__new__
-
-
-def _wide(halfword: int) -> bool:
-    """Whether a Thumb instruction starting with `halfword` is 32 bits (ARMv7-M A5.1)."""
-    return halfword >> 11 in (0b11101, 0b11110, 0b11111)
-
-
-def _has_it(code: bytes) -> bool:
-    pos = 0
-    while pos + 1 < len(code):
-        hw = code[pos] | code[pos + 1] << 8
-        if hw & 0xFF00 == 0xBF00 and hw & 0xF:
-            return True
-        pos += 4 if _wide(hw) else 2
-    return False
-
-
-def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
-    """The block's instructions, reusing the classification of an encoding seen before; each
-    run of encodings not seen before is decoded by one capstone call. Stops at the first
-    instruction that does not decode, as capstone's block disassembly does."""
-    out: list[InsnInfo] = []
-    md = _disassembler()
-    pos, end = 0, len(code)
-    run_start = -1  # start of the current run of new encodings
-    while True:
-        size = 4 if pos + 1 < end and _wide(code[pos] | code[pos + 1] << 8) else 2
-        known = _TEMPLATES.get(code[pos:pos + size]) if pos + 1 < end else None
-        if known is None and pos + 1 < end:
-            if run_start < 0:
-                run_start = pos
-            pos += size
-            continue
-        if run_start >= 0:  # decode the run [run_start, pos)
-            decoded = [_classify(i) for i in md.disasm(code[run_start:pos], address + run_start)]
-            for info in decoded:
-                if info.branch is None and info.target is None:
-                    if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
-                        _TEMPLATES.clear()
-                    offset = info.address - address
-                    _TEMPLATES[code[offset:offset + info.size]] = info
-            out += decoded
-            if sum(i.size for i in decoded) != pos - run_start:
-                return out  # an instruction in the run did not decode
-            run_start = -1
-        if known is None:
-            return out  # the end of the code
-        out.append(_new(InsnInfo, (address + pos, *known[1:])))
-        pos += size
+def capstone_run(code: bytes, address: int) -> list[InsnInfo]:
+    """The instructions of Thumb code at `address` as capstone decodes them in one call (an IT
+    block inside it keeps its condition), up to the first that does not decode. (isa/decode.py
+    decides what is decoded when; this is the reference classification.)"""
+    return [_classify(i) for i in _disassembler().disasm(code, address)]
 
 
 def _classify(i: capstone.CsInsn) -> InsnInfo:

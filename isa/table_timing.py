@@ -85,6 +85,11 @@ class TableTiming:
                        if first is not None and first.wide and first.address % 4 == 2 else 0)
         return BlockTiming(cycles, taken_extra, entry_extra, dynamic)
 
+    def dynamic_rule(self, insn: InsnInfo) -> str | None:
+        """The rule of an instruction timed per execution (what block_timing puts in
+        `dynamic`), or None; it depends on the instruction alone."""
+        return insn.cls if insn.cls in self.table.ranges else None
+
     def dynamic_cycles(self, rule: str, operands: tuple[int, ...]) -> int:
         """Cycles beyond the class's minimum (charged statically) for one execution."""
         lo, hi = self.table.ranges[rule]

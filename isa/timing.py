@@ -27,6 +27,9 @@ class NaiveTiming:
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
         return BlockTiming([1] * len(block))
 
+    def dynamic_rule(self, insn: InsnInfo) -> str | None:
+        return None
+
     def dynamic_cycles(self, rule: str, operands: tuple[int, ...]) -> int:
         return 0
 

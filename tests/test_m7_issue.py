@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from mcusim.isa.classify import classify_block
+from mcusim.isa.decode import classify_block
 from mcusim.isa.timing import make_timing
 
 

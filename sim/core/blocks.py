@@ -5,7 +5,8 @@ from __future__ import annotations
 from itertools import accumulate
 
 from mcusim.isa.block_cache import BlockCache
-from mcusim.isa.classify import ALWAYS, COND, InsnInfo, classify_block
+from mcusim.isa.classify import ALWAYS, COND, InsnInfo
+from mcusim.isa.decode import DecodedSpan, classify_block
 from mcusim.isa.timing import TimingModel
 from mcusim.memory.flash import FlashInterface
 
@@ -16,7 +17,7 @@ class Block:
     """A block as Unicorn translated it: [address, address + size)."""
 
     __slots__ = ("address", "size", "insns", "count", "cycles", "executions",
-                 "lost_count", "lost_cycles", "extra_cycles", "_before_count",
+                 "lost_count", "lost_cycles", "extra_cycles", "_insn_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
                  "fetch_stall", "flash", "call_end", "table_index")
@@ -36,9 +37,11 @@ class Block:
         # Cycles charged per execution: taken branches, branch targets, operand-timed ops.
         self.extra_cycles = 0
         self.function = function
-        self._before_count = {i.address: n for n, i in enumerate(insns)}
-        self._before_cycles = dict(zip((i.address for i in insns),
-                                       accumulate(cycles, initial=0), strict=False))
+        # Instructions and cycles before each instruction, made when first asked for (most
+        # blocks of code that runs once never are).
+        self._insn_cycles = cycles
+        self._before_count: dict[int, int] | None = None
+        self._before_cycles: dict[int, int] | None = None
         last = insns[-1] if insns else None
         # Whether the block ends in an instruction that may move the PC elsewhere.
         self.branch_end = last is not None and last.branch in (COND, ALWAYS)
@@ -56,21 +59,34 @@ class Block:
         self.flash: FlashInterface | None = None
         self.table_index = -1  # its row in the native or batched accounting table
 
+    def _counts_before(self) -> dict[int, int]:
+        if self._before_count is None:
+            self._before_count = {i.address: n for n, i in enumerate(self.insns)}
+        return self._before_count
+
+    def _cycles_before(self) -> dict[int, int]:
+        if self._before_cycles is None:
+            self._before_cycles = dict(zip((i.address for i in self.insns),
+                                           accumulate(self._insn_cycles, initial=0),
+                                           strict=False))
+        return self._before_cycles
+
     def count_before(self, pc: int) -> int:
-        return self._before_count.get(pc, self.count)
+        return self._counts_before().get(pc, self.count)
 
     def cycles_before(self, pc: int) -> int:
-        return self._before_cycles.get(pc, self.cycles)
+        return self._cycles_before().get(pc, self.cycles)
 
     def data_phase(self, pc: int) -> int:
         """Cycles into the block at which the instruction at `pc` accesses memory: its last
         execute cycle (a 2-cycle load samples in its second cycle, a pipelined one at once)."""
-        before = self._before_cycles.get(pc, self.cycles)
-        n = self._before_count.get(pc)
+        cycles_before = self._cycles_before()
+        before = cycles_before.get(pc, self.cycles)
+        n = self._counts_before().get(pc)
         if n is None or n + 1 >= self.count:
             after = self.cycles
         else:
-            after = self._before_cycles[self.insns[n + 1].address]
+            after = cycles_before[self.insns[n + 1].address]
         return before + max(after - before - 1, 0)
 
     @property
@@ -83,12 +99,16 @@ class Block:
 
 
 def translate(code: bytes, address: int, timing: TimingModel, function: str | None,
-              flash: FlashInterface | None = None, cache: BlockCache | None = None) -> Block:
+              flash: FlashInterface | None = None, cache: BlockCache | None = None,
+              span: DecodedSpan | None = None) -> Block:
     """Decode and time a block; `flash` is the read path of the flash region it runs from;
-    `cache` keeps decoded, timed blocks across runs (isa/block_cache.py)."""
+    `cache` keeps decoded, timed blocks across runs (isa/block_cache.py); `span` is the
+    decoded ELF code the block may lie in (its instructions are then not decoded again)."""
     entry = cache.get(address, code) if cache is not None else None
     if entry is None:
-        insns = classify_block(code, address)
+        insns = span.block(address, code) if span is not None else None
+        if insns is None:
+            insns = classify_block(code, address)
         t = timing.block_timing(insns)
         stalls = (flash.sequential_stalls([i.address for i in insns], t.cycles)
                   if flash is not None and insns else None)

@@ -20,13 +20,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import capstone
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from mcusim.isa.decode import decode_span
 from mcusim.isa.timing import TimingModel
-from mcusim.sim.core.blocks import Block, translate
+from mcusim.sim.core.blocks import Block
 
 
 @dataclass(frozen=True)
@@ -74,35 +74,46 @@ def _spans(path: str, _mtime: int, _size: int) -> tuple[CodeSpan, ...]:
         return tuple(spans)
 
 
-def decode_span(span: CodeSpan, timing: TimingModel) -> list[Block]:
+def hook_blocks(span: CodeSpan, timing: TimingModel, sp_writes: bool) -> tuple[Block, ...]:
     """The instructions of the span that may need a code hook, each as a block with the
-    instruction after it (a run-time SP write is read there). A fast decode without operand
-    details finds the candidates: instructions that may write SP, multiplies and divides (the
-    operand-timed classes), WFI/WFE; the full classification then decides, exactly as for a
-    block Unicorn translates. An undecodable halfword is stepped over."""
+    instruction after it (a run-time SP write is read there): operand-timed instructions and
+    WFI/WFE, and with `sp_writes` instructions that may write SP (what observers instrument).
+    The span is decoded once per process (isa/decode.py), and the blocks are kept per timing
+    model: repeated simulations of one ELF pay once."""
+    decoded = decode_span(span.address, span.code)
+    model = getattr(timing, "cache_key", None)
+    key = (span.address, span.code, model, sp_writes)
+    if model is not None and key in _HOOK_BLOCKS:
+        return _HOOK_BLOCKS[key]
+    rule = getattr(timing, "dynamic_rule", None)
     blocks: list[Block] = []
-    offset, code, md = 0, span.code, _lite()
-    while offset + 2 <= len(code):
-        insns = list(md.disasm_lite(code[offset:], span.address + offset))
-        if not insns:
-            offset += 2
-            continue
-        for k, (address, size, mnemonic, operands) in enumerate(insns):
-            if _CANDIDATE.search(mnemonic) or _NAMES_SP.search(operands):
-                end = address + size + (insns[k + 1][1] if k + 1 < len(insns) else 0)
-                at = address - span.address
-                blocks.append(translate(code[at:end - span.address], address, timing, None))
-        last = insns[-1]
-        offset = last[0] + last[1] - span.address
-    return blocks
+    for pair in decoded.pairs():
+        insn = pair[0]
+        if rule is not None:
+            wanted = insn.cls == "wfi" or rule(insn) is not None
+        else:
+            wanted = _CANDIDATE.search(insn.text.split(" ", 1)[0]) is not None
+        if not wanted and sp_writes:
+            _, _, operands = insn.text.partition(" ")
+            wanted = _NAMES_SP.search(operands) is not None
+        if wanted:
+            t = timing.block_timing(pair) if rule is None else None
+            dynamic = t.dynamic if t is not None else {
+                i.address: r for i in pair if (r := rule(i)) is not None}
+            end = pair[-1].address + pair[-1].size
+            blocks.append(Block(insn.address, end - insn.address, pair, [0] * len(pair), None,
+                                dynamic=dynamic))
+    out = tuple(blocks)
+    if model is not None:
+        if len(_HOOK_BLOCKS) >= 64:
+            _HOOK_BLOCKS.clear()
+        _HOOK_BLOCKS[key] = out
+    return out
 
 
+# Hook blocks per (span, timing model, SP writes wanted): decoded and chosen once per process.
+_HOOK_BLOCKS: dict[tuple[int, bytes, str, bool], tuple[Block, ...]] = {}
 _CANDIDATE = re.compile(r"div|mul|ml|wf")
 # SP as the destination, written back, or in a register list (what can set it to a run-time
 # value); SP only as a base or source leaves it unchanged.
 _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")
-
-
-@functools.lru_cache(maxsize=1)
-def _lite() -> capstone.Cs:
-    return capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)

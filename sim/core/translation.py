@@ -3,6 +3,7 @@ the code hooks their instructions need. A mixin of `Simulation`."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
@@ -10,8 +11,9 @@ from capstone import arm_const as cs_arm
 from unicorn import UC_HOOK_CODE, Uc
 
 from mcusim.base.errors import InputError
+from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
-from mcusim.sim.core.code_map import code_spans, decode_span
+from mcusim.sim.core.code_map import code_spans, hook_blocks
 
 if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
@@ -41,7 +43,7 @@ class BlockTranslation:
         function = self.firmware.symbols.function_at(address)
         flash = next((f for f in self.flash if f.region.contains(address)), None)
         block = translate(code, address, self.timing, function.name if function else None,
-                          flash, self._block_cache)
+                          flash, self._block_cache, self._span_at(address))
         self.blocks[key] = block
         if block.self_loop:
             # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
@@ -81,13 +83,24 @@ class BlockTranslation:
 
     def _place_hooks(self: Simulation) -> None:
         """Before the run: the code hooks of every instruction of the ELF's code."""
-        for span in code_spans(self.firmware.path):
+        spans = code_spans(self.firmware.path)
+        self._spans = sorted((decode_span(s.address, s.code) for s in spans),
+                             key=lambda d: d.address)
+        self._span_starts = [d.address for d in self._spans]
+        for span in spans:
             # Code the start-up copies to RAM (.ramfunc, code in .data) is instrumented now
             # too, at its run address, from the ELF's bytes: instrumenting it when it first
             # runs would restart the emulation, and a restart with memory hooks present (what
             # record_accesses adds) changes what the firmware does (sim/core/code_map.py).
-            for block in decode_span(span, self.timing):
+            for block in hook_blocks(span, self.timing, bool(self._instrumenters)):
                 self._add_wanted_hooks(block)
+
+    def _span_at(self: Simulation, address: int) -> DecodedSpan | None:
+        """The decoded ELF code span `address` may lie in (its bytes are checked by the
+        span)."""
+        starts: list[int] = getattr(self, "_span_starts", [])
+        k = bisect_right(starts, address) - 1
+        return self._spans[k] if k >= 0 else None
 
     def _add_wanted_hooks(self: Simulation, block: Block) -> bool:
         """Adds the code hooks `block` needs that are not there yet; whether any was."""

@@ -1,0 +1,220 @@
+"""Decoding Thumb code into `InsnInfo`s once: per encoding, per block, per ELF code span.
+
+What an instruction classifies to depends on its encoding, its address (branch targets) and
+whether it sits inside an IT block (its condition), nothing else. So:
+- an encoding already classified, outside an IT block and with nothing address-dependent, is
+  reused (unrolled code repeats a few encodings many times);
+- each run of new encodings is classified by the table-driven decoder (isa/thumb_table.py)
+  where it knows the encoding, else by capstone with operand details (isa/classify.py), one
+  capstone call per run; an IT instruction and the instructions it makes conditional are
+  always decoded together by capstone, so they keep their condition;
+- a code span of the ELF (sim/core/code_map.py) is decoded once, linearly, and a block that
+  Unicorn translates inside it is a slice of that decode (`DecodedSpan.block`).
+"""
+
+from __future__ import annotations
+
+import gc
+from bisect import bisect_right
+from collections.abc import Iterator
+from functools import lru_cache
+
+from mcusim.isa.classify import InsnInfo, capstone_run
+
+# Classified encodings without anything that depends on where they are (no branch, no target,
+# not inside an IT block), by encoding.
+_TEMPLATES: dict[bytes, InsnInfo] = {}
+_TEMPLATE_LIMIT = 1 << 18
+_new = tuple.__new__
+
+
+def _wide(halfword: int) -> bool:
+    """Whether a Thumb instruction starting with `halfword` is 32 bits (ARMv7-M A5.1)."""
+    return halfword >> 11 in (0b11101, 0b11110, 0b11111)
+
+
+def _it_length(halfword: int) -> int:
+    """Instructions an IT instruction makes conditional (0: `halfword` is no IT)."""
+    mask = halfword & 0xF
+    if halfword & 0xFF00 != 0xBF00 or not mask:
+        return 0
+    return 4 - (mask & -mask).bit_length() + 1
+
+
+def classify_block(code: bytes, address: int) -> list[InsnInfo]:
+    """The instructions of a block of Thumb code at `address`: what capstone's block decode
+    with operand details classifies them to. Stops at the first instruction that does not
+    decode."""
+    return list(_classified(code, address))
+
+
+@lru_cache(maxsize=1 << 16)
+def _classified(code: bytes, address: int) -> tuple[InsnInfo, ...]:
+    # A sweep that runs the same ELF many times in one process decodes each block once.
+    # Many small objects and no cycles among them: the collector would only slow this down.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return tuple(_by_encoding(code, address))
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
+    """The block's instructions, reusing the classification of an encoding seen before; each
+    run of other encodings is classified by one `capstone_run` call (a run ends before an
+    encoding it already holds, which is then reused)."""
+    out: list[InsnInfo] = []
+    templates = _TEMPLATES
+    pos, end = 0, len(code)
+    run_start = -1  # start of the current run of new encodings
+    pending: set[bytes] = set()  # encodings in the run
+    conditional = 0  # instructions still to come inside an IT block
+    while True:
+        known = None
+        flush = pos + 1 >= end  # the end of the code
+        size = 2
+        if not flush:
+            hw = code[pos] | code[pos + 1] << 8
+            if _wide(hw):
+                size = 4
+            if conditional:
+                conditional -= 1  # decoded with its IT instruction, in the same run
+            elif hw & 0xFF00 == 0xBF00 and hw & 0xF:
+                conditional = _it_length(hw)
+            else:
+                encoding = code[pos:pos + size]
+                known = templates.get(encoding)
+                if known is None and encoding in pending:
+                    flush = True  # classified by the run: reused below
+            if known is None and not flush:
+                if run_start < 0:
+                    run_start = pos
+                pending.add(code[pos:pos + size])
+                pos += size
+                continue
+        if run_start >= 0:  # classify the run [run_start, pos)
+            decoded = capstone_run(code[run_start:pos], address + run_start)
+            _remember(decoded, code, address)
+            out += decoded
+            if sum(i.size for i in decoded) != pos - run_start:
+                return out  # an instruction in the run did not decode
+            run_start = -1
+            pending.clear()
+            if known is None and pos + 1 < end:
+                known = templates.get(code[pos:pos + size])
+                if known is None:  # (a branch: not reusable) it starts the next run
+                    continue
+        if known is None:
+            return out  # the end of the code
+        out.append(_new(InsnInfo, (address + pos, *known[1:])))
+        pos += size
+
+
+def _remember(decoded: list[InsnInfo], code: bytes, address: int) -> None:
+    conditional = 0
+    for info in decoded:
+        offset = info.address - address
+        encoding = code[offset:offset + info.size]
+        if conditional:
+            conditional -= 1
+            continue
+        if info.cls == "it":
+            conditional = _it_length(encoding[0] | encoding[1] << 8)
+            continue
+        if info.branch is None and info.target is None:
+            if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
+                _TEMPLATES.clear()
+            _TEMPLATES[encoding] = info
+
+
+class DecodedSpan:
+    """The instructions of a span of code, decoded linearly from its start (an undecodable
+    halfword is stepped over), and which of them sit inside an IT block."""
+
+    __slots__ = ("address", "code", "insns", "_addresses", "_index", "_in_it")
+
+    def __init__(self, address: int, code: bytes, insns: list[InsnInfo]):
+        self.address = address
+        self.code = code
+        self.insns = insns
+        self._addresses = [i.address for i in insns]
+        self._index: dict[int, int] | None = None
+        self._in_it: set[int] = set()
+        conditional = 0
+        for i in insns:
+            if conditional:
+                conditional -= 1
+                self._in_it.add(i.address)
+            elif i.cls == "it":
+                conditional = _it_length(code[i.address - address]
+                                         | code[i.address - address + 1] << 8)
+
+    @property
+    def end(self) -> int:
+        return self.address + len(self.code)
+
+    def block(self, address: int, code: bytes) -> list[InsnInfo] | None:
+        """The instructions of the block `code` at `address` if it is a run of this span's
+        instructions (same bytes, starting on one of its instructions and not inside an IT
+        block, ending on an instruction boundary), else None: what `classify_block` gives
+        for it, without decoding again."""
+        offset = address - self.address
+        if offset < 0 or address + len(code) > self.end or address in self._in_it:
+            return None
+        if self.code[offset:offset + len(code)] != code:
+            return None
+        if self._index is None:
+            self._index = {a: n for n, a in enumerate(self._addresses)}
+        first = self._index.get(address)
+        if first is None:
+            return None
+        stop = address + len(code)
+        last = bisect_right(self._addresses, stop - 1, first)
+        insns = self.insns[first:last]
+        if not insns or insns[-1].address + insns[-1].size != stop:
+            return None
+        # No gap (an undecodable halfword the linear decode stepped over) inside the block.
+        if sum(i.size for i in insns) != len(code):
+            return None
+        return insns
+
+    def pairs(self) -> Iterator[list[InsnInfo]]:
+        """Each instruction with the one after it (when that follows without a gap)."""
+        insns = self.insns
+        n = len(insns)
+        for k, insn in enumerate(insns):
+            nxt = insns[k + 1] if k + 1 < n else None
+            if nxt is not None and nxt.address == insn.address + insn.size:
+                yield [insn, nxt]
+            else:
+                yield [insn]
+
+
+@lru_cache(maxsize=64)
+def decode_span(address: int, code: bytes) -> DecodedSpan:
+    """The span `code` at `address`, decoded once per process."""
+    insns: list[InsnInfo] = []
+    offset = 0
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        while offset + 2 <= len(code):
+            decoded = _by_encoding(code[offset:] if offset else code, address + offset)
+            if not decoded:
+                offset += 2  # an undecodable halfword
+                continue
+            insns += decoded
+            offset = decoded[-1].address + decoded[-1].size - address
+        return DecodedSpan(address, code, insns)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def forget_decoded() -> None:
+    """Drop every decode memo of this process (benchmarks of cold decoding)."""
+    _classified.cache_clear()
+    decode_span.cache_clear()
+    _TEMPLATES.clear()
