@@ -1,42 +1,56 @@
 """A persistent cache of decoded and timed blocks, so code that runs once is decoded once.
 
-Decoding a block with capstone's operand details and timing it is most of what a run spends
-on code it executes only once (generated, unrolled TinyML code). Both depend only on the
-block's bytes and address, the timing model (core table, options) and the code that decides
-them, so they are kept per ELF image under the user's cache directory:
+Decoding a block and timing it is most of what a run spends on code it executes only once
+(generated, unrolled TinyML code). Both depend only on the block's bytes and address, the
+timing model (core table, options) and the code that decides them, so they are kept per ELF
+image under the user's cache directory:
 
     $MCUSIM_CACHE_DIR, else $XDG_CACHE_HOME/mcusim, else ~/.cache/mcusim
 
-one file per (ELF content hash, timing model, model code): `blocks-<hash>.pickle`. Entries are
-keyed by (address, bytes), so code the program writes at run time (RAM functions) is never
-confused with the image's. A file is written to a temporary name and renamed into place, so
-concurrent runs never read a partial file (the last writer wins; a lost entry is only decoded
-again). `MCUSIM_BLOCK_CACHE=0` turns the cache off. An unreadable or foreign file is ignored.
+one file per (ELF content hash, timing model, model code): `blocks-<hash>.marshal`. Block
+entries are keyed by (address, bytes), so code the program writes at run time (RAM functions)
+is never confused with the image's; the code hooks chosen before the run are kept per code
+span. The format is compact so that reading it costs little next to the run: plain tuples
+through `marshal` (no pickled objects), each distinct instruction shape (an `InsnInfo`
+without its address) stored once and every block as indices into the shapes. A file is
+written to a temporary name and renamed into place, so concurrent runs never read a partial
+file (a writer merges what is there first; a lost entry is only decoded again).
+`MCUSIM_BLOCK_CACHE=0` turns the cache off. An unreadable or foreign file is ignored.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import marshal
 import os
-import pickle
 import tempfile
-from functools import lru_cache
+from array import array
+from functools import lru_cache, partial
+from itertools import accumulate
+from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
 
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.timing import BlockTiming
 
-FORMAT = 1
+FORMAT = 2
 # The code that decides what a block decodes and times to: a change to any of it is a new key.
-_MODEL_SOURCES = ("classify.py", "table_timing.py", "m7_issue.py", "cycles.py",
-                  "operand_timing.py", "timing.py", "block_cache.py")
+_MODEL_SOURCES = ("classify.py", "decode.py", "thumb_table.py", "table_timing.py",
+                  "m7_issue.py", "cycles.py", "operand_timing.py", "timing.py", "block_cache.py")
 
 # A block's instructions, timing, and static flash stalls per instruction (None: not in flash).
 Entry = tuple[list[InsnInfo], BlockTiming, list[int] | None]
-# What a file holds per block (InsnInfo pickles as a call of tuple.__new__).
-_Stored = tuple[tuple[InsnInfo, ...], list[int], int, int, dict[int, str], list[int] | None]
+# Code hooks chosen for a span: per block of one or two instructions, its instructions and
+# operand-timed rules.
+HookBlocks = list[tuple[list[InsnInfo], dict[int, str]]]
+# Stored per block: shape indices (array of uint32 as bytes), cycles, taken_extra, entry_extra,
+# dynamic, stalls.
+_Stored = tuple[bytes, list[int], int, int, dict[int, str], list[int] | None]
+_new = tuple.__new__
+_make_insn = partial(_new, InsnInfo)
+_size = itemgetter(0)  # of a shape: the size field follows the address
 
 
 def cache_directory() -> Path | None:
@@ -64,7 +78,8 @@ def _model_fingerprint() -> str:
     h = hashlib.sha256(f"{FORMAT} capstone {capstone.__version__}".encode())
     here = Path(__file__).parent
     for name in _MODEL_SOURCES:
-        h.update((here / name).read_bytes())
+        if (here / name).is_file():
+            h.update((here / name).read_bytes())
     return h.hexdigest()
 
 
@@ -73,7 +88,11 @@ class BlockCache:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self._entries: dict[tuple[int, bytes], _Stored] = {}
+        self._blocks: dict[tuple[int, bytes], _Stored] = {}
+        self._hooks: dict[tuple[int, int, bool],
+                          tuple[list[list[tuple]], list[dict[int, str]]]] = {}
+        self._shapes: list[tuple] = []  # InsnInfo fields after the address
+        self._shape_index: dict[tuple, int] | None = None  # made when a block is added
         self._loaded = path is None
         self._added = 0
 
@@ -87,26 +106,69 @@ class BlockCache:
         h = hashlib.sha256(image.read_bytes())
         h.update(timing_key.encode())
         h.update(_model_fingerprint().encode())
-        return cls(directory / f"blocks-{h.hexdigest()[:32]}.pickle")
+        return cls(directory / f"blocks-{h.hexdigest()[:32]}.marshal")
 
+    # -- blocks ---------------------------------------------------------------------------
     def get(self, address: int, code: bytes) -> Entry | None:
         if not self._loaded:
             self._load()
-        stored = self._entries.get((address, code))
+        stored = self._blocks.get((address, code))
         if stored is None:
             return None
-        insns, cycles, taken_extra, entry_extra, dynamic, stalls = stored
-        return (list(insns),
-                BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)), stalls)
+        indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
+        # The instructions rebuilt by C loops only (no Python code per instruction): shapes,
+        # addresses from their sizes, (address,) + shape, InsnInfo.
+        shapes = list(map(self._shapes.__getitem__, array("I", indices)))
+        addresses = zip(accumulate(map(_size, shapes), initial=address))
+        collecting = gc.isenabled()
+        gc.disable()  # new tuples only, no cycles: a collection would walk the whole heap
+        try:
+            insns = list(map(_make_insn, map(add, addresses, shapes)))
+        finally:
+            if collecting:
+                gc.enable()
+        return (insns, BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)),
+                stalls)
 
     def put(self, address: int, code: bytes, entry: Entry) -> None:
         if self.path is None:
             return
         insns, t, stalls = entry
-        self._entries[(address, code)] = (tuple(insns), list(t.cycles),
-                                          t.taken_extra, t.entry_extra, dict(t.dynamic), stalls)
+        indices = array("I", [self._shape(i) for i in insns]).tobytes()
+        self._blocks[(address, code)] = (indices, list(t.cycles), t.taken_extra,
+                                         t.entry_extra, dict(t.dynamic), stalls)
         self._added += 1
 
+    def _shape(self, insn: InsnInfo) -> int:
+        if self._shape_index is None:
+            self._shape_index = {s: k for k, s in enumerate(self._shapes)}
+        shape = tuple(insn)[1:]
+        k = self._shape_index.get(shape)
+        if k is None:
+            k = self._shape_index[shape] = len(self._shapes)
+            self._shapes.append(shape)
+        return k
+
+    # -- code hooks chosen per span ---------------------------------------------------------
+    def hooks(self, address: int, size: int, sp_writes: bool) -> HookBlocks | None:
+        if not self._loaded:
+            self._load()
+        stored = self._hooks.get((address, size, sp_writes))
+        if stored is None:
+            return None
+        pairs, dynamic = stored
+        return [([_new(InsnInfo, i) for i in pair], dict(d))
+                for pair, d in zip(pairs, dynamic, strict=True)]
+
+    def put_hooks(self, address: int, size: int, sp_writes: bool, blocks: HookBlocks) -> None:
+        if self.path is None:
+            return
+        self._hooks[(address, size, sp_writes)] = (
+            [[tuple(i) for i in insns] for insns, _ in blocks],
+            [dict(d) for _, d in blocks])
+        self._added += 1
+
+    # -- the file -------------------------------------------------------------------------
     def _load(self) -> None:
         self._loaded = True
         assert self.path is not None
@@ -114,36 +176,50 @@ class BlockCache:
         gc.disable()  # many small tuples and no cycles: the collector would only slow it down
         try:
             with open(self.path, "rb") as f:
-                data = pickle.load(f)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-                TypeError, ImportError, IndexError):
+                data = marshal.loads(f.read())  # (marshal.load reads a file piecemeal)
+        except (OSError, EOFError, ValueError, TypeError):
             return  # no file yet, or one this version cannot read: decode again
         finally:
             if collecting:
                 gc.enable()
-        if isinstance(data, dict) and data.get("format") == FORMAT:
-            self._entries = {**data["entries"], **self._entries}
+        if not (isinstance(data, dict) and data.get("format") == FORMAT):
+            return
+        try:
+            shapes, blocks, hooks = data["shapes"], data["blocks"], data["hooks"]
+        except KeyError:
+            return
+        if self._blocks:  # entries added before the load are kept (they are newer)
+            mine = {key: self._entry_shapes(v) for key, v in self._blocks.items()}
+            self._shapes, self._shape_index = list(shapes), None
+            for (address, code), (insns, t, stalls) in mine.items():
+                self.put(address, code, (insns, t, stalls))
+                self._added -= 1
+            self._blocks = {**blocks, **self._blocks}
+        else:
+            self._shapes, self._blocks = shapes, blocks
+        self._hooks = {**hooks, **self._hooks}
+
+    def _entry_shapes(self, stored: _Stored) -> Entry:
+        """A stored block back as an entry, with this cache's current shapes."""
+        indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
+        shapes = self._shapes
+        insns = [_new(InsnInfo, (0, *shapes[k])) for k in array("I", indices)]
+        return insns, BlockTiming(cycles, taken_extra, entry_extra, dynamic), stalls
 
     def save(self) -> None:
         """Write the file if this run added blocks (atomically: temporary file, rename)."""
         if self.path is None or not self._added:
             return
         if not self._loaded:
-            self._load()  # (entries added before a load are kept: they are newer)
+            self._load()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
-            collecting = gc.isenabled()
-            gc.disable()  # pickling allocates nothing that lives on, and the heap is large
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump({"format": FORMAT, "entries": self._entries}, f,
-                                protocol=pickle.HIGHEST_PROTOCOL)
-            finally:
-                if collecting:
-                    gc.enable()
+            with os.fdopen(fd, "wb") as f:
+                marshal.dump({"format": FORMAT, "shapes": self._shapes,
+                              "blocks": self._blocks, "hooks": self._hooks}, f)
             os.replace(tmp, self.path)
-        except OSError:
+        except (OSError, ValueError):
             return  # a read-only or full cache directory only costs speed (mkstemp's file,
             # if any, is left for the next save to replace)
         self._added = 0

@@ -3,7 +3,7 @@ by image, model and read path, and safe against bad or concurrent files."""
 
 from __future__ import annotations
 
-import pickle
+import marshal
 
 import pytest
 
@@ -28,13 +28,13 @@ def test_cached_runs_count_what_uncached_ones_do(kernels, tmp_path, monkeypatch,
     assert not list(tmp_path.iterdir())
     monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "1")
     filling = _counts(elf, board)
-    files = list(tmp_path.glob("blocks-*.pickle"))
+    files = list(tmp_path.glob("blocks-*.marshal"))
     assert len(files) == 1
     warm = _counts(elf, board)
     assert uncached == filling == warm
     # Another clock changes the flash read path, so it is another file, with its own numbers.
     other = _counts(elf, board, clock="16MHz")
-    assert len(list(tmp_path.glob("blocks-*.pickle"))) == 2
+    assert len(list(tmp_path.glob("blocks-*.marshal"))) == 2
     monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "0")
     assert other == _counts(elf, board, clock="16MHz")
 
@@ -43,16 +43,16 @@ def test_a_bad_cache_file_is_ignored_and_replaced(kernels, tmp_path, monkeypatch
     monkeypatch.setenv("MCUSIM_CACHE_DIR", str(tmp_path))
     elf = kernels / "nucleo-f446re" / "fc.elf"
     expected = _counts(elf, "nucleo-f446re")
-    (path,) = tmp_path.glob("blocks-*.pickle")
-    path.write_bytes(b"not a pickle")
+    (path,) = tmp_path.glob("blocks-*.marshal")
+    path.write_bytes(b"not a marshal file")
     assert _counts(elf, "nucleo-f446re") == expected
-    assert pickle.loads(path.read_bytes())["entries"]  # rewritten whole
+    assert marshal.loads(path.read_bytes())["blocks"]  # rewritten whole
 
 
 def test_writers_merge_and_replace_atomically(tmp_path, monkeypatch):
     from mcusim.isa.timing import BlockTiming
 
-    path = tmp_path / "blocks-x.pickle"
+    path = tmp_path / "blocks-x.marshal"
     first, second = BlockCache(path), BlockCache(path)
     first.put(0x100, b"\x00\xbf", ([], BlockTiming([1]), None))
     second.put(0x200, b"\x00\xbf", ([], BlockTiming([2]), None))
@@ -62,7 +62,7 @@ def test_writers_merge_and_replace_atomically(tmp_path, monkeypatch):
     assert reader.get(0x100, b"\x00\xbf")[1].cycles == [1]
     assert reader.get(0x200, b"\x00\xbf")[1].cycles == [2]
     assert reader.get(0x100, b"\x01\xbf") is None  # other bytes at the same address
-    assert [p.name for p in tmp_path.iterdir()] == ["blocks-x.pickle"]  # no temporary left
+    assert [p.name for p in tmp_path.iterdir()] == ["blocks-x.marshal"]  # no temporary left
 
 
 def test_the_cache_can_be_turned_off(monkeypatch, tmp_path):
@@ -74,3 +74,27 @@ def test_the_cache_can_be_turned_off(monkeypatch, tmp_path):
     monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "1")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_directory() == tmp_path / "xdg" / "mcusim"
+
+
+def test_instructions_and_hooks_come_back_as_they_went_in(tmp_path):
+    from mcusim.isa.decode import classify_block
+    from mcusim.isa.timing import BlockTiming
+
+    path = tmp_path / "blocks-y.marshal"
+    a = bytes.fromhex("0120" "4ff00001" "00fb01f2")  # movs; mov.w; mul
+    b = bytes.fromhex("0221" "b0fbf1f0" "7047")  # movs; udiv; bx lr
+    ia, ib = classify_block(a, 0x1000), classify_block(b, 0x2000)
+    first, second = BlockCache(path), BlockCache(path)
+    first.put(0x1000, a, (ia, BlockTiming([1, 1, 1], 0, 1, {}), [0, 2, 0]))
+    second.put(0x2000, b, (ib, BlockTiming([1, 2, 3], 2, 0, {0x2002: "div"}), None))
+    second.put_hooks(0x2000, len(b), True, [(ib[1:], {0x2002: "div"})])
+    first.save()
+    second.save()  # merges: its shapes are renumbered against the file's
+    reader = BlockCache(path)
+    insns, t, stalls = reader.get(0x1000, a)
+    assert insns == ia and stalls == [0, 2, 0] and t.entry_extra == 1
+    insns, t, stalls = reader.get(0x2000, b)
+    assert insns == ib and t.dynamic == {0x2002: "div"} and t.taken_extra == 2
+    assert type(insns[0]) is type(ib[0])
+    assert reader.hooks(0x2000, len(b), True) == [(ib[1:], {0x2002: "div"})]
+    assert reader.hooks(0x2000, len(b), False) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import accumulate
 
 from mcusim.isa.block_cache import BlockCache
@@ -100,12 +101,13 @@ class Block:
 
 def translate(code: bytes, address: int, timing: TimingModel, function: str | None,
               flash: FlashInterface | None = None, cache: BlockCache | None = None,
-              span: DecodedSpan | None = None) -> Block:
+              span_at: Callable[[int], DecodedSpan | None] | None = None) -> Block:
     """Decode and time a block; `flash` is the read path of the flash region it runs from;
-    `cache` keeps decoded, timed blocks across runs (isa/block_cache.py); `span` is the
+    `cache` keeps decoded, timed blocks across runs (isa/block_cache.py); `span_at` gives the
     decoded ELF code the block may lie in (its instructions are then not decoded again)."""
     entry = cache.get(address, code) if cache is not None else None
     if entry is None:
+        span = span_at(address) if span_at is not None else None
         insns = span.block(address, code) if span is not None else None
         if insns is None:
             insns = classify_block(code, address)

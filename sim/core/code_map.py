@@ -24,6 +24,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from mcusim.isa.block_cache import BlockCache
+from mcusim.isa.classify import InsnInfo
 from mcusim.isa.decode import decode_span
 from mcusim.isa.timing import TimingModel
 from mcusim.sim.core.blocks import Block
@@ -74,17 +76,40 @@ def _spans(path: str, _mtime: int, _size: int) -> tuple[CodeSpan, ...]:
         return tuple(spans)
 
 
-def hook_blocks(span: CodeSpan, timing: TimingModel, sp_writes: bool) -> tuple[Block, ...]:
+def hook_blocks(span: CodeSpan, timing: TimingModel, sp_writes: bool,
+                cache: BlockCache | None = None) -> tuple[Block, ...]:
     """The instructions of the span that may need a code hook, each as a block with the
     instruction after it (a run-time SP write is read there): operand-timed instructions and
     WFI/WFE, and with `sp_writes` instructions that may write SP (what observers instrument).
     The span is decoded once per process (isa/decode.py), and the blocks are kept per timing
-    model: repeated simulations of one ELF pay once."""
-    decoded = decode_span(span.address, span.code)
+    model, in the process and in `cache`: repeated simulations of one ELF pay once."""
     model = getattr(timing, "cache_key", None)
     key = (span.address, span.code, model, sp_writes)
     if model is not None and key in _HOOK_BLOCKS:
         return _HOOK_BLOCKS[key]
+    stored = cache.hooks(span.address, len(span.code), sp_writes) if cache is not None else None
+    if stored is not None:
+        out = tuple(_hook_block(insns, dynamic) for insns, dynamic in stored)
+    else:
+        out = _choose(span, timing, sp_writes)
+        if cache is not None:
+            cache.put_hooks(span.address, len(span.code), sp_writes,
+                            [(b.insns, b.dynamic) for b in out])
+    if model is not None:
+        if len(_HOOK_BLOCKS) >= 64:
+            _HOOK_BLOCKS.clear()
+        _HOOK_BLOCKS[key] = out
+    return out
+
+
+def _hook_block(insns: list[InsnInfo], dynamic: dict[int, str]) -> Block:
+    end = insns[-1].address + insns[-1].size
+    return Block(insns[0].address, end - insns[0].address, insns, [0] * len(insns), None,
+                 dynamic=dynamic)
+
+
+def _choose(span: CodeSpan, timing: TimingModel, sp_writes: bool) -> tuple[Block, ...]:
+    decoded = decode_span(span.address, span.code)
     rule = getattr(timing, "dynamic_rule", None)
     blocks: list[Block] = []
     for pair in decoded.pairs():
@@ -100,15 +125,8 @@ def hook_blocks(span: CodeSpan, timing: TimingModel, sp_writes: bool) -> tuple[B
             t = timing.block_timing(pair) if rule is None else None
             dynamic = t.dynamic if t is not None else {
                 i.address: r for i in pair if (r := rule(i)) is not None}
-            end = pair[-1].address + pair[-1].size
-            blocks.append(Block(insn.address, end - insn.address, pair, [0] * len(pair), None,
-                                dynamic=dynamic))
-    out = tuple(blocks)
-    if model is not None:
-        if len(_HOOK_BLOCKS) >= 64:
-            _HOOK_BLOCKS.clear()
-        _HOOK_BLOCKS[key] = out
-    return out
+            blocks.append(_hook_block(pair, dynamic))
+    return tuple(blocks)
 
 
 # Hook blocks per (span, timing model, SP writes wanted): decoded and chosen once per process.

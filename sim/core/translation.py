@@ -43,7 +43,7 @@ class BlockTranslation:
         function = self.firmware.symbols.function_at(address)
         flash = next((f for f in self.flash if f.region.contains(address)), None)
         block = translate(code, address, self.timing, function.name if function else None,
-                          flash, self._block_cache, self._span_at(address))
+                          flash, self._block_cache, self._span_at)
         self.blocks[key] = block
         if block.self_loop:
             # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
@@ -84,15 +84,15 @@ class BlockTranslation:
     def _place_hooks(self: Simulation) -> None:
         """Before the run: the code hooks of every instruction of the ELF's code."""
         spans = code_spans(self.firmware.path)
-        self._spans = sorted((decode_span(s.address, s.code) for s in spans),
-                             key=lambda d: d.address)
-        self._span_starts = [d.address for d in self._spans]
+        self._spans = sorted(spans, key=lambda s: s.address)
+        self._span_starts = [s.address for s in self._spans]
         for span in spans:
             # Code the start-up copies to RAM (.ramfunc, code in .data) is instrumented now
             # too, at its run address, from the ELF's bytes: instrumenting it when it first
             # runs would restart the emulation, and a restart with memory hooks present (what
             # record_accesses adds) changes what the firmware does (sim/core/code_map.py).
-            for block in hook_blocks(span, self.timing, bool(self._instrumenters)):
+            for block in hook_blocks(span, self.timing, bool(self._instrumenters),
+                                     self._block_cache):
                 self._add_wanted_hooks(block)
 
     def _span_at(self: Simulation, address: int) -> DecodedSpan | None:
@@ -100,12 +100,15 @@ class BlockTranslation:
         span)."""
         starts: list[int] = getattr(self, "_span_starts", [])
         k = bisect_right(starts, address) - 1
-        return self._spans[k] if k >= 0 else None
+        if k < 0 or address >= starts[k] + len(self._spans[k].code):
+            return None
+        span = self._spans[k]
+        return decode_span(span.address, span.code)  # (once per process)
 
     def _add_wanted_hooks(self: Simulation, block: Block) -> bool:
         """Adds the code hooks `block` needs that are not there yet; whether any was."""
         wanted: list[CodeHook] = []
-        by_address = {i.address: i for i in block.insns}
+        by_address = {i.address: i for i in block.insns} if block.dynamic else {}
         for addr, rule in block.dynamic.items():
             regs = tuple(UC_REG[r] for r in by_address[addr].sources)
             # From the decoded instruction, not from memory: RAM code is instrumented before
