@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import functools
 import re
+import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
@@ -59,10 +62,9 @@ def _spans(path: str, _mtime: int, _size: int) -> tuple[CodeSpan, ...]:
         marks: dict[int, list[tuple[int, bool]]] = {i: [] for i, _ in sections}
         symtab = elf.get_section_by_name(".symtab")
         if symtab is not None and hasattr(symtab, "iter_symbols"):
-            for sym in symtab.iter_symbols():
-                name, shndx = sym.name, sym["st_shndx"]
-                if shndx in marks and name[:2] in ("$t", "$a", "$d"):
-                    marks[shndx].append((sym["st_value"] & ~1, name[:2] != "$d"))
+            for value, shndx, name in _symbols(elf, symtab):
+                if shndx in marks and name[:2] in (b"$t", b"$a", b"$d"):
+                    marks[shndx].append((value & ~1, name[:2] != b"$d"))
         spans: list[CodeSpan] = []
         for i, sec in sections:
             base, data = sec["sh_addr"], sec.data()
@@ -74,6 +76,19 @@ def _spans(path: str, _mtime: int, _size: int) -> tuple[CodeSpan, ...]:
                 if is_code and end > start:
                     spans.append(CodeSpan(start, data[start - base:end - base]))
         return tuple(spans)
+
+
+def _symbols(elf: ELFFile, symtab: Any) -> Iterator[tuple[int, int, bytes]]:  # noqa: ANN401
+    """(value, section index, name) of each symbol. Mapping symbols are most of an ELF's
+    symbols: the raw table is read with struct (pyelftools parses one symbol at a time)."""
+    if elf.elfclass != 32 or symtab["sh_entsize"] != 16:
+        for sym in symtab.iter_symbols():
+            yield sym["st_value"], sym["st_shndx"], sym.name.encode()
+        return
+    strings = elf.get_section(symtab["sh_link"]).data()
+    layout = "<IIIBBH" if elf.little_endian else ">IIIBBH"
+    for name, value, _size, _info, _other, shndx in struct.iter_unpack(layout, symtab.data()):
+        yield value, shndx, strings[name:strings.find(b"\0", name)]
 
 
 def hook_blocks(span: CodeSpan, timing: TimingModel, sp_writes: bool,
