@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from mcusim.isa.classify import InsnInfo, capstone_run
+from mcusim.isa.thumb_table import classify_at
 
 # Classified encodings without anything that depends on where they are (no branch, no target,
 # not inside an IT block), by encoding.
@@ -86,8 +87,13 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
             else:
                 encoding = code[pos:pos + size]
                 known = templates.get(encoding)
-                if known is None and encoding in pending:
-                    flush = True  # classified by the run: reused below
+                if known is None:
+                    if encoding in pending:
+                        flush = True  # classified by the run: reused below
+                    elif size == 2 or pos + 3 < end:
+                        known = classify_at(code, pos, address + pos)
+                        if known is not None and known.branch is None and known.target is None:
+                            _keep(encoding, known)
             if known is None and not flush:
                 if run_start < 0:
                     run_start = pos
@@ -124,9 +130,13 @@ def _remember(decoded: list[InsnInfo], code: bytes, address: int) -> None:
             conditional = _it_length(encoding[0] | encoding[1] << 8)
             continue
         if info.branch is None and info.target is None:
-            if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
-                _TEMPLATES.clear()
-            _TEMPLATES[encoding] = info
+            _keep(encoding, info)
+
+
+def _keep(encoding: bytes, info: InsnInfo) -> None:
+    if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
+        _TEMPLATES.clear()
+    _TEMPLATES[encoding] = info
 
 
 class DecodedSpan:
@@ -150,6 +160,10 @@ class DecodedSpan:
             elif i.cls == "it":
                 conditional = _it_length(code[i.address - address]
                                          | code[i.address - address + 1] << 8)
+
+    def inside_it(self, address: int) -> bool:
+        """Whether the instruction at `address` is one an IT instruction makes conditional."""
+        return address in self._in_it
 
     @property
     def end(self) -> int:
