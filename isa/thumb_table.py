@@ -125,6 +125,23 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
         rm = (hw >> 6) & 7
         text = f"{name} {_NAME[lo3]}, [{_NAME[mid3]}, {_NAME[rm]}]"
         return _mem(address, 2, text, name.startswith("ldr"), lo3, mid3, rm, 0)
+    if hw & 0xF500 == 0xB100:  # CBZ/CBNZ
+        target = address + 4 + ((hw >> 9 & 1) << 6 | (hw >> 3 & 31) << 1)
+        name = "cbnz" if hw & 0x800 else "cbz"
+        return InsnInfo(address, 2, f"{name} {_NAME[lo3]}, {_imm(target)}", "cbz",
+                        reads=_set(_REG[lo3]), branch=COND, target=target)
+    if hw & 0xFE00 in (0xB400, 0xBC00):
+        return _push_pop(hw & 0x0800 != 0, hw & 0xFF, hw >> 8 & 1, address, 2, "")
+    if hw & 0xFF07 in (0x4700, 0x4780):  # BX/BLX (register)
+        rm = hw >> 3 & 0xF
+        if rm in (13, 15):
+            return None
+        m = _REG[rm]
+        if hw & 0x80:
+            return InsnInfo(address, 2, f"blx {_NAME[rm]}", "bx", reads=_set(PC, m),
+                            writes=_set(10, PC), branch=ALWAYS)
+        return InsnInfo(address, 2, f"bx {_NAME[rm]}", "bx", reads=_set(m), writes=_set(PC),
+                        branch=ALWAYS)
     if hw & 0xFF00 in (0xB200, 0xBA00):  # SXTH/SXTB/UXTH/UXTB, REV/REV16/REVSH
         op = hw >> 6 & 3
         name = (("sxth", "sxtb", "uxth", "uxtb") if hw & 0xFF00 == 0xB200
@@ -148,6 +165,31 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
         return InsnInfo(address, 2, f"b{_COND[cond]} {_imm(target)}", "branch_cond",
                         writes=_set(PC), branch=COND, target=target)
     return None
+
+
+def _push_pop(pop: bool, low: int, extra: int, address: int, size: int,
+              suffix: str) -> InsnInfo | None:
+    """PUSH {low registers, LR if extra} / POP {low registers, PC if extra} (or the wide
+    forms, whose `low` holds r0-r12)."""
+    regs = [r for r in range(13) if low >> r & 1]
+    if not regs and not extra:
+        return None
+    names = [_NAME[r] for r in regs] + ([("pc" if pop else "lr")] if extra else [])
+    n = len(names)
+    ids = [_REG[r] for r in regs]
+    text = f"{'pop' if pop else 'push'}{suffix} {{{', '.join(names)}}}"
+    if not pop:
+        return InsnInfo(address, size, text, "stm", nregs=n,
+                        reads=_set(SP, *ids, *([10] if extra else [])), writes=_set(SP),
+                        mem_base=SP, span=4 * n, sp_delta=-4 * n)
+    writes = _set(SP, *ids, *([PC] if extra else []))
+    dest = ids[0] if ids else (PC if extra else 0)
+    if extra:
+        return InsnInfo(address, size, text, "ldm_pc", nregs=n - 1, reads=_set(SP),
+                        writes=writes, branch=ALWAYS, dest=dest, mem_base=SP, span=4 * n,
+                        sp_delta=4 * n)
+    return InsnInfo(address, size, text, "ldm", nregs=n, reads=_set(SP), writes=writes,
+                    dest=dest, mem_base=SP, span=4 * n, sp_delta=4 * n)
 
 
 _REGISTER_OPS = ("ands", "eors", "lsls", "lsrs", "asrs", "adcs", "sbcs", "rors", "tst", "rsbs",
@@ -195,6 +237,14 @@ def _wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return _shifted_register(hw1, hw2, address)
     if hw1 & 0xFF80 == 0xFB00:
         return _multiply(hw1, hw2, address)
+    if hw1 & 0xFFA0 == 0xFB80 and hw2 & 0xF0 == 0:  # SMULL/UMULL/SMLAL/UMLAL
+        return _long_multiply(hw1, hw2, address)
+    if hw1 in (0xE92D, 0xE8BD) and (hw2 & 0xDFFF).bit_count() < 2:
+        return None  # one register: capstone prints STMDB/LDM
+    if hw1 == 0xE92D and not hw2 & 0xA000:  # PUSH.W (STMDB SP!)
+        return _push_pop(False, hw2 & 0x1FFF, hw2 >> 14 & 1, address, 4, ".w")
+    if hw1 == 0xE8BD and not hw2 & 0x6000:  # POP.W (LDMIA SP!), without LR
+        return _push_pop(True, hw2 & 0x1FFF, hw2 >> 15 & 1, address, 4, ".w")
     if hw1 & 0xFE00 == 0xF800:
         return _load_store(hw1, hw2, address)
     return None
@@ -327,6 +377,27 @@ def _multiply(hw1: int, hw2: int, address: int) -> InsnInfo | None:
                 _set(_REG[rn], _REG[rm], _REG[ra]), _set(d), d, cls)
 
 
+_LONG_MULTIPLY = {0xFB80: "smull", 0xFBA0: "umull", 0xFBC0: "smlal", 0xFBE0: "umlal"}
+
+
+def _long_multiply(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    rn, rm, lo, hi = hw1 & 0xF, hw2 & 0xF, hw2 >> 12, hw2 >> 8 & 0xF
+    if {rn, rm, lo, hi} & {13, 15} or lo == hi:
+        return None
+    name = _LONG_MULTIPLY.get(hw1 & 0xFFF0)
+    if name is None:
+        return None
+    n, m, dlo, dhi = _REG[rn], _REG[rm], _REG[lo], _REG[hi]
+    text = f"{name} {_NAME[lo]}, {_NAME[hi]}, {_NAME[rn]}, {_NAME[rm]}"
+    if name.endswith("ull"):
+        return InsnInfo(address, 4, text, "mull", reads=_set(n, m), writes=_set(dlo, dhi),
+                        sources=(n, m), dest=dlo)
+    # (capstone lists the accumulator halves among UMLAL's reads, not among SMLAL's)
+    reads = _set(n, m, dlo, dhi) if name == "umlal" else _set(n, m)
+    return InsnInfo(address, 4, text, "mlal", reads=reads, writes=_set(dlo, dhi),
+                    sources=(n, m), dest=dlo)
+
+
 _LOAD_STORE = {0b0000: "strb", 0b0001: "ldrb", 0b0010: "strh", 0b0011: "ldrh",
                0b0100: "str", 0b0101: "ldr", 0b1001: "ldrsb", 0b1011: "ldrsh"}
 
@@ -335,9 +406,16 @@ def _load_store(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     """LDR/STR{B,H,SB,SH}.W Rt, [Rn, #imm12] and Rt, [Rn, #-imm8] (no writeback)."""
     name = _LOAD_STORE.get((hw1 >> 8 & 1) << 3 | (hw1 >> 4 & 7))
     rn, rt = hw1 & 0xF, hw2 >> 12
-    if name is None or rn == 15 or rt in (13, 15):
+    if name is None or rt in (13, 15):
         return None
-    if hw1 & 0x0080:
+    if rn == 15:  # literal
+        if not name.startswith("ldr"):
+            return None
+        up = bool(hw1 & 0x0080)
+        disp = hw2 & 0xFFF if up else -(hw2 & 0xFFF)
+        offset = _imm(disp) if up else f"#-{-disp:#x}"  # (subtracted: always hex, even 0)
+        text = f"{name}.w {_NAME[rt]}, [pc, {offset}]"
+    elif hw1 & 0x0080:
         disp = hw2 & 0xFFF
         offset = f", {_imm(disp)}" if disp else ""
         text = f"{name}.w {_NAME[rt]}, [{_NAME[rn]}{offset}]"

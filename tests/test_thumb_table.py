@@ -60,6 +60,20 @@ def test_random_32_bit_encodings_of_its_forms():
     assert handled > 2500  # (the rest: other forms, or registers such as SP and PC)
 
 
+def test_literal_loads_push_pop_and_long_multiplies():
+    rnd = random.Random(16)
+    handled, wrong = 0, []
+    for hw1 in (0xF8DF, 0xF85F, 0xF89F, 0xF81F, 0xF8BF, 0xF83F, 0xF99F, 0xF91F, 0xF9BF,
+                0xF93F, 0xE92D, 0xE8BD, 0xFB80, 0xFBA0, 0xFBC0, 0xFBE0):
+        for _ in range(300):
+            code = struct.pack("<HH", hw1, rnd.randrange(0x10000))
+            if classify_at(code, 0, 0x08002000) is not None:
+                handled += 1
+                wrong += _differences(code, 0x08002000)
+    assert not wrong[:20]
+    assert handled > 2000
+
+
 def _program_instructions(elfs: list[Path]) -> dict[tuple[bytes, int], int]:
     """Distinct (encoding, address if the table gives it a target) of the ELFs' code outside
     IT blocks, with an address each is at; a sample of 3000 of those with a target."""
