@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 from bisect import bisect_right
-from collections.abc import Iterator
 from functools import lru_cache
 
 from mcusim.isa.classify import InsnInfo, capstone_run
@@ -27,11 +26,6 @@ from mcusim.isa.thumb_table import classify_at
 _TEMPLATES: dict[bytes, InsnInfo] = {}
 _TEMPLATE_LIMIT = 1 << 18
 _new = tuple.__new__
-
-
-def _wide(halfword: int) -> bool:
-    """Whether a Thumb instruction starting with `halfword` is 32 bits (ARMv7-M A5.1)."""
-    return halfword >> 11 in (0b11101, 0b11110, 0b11111)
 
 
 def _it_length(halfword: int) -> int:
@@ -78,7 +72,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
         size = 2
         if not flush:
             hw = code[pos] | code[pos + 1] << 8
-            if _wide(hw):
+            if hw >= 0xE800:  # 32 bits (ARMv7-M A5.1: 0b11101, 0b11110, 0b11111)
                 size = 4
             if conditional:
                 conditional -= 1  # decoded with its IT instruction, in the same run
@@ -114,7 +108,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                     continue
         if known is None:
             return out  # the end of the code
-        out.append(_new(InsnInfo, (address + pos, *known[1:])))
+        out.append(_new(InsnInfo, (address + pos,) + known[1:]))
         pos += size
 
 
@@ -193,17 +187,6 @@ class DecodedSpan:
         if sum(i.size for i in insns) != len(code):
             return None
         return insns
-
-    def pairs(self) -> Iterator[list[InsnInfo]]:
-        """Each instruction with the one after it (when that follows without a gap)."""
-        insns = self.insns
-        n = len(insns)
-        for k, insn in enumerate(insns):
-            nxt = insns[k + 1] if k + 1 < n else None
-            if nxt is not None and nxt.address == insn.address + insn.size:
-                yield [insn, nxt]
-            else:
-                yield [insn]
 
 
 @lru_cache(maxsize=64)

@@ -32,6 +32,7 @@ class TableTiming:
         source = table.source.read_bytes() if table.source is not None else repr(table).encode()
         self.cache_key = (f"table {table.core} small_multiplier={small_multiplier} "
                           f"{hashlib.sha256(source).hexdigest()}")
+        self._base_costs: dict[tuple[str, int, str | None], int] = {}
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
         t = self.table
@@ -98,6 +99,14 @@ class TableTiming:
         return min(max(full, lo), hi) - lo
 
     def _base(self, insn: InsnInfo) -> int:
+        key = (insn.cls, insn.nregs, insn.branch)
+        cost = self._base_costs.get(key)
+        if cost is None:
+            cost = self._base_costs[key] = self._base_of(insn)
+        return cost
+
+    def _base_of(self, insn: InsnInfo) -> int:
+        """What _base computes: it depends on the class, register count and branch kind."""
         t = self.table
         c = t.cost(insn.cls)
         if insn.cls in LIST_CLASSES:

@@ -127,8 +127,9 @@ def _choose(span: CodeSpan, timing: TimingModel, sp_writes: bool) -> tuple[Block
     decoded = decode_span(span.address, span.code)
     rule = getattr(timing, "dynamic_rule", None)
     blocks: list[Block] = []
-    for pair in decoded.pairs():
-        insn = pair[0]
+    insns = decoded.insns
+    n = len(insns)
+    for k, insn in enumerate(insns):
         if rule is not None:
             wanted = insn.cls == "wfi" or rule(insn) is not None
         else:
@@ -137,6 +138,9 @@ def _choose(span: CodeSpan, timing: TimingModel, sp_writes: bool) -> tuple[Block
             _, _, operands = insn.text.partition(" ")
             wanted = _NAMES_SP.search(operands) is not None
         if wanted:
+            nxt = insns[k + 1] if k + 1 < n else None
+            pair = [insn, nxt] if nxt is not None and nxt.address == insn.address + insn.size \
+                else [insn]
             t = timing.block_timing(pair) if rule is None else None
             dynamic = t.dynamic if t is not None else {
                 i.address: r for i in pair if (r := rule(i)) is not None}
