@@ -26,23 +26,23 @@ import marshal
 import os
 import tempfile
 from array import array
-from functools import lru_cache, partial
-from itertools import accumulate
-from operator import add, itemgetter
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from mcusim.isa.cached_insns import CachedInsns
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.timing import BlockTiming
 
 FORMAT = 2
 # The code that decides what a block decodes and times to: a change to any of it is a new key.
-_MODEL_SOURCES = ("classify.py", "decode.py", "thumb_table.py", "thumb_wide.py",
+_MODEL_SOURCES = ("classify.py", "decode.py", "cached_insns.py", "thumb_table.py", "thumb_wide.py",
                   "thumb_fields.py", "table_timing.py", "m7_issue.py", "cycles.py",
                   "operand_timing.py", "timing.py", "block_cache.py")
 
 # A block's instructions, timing, and static flash stalls per instruction (None: not in flash).
-Entry = tuple[list[InsnInfo], BlockTiming, list[int] | None]
+Entry = tuple[Sequence[InsnInfo], BlockTiming, list[int] | None]
 # Code hooks chosen for a span: per block of one or two instructions, its instructions and
 # operand-timed rules.
 HookBlocks = list[tuple[list[InsnInfo], dict[int, str]]]
@@ -50,8 +50,6 @@ HookBlocks = list[tuple[list[InsnInfo], dict[int, str]]]
 # dynamic, stalls.
 _Stored = tuple[bytes, list[int], int, int, dict[int, str], list[int] | None]
 _new = tuple.__new__
-_make_insn = partial(_new, InsnInfo)
-_size = itemgetter(0)  # of a shape: the size field follows the address
 
 
 def cache_directory() -> Path | None:
@@ -117,17 +115,8 @@ class BlockCache:
         if stored is None:
             return None
         indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
-        # The instructions rebuilt by C loops only (no Python code per instruction): shapes,
-        # addresses from their sizes, (address,) + shape, InsnInfo.
-        shapes = list(map(self._shapes.__getitem__, array("I", indices)))
-        addresses = zip(accumulate(map(_size, shapes), initial=address))
-        collecting = gc.isenabled()
-        gc.disable()  # new tuples only, no cycles: a collection would walk the whole heap
-        try:
-            insns = list(map(_make_insn, map(add, addresses, shapes)))
-        finally:
-            if collecting:
-                gc.enable()
+        # The instructions are made when used (isa/cached_insns.py).
+        insns = CachedInsns(address, list(map(self._shapes.__getitem__, array("I", indices))))
         return (insns, BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)),
                 stalls)
 

@@ -98,3 +98,22 @@ def test_instructions_and_hooks_come_back_as_they_went_in(tmp_path):
     assert type(insns[0]) is type(ib[0])
     assert reader.hooks(0x2000, len(b), True) == [(ib[1:], {0x2002: "div"})]
     assert reader.hooks(0x2000, len(b), False) is None
+
+
+def test_cached_instructions_are_made_when_used(tmp_path):
+    from mcusim.isa.cached_insns import CachedInsns
+    from mcusim.isa.decode import classify_block
+    from mcusim.isa.timing import BlockTiming
+
+    code = bytes.fromhex("0120" "30bf" "4ff00001" "30bf" "7047")  # movs; wfi; mov.w; wfi; bx lr
+    insns = classify_block(code, 0x3000)
+    cache = BlockCache(tmp_path / "blocks-z.marshal")
+    cache.put(0x3000, code, (insns, BlockTiming([1] * 5), None))
+    cache.save()
+    got = BlockCache(tmp_path / "blocks-z.marshal").get(0x3000, code)[0]
+    assert isinstance(got, CachedInsns) and len(got) == 5
+    assert got.last() == insns[-1]
+    assert got.of_class("wfi") == [insns[1], insns[3]] and not got.of_class("mul")
+    assert list(got) == insns  # the first pass keeps nothing
+    assert list(got) == insns and got[2] == insns[2] and got[1:3] == insns[1:3]
+    assert got == insns and got.last() == insns[-1] and got.of_class("wfi")[1] == insns[3]

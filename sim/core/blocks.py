@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import accumulate
+from operator import add
 
 from mcusim.isa.block_cache import BlockCache
+from mcusim.isa.cached_insns import CachedInsns
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.decode import DecodedSpan, classify_block
 from mcusim.isa.timing import TimingModel
@@ -23,7 +25,7 @@ class Block:
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
                  "fetch_stall", "flash", "call_end", "table_index")
 
-    def __init__(self, address: int, size: int, insns: list[InsnInfo], cycles: list[int],
+    def __init__(self, address: int, size: int, insns: Sequence[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
                  dynamic: dict[int, str] | None = None, self_loop: bool = False):
         self.address = address
@@ -43,7 +45,7 @@ class Block:
         self._insn_cycles = cycles
         self._before_count: dict[int, int] | None = None
         self._before_cycles: dict[int, int] | None = None
-        last = insns[-1] if insns else None
+        last = insns.last() if isinstance(insns, CachedInsns) else (insns[-1] if insns else None)
         # Whether the block ends in an instruction that may move the PC elsewhere.
         self.branch_end = last is not None and last.branch in (COND, ALWAYS)
         self.call_end = last is not None and (last.cls == "bl" or last.text.startswith("blx"))
@@ -120,7 +122,7 @@ def translate(code: bytes, address: int, timing: TimingModel, function: str | No
         insns, t, stalls = entry
     cycles = t.cycles
     if stalls is not None:
-        cycles = [c + s for c, s in zip(cycles, stalls, strict=True)]
+        cycles = list(map(add, cycles, stalls))  # (same lengths: stalls are per instruction)
     block = Block(address, len(code), insns, cycles, function, t.taken_extra, t.entry_extra,
                   t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH)
     if flash is not None and insns:

@@ -11,6 +11,7 @@ from capstone import arm_const as cs_arm
 from unicorn import UC_HOOK_CODE, Uc
 
 from mcusim.base.errors import InputError
+from mcusim.isa.cached_insns import CachedInsns
 from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
 from mcusim.sim.core.code_map import code_spans, hook_blocks
@@ -117,8 +118,10 @@ class BlockTranslation:
             wanted.append((addr, self._on_dynamic, (rule, regs, signed)))
         for instrument in self._instrumenters:
             wanted += instrument(block)
-        wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper())
-                   for i in block.insns if i.cls == "wfi"]
+        insns = block.insns
+        waits = (insns.of_class("wfi") if isinstance(insns, CachedInsns)
+                 else [i for i in insns if i.cls == "wfi"])
+        wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper()) for i in waits]
         added = False
         for addr, callback, data in wanted:
             key = (addr, callback)

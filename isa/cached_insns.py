@@ -1,0 +1,106 @@
+"""The instructions of a block read from the persistent block cache (isa/block_cache.py),
+made into `InsnInfo`s when they are used.
+
+Making an object per instruction is most of what a warm run spends (fresh memory: on this
+machine each new page is a fault), and code that runs once mostly needs a block's
+instructions once, in one pass at translation (the accounting path's scan of SP changes). So
+the first pass builds them one at a time and keeps none (each reuses the memory of the one
+before); indexing, slicing, or any later pass builds the list once and keeps it. Only the last
+instruction (what the block's end is) and instructions of one class (WFI) are asked for
+without building the rest.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from functools import partial
+from itertools import accumulate
+from operator import add, itemgetter
+from typing import overload
+
+from mcusim.isa.classify import InsnInfo
+
+_make_insn = partial(tuple.__new__, InsnInfo)
+_size = itemgetter(0)  # of a shape (an InsnInfo without its address): its size
+_cls = itemgetter(2)
+
+
+class CachedInsns(Sequence[InsnInfo]):
+    """The instructions of a block at `address`, given by their shapes."""
+
+    __slots__ = ("_address", "_shapes", "_list", "_passes")
+
+    def __init__(self, address: int, shapes: list[tuple]):
+        self._address = address
+        self._shapes: list[tuple] | None = shapes
+        self._list: list[InsnInfo] | None = None
+        self._passes = 0
+
+    def _made(self) -> Iterator[InsnInfo]:
+        shapes = self._shapes
+        assert shapes is not None
+        # C loops only: addresses from the sizes, (address,) + shape, InsnInfo.
+        return map(_make_insn, map(add, zip(accumulate(map(_size, shapes),
+                                                       initial=self._address)), shapes))
+
+    def materialize(self) -> list[InsnInfo]:
+        if self._list is None:
+            collecting = gc.isenabled()
+            gc.disable()  # new tuples only, no cycles: a collection would walk the whole heap
+            try:
+                self._list = list(self._made())
+            finally:
+                if collecting:
+                    gc.enable()
+            self._shapes = None
+        return self._list
+
+    def __len__(self) -> int:
+        return len(self._list if self._list is not None else self._shapes or ())
+
+    def __iter__(self) -> Iterator[InsnInfo]:
+        if self._list is None and not self._passes:
+            self._passes = 1
+            return self._made()
+        return iter(self.materialize())
+
+    @overload
+    def __getitem__(self, k: int) -> InsnInfo: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[InsnInfo]: ...
+
+    def __getitem__(self, k: int | slice) -> InsnInfo | list[InsnInfo]:
+        return self.materialize()[k]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CachedInsns | list | tuple):
+            return self.materialize() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"CachedInsns({self.materialize()!r})"
+
+    def last(self) -> InsnInfo | None:
+        """The last instruction (None: no instructions)."""
+        if self._list is not None or not self._shapes:
+            return self._list[-1] if self._list else None
+        shapes = self._shapes
+        return _make_insn((self._address + sum(map(_size, shapes[:-1])),) + shapes[-1])
+
+    def of_class(self, cls: str) -> list[InsnInfo]:
+        """The instructions of class `cls`."""
+        if self._list is not None:
+            return [i for i in self._list if i.cls == cls]
+        shapes = self._shapes or []
+        if cls not in map(_cls, shapes):
+            return []
+        out, at = [], self._address
+        for shape in shapes:
+            if shape[2] == cls:
+                out.append(_make_insn((at,) + shape))
+            at += shape[0]
+        return out
