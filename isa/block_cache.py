@@ -88,7 +88,7 @@ class BlockCache:
     def __init__(self, path: Path | None):
         self.path = path
         self._blocks: dict[tuple[int, bytes], _Stored] = {}
-        self._hooks: dict[tuple[int, int, bool],
+        self._hooks: dict[tuple[int, int, str],
                           tuple[list[list[tuple]], list[dict[int, str]]]] = {}
         self._shapes: list[tuple] = []  # InsnInfo fields after the address
         self._shape_index: dict[tuple, int] | None = None  # made when a block is added
@@ -140,20 +140,21 @@ class BlockCache:
         return k
 
     # -- code hooks chosen per span ---------------------------------------------------------
-    def hooks(self, address: int, size: int, sp_writes: bool) -> HookBlocks | None:
+    def hooks(self, address: int, size: int, selection: str) -> HookBlocks | None:
+        """The hook blocks chosen for the span at `address` by the rules `selection` names."""
         if not self._loaded:
             self._load()
-        stored = self._hooks.get((address, size, sp_writes))
+        stored = self._hooks.get((address, size, selection))
         if stored is None:
             return None
         pairs, dynamic = stored
         return [([_new(InsnInfo, i) for i in pair], dict(d))
                 for pair, d in zip(pairs, dynamic, strict=True)]
 
-    def put_hooks(self, address: int, size: int, sp_writes: bool, blocks: HookBlocks) -> None:
+    def put_hooks(self, address: int, size: int, selection: str, blocks: HookBlocks) -> None:
         if self.path is None:
             return
-        self._hooks[(address, size, sp_writes)] = (
+        self._hooks[(address, size, selection)] = (
             [[tuple(i) for i in insns] for insns, _ in blocks],
             [dict(d) for _, d in blocks])
         self._added += 1

@@ -87,7 +87,7 @@ def test_instructions_and_hooks_come_back_as_they_went_in(tmp_path):
     first, second = BlockCache(path), BlockCache(path)
     first.put(0x1000, a, (ia, BlockTiming([1, 1, 1], 0, 1, {}), [0, 2, 0]))
     second.put(0x2000, b, (ib, BlockTiming([1, 2, 3], 2, 0, {0x2002: "div"}), None))
-    second.put_hooks(0x2000, len(b), True, [(ib[1:], {0x2002: "div"})])
+    second.put_hooks(0x2000, len(b), "div|mul", [(ib[1:], {0x2002: "div"})])
     first.save()
     second.save()  # merges: its shapes are renumbered against the file's
     reader = BlockCache(path)
@@ -96,8 +96,8 @@ def test_instructions_and_hooks_come_back_as_they_went_in(tmp_path):
     insns, t, stalls = reader.get(0x2000, b)
     assert insns == ib and t.dynamic == {0x2002: "div"} and t.taken_extra == 2
     assert type(insns[0]) is type(ib[0])
-    assert reader.hooks(0x2000, len(b), True) == [(ib[1:], {0x2002: "div"})]
-    assert reader.hooks(0x2000, len(b), False) is None
+    assert reader.hooks(0x2000, len(b), "div|mul") == [(ib[1:], {0x2002: "div"})]
+    assert reader.hooks(0x2000, len(b), "div|mul|wf") is None  # chosen by other rules
 
 
 def test_cached_instructions_are_made_when_used(tmp_path):

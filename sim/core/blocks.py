@@ -62,6 +62,25 @@ class Block:
         self.flash: FlashInterface | None = None
         self.table_index = -1  # its row in the native or batched accounting table
 
+    @classmethod
+    def for_hooks(cls, insns: list[InsnInfo], dynamic: dict[int, str]) -> Block:
+        """A run of the ELF's code looked at before the run to place its code hooks (never
+        run or counted): made without the work a translated block's set-up does."""
+        block = cls.__new__(cls)
+        first, last = insns[0], insns[-1]
+        block.address, block.insns, block.count = first.address, insns, len(insns)
+        block.size = last.address + last.size - first.address
+        block.cycles = block.executions = block.lost_count = block.lost_cycles = 0
+        block.extra_cycles = block.taken_extra = block.entry_extra = block.fetch_stall = 0
+        block._insn_cycles = [0] * len(insns)
+        block._before_count = block._before_cycles = None
+        block.function, block.dynamic, block.self_loop = None, dynamic, False
+        block.branch_end = last.branch in (COND, ALWAYS)
+        block.call_end = last.cls == "bl" or last.text.startswith("blx")
+        block.fallthrough = block.predicted = block.address + block.size
+        block.flash_lines, block.flash, block.table_index = (), None, -1
+        return block
+
     def _counts_before(self) -> dict[int, int]:
         if self._before_count is None:
             self._before_count = {i.address: n for n, i in enumerate(self.insns)}

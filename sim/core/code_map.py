@@ -28,7 +28,6 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from mcusim.isa.block_cache import BlockCache
-from mcusim.isa.classify import InsnInfo
 from mcusim.isa.decode import decode_span
 from mcusim.isa.timing import TimingModel
 from mcusim.sim.core.blocks import Block
@@ -91,24 +90,26 @@ def _symbols(elf: ELFFile, symtab: Any) -> Iterator[tuple[int, int, bytes]]:  # 
         yield value, shndx, strings[name:strings.find(b"\0", name)]
 
 
-def hook_blocks(span: CodeSpan, timing: TimingModel, sp_writes: bool,
+def hook_blocks(span: CodeSpan, timing: TimingModel,
                 cache: BlockCache | None = None) -> tuple[Block, ...]:
-    """The instructions of the span that may need a code hook, each as a block with the
-    instruction after it (a run-time SP write is read there): operand-timed instructions and
-    WFI/WFE, and with `sp_writes` instructions that may write SP (what observers instrument).
-    The span is decoded once per process (isa/decode.py), and the blocks are kept per timing
-    model, in the process and in `cache`: repeated simulations of one ELF pay once."""
+    """The instructions of the span that may need a code hook, in blocks each with the
+    instruction after it (a run-time SP write is read there): those whose mnemonic or
+    operands `_CANDIDATE` / `_NAMES_SP` match (instructions that may write SP, multiplies and
+    divides, WFI/WFE) and those the timing model times per execution; the engine's rules then
+    decide, exactly as for a block Unicorn translates. The span is decoded once per process
+    (isa/decode.py), and the blocks are kept per timing model, in the process and in `cache`:
+    repeated simulations of one ELF pay once."""
     model = getattr(timing, "cache_key", None)
-    key = (span.address, span.code, model, sp_writes)
+    key = (span.address, span.code, model)
     if model is not None and key in _HOOK_BLOCKS:
         return _HOOK_BLOCKS[key]
-    stored = cache.hooks(span.address, len(span.code), sp_writes) if cache is not None else None
+    stored = cache.hooks(span.address, len(span.code), _SELECTION) if cache is not None else None
     if stored is not None:
         out = tuple(_hook_block(insns, dynamic) for insns, dynamic in stored)
     else:
-        out = _choose(span, timing, sp_writes)
+        out = _choose(span, timing)
         if cache is not None:
-            cache.put_hooks(span.address, len(span.code), sp_writes,
+            cache.put_hooks(span.address, len(span.code), _SELECTION,
                             [(b.insns, b.dynamic) for b in out])
     if model is not None:
         if len(_HOOK_BLOCKS) >= 64:
@@ -117,40 +118,44 @@ def hook_blocks(span: CodeSpan, timing: TimingModel, sp_writes: bool,
     return out
 
 
-def _hook_block(insns: list[InsnInfo], dynamic: dict[int, str]) -> Block:
-    end = insns[-1].address + insns[-1].size
-    return Block(insns[0].address, end - insns[0].address, insns, [0] * len(insns), None,
-                 dynamic=dynamic)
+_hook_block = Block.for_hooks
 
 
-def _choose(span: CodeSpan, timing: TimingModel, sp_writes: bool) -> tuple[Block, ...]:
+def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
+    """Each candidate with the instruction after it; consecutive candidates share one block
+    (the same instructions, each still followed by the next, in fewer blocks)."""
     decoded = decode_span(span.address, span.code)
     rule = getattr(timing, "dynamic_rule", None)
-    blocks: list[Block] = []
     insns = decoded.insns
     n = len(insns)
+    candidate, names_sp = _CANDIDATE.search, _NAMES_SP.search
+    groups: list[list[int]] = []  # [first, last] instruction indices of each block
     for k, insn in enumerate(insns):
-        if rule is not None:
-            wanted = insn.cls == "wfi" or rule(insn) is not None
+        mnemonic, _, operands = insn.text.partition(" ")
+        if not (candidate(mnemonic) or names_sp(operands)
+                or (rule is not None and rule(insn) is not None)):
+            continue
+        last = k + 1 if k + 1 < n and insns[k + 1].address == insn.address + insn.size else k
+        if groups and groups[-1][1] >= k:
+            groups[-1][1] = last  # k is the previous candidate's next instruction
         else:
-            wanted = _CANDIDATE.search(insn.text.split(" ", 1)[0]) is not None
-        if not wanted and sp_writes:
-            _, _, operands = insn.text.partition(" ")
-            wanted = _NAMES_SP.search(operands) is not None
-        if wanted:
-            nxt = insns[k + 1] if k + 1 < n else None
-            pair = [insn, nxt] if nxt is not None and nxt.address == insn.address + insn.size \
-                else [insn]
-            t = timing.block_timing(pair) if rule is None else None
-            dynamic = t.dynamic if t is not None else {
-                i.address: r for i in pair if (r := rule(i)) is not None}
-            blocks.append(_hook_block(pair, dynamic))
+            groups.append([k, last])
+    blocks: list[Block] = []
+    for first, last in groups:
+        group = insns[first:last + 1]
+        if rule is None:
+            dynamic = timing.block_timing(group).dynamic
+        else:
+            dynamic = {i.address: r for i in group if (r := rule(i)) is not None}
+        blocks.append(_hook_block(group, dynamic))
     return tuple(blocks)
 
 
-# Hook blocks per (span, timing model, SP writes wanted): decoded and chosen once per process.
-_HOOK_BLOCKS: dict[tuple[int, bytes, str, bool], tuple[Block, ...]] = {}
+# Hook blocks per (span, timing model): decoded and chosen once per process.
+_HOOK_BLOCKS: dict[tuple[int, bytes, str], tuple[Block, ...]] = {}
 _CANDIDATE = re.compile(r"div|mul|ml|wf")
 # SP as the destination, written back, or in a register list (what can set it to a run-time
 # value); SP only as a base or source leaves it unchanged.
 _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")
+# What the choice depends on besides the code: cached hook blocks are kept per selection.
+_SELECTION = f"{_CANDIDATE.pattern} {_NAMES_SP.pattern}"

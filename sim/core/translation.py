@@ -92,8 +92,7 @@ class BlockTranslation:
             # too, at its run address, from the ELF's bytes: instrumenting it when it first
             # runs would restart the emulation, and a restart with memory hooks present (what
             # record_accesses adds) changes what the firmware does (sim/core/code_map.py).
-            for block in hook_blocks(span, self.timing, bool(self._instrumenters),
-                                     self._block_cache):
+            for block in hook_blocks(span, self.timing, self._block_cache):
                 self._add_wanted_hooks(block)
 
     def _span_at(self: Simulation, address: int) -> DecodedSpan | None:
