@@ -112,14 +112,6 @@ def _disassembler() -> capstone.Cs:
     return md
 
 
-def classify_block(code: bytes, address: int) -> list[InsnInfo]:
-    """The instructions of a block (isa/decode.py's classify_block, which reuses what it has
-    classified before; kept here for code that imports it from this module)."""
-    from mcusim.isa.decode import classify_block as decoded
-
-    return decoded(code, address)
-
-
 def capstone_run(code: bytes, address: int) -> list[InsnInfo]:
     """The instructions of Thumb code at `address` as capstone decodes them in one call (an IT
     block inside it keeps its condition), up to the first that does not decode. (isa/decode.py
