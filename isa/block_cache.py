@@ -35,7 +35,7 @@ from mcusim.isa.cached_insns import CachedInsns
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.timing import BlockTiming
 
-FORMAT = 2
+FORMAT = 3
 # The code that decides what a block decodes and times to: a change to any of it is a new key.
 _MODEL_SOURCES = ("classify.py", "decode.py", "cached_insns.py", "thumb_table.py", "thumb_wide.py",
                   "thumb_fields.py", "table_timing.py", "m7_issue.py", "cycles.py",
@@ -45,7 +45,7 @@ _MODEL_SOURCES = ("classify.py", "decode.py", "cached_insns.py", "thumb_table.py
 Entry = tuple[Sequence[InsnInfo], BlockTiming, list[int] | None]
 # Code hooks chosen for a span: per block of one or two instructions, its instructions and
 # operand-timed rules.
-HookBlocks = list[tuple[list[InsnInfo], dict[int, str]]]
+HookBlocks = list[tuple[Sequence[InsnInfo], dict[int, str]]]
 # Stored per block: shape indices (array of uint32 as bytes), cycles, taken_extra, entry_extra,
 # dynamic, stalls.
 _Stored = tuple[bytes, list[int], int, int, dict[int, str], list[int] | None]
@@ -88,8 +88,9 @@ class BlockCache:
     def __init__(self, path: Path | None):
         self.path = path
         self._blocks: dict[tuple[int, bytes], _Stored] = {}
+        # Per span: (first address, shape indices) of each hook block, and its rules.
         self._hooks: dict[tuple[int, int, str],
-                          tuple[list[list[tuple]], list[dict[int, str]]]] = {}
+                          tuple[list[tuple[int, bytes]], list[dict[int, str]]]] = {}
         self._shapes: list[tuple] = []  # InsnInfo fields after the address
         self._shape_index: dict[tuple, int] | None = None  # made when a block is added
         self._loaded = path is None
@@ -147,16 +148,18 @@ class BlockCache:
         stored = self._hooks.get((address, size, selection))
         if stored is None:
             return None
-        pairs, dynamic = stored
-        return [([_new(InsnInfo, i) for i in pair], dict(d))
-                for pair, d in zip(pairs, dynamic, strict=True)]
+        runs, dynamic = stored
+        shapes = self._shapes
+        # Made when used, like a block's (isa/cached_insns.py).
+        return [(CachedInsns(first, list(map(shapes.__getitem__, array("I", indices)))),
+                 dict(d)) for (first, indices), d in zip(runs, dynamic, strict=True)]
 
     def put_hooks(self, address: int, size: int, selection: str, blocks: HookBlocks) -> None:
         if self.path is None:
             return
         self._hooks[(address, size, selection)] = (
-            [[tuple(i) for i in insns] for insns, _ in blocks],
-            [dict(d) for _, d in blocks])
+            [(insns[0].address, array("I", [self._shape(i) for i in insns]).tobytes())
+             for insns, _ in blocks], [dict(d) for _, d in blocks])
         self._added += 1
 
     # -- the file -------------------------------------------------------------------------
@@ -179,16 +182,26 @@ class BlockCache:
             shapes, blocks, hooks = data["shapes"], data["blocks"], data["hooks"]
         except KeyError:
             return
-        if self._blocks:  # entries added before the load are kept (they are newer)
+        if self._blocks or self._hooks:  # entries added before the load are kept (newer)
             mine = {key: self._entry_shapes(v) for key, v in self._blocks.items()}
+            my_hooks = {key: self._hooks_of(v) for key, v in self._hooks.items()}
             self._shapes, self._shape_index = list(shapes), None
             for (address, code), (insns, t, stalls) in mine.items():
                 self.put(address, code, (insns, t, stalls))
                 self._added -= 1
+            for (address, size, selection), runs in my_hooks.items():
+                self.put_hooks(address, size, selection, runs)
+                self._added -= 1
             self._blocks = {**blocks, **self._blocks}
+            self._hooks = {**hooks, **self._hooks}
         else:
-            self._shapes, self._blocks = shapes, blocks
-        self._hooks = {**hooks, **self._hooks}
+            self._shapes, self._blocks, self._hooks = shapes, blocks, hooks
+
+    def _hooks_of(self, stored: tuple[list[tuple[int, bytes]], list[dict[int, str]]]) -> HookBlocks:
+        runs, dynamic = stored
+        shapes = self._shapes
+        return [(CachedInsns(first, [shapes[k] for k in array("I", indices)]).materialize(),
+                 dict(d)) for (first, indices), d in zip(runs, dynamic, strict=True)]
 
     def _entry_shapes(self, stored: _Stored) -> Entry:
         """A stored block back as an entry, with this cache's current shapes."""

@@ -84,6 +84,11 @@ class CachedInsns(Sequence[InsnInfo]):
     def __repr__(self) -> str:
         return f"CachedInsns({self.materialize()!r})"
 
+    @property
+    def address(self) -> int:
+        """Where the first instruction is."""
+        return self._address
+
     def last(self) -> InsnInfo | None:
         """The last instruction (None: no instructions)."""
         if self._list is not None or not self._shapes:

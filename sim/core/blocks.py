@@ -63,13 +63,17 @@ class Block:
         self.table_index = -1  # its row in the native or batched accounting table
 
     @classmethod
-    def for_hooks(cls, insns: list[InsnInfo], dynamic: dict[int, str]) -> Block:
+    def for_hooks(cls, insns: Sequence[InsnInfo], dynamic: dict[int, str]) -> Block:
         """A run of the ELF's code looked at before the run to place its code hooks (never
         run or counted): made without the work a translated block's set-up does."""
         block = cls.__new__(cls)
-        first, last = insns[0], insns[-1]
-        block.address, block.insns, block.count = first.address, insns, len(insns)
-        block.size = last.address + last.size - first.address
+        if isinstance(insns, CachedInsns):
+            address, last = insns.address, insns.last()
+        else:
+            address, last = insns[0].address, insns[-1]
+        assert last is not None
+        block.address, block.insns, block.count = address, insns, len(insns)
+        block.size = last.address + last.size - address
         block.cycles = block.executions = block.lost_count = block.lost_cycles = 0
         block.extra_cycles = block.taken_extra = block.entry_extra = block.fetch_stall = 0
         block._insn_cycles = [0] * len(insns)

@@ -122,22 +122,27 @@ _hook_block = Block.for_hooks
 
 
 def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
-    """Each candidate with the instruction after it; consecutive candidates share one block
-    (the same instructions, each still followed by the next, in fewer blocks)."""
+    """Each candidate with the instruction after it; candidates up to _BRIDGE instructions
+    apart share one block, with the instructions between them (a few more instructions looked
+    at, in far fewer blocks: what the rules choose from each is the same, and for the few
+    instructions between, a hook they want is one placed now instead of at run time)."""
     decoded = decode_span(span.address, span.code)
     rule = getattr(timing, "dynamic_rule", None)
     insns = decoded.insns
     n = len(insns)
     candidate, names_sp = _CANDIDATE.search, _NAMES_SP.search
     groups: list[list[int]] = []  # [first, last] instruction indices of each block
+    contiguous_from = 0  # first instruction after the last gap in the decode
     for k, insn in enumerate(insns):
+        if k and insns[k - 1].address + insns[k - 1].size != insn.address:
+            contiguous_from = k
         mnemonic, _, operands = insn.text.partition(" ")
         if not (candidate(mnemonic) or names_sp(operands)
                 or (rule is not None and rule(insn) is not None)):
             continue
         last = k + 1 if k + 1 < n and insns[k + 1].address == insn.address + insn.size else k
-        if groups and groups[-1][1] >= k:
-            groups[-1][1] = last  # k is the previous candidate's next instruction
+        if groups and groups[-1][1] + _BRIDGE >= k and groups[-1][0] >= contiguous_from:
+            groups[-1][1] = last
         else:
             groups.append([k, last])
     blocks: list[Block] = []
@@ -151,6 +156,7 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
+_BRIDGE = 8  # candidates this many instructions apart or closer share a hook block
 # Hook blocks per (span, timing model): decoded and chosen once per process.
 _HOOK_BLOCKS: dict[tuple[int, bytes, str], tuple[Block, ...]] = {}
 _CANDIDATE = re.compile(r"div|mul|ml|wf")
@@ -158,4 +164,4 @@ _CANDIDATE = re.compile(r"div|mul|ml|wf")
 # value); SP only as a base or source leaves it unchanged.
 _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")
 # What the choice depends on besides the code: cached hook blocks are kept per selection.
-_SELECTION = f"{_CANDIDATE.pattern} {_NAMES_SP.pattern}"
+_SELECTION = f"{_CANDIDATE.pattern} {_NAMES_SP.pattern} {_BRIDGE}"
