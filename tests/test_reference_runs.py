@@ -14,7 +14,7 @@ from tests.conftest import BUILD, ROOT, simulate
 
 KERNEL_PROGRAMS = ["conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool"]
 # One board per core family the kernels are built for.
-KERNEL_BOARDS = ["mps2-an386", "nucleo-g071rb", "nucleo-f103rb", "nucleo-f746zg"]
+KERNEL_BOARDS = ["mps2-an386", "nucleo-g071rb", "nucleo-f103rb", "nucleo-f746zg", "nucleo-u575zi"]
 
 
 @pytest.mark.parametrize("board", KERNEL_BOARDS)
