@@ -20,7 +20,7 @@ UART_NRF      = -DMCUSIM_UART_NRF -DMCUSIM_UART_BASE=$(1)
 
 BOARDS := mps2-an386 nucleo-f446re stm32f4-discovery nucleo-l4r5zi \
           nucleo-f746zg nrf52840-dk nucleo-g071rb nucleo-f103rb \
-          nucleo-u575zi
+          nucleo-u575zi mps2-an505
 
 mps2-an386_CPU        := $(CPU_M4F)
 mps2-an386_UART       := $(call UART_CMSDK,0x40004000)
@@ -57,3 +57,7 @@ nucleo-f103rb_FEATURES := hwdiv
 nucleo-u575zi_CPU      := $(CPU_M33F)
 nucleo-u575zi_UART     := $(call UART_STM32_ISR,0x40013800)
 nucleo-u575zi_FEATURES := hwdiv fpu
+
+mps2-an505_CPU        := $(CPU_M33F)
+mps2-an505_UART       := $(call UART_CMSDK,0x50200000)
+mps2-an505_FEATURES   := hwdiv fpu
