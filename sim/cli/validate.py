@@ -34,9 +34,10 @@ UBENCH_LINE = re.compile(r"^ubench (\S+) (-?\d+)$", re.MULTILINE)
 # Zero flash wait states on every board, so the suite measures the core alone.
 UBENCH_CLOCK = "16MHz"
 UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",
-                 "cortex-m4": "nucleo-f446re", "cortex-m7": "nucleo-f746zg"}
+                 "cortex-m4": "nucleo-f446re", "cortex-m7": "nucleo-f746zg",
+                 "cortex-m33": "nucleo-u575zi"}
 # Cores whose table is a documented approximation: compared, not required to agree.
-APPROXIMATE = {"cortex-m7"}
+APPROXIMATE = {"cortex-m7", "cortex-m33"}
 KERNELS = ("conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool", "cnn_chain")
 
 
