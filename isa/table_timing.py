@@ -40,6 +40,7 @@ class TableTiming:
         prev: InsnInfo | None = None
         unaligned_run = 0
         fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
+        fp_issue_at = 0  # Cortex-M33: first cycle in the block an FP instruction may issue
         elapsed = 0
         if t.issue_width > 1:
             # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
@@ -69,6 +70,15 @@ class TableTiming:
             if (t.fp_result_stall and not fp_wait and prev is not None
                     and _uses_fp_result(insn, prev)):
                 c += t.fp_result_stall
+            if t.fp_mac_shadow and insn.cls.startswith("v"):
+                # Cortex-M33 (J33): no FP instruction issues in the cycles after an FP MAC.
+                wait = max(fp_issue_at - elapsed, 0)
+                c += wait
+                if insn.cls == "vfp_mac":
+                    fp_issue_at = elapsed + wait + 1 + t.fp_mac_shadow
+            if (t.flag_setting_mul_extra and insn.cls == "mul" and not insn.wide
+                    and _sets_flags(insn)):
+                c += t.flag_setting_mul_extra  # J33: MULS.N takes 2
             if insn.cls in t.ranges:
                 dynamic[insn.address] = insn.cls
             cycles.append(c)
@@ -80,6 +90,8 @@ class TableTiming:
             cycles[-1] += max(fp_busy_until - elapsed, 0)
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
+        if t.pairs_16bit:
+            taken_extra = _m33_pairs(block, cycles, self.refill, taken_extra)
         first = block[0] if block else None
         entry_extra = (t.unaligned_target_extra
                        if first is not None and first.wide and first.address % 4 == 2 else 0)
@@ -157,3 +169,52 @@ def _uses_fp_result(insn: InsnInfo, prev: InsnInfo) -> bool:
     if prev.cls not in FP_ARITH or not prev.dest or prev.dest not in insn.reads:
         return False
     return not (insn.cls == "vfp_mac" and insn.dest == prev.dest)
+
+
+# Condition suffixes a mnemonic carries inside an IT block, and the data-processing operations
+# whose mnemonic takes an S when they set the flags (so "bics" is BIC+S, not "bi" + CS).
+_CONDITIONS = frozenset({"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls",
+                         "ge", "lt", "gt", "le"})
+_FLAG_OPS = frozenset({"adc", "add", "and", "asr", "bic", "cmn", "cmp", "eor", "lsl", "lsr",
+                       "mov", "mul", "mvn", "neg", "orn", "orr", "ror", "rrx", "rsb", "sbc",
+                       "sub", "teq", "tst"})
+
+
+def _sets_flags(insn: InsnInfo) -> bool:
+    """Whether a data-processing instruction writes the condition flags, from its mnemonic
+    (capstone's register lists leave the flags out): an S suffix, or a compare or test."""
+    if insn.cls not in ("alu", "mul"):
+        return False
+    mnemonic = insn.text.split(" ", 1)[0].removesuffix(".w").removesuffix(".n")
+    if mnemonic[-2:] in _CONDITIONS and mnemonic[:-2] in _FLAG_OPS:
+        mnemonic = mnemonic[:-2]  # an IT-conditional form such as addeq
+    if mnemonic in ("cmp", "cmn", "tst", "teq"):
+        return True
+    return mnemonic.endswith("s") and mnemonic[:-1] in _FLAG_OPS
+
+
+def _m33_pairs(block: list[InsnInfo], cycles: list[int], refill: int, taken_extra: int) -> int:
+    """Cortex-M33 limited dual issue (J33, isa/cycles/README.md "M33"): a 16-bit IT, B<cond> or
+    B issues as the younger of a pair with the 16-bit instruction before it (not a branch, not
+    itself the younger of a pair). IT then costs 0; a B<cond> 0 when not taken and, when
+    taken, P after an instruction that sets no flags, 1 + P after one that does; a B after an
+    instruction that sets no flags P. Updates `cycles`; returns the block's taken_extra."""
+    younger = False
+    for k in range(1, len(block)):
+        insn, prev = block[k], block[k - 1]
+        if younger or insn.wide or prev.wide or prev.branch is not None:
+            younger = False
+            continue
+        flags = _sets_flags(prev)
+        if insn.cls == "it":
+            cycles[k] = 0
+        elif insn.cls == "branch_cond" and insn.branch == COND and k == len(block) - 1:
+            cycles[k] = 0
+            taken_extra = refill + flags
+        elif insn.cls == "branch" and insn.branch == ALWAYS and not flags:
+            cycles[k] = refill
+        else:
+            younger = False
+            continue
+        younger = True
+    return taken_extra
