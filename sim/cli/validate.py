@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
     val.add_argument("--kernels-dir", type=Path, default=Path("kernels_c"),
                      help="the kernels_c folder, built (default: ./kernels_c)")
     val.add_argument("--boards", default="nucleo-f446re,nucleo-g071rb,nucleo-f103rb,"
-                     "nucleo-f746zg,stm32f4-discovery",
+                     "nucleo-f746zg,stm32f4-discovery,nucleo-u575zi",
                      help="boards for the kernels report (comma-separated)")
     val.set_defaults(command_main=main)
 
