@@ -73,19 +73,21 @@ def test_expected_values_evaluate_in_p_and_div_only():
         evaluate("__import__('os')", 1)
 
 
-def test_ubench_harness_runs_under_qemu(kernels):
+@pytest.mark.parametrize(("target", "machine", "core"), [
+    ("ubench-qemu", "mps2-an386", "cortex-m4"), ("ubench-qemu-m33", "mps2-an505", "cortex-m33")])
+def test_ubench_harness_runs_under_qemu(kernels, target, machine, core):
     """QEMU reads DWT as 0, so this checks only that the harness runs and prints every test."""
-    subprocess.run(["make", "-C", str(KERNELS), "-s", "ubench-qemu"], check=True)
-    elf = kernels / "ubench-qemu" / "ubench.elf"
+    subprocess.run(["make", "-C", str(KERNELS), "-s", target], check=True)
+    elf = kernels / target / "ubench.elf"
     proc = subprocess.run(
-        ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial",
+        ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial",
          "stdio", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
         cwd=ROOT, capture_output=True, timeout=120, stdin=subprocess.DEVNULL, text=True)
     assert proc.returncode == 0
     names = {line.split()[1] for line in proc.stdout.splitlines() if line.startswith("ubench ")}
     from mcusim.base.tomlfile import load_toml
 
-    expected = load_toml(KERNELS / "ubench" / "expected.toml")["cortex-m4"]
+    expected = load_toml(KERNELS / "ubench" / "expected.toml")[core]
     assert names == set(expected)
 
 
