@@ -38,7 +38,8 @@ class CycleTable:
     # Cortex-M33 (jnk0le's RP2350 measurements, isa/cycles/README.md "M33").
     pairs_16bit: bool  # the limited dual issue of two 16-bit instructions
     fp_mac_shadow: int  # cycles after an FP MAC in which no FP instruction issues
-    flag_setting_mul_extra: int  # MULS.N takes this much more than MUL
+    two_stage_flags_extra: int  # MULS.N and flag-setting shifted constants take this more
+    late_result_stall: int  # wait for a MAC, *XTA* or shifted-operand result
     classes: dict[str, int]
     per_register: dict[str, int]
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -105,8 +106,9 @@ def load_cycle_table(core: str) -> CycleTable:
                                         default=True),
         pairs_16bit=model.get("pairs_16bit", as_bool, "true or false", default=False),
         fp_mac_shadow=model.get("fp_mac_shadow", positive, "cycles", default=0),
-        flag_setting_mul_extra=model.get("flag_setting_mul_extra", positive, "cycles",
-                                         default=0),
+        two_stage_flags_extra=model.get("two_stage_flags_extra", positive, "cycles",
+                                        default=0),
+        late_result_stall=model.get("late_result_stall", positive, "cycles", default=0),
         classes={k: classes.get(k, positive, "cycles") for k in classes.data},
         per_register={k: per_register.get(k, positive, "cycles per register")
                       for k in per_register.data} if per_register else {},

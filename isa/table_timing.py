@@ -9,6 +9,12 @@ from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
 from mcusim.isa.m7_issue import issue_costs
+from mcusim.isa.m33_rules import (
+    late_result_use,
+    loaded_only_as_accumulator,
+    pair_costs,
+    two_stage_flags,
+)
 from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
 
 PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc",
@@ -54,7 +60,8 @@ class TableTiming:
                 unaligned_run = unaligned_run + 1 if insn.wide and insn.address % 4 == 2 else 0
                 if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1 once
                     c += 1
-            if t.load_use_stall and prev is not None and _uses_loaded(insn, prev, t.load_use_alu):
+            if (t.load_use_stall and prev is not None and _uses_loaded(insn, prev, t.load_use_alu)
+                    and not loaded_only_as_accumulator(insn, prev)):
                 c += t.load_use_stall
             fp_wait = 0
             if t.fp_div_overlap and insn.cls.startswith("v"):
@@ -76,9 +83,10 @@ class TableTiming:
                 c += wait
                 if insn.cls == "vfp_mac":
                     fp_issue_at = elapsed + wait + 1 + t.fp_mac_shadow
-            if (t.flag_setting_mul_extra and insn.cls == "mul" and not insn.wide
-                    and _sets_flags(insn)):
-                c += t.flag_setting_mul_extra  # J33: MULS.N takes 2
+            if t.two_stage_flags_extra and two_stage_flags(insn):
+                c += t.two_stage_flags_extra  # J33: MULS.N, flag-setting shifted constants
+            if t.late_result_stall and prev is not None and late_result_use(insn, prev):
+                c += t.late_result_stall  # J33: MAC, *XTA*, shifted-operand results
             if insn.cls in t.ranges:
                 dynamic[insn.address] = insn.cls
             cycles.append(c)
@@ -91,7 +99,7 @@ class TableTiming:
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
         if t.pairs_16bit:
-            taken_extra = _m33_pairs(block, cycles, self.refill, taken_extra)
+            taken_extra = pair_costs(block, cycles, self.refill, taken_extra)
         first = block[0] if block else None
         entry_extra = (t.unaligned_target_extra
                        if first is not None and first.wide and first.address % 4 == 2 else 0)
@@ -169,52 +177,3 @@ def _uses_fp_result(insn: InsnInfo, prev: InsnInfo) -> bool:
     if prev.cls not in FP_ARITH or not prev.dest or prev.dest not in insn.reads:
         return False
     return not (insn.cls == "vfp_mac" and insn.dest == prev.dest)
-
-
-# Condition suffixes a mnemonic carries inside an IT block, and the data-processing operations
-# whose mnemonic takes an S when they set the flags (so "bics" is BIC+S, not "bi" + CS).
-_CONDITIONS = frozenset({"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls",
-                         "ge", "lt", "gt", "le"})
-_FLAG_OPS = frozenset({"adc", "add", "and", "asr", "bic", "cmn", "cmp", "eor", "lsl", "lsr",
-                       "mov", "mul", "mvn", "neg", "orn", "orr", "ror", "rrx", "rsb", "sbc",
-                       "sub", "teq", "tst"})
-
-
-def _sets_flags(insn: InsnInfo) -> bool:
-    """Whether a data-processing instruction writes the condition flags, from its mnemonic
-    (capstone's register lists leave the flags out): an S suffix, or a compare or test."""
-    if insn.cls not in ("alu", "mul"):
-        return False
-    mnemonic = insn.text.split(" ", 1)[0].removesuffix(".w").removesuffix(".n")
-    if mnemonic[-2:] in _CONDITIONS and mnemonic[:-2] in _FLAG_OPS:
-        mnemonic = mnemonic[:-2]  # an IT-conditional form such as addeq
-    if mnemonic in ("cmp", "cmn", "tst", "teq"):
-        return True
-    return mnemonic.endswith("s") and mnemonic[:-1] in _FLAG_OPS
-
-
-def _m33_pairs(block: list[InsnInfo], cycles: list[int], refill: int, taken_extra: int) -> int:
-    """Cortex-M33 limited dual issue (J33, isa/cycles/README.md "M33"): a 16-bit IT, B<cond> or
-    B issues as the younger of a pair with the 16-bit instruction before it (not a branch, not
-    itself the younger of a pair). IT then costs 0; a B<cond> 0 when not taken and, when
-    taken, P after an instruction that sets no flags, 1 + P after one that does; a B after an
-    instruction that sets no flags P. Updates `cycles`; returns the block's taken_extra."""
-    younger = False
-    for k in range(1, len(block)):
-        insn, prev = block[k], block[k - 1]
-        if younger or insn.wide or prev.wide or prev.branch is not None:
-            younger = False
-            continue
-        flags = _sets_flags(prev)
-        if insn.cls == "it":
-            cycles[k] = 0
-        elif insn.cls == "branch_cond" and insn.branch == COND and k == len(block) - 1:
-            cycles[k] = 0
-            taken_extra = refill + flags
-        elif insn.cls == "branch" and insn.branch == ALWAYS and not flags:
-            cycles[k] = refill
-        else:
-            younger = False
-            continue
-        younger = True
-    return taken_extra

@@ -58,6 +58,36 @@ def test_branch_pairs_with_the_16bit_instruction_before(tmp_path, asm, not_taken
     # "load to use latency is 2 cycles" (address or ALU use); store data does not wait
     ("ldr r0, [r4]\nadds r1, r0, #1", 3),
     ("ldr r0, [r4]\nstr r0, [r5]", 2),
+    # "load result can be consumed as MAC accumulate dependency in 1 cycle" ...
+    ("ldr r0, [r4]\nmla r1, r2, r3, r0", 2),
+    ("ldr r0, [r4]\nmla r1, r0, r3, r2", 3),
+    # ... "(*xta* or operand2 shifted insns, cannot consume like that)"
+    ("ldr r0, [r4]\nuxtab r1, r0, r2", 3),
+    # "multiply accumulates have 2 cycle result latency, accumulate dependency can be chained"
+    ("mla r0, r1, r2, r3\nmla r4, r5, r6, r0", 2),
+    ("mla r0, r1, r2, r3\nmla r4, r0, r6, r3", 3),
+    ("smlad r0, r1, r2, r0\nsmlad r0, r1, r2, r0", 2),
+    ("umlal r0, r1, r2, r3\numlal r0, r1, r4, r5", 2),
+    ("umlal r0, r1, r2, r3\nadds r4, r0, #1", 3),
+    # "can store result from 'accumulate' stage in 1 cycle"; an address waits
+    ("mla r0, r1, r2, r3\nstr r0, [r4]", 2),
+    ("mla r0, r1, r2, r3\nstr r4, [r0]", 3),
+    # "result latency of operand2 shifted reg/constant, instructions is 2 cycles"; chained
+    # into a MAC's accumulator; simple and pattern constants and shift instructions are 1
+    ("add.w r0, r1, r2, ror #24\nadds r3, r0, #1", 3),
+    ("eor.w r0, r1, #0x1fc0\nadds r3, r0, #1", 3),
+    ("eor.w r0, r1, #0x1fc0\nmla r3, r4, r5, r0", 2),
+    ("add.w r0, r1, #0xff\nadds r3, r0, #1", 2),
+    ("eor.w r0, r1, #0x1b1b1b1b\nadds r3, r0, #1", 2),
+    ("lsl.w r0, r1, #2\nadds r3, r0, #1", 2),
+    # "{u,x}xta{b,h,b16} have 2 cycle result latency, accumulate dependency can be chained"
+    ("uxtab r0, r1, r2\nuxtab r0, r0, r2", 2),
+    ("uxtab r0, r1, r2\nuxtab r3, r1, r0", 3),
+    # flag-setting shifted constants "take a total of 2 cycles"; not MOVS.W, not shifted regs
+    ("ands.w r0, r1, #0x1fc0", 2),
+    ("and.w r0, r1, #0x1fc0", 1),
+    ("movs.w r0, #0x1fc0", 1),
+    ("adds.w r0, r1, r2, lsl #3", 1),
 ])
 def test_m33_rule(tmp_path, asm, total):
     assert sum(_timing(tmp_path, asm).cycles) == total
