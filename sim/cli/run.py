@@ -113,9 +113,6 @@ def main(args: argparse.Namespace, err: Console) -> int:
     )
     from mcusim.sim.gdb import debug_run
     from mcusim.sim.simulation import make_simulation
-    from mcusim.traces.callgrind import write_callgrind
-    from mcusim.traces.chrome import write_chrome_trace
-    from mcusim.traces.collapsed import write_collapsed
 
     plan = OutputPlan([args.elf, board_file(args.board)], args.force)
     json_out = plan.add("--json", args.json, "json")
@@ -163,6 +160,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
     plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
+        from mcusim.traces.callgrind import write_callgrind
+        from mcusim.traces.chrome import write_chrome_trace
+        from mcusim.traces.collapsed import write_collapsed
+
         command = " ".join(["mcusim", "run", str(args.elf)])
         plan.write_text(callgrind_out, lambda f: write_callgrind(
             profile, f, command=command, elf=str(args.elf)))
