@@ -27,7 +27,6 @@ from elftools.elf.elffile import ELFFile
 
 from mcusim.isa.timing import TimingModel
 from mcusim.sim.core.blocks import Block, translate
-from mcusim.sim.core.elf_symbols import iter_symbols
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def _spans(path: str, _mtime: int, _size: int) -> tuple[CodeSpan, ...]:
         marks: dict[int, list[tuple[int, bool]]] = {i: [] for i, _ in sections}
         symtab = elf.get_section_by_name(".symtab")
         if symtab is not None and hasattr(symtab, "iter_symbols"):
-            for sym in iter_symbols(symtab):  # symtab.iter_symbols(), decoded fast
+            for sym in symtab.iter_symbols():
                 name, shndx = sym.name, sym["st_shndx"]
                 if shndx in marks and name[:2] in ("$t", "$a", "$d"):
                     marks[shndx].append((sym["st_value"] & ~1, name[:2] != "$d"))
