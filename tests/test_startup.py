@@ -6,6 +6,7 @@ since this test process has long imported everything."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from mcusim.sim.accounting import native_lib
 from mcusim.sim.core.elf_symbols import iter_symbols
 
 COMMANDS = ["run", "trace", "view", "boards", "validate", "nn", "dse", "check"]
@@ -22,9 +24,10 @@ HEAVY = ["numpy", "capstone", "unicorn", "rich", "elftools", "tflite", "matplotl
          "importlib.metadata"]
 
 
-def _python(code: str, *args: str, status: int = 0) -> subprocess.CompletedProcess:
+def _python(code: str, *args: str, status: int = 0,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=env)
     assert done.returncode == status, done.stderr
     return done
 
@@ -142,7 +145,8 @@ code = main(["run", sys.argv[1], "--board", "nucleo-f446re"])
 with open(sys.argv[2], "w") as f:
     json.dump(sorted(m for m in sys.modules if m.split(".")[0] in ("numpy", "matplotlib", "tflite")
                      or m.startswith(("mcusim.nn.", "mcusim.sim.check.", "mcusim.traces.mtrace",
-                                      "mcusim.sim.accounting.batched"))), f)
+                                      "mcusim.sim.accounting.batched",
+                                      "mcusim.sim.accounting.native"))), f)
 sys.exit(code)
 """
 # What the parser needs of the model path: the declarations of `mcusim nn` and `mcusim dse`.
@@ -150,12 +154,23 @@ NN_DECLARATIONS = ["mcusim.nn.approx", "mcusim.nn.approx.options", "mcusim.nn.cl
                    "mcusim.nn.pex", "mcusim.nn.pex.options"]
 
 
-def test_a_plain_run_imports_only_what_it_runs_on(kernels: Path, tmp_path: Path):
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_a_plain_run_imports_only_what_it_runs_on(kernels: Path, tmp_path: Path, native: str):
+    if native == "1" and native_lib.load_library() is None:
+        pytest.skip(f"the native hot path is not available: {native_lib.load_error()}")
     elf, loaded = kernels / "nucleo-f446re" / "hello.elf", tmp_path / "modules.json"
-    done = _python(PLAIN_RUN, str(elf), str(loaded), status=3)  # hello.elf exits 3
+    done = _python(PLAIN_RUN, str(elf), str(loaded), status=3,  # hello.elf exits 3
+                   env={**os.environ, "MCUSIM_NATIVE": native})
     assert "hello: int 42" in done.stdout and "instructions" in done.stderr
-    # No numpy, model path (but its option declarations), check, batched path or trace file.
-    assert json.loads(loaded.read_text()) == NN_DECLARATIONS
+    modules = set(json.loads(loaded.read_text()))
+    # The path the run took, and numpy only on the pure-Python one (batched accounting).
+    batched = {"mcusim.sim.accounting.batched", "numpy"}
+    assert ("mcusim.sim.accounting.native" in modules) == (native == "1")
+    assert modules & batched == (set() if native == "1" else batched)
+    # No model path (but its option declarations), check, trace file or plotting.
+    others = {m for m in modules - batched - set(NN_DECLARATIONS)
+              if not m.startswith(("numpy.", "mcusim.sim.accounting.native"))}
+    assert others == set()
 
 
 def _fields(symbol) -> tuple:
