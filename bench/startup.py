@@ -55,7 +55,7 @@ BlockTranslation._place_hooks = timed
 board = load_board(sys.argv[2]); t.append(time.perf_counter())
 fw = Firmware.open(sys.argv[1]); t.append(time.perf_counter())
 import io
-sim = make_simulation(fw, board, RunOptions(io=ProgramIO(stdout=io.BytesIO())))
+sim = make_simulation(fw, board, RunOptions(io=ProgramIO(stdout=io.BytesIO(), fs_root=sys.argv[3])))
 t.append(time.perf_counter())
 sim.run(); t.append(time.perf_counter())
 names = ["import mcusim.sim.cli", "import the engine", "load_board", "Firmware.open",
@@ -73,7 +73,9 @@ def mcusim() -> list[str]:
 
 
 def command_words(board: str) -> dict[str, list[str]]:
-    return {"help": ["--help"], "run": ["run", str(HELLO).format(board=board), "--board", board]}
+    # --fs-root: hello.elf reads a file of the repository, wherever this runs from
+    return {"help": ["--help"], "run": ["run", str(HELLO).format(board=board), "--board", board,
+                                        "--fs-root", str(ROOT)]}
 
 
 def _cpu() -> float:
@@ -121,8 +123,8 @@ def import_breakdown(words: list[str], env: dict[str, str]) -> tuple[float, dict
 
 
 def phases(board: str, env: dict[str, str]) -> list[tuple[str, float]]:
-    done = subprocess.run([sys.executable, "-c", PHASES, str(HELLO).format(board=board), board],
-                          env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", PHASES, str(HELLO).format(board=board), board,
+                           str(ROOT)], env=env, capture_output=True, text=True, check=True)
     return [(name, float(s)) for name, s in
             (line.split("\t") for line in done.stdout.splitlines() if "\t" in line)]
 
