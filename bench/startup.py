@@ -162,7 +162,7 @@ def main() -> int:
         for w in words.values():
             total, per = import_breakdown(w, env)
             heavy = [p for p in HEAVY if p in per]
-            print(f"\nimports of `mcusim {' '.join(w[:2])}`: "
+            print(f"\nimports of `mcusim {' '.join(Path(x).name for x in w[:2])}`: "
                   f"{total:.3f} s of import time (-X importtime, self times); heavy: "
                   f"{', '.join(heavy) or 'none'}")
             for key, s in sorted(per.items(), key=lambda kv: -kv[1])[:args.top]:
