@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mcusim.traces.profile import FunctionProfile, Profile
+
+if TYPE_CHECKING:  # the arrays of a recorded trace; a plain run does not import numpy
+    import numpy as np
 
 SCHEMA = "mcusim.run/1"
 

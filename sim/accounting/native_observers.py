@@ -8,7 +8,6 @@ from collections.abc import Callable
 from ctypes import byref, c_int32, c_uint64
 from typing import TYPE_CHECKING
 
-import numpy as np
 from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, Uc
 from unicorn.arm_const import UC_ARM_REG_SP
 
@@ -76,6 +75,8 @@ class NativeMemoryTracker(MemoryTracker):
 
     def collect(self) -> None:
         """After the run: the C side's figures into the Python tracker's fields."""
+        import numpy as np  # here: a run that tracks no memory does not load numpy
+
         lib, state = self._sim_native._lib, self._sim_native._state
         self.stack_low = lib.hp_memory_get(state, 0)
         self.stack_low_pc = lib.hp_memory_get(state, 1)
@@ -113,6 +114,8 @@ class NativeCallTracker(CallTracker):
         self._sim._lib.hp_charge(self._sim._state, cycles)
 
     def finish(self, cycles: int, instructions: int) -> None:
+        import numpy as np  # here: a run without a profile does not load numpy
+
         lib, state = self._sim._lib, self._sim._state
         lib.hp_profile_finish(state)
         names = {i: n for n, i in self._sim._function_ids.items()}

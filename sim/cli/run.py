@@ -6,42 +6,24 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import UsageError
-from mcusim.isa.timing import TIMING_MODELS, make_timing
-from mcusim.memory.board import load_board
-from mcusim.sim.accounting import native_lib
 from mcusim.sim.cli.common import (
     DEFAULT_TIMING,
     EXIT_CODES_HELP,
+    TIMING_MODELS,
     add_target_options,
     board_file,
     positive_int,
     size,
 )
-from mcusim.sim.cli.exit_status import run_status
-from mcusim.sim.cli.outputs import OutputPlan
-from mcusim.sim.cli.report import (
-    print_fault,
-    print_functions,
-    print_hot_blocks,
-    print_lines,
-    print_memory,
-    print_regions,
-    print_summary,
-    print_unknown_accesses,
-)
-from mcusim.sim.core.firmware import Firmware
-from mcusim.sim.core.options import Limits, MemoryOptions, ProfileOptions, ProgramIO, RunOptions
-from mcusim.sim.gdb import add_gdb_option, debug_run
-from mcusim.sim.result import RunResult
-from mcusim.sim.simulation import make_simulation
-from mcusim.traces.callgrind import write_callgrind
-from mcusim.traces.chrome import write_chrome_trace
-from mcusim.traces.collapsed import write_collapsed
+from mcusim.sim.gdb import add_gdb_option
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcusim.sim.result import RunResult
 
 
 def register(sub: Any) -> None:
@@ -105,6 +87,33 @@ def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    # The run's machinery, imported now that there is a run (sim/cli/__init__.py).
+    from mcusim.isa.timing import make_timing
+    from mcusim.memory.board import load_board
+    from mcusim.sim.accounting import native_lib
+    from mcusim.sim.cli.exit_status import run_status
+    from mcusim.sim.cli.outputs import OutputPlan
+    from mcusim.sim.cli.report import (
+        print_fault,
+        print_functions,
+        print_hot_blocks,
+        print_lines,
+        print_memory,
+        print_regions,
+        print_summary,
+        print_unknown_accesses,
+    )
+    from mcusim.sim.core.firmware import Firmware
+    from mcusim.sim.core.options import (
+        Limits,
+        MemoryOptions,
+        ProfileOptions,
+        ProgramIO,
+        RunOptions,
+    )
+    from mcusim.sim.gdb import debug_run
+    from mcusim.sim.simulation import make_simulation
+
     plan = OutputPlan([args.elf, board_file(args.board)], args.force)
     json_out = plan.add("--json", args.json, "json")
     callgrind_out = plan.add("--callgrind", args.callgrind, "callgrind")
@@ -151,6 +160,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
     plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
+        from mcusim.traces.callgrind import write_callgrind
+        from mcusim.traces.chrome import write_chrome_trace
+        from mcusim.traces.collapsed import write_collapsed
+
         command = " ".join(["mcusim", "run", str(args.elf)])
         plan.write_text(callgrind_out, lambda f: write_callgrind(
             profile, f, command=command, elf=str(args.elf)))
