@@ -18,6 +18,8 @@ class CoreSpec:
     cpuid: int
     has_dwt_cyccnt: bool
     has_divide: bool
+    # Bit-band aliases of SRAM and peripherals (Cortex-M3/M4 only; sim/devices/bitband.py).
+    has_bitband: bool = False
 
     @property
     def is_v6m(self) -> bool:
@@ -41,4 +43,6 @@ def load_core(name: str) -> CoreSpec:
         cpuid=f.get("cpuid", as_uint32, "the SCB CPUID value"),
         has_dwt_cyccnt=f.get("has_dwt_cyccnt", as_bool, "true or false"),
         has_divide=f.get("has_divide", as_bool, "true or false"),
+        has_bitband=f.get("has_bitband", as_bool, "true or false", default=False,
+                          required=False),
     )

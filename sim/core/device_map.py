@@ -12,6 +12,7 @@ from unicorn import Uc
 from mcusim.memory.flash import FlashInterface
 from mcusim.sim.core.access import locate
 from mcusim.sim.core.translation import UC_REG
+from mcusim.sim.devices import bitband
 from mcusim.sim.devices.flash_data import FlashDataPath, PythonReader, flash_bytes
 from mcusim.sim.devices.peripherals import (
     PPB_BASE,
@@ -31,12 +32,44 @@ class DeviceMap:
             self.board.core, self.board, self.now, self._request_reset, self.unknown_accesses)
         self.peripheral_bus = PeripheralBus(self.board, self.stdout, self.unknown_accesses)
         self._mmio(PPB_BASE, PPB_SIZE, self.core_peripherals)
+        aliases = self._bitband_aliases()
+        bus = bitband.BitBandRouter(self.peripheral_bus, aliases) if aliases else None
         for p in self.board.peripherals:
             if not PPB_BASE <= p.base < PPB_BASE + PPB_SIZE:
-                self._mmio(p.base, p.size, self.peripheral_bus)
+                self._mmio(p.base, p.size, bus or self.peripheral_bus)
+        self._map_bitband(aliases)
 
-    def _mmio(self: Simulation, base: int, size: int,
-              device: CorePeripherals | PeripheralBus) -> None:
+    def _bitband_aliases(self: Simulation) -> list[bitband.BitBandAlias]:
+        """The bit-band alias windows of cores that have them (sim/devices/bitband.py)."""
+        if not self.board.core.has_bitband:
+            return []
+        return [bitband.BitBandAlias(bitband.SRAM_ALIAS, bitband.SRAM_REGION,
+                                     _UnicornBus(self.uc)),
+                bitband.BitBandAlias(bitband.PERIPHERAL_ALIAS, bitband.PERIPHERAL_REGION,
+                                     self.peripheral_bus)]
+
+    def _map_bitband(self: Simulation, aliases: list[bitband.BitBandAlias]) -> None:
+        """The alias words of backing memory the board has (RAM, peripheral ranges), where no
+        region or peripheral range of the board is mapped already (a peripheral range that
+        holds an alias window answers it through BitBandRouter). The alias of memory the board
+        lacks stays unmapped: an access there faults as it would on the bus."""
+        if not aliases:
+            return
+        sram, peripherals = aliases
+        board = self.board
+        taken = [w for r in board.regions for w in r.windows()] + [
+            (p.base, p.end) for p in board.peripherals]
+        backed = [(sram, w) for r in board.regions if r.is_ram for w in r.windows()] + [
+            (peripherals, (p.base, p.end)) for p in board.peripherals]
+        for alias, (lo, hi) in backed:
+            span = alias.alias_span(lo, hi)
+            if span is None:
+                continue
+            for start, end in bitband.uncovered(span, taken):
+                self._mmio(start, end - start, alias)
+                taken.append((start, end))
+
+    def _mmio(self: Simulation, base: int, size: int, device: bitband.Bus) -> None:
         # The counter registers' values depend on which instruction of the block accesses
         # them: find it first (Unicorn tells no exact PC; see _on_timed_access).
         timed = [(first, last) for first, last in TIMED_REGISTERS
@@ -100,3 +133,16 @@ class DeviceMap:
         """Times a data read at an address of `flash`: its stall cycles are charged to the
         block running now."""
         return lambda address: self._add_cycles(flash.read(address))
+
+
+class _UnicornBus:
+    """SRAM behind the SRAM bit-band alias, read and written in the emulator's memory."""
+
+    def __init__(self, uc: Uc):
+        self._uc = uc
+
+    def read(self, addr: int, size: int) -> int:
+        return int.from_bytes(self._uc.mem_read(addr, size), "little")
+
+    def write(self, addr: int, size: int, value: int) -> None:
+        self._uc.mem_write(addr, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
