@@ -20,6 +20,9 @@ class CoreSpec:
     has_divide: bool
     # Bit-band aliases of SRAM and peripherals (Cortex-M3/M4 only; sim/devices/bitband.py).
     has_bitband: bool = False
+    # SCB CCR at reset and its writable bits (ARMv7-M ARM B3.2.8; read-only on ARMv6-M).
+    ccr_reset: int = 0x200
+    ccr_writable: int = 0x31B
 
     @property
     def is_v6m(self) -> bool:
@@ -45,4 +48,8 @@ def load_core(name: str) -> CoreSpec:
         has_divide=f.get("has_divide", as_bool, "true or false"),
         has_bitband=f.get("has_bitband", as_bool, "true or false", default=False,
                           required=False),
+        ccr_reset=f.get("ccr_reset", as_uint32, "the SCB CCR reset value", default=0x200,
+                        required=False),
+        ccr_writable=f.get("ccr_writable", as_uint32, "the CCR bits software can write",
+                           default=0x31B, required=False),
     )
