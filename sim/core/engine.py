@@ -30,6 +30,7 @@ from mcusim.memory.footprint import Footprint, footprint
 from mcusim.sim.core import faults, interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
+from mcusim.sim.core.exc_event import ExceptionEvent, ExceptionWatcher
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.markers import RegionMarkers
 from mcusim.sim.core.memmap import load_firmware, map_regions, read_vector_table
@@ -99,6 +100,9 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self._charge_watchers: list[Callable[[int], None]] = []
         self._marker_watchers: list[Callable[[str, bool], None]] = []
         self._instrumenters: list[Callable[[Block], list[CodeHook]]] = []
+        self._exception_watchers: list[ExceptionWatcher] = []
+        # Exception latency charged so far, per event kind: [count, cycles].
+        self.exception_latency: dict[str, list[int]] = {}
         # Set by the memory observer when it attaches (sim/observe/memory.py), for its readers.
         self.memory_tracker: Any = None
 
@@ -154,6 +158,20 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
     def watch_markers(self, watcher: Callable[[str, bool], None]) -> None:
         """`watcher(name, begin)` at each region marker."""
         self._marker_watchers.append(watcher)
+
+    def watch_exceptions(self, watcher: ExceptionWatcher) -> None:
+        """`watcher(event)` at each exception entry, return and tail-chain, on every accounting
+        path (sim/core/exc_event.py says what an event holds and when it is raised)."""
+        self._exception_watchers.append(watcher)
+
+    def _exception_event(self, event: ExceptionEvent) -> None:
+        """Raised by the exception model after it charged the event's latency; an accounting
+        path that keeps observers' state elsewhere (native) overrides it and calls this."""
+        totals = self.exception_latency.setdefault(event.kind, [0, 0])
+        totals[0] += 1
+        totals[1] += event.cycles
+        for watch in self._exception_watchers:
+            watch(event)
 
     def instrument_blocks(self, instrumenter: Callable[[Block], list[CodeHook]]) -> None:
         """`instrumenter(block)` for each new block: code hooks to put on its instructions."""
