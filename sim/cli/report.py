@@ -169,9 +169,14 @@ def format_size_exact(n: int) -> str:
 
 
 def print_unknown_accesses(console: Console, result: RunResult) -> None:
+    """Registers no model answers. NVIC, SCB, SysTick, DWT registers are modelled and never
+    listed; other core-private (PPB) addresses keep what is written, peripherals drop it."""
     for addr, what in result.unknown_peripheral_accesses.items():
-        console.print(f"mcusim: unmodelled peripheral register {addr} ({what}; reads give its "
-                      "reset value or 0, writes are ignored)", highlight=False)
+        ppb = 0xE0000000 <= int(addr, 16) < 0xE0100000
+        behaviour = ("reads give its reset value, 0 or what was last written there" if ppb
+                     else "reads give its reset value or 0, writes are ignored")
+        console.print(f"mcusim: unmodelled peripheral register {addr} ({what}; {behaviour})",
+                      highlight=False)
 
 
 def boards_table(boards: list[BoardSpec]) -> Table:

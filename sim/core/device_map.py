@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from unicorn import Uc
 
+from mcusim.base.errors import UsageError
 from mcusim.memory.flash import FlashInterface
 from mcusim.sim.core.access import locate
 from mcusim.sim.core.translation import UC_REG
 from mcusim.sim.devices import bitband
 from mcusim.sim.devices.flash_data import FlashDataPath, PythonReader, flash_bytes
+from mcusim.sim.devices.irq_source import ScheduledInterrupts
 from mcusim.sim.devices.peripherals import (
     PPB_BASE,
     PPB_SIZE,
@@ -31,6 +33,7 @@ class DeviceMap:
         self.core_peripherals = CorePeripherals(
             self.board.core, self.board, self.now, self._request_reset, self.unknown_accesses)
         self.peripheral_bus = PeripheralBus(self.board, self.stdout, self.unknown_accesses)
+        self._add_interrupt_sources()
         self._mmio(PPB_BASE, PPB_SIZE, self.core_peripherals)
         aliases = self._bitband_aliases()
         bus = bitband.BitBandRouter(self.peripheral_bus, aliases) if aliases else None
@@ -68,6 +71,19 @@ class DeviceMap:
             for start, end in bitband.uncovered(span, taken):
                 self._mmio(start, end - start, alias)
                 taken.append((start, end))
+
+    def _add_interrupt_sources(self: Simulation) -> None:
+        """The board's periodic timers and --irq as a source of the exception state."""
+        state = self.core_peripherals.exceptions
+        entries = [(t.irq, t.first_cycle, t.period_cycles) for t in self.board.interrupt_timers]
+        for i in self.options.interrupts:
+            if i.irq >= state.irqs:
+                raise UsageError(f"--irq {i.irq}@{i.cycle}: board {self.board.name} has "
+                                 f"{state.irqs} IRQ lines (0 to {state.irqs - 1}; its SoC "
+                                 "file's [nvic] irqs)")
+            entries.append((i.irq, i.cycle, i.period))
+        if entries:
+            state.add_source(ScheduledInterrupts(state, entries))
 
     def _mmio(self: Simulation, base: int, size: int, device: bitband.Bus) -> None:
         # The counter registers' values depend on which instruction of the block accesses
