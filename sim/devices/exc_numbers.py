@@ -65,3 +65,17 @@ def is_write_one(word: int) -> bool:
     """Registers whose writes act per 1 bit (set, clear, pend): a partial write leaves the other
     bits alone instead of writing back what they read."""
     return (NVIC_ISER <= word < NVIC_IABR or word in (ICSR, CFSR, HFSR, DFSR, AFSR, STIR))
+
+
+def is_priority_byte(addr: int) -> bool:
+    """IPR and SHPR1-3 are byte-accessible (ARMv6-M allows only word accesses, UNPREDICTABLE
+    otherwise; the byte behaviour is the choice made here, as QEMU does)."""
+    return NVIC_IPR <= addr < NVIC_IPR + MAX_IRQS or SHPR_FIRST <= addr <= SHPR_LAST
+
+
+def priority_exception(addr: int) -> int | None:
+    if NVIC_IPR <= addr < NVIC_IPR + MAX_IRQS:
+        return FIRST_IRQ + addr - NVIC_IPR
+    if SHPR_FIRST <= addr <= SHPR_LAST:
+        return addr - 0xE000ED14  # SHPR1 byte 0 is MemManage (4) ... SHPR3 byte 3 SysTick (15)
+    return None

@@ -31,7 +31,6 @@ from mcusim.sim.devices.exc_numbers import (
     MEMMANAGE,
     NVIC_FIRST,
     NVIC_IABR,
-    NVIC_IPR,
     NVIC_ISER,
     NVIC_LAST,
     RESET,
@@ -40,14 +39,14 @@ from mcusim.sim.devices.exc_numbers import (
     SCR_SEVONPEND,
     SCR_SLEEPONEXIT,
     SHCSR_ENABLE_SHIFT,
-    SHPR_FIRST,
-    SHPR_LAST,
     STIR,
     THREAD_PRIORITY,
     USAGEFAULT,
     V6M_SYSTEM_PRIORITIES,
     V7M_SYSTEM_PRIORITIES,
+    is_priority_byte,
     is_write_one,
+    priority_exception,
 )
 
 
@@ -310,14 +309,14 @@ class ExceptionState:
                 or addr & ~3 in (ICTR, STIR))
 
     def read(self, addr: int, size: int) -> int:
-        if _byte_priority(addr):
+        if is_priority_byte(addr):
             return int.from_bytes(bytes(self._read_priority_byte(addr + i)
                                         for i in range(size)), "little")
         shift = 8 * (addr & 3)
         return (self._read_word(addr & ~3) >> shift) & ((1 << (8 * size)) - 1)
 
     def write(self, addr: int, size: int, value: int) -> None:
-        if _byte_priority(addr):
+        if is_priority_byte(addr):
             for i in range(size):
                 self._write_priority_byte(addr + i, value >> (8 * i) & 0xFF)
             return
@@ -329,7 +328,7 @@ class ExceptionState:
         self._write_word(word, value)
 
     def _read_priority_byte(self, addr: int) -> int:
-        exc = _priority_exception(addr)
+        exc = priority_exception(addr)
         if exc is None or exc >= self.count:
             return 0
         programmable = V6M_SYSTEM_PRIORITIES if self.v6m else V7M_SYSTEM_PRIORITIES
@@ -338,7 +337,7 @@ class ExceptionState:
         return self.priority[exc]
 
     def _write_priority_byte(self, addr: int, value: int) -> None:
-        exc = _priority_exception(addr)
+        exc = priority_exception(addr)
         if exc is not None:
             self.set_priority(exc, value)
 
@@ -385,19 +384,4 @@ class ExceptionState:
                     self.set_pending(exc)
                 else:
                     self.clear_pending(exc)
-
-
-def _byte_priority(addr: int) -> bool:
-    """IPR and SHPR1-3 are byte-accessible (ARMv6-M allows only word accesses, UNPREDICTABLE
-    otherwise; the byte behaviour is the choice made here, as QEMU does)."""
-    return NVIC_IPR <= addr < NVIC_IPR + MAX_IRQS or SHPR_FIRST <= addr <= SHPR_LAST
-
-
-def _priority_exception(addr: int) -> int | None:
-    if NVIC_IPR <= addr < NVIC_IPR + MAX_IRQS:
-        return FIRST_IRQ + addr - NVIC_IPR
-    if SHPR_FIRST <= addr <= SHPR_LAST:
-        return addr - 0xE000ED14  # SHPR1 byte 0 is MemManage (4) ... SHPR3 byte 3 SysTick (15)
-    return None
-
 
