@@ -82,6 +82,12 @@ typedef struct {
     hp_slice *heap;  /* the longest slices: a min-heap on (duration, seq) */
     uint32_t nheap, max_slices;
     uint64_t seq, dropped;
+    /* exceptions (O; sim/observe/exc_calls.py drives them): returns never pop below the
+       innermost handler's frame; after an entry or return the next block's call_return is
+       `override_value` (-1: none) instead of the previous block's */
+    uint32_t floor;
+    int override_pending;
+    int64_t override_value;
 } hp_profile;
 
 /* -- memory tracking state (sim/memory_tracker.py, mirrored exactly) -------------------------- */
@@ -102,6 +108,10 @@ typedef struct {
     /* --max-stack: SP below the floor stops the run (over_floor 1: just passed, 2: seen) */
     int has_floor, over_floor;
     uint32_t stack_floor;
+    /* exceptions (O; sim/observe/exc_memory.py): thread mode on the PSP, whose lowest value
+       since Python last took it goes here instead of the main stack's figures */
+    int psp_active;
+    uint32_t psp_low, psp_low_pc;
 } hp_memory;
 
 #define RECENT_BLOCKS 256
@@ -161,6 +171,8 @@ int prof_function(hp_profile *p, int32_t f);
 
 /* memory.c */
 void stack_at(hp_state *s, uint32_t sp, uint32_t pc);
+void hp_memory_log_one(hp_state *s, uint64_t cycle, uint32_t address, uint32_t pc,
+                       uint32_t size, uint32_t kind);
 
 /* interrupt.c */
 #include <signal.h>

@@ -1,0 +1,126 @@
+"""Exception frames in the memory accounting, the same on every accounting path.
+
+The engine writes a frame with uc.mem_write, which no memory hook sees; its entry event says
+where it went, so the frame counts on the stack it was pushed on: the main stack (MSP: the
+tracker's stack peak, --max-stack, peak RAM, the stack curve) or the process stack (PSP).
+Handlers run on the MSP; while thread mode runs on the PSP, the blocks' SP is process-stack
+use (sim/observe/memory_tracker.py routes it there).
+
+Process-stack use is kept per context, a context being what runs on the PSP between
+exceptions, known the way the profiler knows it (sim/observe/exc_calls.py): by the PSP it was
+interrupted at. A return to the PSP at the SP of the interrupted context resumes it; a return
+elsewhere resumes the context parked there or, if none, starts a new one (an RTOS task's first
+run) whose top is that SP. A context's peak is its top minus the lowest PSP it reached,
+exception frames pushed on it included. What software saves below the hardware frame through
+another register (an RTOS's STMDB of r4-r11 in PendSV) moves no SP and is not seen.
+
+With accesses recorded, the frame's eight basic words are logged as writes at the entry and as
+reads at the return (the extended FP part is left out: with lazy stacking it is written only
+if the handler uses the FPU).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mcusim.sim.result import ProcessStack
+
+if TYPE_CHECKING:
+    from mcusim.sim.core.engine import Simulation
+    from mcusim.sim.core.exc_event import ExceptionEvent
+    from mcusim.sim.observe.memory_tracker import MemoryTracker
+
+FRAME_WORDS = 8  # R0-R3, R12, LR, return address, xPSR
+
+
+@dataclass
+class _Context:
+    top: int
+    low: int
+    low_pc: int
+
+
+class ExceptionStacks:
+    """What exception events do to a memory tracker (see the module docstring)."""
+
+    def __init__(self, tracker: MemoryTracker, sim: Simulation):
+        self.tracker = tracker
+        self.sim = sim
+        self.contexts: list[_Context] = []  # every process-stack context, in order of start
+        self.current: _Context | None = None  # the one running on the PSP now
+        self.parked: dict[int, _Context] = {}  # by the PSP it was interrupted at
+        self.interrupted: list[tuple[str, int, _Context | None]] = []  # per active handler
+        self._windows: list[tuple[int, int]] | None = None
+
+    def on_event(self, event: ExceptionEvent) -> None:
+        t = self.tracker
+        self._fold()
+        if event.kind == "entry":
+            context = self.current
+            if event.stack == "psp":
+                if context is None:  # thread mode reached the PSP unseen
+                    context = self._start(event.sp_before)
+                self._reach(context, event.sp_after, event.handler & ~1)
+            else:
+                context = None
+                t.set_psp_active(False)
+                t.frame_pushed(event.sp_after, event.handler & ~1)
+            self.interrupted.append((event.stack, event.sp_before, context))
+            self.current = None
+            t.set_psp_active(False)
+            self._log_frame(event, event.sp_after, event.handler & ~1, 1)
+        elif event.kind == "return":
+            stack, sp, context = (self.interrupted.pop() if self.interrupted
+                                  else ("msp", -1, None))
+            block = self.sim.current_block
+            self._log_frame(event, event.sp_before, block.address if block else 0, 0)
+            if event.stack == "psp" and context is not None and (stack, sp) == (
+                    "psp", event.sp_after):
+                self.current = context
+            else:
+                if context is not None:
+                    self.parked[sp] = context
+                if event.stack == "psp":
+                    self.current = (self.parked.pop(event.sp_after, None)
+                                    or self._start(event.sp_after))
+            t.set_psp_active(event.stack == "psp")
+
+    def process_stacks(self) -> list[ProcessStack]:
+        """Each process-stack context's use (call once, after the run)."""
+        self._fold()
+        symbols = self.sim.firmware.symbols
+        return [ProcessStack(c.top, c.top - c.low,
+                             symbols.describe(c.low_pc) if c.low_pc else "-")
+                for c in self.contexts]
+
+    def _start(self, top: int) -> _Context:
+        context = _Context(top, top, 0)
+        self.contexts.append(context)
+        return context
+
+    @staticmethod
+    def _reach(context: _Context, sp: int, pc: int) -> None:
+        if sp < context.low:
+            context.low, context.low_pc = sp, pc
+
+    def _fold(self) -> None:
+        """What the blocks reached on the PSP since the last event, into the running context."""
+        low, pc = self.tracker.take_psp_low()
+        if low == 0xFFFFFFFF:
+            return
+        if self.current is None:
+            self.current = self._start(low)
+        self._reach(self.current, low, pc)
+
+    def _log_frame(self, event: ExceptionEvent, frame: int, pc: int, kind: int) -> None:
+        t = self.tracker
+        if not t.record:
+            return
+        if self._windows is None:
+            self._windows = [w for r in t.recorded_regions() for w in r.windows()]
+        start = self.sim.cycles - event.cycles
+        for k in range(FRAME_WORDS):
+            address = frame + 4 * k
+            if any(lo <= address < hi for lo, hi in self._windows):
+                t.log_access(start, address, pc, 4, kind)
