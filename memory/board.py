@@ -11,9 +11,13 @@ A board file (`memory/boards/NAME.toml`)::
     data = 0x04
     status = 0x00
     status_value = 0xC0
+    [[interrupts.timer]]       # optional, repeatable: IRQ 3 pending every 10000 cycles
+    irq = 3
+    period_cycles = 10000      # first_cycle = ... (default: one period)
 
 A SoC file (`memory/socs/NAME.toml`) gives the core, memory regions, peripheral ranges and
-register reset values; see the bundled ones for every field.
+register reset values, and its NVIC (`[nvic] priority_bits`, `irqs`; defaults 4 and 32, 2 on
+ARMv6-M); see the bundled ones for every field.
 """
 
 from __future__ import annotations
