@@ -7,7 +7,12 @@ them); the later ones run small programs."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from mcusim.sim.core.exc_event import ExceptionEvent
 from mcusim.sim.observe.exc_calls import ExceptionCalls
+from mcusim.sim.observe.exc_memory import ExceptionStacks
+from mcusim.sim.observe.memory_tracker import MemoryTracker
 from mcusim.sim.observe.profiler import CallTracker
 
 
@@ -128,3 +133,54 @@ def test_a_context_switch_keeps_one_shadow_stack_per_task():
     assert ("task_b", "PendSV_Handler") in t.edges and ("work", "PendSV_Handler") in t.edges
     assert t.inclusive["main"][0] == c.cycles  # parked, closed at the end
     assert not t.active or all(v == 0 for v in t.active.values())
+
+
+class _Sim:
+    """What a MemoryTracker and ExceptionStacks read of a simulation, for synthetic events."""
+
+    initial_sp = 0x20004000
+    cycles = 0
+    current_block = None
+
+    def __init__(self) -> None:
+        from mcusim.sim.core.firmware import SymbolTable
+
+        self.firmware = SimpleNamespace(symbols=SymbolTable([]))
+
+
+def _event(kind: str, stack: str, before: int, after: int, number: int = 15,
+           cycles: int = 12) -> ExceptionEvent:
+    return ExceptionEvent(kind, number, cycles, stack, before, after, 0x8000101)  # type: ignore[arg-type]
+
+
+def test_frames_count_on_the_stack_they_are_pushed_on():
+    sim = _Sim()
+    t = MemoryTracker(sim, 0, record=False)  # type: ignore[arg-type]
+    stacks = ExceptionStacks(t, sim)  # type: ignore[arg-type]
+    t._stack_at(0x20003fc0, 0x100)  # main, on the MSP
+    stacks.on_event(_event("entry", "msp", 0x20003fc0, 0x20003fa0))
+    assert t.stack_peak == 0x60  # main's 0x40 + the 32-byte frame
+    t._stack_at(0x20003f90, 0x200)  # the handler's own push
+    # It starts a task on the PSP: blocks' SP now is process stack, not main stack.
+    stacks.on_event(_event("return", "psp", 0x20000fe0, 0x20001000, 11))
+    t._stack_at(0x20000f00, 0x300)
+    assert t.stack_peak == 0x70
+    # Interrupted on the PSP: the frame goes there (with FP: 0x68 bytes); the handler runs on
+    # the MSP at the main stack's SP.
+    stacks.on_event(_event("entry", "psp", 0x20000f00, 0x20000e98, 14))
+    t._stack_at(0x20003f80, 0x400)
+    assert t.stack_peak == 0x80
+    # PendSV switches to a second task, which is interrupted once on its own stack.
+    stacks.on_event(_event("return", "psp", 0x20001fe0, 0x20002000, 14))
+    t._stack_at(0x20001ff0, 0x500)
+    stacks.on_event(_event("entry", "psp", 0x20001ff0, 0x20001fd0))
+    stacks.on_event(_event("return", "psp", 0x20001fd0, 0x20001ff0))
+    t._stack_at(0x20001fc0, 0x504)
+    # And back to the first task, where it was interrupted.
+    stacks.on_event(_event("entry", "psp", 0x20001fc0, 0x20001fa0, 14))
+    stacks.on_event(_event("return", "psp", 0x20000e98, 0x20000f00, 14))
+    t._stack_at(0x20000f10, 0x304)
+    (first, second) = stacks.process_stacks()
+    assert (first.top, first.peak_bytes) == (0x20001000, 0x1000 - 0xe98)
+    assert (second.top, second.peak_bytes) == (0x20002000, 0x60)
+    assert t.stack_peak == 0x80  # the main stack never saw a PSP value

@@ -380,6 +380,8 @@ class BatchedSimulation(Simulation):
         changed = function != table["function"][prev]
         if entered:
             called[0], changed[0] = False, True
+        if tracker.override_pending:  # after an exception event (sim/observe/exc_calls.py)
+            changed[0] = True
         events = np.flatnonzero(called | changed)
         starts = events if len(events) and events[0] == 0 else after(0, events, whole=True)
         spent = np.add.reduceat(cycles, starts)

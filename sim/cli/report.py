@@ -140,7 +140,14 @@ def print_memory(console: Console, result: RunResult) -> None:
     t.add_column()
     t.add_row("flash", format_size_exact(m.flash_bytes), "code, constants, .data initial values")
     t.add_row("static RAM", format_size_exact(m.static_ram_bytes), ".data + .bss")
-    t.add_row("stack peak", format_size_exact(m.stack_peak_bytes), f"deepest at {m.stack_peak_pc}")
+    if m.psp_peak_bytes is None:
+        t.add_row("stack peak", format_size_exact(m.stack_peak_bytes),
+                  f"deepest at {m.stack_peak_pc}")
+    else:  # thread mode used the process stack: each stack on its own
+        t.add_row("stack peak (MSP)", format_size_exact(m.stack_peak_bytes),
+                  f"main stack, deepest at {m.stack_peak_pc}")
+        t.add_row("stack peak (PSP)", format_size_exact(m.psp_peak_bytes),
+                  f"deepest of {len(m.process_stacks)} process-stack contexts")
     extent = format_size_exact(m.heap_reserved_peak_bytes)
     t.add_row("heap peak", format_size_exact(m.heap_peak_bytes),
               f"allocated at once; heap extent (sbrk) {extent}")
@@ -149,6 +156,9 @@ def print_memory(console: Console, result: RunResult) -> None:
         t.add_row("live peak", format_size_exact(m.live_peak_bytes),
                   f"bytes still to be read, at {m.live_peak_location or '-'}")
     console.print(t)
+    for p in m.process_stacks:
+        console.print(f"  process stack from {p.top:#010x}: {p.peak_bytes:,} B, deepest at "
+                      f"{p.deepest_at}", highlight=False, markup=False)
     for fp in m.footprint:
         parts = ", ".join(f"{k} {v:,}" for k, v in fp["sections"].items())
         console.print(f"  {fp['region']}: {fp['used_bytes']:,} of {fp['capacity_bytes']:,} bytes "
