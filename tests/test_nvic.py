@@ -445,3 +445,44 @@ def test_irq_option_errors_exit_with_usage(tmp_path, capsys):
         == ExitCode.USAGE
     assert "has 32 IRQ lines (0 to 31" in capsys.readouterr().err
     assert main(["run", str(elf), "--board", "nucleo-g071rb", "--irq", "31@10/10"]) == 0
+
+
+# -- through the simulator's memory map ------------------------------------------------------
+NVIC_PROGRAM = """
+    ldr r0, =0xE000E100      @ ISER0: enable IRQ 0 and 3
+    movs r1, #9
+    str r1, [r0]
+    ldr r2, [r0]
+    ldr r0, =0xE000E180      @ ICER0: disable IRQ 0
+    movs r1, #1
+    str r1, [r0]
+    ldr r3, [r0]
+    ldr r0, =0xE000E400      @ IPR0: IRQ 3's byte
+    ldr r1, =0xFF000000
+    str r1, [r0]
+    ldr r4, [r0]
+    ldr r0, =0xE000E200      @ ISPR0: pend IRQ 5, which is disabled (so it is not taken)
+    movs r1, #0x20
+    str r1, [r0]
+    ldr r0, =0xE000ED04      @ ICSR
+    ldr r5, [r0]
+    ldr r0, =0x20001000
+    str r2, [r0]
+    str r3, [r0, #4]
+    str r4, [r0, #8]
+    str r5, [r0, #12]
+"""
+
+
+@pytest.mark.parametrize("board,cpu,ipr3", [("nucleo-f446re", "cortex-m4", 0xF0000000),
+                                            ("nucleo-g071rb", "cortex-m0plus", 0xC0000000)])
+def test_registers_through_the_memory_map_are_modelled_not_listed(tmp_path, board, cpu, ipr3):
+    from tests import asm
+    from tests.conftest import simulate
+    run = simulate(asm.build(tmp_path, NVIC_PROGRAM + asm.EXIT_OK, cpu=cpu), board)
+    raw = run.sim.read_memory(0x20001000, 16)
+    words = [int.from_bytes(raw[i:i + 4], "little") for i in range(0, 16, 4)]
+    rettobase = 0 if cpu == "cortex-m0plus" else 1 << 11
+    assert words == [9, 8, ipr3, 1 << 22 | rettobase]  # ISRPENDING; nothing active
+    assert run.result.unknown_peripheral_accesses == {}
+    assert run.sim.core_peripherals.exceptions.is_pending(FIRST_IRQ + 5)

@@ -110,7 +110,8 @@ class ExceptionState:
         self.pending: set[int] = set()
         self.active_stack: list[int] = []  # in order of activation: the last one is IPSR's
         self.sources: list[InterruptSource] = []
-        # The core's PRIMASK, BASEPRI, FAULTMASK for ICSR.VECTPENDING reads (the engine sets it).
+        # The core's PRIMASK, BASEPRI, FAULTMASK, for reads that depend on them (the engine sets
+        # it; ICSR.VECTPENDING ignores the masks, as QEMU does).
         self.read_masks: Callable[[], tuple[int, int, int]] = lambda: (0, 0, 0)
         self.wake_event = False  # SCR.SEVONPEND: an interrupt became pending (WFE wakes)
         self.prigroup = 0
@@ -253,8 +254,12 @@ class ExceptionState:
 
     def next_event_cycle(self) -> int | None:
         """The earliest cycle at which a source pends something, None if none will."""
-        times = [t for s in self.sources if (t := s.next_event_cycle()) is not None]
-        return min(times) if times else None
+        best: int | None = None
+        for s in self.sources:
+            t = s.next_event_cycle()
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
 
     def advance(self, now: int) -> None:
         """Sources whose time is <= now set their pending bits."""
