@@ -12,7 +12,9 @@ interrupted at. A return to the PSP at the SP of the interrupted context resumes
 elsewhere resumes the context parked there or, if none, starts a new one (an RTOS task's first
 run) whose top is that SP. A context's peak is its top minus the lowest PSP it reached,
 exception frames pushed on it included. What software saves below the hardware frame through
-another register (an RTOS's STMDB of r4-r11 in PendSV) moves no SP and is not seen.
+another register (an RTOS's STMDB of r4-r11 in PendSV) moves no SP and is not seen. Thread
+mode may also switch stacks without an exception, with MSR CONTROL (SPSEL): a code hook on
+each such instruction (rare) does what the entry and return events do.
 
 With accesses recorded, the frame's eight basic words are logged as writes at the entry and as
 reads at the return (the extended FP part is left out: with lazy stacking it is written only
@@ -24,14 +26,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import unicorn.arm_const as arm
+from unicorn import Uc
+
 from mcusim.sim.result import ProcessStack
 
 if TYPE_CHECKING:
+    from mcusim.sim.core.blocks import Block
     from mcusim.sim.core.engine import Simulation
     from mcusim.sim.core.exc_event import ExceptionEvent
     from mcusim.sim.observe.memory_tracker import MemoryTracker
 
 FRAME_WORDS = 8  # R0-R3, R12, LR, return address, xPSR
+CONTROL_NPRIV, CONTROL_SPSEL = 1, 2
+_ALIASES = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
 
 
 @dataclass
@@ -85,6 +93,34 @@ class ExceptionStacks:
                     self.current = (self.parked.pop(event.sp_after, None)
                                     or self._start(event.sp_after))
             t.set_psp_active(event.stack == "psp")
+
+    def code_hooks(self, block: Block) -> list[tuple[int, object, object]]:
+        """MSR CONTROL instructions, looked at before they run."""
+        out: list[tuple[int, object, object]] = []
+        for insn in block.insns:
+            if insn.text.startswith("msr control,"):
+                name = insn.text.split(",")[-1].strip()
+                reg = getattr(arm, f"UC_ARM_REG_{_ALIASES.get(name, name).upper()}", None)
+                if reg is not None:
+                    out.append((insn.address, self._on_control_write, reg))
+        return out
+
+    def _on_control_write(self, uc: Uc, address: int, size: int, reg: int) -> None:
+        """MSR CONTROL about to run: in privileged Thread mode its SPSEL bit picks the SP."""
+        if uc.reg_read(arm.UC_ARM_REG_IPSR) & 0x1FF:
+            return  # Handler mode: SPSEL is not written
+        if uc.reg_read(arm.UC_ARM_REG_CONTROL) & CONTROL_NPRIV:
+            return  # unprivileged: the write is ignored
+        on_psp = bool(uc.reg_read(reg) & CONTROL_SPSEL)
+        if on_psp == self.tracker.psp_active:
+            return
+        self._fold()
+        if on_psp:
+            psp = uc.reg_read(arm.UC_ARM_REG_PSP)
+            self.current = self.parked.pop(psp, None) or self._start(psp)
+        else:
+            self.current = None
+        self.tracker.set_psp_active(on_psp)
 
     def process_stacks(self) -> list[ProcessStack]:
         """Each process-stack context's use (call once, after the run)."""

@@ -49,6 +49,7 @@ class MemoryObserver(Observer):
         tracker.attach(uc)
         self.exceptions = ExceptionStacks(tracker, sim)
         sim.watch_exceptions(self.exceptions.on_event)
+        sim.instrument_blocks(self.exceptions.code_hooks)
 
     def finish(self, sim: Simulation, result: RunResult) -> None:
         tracker = self.tracker
