@@ -16,7 +16,8 @@
  *     task B step 0: svc 1 -> 210, thread mode on PSP
  *     ... (A and B alternate, steps 0..3; svc returns 100*(id+1)+10*id+step)
  *     rtos2task: 8 steps, 8 system calls, 0 registers lost, 0 bad modes
- * Exit 0; 1 if a register was lost or a task saw the wrong mode/stack.
+ * Exit 0; 1 if a register was lost or a task saw the wrong mode/stack; 2 if a task waited in
+ * vain for a context switch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,13 @@ static void task(uint32_t id)
 {
     const char name = (char)('A' + id);
     for (uint32_t step = 0; step < STEPS; step++) {
-        lost_registers = lost_registers + spin_until_turn(&turn, id);
+        uint32_t lost = spin_until_turn(&turn, id);
+        if (lost >= 0x10000u) {
+            SYST_CSR = 0;
+            printf("rtos2task: task %c step %u: no context switch came\n", name, (unsigned)step);
+            exit(2);
+        }
+        lost_registers = lost_registers + lost;
         uint32_t control = exc_get_control();
         /* SPSEL = 1 (PSP) and nPRIV = 0, not in an exception (IPSR 0). */
         int thread_psp = (control & 3u) == 2u && (exc_get_ipsr() & 0x1FFu) == 0u;

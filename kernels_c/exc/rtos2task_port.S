@@ -182,7 +182,8 @@ PendSV_Handler:
 
 /* uint32_t spin_until_turn(volatile uint32_t *turn, uint32_t id): fills r4-r11 (and s0-s31
  * with an FPU) with values unique to the task, spins until *turn == id -- SysTick/PendSV
- * switch tasks meanwhile -- and returns how many of those registers changed. */
+ * switch tasks meanwhile -- and returns how many of those registers changed, or 0x10000 if
+ * no switch came within 4M polls (a few ms under QEMU, where a tick is 120 us). */
     .global spin_until_turn
     .type spin_until_turn, %function
     .thumb_func
@@ -204,7 +205,10 @@ spin_until_turn:
     vmov s\k, r3
     .endr
 #endif
-1:  ldr r3, [r0]
+    mov r12, #0x400000          @ give up after 4M polls (no switch comes: not modelled)
+1:  subs r12, r12, #1
+    beq 9f
+    ldr r3, [r0]
     cmp r3, r1
     bne 1b
     movs r0, #0                 @ mismatches
@@ -224,6 +228,8 @@ spin_until_turn:
     .endr
 #endif
     pop {r4-r11, pc}
+9:  mov r0, #0x10000            @ timed out
+    pop {r4-r11, pc}
 #else
     push {r4-r7, lr}
     mov r4, r8
@@ -241,7 +247,14 @@ spin_until_turn:
     adds r5, r2, #5
     adds r6, r2, #6
     adds r7, r2, #7
-1:  ldr r3, [r0]
+    movs r3, #1
+    lsls r3, r3, #22            @ give up after 4M polls (no switch comes: not modelled)
+    mov r12, r3
+1:  mov r3, r12
+    subs r3, r3, #1
+    mov r12, r3
+    beq 9f
+    ldr r3, [r0]
     cmp r3, r1
     bne 1b
     movs r0, #0
@@ -253,7 +266,10 @@ spin_until_turn:
     adds r0, r0, #1
 2:
     .endr
-    pop {r4-r7}
+    b 8f
+9:  movs r0, #1
+    lsls r0, r0, #16            @ timed out
+8:  pop {r4-r7}
     mov r8, r4
     mov r9, r5
     mov r10, r6
