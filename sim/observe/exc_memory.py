@@ -47,6 +47,7 @@ class _Context:
     top: int
     low: int
     low_pc: int
+    low_is_frame: bool = False  # the lowest point is an exception frame pushed on it
 
 
 class ExceptionStacks:
@@ -69,7 +70,7 @@ class ExceptionStacks:
             if event.stack == "psp":
                 if context is None:  # thread mode reached the PSP unseen
                     context = self._start(event.sp_before)
-                self._reach(context, event.sp_after, event.handler & ~1)
+                self._reach(context, event.sp_after, event.handler & ~1, frame=True)
             else:
                 context = None
                 t.set_psp_active(False)
@@ -127,7 +128,9 @@ class ExceptionStacks:
         self._fold()
         symbols = self.sim.firmware.symbols
         return [ProcessStack(c.top, c.top - c.low,
-                             symbols.describe(c.low_pc) if c.low_pc else "-")
+                             "-" if not c.low_pc else
+                             f"the exception frame of {symbols.describe(c.low_pc)}"
+                             if c.low_is_frame else symbols.describe(c.low_pc))
                 for c in self.contexts]
 
     def _start(self, top: int) -> _Context:
@@ -136,9 +139,9 @@ class ExceptionStacks:
         return context
 
     @staticmethod
-    def _reach(context: _Context, sp: int, pc: int) -> None:
+    def _reach(context: _Context, sp: int, pc: int, frame: bool = False) -> None:
         if sp < context.low:
-            context.low, context.low_pc = sp, pc
+            context.low, context.low_pc, context.low_is_frame = sp, pc, frame
 
     def _fold(self) -> None:
         """What the blocks reached on the PSP since the last event, into the running context."""
