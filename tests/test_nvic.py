@@ -338,6 +338,18 @@ def test_board_nvic_data():
     assert ExceptionState(NvicConfig.for_board(an386)).priority_mask == 0xFF
 
 
+def test_fpccr_resets_to_lazy_stacking_on_fpu_boards():
+    from mcusim.sim.devices.peripherals import CorePeripherals, UnknownAccessLog
+    for name, fpccr in (("nucleo-f446re", 0xC0000000), ("nucleo-g071rb", 0)):
+        board = load_board(name)
+        log = UnknownAccessLog()
+        cp = CorePeripherals(board.core, board, lambda: 0, lambda: None, log)
+        assert cp.read(0xE000EF34, 4) == fpccr == cp.fpccr
+        cp.write(0xE000EF34, 4, 0x40000000)
+        assert cp.fpccr == 0x40000000
+        assert cp.read(0xE000ED04, 4) == (0 if board.core.is_v6m else 1 << 11)  # RETTOBASE
+
+
 # -- sources ----------------------------------------------------------------------------------
 class Clock:
     def __init__(self) -> None:
@@ -486,3 +498,4 @@ def test_registers_through_the_memory_map_are_modelled_not_listed(tmp_path, boar
     assert words == [9, 8, ipr3, 1 << 22 | rettobase]  # ISRPENDING; nothing active
     assert run.result.unknown_peripheral_accesses == {}
     assert run.sim.core_peripherals.exceptions.is_pending(FIRST_IRQ + 5)
+

@@ -31,6 +31,9 @@ DWT_CTRL = 0xE0001000
 DWT_CYCCNT = 0xE0001004
 CPUID = 0xE000ED00
 CPACR = 0xE000ED88
+FPCCR = 0xE000EF34
+# FPCCR at reset: ASPEN and LSPEN set, automatic lazy FP state preservation (ARMv7-M B3.2.22).
+FPCCR_RESET = 0xC0000000
 DEMCR = 0xE000EDFC
 
 DEMCR_TRCENA = 1 << 24
@@ -69,6 +72,8 @@ class CorePeripherals:
         self.stored: dict[int, int] = {
             DWT_CTRL: 0x40000000 if core.has_dwt_cyccnt else 0x22000000,
         }
+        if board.fpu:
+            self.stored[FPCCR] = FPCCR_RESET
         self.exceptions = ExceptionState(NvicConfig.for_board(board), request_reset)
         # SysTick reads `self.now` when it runs: the GDB stub swaps it to peek at a stop.
         self.systick = SysTick(lambda: self.now(), self.exceptions)
@@ -92,6 +97,11 @@ class CorePeripherals:
         change()
         self.cyccnt_value = value
         self.cyccnt_since = self.now() if self._cyccnt_running() else None
+
+    @property
+    def fpccr(self) -> int:
+        """FPCCR as software left it (0 without an FPU): ASPEN bit 31, LSPEN bit 30."""
+        return self.stored.get(FPCCR, 0)
 
     # -- SysTick (the GDB stub peeks at these) -----------------------------------------------
     @property
