@@ -261,6 +261,13 @@ def _check_latency_entries(result: RunResult, recorder: _Recorder) -> dict[str, 
     assert sum(x.self_cycles for x in f.values()) == result.cycles
     assert sum(x.instructions for x in f.values()) == result.instructions
     assert result.profile is not None and sum(result.profile.stacks.values()) == result.cycles
+    # A handler is called once per entry into it (these programs never call one directly).
+    entered: dict[int, int] = {}
+    for e, _ in recorder.events:
+        if e.kind != "return":
+            entered[e.handler] = entered.get(e.handler, 0) + 1
+    by_address = {x.address: x for x in f.values() if x.address is not None}
+    assert {a: by_address[a].calls for a in entered} == entered
     return f
 
 
