@@ -98,6 +98,11 @@ def register(sub: Any) -> None:
     run.add_argument("--irq", action="append", default=[], metavar="N@CYCLES[/PERIOD]",
                      help="make IRQ N pending at that cycle (and every PERIOD cycles after), "
                           "as a peripheral would (repeatable), e.g. --irq 3@10000/5000")
+    run.add_argument("--fault-handlers", choices=("enter", "report"), default="enter",
+                     help="enter: a fault runs the program's handler (HardFault, MemManage, "
+                          "BusFault, UsageFault), the run stopping with the fault report when "
+                          "the handler is a bare infinite loop or the core locks up; report: "
+                          "stop at every fault with the report (default: enter)")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also list unmodelled peripheral registers the program touched")
     add_gdb_option(run)
@@ -134,6 +139,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
                       timeout=args.timeout),
         symbol_regions=_region_pairs(args.region),
         interrupts=tuple(IrqSchedule.parse(spec) for spec in args.irq),
+        fault_handlers=args.fault_handlers,
         profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
                  else None),
         memory=(MemoryOptions(record_accesses=profiled, max_stack=args.max_stack)

@@ -127,3 +127,11 @@ class RunOptions:
     native: bool | None = None
     batched: bool | None = None
     interrupts: Sequence[IrqSchedule] = ()  # --irq: board-level interrupt sources
+    # --fault-handlers (FAULTS, issue 13): "enter" runs the fault handlers the vector table
+    # names; "report" stops at every fault with the fault report, as before exceptions.
+    fault_handlers: str = "enter"
+
+    def __post_init__(self) -> None:
+        if self.fault_handlers not in ("enter", "report"):
+            raise UsageError(f"--fault-handlers {self.fault_handlers!r}: expected 'enter' or "
+                             "'report'")
