@@ -315,6 +315,10 @@ def test_ccr_reset_and_writable_bits_per_core(board, reset, written, read_back):
     s.write(CCR, 4, written)
     assert s.read(CCR, 4) == read_back
     assert s.div_0_trap is bool(read_back & 0x10)
+    seen: list[int] = []
+    s.ccr_watchers.append(seen.append)
+    s.write(CCR, 4, 0)
+    assert seen == [s.read(CCR, 4)] == [reset & ~s.config.ccr_writable]
     assert s.stkalign is bool(read_back & 0x200)
 
 
@@ -498,4 +502,5 @@ def test_registers_through_the_memory_map_are_modelled_not_listed(tmp_path, boar
     assert words == [9, 8, ipr3, 1 << 22 | rettobase]  # ISRPENDING; nothing active
     assert run.result.unknown_peripheral_accesses == {}
     assert run.sim.core_peripherals.exceptions.is_pending(FIRST_IRQ + 5)
+
 

@@ -118,6 +118,9 @@ class ExceptionState:
         self.vtor = config.vtor_reset
         self.scr = 0
         self.ccr = config.ccr_reset
+        # Called with the new CCR after each software write (the fault model arms its
+        # DIV_0_TRP / UNALIGN_TRP hooks only while those bits are set).
+        self.ccr_watchers: list[Callable[[int], None]] = []
         self.fault_enables = 0  # SHCSR bits 16-18: MemManage, BusFault, UsageFault
         self.cfsr = self.hfsr = self.dfsr = self.afsr = 0
         self.mmfar = self.bfar = 0

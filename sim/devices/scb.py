@@ -148,6 +148,8 @@ def write_word(state: ExceptionState, addr: int, value: int) -> None:
     elif addr == CCR:
         w = state.config.ccr_writable
         state.ccr = (state.ccr & ~w) | (value & w)
+        for watch in state.ccr_watchers:
+            watch(state.ccr)
     elif addr == SHCSR:
         write_shcsr(state, value)
     elif state.v6m:
