@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+from mcusim.isa.cycles import load_cycle_table
 from tests.conftest import BUILD, ROOT, simulate
 
 PROGRAMS = ["systick_count", "rtos2task", "nested", "wfi", "fpu_ctx"]
@@ -186,3 +187,53 @@ def test_both_accounting_paths_give_identical_numbers(kernels, prog, board):
     assert python.stdout == native.stdout
     assert (python.result.cycles, python.result.instructions) == \
         (native.result.cycles, native.result.instructions)
+
+
+# -- exception timing: kernels_c/ubench/ub_exc.S against the cycle table's [exceptions] -------
+
+UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",
+                 "cortex-m4": "nucleo-f446re"}   # the exactly modelled cores
+UBENCH_LINE = re.compile(r"^ubench (\S+) (-?\d+)$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def exception_ubench(kernels) -> dict[str, dict[str, int]]:
+    """core -> test -> cycles, from ubench_exc at zero wait states (as mcusim validate runs it)."""
+    out = {}
+    for core, board in UBENCH_BOARDS.items():
+        run = simulate(kernels / board / "ubench_exc.elf", board, clock="16MHz",
+                       max_instructions=MAX_INSTRUCTIONS)
+        assert run.result.exit_code == 0, run.stdout
+        out[core] = {m.group(1): int(m.group(2))
+                     for m in UBENCH_LINE.finditer(run.stdout.decode())}
+    return out
+
+
+def _table_figures(core: str) -> dict[str, int]:
+    """Each window's cycles from the cycle table alone: the instructions' own costs (the
+    classes the table cites from the TRM's instruction tables) plus the [exceptions]
+    latencies. A handler is one BX LR: the BX class plus the refill P."""
+    table = load_cycle_table(core)
+    lat = table.exceptions
+    p = table.branch_refill
+    bx = table.cost("bx") + p
+    isb = table.cost("isb")
+    return {"exc_svc_x1": table.cost("svc") + lat["entry"] + bx + lat["exit"],
+            "exc_cpsie_irq_x1": table.cost("cps") + isb + lat["entry"] + bx + lat["exit"],
+            "exc_tailchain_x2": (table.cost("cps") + isb + lat["entry"] + bx
+                                 + lat["tail_chain"] + bx + lat["exit"])}
+
+
+@needs_engine
+@pytest.mark.parametrize("core", list(UBENCH_BOARDS))
+def test_exception_windows_cost_the_table_latencies(exception_ubench, core):
+    measured = exception_ubench[core]
+    for name, cycles in _table_figures(core).items():
+        assert measured[name] == cycles, (name, measured)
+    # Pending through NVIC_ISPR or ICSR.PENDSVSET costs the same: same instructions, latencies.
+    assert measured["exc_irq_x1"] == measured["exc_pendsv_x1"]
+    # Tail-chaining into the second IRQ costs its BX LR and the tail-chain latency, no
+    # unstacking and stacking: less than a second entry + exit.
+    lat = load_cycle_table(core).exceptions
+    second = measured["exc_tailchain_x2"] - measured["exc_cpsie_irq_x1"]
+    assert second < lat["entry"] + lat["exit"]

@@ -1,0 +1,144 @@
+/*
+ * ub_exc.S - exception entry, return and tail-chain timing (every core; ARMv6-M encodings).
+ * Expected cycles: expected.toml (exc_* keys), derived from the TRM latencies.
+ *
+ * Every handler is a bare `bx lr`, so a window holds: the instructions that raise the
+ * exception, the entry latency, the handler's BX LR, the exit (or tail-chain) latency.
+ * IRQ0 and IRQ1 use device vectors appended to common/startup.c's 16 core entries (same
+ * input section, startup.o comes first on the link line); each test points VTOR at that table.
+ * All exceptions here run at priority 0 and are pended by the window's own instructions or,
+ * for the tail-chain tests, before the window with PRIMASK set; a DSB+ISB (or CPSIE+ISB)
+ * guarantees the exception is taken before the window's end (ARMv7-M ARM B5.2.2 / ARMv6-M
+ * B5.2: a pend or an unmask takes effect by the ISB that follows it).
+ */
+#include "ub_asm.h"
+
+#define VTOR      0xE000ED08
+#define ICSR      0xE000ED04
+#define NVIC_ISER 0xE000E100
+#define NVIC_ICER 0xE000E180
+#define NVIC_ISPR 0xE000E200
+#define NVIC_ICPR 0xE000E280
+#define PENDSVSET (1 << 28)
+
+/* ---- handlers: one instruction each ---------------------------------------------------- */
+    .section .text.ub_exc_handlers,"ax",%progbits
+    .balign 4
+    .global SVC_Handler
+    .type SVC_Handler, %function
+    .thumb_func
+SVC_Handler:
+    bx lr
+    .size SVC_Handler, . - SVC_Handler
+
+    .balign 4
+    .global PendSV_Handler
+    .type PendSV_Handler, %function
+    .thumb_func
+PendSV_Handler:
+    bx lr
+    .size PendSV_Handler, . - PendSV_Handler
+
+    .balign 4
+    .type ub_irq_handler, %function
+    .thumb_func
+ub_irq_handler:
+    bx lr
+    .size ub_irq_handler, . - ub_irq_handler
+
+/* IRQ0, IRQ1: vectors 16 and 17, right after startup.c's table. */
+    .section .isr_vector,"a",%progbits
+    .balign 4
+ub_device_vectors:
+    .word ub_irq_handler
+    .word ub_irq_handler
+
+/* VTOR = startup.c's table; r4 = NVIC_ISER, enable IRQ0 and IRQ1, clear them pending. */
+.macro UB_EXC_SETUP
+    ldr r4, =VTOR
+    ldr r5, =mcusim_vectors
+    str r5, [r4]
+    ldr r4, =NVIC_ICPR
+    movs r5, #3
+    str r5, [r4]
+    ldr r4, =NVIC_ISER
+    str r5, [r4]
+    dsb
+    isb
+.endm
+
+.macro UB_EXC_TEARDOWN
+    ldr r4, =NVIC_ICER
+    movs r5, #3
+    str r5, [r4]
+    dsb
+    isb
+.endm
+
+/* SVC 0: SVC + entry + BX LR + exit. */
+UB_FUNC exc_svc_x1
+    UB_EXC_SETUP
+    UB_START
+    svc #0
+    UB_STOP
+    UB_EXC_TEARDOWN
+    UB_RET exc_svc_x1
+
+/* IRQ0 pended through NVIC_ISPR: STR + DSB + ISB + entry + BX LR + exit. */
+UB_FUNC exc_irq_x1
+    UB_EXC_SETUP
+    ldr r4, =NVIC_ISPR
+    movs r5, #1
+    UB_START
+    str r5, [r4]
+    dsb
+    isb
+    UB_STOP
+    UB_EXC_TEARDOWN
+    UB_RET exc_irq_x1
+
+/* PendSV through ICSR.PENDSVSET: STR + DSB + ISB + entry + BX LR + exit. */
+UB_FUNC exc_pendsv_x1
+    UB_EXC_SETUP
+    ldr r4, =ICSR
+    ldr r5, =PENDSVSET
+    UB_START
+    str r5, [r4]
+    dsb
+    isb
+    UB_STOP
+    UB_EXC_TEARDOWN
+    UB_RET exc_pendsv_x1
+
+/* IRQ0 pending under PRIMASK, taken at CPSIE: CPSIE + ISB + entry + BX LR + exit. */
+UB_FUNC exc_cpsie_irq_x1
+    UB_EXC_SETUP
+    cpsid i
+    ldr r4, =NVIC_ISPR
+    movs r5, #1
+    str r5, [r4]
+    dsb
+    isb
+    UB_START
+    cpsie i
+    isb
+    UB_STOP
+    UB_EXC_TEARDOWN
+    UB_RET exc_cpsie_irq_x1
+
+/* IRQ0 and IRQ1 pending under PRIMASK, same priority: IRQ0 first, IRQ1 tail-chained.
+ * CPSIE + ISB + entry + BX LR + tail-chain + BX LR + exit. */
+UB_FUNC exc_tailchain_x2
+    UB_EXC_SETUP
+    cpsid i
+    ldr r4, =NVIC_ISPR
+    movs r5, #3
+    str r5, [r4]
+    dsb
+    isb
+    UB_START
+    cpsie i
+    isb
+    UB_STOP
+    UB_EXC_TEARDOWN
+    UB_RET exc_tailchain_x2
