@@ -56,7 +56,7 @@ def _nested(arch: str) -> str:
         lines.append("nested prigroup: skipped (ARMv6-M)")
     else:
         lines += ["nested prigroup 0: 6< 7< 7> 6> ok", "nested prigroup 5: 6< 6> 7< 7> ok"]
-    lines.append("nested: 0 wrong")
+    lines += ["nested vtor in RAM: R< R> 0< 0> ok", "nested: 0 wrong"]
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@
  *   nested tie: 4< 4> 5< 5> P< P> ok
  *   nested prigroup 0: 6< 7< 7> 6> ok                             (v7)
  *   nested prigroup 5: 6< 6> 7< 7> ok                             (v7)
+ *   nested vtor in RAM: R< R> 0< 0> ok        (IRQ0 through a RAM copy of the table, then flash)
  *   nested: 0 wrong
  * Exit status: the number of wrong lines.
  */
@@ -126,6 +127,7 @@ void IRQ6_Handler(void)
 }
 
 void IRQ7_Handler(void) { log_event('7', '<'); log_event('7', '>'); }
+static void RamIRQ0_Handler(void) { log_event('R', '<'); log_event('R', '>'); }
 void NMI_Handler(void) { log_event('N', '<'); log_event('N', '>'); }
 void SVC_Handler(void) { log_event('S', '<'); log_event('S', '>'); }
 void PendSV_Handler(void) { log_event('P', '<'); log_event('P', '>'); }
@@ -220,6 +222,23 @@ int main(void)
     SCB_AIRCR = AIRCR_VECTKEY;
     pend_in_irq6 = 0;
 #endif
+
+    /* The vector table copied to RAM with IRQ0 redirected, VTOR pointed there (what a
+     * bootloader or a RAM-vector HAL does): IRQ0 now runs the RAM table's handler. */
+    extern const uint32_t mcusim_vectors[];
+    static uint32_t ram_vectors[16 + EXC_NUM_IRQ] __attribute__((aligned(256)));
+    uint32_t old_vtor = SCB_VTOR;
+    for (unsigned i = 0; i < 16u + EXC_NUM_IRQ; i++)
+        ram_vectors[i] = mcusim_vectors[i];
+    ram_vectors[16] = (uint32_t)RamIRQ0_Handler;
+    SCB_VTOR = (uint32_t)ram_vectors;
+    exc_barrier();
+    int vtor_ok = SCB_VTOR == (uint32_t)ram_vectors;
+    pend(0);
+    SCB_VTOR = old_vtor;
+    exc_barrier();
+    pend(0);                      /* and the flash table's handler again */
+    check(vtor_ok ? "vtor in RAM" : "vtor in RAM (VTOR not written)", "R< R> 0< 0> ");
 
     printf("nested: %u wrong\n", wrong);
     return (int)wrong;
