@@ -72,7 +72,7 @@ def expected_text(prog: str, arch: str) -> str:
         return _nested(arch)
     if prog == "wfi":
         return (f"wfi: period {WFI_PERIOD} cycles\n"
-                "wfi: 10 ticks after the first, 10 wakeups\n" + cycles +
+                "wfi: 10 ticks after the first, every wakeup with a tick\n" + cycles +
                 "wfi: masked wakeup, tick pending 1, handled after cpsie 1\n")
     assert prog == "fpu_ctx" and arch == "v7m-fp"
     return ("fpu_ctx: no FP context: exc_return fffffff9, lspact 0\n"
@@ -152,13 +152,17 @@ def test_mcusim_prints_the_expected_text(kernels, prog, board):
 
 
 @needs_engine
-@pytest.mark.parametrize("board", [b for b, a in BOARDS.items() if a != "v6m"])
+@pytest.mark.parametrize("board", list(BOARDS))
 def test_wfi_sleeps_exactly_ten_tick_periods(kernels, board):
     """Woken from WFI by each tick, the handler runs at the same offset after every wrap: the
-    DWT span from tick 1 to tick 11 is exactly 10 SysTick periods."""
+    DWT span from tick 1 to tick 11 is exactly 10 SysTick periods (no DWT on ARMv6-M)."""
     run = _run(kernels, "wfi", board)
     assert run.result.exit_code == 0, run.stdout
-    assert _cycles(run.stdout.decode()) == 10 * WFI_PERIOD
+    if BOARDS[board] != "v6m":
+        assert _cycles(run.stdout.decode()) == 10 * WFI_PERIOD
+    # One wakeup per tick (under QEMU a host stall can merge two, so the program does not
+    # print this count).
+    assert int.from_bytes(run.sim.read_symbol("wfi_wakeups"), "little") == 10
     # The core slept: the run took at least those cycles but executed far fewer instructions.
     assert run.result.cycles >= 11 * WFI_PERIOD
     assert run.result.instructions < run.result.cycles // 20

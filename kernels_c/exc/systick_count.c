@@ -29,8 +29,10 @@ void SysTick_Handler(void)
         cycles_at[n] = now;
     if ((exc_get_ipsr() & 0x1FFu) == 15u)
         handler_mode_entries = handler_mode_entries + 1u;
-    if (n == TICKS + 1u)
+    if (n == TICKS + 1u) {
         SYST_CSR = 0;             /* stop at the last tick: main's count is exact */
+        SCB_ICSR = ICSR_PENDSTCLR; /* a wrap during this handler may have left it pending */
+    }
     ticks = n;
 }
 
