@@ -32,6 +32,7 @@ from unicorn import UcError
 from mcusim.sim.core import fault_status
 from mcusim.sim.core.access import locate
 from mcusim.sim.core.fault_status import FETCHES, HANDLER_SYMBOLS, NAMES, Fault
+from mcusim.sim.core.fault_traps import FaultTraps
 from mcusim.sim.core.translation import UC_REG
 from mcusim.sim.devices.exc_numbers import CFSR_INVSTATE, CFSR_UNDEFINSTR, HARDFAULT
 
@@ -97,7 +98,7 @@ def _addresses_of(sim: Simulation, addr: int) -> list[int]:
     return [lo + offset for lo, _ in windows]
 
 
-class FaultEntry:
+class FaultEntry(FaultTraps):
     """Takes a `Fault` the way the core would; the state it uses is Simulation's."""
 
     _pending_fault: tuple[int, int] | None = None  # (exception, return address) to enter
@@ -131,6 +132,7 @@ class FaultEntry:
         if self._is_bare_loop(handler):
             where = self.firmware.symbols.describe(handler)
             self._stop_for(fault, f"{status}; the {NAMES[fault.exception]} handler at {where} "
+                           f"({handler:#010x}) "
                            "is an infinite loop (b .), so the run ends here")
             return False
         if deferred:
