@@ -30,7 +30,8 @@ from mcusim.memory.footprint import Footprint, footprint
 from mcusim.sim.core import faults, interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
-from mcusim.sim.core.exc_event import ExceptionEvent, ExceptionWatcher
+from mcusim.sim.core.exc_event import ExceptionWatcher
+from mcusim.sim.core.exceptions import NO_EVENT, ExceptionHooks, ExceptionModel
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.markers import RegionMarkers
 from mcusim.sim.core.memmap import load_firmware, map_regions, read_vector_table
@@ -52,7 +53,7 @@ NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 BlockWatcher = Callable[[Block, "Block | None", int], None]
 
 
-class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
+class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, ExceptionHooks):
     native = False
     accounting = "block by block"
 
@@ -126,6 +127,11 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         load_firmware(self.uc, board, firmware)
         self.initial_sp, self.reset_vector = read_vector_table(board, firmware)
         self._map_peripherals()
+        # Exceptions (sim/core/exceptions.py): each block start looks at `changed` and the
+        # cycle of the next interrupt-source event, nothing more, until one of them says so.
+        self._exc_state = self.core_peripherals.exceptions
+        self._exc_next = NO_EVENT
+        self.exc_model = ExceptionModel(self)
         self._add_hooks()
         for observer in self.observers:
             self._attach(observer)
@@ -159,20 +165,6 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         """`watcher(name, begin)` at each region marker."""
         self._marker_watchers.append(watcher)
 
-    def watch_exceptions(self, watcher: ExceptionWatcher) -> None:
-        """`watcher(event)` at each exception entry, return and tail-chain, on every accounting
-        path (sim/core/exc_event.py says what an event holds and when it is raised)."""
-        self._exception_watchers.append(watcher)
-
-    def _exception_event(self, event: ExceptionEvent) -> None:
-        """Raised by the exception model after it charged the event's latency; an accounting
-        path that keeps observers' state elsewhere (native) overrides it and calls this."""
-        totals = self.exception_latency.setdefault(event.kind, [0, 0])
-        totals[0] += 1
-        totals[1] += event.cycles
-        for watch in self._exception_watchers:
-            watch(event)
-
     def instrument_blocks(self, instrumenter: Callable[[Block], list[CodeHook]]) -> None:
         """`instrumenter(block)` for each new block: code hooks to put on its instructions."""
         self._instrumenters.append(instrumenter)
@@ -196,6 +188,9 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
 
     # -- per block ----------------------------------------------------------------------------
     def _on_block(self, uc: Uc, address: int, size: int, _: object) -> None:
+        if ((self._exc_state.changed or self.cycles >= self._exc_next)
+                and self.exc_model.poll(address)):
+            return  # the core took an exception: this block runs after the return
         key = (address << 12) | size
         block = self.blocks.get(key)
         if block is None:

@@ -10,6 +10,7 @@ import unicorn.arm_const as arm
 from unicorn import Uc, UcError
 
 from mcusim.sim.core import faults
+from mcusim.sim.core.exceptions import EXC_RETURN_MIN
 from mcusim.sim.core.stack_check import overflow_note
 
 if TYPE_CHECKING:
@@ -33,19 +34,28 @@ class StopHooks:
     """Unicorn hooks that end or interrupt the run; the state they use is Simulation's."""
 
     def _on_wait(self: Simulation, uc: Uc, address: int, size: int, mnemonic: str) -> None:
-        """WFI/WFE: the core would sleep until an interrupt or event, and none can come."""
+        """WFI/WFE: the core sleeps until an interrupt or event (sim/core/exceptions.py); the
+        run stops here if none can ever come."""
+        if self.exc_model.sleep(address, size, mnemonic):
+            return
         block = self._current
         if block is not None:
             self._take_back(block, block.count_before(address))
         where = self.firmware.symbols.describe(address)
         self._halt("limit", f"{mnemonic} at {where}: the core waits for an interrupt or event, "
-                   "which never comes (interrupts are not modelled)", address)
+                   "which never comes (no interrupt source can pend an exception that wakes "
+                   "it)", address)
 
     def _on_interrupt(self: Simulation, uc: Uc, intno: int, _: object) -> None:
         pc = uc.reg_read(arm.UC_ARM_REG_PC)
         if intno == faults.EXCP_BKPT and self._halfword(pc) == 0xBE00 | SEMIHOSTING_BKPT:
             self._semihosting_call(uc, pc)
             return
+        if intno == faults.EXCP_SWI and self.exc_model.svc(pc):
+            return  # SVCall (or HardFault) entered
+        if (intno in (faults.EXCP_PREFETCH_ABORT, faults.EXCP_EXCEPTION_EXIT)
+                and pc >= EXC_RETURN_MIN and self.exc_model.exception_return(pc | 1)):
+            return  # a branch to EXC_RETURN in Handler mode
         if intno == faults.EXCP_SWI:
             pc -= 2  # Unicorn reports SVC with the PC already past it
         block = self._current

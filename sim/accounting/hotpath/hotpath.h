@@ -11,6 +11,9 @@ typedef int (*uc_emu_stop_fn)(uc_engine *uc);
 typedef int (*uc_reg_read_fn)(uc_engine *uc, int regid, void *value);
 /* Called for a block not seen before; Python registers it or stops the emulation. */
 typedef void (*new_block_fn)(uint64_t address, uint32_t size);
+/* Exceptions (ENGINE, issue 13): at a block start where an interrupt source is due or the
+   exception state changed; returns 1 if the core was redirected (the block does not run). */
+typedef int (*exc_poll_fn)(uint64_t address);
 
 enum { BRANCH_END = 1, CALL_END = 2 };
 enum { MAX_FLASH = 4, MAX_WINDOWS = 4, MAX_CACHE = 512 };
@@ -131,6 +134,9 @@ typedef struct {
     uc_emu_stop_fn emu_stop;
     uc_reg_read_fn reg_read;
     new_block_fn new_block;
+    exc_poll_fn exc_poll;  /* ENGINE: sim/core/exceptions.py ExceptionModel.poll */
+    uint64_t next_event;   /* cycle of the next interrupt-source event (never: 1 << 62) */
+    int32_t exc_changed;   /* set by Python (NVIC/SCB writes) and hp_mask_hook (CPS/MSR) */
     hp_profile prof;
     hp_memory mem;
 } hp_state;
