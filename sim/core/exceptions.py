@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 NO_EVENT = 1 << 62  # "never" as a cycle count (fits the C side's uint64)
 EXC_RETURN_MIN = 0xFFFFFF00  # a PC from here up is an exception return, not a fetch
 CCR_NONBASETHRDENA = 1
+FPCCR, FPCAR = 0xE000EF34, 0xE000EF38
+FPCCR_LSPEN, FPCCR_LSPACT = 1 << 30, 1
 MAX_IDLE_EVENTS = 10000  # events a sleeping core lets pass without waking before it gives up
 
 
@@ -135,6 +137,8 @@ class ExceptionModel:
         regs.switch_mode(msp, psp, control & ~(CONTROL_SPSEL | CONTROL_FPCA),
                          (xpsr & XPSR_APSR) | XPSR_T | number, handler)
         self.entered_from.append((return_address & ~1, sim._current))
+        if extended:
+            self._lazy_fp_state(frame)
         self._charge("entry", number, cycles + wait_states, frame, sp, frame.address, handler)
         sim._current = None  # the handler is entered, not branched to
         self.event_register = True
@@ -307,6 +311,8 @@ class ExceptionModel:
             control &= ~(CONTROL_SPSEL | CONTROL_FPCA)
             control |= (CONTROL_SPSEL if on_psp else 0) | (CONTROL_FPCA if extended else 0)
             regs.switch_mode(msp, psp, control, (stacked & ~XPSR_ALIGNED) | XPSR_T, resume)
+            if extended:
+                self._lazy_fp_state(None)
             self._charge("return", number, self.exit, frame, frame.address, sp, resume & ~1)
             came_from = self.entered_from.pop() if self.entered_from else (None, None)
             # The interrupted code resumes as if the handler had not run: its next block is
@@ -318,6 +324,21 @@ class ExceptionModel:
         return True
 
     # -- helpers --------------------------------------------------------------------------------
+    def _lazy_fp_state(self, frame: Frame | None) -> None:
+        """FPCCR.LSPACT and FPCAR as lazy stacking leaves them (ARMv7-M B1.5.7, B3.2.22): with
+        LSPEN, an entry with an FP frame reserves S0-S15/FPSCR space at FPCAR = frame + 0x20
+        and sets LSPACT; the return from such a frame clears it. The registers are stacked
+        at entry here (the values the hardware would save on the handler's first FP
+        instruction, and restore on return), at the latency of lazy stacking. Not modelled:
+        the handler's first FP instruction clearing LSPACT."""
+        stored = self.sim.core_peripherals.stored
+        fpccr = stored.get(FPCCR, 0)
+        if frame is None:
+            stored[FPCCR] = fpccr & ~FPCCR_LSPACT
+        elif fpccr & FPCCR_LSPEN:
+            stored[FPCCR] = fpccr | FPCCR_LSPACT
+            stored[FPCAR] = frame.address + 0x20
+
     def _charge(self, kind: ExceptionKind, number: int, cycles: int, frame: Frame,
                 sp_before: int, sp_after: int, handler: int) -> None:
         """The latency goes to the run's cycle count (no block's), then observers hear of it."""
