@@ -323,9 +323,11 @@ def test_rtos_task_switches_keep_each_task_on_its_own_shadow_and_process_stack(k
     assert m.stack_peak_bytes < sim.initial_sp - max(tops)
 
 
-@pytest.mark.parametrize("program", ["systick_count", "rtos2task", "nested", "fpu_ctx"])
-def test_every_path_gives_the_same_profile_and_memory(kernels, program):
-    board = "mps2-an386"
+@pytest.mark.parametrize("board,program", [
+    ("mps2-an386", "systick_count"), ("mps2-an386", "rtos2task"), ("mps2-an386", "nested"),
+    ("mps2-an386", "fpu_ctx"), ("nucleo-f446re", "rtos2task"),  # vector fetch from flash
+    ("nucleo-g071rb", "rtos2task"), ("nucleo-f746zg", "wfi")])  # ARMv6-M; M7, sleeping
+def test_every_path_gives_the_same_profile_and_memory(kernels, board, program):
     elf = kernels / board / f"{program}.elf"
     base = _run(elf, board, "block", memory=False)[1]
     assert base.profile is not None
