@@ -112,7 +112,9 @@ def usage_fault(kind: str, message: str, pc: int, cfsr: int) -> Fault:
 
 
 def breakpoint_fault(kind: str, message: str, pc: int) -> Fault:
-    """BKPT with no debugger attached: HardFault with HFSR.DEBUGEVT (ARMv7-M ARM C1.7)."""
+    """BKPT with no debugger attached: HardFault with HFSR.DEBUGEVT and DFSR.BKPT (Cortex-M3
+    TRM, HFSR: "When both halting and monitor debug are disabled, it only happens for debug
+    events that are not ignored (minimally, BKPT)"). QEMU 7.2 sets HFSR.FORCED instead."""
     return Fault(kind, message, HARDFAULT, pc, hfsr=HFSR_DEBUGEVT, dfsr=DFSR_BKPT)
 
 
