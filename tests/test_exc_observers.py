@@ -313,14 +313,28 @@ def test_rtos_task_switches_keep_each_task_on_its_own_shadow_and_process_stack(k
     assert m.psp_peak_bytes is not None and len(m.process_stacks) == 2
     assert m.psp_peak_bytes == max(p.peak_bytes for p in m.process_stacks)
     on_psp = [e for e in handled if e.kind == "entry" and e.stack == "psp"]
-    assert on_psp
+    # The tasks hold FP values: extended frames (104 bytes, 108 realigned) on their stacks.
+    assert on_psp and all(e.sp_before - e.sp_after in (104, 108) for e in on_psp)
     tops = sorted(p.top for p in m.process_stacks)
+    deepest_is_a_frame = []
     for p in m.process_stacks:  # the frames pushed on a task's stack are in its peak
         mine = [e.sp_after for e in on_psp if e.sp_after < p.top
                 and all(not e.sp_after < t < p.top for t in tops)]
         assert mine and p.peak_bytes >= p.top - min(mine)
+        deepest_is_a_frame.append(p.peak_bytes == p.top - min(mine))
+    assert any(deepest_is_a_frame)  # (no SP read in a task ever sees those frames)
     # The main stack: handlers and main only, never a PSP value.
     assert m.stack_peak_bytes < sim.initial_sp - max(tops)
+
+
+def test_fp_frames_on_the_main_stack_are_in_its_peak(kernels):
+    board = "mps2-an386"
+    sim, result, recorder, out = _run(kernels / board / "fpu_ctx.elf", board, "block")
+    entries = [e for e, _ in recorder.events if e.kind == "entry"]
+    extended = [e for e in entries if e.sp_before - e.sp_after >= 104]
+    assert extended and all(e.stack == "msp" for e in entries)
+    assert result.memory.stack_peak_bytes >= max(sim.initial_sp - e.sp_after for e in extended)
+    assert result.memory.psp_peak_bytes is None
 
 
 @pytest.mark.parametrize("board,program", [
