@@ -21,6 +21,7 @@ stale IT-block state reaches the handler's first block (sim/core/code_map.py, is
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,7 @@ def _addresses_of(sim: Simulation, addr: int) -> list[int]:
 class FaultEntry(FaultTraps):
     """Takes a `Fault` the way the core would; the state it uses is Simulation's."""
 
-    _pending_fault: tuple[int, int] | None = None  # (exception, return address) to enter
+    _pending_fault: Fault | None = None  # to enter after emu_start returns
 
     def _fault_state(self: Simulation) -> ExceptionState | None:
         return getattr(self.core_peripherals, "exceptions", None)
@@ -136,9 +137,9 @@ class FaultEntry(FaultTraps):
                            "is an infinite loop (b .), so the run ends here")
             return False
         if deferred:
-            self._pending_fault = (fault.exception, fault.return_address)
+            self._pending_fault = fault
             return True
-        return self._enter_fault_handler(fault.exception, fault.return_address)
+        return self._enter_fault_handler(fault)
 
     def _escalate(self: Simulation, state: ExceptionState, fault: Fault) -> Fault:
         if state.v6m:
@@ -173,14 +174,15 @@ class FaultEntry(FaultTraps):
             return False
         return code[:2] == SELF_BRANCHES[0] or code == SELF_BRANCHES[1]
 
-    def _enter_fault_handler(self: Simulation, exception: int, return_address: int) -> bool:
-        entered = self.exc_model.enter(exception, return_address)
+    def _enter_fault_handler(self: Simulation, fault: Fault) -> bool:
+        entered = self.exc_model.enter(fault.exception, fault.return_address)
         if not entered:
-            # Stacking failed (the stack pointer is outside writable RAM): report the fault.
-            self._halt("memory_fault", f"{NAMES.get(exception, exception)} entry: the "
-                       "exception frame cannot be pushed (the stack pointer "
-                       f"{self.uc.reg_read(arm.UC_ARM_REG_SP):#010x} is not in writable "
-                       "RAM)", return_address)
+            # Stacking failed (SP outside writable RAM, e.g. a stack overflow): the derived
+            # stacking fault cannot be handled either; report the fault.
+            sp = self.uc.reg_read(arm.UC_ARM_REG_SP)
+            self._stop_for(fault, f"the {NAMES.get(fault.exception, fault.exception)} "
+                           f"exception frame cannot be pushed: the stack pointer {sp:#010x} "
+                           "is not in writable RAM (stacking error, lockup)")
         return entered
 
     def _faulting_access(self: Simulation, block: Block, pc: int, access: int,
@@ -211,7 +213,7 @@ class FaultEntry(FaultTraps):
         pending, self._pending_fault = self._pending_fault, None
         if pending is None:
             return False
-        exception, return_address = pending
+        return_address = pending.return_address
         block = self._current
         if block is not None and return_address == block.address:
             # Not located from the registers in the hook: after emu_start the PC may be the
@@ -219,7 +221,7 @@ class FaultEntry(FaultTraps):
             after = self.uc.reg_read(arm.UC_ARM_REG_PC)
             if block.address <= after < block.address + block.size:
                 return_address = after
-        if not self._enter_fault_handler(exception, return_address):
+        if not self._enter_fault_handler(replace(pending, return_address=return_address)):
             return True
         xpsr = self.uc.reg_read(arm.UC_ARM_REG_XPSR)
         if xpsr & XPSR_IT:
