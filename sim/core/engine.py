@@ -32,6 +32,7 @@ from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
 from mcusim.sim.core.exc_event import ExceptionWatcher
 from mcusim.sim.core.exceptions import NO_EVENT, ExceptionHooks, ExceptionModel
+from mcusim.sim.core.fault_entry import FaultEntry
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.markers import RegionMarkers
 from mcusim.sim.core.memmap import load_firmware, map_regions, read_vector_table
@@ -53,7 +54,8 @@ NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 BlockWatcher = Callable[[Block, "Block | None", int], None]
 
 
-class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, ExceptionHooks):
+class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEntry,
+                 ExceptionHooks):
     native = False
     accounting = "block by block"
 
@@ -143,6 +145,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, Exceptio
         self.block_hook = self._add_python_block_hook()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
+        self._add_fault_traps()  # FAULTS: alignment and divide-by-zero traps
         self._add_flash_hooks(uc)
         self._add_marker_hooks(uc)
 
@@ -346,6 +349,8 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, Exceptio
         """At the end: where an accounting path brings its per-block counters home."""
 
     def _stop_on_error(self, error: UcError) -> None:
+        if self._enter_pending_fault():  # FAULTS: a bad access whose handler runs next
+            return
         pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
         block = self._current
         if block is not None:
@@ -353,6 +358,8 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, Exceptio
         kind, message = faults.describe_uc_error(error, pc, self._halfword(pc))
         if kind == "undefined_instruction" and self._arm_state():
             kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
+        if self._fault_from_error(kind, message, pc):  # FAULTS: UDF/INVSTATE as UsageFaults
+            return
         self._stop = StopInfo(kind, message, pc)
 
     # -- state for observers, views and tests ---------------------------------------------------
