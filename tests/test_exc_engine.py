@@ -1,0 +1,394 @@
+"""Exception entry and return in the engine (sim/core/exceptions.py): handlers run and return to
+the interrupted code with its registers intact, frames and stack pointers as the architecture
+says, latencies from the cycle tables, and the same numbers on every accounting path."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import pytest
+
+from mcusim.isa.cycles import load_cycle_table
+from mcusim.memory.board import load_board
+from mcusim.sim import Firmware, ProgramIO, RunOptions, make_simulation
+from mcusim.sim.accounting import native_lib
+from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.exc_event import ExceptionEvent
+from mcusim.sim.core.options import IrqSchedule
+from tests.asm import EXIT_OK, build
+
+BOARD = "nucleo-f446re"  # Cortex-M4F, flash with wait states at its default clock
+# (native, batched): the three accounting paths (native only where the library is built).
+PATHS = [(False, False), (False, True)] + (
+    [(True, None)] if native_lib.load_library() is not None else [])
+
+
+def vectors(**entries: str) -> str:
+    """A vector table after the prelude's SP and reset words: exception number -> label."""
+    numbers = {int(k[1:]): v for k, v in entries.items()}
+    words = [numbers.get(n, "0") for n in range(2, max(numbers) + 1)]
+    return '\n    .section .isr_vector, "a"\n' + "".join(f"    .word {w}\n" for w in words) + \
+        "    .text\n"
+
+
+def data(*names: str) -> str:
+    """Words in .bss, each a global symbol the test reads back."""
+    return "\n    .bss\n" + "".join(
+        f"    .global {n}\n    .type {n}, %object\n{n}: .word 0\n    .size {n}, 4\n"
+        for n in names)
+
+
+class Outcome:
+    def __init__(self, sim: Simulation, events: list[tuple[int, ExceptionEvent]]):
+        self.sim = sim
+        self.events = events
+
+    def word(self, name: str) -> int:
+        return struct.unpack("<I", self.sim.read_symbol(name))[0]
+
+    def numbers(self) -> tuple[int, int, dict[str, list[int]], object]:
+        sim = self.sim
+        stop = sim.stop_info.kind if sim.stop_info else None
+        return sim.cycles, sim.instructions, sim.exception_latency, stop
+
+
+def run_all(elf: Path, board: str = BOARD, irqs: tuple[IrqSchedule, ...] = ()) -> Outcome:
+    """Runs on every accounting path; they must agree on every figure. Returns the first."""
+    outcomes = []
+    for native, batched in PATHS:
+        options = RunOptions(io=ProgramIO(stdout=io.BytesIO(), stderr=io.BytesIO()),
+                             native=native, batched=batched, interrupts=irqs)
+        sim = make_simulation(Firmware.open(elf), load_board(board), options)
+        events: list[tuple[int, ExceptionEvent]] = []
+        sim.watch_exceptions(lambda e, s=sim, ev=events: ev.append((s.cycles, e)))
+        sim.run()
+        outcomes.append(Outcome(sim, events))
+    first = outcomes[0]
+    for other in outcomes[1:]:
+        assert other.numbers() == first.numbers(), type(other.sim).__name__
+        assert other.events == first.events
+    kinds = {type(o.sim).__name__ for o in outcomes}
+    assert len(kinds) == len(PATHS)  # each path really ran
+    return first
+
+
+def latencies(core: str = "cortex-m4") -> dict[str, int]:
+    return load_cycle_table(core).exceptions
+
+
+def vector_wait_states(sim: Simulation) -> int:
+    vtor = sim.core_peripherals.exceptions.vector_table()
+    return next((f.ws for f in sim.flash if f.region.contains(vtor)), 0)
+
+
+SYSTICK_SETUP = """
+    ldr r0, =0xE000E010
+    ldr r1, =1999
+    str r1, [r0, #4]
+    movs r1, #0
+    str r1, [r0, #8]
+    movs r1, #7
+    str r1, [r0]
+"""
+
+
+def test_systick_handler_returns_with_registers_intact(tmp_path: Path) -> None:
+    """The handler clobbers every caller-saved register; the frame restores them, so the
+    interrupted loop sees its values unchanged after each of the 5 ticks."""
+    body = SYSTICK_SETUP + """
+    ldr r0, =0x10101010
+    ldr r1, =0x21212121
+    ldr r2, =0x32323232
+    ldr r3, =0x43434343
+    ldr r12, =0x54545454
+    ldr lr, =0x65656565
+wait:
+    ldr r5, =ticks
+    ldr r6, [r5]
+    cmp r6, #5
+    blt wait
+    ldr r5, =saved
+    stm r5!, {r0, r1, r2, r3}
+    str r12, [r5]
+    str lr, [r5, #4]
+""" + EXIT_OK + """
+    .thumb_func
+systick_handler:
+    ldr r0, =ticks
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    movs r2, #0
+    movs r3, #0
+    mov r12, r2
+    bx lr
+""" + vectors(v15="systick_handler") + data("ticks", "saved", "s1", "s2", "s3", "s12", "slr")
+    out = run_all(build(tmp_path, body))
+    assert out.sim.stop_info is None and out.sim.semihosting.exit is not None
+    assert out.word("ticks") == 5
+    assert [out.word(n) for n in ("saved", "s1", "s2", "s3", "s12", "slr")] == [
+        0x10101010, 0x21212121, 0x32323232, 0x43434343, 0x54545454, 0x65656565]
+    lat, ws = latencies(), vector_wait_states(out.sim)
+    assert out.sim.exception_latency == {"entry": [5, 5 * (lat["entry"] + ws)],
+                                         "return": [5, 5 * lat["exit"]]}
+    # Ticks come every 2000 cycles: each entry at or just after its wrap.
+    starts = [c - e.cycles for c, e in out.events if e.kind == "entry"]
+    assert all(abs(b - a - 2000) < 20 for a, b in zip(starts, starts[1:], strict=False)), starts
+
+
+def test_svc_on_psp_frame_and_stack_pointers(tmp_path: Path) -> None:
+    """Thread mode on the PSP, a PSP 4 bytes off 8-byte alignment: SVC stacks the 8-word
+    frame 8-byte aligned below it with xPSR bit 9 set, the handler runs on the MSP with
+    LR = 0xFFFFFFFD, and the return restores the PSP exactly and CONTROL.SPSEL."""
+    body = """
+    ldr r0, =0x20002004
+    msr psp, r0
+    movs r0, #2
+    msr control, r0
+    isb
+    ldr r0, =0xA0A0A0A0
+    ldr r1, =0xA1A1A1A1
+    ldr r2, =0xA2A2A2A2
+    ldr r3, =0xA3A3A3A3
+    svc #3
+    .global after_svc
+after_svc:
+    mov r4, sp
+    mrs r5, control
+    ldr r6, =thread_sp
+    str r4, [r6]
+    str r5, [r6, #4]
+""" + EXIT_OK + """
+    .thumb_func
+svc_handler:
+    ldr r0, =h_lr
+    str lr, [r0]
+    mrs r1, msp
+    str r1, [r0, #4]
+    mrs r1, psp
+    str r1, [r0, #8]
+    mrs r1, ipsr
+    str r1, [r0, #12]
+    mrs r2, psp
+    ldm r2, {r1, r2, r3, r4, r5, r6, r7, r8}
+    ldr r0, =frame
+    stm r0, {r1, r2, r3, r4, r5, r6, r7, r8}
+    bx lr
+""" + vectors(v11="svc_handler") + data("h_lr", "h_msp", "h_psp", "h_ipsr", "thread_sp",
+                                         "thread_control") + """
+    .global frame
+    .type frame, %object
+frame: .space 32
+    .size frame, 32
+"""
+    out = run_all(build(tmp_path, body))
+    sim = out.sim
+    assert sim.stop_info is None
+    assert out.word("h_lr") == 0xFFFFFFFD
+    assert out.word("h_ipsr") == 11
+    assert out.word("h_psp") == 0x20002004 - 0x24  # 32 bytes + 4 of realignment
+    assert out.word("h_msp") == sim.initial_sp
+    words = struct.unpack("<8I", sim.read_symbol("frame"))
+    after = sim.firmware.symbols.get("after_svc").address & ~1
+    assert words[:4] == (0xA0A0A0A0, 0xA1A1A1A1, 0xA2A2A2A2, 0xA3A3A3A3)
+    assert words[6] == after
+    assert words[7] & (1 << 9) and words[7] & (1 << 24) and words[7] & 0x1FF == 0
+    assert out.word("thread_sp") == 0x20002004
+    assert out.word("thread_control") == 2
+    (_, entry), (_, ret) = out.events
+    assert (entry.kind, entry.number, entry.stack) == ("entry", 11, "psp")
+    assert (entry.sp_before, entry.sp_after) == (0x20002004, 0x20002004 - 0x24)
+    assert (ret.kind, ret.stack, ret.sp_after, ret.handler) == ("return", "psp", 0x20002004,
+                                                               after)
+
+
+def test_svc_inside_an_it_block_returns_to_the_rest_of_it(tmp_path: Path) -> None:
+    """`ite eq; svceq; addne`: the stacked xPSR holds the IT state of the addne, so after the
+    return it is skipped; `itt eq; svceq; addeq` runs its addeq."""
+    body = """
+    movs r4, #0
+    movs r5, #0
+    cmp r0, r0
+    ite eq
+    svceq #1
+    addne r4, r4, #1
+    cmp r0, r0
+    itt eq
+    svceq #2
+    addeq r5, r5, #1
+    ldr r0, =skipped
+    str r4, [r0]
+    str r5, [r0, #4]
+""" + EXIT_OK + """
+    .thumb_func
+svc_handler:
+    ldr r0, =calls
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    movs r1, #0
+    cmp r1, #1
+    bx lr
+""" + vectors(v11="svc_handler") + data("skipped", "taken", "calls")
+    out = run_all(build(tmp_path, body))
+    assert out.sim.stop_info is None
+    assert out.word("calls") == 2
+    assert out.word("skipped") == 0
+    assert out.word("taken") == 1
+
+
+PEND_TWO = """
+    cpsid i
+    ldr r0, =0xE000E400
+    movs r1, #0x40
+    strb r1, [r0]
+    movs r1, #0x80
+    strb r1, [r0, #1]
+    ldr r0, =0xE000E100
+    movs r1, #3
+    str r1, [r0]
+    ldr r0, =0xE000E200
+    str r1, [r0]
+    cpsie i
+    ldr r0, =order
+    ldr r1, [r0]
+    ldr r2, [r0, #4]
+""" + EXIT_OK + """
+    .thumb_func
+irq0:
+    movs r3, #0
+    b record
+    .thumb_func
+irq1:
+    movs r3, #1
+record:
+    ldr r0, =count
+    ldr r1, [r0]
+    ldr r2, =order
+    str r3, [r2, r1, lsl #2]
+    adds r1, #1
+    str r1, [r0]
+    bx lr
+""" + vectors(v16="irq0", v17="irq1") + data("count", "order", "order1")
+
+
+def test_tail_chain_latency_is_the_table_value(tmp_path: Path) -> None:
+    """Two IRQs pended while PRIMASK is set: CPSIE takes the higher-priority one, and on its
+    return the other is tail-chained (no unstacking and stacking), then the core returns."""
+    out = run_all(build(tmp_path, PEND_TWO))
+    assert out.sim.stop_info is None
+    assert (out.word("count"), out.word("order"), out.word("order1")) == (2, 0, 1)
+    lat, ws = latencies(), vector_wait_states(out.sim)
+    assert [(e.kind, e.number, e.cycles) for _, e in out.events] == [
+        ("entry", 16, lat["entry"] + ws), ("tail_chain", 17, lat["tail_chain"] + ws),
+        ("return", 17, lat["exit"])]
+    entry, chained = out.events[0][1], out.events[1][1]
+    assert chained.sp_before == chained.sp_after == entry.sp_after  # the frame stays
+
+
+@pytest.mark.parametrize("gap", [3, 9])
+def test_late_arrival_takes_the_higher_priority_vector(tmp_path: Path, gap: int) -> None:
+    """IRQ1 (low priority) at cycle 1000 wakes the core from WFI and is being entered when
+    IRQ0 (high priority) arrives `gap` cycles later, within the entry latency: IRQ0's handler
+    runs first, on the same frame, no earlier than `late_arrival` cycles after it arrived;
+    IRQ1 tail-chains after it."""
+    body = """
+    ldr r0, =0xE000E400
+    movs r1, #0x00
+    strb r1, [r0]
+    movs r1, #0x80
+    strb r1, [r0, #1]
+    ldr r0, =0xE000E100
+    movs r1, #3
+    str r1, [r0]
+spin:
+    wfi
+    ldr r0, =count
+    ldr r1, [r0]
+    cmp r1, #2
+    blt spin
+""" + PEND_TWO[PEND_TWO.index(EXIT_OK):]
+    irq1_at, irq0_at = 1000, 1000 + gap
+    out = run_all(build(tmp_path, body), irqs=(IrqSchedule(1, irq1_at), IrqSchedule(0, irq0_at)))
+    assert out.sim.stop_info is None
+    assert (out.word("order"), out.word("order1")) == (0, 1)
+    lat, ws = latencies(), vector_wait_states(out.sim)
+    (end, entry), (_, chained) = out.events[0], out.events[1]
+    start = end - entry.cycles
+    assert irq1_at <= start < irq0_at  # IRQ1's entry had begun
+    assert (entry.kind, entry.number) == ("entry", 16)
+    assert entry.cycles == max(lat["entry"], irq0_at + lat["late_arrival"] - start) + ws
+    assert (chained.kind, chained.number) == ("tail_chain", 17)
+
+
+def test_wfi_sleeps_until_the_next_tick(tmp_path: Path) -> None:
+    """WFI with SysTick armed: simulated time jumps to the tick (no instructions run while
+    asleep), the handler runs, and the loop goes on; 3 ticks of 2000 cycles."""
+    body = SYSTICK_SETUP + """
+sleep:
+    wfi
+    ldr r5, =ticks
+    ldr r6, [r5]
+    cmp r6, #3
+    blt sleep
+""" + EXIT_OK + """
+    .thumb_func
+systick_handler:
+    ldr r0, =ticks
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    bx lr
+""" + vectors(v15="systick_handler") + data("ticks")
+    out = run_all(build(tmp_path, body))
+    assert out.sim.stop_info is None and out.word("ticks") == 3
+    assert out.sim.cycles > 3 * 2000
+    assert out.sim.instructions < 200  # asleep, not spinning
+    entries = [c - e.cycles for c, e in out.events if e.kind == "entry"]
+    assert [b - a for a, b in zip(entries, entries[1:], strict=False)] == [2000, 2000]
+
+
+def test_wfi_with_nothing_to_wake_still_stops(tmp_path: Path) -> None:
+    out = run_all(build(tmp_path, "    wfi\n" + EXIT_OK))
+    assert out.sim.stop_info is not None and out.sim.stop_info.kind == "limit"
+    assert "WFI" in out.sim.stop_info.message
+
+
+def test_bad_exc_return_stops_with_a_clear_fault(tmp_path: Path) -> None:
+    body = """
+    svc #0
+""" + EXIT_OK + """
+    .thumb_func
+svc_handler:
+    ldr r0, =0xFFFFFFF5
+    bx r0
+""" + vectors(v11="svc_handler")
+    out = run_all(build(tmp_path, body))
+    stop = out.sim.stop_info
+    assert stop is not None and "EXC_RETURN 0xfffffff5" in stop.message and "INVPC" in stop.message
+
+
+def test_armv6m_entry_and_return(tmp_path: Path) -> None:
+    """Cortex-M0+ (ARMv6-M): SysTick entry and return with its own latencies."""
+    body = SYSTICK_SETUP + """
+wait:
+    ldr r5, =ticks
+    ldr r6, [r5]
+    cmp r6, #2
+    blt wait
+""" + EXIT_OK + """
+    .thumb_func
+systick_handler:
+    ldr r0, =ticks
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    bx lr
+""" + vectors(v15="systick_handler") + data("ticks")
+    out = run_all(build(tmp_path, body, cpu="cortex-m0plus"), board="nucleo-g071rb")
+    assert out.sim.stop_info is None and out.word("ticks") == 2
+    lat, ws = latencies("cortex-m0plus"), vector_wait_states(out.sim)
+    assert out.sim.exception_latency == {"entry": [2, 2 * (lat["entry"] + ws)],
+                                         "return": [2, 2 * lat["exit"]]}
