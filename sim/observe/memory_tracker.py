@@ -279,7 +279,11 @@ class MemoryTracker:
 
     def _current_sp(self) -> int:
         """The main stack's SP (markers measure the main stack)."""
-        return self.sim.uc.reg_read(UC_ARM_REG_MSP if self.psp_active else UC_ARM_REG_SP)
+        if not self.psp_active:
+            return self.sim.uc.reg_read(UC_ARM_REG_SP)
+        # Unprivileged Thread mode reads MSP as 0 (Unicorn, as the architecture's MRS): then
+        # nothing is known to be on the main stack.
+        return self.sim.uc.reg_read(UC_ARM_REG_MSP) or self.initial_sp
 
     # -- what exception tracking uses (exc_memory.py) -------------------------------------------
     def frame_pushed(self, sp: int, pc: int) -> None:
