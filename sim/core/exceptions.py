@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
-from unicorn import UcError
 
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.exc_event import ExceptionEvent, ExceptionKind, ExceptionWatcher
@@ -37,6 +36,8 @@ from mcusim.sim.core.exc_frame import (
     exc_return_value,
     valid_exc_return,
 )
+from mcusim.sim.core.fault_entry import vector_address
+from mcusim.sim.core.fault_status import NAMES
 from mcusim.sim.devices.exc_numbers import HARDFAULT, HFSR_FORCED, SVCALL
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class ExceptionModel:
 
     # -- entry ----------------------------------------------------------------------------------
     def enter(self, number: int, return_address: int,
-              masks: tuple[int, int, int] | None = None) -> bool:
+              masks: tuple[int, int, int] | None = None, what: str | None = None) -> bool:
         """Stacks a frame (R0-R3, R12, LR, `return_address`, xPSR with its IT bits) on the
         current stack, switches to Handler mode and continues at the handler of `number` (or
         of a late-arriving one), from a hook or between emu_starts. False, with nothing
@@ -124,7 +125,7 @@ class ExceptionModel:
             return False
         start = sim.cycles
         number, cycles = self._late_arrival(number, start, masks)
-        vector = self._vector(number, return_address)
+        vector = self._vector(number, return_address, what)
         if vector is None:
             return True
         handler, wait_states = vector
@@ -159,22 +160,20 @@ class ExceptionModel:
             return number, self.entry
         return late, max(self.entry, when + self.late_arrival - start)
 
-    def _vector(self, number: int, pc: int) -> tuple[int, int] | None:
+    def _vector(self, number: int, pc: int, what: str | None = None) -> tuple[int, int] | None:
         """The handler address of `number` from the vector table (VTOR), and the wait states of
-        reading it from flash."""
+        reading it from flash; None, with the run stopped, if the table has no such entry
+        (sim/core/fault_entry.py vector_address)."""
         address = self.state.vector_table() + 4 * number
-        try:
-            value = int.from_bytes(self.sim.uc.mem_read(address, 4), "little")
-        except UcError:
-            value = None
-        if value is None or not value & 1:
-            what = ("is not readable" if value is None
-                    else f"holds {value:#010x}, not a Thumb address")
-            self._stop(f"exception {number}: its vector table entry at {address:#010x} "
-                       f"{what} (vector read fault, escalated to HardFault: lockup)", pc)
+        handler = vector_address(self.sim, number)
+        if handler is None:
+            name = NAMES.get(number, f"exception {number}")
+            self._stop(f"{what or name}: the vector table at {self.state.vector_table():#010x} "
+                       f"has no {name} vector (entry {address:#010x}; a vector read fault "
+                       "escalates to HardFault: lockup)", pc)
             return None
         flash = next((f for f in self.sim.flash if f.region.contains(address)), None)
-        return value & ~1, flash.ws if flash is not None else 0
+        return handler, flash.ws if flash is not None else 0
 
     # -- synchronous exceptions -----------------------------------------------------------------
     def svc(self, pc: int) -> bool:
@@ -195,7 +194,9 @@ class ExceptionModel:
             state.record_fault(hfsr=HFSR_FORCED)
             state.set_pending(HARDFAULT)
             number = HARDFAULT
-        if not self.enter(number, pc, masks):
+        svc = self.sim._halfword(pc - 2)
+        what = f"SVC #{svc & 0xFF if svc is not None else '?'} at {pc - 2:#010x}"
+        if not self.enter(number, pc, masks, what):
             self._stop(f"SVC at {pc - 2:#010x}: stacking its exception frame failed (the "
                        "stack pointer is not in writable memory; STKERR)", pc - 2)
         self._schedule()
