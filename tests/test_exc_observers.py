@@ -358,9 +358,10 @@ def test_every_path_gives_the_same_profile_and_memory(kernels, board, program):
         assert (getattr(a.trace, column) == getattr(b.trace, column)).all(), column
 
 
-def test_recorded_accesses_show_each_frame_written_and_read_back(kernels):
+@pytest.mark.parametrize("program", ["systick_count", "fpu_ctx"])
+def test_recorded_accesses_show_each_frame_written_and_read_back(kernels, program):
     board = "mps2-an386"
-    sim, result, recorder, _ = _run(kernels / board / "systick_count.elf", board, "block",
+    sim, result, recorder, _ = _run(kernels / board / f"{program}.elf", board, "block",
                                     record=True)
     trace = result.trace
     assert trace is not None
@@ -372,7 +373,10 @@ def test_recorded_accesses_show_each_frame_written_and_read_back(kernels):
         kind = 1 if event.kind == "entry" else 0
         if event.kind == "tail_chain":
             continue
-        assert {(start, frame + 4 * k, kind) for k in range(8)} <= accesses
+        words = 26 if abs(event.sp_after - event.sp_before) >= 104 else 8
+        assert {(start, frame + 4 * k, kind) for k in range(words)} <= accesses
+    if program == "fpu_ctx":  # FP frames among them
+        assert any(abs(e.sp_after - e.sp_before) >= 104 for e, _ in recorder.events)
 
 
 def test_thread_mode_switching_to_the_psp_with_msr_control(tmp_path):

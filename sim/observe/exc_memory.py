@@ -16,9 +16,9 @@ another register (an RTOS's STMDB of r4-r11 in PendSV) moves no SP and is not se
 mode may also switch stacks without an exception, with MSR CONTROL (SPSEL): a code hook on
 each such instruction (rare) does what the entry and return events do.
 
-With accesses recorded, the frame's eight basic words are logged as writes at the entry and as
-reads at the return (the extended FP part is left out: with lazy stacking it is written only
-if the handler uses the FPU).
+With accesses recorded, the frame's words are logged as writes at the entry and as reads at
+the return, as the engine moves them (sim/core/exc_frame.py): 8 words, or 26 for an extended
+frame (S0-S15, FPSCR and the reserved word are written at the entry even with lazy stacking).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mcusim.sim.observe.memory_tracker import MemoryTracker
 
 FRAME_WORDS = 8  # R0-R3, R12, LR, return address, xPSR
+EXTENDED_FRAME_WORDS = 26  # + S0-S15, FPSCR, reserved
 CONTROL_NPRIV, CONTROL_SPSEL = 1, 2
 _ALIASES = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
 
@@ -159,7 +160,9 @@ class ExceptionStacks:
         if self._windows is None:
             self._windows = [w for r in t.recorded_regions() for w in r.windows()]
         start = self.sim.cycles - event.cycles
-        for k in range(FRAME_WORDS):
+        span = abs(event.sp_after - event.sp_before)  # the frame and any realignment word
+        words = EXTENDED_FRAME_WORDS if span >= 4 * EXTENDED_FRAME_WORDS else FRAME_WORDS
+        for k in range(words):
             address = frame + 4 * k
             if any(lo <= address < hi for lo, hi in self._windows):
                 t.log_access(start, address, pc, 4, kind)
