@@ -140,3 +140,34 @@ def test_alias_of_memory_the_board_lacks_faults(tmp_path):
     run = simulate(elf, "nucleo-f103rb")
     assert run.result.stop == "memory_fault"
     assert "0x220a0000" in run.result.fault.message.lower()
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+def test_bit_band_with_memory_accounting(kernels, path):
+    """Observing memory (with the RAM access log) changes nothing the program does, and the
+    log holds the backing accesses of the alias accesses (a read, and a write for a store: the
+    read-modify-write), at the backing address, never the alias one."""
+    elf = kernels / "nucleo-f446re" / "bitband.elf"
+    plain = simulate(elf, "nucleo-f446re", **PATHS[path])
+    recorded = simulate(elf, "nucleo-f446re", record_accesses=True, **PATHS[path])
+    assert recorded.stdout == plain.stdout == _expected_bitband_output()
+    assert _counts(recorded) == _counts(plain)
+    log = recorded.sim.memory_tracker.log
+    assert not any(0x22000000 <= a < 0x24000000 for a in log.address)
+    flags = recorded.sim.firmware.symbols.get("flags")
+    assert flags is not None
+    on_flags = [(a, s, k) for a, s, k in zip(log.address, log.size, log.kind, strict=True)
+                if flags.address <= a < flags.address + 8]
+    # bitband.c on flags: 6 alias stores (read + write each), 32 + 4 alias loads, 16 toggles
+    # (an alias load, then a store: read + write); plus the start-up's 2 word writes of .data
+    # and the program's own few direct loads. A word access's backing access is the word, a
+    # halfword's the halfword, a byte's the byte.
+    reads = [x for x in on_flags if x[2] == 0]
+    writes = [x for x in on_flags if x[2] == 1]
+    assert len(writes) == 6 + 16 + 2
+    assert 6 + 36 + 32 <= len(reads) <= 6 + 36 + 32 + 8
+    assert {s for _, s, _ in on_flags} == {1, 2, 4}
+
+
+def _counts(run) -> tuple[int, int]:
+    return run.result.cycles, run.result.instructions

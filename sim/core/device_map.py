@@ -47,9 +47,23 @@ class DeviceMap:
         if not self.board.core.has_bitband:
             return []
         return [bitband.BitBandAlias(bitband.SRAM_ALIAS, bitband.SRAM_REGION,
-                                     _UnicornBus(self.uc)),
+                                     _UnicornBus(self.uc, self._log_backing_access)),
                 bitband.BitBandAlias(bitband.PERIPHERAL_ALIAS, bitband.PERIPHERAL_REGION,
                                      self.peripheral_bus)]
+
+    def _log_backing_access(self: Simulation, address: int, size: int, kind: int) -> None:
+        """The SRAM access a bit-band alias access makes, into the RAM access log when it is
+        recorded (the alias is MMIO, and the backing bytes are read and written outside the
+        emulated bus, so no memory hook sees them)."""
+        tracker = self.memory_tracker
+        if tracker is None or not tracker.record:
+            return
+        if not any(r.contains(address, size) for r in tracker.recorded_regions()):
+            return
+        block = self.current_block
+        cycle = self.cycles - (block.cycles if block is not None else 0)
+        tracker.log_access(cycle, address, block.address if block is not None else 0, size,
+                           kind)
 
     def _map_bitband(self: Simulation, aliases: list[bitband.BitBandAlias]) -> None:
         """The alias words of backing memory the board has (RAM, peripheral ranges), where no
@@ -152,13 +166,17 @@ class DeviceMap:
 
 
 class _UnicornBus:
-    """SRAM behind the SRAM bit-band alias, read and written in the emulator's memory."""
+    """SRAM behind the SRAM bit-band alias, read and written in the emulator's memory;
+    `log(address, size, kind)` is told of each access (kind 0 read, 1 write)."""
 
-    def __init__(self, uc: Uc):
+    def __init__(self, uc: Uc, log: Callable[[int, int, int], None]):
         self._uc = uc
+        self._log = log
 
     def read(self, addr: int, size: int) -> int:
+        self._log(addr, size, 0)
         return int.from_bytes(self._uc.mem_read(addr, size), "little")
 
     def write(self, addr: int, size: int, value: int) -> None:
+        self._log(addr, size, 1)
         self._uc.mem_write(addr, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
