@@ -266,3 +266,25 @@ def test_stack_overflow_with_a_handler_still_says_so(tmp_path, capsys):
     assert main(["run", str(elf)]) == ExitCode.MEMORY_FAULT
     err = " ".join(capsys.readouterr().err.split())
     assert "stack overflow" in err and "frame cannot be pushed" in err
+
+
+def test_fault_with_faultmask_set_is_a_lockup(tmp_path, capsys):
+    """FAULTMASK raises the execution priority to -1: not even HardFault can be taken."""
+    elf = asm.build(tmp_path, _vectors(hard="hard") + """
+        cpsid f
+        udf #2
+    """ + asm.EXIT_OK + BARE_LOOP)
+    assert main(["run", str(elf)]) == ExitCode.UNDEFINED_INSTRUCTION
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Lockup" in err and "FAULTMASK set" in err and "UsageFault UNDEFINSTR" in err
+
+
+def test_armv6m_bare_loop_report_has_no_status_registers(tmp_path, capsys):
+    elf = asm.build(tmp_path, _vectors(hard="hard") + """
+        udf #2
+    """ + asm.EXIT_OK + BARE_LOOP, cpu="cortex-m0plus")
+    assert main(["run", str(elf), "--board", "nucleo-g071rb"]) == \
+        ExitCode.UNDEFINED_INSTRUCTION
+    err = " ".join(capsys.readouterr().err.split())
+    assert "HardFault (ARMv6-M records no fault status)" in err and "CFSR" not in err
+    assert "infinite loop (b .)" in err
