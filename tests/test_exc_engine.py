@@ -392,3 +392,37 @@ systick_handler:
     lat, ws = latencies("cortex-m0plus"), vector_wait_states(out.sim)
     assert out.sim.exception_latency == {"entry": [2, 2 * (lat["entry"] + ws)],
                                          "return": [2, 2 * lat["exit"]]}
+
+
+def test_sleep_on_exit_tail_chains_the_next_tick(tmp_path: Path) -> None:
+    """SCR.SLEEPONEXIT: returning to Thread mode the core sleeps instead, and the next tick
+    is taken as a tail-chain; the third handler clears SLEEPONEXIT and the core returns."""
+    body = SYSTICK_SETUP + """
+    ldr r0, =0xE000ED10
+    movs r1, #2
+    str r1, [r0]
+    wfi
+    ldr r0, =ticks
+    ldr r1, [r0]
+    ldr r0, =after
+    str r1, [r0]
+""" + EXIT_OK + """
+    .thumb_func
+systick_handler:
+    ldr r0, =ticks
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    cmp r1, #3
+    bne 1f
+    ldr r0, =0xE000ED10
+    movs r1, #0
+    str r1, [r0]
+1:  bx lr
+""" + vectors(v15="systick_handler") + data("ticks", "after")
+    out = run_all(build(tmp_path, body))
+    assert out.sim.stop_info is None
+    assert out.word("after") == 3
+    assert [e.kind for _, e in out.events] == ["entry", "tail_chain", "tail_chain", "return"]
+    starts = [c - e.cycles for c, e in out.events[:3]]
+    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [2000, 2000]

@@ -285,6 +285,17 @@ class ExceptionModel:
         control = regs.read(arm.UC_ARM_REG_CONTROL)
         masks = self.regs.masks(self.v6m)
         chained = state.pending_to_take(*masks)
+        if chained is None and to_thread and state.sleep_on_exit:
+            # SCR.SLEEPONEXIT: the core sleeps instead of returning to Thread mode; what wakes
+            # it is taken as a tail-chain (ARMv7-M B1.5.19).
+            wake = self._wake_time(sim.cycles, masks)
+            if wake is None:
+                sim._halt("limit", f"exception return from exception {number} with "
+                          "SCR.SLEEPONEXIT: the core sleeps, and no interrupt source can pend "
+                          "an exception that wakes it", pc)
+                return True
+            sim._add_cycles(wake - sim.cycles)
+            chained = state.pending_to_take(*masks)
         if chained is not None:
             vector = self._vector(chained, pc)
             if vector is None:
