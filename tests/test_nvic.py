@@ -504,3 +504,87 @@ def test_registers_through_the_memory_map_are_modelled_not_listed(tmp_path, boar
     assert run.sim.core_peripherals.exceptions.is_pending(FIRST_IRQ + 5)
 
 
+
+
+# -- end to end: --irq and board timers enter the handler ---------------------------------------
+IRQ_COUNTER = """
+    ldr r0, =0xE000E100      @ ISER0: enable IRQ 3
+    movs r1, #8
+    str r1, [r0]
+    ldr r2, =0x20001000
+wait:
+    ldr r1, [r2]
+    cmp r1, #5
+    blt wait
+""" + """
+    movs r0, #0x18
+    ldr r1, =0x20026
+    bkpt 0xab
+    .thumb_func
+irq3:
+    ldr r0, =0x20001000      @ count one interrupt
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    bx lr
+    .thumb_func
+default_handler:
+    b default_handler
+    .pool
+    .section .isr_vector, "a"
+    .rept 17
+    .word default_handler
+    .endr
+    .word irq3
+    .text
+"""
+
+
+def _irq_run(elf, board, *, interrupts=(), native=None, batched=None, max_cycles=200_000):
+    from mcusim.sim.core.firmware import Firmware
+    from mcusim.sim.core.options import Limits, RunOptions
+    from mcusim.sim.simulation import make_simulation
+    options = RunOptions(limits=Limits(max_cycles=max_cycles), interrupts=tuple(interrupts),
+                         native=native, batched=batched)
+    sim = make_simulation(Firmware.open(elf), board, options)
+    starts: list[int] = []
+    sim.watch_exceptions(lambda ev: starts.append(sim.cycles - ev.cycles)
+                         if ev.kind != "return" else None)
+    result = sim.run()
+    count = int.from_bytes(sim.read_memory(0x20001000, 4), "little")
+    return result, count, starts
+
+
+@pytest.mark.parametrize("path", [dict(native=False, batched=False), dict(native=False),
+                                  dict(native=True)], ids=["blocks", "batched", "native"])
+def test_irq_option_enters_the_handler_at_its_cycles(tmp_path, path):
+    from mcusim.sim.accounting import native_lib
+    from tests import asm
+    if path.get("native") and native_lib.load_library() is None:
+        pytest.skip(f"native path not loaded here: {native_lib.load_error()}")
+    elf = asm.build(tmp_path, IRQ_COUNTER)
+    board = load_board("nucleo-f446re", clock="16MHz")
+    result, count, starts = _irq_run(elf, board, interrupts=[IrqSchedule(3, 1000, 1000)],
+                                     **path)
+    assert result.exit_code == 0 and count == 5
+    # Taken at the first block start at or after each edge (the wait loop is one short block).
+    assert len(starts) == 5
+    assert all(1000 * k <= at < 1000 * k + 12 for k, at in enumerate(starts, 1)), starts
+    reference, *_ = _irq_run(elf, board, interrupts=[IrqSchedule(3, 1000, 1000)],
+                             native=False, batched=False)
+    assert result.cycles == reference.cycles
+
+
+def test_no_source_no_interrupt_and_board_timers_are_one(tmp_path):
+    from tests import asm
+    elf = asm.build(tmp_path, IRQ_COUNTER)
+    board = load_board("nucleo-f446re", clock="16MHz")
+    result, count, starts = _irq_run(elf, board, max_cycles=20_000)
+    assert count == 0 and not starts and result.exit_code is None
+    timed = tmp_path / "timed.toml"
+    timed.write_text('[board]\nname = "timed"\nsoc = "stm32f446re"\nclock = "16MHz"\n'
+                     "[[interrupts.timer]]\nirq = 3\nperiod_cycles = 1000\n")
+    by_board = _irq_run(elf, load_board(str(timed)))
+    by_option = _irq_run(elf, board, interrupts=[IrqSchedule(3, 1000, 1000)])
+    assert by_board[1] == 5 and by_board[2] == by_option[2]
+    assert by_board[0].cycles == by_option[0].cycles
