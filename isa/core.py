@@ -23,6 +23,7 @@ class CoreSpec:
     # SCB CCR at reset and its writable bits (ARMv7-M ARM B3.2.8; read-only on ARMv6-M).
     ccr_reset: int = 0x200
     ccr_writable: int = 0x31B
+    has_vtor: bool = True  # optional on ARMv6-M: the Cortex-M0 has none (RAZ/WI)
 
     @property
     def is_v6m(self) -> bool:
@@ -52,4 +53,5 @@ def load_core(name: str) -> CoreSpec:
                         required=False),
         ccr_writable=f.get("ccr_writable", as_uint32, "the CCR bits software can write",
                            default=0x31B, required=False),
+        has_vtor=f.get("has_vtor", as_bool, "true or false", default=True, required=False),
     )

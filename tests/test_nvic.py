@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mcusim.base.errors import BoardError, ExitCode, UsageError
+from mcusim.isa.core import load_core
 from mcusim.memory.board import load_board
 from mcusim.sim.cli import main
 from mcusim.sim.core.options import IrqSchedule
@@ -332,6 +333,16 @@ def test_vtor_scr_and_unaligned_partial_writes():
     assert s.read(SCR, 4) == 0x16 and s.sleep_on_exit
     s.set_pending(irq(0))
     assert s.wake_event                        # SEVONPEND
+
+
+def test_cortex_m0_has_no_vtor():
+    from dataclasses import replace
+    board = load_board("nucleo-g071rb")
+    m0 = replace(board, core=load_core("cortex-m0"), boot_address=0x08000000)
+    for spec, vtor in ((board, 0x08000100), (m0, 0)):
+        s = ExceptionState(NvicConfig.for_board(spec))
+        s.write(VTOR, 4, 0x080001FF)
+        assert s.read(VTOR, 4) == s.vector_table() == vtor
 
 
 def test_board_nvic_data():

@@ -67,6 +67,7 @@ class NvicConfig:
     irqs: int = 32
     vtor_reset: int = 0
     ccr_reset: int = 0x200
+    has_vtor: bool = True
     ccr_writable: int = 0x31B  # NONBASETHRDENA, USERSETMPEND, UNALIGN_TRP, DIV_0_TRP, BFHFNMIGN,
     # STKALIGN (ARMv7-M B3.2.8)
 
@@ -80,7 +81,8 @@ class NvicConfig:
     def for_board(cls, board: BoardSpec) -> NvicConfig:
         core = board.core
         return cls(v6m=core.is_v6m, priority_bits=2 if core.is_v6m else board.nvic_priority_bits,
-                   irqs=board.nvic_irqs, vtor_reset=board.boot_address & 0xFFFFFF80,
+                   irqs=board.nvic_irqs, has_vtor=core.has_vtor,
+                   vtor_reset=board.boot_address & 0xFFFFFF80 if core.has_vtor else 0,
                    ccr_reset=core.ccr_reset, ccr_writable=core.ccr_writable)
 
 

@@ -134,7 +134,8 @@ def write_word(state: ExceptionState, addr: int, value: int) -> None:
     if addr == ICSR:
         write_icsr(state, value)
     elif addr == VTOR:
-        state.vtor = value & _vtor_mask(state)
+        if state.config.has_vtor:
+            state.vtor = value & _vtor_mask(state)
     elif addr == AIRCR:
         if value >> 16 != AIRCR_VECTKEY:
             return  # writes without the key are ignored
