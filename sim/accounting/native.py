@@ -71,6 +71,9 @@ class NativeSimulation(Simulation):
         self._exc_poll_cb = EXC_POLL(self._native_exc_poll)
         lib.hp_set_exc_poll(self._state, self._exc_poll_cb)
         super().__init__(*args, **kwargs)
+        # As the Python path: the first block start looks if the set-up changed the exception
+        # state (interrupt sources added).
+        lib.hp_set(self._state, SET_EXC_CHANGED, int(self._exc_state.changed))
 
     def __del__(self) -> None:
         state = getattr(self, "_state", None)
@@ -190,9 +193,9 @@ class NativeSimulation(Simulation):
         self._lib.hp_set(self._state, SET_EXC_CHANGED, int(self._exc_state.changed))
 
     def _mmio(self, base: int, size: int, device: Any) -> None:
-        """A write to the core's private peripherals may pend or unmask an exception: the C
-        block hook then asks Python at the next block start (the Python path reads
-        ExceptionState.changed itself)."""
+        """An access to the core's private peripherals may pend or unmask an exception or move
+        the next interrupt-source event: the C block hook then asks Python at the next block
+        start (the Python path reads ExceptionState.changed itself)."""
         if base == PPB_BASE:
             device = _NotifyingBus(device, self._exc_written)
         super()._mmio(base, size, device)
@@ -283,14 +286,16 @@ class NativeSimulation(Simulation):
 
 
 class _NotifyingBus:
-    """A device whose writes are followed by a callback."""
+    """A device whose accesses are followed by a callback."""
 
     def __init__(self, device: Any, written: Callable[[], None]):
         self.device = device
         self.written = written
 
     def read(self, addr: int, size: int) -> int:
-        return self.device.read(addr, size)
+        value = self.device.read(addr, size)
+        self.written()  # (a read can reschedule too: SysTick's COUNTFLAG)
+        return value
 
     def write(self, addr: int, size: int, value: int) -> None:
         self.device.write(addr, size, value)
