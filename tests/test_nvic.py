@@ -599,3 +599,51 @@ def test_no_source_no_interrupt_and_board_timers_are_one(tmp_path):
     by_option = _irq_run(elf, board, interrupts=[IrqSchedule(3, 1000, 1000)])
     assert by_board[1] == 5 and by_board[2] == by_option[2]
     assert by_board[0].cycles == by_option[0].cycles
+
+
+# -- the choice against a reference written from the ARM ARM's pseudocode ---------------------
+def _reference_take(bits, prigroup, irqs, active, masks):
+    """ExecutionPriority() and the pending choice, written independently of nvic.py."""
+    implemented = [(p >> (8 - bits)) << (8 - bits) for p, _, _ in irqs]
+
+    def group(p: int) -> int:
+        return (p >> (prigroup + 1)) << (prigroup + 1)
+
+    primask, basepri, faultmask = masks
+    basepri = (basepri >> (8 - bits)) << (8 - bits)
+    boost = min(group(basepri) if basepri else 256, 0 if primask else 256,
+                -1 if faultmask else 256)
+    running = min([group(implemented[i]) for i in active] + [256])
+    ready = [(implemented[i], FIRST_IRQ + i) for i, (_, on, pend) in enumerate(irqs)
+             if on and pend]
+    if not ready:
+        return None
+    prio, number = min(ready)
+    return number if group(prio) < min(running, boost) else None
+
+
+def test_pending_to_take_matches_the_reference():
+    from hypothesis import given, settings
+    from hypothesis import strategies as hs
+
+    @settings(max_examples=200, deadline=None, derandomize=True)
+    @given(bits=hs.integers(3, 8), prigroup=hs.integers(0, 7),
+           irqs=hs.lists(hs.tuples(hs.integers(0, 255), hs.booleans(), hs.booleans()),
+                         min_size=1, max_size=8),
+           active=hs.sets(hs.integers(0, 7), max_size=3),
+           masks=hs.tuples(hs.integers(0, 1), hs.integers(0, 255), hs.integers(0, 1)))
+    def check(bits, prigroup, irqs, active, masks):
+        active = {i for i in active if i < len(irqs)}
+        s = ExceptionState(NvicConfig(priority_bits=bits, irqs=8))
+        s.write(AIRCR, 4, KEY | prigroup << 8)
+        for i, (prio, on, pend) in enumerate(irqs):
+            s.write(IPR + i, 1, prio)
+            s.write(ISER if on else ICER, 4, 1 << i)
+            if i in active:
+                s.set_pending(irq(i))
+                s.activate(irq(i))
+            if pend:
+                s.write(ISPR, 4, 1 << i)
+        assert s.pending_to_take(*masks) == _reference_take(bits, prigroup, irqs, active, masks)
+
+    check()
