@@ -104,9 +104,9 @@ def _run(kernels, prog: str, board: str, **kw):
     return simulate(elf, board, max_instructions=MAX_INSTRUCTIONS, **kw)
 
 
-def _qemu(elf) -> subprocess.CompletedProcess:
+def _qemu(elf, machine: str = "mps2-an386") -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
+        ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none",
          "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
          "-kernel", str(elf)],
         cwd=ROOT, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, text=True)
@@ -133,6 +133,21 @@ def test_qemu_prints_the_expected_text(qemu_runs, prog):
     assert _masked(run.stdout) == expected_text(prog, "v7m-fp")
 
 
+# QEMU-only builds (kernels_c/exc/exc-qemu.mk) for the other cores of QEMU's MPS2 machines.
+QEMU_CORES = {"mps2-an385": "v7m", "mps2-an500": "v7m-fp"}   # Cortex-M3, Cortex-M7
+
+
+@pytest.mark.parametrize(("machine", "prog"),
+                         [(m, p) for m, a in QEMU_CORES.items() for p in PROGRAMS
+                          if p not in FPU_PROGRAMS or a == "v7m-fp"])
+def test_qemu_m3_m7_print_the_expected_text(kernels, machine, prog):
+    """The ARMv7-M variants without an FPU (M3: the CM3 port, no s16-s31) and of the M7 run
+    under QEMU as the expected text says."""
+    run = _qemu(kernels / machine / f"{prog}.elf", machine)
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    assert _masked(run.stdout) == expected_text(prog, QEMU_CORES[machine])
+
+
 @needs_engine
 @pytest.mark.parametrize("prog", PROGRAMS)
 def test_mcusim_equals_qemu_on_mps2(kernels, qemu_runs, prog):
@@ -155,8 +170,10 @@ def test_mcusim_prints_the_expected_text(kernels, prog, board):
 @pytest.mark.parametrize("board", list(BOARDS))
 def test_wfi_sleeps_exactly_ten_tick_periods(kernels, board):
     """Woken from WFI by each tick, the handler runs at the same offset after every wrap: the
-    DWT span from tick 1 to tick 11 is exactly 10 SysTick periods (no DWT on ARMv6-M)."""
-    run = _run(kernels, "wfi", board)
+    DWT span from tick 1 to tick 11 is exactly 10 SysTick periods (no DWT on ARMv6-M). At zero
+    wait states: with flash wait states the first handler run misses the flash cache and reads
+    the DWT later than the others."""
+    run = _run(kernels, "wfi", board, clock="16MHz")
     assert run.result.exit_code == 0, run.stdout
     if BOARDS[board] != "v6m":
         assert _cycles(run.stdout.decode()) == 10 * WFI_PERIOD
@@ -172,8 +189,9 @@ def test_wfi_sleeps_exactly_ten_tick_periods(kernels, board):
 @pytest.mark.parametrize("board", [b for b, a in BOARDS.items() if a != "v6m"])
 def test_systick_ticks_every_period(kernels, board):
     """Busy waiting, each tick is taken at the next instruction boundary, a few cycles after
-    the wrap: over 10 periods the span is 10 x 2000 within one pass of the wait loop."""
-    run = _run(kernels, "systick_count", board)
+    the wrap: over 10 periods the span is 10 x 2000 within one pass of the wait loop (zero
+    wait states, as for WFI)."""
+    run = _run(kernels, "systick_count", board, clock="16MHz")
     assert run.result.exit_code == 0, run.stdout
     assert abs(_cycles(run.stdout.decode()) - 10 * SYSTICK_PERIOD) <= 12
 

@@ -125,7 +125,11 @@ PendSV_Handler:
     stmdb r0!, {r4-r11}
 #endif
     str r0, [r2]
-    stmdb sp!, {r0, r3}
+#if defined(__ARM_FP)
+    stmdb sp!, {r0, r3}         @ r14 is in the task's saved context (CM4F port)
+#else
+    stmdb sp!, {r3, r14}        @ the call below overwrites r14 (CM3 port)
+#endif
     movs r0, #MAX_SYSCALL_PRIO
     msr basepri, r0
     dsb
@@ -133,7 +137,11 @@ PendSV_Handler:
     bl vTaskSwitchContext
     movs r0, #0
     msr basepri, r0
+#if defined(__ARM_FP)
     ldmia sp!, {r0, r3}
+#else
+    ldmia sp!, {r3, r14}
+#endif
     ldr r1, [r3]
     ldr r0, [r1]
 #if defined(__ARM_FP)
