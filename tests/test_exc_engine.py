@@ -426,3 +426,20 @@ systick_handler:
     assert [e.kind for _, e in out.events] == ["entry", "tail_chain", "tail_chain", "return"]
     starts = [c - e.cycles for c, e in out.events[:3]]
     assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [2000, 2000]
+
+
+def test_endless_loop_in_a_handler_stops_at_once(tmp_path: Path) -> None:
+    """`b .` as a handler (a vendor default handler) never returns, even with SysTick armed
+    that could preempt it: the run stops there instead of spinning to a limit."""
+    body = SYSTICK_SETUP + """
+    svc #0
+""" + EXIT_OK + """
+    .thumb_func
+default_handler:
+    b .
+""" + vectors(v11="default_handler", v15="default_handler")
+    out = run_all(build(tmp_path, body))
+    stop = out.sim.stop_info
+    assert stop is not None and stop.kind == "limit"
+    assert "Handler mode (exception 11)" in stop.message
+    assert [e.kind for _, e in out.events] == ["entry"]

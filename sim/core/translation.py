@@ -44,13 +44,13 @@ class BlockTranslation:
         block = translate(code, address, self.timing, function.name if function else None,
                           flash, self._block_cache)
         self.blocks[key] = block
-        if block.self_loop and not self._can_interrupt():
-            # Nothing can leave "b ." when no interrupt source can pend an exception: say so
-            # now instead of spinning until a limit. The block does not run.
+        why = self._endless(block)
+        if why:
+            # Nothing leaves "b ." for good: say so now instead of spinning until a limit.
+            # The block does not run.
             where = self.firmware.symbols.describe(address)
             self._halt("limit", f"infinite loop: branch to itself at {where} "
-                       f"({address:#010x}); nothing can interrupt it (no interrupt source "
-                       "is armed and no exception is pending)", address)
+                       f"({address:#010x}); {why}", address)
         else:
             self._instrument(block)
         return block
@@ -132,10 +132,20 @@ class BlockTranslation:
     def _on_mask_write(self: Simulation, uc: Uc, address: int, size: int, _: object) -> None:
         self._exc_state.changed = True
 
-    def _can_interrupt(self: Simulation) -> bool:
-        """Whether an exception can still come: one is pending, or a source will pend one."""
+    def _endless(self: Simulation, block: Block) -> str | None:
+        """Why a `b .` block never ends, or None if it can (in Thread mode, while an exception
+        can still come and its handler end the run). In Handler mode the exception being
+        handled never returns, whatever preempts it."""
+        if not block.self_loop:
+            return None
         state = self._exc_state
-        return bool(state.pending) or state.next_event_cycle() is not None
+        current = self.uc.reg_read(arm.UC_ARM_REG_IPSR) & 0x1FF
+        if current:
+            return (f"the core is in Handler mode (exception {current}), which this loop "
+                    "never leaves")
+        if state.pending or state.next_event_cycle() is not None:
+            return None
+        return "nothing can interrupt it (no interrupt source is armed, no exception pending)"
 
     def hook_return(self: Simulation, address: int, callback: object) -> None:
         """A code hook at a return address, added while running: drop the translated block
