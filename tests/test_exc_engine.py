@@ -443,3 +443,37 @@ default_handler:
     assert stop is not None and stop.kind == "limit"
     assert "Handler mode (exception 11)" in stop.message
     assert [e.kind for _, e in out.events] == ["entry"]
+
+
+def test_svc_with_primask_set_escalates_to_hardfault(tmp_path: Path) -> None:
+    """SVC while PRIMASK masks its priority cannot be taken: it escalates to HardFault
+    (HFSR.FORCED), whose handler returns past the SVC."""
+    body = """
+    cpsid i
+    svc #0
+    cpsie i
+    ldr r0, =done
+    movs r1, #1
+    str r1, [r0]
+""" + EXIT_OK + """
+    .thumb_func
+hardfault:
+    mrs r1, ipsr
+    ldr r0, =h_ipsr
+    str r1, [r0]
+    ldr r2, =0xE000ED2C
+    ldr r1, [r2]
+    str r1, [r0, #4]
+    bx lr
+    .thumb_func
+svc_handler:
+    ldr r0, =svc_ran
+    str r0, [r0]
+    bx lr
+""" + vectors(v3="hardfault", v11="svc_handler") + data("h_ipsr", "h_hfsr", "svc_ran", "done")
+    out = run_all(build(tmp_path, body))
+    assert out.sim.stop_info is None
+    assert out.word("h_ipsr") == 3
+    assert out.word("h_hfsr") & (1 << 30)  # FORCED
+    assert out.word("svc_ran") == 0 and out.word("done") == 1
+    assert [(e.kind, e.number) for _, e in out.events] == [("entry", 3), ("return", 3)]
