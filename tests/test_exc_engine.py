@@ -477,3 +477,22 @@ svc_handler:
     assert out.word("h_hfsr") & (1 << 30)  # FORCED
     assert out.word("svc_ran") == 0 and out.word("done") == 1
     assert [(e.kind, e.number) for _, e in out.events] == [("entry", 3), ("return", 3)]
+
+
+def test_svc_in_hardfault_locks_up_with_a_clear_stop(tmp_path: Path) -> None:
+    """SVC inside the HardFault handler can be neither taken nor escalated: lockup, reported
+    as an escalated fault naming the SVC (the SVC is not counted as run)."""
+    body = """
+    cpsid i
+    svc #0
+""" + EXIT_OK + """
+    .thumb_func
+hardfault:
+    svc #7
+    bx lr
+""" + vectors(v3="hardfault", v11="hardfault")
+    out = run_all(build(tmp_path, body))
+    stop = out.sim.stop_info
+    assert stop is not None and stop.kind == "escalated_fault"
+    assert "SVC #7" in stop.message
+    assert [(e.kind, e.number) for _, e in out.events] == [("entry", 3)]

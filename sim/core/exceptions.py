@@ -96,11 +96,6 @@ class ExceptionModel:
         self.next_event = NO_EVENT if when is None else when
         self.sim._exception_schedule(self.next_event)
 
-    def mask_changed(self) -> None:
-        """PRIMASK/BASEPRI/FAULTMASK written by an instruction (CPS, MSR): a pending exception
-        may be takeable from the next block on."""
-        self.state.changed = True
-
     # -- entry ----------------------------------------------------------------------------------
     def enter(self, number: int, return_address: int,
               masks: tuple[int, int, int] | None = None, what: str | None = None) -> bool:
@@ -122,6 +117,7 @@ class ExceptionModel:
             frame = regs.push_frame(sp, "psp" if on_psp else "msp", return_address, xpsr,
                                     extended, state.stkalign)
         except FrameError:
+            sim.uc.reg_write(arm.UC_ARM_REG_XPSR, xpsr)  # (stacks() may have left Thread mode)
             return False
         start = sim.cycles
         number, cycles = self._late_arrival(number, start, masks)
@@ -181,9 +177,6 @@ class ExceptionModel:
         priority cannot preempt, HardFault: ARMv7-M B1.5.11 escalation). False if the core locks
         up instead (the caller reports it)."""
         sim, state = self.sim, self.state
-        block = sim._current
-        if block is not None:
-            sim._take_back(block, block.count_before(pc - 2) + 1)
         masks = self.regs.masks(self.v6m)
         state.set_pending(SVCALL)
         number = state.pending_to_take(*masks)
@@ -194,6 +187,9 @@ class ExceptionModel:
             state.record_fault(hfsr=HFSR_FORCED)
             state.set_pending(HARDFAULT)
             number = HARDFAULT
+        block = sim._current
+        if block is not None:  # the SVC completes; what follows it runs after the return
+            sim._take_back(block, block.count_before(pc - 2) + 1)
         svc = self.sim._halfword(pc - 2)
         what = f"SVC #{svc & 0xFF if svc is not None else '?'} at {pc - 2:#010x}"
         if not self.enter(number, pc, masks, what):
