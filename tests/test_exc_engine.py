@@ -496,3 +496,33 @@ hardfault:
     assert stop is not None and stop.kind == "escalated_fault"
     assert "SVC #7" in stop.message
     assert [(e.kind, e.number) for _, e in out.events] == [("entry", 3)]
+
+
+def test_exception_arriving_during_unstacking_is_tail_chained(tmp_path: Path) -> None:
+    """IRQ1 arriving 4 cycles into IRQ0's exception return abandons the unstacking: it is
+    tail-chained, its latency counted from its arrival."""
+    body = """
+    ldr r0, =0xE000E100
+    movs r1, #3
+    str r1, [r0]
+spin:
+    wfi
+    ldr r0, =count
+    ldr r1, [r0]
+    cmp r1, r9
+    blt spin
+""" + PEND_TWO[PEND_TWO.index(EXIT_OK):]
+    body = "    movs r9, #1\n" + body
+    elf = build(tmp_path, body)
+    alone = run_all(elf, irqs=(IrqSchedule(0, 1000),))
+    assert [e.kind for _, e in alone.events] == ["entry", "return"]
+    returned = alone.events[1][0] - alone.events[1][1].cycles  # where the exit began
+    body = body.replace("movs r9, #1", "movs r9, #2")
+    both = run_all(build(tmp_path, body, name="both"),
+                   irqs=(IrqSchedule(0, 1000), IrqSchedule(1, returned + 4)))
+    lat, ws = latencies(), vector_wait_states(both.sim)
+    assert [(e.kind, e.number) for _, e in both.events] == [
+        ("entry", 16), ("tail_chain", 17), ("return", 17)]
+    chained_at, chained = both.events[1]
+    assert chained_at - chained.cycles == returned
+    assert chained.cycles == 4 + lat["tail_chain"] + ws

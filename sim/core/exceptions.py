@@ -292,6 +292,14 @@ class ExceptionModel:
                 return True
             sim._add_cycles(wake - sim.cycles)
             chained = state.pending_to_take(*masks)
+        abandoned = 0
+        when = state.next_event_cycle()
+        if chained is None and when is not None and when < sim.cycles + self.exit:
+            # An exception arriving during the unstacking abandons it and is tail-chained
+            # from its arrival (ARMv7-M B1.5.12; Cortex-M3/M4 generic user guides).
+            state.advance(when)
+            chained = state.pending_to_take(*masks)
+            abandoned = max(0, when - sim.cycles) if chained is not None else 0
         if chained is not None:
             vector = self._vector(chained, pc)
             if vector is None:
@@ -301,8 +309,8 @@ class ExceptionModel:
             regs.switch_mode(msp, psp, control & ~(CONTROL_SPSEL | CONTROL_FPCA),
                              (xpsr & XPSR_APSR) | XPSR_T | chained, handler)
             sim.uc.reg_write(arm.UC_ARM_REG_LR, value)
-            self._charge("tail_chain", chained, self.tail_chain + wait_states, frame,
-                         frame.address, frame.address, handler)
+            self._charge("tail_chain", chained, abandoned + self.tail_chain + wait_states,
+                         frame, frame.address, frame.address, handler)
             sim._current = None
         else:
             try:
