@@ -162,7 +162,8 @@ def test_fp_frames_on_the_main_stack_are_in_its_peak(kernels):
 @pytest.mark.parametrize("board,program", [
     ("mps2-an386", "systick_count"), ("mps2-an386", "rtos2task"), ("mps2-an386", "nested"),
     ("mps2-an386", "fpu_ctx"), ("nucleo-f446re", "rtos2task"),  # vector fetch from flash
-    ("nucleo-g071rb", "rtos2task"), ("nucleo-f746zg", "wfi")])  # ARMv6-M; M7, sleeping
+    ("nucleo-g071rb", "rtos2task"), ("nucleo-f746zg", "wfi"),  # ARMv6-M; M7, sleeping
+    ("mps2-an386", "fault_bus")])  # synchronous entries inside a block
 def test_every_path_gives_the_same_profile_and_memory(kernels, board, program):
     elf = kernels / board / f"{program}.elf"
     _, base, recorder, out = _run(elf, board, "block", memory=False)
