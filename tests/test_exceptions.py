@@ -8,7 +8,6 @@ mps2-an386 (test_qemu_prints_the_expected_text), mcusim must print it on every b
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 
@@ -24,11 +23,6 @@ BOARDS = {"mps2-an386": "v7m-fp", "nucleo-f446re": "v7m-fp", "nucleo-f746zg": "v
 FPU_PROGRAMS = {"fpu_ctx"}
 # Generous: the longest program runs about 1M instructions; a broken model must not hang CI.
 MAX_INSTRUCTIONS = 20_000_000
-
-# Until the exception engine (sim/core/exceptions.py, issue 13 ENGINE part) is in, the runs on
-# mcusim cannot pass; this marker goes when it lands.
-needs_engine = pytest.mark.skipif(importlib.util.find_spec("mcusim.sim.core.exceptions") is None,
-                                  reason="exception engine (sim/core/exceptions.py) not there yet")
 
 SYSTICK_PERIOD = 2000   # exc/systick_count.c PERIOD
 WFI_PERIOD = 50000      # exc/wfi.c PERIOD
@@ -148,7 +142,6 @@ def test_qemu_m3_m7_print_the_expected_text(kernels, machine, prog):
     assert _masked(run.stdout) == expected_text(prog, QEMU_CORES[machine])
 
 
-@needs_engine
 @pytest.mark.parametrize("prog", PROGRAMS)
 def test_mcusim_equals_qemu_on_mps2(kernels, qemu_runs, prog):
     run = _run(kernels, prog, "mps2-an386")
@@ -157,7 +150,6 @@ def test_mcusim_equals_qemu_on_mps2(kernels, qemu_runs, prog):
     assert _masked(run.stdout.decode()) == _masked(qemu_runs[prog].stdout)
 
 
-@needs_engine
 @pytest.mark.parametrize(("prog", "board"), [c for c in _cases() if c[1] != "mps2-an386"])
 def test_mcusim_prints_the_expected_text(kernels, prog, board):
     run = _run(kernels, prog, board)
@@ -166,7 +158,6 @@ def test_mcusim_prints_the_expected_text(kernels, prog, board):
     assert _masked(run.stdout.decode()) == expected_text(prog, BOARDS[board])
 
 
-@needs_engine
 @pytest.mark.parametrize("board", list(BOARDS))
 def test_wfi_sleeps_exactly_ten_tick_periods(kernels, board):
     """Woken from WFI by each tick, the handler runs at the same offset after every wrap: the
@@ -185,7 +176,6 @@ def test_wfi_sleeps_exactly_ten_tick_periods(kernels, board):
     assert run.result.instructions < run.result.cycles // 20
 
 
-@needs_engine
 @pytest.mark.parametrize("board", [b for b, a in BOARDS.items() if a != "v6m"])
 def test_systick_ticks_every_period(kernels, board):
     """Busy waiting, each tick is taken at the next instruction boundary, a few cycles after
@@ -196,7 +186,6 @@ def test_systick_ticks_every_period(kernels, board):
     assert abs(_cycles(run.stdout.decode()) - 10 * SYSTICK_PERIOD) <= 12
 
 
-@needs_engine
 @pytest.mark.parametrize(("prog", "board"), [("rtos2task", "nucleo-f446re"),
                                              ("nested", "nucleo-g071rb"),
                                              ("wfi", "nucleo-f103rb"),
@@ -220,10 +209,10 @@ UBENCH_LINE = re.compile(r"^ubench (\S+) (-?\d+)$", re.MULTILINE)
 
 @pytest.fixture(scope="module")
 def exception_ubench(kernels) -> dict[str, dict[str, int]]:
-    """core -> test -> cycles, from ubench_exc at zero wait states (as mcusim validate runs it)."""
+    """core -> test -> cycles, from ubench at zero wait states (as mcusim validate runs it)."""
     out = {}
     for core, board in UBENCH_BOARDS.items():
-        run = simulate(kernels / board / "ubench_exc.elf", board, clock="16MHz",
+        run = simulate(kernels / board / "ubench.elf", board, clock="16MHz",
                        max_instructions=MAX_INSTRUCTIONS)
         assert run.result.exit_code == 0, run.stdout
         out[core] = {m.group(1): int(m.group(2))
@@ -246,7 +235,6 @@ def _table_figures(core: str) -> dict[str, int]:
                                  + lat["tail_chain"] + bx + lat["exit"])}
 
 
-@needs_engine
 @pytest.mark.parametrize("core", list(UBENCH_BOARDS))
 def test_exception_windows_cost_the_table_latencies(exception_ubench, core):
     measured = exception_ubench[core]

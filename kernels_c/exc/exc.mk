@@ -18,10 +18,3 @@ $(foreach p,$(EXC_PROGRAMS),$(eval PROG_SRC_$(p) := ../exc/$(p).c) \
 PROG_BOARDS_fpu_ctx := $(EXC_FPU_BOARDS)
 PROG_EXTRA_rtos2task += exc/rtos2task_port.S
 
-# Exception-timing microbenchmarks (ubench/ub_exc.S) on their own until the exception model
-# agrees with expected.toml; then they join ubench itself.
-PROGRAMS += ubench_exc
-PROG_SRC_ubench_exc    := ../ubench/ubench.c
-PROG_EXTRA_ubench_exc  := ubench/ub_common.S ubench/ub_exc.S
-PROG_CFLAGS_ubench_exc := -Iubench
-PROG_BOARDS_ubench_exc := nucleo-g071rb nucleo-f103rb nucleo-f446re nucleo-f746zg

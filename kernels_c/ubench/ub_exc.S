@@ -4,8 +4,9 @@
  *
  * Every handler is a bare `bx lr`, so a window holds: the instructions that raise the
  * exception, the entry latency, the handler's BX LR, the exit (or tail-chain) latency.
- * IRQ0 and IRQ1 use device vectors appended to common/startup.c's 16 core entries (same
- * input section, startup.o comes first on the link line); each test points VTOR at that table.
+ * Each test points VTOR at ub_exc_vectors, a table of its own (the core entries of
+ * common/startup.c's plus IRQ0 and IRQ1; not relying on where the linker puts .isr_vector
+ * input sections), and points it back at startup.c's table afterwards.
  * All exceptions here run at priority 0 and are pended by the window's own instructions or,
  * for the tail-chain tests, before the window with PRIMASK set; a DSB+ISB (or CPSIE+ISB)
  * guarantees the exception is taken before the window's end (ARMv7-M ARM B5.2.2 / ARMv6-M
@@ -46,17 +47,28 @@ ub_irq_handler:
     bx lr
     .size ub_irq_handler, . - ub_irq_handler
 
-/* IRQ0, IRQ1: vectors 16 and 17, right after startup.c's table. */
-    .section .isr_vector,"a",%progbits
-    .balign 4
-ub_device_vectors:
-    .word ub_irq_handler
-    .word ub_irq_handler
+/* The vector table of these tests: 18 entries, aligned to 128 bytes (VTOR's alignment for up
+ * to 32 entries). Exceptions the tests do not raise go to startup.c's Default_Handler. */
+    .section .rodata.ub_exc_vectors,"a",%progbits
+    .balign 128
+ub_exc_vectors:
+    .word __StackTop
+    .word Reset_Handler
+    .rept 9                     @ NMI .. reserved (2..10)
+    .word Default_Handler
+    .endr
+    .word SVC_Handler           @ 11
+    .word Default_Handler       @ 12
+    .word Default_Handler       @ 13
+    .word PendSV_Handler        @ 14
+    .word Default_Handler       @ 15 SysTick
+    .word ub_irq_handler        @ 16 IRQ0
+    .word ub_irq_handler        @ 17 IRQ1
 
-/* VTOR = startup.c's table; r4 = NVIC_ISER, enable IRQ0 and IRQ1, clear them pending. */
+/* VTOR = ub_exc_vectors; enable IRQ0 and IRQ1, clear them pending. */
 .macro UB_EXC_SETUP
     ldr r4, =VTOR
-    ldr r5, =mcusim_vectors
+    ldr r5, =ub_exc_vectors
     str r5, [r4]
     ldr r4, =NVIC_ICPR
     movs r5, #3
@@ -70,6 +82,9 @@ ub_device_vectors:
 .macro UB_EXC_TEARDOWN
     ldr r4, =NVIC_ICER
     movs r5, #3
+    str r5, [r4]
+    ldr r4, =VTOR
+    ldr r5, =mcusim_vectors
     str r5, [r4]
     dsb
     isb
