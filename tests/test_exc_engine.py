@@ -526,3 +526,52 @@ spin:
     chained_at, chained = both.events[1]
     assert chained_at - chained.cycles == returned
     assert chained.cycles == 4 + lat["tail_chain"] + ws
+
+
+def test_unprivileged_thread_on_psp_enters_privileged_and_returns_unprivileged(
+        tmp_path: Path) -> None:
+    """CONTROL = nPRIV | SPSEL: the handler runs privileged on the MSP (it can write MSP),
+    the return restores the unprivileged PSP thread (CONTROL reads 3; its MSR to MSP is
+    ignored again)."""
+    body = """
+    ldr r0, =0x20002000
+    msr psp, r0
+    movs r0, #3
+    msr control, r0
+    isb
+    svc #1
+    mrs r4, control
+    ldr r0, =0x20001000
+    msr msp, r0
+    mov r5, sp
+    ldr r0, =t_control
+    str r4, [r0]
+    str r5, [r0, #4]
+    svc #2
+""" + EXIT_OK + """
+    .thumb_func
+svc_handler:
+    mrs r0, msp
+    ldr r2, =h_last
+    str r0, [r2]
+    subs r0, #8
+    msr msp, r0
+    mrs r1, msp
+    adds r0, #8
+    msr msp, r0
+    ldr r2, =h_msp
+    str r1, [r2]
+    mrs r1, control
+    str r1, [r2, #4]
+    bx lr
+""" + vectors(v11="svc_handler") + data("t_control", "t_sp", "h_msp", "h_control", "h_last")
+    out = run_all(build(tmp_path, body))
+    sim = out.sim
+    assert sim.stop_info is None
+    assert out.word("h_msp") == sim.initial_sp - 8  # privileged in the handler
+    assert out.word("h_control") & 1  # nPRIV is kept (it only matters in Thread mode)
+    assert out.word("t_control") == 3
+    assert out.word("t_sp") == 0x20002000  # the PSP frame was popped
+    # The thread's MSR to MSP did nothing: the second SVC's handler sees the MSP as it was.
+    assert out.word("h_last") == sim.initial_sp
+    assert [e.stack for _, e in out.events] == ["psp"] * 4
