@@ -192,12 +192,13 @@ def test_systick_ticks_every_period(kernels, board):
                                              ("fpu_ctx", "nucleo-f746zg"),
                                              ("systick_count", "mps2-an386")])
 def test_both_accounting_paths_give_identical_numbers(kernels, prog, board):
-    python = _run(kernels, prog, board, native=False)
-    native = _run(kernels, prog, board, native=True)
-    assert python.result.exit_code == native.result.exit_code == 0, python.stdout
-    assert python.stdout == native.stdout
-    assert (python.result.cycles, python.result.instructions) == \
-        (native.result.cycles, native.result.instructions)
+    """Native C, batched Python and block-by-block Python: same output, same figures."""
+    runs = [_run(kernels, prog, board, native=True),
+            _run(kernels, prog, board, native=False, batched=True),
+            _run(kernels, prog, board, native=False, batched=False)]
+    assert all(r.result.exit_code == 0 for r in runs), runs[0].stdout
+    assert len({r.stdout for r in runs}) == 1
+    assert len({(r.result.cycles, r.result.instructions) for r in runs}) == 1
 
 
 # -- exception timing: kernels_c/ubench/ub_exc.S against the cycle table's [exceptions] -------
