@@ -1,97 +1,15 @@
 """Exception entry and return in the engine (sim/core/exceptions.py): handlers run and return to
 the interrupted code with its registers intact, frames and stack pointers as the architecture
-says, latencies from the cycle tables, and the same numbers on every accounting path."""
+says, clear stops where the core cannot go on, and the same numbers on every accounting path
+(tests/exc_programs.py)."""
 
 from __future__ import annotations
 
-import io
 import struct
 from pathlib import Path
 
-import pytest
-
-from mcusim.isa.cycles import load_cycle_table
-from mcusim.memory.board import load_board
-from mcusim.sim import Firmware, ProgramIO, RunOptions, make_simulation
-from mcusim.sim.accounting import native_lib
-from mcusim.sim.core.engine import Simulation
-from mcusim.sim.core.exc_event import ExceptionEvent
-from mcusim.sim.core.options import IrqSchedule
 from tests.asm import EXIT_OK, build
-
-BOARD = "nucleo-f446re"  # Cortex-M4F, flash with wait states at its default clock
-# (native, batched): the three accounting paths (native only where the library is built).
-PATHS = [(False, False), (False, True)] + (
-    [(True, None)] if native_lib.load_library() is not None else [])
-
-
-def vectors(**entries: str) -> str:
-    """A vector table after the prelude's SP and reset words: exception number -> label."""
-    numbers = {int(k[1:]): v for k, v in entries.items()}
-    words = [numbers.get(n, "0") for n in range(2, max(numbers) + 1)]
-    return '\n    .section .isr_vector, "a"\n' + "".join(f"    .word {w}\n" for w in words) + \
-        "    .text\n"
-
-
-def data(*names: str) -> str:
-    """Words in .bss, each a global symbol the test reads back."""
-    return "\n    .bss\n" + "".join(
-        f"    .global {n}\n    .type {n}, %object\n{n}: .word 0\n    .size {n}, 4\n"
-        for n in names)
-
-
-class Outcome:
-    def __init__(self, sim: Simulation, events: list[tuple[int, ExceptionEvent]]):
-        self.sim = sim
-        self.events = events
-
-    def word(self, name: str) -> int:
-        return struct.unpack("<I", self.sim.read_symbol(name))[0]
-
-    def numbers(self) -> tuple[int, int, dict[str, list[int]], object]:
-        sim = self.sim
-        stop = sim.stop_info.kind if sim.stop_info else None
-        return sim.cycles, sim.instructions, sim.exception_latency, stop
-
-
-def run_all(elf: Path, board: str = BOARD, irqs: tuple[IrqSchedule, ...] = ()) -> Outcome:
-    """Runs on every accounting path; they must agree on every figure. Returns the first."""
-    outcomes = []
-    for native, batched in PATHS:
-        options = RunOptions(io=ProgramIO(stdout=io.BytesIO(), stderr=io.BytesIO()),
-                             native=native, batched=batched, interrupts=irqs)
-        sim = make_simulation(Firmware.open(elf), load_board(board), options)
-        events: list[tuple[int, ExceptionEvent]] = []
-        sim.watch_exceptions(lambda e, s=sim, ev=events: ev.append((s.cycles, e)))
-        sim.run()
-        outcomes.append(Outcome(sim, events))
-    first = outcomes[0]
-    for other in outcomes[1:]:
-        assert other.numbers() == first.numbers(), type(other.sim).__name__
-        assert other.events == first.events
-    kinds = {type(o.sim).__name__ for o in outcomes}
-    assert len(kinds) == len(PATHS)  # each path really ran
-    return first
-
-
-def latencies(core: str = "cortex-m4") -> dict[str, int]:
-    return load_cycle_table(core).exceptions
-
-
-def vector_wait_states(sim: Simulation) -> int:
-    vtor = sim.core_peripherals.exceptions.vector_table()
-    return next((f.ws for f in sim.flash if f.region.contains(vtor)), 0)
-
-
-SYSTICK_SETUP = """
-    ldr r0, =0xE000E010
-    ldr r1, =1999
-    str r1, [r0, #4]
-    movs r1, #0
-    str r1, [r0, #8]
-    movs r1, #7
-    str r1, [r0]
-"""
+from tests.exc_programs import SYSTICK_SETUP, data, latencies, run_all, vector_wait_states, vectors
 
 
 def test_systick_handler_returns_with_registers_intact(tmp_path: Path) -> None:
@@ -239,123 +157,6 @@ svc_handler:
     assert out.word("taken") == 1
 
 
-PEND_TWO = """
-    cpsid i
-    ldr r0, =0xE000E400
-    movs r1, #0x40
-    strb r1, [r0]
-    movs r1, #0x80
-    strb r1, [r0, #1]
-    ldr r0, =0xE000E100
-    movs r1, #3
-    str r1, [r0]
-    ldr r0, =0xE000E200
-    str r1, [r0]
-    cpsie i
-    ldr r0, =order
-    ldr r1, [r0]
-    ldr r2, [r0, #4]
-""" + EXIT_OK + """
-    .thumb_func
-irq0:
-    movs r3, #0
-    b record
-    .thumb_func
-irq1:
-    movs r3, #1
-record:
-    ldr r0, =count
-    ldr r1, [r0]
-    ldr r2, =order
-    str r3, [r2, r1, lsl #2]
-    adds r1, #1
-    str r1, [r0]
-    bx lr
-""" + vectors(v16="irq0", v17="irq1") + data("count", "order", "order1")
-
-
-def test_tail_chain_latency_is_the_table_value(tmp_path: Path) -> None:
-    """Two IRQs pended while PRIMASK is set: CPSIE takes the higher-priority one, and on its
-    return the other is tail-chained (no unstacking and stacking), then the core returns."""
-    out = run_all(build(tmp_path, PEND_TWO))
-    assert out.sim.stop_info is None
-    assert (out.word("count"), out.word("order"), out.word("order1")) == (2, 0, 1)
-    lat, ws = latencies(), vector_wait_states(out.sim)
-    assert [(e.kind, e.number, e.cycles) for _, e in out.events] == [
-        ("entry", 16, lat["entry"] + ws), ("tail_chain", 17, lat["tail_chain"] + ws),
-        ("return", 17, lat["exit"])]
-    entry, chained = out.events[0][1], out.events[1][1]
-    assert chained.sp_before == chained.sp_after == entry.sp_after  # the frame stays
-
-
-@pytest.mark.parametrize("gap", [3, 9])
-def test_late_arrival_takes_the_higher_priority_vector(tmp_path: Path, gap: int) -> None:
-    """IRQ1 (low priority) at cycle 1000 wakes the core from WFI and is being entered when
-    IRQ0 (high priority) arrives `gap` cycles later, within the entry latency: IRQ0's handler
-    runs first, on the same frame, no earlier than `late_arrival` cycles after it arrived;
-    IRQ1 tail-chains after it."""
-    body = """
-    ldr r0, =0xE000E400
-    movs r1, #0x00
-    strb r1, [r0]
-    movs r1, #0x80
-    strb r1, [r0, #1]
-    ldr r0, =0xE000E100
-    movs r1, #3
-    str r1, [r0]
-spin:
-    wfi
-    ldr r0, =count
-    ldr r1, [r0]
-    cmp r1, #2
-    blt spin
-""" + PEND_TWO[PEND_TWO.index(EXIT_OK):]
-    irq1_at, irq0_at = 1000, 1000 + gap
-    out = run_all(build(tmp_path, body), irqs=(IrqSchedule(1, irq1_at), IrqSchedule(0, irq0_at)))
-    assert out.sim.stop_info is None
-    assert (out.word("order"), out.word("order1")) == (0, 1)
-    lat, ws = latencies(), vector_wait_states(out.sim)
-    (end, entry), (_, chained) = out.events[0], out.events[1]
-    start = end - entry.cycles
-    assert irq1_at <= start < irq0_at  # IRQ1's entry had begun
-    assert (entry.kind, entry.number) == ("entry", 16)
-    assert entry.cycles == max(lat["entry"], irq0_at + lat["late_arrival"] - start) + ws
-    assert (chained.kind, chained.number) == ("tail_chain", 17)
-
-
-def test_wfi_sleeps_until_the_next_tick(tmp_path: Path) -> None:
-    """WFI with SysTick armed: simulated time jumps to the tick (no instructions run while
-    asleep), the handler runs, and the loop goes on; 3 ticks of 2000 cycles."""
-    body = SYSTICK_SETUP + """
-sleep:
-    wfi
-    ldr r5, =ticks
-    ldr r6, [r5]
-    cmp r6, #3
-    blt sleep
-""" + EXIT_OK + """
-    .thumb_func
-systick_handler:
-    ldr r0, =ticks
-    ldr r1, [r0]
-    adds r1, #1
-    str r1, [r0]
-    bx lr
-""" + vectors(v15="systick_handler") + data("ticks")
-    out = run_all(build(tmp_path, body))
-    assert out.sim.stop_info is None and out.word("ticks") == 3
-    assert out.sim.cycles > 3 * 2000
-    assert out.sim.instructions < 200  # asleep, not spinning
-    entries = [c - e.cycles for c, e in out.events if e.kind == "entry"]
-    assert [b - a for a, b in zip(entries, entries[1:], strict=False)] == [2000, 2000]
-
-
-def test_wfi_with_nothing_to_wake_still_stops(tmp_path: Path) -> None:
-    out = run_all(build(tmp_path, "    wfi\n" + EXIT_OK))
-    assert out.sim.stop_info is not None and out.sim.stop_info.kind == "limit"
-    assert "WFI" in out.sim.stop_info.message
-
-
 def test_bad_exc_return_stops_with_a_clear_fault(tmp_path: Path) -> None:
     body = """
     svc #0
@@ -368,64 +169,6 @@ svc_handler:
     out = run_all(build(tmp_path, body))
     stop = out.sim.stop_info
     assert stop is not None and "EXC_RETURN 0xfffffff5" in stop.message and "INVPC" in stop.message
-
-
-def test_armv6m_entry_and_return(tmp_path: Path) -> None:
-    """Cortex-M0+ (ARMv6-M): SysTick entry and return with its own latencies."""
-    body = SYSTICK_SETUP + """
-wait:
-    ldr r5, =ticks
-    ldr r6, [r5]
-    cmp r6, #2
-    blt wait
-""" + EXIT_OK + """
-    .thumb_func
-systick_handler:
-    ldr r0, =ticks
-    ldr r1, [r0]
-    adds r1, #1
-    str r1, [r0]
-    bx lr
-""" + vectors(v15="systick_handler") + data("ticks")
-    out = run_all(build(tmp_path, body, cpu="cortex-m0plus"), board="nucleo-g071rb")
-    assert out.sim.stop_info is None and out.word("ticks") == 2
-    lat, ws = latencies("cortex-m0plus"), vector_wait_states(out.sim)
-    assert out.sim.exception_latency == {"entry": [2, 2 * (lat["entry"] + ws)],
-                                         "return": [2, 2 * lat["exit"]]}
-
-
-def test_sleep_on_exit_tail_chains_the_next_tick(tmp_path: Path) -> None:
-    """SCR.SLEEPONEXIT: returning to Thread mode the core sleeps instead, and the next tick
-    is taken as a tail-chain; the third handler clears SLEEPONEXIT and the core returns."""
-    body = SYSTICK_SETUP + """
-    ldr r0, =0xE000ED10
-    movs r1, #2
-    str r1, [r0]
-    wfi
-    ldr r0, =ticks
-    ldr r1, [r0]
-    ldr r0, =after
-    str r1, [r0]
-""" + EXIT_OK + """
-    .thumb_func
-systick_handler:
-    ldr r0, =ticks
-    ldr r1, [r0]
-    adds r1, #1
-    str r1, [r0]
-    cmp r1, #3
-    bne 1f
-    ldr r0, =0xE000ED10
-    movs r1, #0
-    str r1, [r0]
-1:  bx lr
-""" + vectors(v15="systick_handler") + data("ticks", "after")
-    out = run_all(build(tmp_path, body))
-    assert out.sim.stop_info is None
-    assert out.word("after") == 3
-    assert [e.kind for _, e in out.events] == ["entry", "tail_chain", "tail_chain", "return"]
-    starts = [c - e.cycles for c, e in out.events[:3]]
-    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [2000, 2000]
 
 
 def test_endless_loop_in_a_handler_stops_at_once(tmp_path: Path) -> None:
@@ -498,36 +241,6 @@ hardfault:
     assert [(e.kind, e.number) for _, e in out.events] == [("entry", 3)]
 
 
-def test_exception_arriving_during_unstacking_is_tail_chained(tmp_path: Path) -> None:
-    """IRQ1 arriving 4 cycles into IRQ0's exception return abandons the unstacking: it is
-    tail-chained, its latency counted from its arrival."""
-    body = """
-    ldr r0, =0xE000E100
-    movs r1, #3
-    str r1, [r0]
-spin:
-    wfi
-    ldr r0, =count
-    ldr r1, [r0]
-    cmp r1, r9
-    blt spin
-""" + PEND_TWO[PEND_TWO.index(EXIT_OK):]
-    body = "    movs r9, #1\n" + body
-    elf = build(tmp_path, body)
-    alone = run_all(elf, irqs=(IrqSchedule(0, 1000),))
-    assert [e.kind for _, e in alone.events] == ["entry", "return"]
-    returned = alone.events[1][0] - alone.events[1][1].cycles  # where the exit began
-    body = body.replace("movs r9, #1", "movs r9, #2")
-    both = run_all(build(tmp_path, body, name="both"),
-                   irqs=(IrqSchedule(0, 1000), IrqSchedule(1, returned + 4)))
-    lat, ws = latencies(), vector_wait_states(both.sim)
-    assert [(e.kind, e.number) for _, e in both.events] == [
-        ("entry", 16), ("tail_chain", 17), ("return", 17)]
-    chained_at, chained = both.events[1]
-    assert chained_at - chained.cycles == returned
-    assert chained.cycles == 4 + lat["tail_chain"] + ws
-
-
 def test_unprivileged_thread_on_psp_enters_privileged_and_returns_unprivileged(
         tmp_path: Path) -> None:
     """CONTROL = nPRIV | SPSEL: the handler runs privileged on the MSP (it can write MSP),
@@ -575,3 +288,4 @@ svc_handler:
     # The thread's MSR to MSP did nothing: the second SVC's handler sees the MSP as it was.
     assert out.word("h_last") == sim.initial_sp
     assert [e.stack for _, e in out.events] == ["psp"] * 4
+
