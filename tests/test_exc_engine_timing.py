@@ -190,3 +190,33 @@ systick_handler:
     assert out.sim.exception_latency == {"entry": [2, 2 * (lat["entry"] + ws)],
                                          "return": [2, 2 * lat["exit"]]}
 
+
+
+def test_sev_then_wfe_does_not_sleep(tmp_path: Path) -> None:
+    """SEV sets the event register: the WFE after it returns at once (the HAL's
+    SEV; WFE; WFE idiom then sleeps exactly once, until the tick)."""
+    body = SYSTICK_SETUP + """
+    sev
+    wfe
+    ldr r0, =ticks
+    ldr r1, [r0]
+    ldr r0, =after_first
+    str r1, [r0]
+    wfe
+    ldr r0, =ticks
+    ldr r1, [r0]
+    ldr r0, =after_second
+    str r1, [r0]
+""" + EXIT_OK + """
+    .thumb_func
+systick_handler:
+    ldr r0, =ticks
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    bx lr
+""" + vectors(v15="systick_handler") + data("ticks", "after_first", "after_second")
+    out = run_all(build(tmp_path, body))
+    assert out.sim.stop_info is None
+    assert (out.word("after_first"), out.word("after_second")) == (0, 1)
+    assert out.sim.cycles > 2000

@@ -107,6 +107,8 @@ class BlockTranslation:
         # CPS/MSR may unmask a pending exception: the next block start looks.
         wanted += [(i.address, self._on_mask_write, None)
                    for i in block.insns if i.cls in MASK_WRITES]
+        wanted += [(i.address, self._on_sev, None)
+                   for i in block.insns if i.text.startswith("sev")]
         added = False
         for addr, callback, data in wanted:
             key = (addr, callback)
@@ -131,6 +133,9 @@ class BlockTranslation:
 
     def _on_mask_write(self: Simulation, uc: Uc, address: int, size: int, _: object) -> None:
         self._exc_state.changed = True
+
+    def _on_sev(self: Simulation, uc: Uc, address: int, size: int, _: object) -> None:
+        self.exc_model.event_register = True  # SEV: the next WFE does not sleep
 
     def _endless(self: Simulation, block: Block) -> str | None:
         """Why a `b .` block never ends, or None if it can (in Thread mode, while an exception
