@@ -212,7 +212,7 @@ class ExceptionModel:
             before = sim.cycles
             if block is not None:
                 before += block.cycles_before(address) - block.cycles
-            found = self._wake_time(before, masks)
+            found = self._wake_time(before, masks, mnemonic == "WFE")
             if found is None:
                 return False
             wake = found
@@ -232,13 +232,16 @@ class ExceptionModel:
         self._schedule()
         return True
 
-    def _wake_time(self, now: int, masks: tuple[int, int, int]) -> int | None:
+    def _wake_time(self, now: int, masks: tuple[int, int, int],
+                   wfe: bool = False) -> int | None:
         """The first cycle from `now` on at which an exception is pending that would preempt
-        with PRIMASK clear (ARMv7-M B1.5.19: what wakes WFI); None if none ever will."""
+        with PRIMASK clear (ARMv7-M B1.5.19: what wakes WFI), or for WFE an exception became
+        pending with SCR.SEVONPEND; None if none ever will."""
         state = self.state
         for _ in range(MAX_IDLE_EVENTS):
             state.advance(now)
-            if state.pending_to_take(0, masks[1], masks[2]) is not None:
+            if state.pending_to_take(0, masks[1], masks[2]) is not None or (
+                    wfe and state.wake_event):
                 return now
             when = state.next_event_cycle()
             if when is None:
