@@ -252,6 +252,9 @@ def test_exception_windows_cost_the_table_latencies(exception_ubench, core):
         assert measured[name] == cycles, (name, measured)
     # Pending through NVIC_ISPR or ICSR.PENDSVSET costs the same: same instructions, latencies.
     assert measured["exc_irq_x1"] == measured["exc_pendsv_x1"]
+    # A preempting (nested) entry from a handler is a full entry and exit again: the nested
+    # window is the single-IRQ window twice.
+    assert measured["exc_nested_x2"] == 2 * measured["exc_irq_x1"]
     # Tail-chaining into the second IRQ costs its BX LR and the tail-chain latency, no
     # unstacking and stacking: less than a second entry + exit.
     lat = load_cycle_table(core).exceptions

@@ -5,7 +5,7 @@
  * Every handler is a bare `bx lr`, so a window holds: the instructions that raise the
  * exception, the entry latency, the handler's BX LR, the exit (or tail-chain) latency.
  * Each test points VTOR at ub_exc_vectors, a table of its own (the core entries of
- * common/startup.c's plus IRQ0 and IRQ1; not relying on where the linker puts .isr_vector
+ * common/startup.c's plus IRQ0..IRQ2; not relying on where the linker puts .isr_vector
  * input sections), and points it back at startup.c's table afterwards.
  * All exceptions here run at priority 0 and are pended by the window's own instructions or,
  * for the tail-chain tests, before the window with PRIMASK set; a DSB+ISB (or CPSIE+ISB)
@@ -20,6 +20,7 @@
 #define NVIC_ICER 0xE000E180
 #define NVIC_ISPR 0xE000E200
 #define NVIC_ICPR 0xE000E280
+#define NVIC_IPR0 0xE000E400
 #define PENDSVSET (1 << 28)
 
 /* ---- handlers: one instruction each ---------------------------------------------------- */
@@ -47,10 +48,23 @@ ub_irq_handler:
     bx lr
     .size ub_irq_handler, . - ub_irq_handler
 
-/* The vector table of these tests: 18 entries, aligned to 128 bytes (VTOR's alignment for up
- * to 32 entries). Exceptions the tests do not raise go to startup.c's Default_Handler. */
+/* IRQ2 (priority 0x80) pends IRQ0 (priority 0x00) through r6 = NVIC_ISPR, r7 = 1, which the
+ * test set up (the hardware frame leaves r4-r11 alone): IRQ0 preempts after the ISB. */
+    .balign 4
+    .type ub_irq_nest_handler, %function
+    .thumb_func
+ub_irq_nest_handler:
+    str r7, [r6]
+    dsb
+    isb
+    bx lr
+    .size ub_irq_nest_handler, . - ub_irq_nest_handler
+
+/* The vector table of these tests: 19 entries, aligned to 256 bytes (ARMv7-M wants 128 for up to
+ * 32 entries; an ARMv6-M VTOR, as the M0+ has it, keeps only bits [31:8]). Exceptions
+ * the tests do not raise go to startup.c's Default_Handler. */
     .section .rodata.ub_exc_vectors,"a",%progbits
-    .balign 128
+    .balign 256
 ub_exc_vectors:
     .word __StackTop
     .word Reset_Handler
@@ -64,6 +78,7 @@ ub_exc_vectors:
     .word Default_Handler       @ 15 SysTick
     .word ub_irq_handler        @ 16 IRQ0
     .word ub_irq_handler        @ 17 IRQ1
+    .word ub_irq_nest_handler   @ 18 IRQ2
 
 /* VTOR = ub_exc_vectors; enable IRQ0 and IRQ1, clear them pending. */
 .macro UB_EXC_SETUP
@@ -157,3 +172,31 @@ UB_FUNC exc_tailchain_x2
     UB_STOP
     UB_EXC_TEARDOWN
     UB_RET exc_tailchain_x2
+
+/* IRQ2 pended, and in its handler IRQ0 of higher priority: a nested (preempting) entry.
+ * STR + DSB + ISB + entry + [STR + DSB + ISB + entry + BX LR + exit] + BX LR + exit. */
+UB_FUNC exc_nested_x2
+    UB_EXC_SETUP
+    ldr r4, =NVIC_IPR0
+    ldr r5, =0x00800000         @ IRQ0 0x00, IRQ2 0x80 (top bit: implemented on every core)
+    str r5, [r4]
+    ldr r4, =NVIC_ISER
+    movs r5, #7
+    str r5, [r4]
+    ldr r6, =NVIC_ISPR
+    movs r7, #1
+    ldr r4, =NVIC_ISPR
+    movs r5, #4
+    UB_START
+    str r5, [r4]
+    dsb
+    isb
+    UB_STOP
+    ldr r4, =NVIC_ICER
+    movs r5, #7
+    str r5, [r4]
+    ldr r4, =NVIC_IPR0
+    movs r5, #0
+    str r5, [r4]
+    UB_EXC_TEARDOWN
+    UB_RET exc_nested_x2
