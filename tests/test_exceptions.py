@@ -210,6 +210,33 @@ def test_both_accounting_paths_give_identical_numbers(kernels, prog, board):
     assert len({(r.result.cycles, r.result.instructions) for r in runs}) == 1
 
 
+# Bytes rtos2task_port.S stores below a preempted task's PSP (its saved context): r4-r11 and
+# EXC_RETURN, plus s16-s31 with an FPU (the CM4F port); r4-r11 on the M3 and M0+.
+SAVED_CONTEXT = {"v7m-fp": 9 * 4 + 16 * 4, "v7m": 8 * 4, "v6m": 8 * 4}
+
+
+@pytest.mark.parametrize("board", list(BOARDS))
+def test_task_stack_peaks_match_what_the_tasks_wrote(kernels, board):
+    """The memory report's process stacks (one per task, PSP) against the firmware's own
+    high-water marks (stacks painted before the start, as FreeRTOS measures them): a task's
+    stack holds its frames and exception frames (the PSP peak) and, below the PSP while it is
+    switched out, the context the port saves, so the painted depth lies between the two; and
+    never much below the peak (only space a function reserves and never writes)."""
+    run = _run(kernels, "rtos2task", board, memory=True)
+    assert run.result.exit_code == 0, run.stdout
+    report = run.result.memory
+    stacks = run.sim.firmware.symbols.get("stack_mem")
+    used = run.sim.read_symbol("task_stack_used")
+    tops = {p.top: p.peak_bytes for p in report.process_stacks}
+    size = stacks.size // 2
+    for task in range(2):
+        painted = int.from_bytes(used[4 * task:4 * task + 4], "little")
+        peak = tops[stacks.address + (task + 1) * size]
+        assert peak - 8 <= painted <= peak + SAVED_CONTEXT[BOARDS[board]], (task, painted, peak)
+        assert painted > 200   # printf ran on that stack
+    assert report.psp_peak_bytes == max(tops.values())
+
+
 # -- exception timing: kernels_c/ubench/ub_exc.S against the cycle table's [exceptions] -------
 
 UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",

@@ -44,6 +44,11 @@ static volatile uint32_t syscalls;
 static volatile uint32_t lost_registers;
 static volatile uint32_t bad_modes;
 static volatile uint32_t ticks;
+/* Bytes of each task stack ever written (painted with STACK_PAINT first, as FreeRTOS's
+ * uxTaskGetStackHighWaterMark works). Not printed: under QEMU the preemption points, and so the
+ * depth, depend on wall-clock time; tests read it from the ELF symbol after an mcusim run. */
+#define STACK_PAINT 0xA5A5A5A5u
+volatile uint32_t task_stack_used[2] __attribute__((used));
 
 void port_start_first_task(void) __attribute__((noreturn));
 uint32_t spin_until_turn(volatile uint32_t *turn, uint32_t id);
@@ -143,6 +148,13 @@ static void task(uint32_t id)
     }
     /* Only the last task to finish gets here first (B: A finishes one turn earlier). */
     SYST_CSR = 0;
+    for (uint32_t i = 0; i < 2u; i++) {
+        const uint32_t *w = (const uint32_t *)stack_mem[i];
+        uint32_t untouched = 0;
+        while (untouched < STACK_WORDS && w[untouched] == STACK_PAINT)
+            untouched++;
+        task_stack_used[i] = 4u * (STACK_WORDS - untouched);
+    }
     printf("rtos2task: %u steps, %u system calls, %u registers lost, %u bad modes\n",
            (unsigned)(2u * STEPS), (unsigned)syscalls, (unsigned)lost_registers,
            (unsigned)bad_modes);
@@ -182,6 +194,9 @@ int main(void)
 #endif
     printf("rtos2task: starting 2 tasks, %u steps each\n", (unsigned)STEPS);
     for (uint32_t i = 0; i < 2u; i++) {
+        uint32_t *w = (uint32_t *)stack_mem[i];
+        for (uint32_t k = 0; k < STACK_WORDS; k++)
+            w[k] = STACK_PAINT;
         tcbs[i].id = i;
         tcbs[i].top = initial_stack((uint32_t *)&stack_mem[i][STACK_WORDS / 2], task, i);
     }
