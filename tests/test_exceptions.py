@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from mcusim.isa.cycles import load_cycle_table
+from mcusim.sim.accounting import native_lib
 from tests.conftest import BUILD, ROOT, simulate
 
 PROGRAMS = ["systick_count", "rtos2task", "nested", "wfi", "fpu_ctx"]
@@ -201,10 +202,12 @@ def test_systick_ticks_every_period(kernels, board):
                                              ("fpu_ctx", "nucleo-f746zg"),
                                              ("systick_count", "mps2-an386")])
 def test_both_accounting_paths_give_identical_numbers(kernels, prog, board):
-    """Native C, batched Python and block-by-block Python: same output, same figures."""
-    runs = [_run(kernels, prog, board, native=True),
-            _run(kernels, prog, board, native=False, batched=True),
+    """Native C, batched Python and block-by-block Python: same output, same figures (the
+    native path only where it is available: not in CI's MCUSIM_NATIVE=0 run)."""
+    runs = [_run(kernels, prog, board, native=False, batched=True),
             _run(kernels, prog, board, native=False, batched=False)]
+    if native_lib.load_library() is not None:
+        runs.append(_run(kernels, prog, board, native=True))
     assert all(r.result.exit_code == 0 for r in runs), runs[0].stdout
     assert len({r.stdout for r in runs}) == 1
     assert len({(r.result.cycles, r.result.instructions) for r in runs}) == 1
