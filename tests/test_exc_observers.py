@@ -7,6 +7,7 @@ trackers with synthetic events.)"""
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -18,6 +19,7 @@ from mcusim.sim import Firmware, MemoryOptions, ProfileOptions, ProgramIO, RunOp
 from mcusim.sim.accounting import native_lib
 from mcusim.sim.accounting.batched import BatchedSimulation
 from mcusim.sim.accounting.native import NativeSimulation
+from mcusim.sim.cli import main
 from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.exc_event import ExceptionEvent
 from mcusim.sim.core.observer import Observer
@@ -236,3 +238,19 @@ def test_thread_mode_switching_to_the_psp_with_msr_control(tmp_path):
     assert m.psp_peak_bytes == 16 + 64
     assert [(p.top, p.peak_bytes) for p in m.process_stacks] == [(0x20002000, 80)]
     assert all(asdict(r) == asdict(m) for r in results)
+
+
+def test_the_run_summary_and_json_show_handlers_latency_and_both_stacks(kernels, tmp_path,
+                                                                        capsys):
+    elf = kernels / "mps2-an386" / "rtos2task.elf"
+    out = tmp_path / "r.json"
+    assert main(["run", str(elf), "--board", "mps2-an386", "--profile", "--top", "60",
+                 "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    for name in ("PendSV_Handler", "[exception entry]", "[exception exit]", "[tail-chain]",
+                 "stack peak (MSP)", "stack peak (PSP)", "process stack from 0x"):
+        assert name in err, name
+    memory = json.loads(out.read_text())["memory"]
+    assert memory["psp_peak_bytes"] == max(p["peak_bytes"] for p in memory["process_stacks"])
+    assert len(memory["process_stacks"]) == 2 and memory["stack_peak_bytes"] > 0
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mcusim.base.units import format_frequency, format_size
 from mcusim.memory.board_spec import BoardSpec
@@ -73,7 +74,7 @@ def print_functions(console: Console, result: RunResult, top: int = 20,
         t.add_column("incl. %", justify="right")
     t.add_column("instructions", justify="right")
     for f in functions[:top]:
-        row = [f.name]
+        row: list[str | Text] = [Text(f.name)]  # not markup: "[exception entry]" is a name
         if tracked:
             row.append(f"{f.calls:,}")
         row += [f"{f.self_cycles:,}", f"{100 * f.self_cycles / total:.1f}%"]
