@@ -18,6 +18,7 @@ CYCLES_DIR = Path(__file__).parent / "cycles"
 # the rest per execution.
 RANGED = ("div", "mull", "mlal")
 FALLBACK = {"isb": "barrier"}
+EXCEPTION_LATENCIES = ("entry", "exit", "tail_chain", "late_arrival")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class CycleTable:
     per_register: dict[str, int]
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     source: Path | None = None
+    # [exceptions]: latencies of exception entry, return, tail-chain and late arrival
+    # (EXCEPTION_LATENCIES), zero wait states; a table without them charges none.
+    exceptions: dict[str, int] = field(default_factory=dict)
 
     def cost(self, cls: str) -> int:
         """Base cost of a class. A refinement a table does not list (ISB) costs what its
@@ -72,6 +76,7 @@ def load_cycle_table(core: str) -> CycleTable:
     assert classes is not None
     per_register = top.table("per_register", required=False)
     ranges = top.table("ranges", required=False)
+    exceptions = top.table("exceptions", required=False)
 
     def positive(v: object) -> int:
         n = as_int(v)
@@ -115,4 +120,6 @@ def load_cycle_table(core: str) -> CycleTable:
         ranges={k: ranges.get(k, span, "[min, max] cycles") for k in ranges.data}
         if ranges else {},
         source=path,
+        exceptions={k: exceptions.get(k, positive, "cycles", default=0, required=False)
+                    for k in EXCEPTION_LATENCIES} if exceptions else {},
     )

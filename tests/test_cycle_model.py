@@ -98,9 +98,10 @@ def test_validate_command_reports_both_tables(kernels, capsys):
     cap = capsys.readouterr()
     out = cap.out
     assert "running the microbenchmarks" in cap.err and "nucleo-f446re conv3x3" in cap.err
-    assert "cortex-m4: 77/77 tests agree exactly" in out
-    assert "cortex-m0plus: 26/26" in out and "cortex-m3: 62/62" in out
-    assert "cortex-m7: 76/77" in out
+    # 6 of each core's tests are the exception timing windows (ubench/ub_exc.S, issue 13).
+    assert "cortex-m4: 83/83 tests agree exactly" in out
+    assert "cortex-m0plus: 32/32" in out and "cortex-m3: 68/68" in out
+    assert "cortex-m7: 80/83" in out
     assert "conv3x3" in out and "cycles/MAC" in out
     assert main(["validate", "--kernels-dir", str(ROOT / "nowhere")]) == 66
 

@@ -70,6 +70,14 @@ def register(sub: Any) -> None:
                      help="fail the run if the stack peak exceeds this (e.g. 4K)")
     run.add_argument("--max-ram", type=size, metavar="BYTES",
                      help="fail the run if peak RAM (static + stack + heap) exceeds this")
+    run.add_argument("--irq", action="append", default=[], metavar="N@CYCLES[/PERIOD]",
+                     help="make IRQ N pending at that cycle (and every PERIOD cycles after), "
+                          "as a peripheral would (repeatable), e.g. --irq 3@10000/5000")
+    run.add_argument("--fault-handlers", choices=("enter", "report"), default="enter",
+                     help="enter: a fault runs the program's handler (HardFault, MemManage, "
+                          "BusFault, UsageFault), the run stopping with the fault report when "
+                          "the handler is a bare infinite loop or the core locks up; report: "
+                          "stop at every fault with the report (default: enter)")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also list unmodelled peripheral registers the program touched")
     add_gdb_option(run)
@@ -105,6 +113,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     )
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import (
+        IrqSchedule,
         Limits,
         MemoryOptions,
         ProfileOptions,
@@ -132,6 +141,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
         limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles,
                       timeout=args.timeout),
         symbol_regions=_region_pairs(args.region),
+        interrupts=tuple(IrqSchedule.parse(spec) for spec in args.irq),
+        fault_handlers=args.fault_handlers,
         profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
                  else None),
         memory=(MemoryOptions(record_accesses=profiled, max_stack=args.max_stack)

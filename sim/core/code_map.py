@@ -78,8 +78,8 @@ def decode_span(span: CodeSpan, timing: TimingModel) -> list[Block]:
     """The instructions of the span that may need a code hook, each as a block with the
     instruction after it (a run-time SP write is read there). A fast decode without operand
     details finds the candidates: instructions that may write SP, multiplies and divides (the
-    operand-timed classes), WFI/WFE; the full classification then decides, exactly as for a
-    block Unicorn translates. An undecodable halfword is stepped over."""
+    operand-timed classes), WFI/WFE/SEV, CPS/MSR; the full classification then decides,
+    exactly as for a block Unicorn translates. An undecodable halfword is stepped over."""
     blocks: list[Block] = []
     offset, code, md = 0, span.code, _lite()
     while offset + 2 <= len(code):
@@ -97,7 +97,8 @@ def decode_span(span: CodeSpan, timing: TimingModel) -> list[Block]:
     return blocks
 
 
-_CANDIDATE = re.compile(r"div|mul|ml|wf")
+# ldrd|strd|ldm|stm|ldrex|strex: FAULTS, alignment checks (sim/core/fault_traps.py)
+_CANDIDATE = re.compile(r"div|mul|ml|wf|sev|cps|msr|ldrd|strd|ldm|stm|ldrex|strex")
 # SP as the destination, written back, or in a register list (what can set it to a run-time
 # value); SP only as a base or source leaves it unchanged.
 _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")

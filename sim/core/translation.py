@@ -29,6 +29,7 @@ _RESTART_WHILE_RECORDING = (
     "execute IT blocks wrongly (the recorded run would not be the program's run). Run it "
     "without recording accesses (no `mcusim trace`, live-bytes analysis or `--live`)")
 CodeHook = tuple[int, object, object]
+MASK_WRITES = ("cps", "msr")  # instruction classes that can write PRIMASK/BASEPRI/FAULTMASK
 
 # Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
 UC_REG = {getattr(cs_arm, f"ARM_REG_{n}"): getattr(arm, f"UC_ARM_REG_{n}")
@@ -43,13 +44,13 @@ class BlockTranslation:
         block = translate(code, address, self.timing, function.name if function else None,
                           flash, self._block_cache)
         self.blocks[key] = block
-        if block.self_loop:
-            # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
-            # spinning until a limit. The block does not run.
+        why = self._endless(block)
+        if why:
+            # Nothing leaves "b ." for good: say so now instead of spinning until a limit.
+            # The block does not run.
             where = self.firmware.symbols.describe(address)
             self._halt("limit", f"infinite loop: branch to itself at {where} "
-                       f"({address:#010x}); nothing can interrupt it (interrupts are not "
-                       "modelled)", address)
+                       f"({address:#010x}); {why}", address)
         else:
             self._instrument(block)
         return block
@@ -103,6 +104,11 @@ class BlockTranslation:
             wanted += instrument(block)
         wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper())
                    for i in block.insns if i.cls == "wfi"]
+        # CPS/MSR may unmask a pending exception: the next block start looks.
+        wanted += [(i.address, self._on_mask_write, None)
+                   for i in block.insns if i.cls in MASK_WRITES]
+        wanted += [(i.address, self._on_sev, None)
+                   for i in block.insns if i.text.startswith("sev")]
         added = False
         for addr, callback, data in wanted:
             key = (addr, callback)
@@ -113,6 +119,8 @@ class BlockTranslation:
         return added
 
     def _add_code_hook(self: Simulation, address: int, callback: object, data: object) -> int:
+        if callback == self._on_alignment_check:  # FAULTS: in C on the native path
+            return self._add_alignment_hook(address, data)  # type: ignore[arg-type]
         return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)
 
     def _on_dynamic(self: Simulation, uc: Uc, address: int, size: int,
@@ -122,6 +130,27 @@ class BlockTranslation:
         if signed:
             values = tuple(abs(v - (1 << 32) if v & 0x80000000 else v) for v in values)
         self._add_cycles(self.timing.dynamic_cycles(rule, values))
+
+    def _on_mask_write(self: Simulation, uc: Uc, address: int, size: int, _: object) -> None:
+        self._exc_state.changed = True
+
+    def _on_sev(self: Simulation, uc: Uc, address: int, size: int, _: object) -> None:
+        self.exc_model.event_register = True  # SEV: the next WFE does not sleep
+
+    def _endless(self: Simulation, block: Block) -> str | None:
+        """Why a `b .` block never ends, or None if it can (in Thread mode, while an exception
+        can still come and its handler end the run). In Handler mode the exception being
+        handled never returns, whatever preempts it."""
+        if not block.self_loop:
+            return None
+        state = self._exc_state
+        current = self.uc.reg_read(arm.UC_ARM_REG_IPSR) & 0x1FF
+        if current:
+            return (f"the core is in Handler mode (exception {current}), which this loop "
+                    "never leaves")
+        if state.pending or state.next_event_cycle() is not None:
+            return None
+        return "nothing can interrupt it (no interrupt source is armed, no exception pending)"
 
     def hook_return(self: Simulation, address: int, callback: object) -> None:
         """A code hook at a return address, added while running: drop the translated block

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mcusim.sim.core.regions import pair_regions
+from mcusim.sim.observe.exc_memory import ExceptionStacks
 from mcusim.sim.observe.memory_tracker import MemoryTracker, PeakSeries
 from mcusim.sim.result import AccessTrace, MemoryReport, RegionMemory
 from mcusim.traces.profile import CounterSample
@@ -43,8 +44,10 @@ def memory_counters(tracker: MemoryTracker, curve: LiveCurve | None,
 
 
 def memory_report(sim: Simulation, tracker: MemoryTracker,
-                  curve: LiveCurve | None = None) -> MemoryReport:
+                  curve: LiveCurve | None = None,
+                  exceptions: ExceptionStacks | None = None) -> MemoryReport:
     fp = sim.footprint
+    process = exceptions.process_stacks() if exceptions is not None else []
     symbols = sim.firmware.symbols
     regions = []
     for name, peaks in tracker.region_peaks.items():
@@ -67,7 +70,9 @@ def memory_report(sim: Simulation, tracker: MemoryTracker,
         footprint=[{"region": r.region, "kind": r.kind, "capacity_bytes": r.capacity,
                     "used_bytes": r.used, "percent": round(r.percent, 2),
                     "sections": r.sections} for r in fp.regions],
-        regions=regions)
+        regions=regions,
+        psp_peak_bytes=max(p.peak_bytes for p in process) if process else None,
+        process_stacks=process)
 
 
 def access_trace(sim: Simulation, tracker: MemoryTracker) -> AccessTrace:
