@@ -7,7 +7,7 @@ goes on and mcusim runs on its pure-Python path.
 from setuptools import Extension, setup
 
 SOURCES = [f"sim/accounting/hotpath/{name}.c"
-           for name in ("hotpath", "profile", "memory", "util", "interrupt")]
+           for name in ("hotpath", "profile", "memory", "util", "interrupt", "align")]
 
 setup(ext_modules=[Extension("mcusim.sim.accounting._hotpath", SOURCES,
                              depends=["sim/accounting/hotpath/hotpath.h"],

@@ -38,7 +38,7 @@ from mcusim.isa.timing import BlockTiming
 FORMAT = 3
 # The code that decides what a block decodes and times to: a change to any of it is a new key.
 _MODEL_SOURCES = ("classify.py", "decode.py", "cached_insns.py", "thumb_table.py", "thumb_wide.py",
-                  "thumb_fields.py", "table_timing.py", "m7_issue.py", "cycles.py",
+                  "thumb_fields.py", "table_timing.py", "m7_issue.py", "m33_rules.py", "cycles.py",
                   "operand_timing.py", "timing.py", "block_cache.py")
 
 # A block's instructions, timing, and static flash stalls per instruction (None: not in flash).

@@ -18,6 +18,12 @@ class CoreSpec:
     cpuid: int
     has_dwt_cyccnt: bool
     has_divide: bool
+    # Bit-band aliases of SRAM and peripherals (Cortex-M3/M4 only; sim/devices/bitband.py).
+    has_bitband: bool = False
+    # SCB CCR at reset and its writable bits (ARMv7-M ARM B3.2.8; read-only on ARMv6-M).
+    ccr_reset: int = 0x200
+    ccr_writable: int = 0x31B
+    has_vtor: bool = True  # optional on ARMv6-M: the Cortex-M0 has none (RAZ/WI)
 
     @property
     def is_v6m(self) -> bool:
@@ -41,4 +47,11 @@ def load_core(name: str) -> CoreSpec:
         cpuid=f.get("cpuid", as_uint32, "the SCB CPUID value"),
         has_dwt_cyccnt=f.get("has_dwt_cyccnt", as_bool, "true or false"),
         has_divide=f.get("has_divide", as_bool, "true or false"),
+        has_bitband=f.get("has_bitband", as_bool, "true or false", default=False,
+                          required=False),
+        ccr_reset=f.get("ccr_reset", as_uint32, "the SCB CCR reset value", default=0x200,
+                        required=False),
+        ccr_writable=f.get("ccr_writable", as_uint32, "the CCR bits software can write",
+                           default=0x31B, required=False),
+        has_vtor=f.get("has_vtor", as_bool, "true or false", default=True, required=False),
     )

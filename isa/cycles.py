@@ -18,6 +18,7 @@ CYCLES_DIR = Path(__file__).parent / "cycles"
 # the rest per execution.
 RANGED = ("div", "mull", "mlal")
 FALLBACK = {"isb": "barrier"}
+EXCEPTION_LATENCIES = ("entry", "exit", "tail_chain", "late_arrival")
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,18 @@ class CycleTable:
     fp_div_overlap: bool
     paired_multiple: bool
     writeback_load_chains: bool
+    # Cortex-M33 (jnk0le's RP2350 measurements, isa/cycles/README.md "M33").
+    pairs_16bit: bool  # the limited dual issue of two 16-bit instructions
+    fp_mac_shadow: int  # cycles after an FP MAC in which no FP instruction issues
+    two_stage_flags_extra: int  # MULS.N and flag-setting shifted constants take this more
+    late_result_stall: int  # wait for a MAC, *XTA* or shifted-operand result
     classes: dict[str, int]
     per_register: dict[str, int]
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     source: Path | None = None
+    # [exceptions]: latencies of exception entry, return, tail-chain and late arrival
+    # (EXCEPTION_LATENCIES), zero wait states; a table without them charges none.
+    exceptions: dict[str, int] = field(default_factory=dict)
 
     def cost(self, cls: str) -> int:
         """Base cost of a class. A refinement a table does not list (ISB) costs what its
@@ -67,6 +76,7 @@ def load_cycle_table(core: str) -> CycleTable:
     assert classes is not None
     per_register = top.table("per_register", required=False)
     ranges = top.table("ranges", required=False)
+    exceptions = top.table("exceptions", required=False)
 
     def positive(v: object) -> int:
         n = as_int(v)
@@ -99,10 +109,17 @@ def load_cycle_table(core: str) -> CycleTable:
         paired_multiple=model.get("paired_multiple", as_bool, "true or false", default=False),
         writeback_load_chains=model.get("writeback_load_chains", as_bool, "true or false",
                                         default=True),
+        pairs_16bit=model.get("pairs_16bit", as_bool, "true or false", default=False),
+        fp_mac_shadow=model.get("fp_mac_shadow", positive, "cycles", default=0),
+        two_stage_flags_extra=model.get("two_stage_flags_extra", positive, "cycles",
+                                        default=0),
+        late_result_stall=model.get("late_result_stall", positive, "cycles", default=0),
         classes={k: classes.get(k, positive, "cycles") for k in classes.data},
         per_register={k: per_register.get(k, positive, "cycles per register")
                       for k in per_register.data} if per_register else {},
         ranges={k: ranges.get(k, span, "[min, max] cycles") for k in ranges.data}
         if ranges else {},
         source=path,
+        exceptions={k: exceptions.get(k, positive, "cycles", default=0, required=False)
+                    for k in EXCEPTION_LATENCIES} if exceptions else {},
     )

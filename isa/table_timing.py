@@ -9,6 +9,12 @@ from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
 from mcusim.isa.m7_issue import issue_costs
+from mcusim.isa.m33_rules import (
+    late_result_use,
+    loaded_only_as_accumulator,
+    pair_costs,
+    two_stage_flags,
+)
 from mcusim.isa.operand_timing import divide_cycles, long_multiply_cycles
 
 PC_WRITING = frozenset({"branch", "bl", "bx", "tbb", "ldm_pc", "ldr_pc", "alu_pc",
@@ -41,6 +47,7 @@ class TableTiming:
         prev: InsnInfo | None = None
         unaligned_run = 0
         fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
+        fp_issue_at = 0  # Cortex-M33: first cycle in the block an FP instruction may issue
         elapsed = 0
         if t.issue_width > 1:
             # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
@@ -54,7 +61,8 @@ class TableTiming:
                 unaligned_run = unaligned_run + 1 if insn.wide and insn.address % 4 == 2 else 0
                 if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1 once
                     c += 1
-            if t.load_use_stall and prev is not None and _uses_loaded(insn, prev, t.load_use_alu):
+            if (t.load_use_stall and prev is not None and _uses_loaded(insn, prev, t.load_use_alu)
+                    and not loaded_only_as_accumulator(insn, prev)):
                 c += t.load_use_stall
             fp_wait = 0
             if t.fp_div_overlap and insn.cls.startswith("v"):
@@ -70,6 +78,16 @@ class TableTiming:
             if (t.fp_result_stall and not fp_wait and prev is not None
                     and _uses_fp_result(insn, prev)):
                 c += t.fp_result_stall
+            if t.fp_mac_shadow and insn.cls.startswith("v"):
+                # Cortex-M33 (J33): no FP instruction issues in the cycles after an FP MAC.
+                wait = max(fp_issue_at - elapsed, 0)
+                c += wait
+                if insn.cls == "vfp_mac":
+                    fp_issue_at = elapsed + wait + 1 + t.fp_mac_shadow
+            if t.two_stage_flags_extra and two_stage_flags(insn):
+                c += t.two_stage_flags_extra  # J33: MULS.N, flag-setting shifted constants
+            if t.late_result_stall and prev is not None and late_result_use(insn, prev):
+                c += t.late_result_stall  # J33: MAC, *XTA*, shifted-operand results
             if insn.cls in t.ranges:
                 dynamic[insn.address] = insn.cls
             cycles.append(c)
@@ -81,6 +99,8 @@ class TableTiming:
             cycles[-1] += max(fp_busy_until - elapsed, 0)
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
+        if t.pairs_16bit:
+            taken_extra = pair_costs(block, cycles, self.refill, taken_extra)
         first = block[0] if block else None
         entry_extra = (t.unaligned_target_extra
                        if first is not None and first.wide and first.address % 4 == 2 else 0)

@@ -10,6 +10,7 @@ CPU_M0P := -mcpu=cortex-m0plus -mthumb -mfloat-abi=soft
 CPU_M3  := -mcpu=cortex-m3 -mthumb -mfloat-abi=soft
 CPU_M4F := -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard
 CPU_M7F := -mcpu=cortex-m7 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard
+CPU_M33F := -mcpu=cortex-m33 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard
 
 # UART register layouts understood by common/mcusim.c.
 UART_CMSDK    = -DMCUSIM_UART_CMSDK -DMCUSIM_UART_BASE=$(1)
@@ -18,7 +19,8 @@ UART_STM32_ISR = -DMCUSIM_UART_STM32_ISR -DMCUSIM_UART_BASE=$(1)
 UART_NRF      = -DMCUSIM_UART_NRF -DMCUSIM_UART_BASE=$(1)
 
 BOARDS := mps2-an386 nucleo-f446re stm32f4-discovery nucleo-l4r5zi \
-          nucleo-f746zg nrf52840-dk nucleo-g071rb nucleo-f103rb
+          nucleo-f746zg nrf52840-dk nucleo-g071rb nucleo-f103rb \
+          nucleo-u575zi mps2-an505
 
 mps2-an386_CPU        := $(CPU_M4F)
 mps2-an386_UART       := $(call UART_CMSDK,0x40004000)
@@ -51,3 +53,11 @@ nucleo-g071rb_FEATURES :=
 nucleo-f103rb_CPU      := $(CPU_M3)
 nucleo-f103rb_UART     := $(call UART_STM32_SR,0x40004400)
 nucleo-f103rb_FEATURES := hwdiv
+
+nucleo-u575zi_CPU      := $(CPU_M33F)
+nucleo-u575zi_UART     := $(call UART_STM32_ISR,0x40013800)
+nucleo-u575zi_FEATURES := hwdiv fpu
+
+mps2-an505_CPU        := $(CPU_M33F)
+mps2-an505_UART       := $(call UART_CMSDK,0x50200000)
+mps2-an505_FEATURES   := hwdiv fpu

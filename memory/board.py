@@ -11,13 +11,18 @@ A board file (`memory/boards/NAME.toml`)::
     data = 0x04
     status = 0x00
     status_value = 0xC0
+    [[interrupts.timer]]       # optional, repeatable: IRQ 3 pending every 10000 cycles
+    irq = 3
+    period_cycles = 10000      # first_cycle = ... (default: one period)
 
 A SoC file (`memory/socs/NAME.toml`) gives the core, memory regions, peripheral ranges and
-register reset values; see the bundled ones for every field.
+register reset values, and its NVIC (`[nvic] priority_bits`, `irqs`; defaults 4 and 32, 2 on
+ARMv6-M); see the bundled ones for every field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from mcusim.base.errors import BoardError, MissingInputError, UsageError
@@ -38,6 +43,7 @@ from mcusim.memory.board_spec import (
     REGION_KINDS,
     BoardSpec,
     ConsoleSpec,
+    InterruptTimerSpec,
     PeripheralRange,
     RegionSpec,
 )
@@ -73,14 +79,14 @@ def board_path(name_or_path: str) -> Path:
 def load_board(name_or_path: str, clock: str | int | None = None) -> BoardSpec:
     path = board_path(name_or_path)
     top = Fields(load_toml(path), path, "")
-    top.unknown_keys({"board", "console", "region", "peripheral", "reset_values"})
+    top.unknown_keys({"board", "console", "region", "peripheral", "reset_values", "interrupts"})
     b = top.table("board")
     assert b is not None
     b.unknown_keys({"name", "description", "soc", "clock", "boot_address", "multiplier"})
     soc_ref = b.get("soc", as_str, "the name of a bundled SoC or a path to a SoC .toml file")
     soc_path = _soc_path(soc_ref, path, b)
     soc_top = Fields(load_toml(soc_path), soc_path, "")
-    soc_top.unknown_keys({"soc", "region", "peripheral", "reset_values"})
+    soc_top.unknown_keys({"soc", "region", "peripheral", "reset_values", "nvic"})
     soc = soc_top.table("soc")
     assert soc is not None
     soc.unknown_keys({"name", "vendor", "core", "fpu", "max_clock", "boot_address",
@@ -108,6 +114,7 @@ def load_board(name_or_path: str, clock: str | int | None = None) -> BoardSpec:
                              default="single-cycle")
 
     console_fields = top.table("console", required=False)
+    nvic = _nvic(soc_top, core.is_v6m)
     board = BoardSpec(
         name=b.get("name", as_str, "a board name"),
         description=b.get("description", as_str, "a description", default=""),
@@ -123,6 +130,9 @@ def load_board(name_or_path: str, clock: str | int | None = None) -> BoardSpec:
         console=_console(console_fields) if console_fields else None,
         multiplier=multiplier,
         source=path,
+        nvic_priority_bits=nvic[0],
+        nvic_irqs=nvic[1],
+        interrupt_timers=_interrupt_timers(top, nvic[1]),
     )
     _check_layout(board, path)
     if clock is not None:
@@ -236,6 +246,72 @@ def _reset_values(top: Fields) -> dict[int, int]:
                 from None
         out[addr] = table.get(key, as_uint32, "a 32-bit reset value")
     return out
+
+
+def _nvic(soc_top: Fields, v6m: bool) -> tuple[int, int]:
+    """(priority bits, IRQ lines) from the SoC's optional [nvic] table."""
+    f = soc_top.table("nvic", required=False)
+    if f is None:
+        return (2 if v6m else 4), 32
+    f.unknown_keys({"priority_bits", "irqs", "reference"})
+    bits = f.get("priority_bits", _priority_bits(v6m),
+                 "2 (ARMv6-M)" if v6m else "a number of priority bits from 3 to 8",
+                 default=2 if v6m else 4)
+    irqs = f.get("irqs", _irq_count(v6m), f"a number of IRQ lines up to {32 if v6m else 496}",
+                 default=32)
+    return bits, irqs
+
+
+def _priority_bits(v6m: bool) -> Callable[[object], int]:
+    def convert(v: object) -> int:
+        n = as_int(v)
+        implementable = n == 2 if v6m else 3 <= n <= 8  # ARMv6-M: 2; ARMv7-M: 3 to 8
+        if not implementable:
+            raise ValueError("")
+        return n
+    return convert
+
+
+def _irq_count(v6m: bool) -> Callable[[object], int]:
+    def convert(v: object) -> int:
+        n = as_int(v)
+        if not 1 <= n <= (32 if v6m else 496):
+            raise ValueError("")
+        return n
+    return convert
+
+
+def _interrupt_timers(top: Fields, irqs: int) -> tuple[InterruptTimerSpec, ...]:
+    """`[[interrupts.timer]]`: a board-level source pending IRQ `irq` every `period_cycles`
+    (from `first_cycle`, default one period), for tests of interrupt-driven firmware."""
+    f = top.table("interrupts", required=False)
+    if f is None:
+        return ()
+    f.unknown_keys({"timer"})
+    timers = []
+    for t in f.tables("timer"):
+        t.unknown_keys({"irq", "period_cycles", "first_cycle"})
+        irq = t.get("irq", _irq_number(irqs), f"an IRQ number from 0 to {irqs - 1}")
+        period = t.get("period_cycles", _positive, "a positive number of cycles")
+        first = t.get("first_cycle", _positive, "a positive cycle count", default=period)
+        timers.append(InterruptTimerSpec(irq=irq, period_cycles=period, first_cycle=first))
+    return tuple(timers)
+
+
+def _irq_number(irqs: int) -> Callable[[object], int]:
+    def convert(v: object) -> int:
+        n = as_int(v)
+        if not 0 <= n < irqs:
+            raise ValueError(f"the SoC's NVIC has {irqs} IRQ lines")
+        return n
+    return convert
+
+
+def _positive(v: object) -> int:
+    n = as_int(v)
+    if n <= 0:
+        raise ValueError("")
+    return n
 
 
 def _console(f: Fields) -> ConsoleSpec:

@@ -87,6 +87,16 @@ class ConsoleSpec:
 
 
 @dataclass(frozen=True)
+class InterruptTimerSpec:
+    """A board-level periodic interrupt source (`[[interrupts.timer]]` in the board file):
+    IRQ `irq` becomes pending at `first_cycle` and every `period_cycles` after."""
+
+    irq: int
+    period_cycles: int
+    first_cycle: int
+
+
+@dataclass(frozen=True)
 class BoardSpec:
     name: str
     description: str
@@ -102,6 +112,10 @@ class BoardSpec:
     console: ConsoleSpec | None = None
     multiplier: str = "single-cycle"
     source: Path | None = None
+    # The NVIC as the SoC implements it: priority bits (ARMv6-M: always 2) and IRQ lines.
+    nvic_priority_bits: int = 4
+    nvic_irqs: int = 32
+    interrupt_timers: tuple[InterruptTimerSpec, ...] = ()
 
     def region_at(self, addr: int, size: int = 1) -> RegionSpec | None:
         for r in self.regions:

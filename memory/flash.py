@@ -19,10 +19,12 @@ start-up code leaves (STM32Cube HAL_Init, Zephyr): see the SoC files and FLASH_T
 from __future__ import annotations
 
 from collections import OrderedDict
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from mcusim.memory.board_spec import RegionSpec
+
+if TYPE_CHECKING:  # numpy: only the batched path's look-ups; a plain run does not load it
+    import numpy as np
 
 
 class LineCache:
@@ -60,6 +62,8 @@ class LineCache:
         time; returns which were misses. When nothing would be evicted (the usual case: a
         loop's lines fit), a line misses only at its first look-up and the LRU order
         afterwards is by last use, so the whole sequence is resolved at once."""
+        import numpy as np
+
         miss = np.zeros(len(lines), dtype=bool)
         if not len(lines):
             return miss
@@ -89,6 +93,8 @@ class LineCache:
 def _by_last_use(lines: np.ndarray, distinct: np.ndarray) -> list[int]:
     """The `distinct` values of `lines`, least recently used first. In a loop nearly every
     line shows up again near the end, so the tail is searched first."""
+    import numpy as np
+
     values, age = np.unique(lines[-256:][::-1], return_index=True)
     if len(values) < len(distinct):  # the few used only earlier: look each one up
         older = np.setdiff1d(distinct, values, assume_unique=True)
@@ -128,6 +134,8 @@ class FlashInterface:
 
     def line_numbers(self, addresses: np.ndarray) -> np.ndarray:
         """`line_of` for many addresses at once."""
+        import numpy as np
+
         lines = np.zeros(len(addresses), dtype=np.int64)
         for lo, hi in self.region.windows():
             inside = (addresses >= lo) & (addresses < hi)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from rich.console import Console
-from rich.markup import escape
+if TYPE_CHECKING:  # the model path is imported by `main`, so that --help starts fast
+    import numpy as np
+    from rich.console import Console
 
-from mcusim.nn.graph import Graph
-from mcusim.nn.schedule import Schedule
-from mcusim.nn.schedules import make_schedule
-from mcusim.nn.sim_api import InputError, MissingInputError, OutputError, UsageError
+    from mcusim.nn.graph import Graph
+    from mcusim.nn.schedule import Schedule
 
 EXIT_CODES_HELP = """exit status:
   0 outputs match the reference, 1 outputs differ from the reference,
@@ -69,13 +68,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     nn.add_argument("--force", action="store_true",
                     help="overwrite output files mcusim did not write")
     try:  # partial execution (issue 11) adds its options (--sweep, --plot)
-        from mcusim.nn.pex.cli import add_arguments
+        from mcusim.nn.pex.options import add_arguments
     except ImportError:
         pass
     else:
         add_arguments(nn)
     try:  # approximate kernels (issue 12) add --approx CONFIG and --calib
-        from mcusim.nn.approx.nn_option import add_arguments as approx_arguments
+        from mcusim.nn.approx.options import add_arguments as approx_arguments
     except ImportError:
         pass
     else:
@@ -84,6 +83,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
+    import numpy as np
+
+    from mcusim.nn.sim_api import InputError, MissingInputError, UsageError
+
     if len(graph.inputs) != 1:
         raise UsageError(f"--input {path}: the model has {len(graph.inputs)} inputs; --input "
                          "gives one (use the Python API, run_model(inputs=[...]))")
@@ -121,6 +124,8 @@ def _code_in_ram(args: argparse.Namespace) -> bool | None:
 
 
 def _check_json_output(path: Path, force: bool) -> None:
+    from mcusim.nn.sim_api import OutputError
+
     if path.is_dir():
         raise OutputError(f"--json {path}: is a directory; give a file name")
     if not path.parent.exists():
@@ -133,8 +138,13 @@ def _check_json_output(path: Path, force: bool) -> None:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
     from mcusim.nn.report import print_result
     from mcusim.nn.run import prepare, run_model
+    from mcusim.nn.schedules import make_schedule
+    from mcusim.nn.sim_api import OutputError
     from mcusim.nn.tflite_import import load_model
 
     if args.json is not None:

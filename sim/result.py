@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mcusim.traces.profile import FunctionProfile, Profile
+
+if TYPE_CHECKING:  # the arrays of a recorded trace; a plain run does not import numpy
+    import numpy as np
 
 SCHEMA = "mcusim.run/1"
 
@@ -57,12 +58,23 @@ class RegionMemory:
 
 
 @dataclass
+class ProcessStack:
+    """What one context that ran on the process stack (PSP; an RTOS task) used of it."""
+
+    top: int  # its PSP when it started running
+    peak_bytes: int  # top minus the lowest PSP it reached, exception frames included
+    deepest_at: str
+
+
+@dataclass
 class MemoryReport:
     """Static footprint and dynamic peaks; see README "Memory" for the definitions."""
 
     flash_bytes: int
     static_ram_bytes: int
-    stack_peak_bytes: int  # initial SP minus the lowest SP, exact to the byte
+    # The main stack (MSP): initial SP minus its lowest SP, exact to the byte, exception
+    # frames included (for a program that never uses the PSP: the stack)
+    stack_peak_bytes: int
     stack_peak_pc: str
     heap_peak_bytes: int  # most bytes allocated (malloc/realloc - free) at once
     heap_reserved_peak_bytes: int  # furthest extent of the heap (sbrk) above its base
@@ -73,6 +85,10 @@ class MemoryReport:
     stack_overflow: str | None
     footprint: list[dict[str, Any]] = field(default_factory=list)
     regions: list[RegionMemory] = field(default_factory=list)
+    # The process stack (PSP), when thread mode used it: the deepest context's peak, and
+    # each context's (task stacks are static data or heap, already in those figures).
+    psp_peak_bytes: int | None = None
+    process_stacks: list[ProcessStack] = field(default_factory=list)
 
     @property
     def peak_ram(self) -> int:

@@ -20,7 +20,9 @@ EXPECTED = {
     "nrf52840-dk": ("cortex-m4", 64, 1024 * K, 256 * K),
     "nucleo-g071rb": ("cortex-m0plus", 64, 128 * K, 36 * K),
     "nucleo-f103rb": ("cortex-m3", 72, 128 * K, 20 * K),
+    "nucleo-u575zi": ("cortex-m33", 160, 2048 * K, 784 * K),
     "mps2-an386": ("cortex-m4", 25, 0, 4096 * K + 16 * K + 4096 * K + 16384 * K),
+    "mps2-an505": ("cortex-m33", 20, 0, 4096 * K + 32 * K + 4096 * K + 16384 * K),
 }
 
 
@@ -46,8 +48,15 @@ def test_board_specifics():
     mps2 = load_board("mps2-an386")  # the QEMU machine's map
     assert mps2.region_at(0x00400000).name == "ssram1"
     assert mps2.region_at(0x21000000).name == "psram"
+    an505 = load_board("mps2-an505")  # QEMU's map; Secure aliases have address bit 28 set
+    assert an505.region_at(0x00000000).name == an505.region_at(0x10000000).name == "ssram1"
+    assert an505.region_at(0x28000000).name == an505.region_at(0x38000000).name == "ssram23"
     assert load_board("nucleo-f446re").regions[0].wait_states(180_000_000) == 5
     assert load_board("nucleo-f446re", clock="16MHz").regions[0].wait_states(16_000_000) == 0
+    u5 = load_board("nucleo-u575zi")  # RM0456 voltage range 1: +1 WS per 32 MHz
+    assert [u5.regions[0].wait_states(mhz * 10**6) for mhz in (32, 33, 128, 160)] == [0, 1, 3, 4]
+    assert u5.region_at(0x28000000).name == "sram4" and u5.region_at(0x0) is None
+    assert u5.boot_address == 0x08000000 and u5.core.arch == "armv8-m.main"
 
 
 def test_clock_override():

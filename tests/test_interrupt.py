@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -16,11 +17,17 @@ from mcusim.sim.accounting import native_lib as native_path
 
 from .asm import build
 
-# An endless loop that is not "b ." (which is detected and ends the run by itself).
+# Says it runs (SYS_WRITE0 "go"), then an endless loop that is not "b ." (which is detected
+# and ends the run by itself).
 SPIN = """
+    movs r0, #0x04
+    adr r1, go
+    bkpt 0xab
 1:  adds r0, r0, #1
     subs r1, r1, #1
     b 1b
+    .align 2
+go: .asciz "go\\n"
 """
 
 PATHS = ["0", "1"] if native_path.load_library() is not None else ["0"]
@@ -32,7 +39,11 @@ def _start(elf, tmp_path, native: str) -> tuple[subprocess.Popen, float]:
                              "--json", str(tmp_path / "r.json")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             cwd=tmp_path)
-    time.sleep(2.0)  # imports and set-up take about a second: by now it is emulating
+    # Wait until the program has printed "go": it is emulating then, however long imports and
+    # set-up took on a loaded machine.
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    assert ready and proc.stdout.readline() == b"go\n", proc.communicate()
+    time.sleep(0.2)  # well inside the endless loop
     return proc, time.monotonic()
 
 

@@ -15,7 +15,8 @@ CASES = [
     ("nucleo-f103rb", "divide", None), ("nucleo-g071rb", "fc", None),
     ("nucleo-l4r5zi", "dwconv3x3", None), ("nrf52840-dk", "maxpool", None),
     ("nucleo-f446re", "ubench", "16MHz"), ("nucleo-f746zg", "ubench", "16MHz"),
-    ("mps2-an386", "hello", None),
+    ("mps2-an386", "hello", None), ("nucleo-u575zi", "cnn_chain", None),
+    ("nucleo-u575zi", "ubench", "16MHz"),
 ]
 
 

@@ -1,5 +1,5 @@
 """The nn kernel library (kernels_c/nn/) is bit-exact with a numpy model of TFLite Micro's
-int8 reference kernels (tests/nn_ref.py), on the DSP path (M4, M7) and the portable path
+int8 reference kernels (tests/nn_ref.py), on the DSP path (M4, M7, M33) and the portable path
 (M0+, M3): random shapes, odd channel counts, strides, dilation, padding, depth multipliers,
 channel slices in strided buffers (untouched slots must stay as they were) and partial
 accumulation in int32, run through one driver program per board."""
@@ -12,11 +12,11 @@ import pytest
 from tests import nn_cases, nn_ref
 from tests.conftest import simulate
 
-# (board, driver build): the DSP path on M4 and M7, the portable path on M0+ and M3, and the
+# (board, driver build): the DSP path on M4, M7 and M33, the portable path on M0+ and M3, and the
 # DSP path with its hot loops in RAM (-DNN_CODE_IN_RAM, as `mcusim nn` builds for flash boards).
 BUILDS = [("mps2-an386", "nn_kernel_test"), ("nucleo-f746zg", "nn_kernel_test"),
           ("nucleo-g071rb", "nn_kernel_test"), ("nucleo-f103rb", "nn_kernel_test"),
-          ("nucleo-l4r5zi", "nn_kernel_test_ram")]
+          ("nucleo-l4r5zi", "nn_kernel_test_ram"), ("nucleo-u575zi", "nn_kernel_test")]
 PER_KERNEL = 12
 
 

@@ -48,10 +48,11 @@ def test_dwt_cyccnt_counts_to_the_reading_instruction(tmp_path):
 
 @pytest.mark.parametrize("board,cpuid", [
     ("nucleo-f446re", 0x410FC241), ("nucleo-f103rb", 0x412FC231),
-    ("nucleo-g071rb", 0x410CC601), ("nucleo-f746zg", 0x411FC270)])
+    ("nucleo-g071rb", 0x410CC601), ("nucleo-f746zg", 0x411FC270),
+    ("nucleo-u575zi", 0x410FD214)])
 def test_cpuid_names_the_core(tmp_path, board, cpuid):
     cpu = {"nucleo-g071rb": "cortex-m0plus", "nucleo-f103rb": "cortex-m3",
-           "nucleo-f746zg": "cortex-m7"}.get(board, "cortex-m4")
+           "nucleo-f746zg": "cortex-m7", "nucleo-u575zi": "cortex-m33"}.get(board, "cortex-m4")
     elf = asm.build(tmp_path, """
     ldr r0, =0xE000ED00
     ldr r1, [r0]

@@ -1,5 +1,6 @@
 """Reference runs: kernel outputs equal a numpy reference bit for bit, and every program built
-for mps2-an386 behaves under mcusim exactly as under QEMU's mps2-an386 machine."""
+for mps2-an386 (Cortex-M4) and mps2-an505 (Cortex-M33) behaves under mcusim exactly as under
+QEMU's machine of the same name."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.conftest import BUILD, ROOT, simulate
 
 KERNEL_PROGRAMS = ["conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool"]
 # One board per core family the kernels are built for.
-KERNEL_BOARDS = ["mps2-an386", "nucleo-g071rb", "nucleo-f103rb", "nucleo-f746zg"]
+KERNEL_BOARDS = ["mps2-an386", "nucleo-g071rb", "nucleo-f103rb", "nucleo-f746zg", "nucleo-u575zi"]
 
 
 @pytest.mark.parametrize("board", KERNEL_BOARDS)
@@ -30,8 +31,13 @@ def test_kernel_output_matches_numpy(kernels, prog, board):
     assert len(np.unique(actual)) > 4
 
 
-def _mps2_programs() -> list[str]:
-    return sorted(p.stem for p in (BUILD / "mps2-an386").glob("*.elf")) or ["(not built)"]
+# Boards with the memory map of a QEMU machine of the same name.
+QEMU_BOARDS = ["mps2-an386", "mps2-an505"]
+
+
+def _mps2_programs() -> list[tuple[str, str]]:
+    runs = [(board, p.stem) for board in QEMU_BOARDS for p in sorted((BUILD / board).glob("*.elf"))]
+    return runs or [("mps2-an386", "(not built)")]
 
 
 DWT_LINE = re.compile(rb"^(cycles: )\d+$", re.MULTILINE)
@@ -42,20 +48,20 @@ def _mask_cycles(out: bytes) -> bytes:
     return DWT_LINE.sub(rb"\1N", out)
 
 
-def _qemu(elf, argv: list[str]) -> subprocess.CompletedProcess:
+def _qemu(machine: str, elf, argv: list[str]) -> subprocess.CompletedProcess:
     config = ",".join(["enable=on", "target=native", *(f"arg={a}" for a in argv)])
     return subprocess.run(
-        ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
+        ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none",
          "-serial", "stdio", "-semihosting-config", config, "-kernel", str(elf)],
         cwd=ROOT, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("prog", _mps2_programs())
-def test_mcusim_agrees_with_qemu(kernels, prog):
-    elf = kernels / "mps2-an386" / f"{prog}.elf"
+@pytest.mark.parametrize(("board", "prog"), _mps2_programs())
+def test_mcusim_agrees_with_qemu(kernels, board, prog):
+    elf = kernels / board / f"{prog}.elf"
     argv = [f"{prog}.elf", "alpha", "beta gamma"] if prog == "hello" else [f"{prog}.elf"]
-    qemu = _qemu(elf, argv)
-    run = simulate(elf, "mps2-an386", argv=argv)
+    qemu = _qemu(board, elf, argv)
+    run = simulate(elf, board, argv=argv)
     assert run.result.stop == "exit", run.result.fault
     assert run.result.exit_code == qemu.returncode, (qemu.stdout, qemu.stderr)
     assert _mask_cycles(run.stdout) == _mask_cycles(qemu.stdout)

@@ -1,7 +1,7 @@
 # nn kernel library (kernels_c/nn/): its test driver and benchmark programs.
 # Included by kernels_c/Makefile; paths are relative to kernels_c/.
 NN_SRCS := $(wildcard nn/src/*.c nn/src/*.S)
-NN_TEST_BOARDS := mps2-an386 nucleo-g071rb nucleo-f103rb nucleo-f746zg
+NN_TEST_BOARDS := mps2-an386 nucleo-g071rb nucleo-f103rb nucleo-f746zg nucleo-u575zi
 NN_BENCH_BOARDS := mps2-an386 nucleo-f446re nucleo-l4r5zi
 
 PROGRAMS += nn_kernel_test nn_bench

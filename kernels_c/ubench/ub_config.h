@@ -4,9 +4,10 @@
  * always agree. Only the compiler's predefined macros are used:
  *
  *   UB_V6M   ARMv6-M (Cortex-M0/M0+): SysTick as the counter, 16-bit ISA only
- *   UB_V7M   ARMv7-M or ARMv7E-M (M3/M4/M7): DWT_CYCCNT, Thumb-2
- *   UB_DSP   ARMv7E-M DSP/SIMD extension (M4/M7)
- *   UB_FPU   a hardware single-precision FPU with the hard-float ABI (M4F/M7F)
+ *   UB_V7M   ARMv7-M, ARMv7E-M or ARMv8-M Mainline (M3/M4/M7/M33): DWT_CYCCNT, Thumb-2
+ *   UB_V8M   ARMv8-M Mainline (M33): tests of rules measured on the M33 only
+ *   UB_DSP   the DSP/SIMD extension (M4/M7/M33)
+ *   UB_FPU   a hardware single-precision FPU with the hard-float ABI (M4F/M7F/M33F)
  */
 #ifndef UB_CONFIG_H
 #define UB_CONFIG_H
@@ -14,11 +15,17 @@
 #if defined(__ARM_ARCH_6M__)
 #define UB_V6M 1
 #define UB_V7M 0
-#elif defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__)
+#elif defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__)
 #define UB_V6M 0
 #define UB_V7M 1
 #else
-#error "ubench: unsupported architecture (ARMv6-M, ARMv7-M or ARMv7E-M only)"
+#error "ubench: unsupported architecture (ARMv6-M, ARMv7-M, ARMv7E-M or ARMv8-M Mainline)"
+#endif
+
+#if defined(__ARM_ARCH_8M_MAIN__)
+#define UB_V8M 1
+#else
+#define UB_V8M 0
 #endif
 
 #if defined(__ARM_FEATURE_DSP)

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mcusim.nn.approx.dse import DEFAULT_LEVELS, DseOptions, run_dse
+from mcusim.nn.approx.dse import DseOptions, run_dse
+from mcusim.nn.approx.options import add_dse_parser
 from mcusim.nn.approx.pareto import (
     Point,
     best_within,
@@ -28,33 +29,7 @@ from mcusim.nn.tflite_import import load_model
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "dse", help="approximate kernels: explore per-layer skip levels (latency vs accuracy)",
-        description="Design-space exploration of approximate CONV_2D / FULLY_CONNECTED kernels "
-        "(least significant MAC positions skipped): accuracy on the host (top-1 against the "
-        "labels in DATA, else agreement with the exact model), latency on the simulated board; "
-        "prints and plots the Pareto front and writes every point (CSV, JSON). Measured "
-        "candidates are cached in OUT, so an interrupted study resumes.")
-    p.add_argument("model", type=Path, metavar="MODEL", help="int8 .tflite model")
-    p.add_argument("--board", required=True, help="board name (mcusim boards) or file")
-    p.add_argument("--data", type=Path, required=True, metavar="DATA.npz",
-                   help="evaluation set: 'x' int8 quantised inputs (N first), optional 'y' labels")
-    p.add_argument("--calib", type=Path, metavar="CALIB.npz",
-                   help="calibration inputs for the significance ('x'; default: DATA's first 64)")
-    p.add_argument("--levels", default=",".join(str(v) for v in DEFAULT_LEVELS),
-                   help="skip fractions to try per layer (default: %(default)s)")
-    p.add_argument("--layers", help="operator indices to approximate (default: every CONV_2D "
-                   "and FULLY_CONNECTED)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler (e.g. tcp://host:8786): run candidates on that cluster")
-    p.add_argument("--jobs", type=int, default=2, help="local worker processes (default 2)")
-    p.add_argument("--max-grid", type=int, default=100,
-                   help="explore the full grid when it has at most this many candidates")
-    p.add_argument("--out", type=Path, default=Path("dse-out"), metavar="DIR",
-                   help="output folder: points.csv, points.json, pareto.png, significance.npz, "
-                   "cache.jsonl (default: ./dse-out)")
-    p.add_argument("--force", action="store_true", help="replace files in DIR not made by "
-                   "mcusim dse")
+    add_dse_parser(sub)
 
 
 def _floats(text: str, what: str) -> list[float]:

@@ -17,11 +17,10 @@ from pathlib import Path
 
 from mcusim.nn.approx import search
 from mcusim.nn.approx.config import ApproxConfig
+from mcusim.nn.approx.options import DEFAULT_LEVELS
 from mcusim.nn.approx.pareto import Point, mark_pareto
 from mcusim.nn.approx.study import MeasureCache, Study, config_of, measure_latency
 from mcusim.nn.sim_api import InputError
-
-DEFAULT_LEVELS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
 
 
 @dataclass

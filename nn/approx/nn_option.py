@@ -20,19 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from mcusim.nn.approx.config import ApproxConfig
+from mcusim.nn.approx.options import add_arguments
 from mcusim.nn.approx.significance import load_significance
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule
 from mcusim.nn.sim_api import InputError, MissingInputError
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--approx", type=Path, metavar="CONFIG",
-                        help="approximate kernels: per-layer skip fractions or thresholds "
-                        "(JSON/TOML; see mcusim dse, which writes them)")
-    parser.add_argument("--calib", type=Path, metavar="CALIB.npz",
-                        help="with --approx: calibration inputs for the significance, when "
-                        "CONFIG does not name a significance file")
+__all__ = ["add_arguments", "schedule_for"]  # add_arguments: nn/approx/options.py
 
 
 def schedule_for(args: argparse.Namespace, graph: Graph, board: str,

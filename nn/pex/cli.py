@@ -1,6 +1,7 @@
 """`mcusim nn MODEL --schedule pex[:N] --plot OUT.png` and `--schedule pex --sweep`.
 
-nn/cli.py registers these options (`add_arguments`) and hands over to `run` when one is given:
+nn/cli.py registers these options (`add_arguments`, declared in nn/pex/options.py so that
+`mcusim --help` stays light) and hands over to `run` when one is given:
 both schedules of the same model run on the board, the comparison is printed (and written with
 `--json`), and the picture drawn; a sweep runs the layer-by-layer schedule and pex:N for
 N = 2, 4, 8, 16 and the automatic choice (schedules identical to an earlier one are skipped).
@@ -16,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from mcusim.nn.graph import Graph
+from mcusim.nn.pex.options import add_arguments
 from mcusim.nn.pex.report import Comparison, bottleneck, print_comparison
 from mcusim.nn.pex.schedule import pex_schedule
 from mcusim.nn.pex.search import peak_bound_bytes
@@ -23,18 +25,10 @@ from mcusim.nn.result import NNResult
 from mcusim.nn.schedule import Schedule
 from mcusim.nn.sim_api import OutputError
 
+__all__ = ["SWEEP_SLICES", "add_arguments", "run"]
+
 RunFn = Callable[[Schedule | None], NNResult]
 SWEEP_SLICES = (2, 4, 8, 16)  # then the automatic choice
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--plot", type=Path, metavar="OUT.png",
-                        help="with a Pex schedule: bytes live over simulated time for it and "
-                             "for layer by layer, stacked by tensor (with --sweep: peak SRAM "
-                             "against latency per slice count)")
-    parser.add_argument("--sweep", action="store_true",
-                        help="run pex:N for N = 2, 4, 8, 16 and the automatic choice; print "
-                             "(and with --plot, plot) peak SRAM against latency")
 
 
 def _check_output(path: Path | None, force: bool, what: str) -> None:

@@ -26,6 +26,7 @@ from mcusim.memory.flash import FlashInterface
 from mcusim.sim.accounting.batch_table import BlockTable, Charges, after
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.exceptions import NO_EVENT
 from mcusim.sim.core.observer import Observer
 from mcusim.sim.core.options import RunOptions
 from mcusim.sim.core.uc_api import BlockHook
@@ -82,6 +83,7 @@ class BatchedSimulation(Simulation):
         self._instructions = 0
         self._current_block: Block | None = None
         self._tracker: CallTracker | None = None  # the profiler's, whose calls are replayed
+        self._per_block: list[bool] = []  # non-empty: accounted block by block from now on
         super().__init__(*args, **kwargs)
         if self.memory_tracker is not None or self.max_instructions or self.max_cycles:
             raise ValueError("batched accounting cannot track memory or stop at limits")
@@ -103,10 +105,17 @@ class BatchedSimulation(Simulation):
         append = seq.append
         account, other_block = self._account, self._other_block
         limit = BATCH_BLOCKS
+        exc, per_block, on_block = self._exc_state, self._per_block, self._on_block
+        exception_check = self._exception_check
 
         # Every executed block passes here: each operation counts.
         def hook(_engine: object, address: int, size: int) -> None:
             try:
+                if exc.changed and not per_block and exception_check(address):
+                    return
+                if per_block:
+                    on_block(uc, address, size, None)
+                    return
                 try:
                     row = by_address[address]
                 except KeyError:
@@ -123,6 +132,17 @@ class BatchedSimulation(Simulation):
                 uc.emu_stop()
 
         return BlockHook(uc, hook)
+
+    def _exception_check(self, address: int) -> bool:
+        """The exception state changed: the batch is accounted and the exception model looks
+        (whether the core was redirected). Exceptions need the cycle count at every block start,
+        so once an interrupt source is armed or an exception pending or active, the run goes on
+        block by block (Simulation._on_block)."""
+        redirected = self.exc_model.poll(address)
+        state = self._exc_state
+        if self._exc_next != NO_EVENT or state.pending or state.active_stack:
+            self._per_block.append(True)
+        return redirected
 
     def _flash_read_timer(self, flash: FlashInterface) -> Callable[[int], None]:
         """Records a data read from `flash` with its position in the batch; its stall is found
@@ -380,6 +400,8 @@ class BatchedSimulation(Simulation):
         changed = function != table["function"][prev]
         if entered:
             called[0], changed[0] = False, True
+        if tracker.override_pending:  # after an exception event (sim/observe/exc_calls.py)
+            changed[0] = True
         events = np.flatnonzero(called | changed)
         starts = events if len(events) and events[0] == 0 else after(0, events, whole=True)
         spent = np.add.reduceat(cycles, starts)

@@ -10,6 +10,7 @@ properties here; everything else is the Python engine's. Both paths give identic
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from ctypes import byref, c_int64, c_uint64, c_void_p
 from typing import Any
@@ -20,6 +21,7 @@ from unicorn.unicorn_py3 import unicorn as _uc_module
 from mcusim.sim.accounting.native_lib import (
     BRANCH_END,
     CALL_END,
+    EXC_POLL,
     GET_CURRENT,
     GET_CYCLES,
     GET_HALTED,
@@ -28,8 +30,10 @@ from mcusim.sim.accounting.native_lib import (
     HALTED_BY_STACK_BUDGET,
     NEW_BLOCK,
     SET_CYCLE_LIMIT,
+    SET_EXC_CHANGED,
     SET_INSN_LIMIT,
     SET_MISPREDICT,
+    SET_NEXT_EVENT,
     SET_SKIP,
     FlashAlias,
     load_library,
@@ -41,6 +45,7 @@ from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.observer import Observer
 from mcusim.sim.core.uc_api import add_hook
 from mcusim.sim.devices.flash_data import FlashDataPath
+from mcusim.sim.devices.peripherals import PPB_BASE
 from mcusim.sim.observe.memory import MemoryObserver
 from mcusim.sim.observe.profiling import Profiler
 
@@ -63,7 +68,12 @@ class NativeSimulation(Simulation):
         self._dynamic_specs: list[int] = []
         if not self._state:
             raise MemoryError("native hot path: out of memory")
+        self._exc_poll_cb = EXC_POLL(self._native_exc_poll)
+        lib.hp_set_exc_poll(self._state, self._exc_poll_cb)
         super().__init__(*args, **kwargs)
+        # As the Python path: the first block start looks if the set-up changed the exception
+        # state (interrupt sources added).
+        lib.hp_set(self._state, SET_EXC_CHANGED, int(self._exc_state.changed))
 
     def __del__(self) -> None:
         state = getattr(self, "_state", None)
@@ -148,6 +158,8 @@ class NativeSimulation(Simulation):
         self._flash_aliases: list[FlashAlias] = []
 
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:
+        if callback == self._on_mask_write:  # CPS/MSR: the C hook marks the state changed
+            return self._c_hook(UC_HOOK_CODE, self._lib.hp_mask_hook, address, address)
         if callback != self._on_dynamic:
             return super()._add_code_hook(address, callback, data)
         rule, regs, signed = data  # type: ignore[misc]
@@ -163,6 +175,34 @@ class NativeSimulation(Simulation):
                 data: int | None = None) -> int:
         return add_hook(self.uc, kind, ctypes.cast(function, c_void_p).value,
                         data if data is not None else self._state, begin, end)
+
+    # -- exceptions (sim/core/exceptions.py) ------------------------------------------------------
+    def _native_exc_poll(self, address: int) -> int:
+        """Called from C at a block start where an interrupt source is due or the exception
+        state changed: 1 if the core was redirected (the block is not charged)."""
+        try:
+            return int(self.exc_model.poll(address))
+        except BaseException as e:  # noqa: BLE001 - must not unwind through C
+            self._callback_error = e
+            self.uc.emu_stop()
+            return 1
+
+    def _exception_schedule(self, cycle: int) -> None:
+        super()._exception_schedule(cycle)
+        self._lib.hp_set(self._state, SET_NEXT_EVENT, cycle)
+        self._lib.hp_set(self._state, SET_EXC_CHANGED, int(self._exc_state.changed))
+
+    def _mmio(self, base: int, size: int, device: Any) -> None:
+        """An access to the core's private peripherals may pend or unmask an exception or move
+        the next interrupt-source event: the C block hook then asks Python at the next block
+        start (the Python path reads ExceptionState.changed itself)."""
+        if base == PPB_BASE:
+            device = _NotifyingBus(device, self._exc_written)
+        super()._mmio(base, size, device)
+
+    def _exc_written(self) -> None:
+        if self._exc_state.changed:
+            self._lib.hp_set(self._state, SET_EXC_CHANGED, 1)
 
     # -- new blocks (called from C) -------------------------------------------------------------
     def _native_new_block(self, address: int, size: int) -> None:
@@ -243,6 +283,23 @@ class NativeSimulation(Simulation):
         for f in self.flash:
             lib.hp_flash_stats(state, f.native_index, byref(fetch), byref(data))
             f.fetch_stall_cycles, f.data_stall_cycles = fetch.value, data.value
+
+
+class _NotifyingBus:
+    """A device whose accesses are followed by a callback."""
+
+    def __init__(self, device: Any, written: Callable[[], None]):
+        self.device = device
+        self.written = written
+
+    def read(self, addr: int, size: int) -> int:
+        value = self.device.read(addr, size)
+        self.written()  # (a read can reschedule too: SysTick's COUNTFLAG)
+        return value
+
+    def write(self, addr: int, size: int, value: int) -> None:
+        self.device.write(addr, size, value)
+        self.written()
 
 
 def _lowest_sp(block: Block) -> tuple[int, int]:

@@ -10,6 +10,8 @@ import os
 from ctypes import CFUNCTYPE, POINTER, c_int, c_int32, c_int64, c_uint32, c_uint64, c_void_p
 
 NEW_BLOCK = CFUNCTYPE(None, c_uint64, c_uint32)
+EXC_POLL = CFUNCTYPE(c_int, c_uint64)  # hotpath.h exc_poll_fn
+SET_NEXT_EVENT, SET_EXC_CHANGED = 8, 9
 GET_INSTRUCTIONS, GET_CYCLES, GET_CURRENT, GET_HALTED = 0, 1, 2, 3
 SET_SKIP, SET_INSN_LIMIT, SET_CYCLE_LIMIT, SET_MISPREDICT = 4, 5, 6, 7
 BRANCH_END, CALL_END = 1, 2
@@ -56,6 +58,7 @@ def load_error() -> str | None:
 def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_new.restype = c_void_p
     lib.hp_new.argtypes = [c_void_p, c_void_p, NEW_BLOCK]
+    lib.hp_set_exc_poll.argtypes = [c_void_p, EXC_POLL]
     lib.hp_new_dynamic.restype = c_void_p
     lib.hp_new_dynamic.argtypes = [c_void_p, c_int32, c_int32, c_int32, c_int32, c_uint32,
                                    c_uint32]

@@ -4,11 +4,11 @@ trackers' form after the run, so that profiles and memory reports are built alik
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
-from ctypes import byref, c_int32, c_uint64
+from ctypes import byref, c_int, c_int32, c_int64, c_uint32, c_uint64, c_void_p
 from typing import TYPE_CHECKING
 
-import numpy as np
 from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, Uc
 from unicorn.arm_const import UC_ARM_REG_SP
 
@@ -21,6 +21,31 @@ if TYPE_CHECKING:
     from mcusim.sim.accounting.native import NativeSimulation
 
 
+class HpFrame(ctypes.Structure):
+    """hp_frame (hotpath.h): a shadow-stack frame of the C profiler."""
+
+    _fields_ = (("function", c_int32), ("caller", c_int32), ("node", c_int32),
+                ("return_address", c_int64), ("start_cycles", c_uint64),
+                ("start_instructions", c_uint64))
+
+
+def declare_exception_entry_points(lib: ctypes.CDLL) -> None:
+    """The C functions exception tracking calls (profile.c, memory.c)."""
+    if getattr(lib, "_mcusim_exc_declared", False):
+        return
+    lib.hp_prof_depth.restype = c_uint32
+    lib.hp_prof_depth.argtypes = [c_void_p]
+    lib.hp_prof_push.argtypes = [c_void_p, c_int32, c_int32, c_uint64, c_uint64]
+    lib.hp_prof_pop.argtypes = [c_void_p, c_uint64, c_uint64]
+    lib.hp_prof_control.argtypes = [c_void_p, c_int, c_int64]
+    lib.hp_prof_detach.argtypes = [c_void_p, c_uint32, c_void_p]
+    lib.hp_prof_attach.argtypes = [c_void_p, c_void_p, c_uint32]
+    lib.hp_prof_close_saved.argtypes = [c_void_p, c_void_p, c_uint32, c_uint64, c_uint64]
+    lib.hp_memory_log_one.argtypes = [c_void_p, c_uint64, c_uint32, c_uint32, c_uint32,
+                                      c_uint32]
+    lib._mcusim_exc_declared = True
+
+
 class NativeMemoryTracker(MemoryTracker):
     """The memory tracker whose per-block stack tracking and access log run in C; heap calls,
     markers and run-time SP writes still come through Python and update the C state."""
@@ -30,6 +55,7 @@ class NativeMemoryTracker(MemoryTracker):
         tracker.__class__ = cls
         assert isinstance(tracker, NativeMemoryTracker)
         tracker._sim_native = sim
+        declare_exception_entry_points(sim._lib)
         window = tracker.window
         sim._lib.hp_memory_start(
             sim._state, UC_ARM_REG_SP, tracker.initial_sp, int(tracker.stack_limit is not None),
@@ -63,6 +89,21 @@ class NativeMemoryTracker(MemoryTracker):
         floor = max(self.initial_sp - budget, 0)
         self._sim_native._lib.hp_memory_set(self._sim_native._state, 12, floor)
 
+    # -- exceptions (sim/observe/exc_memory.py): the C side holds the PSP figures -------------
+    def set_psp_active(self, active: bool) -> None:
+        super().set_psp_active(active)
+        self._sim_native._lib.hp_memory_set(self._sim_native._state, 16, int(active))
+
+    def take_psp_low(self) -> tuple[int, int]:
+        lib, state = self._sim_native._lib, self._sim_native._state
+        low, pc = lib.hp_memory_get(state, 14), lib.hp_memory_get(state, 15)
+        lib.hp_memory_set(state, 14, 0xFFFFFFFF)
+        return low, pc
+
+    def log_access(self, cycle: int, address: int, pc: int, size: int, kind: int) -> None:
+        self._sim_native._lib.hp_memory_log_one(self._sim_native._state, cycle, address, pc,
+                                                size, kind)
+
     def _set_heap_extent(self, value: int) -> None:
         self._sim_native._lib.hp_memory_set(self._sim_native._state, 11, value)
 
@@ -76,6 +117,8 @@ class NativeMemoryTracker(MemoryTracker):
 
     def collect(self) -> None:
         """After the run: the C side's figures into the Python tracker's fields."""
+        import numpy as np  # here: a run that tracks no memory does not load numpy
+
         lib, state = self._sim_native._lib, self._sim_native._state
         self.stack_low = lib.hp_memory_get(state, 0)
         self.stack_low_pc = lib.hp_memory_get(state, 1)
@@ -105,6 +148,7 @@ class NativeCallTracker(CallTracker):
     def __init__(self, sim: NativeSimulation, root: str):
         super().__init__(root)
         self._sim = sim
+        declare_exception_entry_points(sim._lib)
 
     def enter(self, *args: object) -> None:  # pragma: no cover - the C hook does this
         raise AssertionError("the native hot path tracks calls itself")
@@ -112,7 +156,43 @@ class NativeCallTracker(CallTracker):
     def charge(self, cycles: int) -> None:
         self._sim._lib.hp_charge(self._sim._state, cycles)
 
+    # -- the shadow-stack operations of exception tracking (sim/observe/exc_calls.py) -------
+    def depth(self) -> int:
+        return self._sim._lib.hp_prof_depth(self._sim._state)
+
+    def push_frame(self, function: str, cycles: int, instructions: int) -> None:
+        self._sim._lib.hp_prof_push(self._sim._state, self._sim._function_id(function), 0,
+                                    cycles, instructions)
+
+    def push_root(self, function: str, cycles: int, instructions: int) -> None:
+        self._sim._lib.hp_prof_push(self._sim._state, self._sim._function_id(function), 1,
+                                    cycles, instructions)
+
+    def pop_frame(self, cycles: int, instructions: int) -> None:
+        self._sim._lib.hp_prof_pop(self._sim._state, cycles, instructions)
+
+    def set_floor(self, depth: int) -> None:
+        self._sim._lib.hp_prof_control(self._sim._state, 0, depth)
+
+    def set_override(self, value: int | None) -> None:
+        self._sim._lib.hp_prof_control(self._sim._state, 1, -1 if value is None else value)
+
+    def detach(self, start: int) -> ctypes.Array[HpFrame]:
+        frames = (HpFrame * (self.depth() - start))()
+        self._sim._lib.hp_prof_detach(self._sim._state, start, frames)
+        return frames
+
+    def attach(self, frames: ctypes.Array[HpFrame]) -> None:
+        self._sim._lib.hp_prof_attach(self._sim._state, frames, len(frames))
+
+    def close_detached(self, frames: ctypes.Array[HpFrame], cycles: int,
+                       instructions: int) -> None:
+        self._sim._lib.hp_prof_close_saved(self._sim._state, frames, len(frames), cycles,
+                                           instructions)
+
     def finish(self, cycles: int, instructions: int) -> None:
+        import numpy as np  # here: a run without a profile does not load numpy
+
         lib, state = self._sim._lib, self._sim._state
         lib.hp_profile_finish(state)
         names = {i: n for n, i in self._sim._function_ids.items()}

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from mcusim.memory.board import available_boards, load_board
 from mcusim.sim.cli.common import WIDE_OUTPUT
-from mcusim.sim.cli.report import boards_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(sub: Any) -> None:
@@ -19,6 +18,11 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    from rich.console import Console
+
+    from mcusim.memory.board import available_boards, load_board
+    from mcusim.sim.cli.report import boards_table
+
     boards = [load_board(name) for name in available_boards()]
     width = None if sys.stdout.isatty() else WIDE_OUTPUT
     Console(highlight=False, width=width).print(boards_table(boards))

@@ -5,22 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import MissingInputError, UsageError
-from mcusim.sim.check.compare import (
-    FAILING,
-    baseline_text,
-    judge_all,
-    load_baseline,
-)
-from mcusim.sim.check.manifest import load_manifest
-from mcusim.sim.check.measure import Measurement, default_jobs, measure_all
-from mcusim.sim.check.views import junit_xml, markdown, rich_table, summary
 from mcusim.sim.cli.common import board_file
 from mcusim.sim.cli.outputs import OutputPlan
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcusim.sim.check.measure import Measurement
 
 EXIT_HELP = """exit status:
   0 every entry ran as expected and no figure grew beyond its tolerance (with --update: the
@@ -57,6 +51,14 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    # What the check runs on, imported now that there is a check (sim/cli/__init__.py).
+    from rich.console import Console
+
+    from mcusim.sim.check.compare import FAILING, baseline_text, judge_all, load_baseline
+    from mcusim.sim.check.manifest import load_manifest
+    from mcusim.sim.check.measure import default_jobs
+    from mcusim.sim.check.views import junit_xml, markdown, rich_table, summary
+
     if args.jobs < 0:
         raise UsageError(f"--jobs {args.jobs}: expected 0 (all CPUs) or a positive number")
     if not args.manifest.is_file():
@@ -111,6 +113,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
 
 def _measure(entries: list, jobs: int, err: Console) -> list[Measurement]:
     """Measurements in manifest order; a progress bar on a terminal."""
+    from mcusim.sim.check.measure import measure_all
+
     if not err.is_terminal:
         return measure_all(entries, jobs)
     from rich.progress import Progress

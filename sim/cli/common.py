@@ -16,6 +16,9 @@ from mcusim.sim.core.options import MAX_COUNT
 DEFAULT_BOARD = "nucleo-f446re"
 WIDE_OUTPUT = 1000  # columns of tables when not writing to a terminal
 DEFAULT_TIMING = "table"
+# mcusim.isa.timing.TIMING_MODELS, without importing the timing models (capstone) to list
+# them in --help; tests/test_startup.py checks that the two agree.
+TIMING_MODELS = ("table", "naive")
 
 EXIT_CODES_HELP = """exit status:
   the program's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED; outside

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from mcusim.nn.approx.options import add_dse_parser
 
-from mcusim.nn.approx import cli as dse_cli
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(sub: Any) -> None:
-    dse_cli.add_parser(sub)
-    sub.choices["dse"].set_defaults(command_main=main)
+    add_dse_parser(sub).set_defaults(command_main=main)
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    from mcusim.nn.approx import cli as dse_cli
+
     return dse_cli.run(args)

@@ -19,7 +19,6 @@ import contextlib
 import io
 import os
 import sys
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,8 @@ _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
 
 
 def _is_mtrace(path: Path) -> bool:
+    import zipfile  # only to recognise an existing .mtrace (start-up)
+
     try:
         with zipfile.ZipFile(path) as zf:
             return "meta.npy" in zf.namelist() and "cycle.npy" in zf.namelist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mcusim.base.units import format_frequency, format_size
 from mcusim.memory.board_spec import BoardSpec
@@ -73,7 +74,7 @@ def print_functions(console: Console, result: RunResult, top: int = 20,
         t.add_column("incl. %", justify="right")
     t.add_column("instructions", justify="right")
     for f in functions[:top]:
-        row = [f.name]
+        row: list[str | Text] = [Text(f.name)]  # not markup: "[exception entry]" is a name
         if tracked:
             row.append(f"{f.calls:,}")
         row += [f"{f.self_cycles:,}", f"{100 * f.self_cycles / total:.1f}%"]
@@ -140,7 +141,14 @@ def print_memory(console: Console, result: RunResult) -> None:
     t.add_column()
     t.add_row("flash", format_size_exact(m.flash_bytes), "code, constants, .data initial values")
     t.add_row("static RAM", format_size_exact(m.static_ram_bytes), ".data + .bss")
-    t.add_row("stack peak", format_size_exact(m.stack_peak_bytes), f"deepest at {m.stack_peak_pc}")
+    if m.psp_peak_bytes is None:
+        t.add_row("stack peak", format_size_exact(m.stack_peak_bytes),
+                  f"deepest at {m.stack_peak_pc}")
+    else:  # thread mode used the process stack: each stack on its own
+        t.add_row("stack peak (MSP)", format_size_exact(m.stack_peak_bytes),
+                  f"main stack, deepest at {m.stack_peak_pc}")
+        t.add_row("stack peak (PSP)", format_size_exact(m.psp_peak_bytes),
+                  f"deepest of {len(m.process_stacks)} process-stack contexts")
     extent = format_size_exact(m.heap_reserved_peak_bytes)
     t.add_row("heap peak", format_size_exact(m.heap_peak_bytes),
               f"allocated at once; heap extent (sbrk) {extent}")
@@ -149,6 +157,9 @@ def print_memory(console: Console, result: RunResult) -> None:
         t.add_row("live peak", format_size_exact(m.live_peak_bytes),
                   f"bytes still to be read, at {m.live_peak_location or '-'}")
     console.print(t)
+    for p in m.process_stacks:
+        console.print(f"  process stack from {p.top:#010x}: {p.peak_bytes:,} B, deepest at "
+                      f"{p.deepest_at}", highlight=False, markup=False)
     for fp in m.footprint:
         parts = ", ".join(f"{k} {v:,}" for k, v in fp["sections"].items())
         console.print(f"  {fp['region']}: {fp['used_bytes']:,} of {fp['capacity_bytes']:,} bytes "
@@ -169,9 +180,14 @@ def format_size_exact(n: int) -> str:
 
 
 def print_unknown_accesses(console: Console, result: RunResult) -> None:
+    """Registers no model answers. NVIC, SCB, SysTick, DWT registers are modelled and never
+    listed; other core-private (PPB) addresses keep what is written, peripherals drop it."""
     for addr, what in result.unknown_peripheral_accesses.items():
-        console.print(f"mcusim: unmodelled peripheral register {addr} ({what}; reads give its "
-                      "reset value or 0, writes are ignored)", highlight=False)
+        ppb = 0xE0000000 <= int(addr, 16) < 0xE0100000
+        behaviour = ("reads give its reset value, 0 or what was last written there" if ppb
+                     else "reads give its reset value or 0, writes are ignored")
+        console.print(f"mcusim: unmodelled peripheral register {addr} ({what}; {behaviour})",
+                      highlight=False)
 
 
 def boards_table(boards: list[BoardSpec]) -> Table:

@@ -6,42 +6,24 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import UsageError
-from mcusim.isa.timing import TIMING_MODELS, make_timing
-from mcusim.memory.board import load_board
-from mcusim.sim.accounting import native_lib
 from mcusim.sim.cli.common import (
     DEFAULT_TIMING,
     EXIT_CODES_HELP,
+    TIMING_MODELS,
     add_target_options,
     board_file,
     positive_int,
     size,
 )
-from mcusim.sim.cli.exit_status import run_status
-from mcusim.sim.cli.outputs import OutputPlan
-from mcusim.sim.cli.report import (
-    print_fault,
-    print_functions,
-    print_hot_blocks,
-    print_lines,
-    print_memory,
-    print_regions,
-    print_summary,
-    print_unknown_accesses,
-)
-from mcusim.sim.core.firmware import Firmware
-from mcusim.sim.core.options import Limits, MemoryOptions, ProfileOptions, ProgramIO, RunOptions
-from mcusim.sim.gdb import add_gdb_option, debug_run
-from mcusim.sim.result import RunResult
-from mcusim.sim.simulation import make_simulation
-from mcusim.traces.callgrind import write_callgrind
-from mcusim.traces.chrome import write_chrome_trace
-from mcusim.traces.collapsed import write_collapsed
+from mcusim.sim.gdb import add_gdb_option
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcusim.sim.result import RunResult
 
 
 def register(sub: Any) -> None:
@@ -88,6 +70,14 @@ def register(sub: Any) -> None:
                      help="fail the run if the stack peak exceeds this (e.g. 4K)")
     run.add_argument("--max-ram", type=size, metavar="BYTES",
                      help="fail the run if peak RAM (static + stack + heap) exceeds this")
+    run.add_argument("--irq", action="append", default=[], metavar="N@CYCLES[/PERIOD]",
+                     help="make IRQ N pending at that cycle (and every PERIOD cycles after), "
+                          "as a peripheral would (repeatable), e.g. --irq 3@10000/5000")
+    run.add_argument("--fault-handlers", choices=("enter", "report"), default="enter",
+                     help="enter: a fault runs the program's handler (HardFault, MemManage, "
+                          "BusFault, UsageFault), the run stopping with the fault report when "
+                          "the handler is a bare infinite loop or the core locks up; report: "
+                          "stop at every fault with the report (default: enter)")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also list unmodelled peripheral registers the program touched")
     add_gdb_option(run)
@@ -105,6 +95,34 @@ def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    # The run's machinery, imported now that there is a run (sim/cli/__init__.py).
+    from mcusim.isa.timing import make_timing
+    from mcusim.memory.board import load_board
+    from mcusim.sim.accounting import native_lib
+    from mcusim.sim.cli.exit_status import run_status
+    from mcusim.sim.cli.outputs import OutputPlan
+    from mcusim.sim.cli.report import (
+        print_fault,
+        print_functions,
+        print_hot_blocks,
+        print_lines,
+        print_memory,
+        print_regions,
+        print_summary,
+        print_unknown_accesses,
+    )
+    from mcusim.sim.core.firmware import Firmware
+    from mcusim.sim.core.options import (
+        IrqSchedule,
+        Limits,
+        MemoryOptions,
+        ProfileOptions,
+        ProgramIO,
+        RunOptions,
+    )
+    from mcusim.sim.gdb import debug_run
+    from mcusim.sim.simulation import make_simulation
+
     plan = OutputPlan([args.elf, board_file(args.board)], args.force)
     json_out = plan.add("--json", args.json, "json")
     callgrind_out = plan.add("--callgrind", args.callgrind, "callgrind")
@@ -123,6 +141,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
         limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles,
                       timeout=args.timeout),
         symbol_regions=_region_pairs(args.region),
+        interrupts=tuple(IrqSchedule.parse(spec) for spec in args.irq),
+        fault_handlers=args.fault_handlers,
         profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
                  else None),
         memory=(MemoryOptions(record_accesses=profiled, max_stack=args.max_stack)
@@ -151,6 +171,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
     plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
+        from mcusim.traces.callgrind import write_callgrind
+        from mcusim.traces.chrome import write_chrome_trace
+        from mcusim.traces.collapsed import write_collapsed
+
         command = " ".join(["mcusim", "run", str(args.elf)])
         plan.write_text(callgrind_out, lambda f: write_callgrind(
             profile, f, command=command, elf=str(args.elf)))

@@ -5,21 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import OutputError
-from mcusim.memory.board import load_board
 from mcusim.sim.cli.common import add_target_options, board_file, positive_int, window
-from mcusim.sim.cli.exit_status import run_status
-from mcusim.sim.cli.outputs import OutputPlan
-from mcusim.sim.cli.report import print_fault
-from mcusim.sim.core.firmware import Firmware
-from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
-from mcusim.sim.result import AccessTrace
-from mcusim.sim.simulation import make_simulation
-from mcusim.traces.mtrace import TraceWriter
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcusim.sim.result import AccessTrace
 
 
 def register(sub: Any) -> None:
@@ -42,6 +36,15 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    # The run's machinery, imported now that there is a run (sim/cli/__init__.py).
+    from mcusim.memory.board import load_board
+    from mcusim.sim.cli.exit_status import run_status
+    from mcusim.sim.cli.outputs import OutputPlan
+    from mcusim.sim.cli.report import print_fault
+    from mcusim.sim.core.firmware import Firmware
+    from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
+    from mcusim.sim.simulation import make_simulation
+
     plan = OutputPlan([args.elf, board_file(args.board)], args.force)
     out = plan.add("-o", args.output, "mtrace", stdout_ok=False)
     assert out is not None and out.path is not None
@@ -69,6 +72,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
 
 def write_trace(trace: AccessTrace, path: Path) -> int:
     """The recorded accesses as a .mtrace file; how many there are."""
+    from mcusim.traces.mtrace import TraceWriter
+
     with TraceWriter(path, trace.meta) as w:
         w.append(trace.cycle, trace.address, trace.pc, trace.size, trace.kind)
     return len(trace)

@@ -15,28 +15,24 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import InputError, MissingInputError
-from mcusim.base.tomlfile import load_toml
-from mcusim.isa.cycles import load_cycle_table
 from mcusim.isa.operand_timing import divide_cycles
-from mcusim.isa.timing import make_timing
-from mcusim.memory.board import load_board
-from mcusim.sim.core.engine import Simulation
-from mcusim.sim.core.firmware import Firmware
-from mcusim.sim.core.options import ProgramIO, RunOptions
-from mcusim.sim.simulation import make_simulation
+
+if TYPE_CHECKING:  # the run's machinery is imported by the functions that run (startup)
+    from rich.console import Console
+
+    from mcusim.sim.core.engine import Simulation
 
 UBENCH_LINE = re.compile(r"^ubench (\S+) (-?\d+)$", re.MULTILINE)
 # Zero flash wait states on every board, so the suite measures the core alone.
 UBENCH_CLOCK = "16MHz"
 UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",
-                 "cortex-m4": "nucleo-f446re", "cortex-m7": "nucleo-f746zg"}
+                 "cortex-m4": "nucleo-f446re", "cortex-m7": "nucleo-f746zg",
+                 "cortex-m33": "nucleo-u575zi"}
 # Cores whose table is a documented approximation: compared, not required to agree.
-APPROXIMATE = {"cortex-m7"}
+APPROXIMATE = {"cortex-m7", "cortex-m33"}
 KERNELS = ("conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool", "cnn_chain")
 
 
@@ -49,7 +45,7 @@ def register(sub: Any) -> None:
     val.add_argument("--kernels-dir", type=Path, default=Path("kernels_c"),
                      help="the kernels_c folder, built (default: ./kernels_c)")
     val.add_argument("--boards", default="nucleo-f446re,nucleo-g071rb,nucleo-f103rb,"
-                     "nucleo-f746zg,stm32f4-discovery",
+                     "nucleo-f746zg,stm32f4-discovery,nucleo-u575zi",
                      help="boards for the kernels report (comma-separated)")
     val.set_defaults(command_main=main)
 
@@ -91,6 +87,12 @@ class Comparison:
 
 def _run(elf: Path, board: str, timing: str, clock: str | None = None,
          root: Path = Path(".")) -> tuple[Simulation, str]:
+    from mcusim.isa.timing import make_timing
+    from mcusim.memory.board import load_board
+    from mcusim.sim.core.firmware import Firmware
+    from mcusim.sim.core.options import ProgramIO, RunOptions
+    from mcusim.sim.simulation import make_simulation
+
     b = load_board(board, clock=clock)
     out = io.BytesIO()
     options = RunOptions(io=ProgramIO(fs_root=root, stdout=out, stderr=io.BytesIO()))
@@ -104,6 +106,9 @@ def _run(elf: Path, board: str, timing: str, clock: str | None = None,
 
 
 def ubench(build: Path, expected_file: Path, cores: list[str] | None = None) -> list[Comparison]:
+    from mcusim.base.tomlfile import load_toml
+    from mcusim.isa.cycles import load_cycle_table
+
     expected = load_toml(expected_file, InputError)
     out: list[Comparison] = []
     for core in cores or list(UBENCH_BOARDS):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import InputError, MissingInputError, UsageError
 from mcusim.sim.cli.outputs import OutputPlan
-from mcusim.traces.mtrace import Trace, TraceFormatError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcusim.traces.mtrace import Trace
 
 
 def register(sub: Any) -> None:
@@ -29,6 +31,8 @@ def register(sub: Any) -> None:
 
 
 def open_trace(path: Path) -> Trace:
+    from mcusim.traces.mtrace import Trace, TraceFormatError
+
     if not path.exists():
         raise MissingInputError(f"trace file {path} does not exist")
     try:

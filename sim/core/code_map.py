@@ -159,7 +159,8 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
 _BRIDGE = 8  # candidates this many instructions apart or closer share a hook block
 # Hook blocks per (span, timing model): decoded and chosen once per process.
 _HOOK_BLOCKS: dict[tuple[int, bytes, str], tuple[Block, ...]] = {}
-_CANDIDATE = re.compile(r"div|mul|ml|wf")
+# ldrd|strd|ldm|stm|ldrex|strex: FAULTS, alignment checks (sim/core/fault_traps.py)
+_CANDIDATE = re.compile(r"div|mul|ml|wf|sev|cps|msr|ldrd|strd|ldm|stm|ldrex|strex")
 # SP as the destination, written back, or in a register list (what can set it to a run-time
 # value); SP only as a base or source leaves it unchanged.
 _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")

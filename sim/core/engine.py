@@ -30,6 +30,9 @@ from mcusim.memory.footprint import Footprint, footprint
 from mcusim.sim.core import faults, interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
+from mcusim.sim.core.exc_event import ExceptionWatcher
+from mcusim.sim.core.exceptions import NO_EVENT, ExceptionHooks, ExceptionModel
+from mcusim.sim.core.fault_entry import FaultEntry
 from mcusim.sim.core.firmware import Firmware
 from mcusim.sim.core.markers import RegionMarkers
 from mcusim.sim.core.memmap import load_firmware, map_regions, read_vector_table
@@ -51,7 +54,8 @@ NEVER = 0xFFFFFFFE  # emu_start's "until": an address no program returns to
 BlockWatcher = Callable[[Block, "Block | None", int], None]
 
 
-class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
+class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEntry,
+                 ExceptionHooks):
     native = False
     accounting = "block by block"
 
@@ -99,6 +103,9 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self._charge_watchers: list[Callable[[int], None]] = []
         self._marker_watchers: list[Callable[[str, bool], None]] = []
         self._instrumenters: list[Callable[[Block], list[CodeHook]]] = []
+        self._exception_watchers: list[ExceptionWatcher] = []
+        # Exception latency charged so far, per event kind: [count, cycles].
+        self.exception_latency: dict[str, list[int]] = {}
         # Set by the memory observer when it attaches (sim/observe/memory.py), for its readers.
         self.memory_tracker: Any = None
 
@@ -122,6 +129,11 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         load_firmware(self.uc, board, firmware)
         self.initial_sp, self.reset_vector = read_vector_table(board, firmware)
         self._map_peripherals()
+        # Exceptions (sim/core/exceptions.py): each block start looks at `changed` and the
+        # cycle of the next interrupt-source event, nothing more, until one of them says so.
+        self._exc_state = self.core_peripherals.exceptions
+        self._exc_next = NO_EVENT
+        self.exc_model = ExceptionModel(self)
         self._add_hooks()
         for observer in self.observers:
             self._attach(observer)
@@ -133,6 +145,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         self.block_hook = self._add_python_block_hook()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
+        self._add_fault_traps()  # FAULTS: alignment and divide-by-zero traps
         self._add_flash_hooks(uc)
         self._add_marker_hooks(uc)
 
@@ -178,6 +191,9 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
 
     # -- per block ----------------------------------------------------------------------------
     def _on_block(self, uc: Uc, address: int, size: int, _: object) -> None:
+        if ((self._exc_state.changed or self.cycles >= self._exc_next)
+                and self.exc_model.poll(address)):
+            return  # the core took an exception: this block runs after the return
         key = (address << 12) | size
         block = self.blocks.get(key)
         if block is None:
@@ -333,6 +349,8 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         """At the end: where an accounting path brings its per-block counters home."""
 
     def _stop_on_error(self, error: UcError) -> None:
+        if self._enter_pending_fault():  # FAULTS: a bad access whose handler runs next
+            return
         pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
         block = self._current
         if block is not None:
@@ -340,6 +358,8 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks):
         kind, message = faults.describe_uc_error(error, pc, self._halfword(pc))
         if kind == "undefined_instruction" and self._arm_state():
             kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
+        if self._fault_from_error(kind, message, pc):  # FAULTS: UDF/INVSTATE as UsageFaults
+            return
         self._stop = StopInfo(kind, message, pc)
 
     # -- state for observers, views and tests ---------------------------------------------------

@@ -94,14 +94,15 @@ def describe_exception(intno: int, pc: int, insn_halfword: int | None) -> tuple[
     if intno == EXCP_SWI:
         imm = insn_halfword & 0xFF if insn_halfword is not None else -1
         return ("escalated_fault",
-                f"SVC #{imm} at {pc:#010x}: exception entry is not modelled, so the SVC "
-                "handler cannot run")
+                f"SVC #{imm} at {pc:#010x}: SVCall cannot preempt at the current execution "
+                "priority and neither can HardFault, so the core locks up")
     if intno == EXCP_EXCEPTION_EXIT:
         return ("escalated_fault",
-                f"exception return (EXC_RETURN) at {pc:#010x}: exceptions are not modelled")
+                f"branch to the EXC_RETURN value {pc:#010x} in Thread mode, where no exception "
+                "is active to return from (an ordinary, non-executable address there)")
     if intno == EXCP_STKOF:
         return ("memory_fault", f"stack overflow past the stack limit at {pc:#010x}")
-    return ("escalated_fault", f"CPU exception {intno} at {pc:#010x}, which is not modelled")
+    return ("escalated_fault", f"CPU exception {intno} at {pc:#010x}, which mcusim does not model")
 
 
 def _opcode(halfword: int | None) -> str:

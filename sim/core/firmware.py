@@ -18,6 +18,7 @@ from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from mcusim.base.errors import ElfError, MissingInputError
+from mcusim.sim.core.elf_symbols import iter_symbols
 
 ELF_MAGIC = b"\x7fELF"
 TAG_CPU_ARCH_PROFILE = "TAG_CPU_ARCH_PROFILE"
@@ -204,7 +205,7 @@ def _all_addresses(elf: ELFFile) -> dict[str, int]:
     if symtab is None or not hasattr(symtab, "iter_symbols"):
         return {}
     out: dict[str, int] = {}
-    for s in symtab.iter_symbols():
+    for s in iter_symbols(symtab):  # symtab.iter_symbols(), decoded fast (startup)
         if s.name and not s.name.startswith("$") and s["st_shndx"] != "SHN_UNDEF":
             out.setdefault(s.name, s["st_value"])
     return out
@@ -219,7 +220,7 @@ def _symbols(elf: ELFFile) -> Iterator[Symbol]:
                      if sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR}
     symbols = []
     section_end: dict[str, int] = {}
-    for s in symtab.iter_symbols():
+    for s in iter_symbols(symtab):  # symtab.iter_symbols(), decoded fast (startup)
         sym_type = s["st_info"]["type"]
         shndx = s["st_shndx"]
         if not s.name or s.name.startswith("$") or not isinstance(shndx, int):

@@ -82,6 +82,38 @@ class MemoryOptions:
 
 
 @dataclass(frozen=True)
+class IrqSchedule:
+    """`--irq N@CYCLES[/PERIOD]`: IRQ `irq` becomes pending at cycle `cycle` (and every
+    `period` cycles after, if given)."""
+
+    irq: int
+    cycle: int
+    period: int | None = None
+
+    def __post_init__(self) -> None:
+        spec = f"{self.irq}@{self.cycle}" + ("" if self.period is None else f"/{self.period}")
+        if not 0 <= self.irq < 496:
+            raise UsageError(f"--irq {spec}: IRQ {self.irq} is not an IRQ number (0 to 495; "
+                             "the board's SoC file says how many its NVIC has)")
+        if self.cycle < 0:
+            raise UsageError(f"--irq {spec}: the cycle must be 0 or more, not {self.cycle}")
+        check_count(f"--irq {spec}: the cycle", self.cycle or None)
+        check_count(f"--irq {spec}: the period", self.period)
+
+    @classmethod
+    def parse(cls, spec: str) -> IrqSchedule:
+        """`N@CYCLES` or `N@CYCLES/PERIOD`, e.g. `3@10000/5000`."""
+        irq, at, when = spec.partition("@")
+        cycle, slash, period = when.partition("/")
+        try:
+            return cls(int(irq, 0), int(cycle, 0), int(period, 0) if slash else None)
+        except ValueError:
+            raise UsageError(f"--irq {spec!r}: expected N@CYCLES or N@CYCLES/PERIOD, an IRQ "
+                             "number and a cycle count (and a period in cycles), e.g. "
+                             "--irq 3@10000 or --irq 3@10000/5000") from None
+
+
+@dataclass(frozen=True)
 class RunOptions:
     """Everything optional about a run. `native` and `batched` choose the accounting path
     (sim/simulation.py): None takes the fastest one the run allows, False rules a path out,
@@ -94,3 +126,12 @@ class RunOptions:
     memory: MemoryOptions | None = None
     native: bool | None = None
     batched: bool | None = None
+    interrupts: Sequence[IrqSchedule] = ()  # --irq: board-level interrupt sources
+    # --fault-handlers (FAULTS, issue 13): "enter" runs the fault handlers the vector table
+    # names; "report" stops at every fault with the fault report, as before exceptions.
+    fault_handlers: str = "enter"
+
+    def __post_init__(self) -> None:
+        if self.fault_handlers not in ("enter", "report"):
+            raise UsageError(f"--fault-handlers {self.fault_handlers!r}: expected 'enter' or "
+                             "'report'")

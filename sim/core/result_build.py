@@ -15,6 +15,12 @@ from mcusim.traces.profile import FunctionProfile
 if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
 
+# The profile entries that carry the cycles of exception entry, return and tail-chaining
+# (ExceptionEvent.kind -> name): pseudo-functions, so that self cycles still add up to the
+# run's total. Their counts and cycles come from `Simulation.exception_latency`.
+LATENCY_ENTRIES = {"entry": "[exception entry]", "return": "[exception exit]",
+                   "tail_chain": "[tail-chain]"}
+
 
 def build_result(sim: Simulation, host_seconds: float) -> RunResult:
     regions, warnings = region_counts(sim.region_events)
@@ -62,9 +68,13 @@ def function_profiles(sim: Simulation, calls: CallCounts | None = None
         t = totals.setdefault(sim.function_of(block), [0, 0])
         t[0] += block.total_cycles
         t[1] += block.total_instructions
+    latency: dict[str, list[int]] = getattr(sim, "exception_latency", None) or {}
+    for kind, (count, cycles) in latency.items():
+        if count:
+            totals[LATENCY_ENTRIES[kind]] = [cycles, 0]
     out = []
     for name, (cycles, insns) in totals.items():
-        if not cycles and not insns:
+        if not cycles and not insns and name not in LATENCY_ENTRIES.values():
             continue
         sym = sim.firmware.symbols.get(name)
         count = inclusive = inclusive_insns = None

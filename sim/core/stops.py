@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
 from unicorn import Uc, UcError
+from unicorn.unicorn_const import UC_MEM_FETCH_PROT
 
-from mcusim.sim.core import faults
+from mcusim.sim.core import fault_status, faults
+from mcusim.sim.core.exceptions import EXC_RETURN_MIN
 from mcusim.sim.core.stack_check import overflow_note
 
 if TYPE_CHECKING:
@@ -33,19 +35,28 @@ class StopHooks:
     """Unicorn hooks that end or interrupt the run; the state they use is Simulation's."""
 
     def _on_wait(self: Simulation, uc: Uc, address: int, size: int, mnemonic: str) -> None:
-        """WFI/WFE: the core would sleep until an interrupt or event, and none can come."""
+        """WFI/WFE: the core sleeps until an interrupt or event (sim/core/exceptions.py); the
+        run stops here if none can ever come."""
+        if self.exc_model.sleep(address, size, mnemonic):
+            return
         block = self._current
         if block is not None:
             self._take_back(block, block.count_before(address))
         where = self.firmware.symbols.describe(address)
         self._halt("limit", f"{mnemonic} at {where}: the core waits for an interrupt or event, "
-                   "which never comes (interrupts are not modelled)", address)
+                   "which never comes (no interrupt source can pend an exception that wakes "
+                   "it)", address)
 
     def _on_interrupt(self: Simulation, uc: Uc, intno: int, _: object) -> None:
         pc = uc.reg_read(arm.UC_ARM_REG_PC)
         if intno == faults.EXCP_BKPT and self._halfword(pc) == 0xBE00 | SEMIHOSTING_BKPT:
             self._semihosting_call(uc, pc)
             return
+        if intno == faults.EXCP_SWI and self.exc_model.svc(pc):
+            return  # SVCall (or HardFault) entered
+        if (intno in (faults.EXCP_PREFETCH_ABORT, faults.EXCP_EXCEPTION_EXIT)
+                and pc >= EXC_RETURN_MIN and self.exc_model.exception_return(pc | 1)):
+            return  # a branch to EXC_RETURN in Handler mode
         if intno == faults.EXCP_SWI:
             pc -= 2  # Unicorn reports SVC with the PC already past it
         block = self._current
@@ -54,6 +65,13 @@ class StopHooks:
         if intno == faults.EXCP_UDEF and self._arm_state():
             intno = faults.EXCP_INVSTATE
         kind, message = faults.describe_exception(intno, pc, self._halfword(pc))
+        if intno == faults.EXCP_PREFETCH_ABORT:  # FAULTS: a fetch from non-executable memory
+            kind, message = "memory_fault", faults.describe_memory_fault(
+                self.board, UC_MEM_FETCH_PROT, pc, 2)
+        fault = fault_status.cpu_exception_fault(intno, kind, message, pc)  # FAULTS (issue 13)
+        if fault is not None:
+            self._take_fault(fault)
+            return
         self._halt(kind, message, pc)
 
     def _semihosting_call(self: Simulation, uc: Uc, pc: int) -> None:
@@ -78,12 +96,15 @@ class StopHooks:
         pc = uc.reg_read(arm.UC_ARM_REG_PC)
         block = self._current
         if block is not None:
+            pc = self._faulting_access(block, pc, access, address)  # FAULTS (issue 13)
             self._take_back(block, block.count_before(pc))
         message = faults.describe_memory_fault(self.board, access, address, size)
         overflow = overflow_note(uc.reg_read(arm.UC_ARM_REG_SP), self.board,
                                  self.firmware.symbols)
-        self._halt("memory_fault", f"{overflow}; {message}" if overflow else message, pc,
-                   address)
+        message = f"{overflow}; {message}" if overflow else message
+        # FAULTS (issue 13): the handler, if it is to run, is entered after emu_start returns.
+        self._take_fault(fault_status.memory_fault("memory_fault", message, access, address, pc),
+                         deferred=True)
         return False
 
     def _request_reset(self: Simulation) -> None:

@@ -4,6 +4,7 @@ the code hooks their instructions need. A mixin of `Simulation`."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
@@ -12,6 +13,7 @@ from unicorn import UC_HOOK_CODE, Uc
 
 from mcusim.base.errors import InputError
 from mcusim.isa.cached_insns import CachedInsns
+from mcusim.isa.classify import InsnInfo
 from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
 from mcusim.sim.core.code_map import code_spans, hook_blocks
@@ -32,6 +34,7 @@ _RESTART_WHILE_RECORDING = (
     "execute IT blocks wrongly (the recorded run would not be the program's run). Run it "
     "without recording accesses (no `mcusim trace`, live-bytes analysis or `--live`)")
 CodeHook = tuple[int, object, object]
+MASK_WRITES = ("cps", "msr")  # instruction classes that can write PRIMASK/BASEPRI/FAULTMASK
 
 # Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
 UC_REG = {getattr(cs_arm, f"ARM_REG_{n}"): getattr(arm, f"UC_ARM_REG_{n}")
@@ -46,13 +49,13 @@ class BlockTranslation:
         block = translate(code, address, self.timing, function.name if function else None,
                           flash, self._block_cache, self._span_at)
         self.blocks[key] = block
-        if block.self_loop:
-            # Nothing can leave "b ." when interrupts are not modelled: say so now instead of
-            # spinning until a limit. The block does not run.
+        why = self._endless(block)
+        if why:
+            # Nothing leaves "b ." for good: say so now instead of spinning until a limit.
+            # The block does not run.
             where = self.firmware.symbols.describe(address)
             self._halt("limit", f"infinite loop: branch to itself at {where} "
-                       f"({address:#010x}); nothing can interrupt it (interrupts are not "
-                       "modelled)", address)
+                       f"({address:#010x}); {why}", address)
         else:
             self._instrument(block)
         return block
@@ -118,9 +121,13 @@ class BlockTranslation:
         for instrument in self._instrumenters:
             wanted += instrument(block)
         insns = block.insns
-        waits = (insns.of_class("wfi") if isinstance(insns, CachedInsns)
-                 else [i for i in insns if i.cls == "wfi"])
-        wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper()) for i in waits]
+        wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper())
+                   for i in _of_class(insns, "wfi")]
+        # CPS/MSR may unmask a pending exception: the next block start looks.
+        wanted += [(i.address, self._on_mask_write, None)
+                   for cls in MASK_WRITES for i in _of_class(insns, cls)]
+        wanted += [(i.address, self._on_sev, None)
+                   for i in _of_class(insns, "nop") if i.text.startswith("sev")]
         added = False
         for addr, callback, data in wanted:
             key = (addr, callback)
@@ -131,6 +138,8 @@ class BlockTranslation:
         return added
 
     def _add_code_hook(self: Simulation, address: int, callback: object, data: object) -> int:
+        if callback == self._on_alignment_check:  # FAULTS: in C on the native path
+            return self._add_alignment_hook(address, data)  # type: ignore[arg-type]
         return self.uc.hook_add(UC_HOOK_CODE, callback, data, begin=address, end=address)
 
     def _on_dynamic(self: Simulation, uc: Uc, address: int, size: int,
@@ -141,6 +150,27 @@ class BlockTranslation:
             values = tuple(abs(v - (1 << 32) if v & 0x80000000 else v) for v in values)
         self._add_cycles(self.timing.dynamic_cycles(rule, values))
 
+    def _on_mask_write(self: Simulation, uc: Uc, address: int, size: int, _: object) -> None:
+        self._exc_state.changed = True
+
+    def _on_sev(self: Simulation, uc: Uc, address: int, size: int, _: object) -> None:
+        self.exc_model.event_register = True  # SEV: the next WFE does not sleep
+
+    def _endless(self: Simulation, block: Block) -> str | None:
+        """Why a `b .` block never ends, or None if it can (in Thread mode, while an exception
+        can still come and its handler end the run). In Handler mode the exception being
+        handled never returns, whatever preempts it."""
+        if not block.self_loop:
+            return None
+        state = self._exc_state
+        current = self.uc.reg_read(arm.UC_ARM_REG_IPSR) & 0x1FF
+        if current:
+            return (f"the core is in Handler mode (exception {current}), which this loop "
+                    "never leaves")
+        if state.pending or state.next_event_cycle() is not None:
+            return None
+        return "nothing can interrupt it (no interrupt source is armed, no exception pending)"
+
     def hook_return(self: Simulation, address: int, callback: object) -> None:
         """A code hook at a return address, added while running: drop the translated block
         there so that it is retranslated with the hook."""
@@ -149,3 +179,10 @@ class BlockTranslation:
             self._code_hooks[key] = self.uc.hook_add(UC_HOOK_CODE, callback, None,
                                                      begin=address, end=address)
             self.uc.ctl_remove_cache(address, address + 2)
+
+
+def _of_class(insns: Sequence[InsnInfo], cls: str) -> list[InsnInfo]:
+    """The block's instructions of class `cls`, without making a cached block's others."""
+    if isinstance(insns, CachedInsns):
+        return insns.of_class(cls)
+    return [i for i in insns if i.cls == cls]

@@ -2,7 +2,8 @@
 SCB, DEMCR) and the board's peripheral ranges with its console UART.
 
 Counters read the run's own cycle count (`now`), taken at the reading instruction itself.
-Interrupts are not modelled: SysTick counts, but never fires.
+The NVIC and SCB exception registers are `ExceptionState`'s (sim/devices/nvic.py), SysTick is
+sim/devices/systick.py (an interrupt source of the exception state).
 """
 
 from __future__ import annotations
@@ -12,33 +13,31 @@ from typing import BinaryIO
 
 from mcusim.isa.core import CoreSpec
 from mcusim.memory.board_spec import BoardSpec
+from mcusim.sim.devices.nvic import ExceptionState, NvicConfig
+from mcusim.sim.devices.systick import (
+    CSR_COUNTFLAG,
+    SYST_CALIB,
+    SYST_CSR,
+    SysTick,
+)
+
+__all__ = ["CSR_COUNTFLAG", "PPB_BASE", "PPB_SIZE", "SYST_CSR", "TIMED_REGISTERS",
+           "CorePeripherals", "PeripheralBus", "UnknownAccessLog"]
 
 PPB_BASE = 0xE0000000
 PPB_SIZE = 0x00100000
 
 DWT_CTRL = 0xE0001000
 DWT_CYCCNT = 0xE0001004
-SYST_CSR = 0xE000E010
-SYST_RVR = 0xE000E014
-SYST_CVR = 0xE000E018
-SYST_CALIB = 0xE000E01C
 CPUID = 0xE000ED00
-VTOR = 0xE000ED08
-AIRCR = 0xE000ED0C
-CCR = 0xE000ED14
 CPACR = 0xE000ED88
+FPCCR = 0xE000EF34
+# FPCCR at reset: ASPEN and LSPEN set, automatic lazy FP state preservation (ARMv7-M B3.2.22).
+FPCCR_RESET = 0xC0000000
 DEMCR = 0xE000EDFC
 
 DEMCR_TRCENA = 1 << 24
 CYCCNTENA = 1
-AIRCR_VECTKEY = 0x05FA
-AIRCR_SYSRESETREQ = 1 << 2
-CSR_ENABLE = 1
-CSR_CLKSOURCE = 1 << 2
-CSR_COUNTFLAG = 1 << 16
-SYSTICK_MASK = 0xFFFFFF
-# STM32 and most vendors feed SysTick's external reference from HCLK/8.
-SYSTICK_EXTERNAL_DIVIDER = 8
 
 # Registers whose reads and writes depend on the exact instruction doing them: (first, last).
 TIMED_REGISTERS = ((DWT_CTRL, DWT_CYCCNT + 3), (SYST_CSR, SYST_CALIB + 3), (DEMCR, DEMCR + 3))
@@ -60,7 +59,8 @@ def _sub_word(value: int, offset: int, size: int) -> int:
 
 
 class CorePeripherals:
-    """The Private Peripheral Bus at 0xE0000000: DWT, SysTick, SCB, DEMCR; the rest stores."""
+    """The Private Peripheral Bus at 0xE0000000: DWT, SysTick, NVIC, SCB, DEMCR; the rest
+    stores what is written and reads it back."""
 
     def __init__(self, core: CoreSpec, board: BoardSpec, now: Callable[[], int],
                  request_reset: Callable[[], None], log: UnknownAccessLog):
@@ -70,18 +70,17 @@ class CorePeripherals:
         self.log = log
         self.reset_values = board.reset_values
         self.stored: dict[int, int] = {
-            VTOR: board.boot_address & 0xFFFFFF80,
-            CCR: 0x200 if not core.is_v6m else 0x208,
             DWT_CTRL: 0x40000000 if core.has_dwt_cyccnt else 0x22000000,
         }
+        if board.fpu:
+            self.stored[FPCCR] = FPCCR_RESET
+        self.exceptions = ExceptionState(NvicConfig.for_board(board), request_reset)
+        # SysTick reads `self.now` when it runs: the GDB stub swaps it to peek at a stop.
+        self.systick = SysTick(lambda: self.now(), self.exceptions)
+        self.exceptions.add_source(self.systick)
         # CYCCNT = cyccnt_base + (now - cyccnt_since) while enabled.
         self.cyccnt_value = 0
         self.cyccnt_since: int | None = None
-        self.systick_csr = 0
-        self.systick_rvr = 0
-        self.systick_value = 0
-        self.systick_since = 0
-        self.systick_wrapped_at = 0
 
     # -- DWT ----------------------------------------------------------------------------------
     def _cyccnt_running(self) -> bool:
@@ -99,53 +98,34 @@ class CorePeripherals:
         self.cyccnt_value = value
         self.cyccnt_since = self.now() if self._cyccnt_running() else None
 
-    # -- SysTick -----------------------------------------------------------------------------
-    def _systick_ticks(self) -> int:
-        cycles = self.now() - self.systick_since
-        if not self.systick_csr & CSR_CLKSOURCE:
-            return cycles // SYSTICK_EXTERNAL_DIVIDER
-        return cycles
+    @property
+    def fpccr(self) -> int:
+        """FPCCR as software left it (0 without an FPU): ASPEN bit 31, LSPEN bit 30."""
+        return self.stored.get(FPCCR, 0)
+
+    # -- SysTick (the GDB stub peeks at these) -----------------------------------------------
+    @property
+    def systick_csr(self) -> int:
+        return self.systick.csr
 
     def _systick_current(self) -> tuple[int, bool]:
-        """(CVR, whether it reached zero since the last reload point)."""
-        if not self.systick_csr & CSR_ENABLE:
-            return self.systick_value, False
-        ticks = self._systick_ticks()
-        if ticks <= self.systick_value:
-            return self.systick_value - ticks, ticks == self.systick_value and ticks > 0
-        if self.systick_rvr == 0:
-            return 0, True
-        period = self.systick_rvr + 1
-        return self.systick_rvr - (ticks - self.systick_value - 1) % period, True
-
-    def _systick_restart(self, value: int) -> None:
-        self.systick_value = value
-        self.systick_since = self.now()
+        return self.systick.current()
 
     # -- bus ---------------------------------------------------------------------------------
     def read(self, addr: int, size: int) -> int:
-        word = addr & ~3
-        return _sub_word(self._read_word(word), addr, size)
+        if ExceptionState.handles(addr):
+            return self.exceptions.read(addr, size)
+        return _sub_word(self._read_word(addr & ~3), addr, size)
 
     def _read_word(self, addr: int) -> int:
         if addr == DWT_CYCCNT:
             return self._cyccnt() if self.core.has_dwt_cyccnt else 0
-        if addr == SYST_CSR:
-            value, wrapped = self._systick_current()
-            csr = self.systick_csr | (CSR_COUNTFLAG if wrapped else 0)
-            if wrapped:  # COUNTFLAG clears on read: restart the reference at the current value
-                self._systick_restart(value)
-            return csr
-        if addr == SYST_RVR:
-            return self.systick_rvr
-        if addr == SYST_CVR:
-            return self._systick_current()[0]
-        if addr == SYST_CALIB:
-            return 0x40000000  # NOREF = 0, SKEW = 1: no exact 10 ms calibration value
+        if SYST_CSR <= addr <= SYST_CALIB:
+            return self.systick.read_word(addr)
+        if ExceptionState.handles(addr):
+            return self.exceptions.read(addr, 4)
         if addr == CPUID:
             return self.core.cpuid
-        if addr == AIRCR:
-            return 0xFA050000 | (self.stored.get(AIRCR, 0) & 0x0700)
         if addr in self.stored:
             return self.stored[addr]
         if addr in self.reset_values:
@@ -154,6 +134,9 @@ class CorePeripherals:
         return 0
 
     def write(self, addr: int, size: int, value: int) -> None:
+        if ExceptionState.handles(addr):
+            self.exceptions.write(addr, size, value)  # W1S/W1C and byte registers: its rules
+            return
         word = addr & ~3
         if size != 4:
             shift = 8 * (addr & 3)
@@ -169,26 +152,8 @@ class CorePeripherals:
         if addr in (DWT_CTRL, DEMCR):
             self._update_cyccnt_state(lambda: self.stored.__setitem__(addr, value))
             return
-        if addr == SYST_CSR:
-            current, _ = self._systick_current()
-            was_enabled = self.systick_csr & CSR_ENABLE
-            self.systick_csr = value & 0x7
-            if not was_enabled and value & CSR_ENABLE and current == 0:
-                current = self.systick_rvr  # enabling loads the counter from RVR
-            self._systick_restart(current)
-            return
-        if addr == SYST_RVR:
-            self.systick_rvr = value & SYSTICK_MASK
-            return
-        if addr == SYST_CVR:
-            self._systick_restart(0)  # any write clears the counter and COUNTFLAG
-            if self.systick_csr & CSR_ENABLE:
-                self._systick_restart(self.systick_rvr)
-            return
-        if addr == AIRCR:
-            if value >> 16 == AIRCR_VECTKEY and value & AIRCR_SYSRESETREQ:
-                self.request_reset()
-            self.stored[addr] = value & 0x0700
+        if SYST_CSR <= addr <= SYST_CALIB:
+            self.systick.write_word(addr, value)
             return
         if addr == CPUID:
             return  # read-only

@@ -9,6 +9,7 @@ from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
 from mcusim.sim.core.observer import Observer
 from mcusim.sim.core.options import MemoryOptions
+from mcusim.sim.observe.exc_memory import ExceptionStacks
 from mcusim.sim.observe.memory_report import (
     access_trace,
     live_curve,
@@ -26,6 +27,7 @@ class MemoryObserver(Observer):
         # (before it hooks anything) by setting this.
         self.adapt_tracker: Callable[[MemoryTracker], MemoryTracker] = lambda tracker: tracker
         self.tracker: MemoryTracker | None = None
+        self.exceptions: ExceptionStacks | None = None
 
     def attach(self, sim: Simulation) -> None:
         o = self.options
@@ -45,12 +47,15 @@ class MemoryObserver(Observer):
         sim.watch_markers(tracker.on_marker)
         sim.instrument_blocks(tracker.code_hooks)
         tracker.attach(uc)
+        self.exceptions = ExceptionStacks(tracker, sim)
+        sim.watch_exceptions(self.exceptions.on_event)
+        sim.instrument_blocks(self.exceptions.code_hooks)
 
     def finish(self, sim: Simulation, result: RunResult) -> None:
         tracker = self.tracker
         assert tracker is not None
         curve = live_curve(tracker) if self.options.live_analysis else None
-        result.memory = memory_report(sim, tracker, curve)
+        result.memory = memory_report(sim, tracker, curve, self.exceptions)
         if result.profile is not None:
             result.profile.counters = memory_counters(tracker, curve)
         if tracker.overflow:

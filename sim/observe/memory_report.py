@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from mcusim.sim.core.regions import pair_regions
+from mcusim.sim.observe.exc_memory import ExceptionStacks
 from mcusim.sim.observe.memory_tracker import MemoryTracker, PeakSeries
 from mcusim.sim.result import AccessTrace, MemoryReport, RegionMemory
-from mcusim.traces.liveness import LiveCurve, live_bytes_arrays
 from mcusim.traces.profile import CounterSample
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy: recorded accesses only; a plain run does not load it
     from mcusim.sim.core.engine import Simulation
+    from mcusim.traces.liveness import LiveCurve
 
 
 def live_curve(tracker: MemoryTracker) -> LiveCurve | None:
     log = tracker.log
     if not tracker.record:
         return None
+    import numpy as np
+
+    from mcusim.traces.liveness import live_bytes_arrays
+
     return live_bytes_arrays(
         np.frombuffer(log.cycle, dtype=np.uint64), np.frombuffer(log.address, dtype=np.uint32),
         np.frombuffer(log.size, dtype=np.uint8), np.frombuffer(log.kind, dtype=np.uint8),
@@ -41,8 +44,10 @@ def memory_counters(tracker: MemoryTracker, curve: LiveCurve | None,
 
 
 def memory_report(sim: Simulation, tracker: MemoryTracker,
-                  curve: LiveCurve | None = None) -> MemoryReport:
+                  curve: LiveCurve | None = None,
+                  exceptions: ExceptionStacks | None = None) -> MemoryReport:
     fp = sim.footprint
+    process = exceptions.process_stacks() if exceptions is not None else []
     symbols = sim.firmware.symbols
     regions = []
     for name, peaks in tracker.region_peaks.items():
@@ -65,11 +70,15 @@ def memory_report(sim: Simulation, tracker: MemoryTracker,
         footprint=[{"region": r.region, "kind": r.kind, "capacity_bytes": r.capacity,
                     "used_bytes": r.used, "percent": round(r.percent, 2),
                     "sections": r.sections} for r in fp.regions],
-        regions=regions)
+        regions=regions,
+        psp_peak_bytes=max(p.peak_bytes for p in process) if process else None,
+        process_stacks=process)
 
 
 def access_trace(sim: Simulation, tracker: MemoryTracker) -> AccessTrace:
     """The recorded accesses with the .mtrace meta: regions, markers, recording, curves."""
+    import numpy as np
+
     board, log = sim.board, tracker.log
     meta = {
         "board": board.name,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, Uc
 from unicorn.arm_const import (
     UC_ARM_REG_LR,
+    UC_ARM_REG_MSP,
     UC_ARM_REG_R0,
     UC_ARM_REG_R1,
     UC_ARM_REG_R2,
@@ -118,6 +119,10 @@ class MemoryTracker:
         self.stack_curve = PeakSeries()
         self.heap_curve = PeakSeries()
         self.stack_budget: int | None = None  # --max-stack: the run stops when it is passed
+        # Thread mode on the process stack: the blocks' SP is the PSP (exc_memory.py).
+        self.psp_active = False
+        self.psp_low = 0xFFFFFFFF  # lowest PSP since exc_memory last took it, and where
+        self.psp_low_pc = 0
 
     # -- set-up ---------------------------------------------------------------------------------
     def attach(self, uc: Uc) -> None:
@@ -184,6 +189,10 @@ class MemoryTracker:
     def _stack_at(self, sp: int, pc: int, resume: int | None = None) -> None:
         """SP reached `sp` at `pc`; `resume` is the first instruction not run yet, where the
         run stops if that passes --max-stack."""
+        if self.psp_active:
+            if sp < self.psp_low:
+                self.psp_low, self.psp_low_pc = sp, pc
+            return
         if sp < self._since[0]:
             self._since[0] = sp
         if sp < self.stack_low:
@@ -269,7 +278,26 @@ class MemoryTracker:
             total.peak_ram_bytes = max(total.peak_ram_bytes, peaks.peak_ram_bytes)
 
     def _current_sp(self) -> int:
-        return self.sim.uc.reg_read(UC_ARM_REG_SP)
+        """The main stack's SP (markers measure the main stack)."""
+        if not self.psp_active:
+            return self.sim.uc.reg_read(UC_ARM_REG_SP)
+        # Unprivileged Thread mode reads MSP as 0 (Unicorn, as the architecture's MRS): then
+        # nothing is known to be on the main stack.
+        return self.sim.uc.reg_read(UC_ARM_REG_MSP) or self.initial_sp
+
+    # -- what exception tracking uses (exc_memory.py) -------------------------------------------
+    def frame_pushed(self, sp: int, pc: int) -> None:
+        """An exception frame went onto the main stack, leaving its SP at `sp`."""
+        self._stack_at(sp, pc)
+
+    def set_psp_active(self, active: bool) -> None:
+        self.psp_active = active
+
+    def take_psp_low(self) -> tuple[int, int]:
+        """The lowest PSP the blocks reached since the last call, and where; then reset."""
+        low, pc = self.psp_low, self.psp_low_pc
+        self.psp_low, self.psp_low_pc = 0xFFFFFFFF, 0
+        return low, pc
 
     def _fold(self) -> None:
         low, heap, total = self._since
@@ -286,6 +314,10 @@ class MemoryTracker:
                    kind: int) -> None:
         block = self.sim.current_block
         cycle = self.sim.cycles - (block.cycles if block is not None else 0)
+        self.log_access(cycle, address, block.address if block is not None else 0, size, kind)
+
+    def log_access(self, cycle: int, address: int, pc: int, size: int, kind: int) -> None:
+        """One access into the log (the window and the cap apply)."""
         if self.window is not None and not self.window[0] <= cycle < self.window[1]:
             return
         log = self.log
@@ -294,14 +326,13 @@ class MemoryTracker:
             return
         log.cycle.append(cycle)
         log.address.append(address)
-        log.pc.append(block.address if block is not None else 0)
+        log.pc.append(pc)
         log.size.append(size)
         log.kind.append(kind)
 
     @property
     def stack_peak(self) -> int:
         return self.initial_sp - self.stack_low
-
 
 
 def _signed(v: int) -> int:

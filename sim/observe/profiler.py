@@ -5,6 +5,10 @@ Calls are blocks entered from a block that ended in BL/BLX; a return is entering
 address of a frame on the shadow stack (BX LR, POP {..,PC}, LDR PC all look alike here);
 entering another function any other way (B to another function, falling through into the
 next symbol) is a tail call that replaces the current frame.
+
+Exceptions (sim/observe/exc_calls.py) push a handler frame above the interrupted one and pop it
+at the exception return; returns never pop below the innermost handler frame (`floor`), and
+the block after an exception entry or return takes its call/no-call from `override`.
 """
 
 from __future__ import annotations
@@ -38,19 +42,28 @@ class CallTracker:
         self.slices: list[tuple[int, int, Slice]] = []  # min-heap by duration: the longest kept
         self.dropped_slices = 0
         self._slice_seq = 0
+        # Index of the innermost exception handler's frame (0: none): a return inside a
+        # handler never pops the frames of the context it interrupted.
+        self.floor = 0
+        # Set by an exception entry or return: what the next block's `prev_call_return` is
+        # (the previous block seen is not the one execution came from).
+        self.override_pending = False
+        self.override_value: int | None = None
 
     # -- per block ------------------------------------------------------------------------------
     def enter(self, function: str, address: int, prev_call_return: int | None,
               cycles: int, instructions: int) -> None:
         """A block of `function` at `address` starts at the given totals. `prev_call_return` is
         the return address when the previous block ended in a call, else None."""
+        if self.override_pending:
+            prev_call_return, self.override_pending = self.override_value, False
         top = self.frames[-1]
         if prev_call_return is not None:
             self._push(function, prev_call_return, cycles, instructions, top.function)
             return
         if top.function == function:
             return
-        for depth in range(len(self.frames) - 1, 0, -1):
+        for depth in range(len(self.frames) - 1, self.floor, -1):
             if self.frames[depth].return_address == address:
                 while len(self.frames) > depth:
                     self._pop(cycles, instructions)
@@ -95,7 +108,8 @@ class CallTracker:
         self._push(function, frame.return_address, cycles, instructions,
                    self.frames[-1].function)
 
-    def _close(self, frame: _Frame, cycles: int, instructions: int) -> None:
+    def _close(self, frame: _Frame, cycles: int, instructions: int,
+               depth: int | None = None) -> None:
         self.active[frame.function] -= 1
         duration = cycles - frame.start_cycles
         insns = instructions - frame.start_instructions
@@ -110,7 +124,7 @@ class CallTracker:
             edge[1] += duration
             edge[2] += insns
         self._add_slice(Slice(frame.function, "function", frame.start_cycles, cycles,
-                              len(self.frames)))
+                              len(self.frames) if depth is None else depth))
 
     def _add_slice(self, s: Slice) -> None:
         self._slice_seq += 1
@@ -120,6 +134,47 @@ class CallTracker:
         else:
             self.dropped_slices += 1
             heapq.heappushpop(self.slices, item)
+
+    # -- what exception tracking does to the shadow stack (sim/observe/exc_calls.py) ---------
+    def depth(self) -> int:
+        return len(self.frames)
+
+    def push_frame(self, function: str, cycles: int, instructions: int) -> None:
+        """A call of `function` from the top frame that no block return address ends."""
+        self._push(function, -1, cycles, instructions, self.frames[-1].function)
+
+    def push_root(self, function: str, cycles: int, instructions: int) -> None:
+        """The first function of a new context (a task's first run): called by no one."""
+        self.frames.append(_Frame(function, -1, cycles, instructions, None))
+        self.calls[function] = self.calls.get(function, 0) + 1
+        self.active[function] = self.active.get(function, 0) + 1
+        self.stack_key = self.stack_key + (function,)
+
+    def pop_frame(self, cycles: int, instructions: int) -> None:
+        self._pop(cycles, instructions)
+
+    def set_floor(self, depth: int) -> None:
+        self.floor = depth
+
+    def set_override(self, value: int | None) -> None:
+        self.override_pending, self.override_value = True, value
+
+    def detach(self, start: int) -> list[_Frame]:
+        """Take frames[start:] off the stack without closing them (a suspended context)."""
+        out = self.frames[start:]
+        del self.frames[start:]
+        self.stack_key = tuple(f.function for f in self.frames)
+        return out
+
+    def attach(self, frames: list[_Frame]) -> None:
+        """Put a suspended context's frames back on top."""
+        self.frames.extend(frames)
+        self.stack_key = tuple(f.function for f in self.frames)
+
+    def close_detached(self, frames: list[_Frame], cycles: int, instructions: int) -> None:
+        """At the end: close a context that was still suspended, innermost first."""
+        for depth in range(len(frames) - 1, -1, -1):
+            self._close(frames[depth], cycles, instructions, depth)
 
     def finish(self, cycles: int, instructions: int) -> None:
         while self.frames:

@@ -3,14 +3,17 @@ per-block counters and its call tracker."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
+from mcusim.sim.core.exc_event import ExceptionEvent
 from mcusim.sim.core.observer import Observer
 from mcusim.sim.core.regions import pair_regions
 from mcusim.sim.core.result_build import function_profiles
 from mcusim.sim.observe import profiler
+from mcusim.sim.observe.exc_calls import ExceptionCalls
 from mcusim.sim.observe.lines import LineTable
 from mcusim.sim.result import RunResult
 from mcusim.traces.profile import HotBlock, LazyList, LineProfile, Profile, Slice
@@ -27,6 +30,7 @@ class Profiler(Observer):
         # tracks calls itself supplies its own before the profiler attaches.
         self.make_tracker: Callable[[str], profiler.CallTracker] = profiler.CallTracker
         self.tracker: profiler.CallTracker | None = None
+        self.exceptions: ExceptionCalls | None = None
 
     def attach(self, sim: Simulation) -> None:
         entry = sim.firmware.symbols.function_at(sim.reset_vector & ~1)
@@ -41,13 +45,51 @@ class Profiler(Observer):
 
         sim.watch_blocks(on_block)
         sim.watch_charges(tracker.charge)
+        self.exceptions = ExceptionCalls(tracker)
+        sim.watch_exceptions(lambda event: self.on_exception(sim, event))
+
+    def on_exception(self, sim: Simulation, event: ExceptionEvent) -> None:
+        """An ExceptionEvent (sim/core/exceptions.py) on the shadow call stack: on every path,
+        reading the run's counters first brings a pending batch up to date."""
+        calls = self.exceptions
+        assert calls is not None
+        cycles, instructions = sim.cycles, sim.instructions
+        if event.kind == "entry":
+            prev = sim.current_block
+            resumes_at = stacked_pc(sim, event.sp_after)
+            # The interrupted block, not run, may be the first of a callee reached by a BL
+            # (an asynchronous entry at a block start; not a fault inside `prev`).
+            call = (prev.fallthrough if prev is not None and prev.call_end
+                    and not prev.address <= resumes_at < prev.fallthrough else None)
+            calls.entry(event.number, function_name(sim, event.handler), event.stack,
+                        event.sp_before, call, cycles, instructions, event.cycles)
+        elif event.kind == "tail_chain":
+            calls.tail_chain(event.number, function_name(sim, event.handler), cycles,
+                             instructions, event.cycles)
+        else:
+            resume = function_name(sim, stacked_pc(sim, event.sp_before))
+            calls.exc_return(event.stack, event.sp_after, resume, cycles, instructions,
+                             event.cycles)
 
     def finish(self, sim: Simulation, result: RunResult) -> None:
         tracker = self.tracker
-        assert tracker is not None
+        assert tracker is not None and self.exceptions is not None
+        self.exceptions.finish(sim.cycles, sim.instructions)
         tracker.finish(sim.cycles, sim.instructions)
         result.functions = function_profiles(sim, tracker)
         result.profile = build_profile(sim, tracker, lines=self.lines, warnings=result.warnings)
+
+
+def stacked_pc(sim: Simulation, frame: int) -> int:
+    """The return address in the exception frame at `frame` (its seventh word)."""
+    return struct.unpack("<I", sim.read_memory(frame + 24, 4))[0] & ~1
+
+
+def function_name(sim: Simulation, address: int) -> str:
+    """The function a block at `address` will be counted in (as Simulation.function_of)."""
+    symbols = sim.firmware.symbols
+    sym = symbols.function_at(address & ~1)
+    return sym.name if sym is not None else symbols.unknown_name(address & ~1)
 
 
 def build_profile(sim: Simulation, tracker: profiler.CallTracker | None, *, lines: bool = False,

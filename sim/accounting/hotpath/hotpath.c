@@ -74,6 +74,13 @@ static uint32_t flash_enter(hp_flash *f, const hp_block *b, int taken)
 void hp_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     hp_state *s = user_data;
+    if ((s->cycles >= s->next_event || s->exc_changed) && s->exc_poll) {
+        /* An exception may be taken here, before the block is charged (as the Python path's
+           Simulation._on_block); if so the block does not run now. */
+        s->exc_changed = 0;
+        if (s->exc_poll(address))
+            return;
+    }
     uint64_t key = (address << 12) | size;
     uint32_t slot = (uint32_t)(address >> 1) & (RECENT_BLOCKS - 1);
     int32_t idx;
@@ -254,6 +261,15 @@ hp_dynamic *hp_new_dynamic(hp_state *s, int32_t rule, int32_t rn, int32_t rm, in
 
 void hp_free_dynamic(hp_dynamic *d) { free(d); }
 
+/* CPS/MSR may unmask a pending exception: the next block start asks Python (code hook). */
+void hp_mask_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    (void)uc, (void)address, (void)size;
+    ((hp_state *)user_data)->exc_changed = 1;
+}
+
+void hp_set_exc_poll(hp_state *s, exc_poll_fn poll) { s->exc_poll = poll; }
+
 /* -- interface for Python (ctypes) --------------------------------------------------------- */
 hp_state *hp_new(uc_emu_stop_fn emu_stop, uc_reg_read_fn reg_read, new_block_fn new_block)
 {
@@ -265,6 +281,7 @@ hp_state *hp_new(uc_emu_stop_fn emu_stop, uc_reg_read_fn reg_read, new_block_fn 
     s->new_block = new_block;
     s->current = -1;
     s->insn_limit = s->cycle_limit = UINT64_MAX;
+    s->next_event = (uint64_t)1 << 62;
     memset(s->memo_key, 0xff, sizeof s->memo_key);
     if (map_rehash(&s->block_index, 1024) < 0)
         return NULL;
@@ -380,5 +397,7 @@ void hp_set(hp_state *s, int what, uint64_t value)
     case 5: s->insn_limit = value; break;
     case 6: s->cycle_limit = value; break;
     case 7: s->mispredict_penalty = (int32_t)value; break;
+    case 8: s->next_event = value; break;
+    case 9: s->exc_changed = (int32_t)value; break;
     }
 }

@@ -11,6 +11,9 @@ typedef int (*uc_emu_stop_fn)(uc_engine *uc);
 typedef int (*uc_reg_read_fn)(uc_engine *uc, int regid, void *value);
 /* Called for a block not seen before; Python registers it or stops the emulation. */
 typedef void (*new_block_fn)(uint64_t address, uint32_t size);
+/* Exceptions (ENGINE, issue 13): at a block start where an interrupt source is due or the
+   exception state changed; returns 1 if the core was redirected (the block does not run). */
+typedef int (*exc_poll_fn)(uint64_t address);
 
 enum { BRANCH_END = 1, CALL_END = 2 };
 enum { MAX_FLASH = 4, MAX_WINDOWS = 4, MAX_CACHE = 512 };
@@ -82,6 +85,12 @@ typedef struct {
     hp_slice *heap;  /* the longest slices: a min-heap on (duration, seq) */
     uint32_t nheap, max_slices;
     uint64_t seq, dropped;
+    /* exceptions (O; sim/observe/exc_calls.py drives them): returns never pop below the
+       innermost handler's frame; after an entry or return the next block's call_return is
+       `override_value` (-1: none) instead of the previous block's */
+    uint32_t floor;
+    int override_pending;
+    int64_t override_value;
 } hp_profile;
 
 /* -- memory tracking state (sim/memory_tracker.py, mirrored exactly) -------------------------- */
@@ -102,6 +111,10 @@ typedef struct {
     /* --max-stack: SP below the floor stops the run (over_floor 1: just passed, 2: seen) */
     int has_floor, over_floor;
     uint32_t stack_floor;
+    /* exceptions (O; sim/observe/exc_memory.py): thread mode on the PSP, whose lowest value
+       since Python last took it goes here instead of the main stack's figures */
+    int psp_active;
+    uint32_t psp_low, psp_low_pc;
 } hp_memory;
 
 #define RECENT_BLOCKS 256
@@ -121,6 +134,9 @@ typedef struct {
     uc_emu_stop_fn emu_stop;
     uc_reg_read_fn reg_read;
     new_block_fn new_block;
+    exc_poll_fn exc_poll;  /* ENGINE: sim/core/exceptions.py ExceptionModel.poll */
+    uint64_t next_event;   /* cycle of the next interrupt-source event (never: 1 << 62) */
+    int32_t exc_changed;   /* set by Python (NVIC/SCB writes) and hp_mask_hook (CPS/MSR) */
     hp_profile prof;
     hp_memory mem;
 } hp_state;
@@ -161,6 +177,8 @@ int prof_function(hp_profile *p, int32_t f);
 
 /* memory.c */
 void stack_at(hp_state *s, uint32_t sp, uint32_t pc);
+void hp_memory_log_one(hp_state *s, uint64_t cycle, uint32_t address, uint32_t pc,
+                       uint32_t size, uint32_t kind);
 
 /* interrupt.c */
 #include <signal.h>

@@ -36,6 +36,13 @@ static void curve_add(hp_memory *m, uint64_t cycle, uint64_t value)
 void stack_at(hp_state *s, uint32_t sp, uint32_t pc)
 {
     hp_memory *m = &s->mem;
+    if (m->psp_active) {  /* process-stack use: exc_memory.py takes it at the next event */
+        if (sp < m->psp_low) {
+            m->psp_low = sp;
+            m->psp_low_pc = pc;
+        }
+        return;
+    }
     if (sp < m->since_low)
         m->since_low = sp;
     if (sp < m->stack_low) {
@@ -66,9 +73,17 @@ void hp_access(uc_engine *uc, int type, uint64_t address, int size, int64_t valu
 {
     (void)uc, (void)value;
     hp_state *s = user_data;
-    hp_memory *m = &s->mem;
     const hp_block *b = s->current >= 0 ? &s->blocks[s->current] : NULL;
-    uint64_t cycle = s->cycles - (b ? b->cycles : 0);
+    hp_memory_log_one(s, s->cycles - (b ? b->cycles : 0), (uint32_t)address,
+                      b ? b->address : 0, (uint32_t)size, type == 17 /* UC_MEM_WRITE */);
+}
+
+/* One access into the log (the window and the cap apply): hp_access, and the words of an
+   exception frame (sim/observe/exc_memory.py). */
+void hp_memory_log_one(hp_state *s, uint64_t cycle, uint32_t address, uint32_t pc,
+                       uint32_t size, uint32_t kind)
+{
+    hp_memory *m = &s->mem;
     if (m->has_window && !(cycle >= m->window_lo && cycle < m->window_hi))
         return;
     if (m->max_accesses && m->log_n >= m->max_accesses) {
@@ -81,10 +96,10 @@ void hp_access(uc_engine *uc, int type, uint64_t address, int size, int64_t valu
         return;
     uint64_t n = m->log_n++;
     m->log_cycle[n] = cycle;
-    m->log_address[n] = (uint32_t)address;
-    m->log_pc[n] = b ? b->address : 0;
+    m->log_address[n] = address;
+    m->log_pc[n] = pc;
     m->log_size[n] = (uint8_t)size;
-    m->log_kind[n] = type == 17; /* UC_MEM_WRITE */
+    m->log_kind[n] = (uint8_t)kind;
 }
 
 void hp_memory_start(hp_state *s, int32_t sp_reg, uint32_t initial_sp, int32_t has_limit,
@@ -104,10 +119,12 @@ void hp_memory_start(hp_state *s, int32_t sp_reg, uint32_t initial_sp, int32_t h
     m->max_accesses = max_accesses;
     m->curve_limit = 4096;
     m->curve_shift = 6;
+    m->psp_low = UINT32_MAX;
 }
 
 /* what: 0 stack_low, 1 stack_low_pc, 2 peak_total, 3 since_low, 4 since_total, 5 overflowed,
- * 6 overflow_sp, 7 overflow_pc, 8 log length, 9 dropped, 10 curve points */
+ * 6 overflow_sp, 7 overflow_pc, 8 log length, 9 dropped, 10 curve points, 12 over_floor,
+ * 14 psp_low, 15 psp_low_pc */
 uint64_t hp_memory_get(const hp_state *s, int what)
 {
     const hp_memory *m = &s->mem;
@@ -124,12 +141,14 @@ uint64_t hp_memory_get(const hp_state *s, int what)
     case 9: return m->dropped;
     case 10: return m->curve_n;
     case 12: return (uint64_t)m->over_floor;
+    case 14: return m->psp_low;
+    case 15: return m->psp_low_pc;
     default: return 0;
     }
 }
 
 /* what: 3 since_low, 4 since_total, 11 heap_extent, 12 stack floor (--max-stack),
- * 13 over_floor */
+ * 13 over_floor, 14 psp_low (and its pc reset), 16 psp_active */
 void hp_memory_set(hp_state *s, int what, uint64_t value)
 {
     hp_memory *m = &s->mem;
@@ -138,6 +157,8 @@ void hp_memory_set(hp_state *s, int what, uint64_t value)
     else if (what == 11) m->heap_extent = value;
     else if (what == 12) { m->stack_floor = (uint32_t)value; m->has_floor = 1; }
     else if (what == 13) m->over_floor = (int)value;
+    else if (what == 14) { m->psp_low = (uint32_t)value; m->psp_low_pc = 0; }
+    else if (what == 16) m->psp_active = (int)value;
 }
 
 void hp_memory_log(const hp_state *s, uint64_t *cycle, uint32_t *address, uint32_t *pc,

@@ -83,7 +83,8 @@ static void add_slice(hp_profile *p, int32_t function, uint64_t start, uint64_t 
     }
 }
 
-static void prof_close(hp_profile *p, const hp_frame *f, uint64_t cycles, uint64_t insns)
+static void prof_close(hp_profile *p, const hp_frame *f, uint64_t cycles, uint64_t insns,
+                       int32_t depth)
 {
     p->active[f->function]--;
     uint64_t duration = cycles - f->start_cycles, n = insns - f->start_instructions;
@@ -100,7 +101,7 @@ static void prof_close(hp_profile *p, const hp_frame *f, uint64_t cycles, uint64
         p->edge_cycles[e] += duration;
         p->edge_insns[e] += n;
     }
-    add_slice(p, f->function, f->start_cycles, cycles, (int32_t)p->nframes);
+    add_slice(p, f->function, f->start_cycles, cycles, depth);
 }
 
 static void prof_push(hp_profile *p, int32_t function, int64_t ret, uint64_t cycles,
@@ -121,7 +122,7 @@ static void prof_push(hp_profile *p, int32_t function, int64_t ret, uint64_t cyc
 static void prof_pop(hp_profile *p, uint64_t cycles, uint64_t insns)
 {
     hp_frame f = p->frames[--p->nframes];
-    prof_close(p, &f, cycles, insns);
+    prof_close(p, &f, cycles, insns, (int32_t)p->nframes);
     p->node = p->node_parent[f.node];
 }
 
@@ -129,7 +130,7 @@ static void prof_tail(hp_profile *p, int32_t function, uint64_t cycles, uint64_t
 {
     if (p->nframes == 1) {
         hp_frame old = p->frames[0];
-        prof_close(p, &old, cycles, insns);
+        prof_close(p, &old, cycles, insns, (int32_t)p->nframes);
         p->node = prof_node(p, -1, function);
         p->frames[0] = (hp_frame){function, -1, p->node, -1, cycles, insns};
         p->calls[function]++;
@@ -137,7 +138,7 @@ static void prof_tail(hp_profile *p, int32_t function, uint64_t cycles, uint64_t
         return;
     }
     hp_frame f = p->frames[--p->nframes];
-    prof_close(p, &f, cycles, insns);
+    prof_close(p, &f, cycles, insns, (int32_t)p->nframes);
     p->node = p->node_parent[f.node];
     prof_push(p, function, f.return_address, cycles, insns, p->frames[p->nframes - 1].function);
 }
@@ -145,6 +146,10 @@ static void prof_tail(hp_profile *p, int32_t function, uint64_t cycles, uint64_t
 void prof_enter(hp_profile *p, int32_t function, uint64_t address, int64_t call_return,
                        uint64_t cycles, uint64_t insns)
 {
+    if (p->override_pending) {
+        call_return = p->override_value;
+        p->override_pending = 0;
+    }
     hp_frame *top = &p->frames[p->nframes - 1];
     if (call_return >= 0) {
         prof_push(p, function, call_return, cycles, insns, top->function);
@@ -152,7 +157,7 @@ void prof_enter(hp_profile *p, int32_t function, uint64_t address, int64_t call_
     }
     if (top->function == function)
         return;
-    for (uint32_t depth = p->nframes - 1; depth > 0; depth--) {
+    for (uint32_t depth = p->nframes - 1; depth > p->floor; depth--) {
         if (p->frames[depth].return_address == (int64_t)address) {
             while (p->nframes > depth)
                 prof_pop(p, cycles, insns);
@@ -199,8 +204,73 @@ void hp_profile_finish(hp_state *s)
     hp_profile *p = &s->prof;
     while (p->nframes) {
         hp_frame f = p->frames[--p->nframes];
-        prof_close(p, &f, s->cycles, s->instructions);
+        prof_close(p, &f, s->cycles, s->instructions, (int32_t)p->nframes);
     }
+}
+
+/* -- exceptions: the shadow-stack operations sim/observe/exc_calls.py drives ------------- */
+uint32_t hp_prof_depth(const hp_state *s) { return s->prof.nframes; }
+
+/* A call of `function` from the top frame that no return address ends, or (root) the first
+   function of a new context, called by no one. */
+void hp_prof_push(hp_state *s, int32_t function, int32_t root, uint64_t cycles, uint64_t insns)
+{
+    hp_profile *p = &s->prof;
+    if (prof_function(p, function) < 0)
+        return;
+    if (!root) {
+        prof_push(p, function, -1, cycles, insns, p->frames[p->nframes - 1].function);
+        return;
+    }
+    hp_column cols[] = {COLUMN(p->frames)};
+    if (grow_columns(&p->frames_cap, p->nframes + 1, cols, 1) < 0)
+        return;
+    p->node = prof_node(p, p->node, function);
+    p->frames[p->nframes++] = (hp_frame){function, -1, p->node, -1, cycles, insns};
+    p->calls[function]++;
+    p->active[function]++;
+}
+
+void hp_prof_pop(hp_state *s, uint64_t cycles, uint64_t insns) { prof_pop(&s->prof, cycles, insns); }
+
+/* what: 0 floor (a frame index), 1 override the next block's call_return (-1: no call) */
+void hp_prof_control(hp_state *s, int what, int64_t value)
+{
+    hp_profile *p = &s->prof;
+    if (what == 0) {
+        p->floor = (uint32_t)value;
+    } else {
+        p->override_pending = 1;
+        p->override_value = value;
+    }
+}
+
+/* Take frames[start:] off the stack into `out` without closing them (a suspended context). */
+void hp_prof_detach(hp_state *s, uint32_t start, hp_frame *out)
+{
+    hp_profile *p = &s->prof;
+    memcpy(out, p->frames + start, (p->nframes - start) * sizeof *out);
+    p->nframes = start;
+    p->node = start ? p->frames[start - 1].node : -1;
+}
+
+void hp_prof_attach(hp_state *s, const hp_frame *in, uint32_t n)
+{
+    hp_profile *p = &s->prof;
+    hp_column cols[] = {COLUMN(p->frames)};
+    if (grow_columns(&p->frames_cap, p->nframes + n, cols, 1) < 0)
+        return;
+    memcpy(p->frames + p->nframes, in, n * sizeof *in);
+    p->nframes += n;
+    p->node = p->nframes ? p->frames[p->nframes - 1].node : -1;
+}
+
+/* At the end: close a context still suspended, innermost first. */
+void hp_prof_close_saved(hp_state *s, const hp_frame *in, uint32_t n, uint64_t cycles,
+                         uint64_t insns)
+{
+    for (uint32_t i = n; i-- > 0;)
+        prof_close(&s->prof, &in[i], cycles, insns, (int32_t)i);
 }
 
 /* Results, read by Python after the run. */
