@@ -98,14 +98,26 @@ class CachedInsns(Sequence[InsnInfo]):
 
     def of_class(self, cls: str) -> list[InsnInfo]:
         """The instructions of class `cls`."""
+        return self.of_classes((cls,))
+
+    def of_classes(self, classes: tuple[str, ...]) -> list[InsnInfo]:
+        """The instructions whose class is one of `classes`, in address order."""
         if self._list is not None:
-            return [i for i in self._list if i.cls == cls]
+            return [i for i in self._list if i.cls in classes]
         shapes = self._shapes or []
-        if cls not in map(_cls, shapes):
+        if not any(c in classes for c in map(_cls, shapes)):
             return []
         out, at = [], self._address
         for shape in shapes:
-            if shape[2] == cls:
+            if shape[2] in classes:
                 out.append(_make_insn((at,) + shape))
             at += shape[0]
         return out
+
+
+def of_classes(insns: Sequence[InsnInfo], classes: tuple[str, ...]) -> list[InsnInfo]:
+    """A block's instructions whose class is one of `classes`, in address order, in one pass
+    and without making a cached block's others."""
+    if isinstance(insns, CachedInsns):
+        return insns.of_classes(classes)
+    return [i for i in insns if i.cls in classes]

@@ -29,6 +29,7 @@ from capstone import arm_const as cs
 from unicorn import UC_HOOK_CODE, Uc
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
+from mcusim.isa.cached_insns import of_classes
 from mcusim.sim.core import fault_status
 from mcusim.sim.core.translation import UC_REG
 from mcusim.sim.core.uc_api import add_hook
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 ALWAYS_ALIGNED = ("ldm", "ldm_pc", "stm", "ldrd", "strd")
 WORD_EXCLUSIVE = ("ldrex ", "strex ")
+_TRAP_CLASSES = ("div", "ldrex", "strex", *ALWAYS_ALIGNED)  # what _trap_hooks looks at
 NOT_CHECKED = (0, cs.ARM_REG_SP, cs.ARM_REG_PC)
 _TRAP_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
 _SIZES = {"b": 1, "sb": 1, "h": 2, "sh": 2, "d": 8, "": 4, "t": 4, "ex": 4, "exb": 1,
@@ -74,7 +76,8 @@ class FaultTraps:
         hooks: list[tuple[int, object, object]] = []
         if self.board.core.is_v6m or self.options.fault_handlers == "report":
             return hooks  # report: today's behaviour, no trap and no cost
-        for i in block.insns:
+        # By class, in one pass: a cached block's other instructions are never made.
+        for i in of_classes(block.insns, _TRAP_CLASSES):
             if i.cls == "div":
                 self._divides.add(i.address)
             elif i.mem_base not in NOT_CHECKED and (

@@ -4,7 +4,6 @@ the code hooks their instructions need. A mixin of `Simulation`."""
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
@@ -12,8 +11,7 @@ from capstone import arm_const as cs_arm
 from unicorn import UC_HOOK_CODE, Uc
 
 from mcusim.base.errors import InputError
-from mcusim.isa.cached_insns import CachedInsns
-from mcusim.isa.classify import InsnInfo
+from mcusim.isa.cached_insns import of_classes
 from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
 from mcusim.sim.core.code_map import code_spans, hook_blocks
@@ -120,14 +118,15 @@ class BlockTranslation:
             wanted.append((addr, self._on_dynamic, (rule, regs, signed)))
         for instrument in self._instrumenters:
             wanted += instrument(block)
-        insns = block.insns
-        wanted += [(i.address, self._on_wait, i.text.split(".")[0].upper())
-                   for i in _of_class(insns, "wfi")]
-        # CPS/MSR may unmask a pending exception: the next block start looks.
-        wanted += [(i.address, self._on_mask_write, None)
-                   for cls in MASK_WRITES for i in _of_class(insns, cls)]
-        wanted += [(i.address, self._on_sev, None)
-                   for i in _of_class(insns, "nop") if i.text.startswith("sev")]
+        # WFI/WFE wait; CPS/MSR may unmask a pending exception (the next block start looks);
+        # SEV sets the event register. One pass over the block's instructions of those classes.
+        for i in of_classes(block.insns, ("wfi", "nop") + MASK_WRITES):
+            if i.cls == "wfi":
+                wanted.append((i.address, self._on_wait, i.text.split(".")[0].upper()))
+            elif i.cls in MASK_WRITES:
+                wanted.append((i.address, self._on_mask_write, None))
+            elif i.text.startswith("sev"):
+                wanted.append((i.address, self._on_sev, None))
         added = False
         for addr, callback, data in wanted:
             key = (addr, callback)
@@ -179,10 +178,3 @@ class BlockTranslation:
             self._code_hooks[key] = self.uc.hook_add(UC_HOOK_CODE, callback, None,
                                                      begin=address, end=address)
             self.uc.ctl_remove_cache(address, address + 2)
-
-
-def _of_class(insns: Sequence[InsnInfo], cls: str) -> list[InsnInfo]:
-    """The block's instructions of class `cls`, without making a cached block's others."""
-    if isinstance(insns, CachedInsns):
-        return insns.of_class(cls)
-    return [i for i in insns if i.cls == cls]
