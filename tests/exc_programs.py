@@ -92,6 +92,17 @@ SYSTICK_SETUP = """
 """
 
 
+# A SysTick handler that counts its entries in the word `ticks` (pair with data("ticks")).
+COUNT_TICKS = """
+    .thumb_func
+systick_handler:
+    ldr r0, =ticks
+    ldr r1, [r0]
+    adds r1, #1
+    str r1, [r0]
+    bx lr
+"""
+
 PEND_TWO = """
     cpsid i
     ldr r0, =0xE000E400

@@ -11,6 +11,7 @@ import pytest
 from mcusim.sim.core.options import IrqSchedule
 from tests.asm import EXIT_OK, build
 from tests.exc_programs import (
+    COUNT_TICKS,
     PEND_TWO,
     SYSTICK_SETUP,
     data,
@@ -110,15 +111,7 @@ sleep:
     ldr r6, [r5]
     cmp r6, #3
     blt sleep
-""" + EXIT_OK + """
-    .thumb_func
-systick_handler:
-    ldr r0, =ticks
-    ldr r1, [r0]
-    adds r1, #1
-    str r1, [r0]
-    bx lr
-""" + vectors(v15="systick_handler") + data("ticks")
+""" + EXIT_OK + COUNT_TICKS + vectors(v15="systick_handler") + data("ticks")
     out = run_all(build(tmp_path, body))
     assert out.sim.stop_info is None and out.word("ticks") == 3
     assert out.sim.cycles > 3 * 2000
@@ -175,15 +168,7 @@ wait:
     ldr r6, [r5]
     cmp r6, #2
     blt wait
-""" + EXIT_OK + """
-    .thumb_func
-systick_handler:
-    ldr r0, =ticks
-    ldr r1, [r0]
-    adds r1, #1
-    str r1, [r0]
-    bx lr
-""" + vectors(v15="systick_handler") + data("ticks")
+""" + EXIT_OK + COUNT_TICKS + vectors(v15="systick_handler") + data("ticks")
     out = run_all(build(tmp_path, body, cpu="cortex-m0plus"), board="nucleo-g071rb")
     assert out.sim.stop_info is None and out.word("ticks") == 2
     lat, ws = latencies("cortex-m0plus"), vector_wait_states(out.sim)
@@ -207,15 +192,8 @@ def test_sev_then_wfe_does_not_sleep(tmp_path: Path) -> None:
     ldr r1, [r0]
     ldr r0, =after_second
     str r1, [r0]
-""" + EXIT_OK + """
-    .thumb_func
-systick_handler:
-    ldr r0, =ticks
-    ldr r1, [r0]
-    adds r1, #1
-    str r1, [r0]
-    bx lr
-""" + vectors(v15="systick_handler") + data("ticks", "after_first", "after_second")
+""" + EXIT_OK + COUNT_TICKS + vectors(v15="systick_handler") + data(
+        "ticks", "after_first", "after_second")
     out = run_all(build(tmp_path, body))
     assert out.sim.stop_info is None
     assert (out.word("after_first"), out.word("after_second")) == (0, 1)
