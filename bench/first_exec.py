@@ -15,6 +15,18 @@ running it. Prints microseconds per distinct instruction (each translated instru
 once), wall-clock and CPU time (the machine is shared: CPU time is the steadier figure), and
 the speed-up over the 50 us/instruction of the original implementation, all from one run;
 every model run of a program must count the same cycles.
+
+`--original PYTHON` also runs each program on the original implementation (the commit before
+the first-execution work, b8e4414, installed for that Python) and prints each run's speed-up
+over it: the fair figure for the unrolled kernels, whose instructions run many times each (per
+distinct instruction, their time is not comparable with straight-line code's). Set it up with
+
+    git worktree add /tmp/mcusim-orig b8e4414 && python3 -m venv /tmp/orig-venv &&
+    /tmp/orig-venv/bin/pip install -e /tmp/mcusim-orig
+
+Python's bytecode cache goes to a private folder (PYTHONPYCACHEPREFIX, as bench/startup.py
+does), filled by an untimed run of each program first: the figures are those of an installed
+mcusim, whose modules are compiled once, even where PYTHONDONTWRITEBYTECODE is set.
 """
 
 from __future__ import annotations
@@ -99,11 +111,27 @@ print(json.dumps({"seconds": end - (built if bare else imported), "construct": b
 """
 BASELINE_US = 50.0  # us per distinct instruction of the original implementation (issue 15)
 
+# The same run on the original implementation (b8e4414: no make_simulation, no RunOptions).
+RUN_ORIGINAL = """
+import io, json, sys, time
+from mcusim.memory.board import load_board
+from mcusim.sim.engine import Simulation
+from mcusim.sim.firmware import Firmware
+start, cpu_start = time.perf_counter(), time.process_time()
+sim = Simulation(Firmware.open(sys.argv[1]), load_board(sys.argv[2]), stdout=io.BytesIO(),
+                 stderr=io.BytesIO(), fs_root=sys.argv[3])
+result = sim.run()
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu_start,
+                  "cycles": result.cycles, "instructions": result.instructions}))
+"""
+
 
 def run(elf: Path, board: str, env: dict[str, str], root: Path, bare: bool = False) -> dict:
     proc = subprocess.run([sys.executable, "-c", RUN_ONE, str(elf), board,
                            "bare" if bare else "model", str(root)], env=env,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"bench: the run of {elf.name} failed:\n{proc.stderr}")
     out = json.loads(proc.stdout)
     if out["stop"] != "exit":
         sys.exit(f"bench: {elf.name} did not exit cleanly ({out['stop']})")
@@ -127,7 +155,19 @@ def nn_program(board: str, where: Path) -> Path:
     return elf
 
 
-def measure(name: str, elf: Path, board: str, env: dict[str, str], root: Path) -> None:
+def run_original(python: str, elf: Path, board: str, root: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCUSIM")}
+    # (run from `root`: from here, `-c` would import this checkout's mcusim/ instead)
+    proc = subprocess.run([python, "-c", RUN_ORIGINAL, str(elf), board, str(root)], env=env,
+                          capture_output=True, text=True, cwd=root)
+    if proc.returncode:
+        sys.exit(f"bench: the original implementation ({python}) failed:\n{proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+def measure(name: str, elf: Path, board: str, env: dict[str, str], root: Path,
+            original: str | None) -> None:
+    run(elf, board, dict(env, MCUSIM_BLOCK_CACHE="0"), root)  # untimed: compiles the modules
     bare = run(elf, board, dict(env, MCUSIM_BLOCK_CACHE="0"), root, bare=True)
     cold = run(elf, board, dict(env, MCUSIM_BLOCK_CACHE="0"), root)
     fill = run(elf, board, env, root)
@@ -148,6 +188,12 @@ def measure(name: str, elf: Path, board: str, env: dict[str, str], root: Path) -
               f"{BASELINE_US / cpu_us:7.1f}x")
     print(f"cold / warm: {cold['seconds'] / warm['seconds']:.1f}x (wall), "
           f"{cold['cpu'] / warm['cpu']:.1f}x (cpu)")
+    if original is not None:
+        orig = run_original(original, elf, board, root)
+        print(f"original implementation: {orig['seconds']:.3f} s wall, {orig['cpu']:.3f} s cpu "
+              f"({1e6 * orig['cpu'] / n:.1f} us/instr, {orig['cycles']} cycles); speed-up "
+              f"(cpu): cold {orig['cpu'] / cold['cpu']:.1f}x, warm "
+              f"{orig['cpu'] / warm['cpu']:.1f}x")
 
 
 def main() -> None:
@@ -155,6 +201,8 @@ def main() -> None:
     ap.add_argument("--instructions", type=int, default=100_000)
     ap.add_argument("--board", default="nucleo-f446re")
     ap.add_argument("--no-nn", action="store_true", help="only the straight-line program")
+    ap.add_argument("--original", metavar="PYTHON",
+                    help="a Python with the original implementation installed (see above)")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} cores: wall-clock times grow with it, "
@@ -165,14 +213,15 @@ def main() -> None:
         elf = build(args.instructions, where)
         print(f"built {args.instructions} distinct instructions in "
               f"{time.perf_counter() - t0:.1f} s: {elf.stat().st_size // 1024} KiB ELF")
-        env = dict(os.environ, MCUSIM_CACHE_DIR=str(where / "cache"))
-        measure("straight-line code", elf, args.board, env, where)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(MCUSIM_CACHE_DIR=str(where / "cache"), PYTHONPYCACHEPREFIX=str(where / "pyc"))
+        measure("straight-line code", elf, args.board, env, where, args.original)
         if not args.no_nn:
             t0 = time.perf_counter()
             nn_elf = nn_program(args.board, where)
             print(f"\nbuilt the unrolled digits CNN in {time.perf_counter() - t0:.1f} s")
             measure("mcusim nn --approx (unrolled kernels)", nn_elf, args.board,
-                    dict(env, MCUSIM_CACHE=str(where / "nn-build")), where)
+                    dict(env, MCUSIM_CACHE=str(where / "nn-build")), where, args.original)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import tempfile
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ HookBlocks = list[tuple[Sequence[InsnInfo], dict[int, str]]]
 # dynamic, stalls.
 _Stored = tuple[bytes, list[int], int, int, dict[int, str], list[int] | None]
 _new = tuple.__new__
+_without_address = itemgetter(slice(1, None))  # an InsnInfo's shape
 
 
 def cache_directory() -> Path | None:
@@ -125,20 +127,28 @@ class BlockCache:
         if self.path is None:
             return
         insns, t, stalls = entry
-        indices = array("I", [self._shape(i) for i in insns]).tobytes()
-        self._blocks[(address, code)] = (indices, list(t.cycles), t.taken_extra,
+        self._blocks[(address, code)] = (self._indices(insns), list(t.cycles), t.taken_extra,
                                          t.entry_extra, dict(t.dynamic), stalls)
         self._added += 1
 
-    def _shape(self, insn: InsnInfo) -> int:
+    def _indices(self, insns: Sequence[InsnInfo]) -> bytes:
+        """The shape indices of `insns` (as stored: uint32 bytes), new shapes added. The
+        lookups are C loops (map) over the block: this runs for every instruction of a run
+        that fills the cache."""
         if self._shape_index is None:
             self._shape_index = {s: k for k, s in enumerate(self._shapes)}
-        shape = tuple(insn)[1:]
-        k = self._shape_index.get(shape)
-        if k is None:
-            k = self._shape_index[shape] = len(self._shapes)
-            self._shapes.append(shape)
-        return k
+        index = self._shape_index
+        shapes = list(map(_without_address, insns))
+        found = list(map(index.get, shapes))
+        if None in found:
+            for n, shape in enumerate(shapes):
+                if found[n] is None:
+                    k = index.get(shape)
+                    if k is None:
+                        k = index[shape] = len(self._shapes)
+                        self._shapes.append(shape)
+                    found[n] = k
+        return array("I", found).tobytes()
 
     # -- code hooks chosen per span ---------------------------------------------------------
     def hooks(self, address: int, size: int, selection: str) -> HookBlocks | None:
@@ -158,8 +168,8 @@ class BlockCache:
         if self.path is None:
             return
         self._hooks[(address, size, selection)] = (
-            [(insns[0].address, array("I", [self._shape(i) for i in insns]).tobytes())
-             for insns, _ in blocks], [dict(d) for _, d in blocks])
+            [(insns[0].address, self._indices(insns)) for insns, _ in blocks],
+            [dict(d) for _, d in blocks])
         self._added += 1
 
     # -- the file -------------------------------------------------------------------------

@@ -24,18 +24,22 @@ from mcusim.isa.classify import InsnInfo
 _make_insn = partial(tuple.__new__, InsnInfo)
 _size = itemgetter(0)  # of a shape (an InsnInfo without its address): its size
 _cls = itemgetter(2)
+_sp_delta = itemgetter(-1)
 
 
 class CachedInsns(Sequence[InsnInfo]):
     """The instructions of a block at `address`, given by their shapes."""
 
-    __slots__ = ("_address", "_shapes", "_list", "_passes")
+    __slots__ = ("_address", "_shapes", "_list", "_passes", "_classes")
 
     def __init__(self, address: int, shapes: list[tuple]):
         self._address = address
         self._shapes: list[tuple] | None = shapes
         self._list: list[InsnInfo] | None = None
         self._passes = 0
+        # The classes the block holds, made on the first question by class (several rules
+        # ask, and most blocks hold none of the classes they ask for).
+        self._classes: frozenset[str] | None = None
 
     def _made(self) -> Iterator[InsnInfo]:
         shapes = self._shapes
@@ -105,7 +109,9 @@ class CachedInsns(Sequence[InsnInfo]):
         if self._list is not None:
             return [i for i in self._list if i.cls in classes]
         shapes = self._shapes or []
-        if not any(c in classes for c in map(_cls, shapes)):
+        if self._classes is None:
+            self._classes = frozenset(map(_cls, shapes))
+        if self._classes.isdisjoint(classes):
             return []
         out, at = [], self._address
         for shape in shapes:
@@ -113,6 +119,20 @@ class CachedInsns(Sequence[InsnInfo]):
                 out.append(_make_insn((at,) + shape))
             at += shape[0]
         return out
+
+
+    def sp_deltas(self) -> list[int | None]:
+        """Each instruction's `sp_delta`, in order."""
+        if self._list is not None:
+            return [i.sp_delta for i in self._list]
+        return list(map(_sp_delta, self._shapes or ()))
+
+
+def sp_deltas(insns: Sequence[InsnInfo]) -> list[int | None]:
+    """A block's `sp_delta`s in order, without making a cached block's instructions."""
+    if isinstance(insns, CachedInsns):
+        return insns.sp_deltas()
+    return [i.sp_delta for i in insns]
 
 
 def of_classes(insns: Sequence[InsnInfo], classes: tuple[str, ...]) -> list[InsnInfo]:

@@ -117,3 +117,25 @@ def test_cached_instructions_are_made_when_used(tmp_path):
     assert list(got) == insns  # the first pass keeps nothing
     assert list(got) == insns and got[2] == insns[2] and got[1:3] == insns[1:3]
     assert got == insns and got.last() == insns[-1] and got.of_class("wfi")[1] == insns[3]
+
+
+def test_cached_blocks_answer_by_class_and_sp_change_without_their_instructions(tmp_path):
+    from mcusim.isa.cached_insns import of_classes, sp_deltas
+    from mcusim.isa.decode import classify_block
+    from mcusim.isa.timing import BlockTiming
+    from mcusim.sim.accounting.native import _lowest_sp
+    from mcusim.sim.core.blocks import Block
+
+    # push {r4, lr}; sub sp, #8; movs r0, #1; add sp, #8; mov sp, r0; pop {r4, pc}
+    code = bytes.fromhex("10b5" "82b0" "0120" "02b0" "8546" "10bd")
+    insns = classify_block(code, 0x4000)
+    cache = BlockCache(tmp_path / "blocks-s.marshal")
+    cache.put(0x4000, code, (insns, BlockTiming([1] * 6), None))
+    cache.save()
+    got = BlockCache(tmp_path / "blocks-s.marshal").get(0x4000, code)[0]
+    assert sp_deltas(got) == [i.sp_delta for i in insns] == [-8, -8, 0, 8, None, 8]
+    assert of_classes(got, ("stm", "mul")) == [insns[0]] and of_classes(got, ("mul",)) == []
+    block = Block(0x4000, len(code), got, [1] * 6, None)
+    assert _lowest_sp(block) == (-16, 0x4002)  # lowest after the sub, before SP is set
+    assert _lowest_sp(Block(0x4004, 2, insns[2:3], [1], None)) == (0, 0x4004)
+    assert got == insns  # still every instruction, made when asked for

@@ -18,6 +18,7 @@ from typing import Any
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
+from mcusim.isa.cached_insns import sp_deltas
 from mcusim.sim.accounting.native_lib import (
     BRANCH_END,
     CALL_END,
@@ -305,12 +306,15 @@ class _NotifyingBus:
 def _lowest_sp(block: Block) -> tuple[int, int]:
     """The lowest SP offset the block reaches before any run-time SP write, and where: what
     MemoryTracker.on_block computes per execution."""
+    deltas = sp_deltas(block.insns)
+    if deltas.count(0) == len(deltas):
+        return 0, block.address  # most blocks leave SP alone (one C-level pass)
     off = low = 0
     at = block.address
-    for insn in block.insns:
-        if insn.sp_delta is None:
+    for insn, delta in zip(block.insns, deltas, strict=True):
+        if delta is None:
             break
-        off += insn.sp_delta
+        off += delta
         if off < low:
             low, at = off, insn.address
     return low, at
