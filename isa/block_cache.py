@@ -28,6 +28,7 @@ import tempfile
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import count, filterfalse
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -139,16 +140,11 @@ class BlockCache:
             self._shape_index = {s: k for k, s in enumerate(self._shapes)}
         index = self._shape_index
         shapes = list(map(_without_address, insns))
-        found = list(map(index.get, shapes))
-        if None in found:
-            for n, shape in enumerate(shapes):
-                if found[n] is None:
-                    k = index.get(shape)
-                    if k is None:
-                        k = index[shape] = len(self._shapes)
-                        self._shapes.append(shape)
-                    found[n] = k
-        return array("I", found).tobytes()
+        fresh = dict.fromkeys(filterfalse(index.__contains__, shapes))  # new, in order, once
+        if fresh:
+            index.update(zip(fresh, count(len(self._shapes))))
+            self._shapes.extend(fresh)
+        return array("I", map(index.__getitem__, shapes)).tobytes()
 
     # -- code hooks chosen per span ---------------------------------------------------------
     def hooks(self, address: int, size: int, selection: str) -> HookBlocks | None:
