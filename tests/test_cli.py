@@ -51,6 +51,22 @@ def test_json_is_byte_identical_across_runs(kernels, tmp_path, capsys):
     assert a.read_bytes() == b.read_bytes()
 
 
+def test_counts_do_not_depend_on_how_the_elf_path_is_spelled(kernels, tmp_path, capsys,
+                                                            monkeypatch):
+    # The start-up copies argv: argv[0] is the ELF's name, not the path as typed.
+    elf = kernels / "nucleo-f446re" / "calltree.elf"
+    spellings = [str(elf.resolve()), str(elf.parent / ".." / elf.parent.name / "." / elf.name)]
+    results = []
+    for k, path in enumerate(spellings + ["calltree.elf"]):
+        if k == len(spellings):
+            monkeypatch.chdir(elf.parent)
+        out = tmp_path / f"{k}.json"
+        assert main(["run", path, "--board", "nucleo-f446re", "--json", str(out)]) == 0
+        data = json.loads(out.read_text())
+        results.append((data["cycles"], data["instructions"], tuple(data["argv"])))
+    assert len(set(results)) == 1 and results[0][2] == ("calltree.elf",)
+
+
 def test_json_never_replaces_a_file_mcusim_did_not_write(kernels, tmp_path, capsys):
     notes = tmp_path / "notes.json"
     notes.write_text('{"mine": true}\n')

@@ -135,7 +135,9 @@ def main(args: argparse.Namespace, err: Console) -> int:
     firmware = Firmware.open(args.elf)
     profiled = bool(args.profile)
     options = RunOptions(
-        io=ProgramIO(argv=[str(args.elf), *args.program_args], fs_root=args.fs_root,
+        # argv[0] is the ELF's file name (as the Python API gives it), not the path typed:
+        # the start-up copies argv, so the path would change the counts.
+        io=ProgramIO(argv=[args.elf.name, *args.program_args], fs_root=args.fs_root,
                      stdin=sys.stdin.buffer if sys.stdin else None,
                      stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
         limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles,
