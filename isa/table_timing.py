@@ -4,10 +4,11 @@ and published measurements (isa/cycles/README.md gives each rule's source)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
-from mcusim.isa.cycles import FALLBACK, CycleTable
+from mcusim.isa.cycles import CycleTable
 from mcusim.isa.m7_issue import issue_costs
 from mcusim.isa.m33_rules import (
     late_result_use,
@@ -39,7 +40,7 @@ class TableTiming:
         self.cache_key = (f"table {table.core} small_multiplier={small_multiplier} "
                           f"{hashlib.sha256(source).hexdigest()}")
         self._base_costs: dict[tuple[str, int, str | None], int] = {}
-        self._plain_cost = self._plain_classes()
+        self._plain_cost = _PerClass(self._plain_cost_of)
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
         t = self.table
@@ -65,13 +66,14 @@ class TableTiming:
         fp_issue_at = 0  # Cortex-M33: first cycle in the block an FP instruction may issue
         elapsed = 0
         for insn in block:
-            # Most instructions of generated code are "plain" (see _plain_classes): no rule
-            # but the unaligned-run one can change their cost, so the rules are not tried.
-            c = plain_cost.get(insn.cls)
-            if (c is not None and not prev_fp_arith
-                    and not (insn.load or insn.store or insn.mem_base or insn.mem_index)):
+            # Most instructions are "plain" (see _plain_classes): only the M3/M4 load/store
+            # and unaligned-run rules can change their cost, so the other rules are not tried.
+            c = plain_cost[insn.cls]
+            if c is not None and not prev_fp_arith:
                 if pipelining:
-                    if insn.size == 4 and insn.address & 3 == 2:
+                    if insn.load or insn.store or insn.mem_base or insn.mem_index:
+                        c = self._m3m4_memory(insn, prev, c)
+                    if insn.size == 4 and insn.address % 4 == 2:
                         unaligned_run += 1
                         if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1
                             c += 1
@@ -168,22 +170,23 @@ class TableTiming:
             c += self.refill
         return c
 
-    def _plain_classes(self) -> dict[str, int]:
-        """The classes whose instructions cost their base cost whatever comes before them,
-        unless they touch memory or follow FP arithmetic (block_timing checks those two per
-        instruction): with each class's cost, so block_timing charges them without trying
-        the rules. On a core with the Cortex-M33 rules every instruction may be affected by
-        its neighbours (load-use, late results, flag-setting forms): none is plain there."""
+    def _plain_cost_of(self, cls: str) -> int | None:
+        """The cost of an instruction of class `cls` if the class is "plain", else None: its
+        cost is the class's own, changed only by the M3/M4 load/store pipelining and
+        unaligned-run rules (and by FP arithmetic just before it, which block_timing checks),
+        so block_timing applies those two rules and tries no other."""
         t = self.table
         if t.load_use_stall or t.two_stage_flags_extra or t.late_result_stall:
-            return {}
-        classes = set(t.classes) | set(FALLBACK)
-        # Excluded: costs that depend on the register count or branch kind (_base_of), the NOP
-        # a load absorbs, FP instructions (the VDIV overlap, the M33 FP MAC shadow) and
+            # Cortex-M33 rules: any instruction may wait for its neighbours (load-use, late
+            # results, flag-setting forms).
+            return None
+        # Not plain: costs that depend on the register count or branch kind (_base_of), the
+        # NOP a load absorbs, FP instructions (the VDIV overlap, the FP MAC shadow) and
         # operand-timed classes (timed per execution).
-        return {cls: self._base_of(cls, 0, None) for cls in classes
-                if cls not in LIST_CLASSES and cls not in PC_WRITING and cls != "nop"
-                and not cls.startswith("v") and cls not in t.ranges}
+        if (cls in LIST_CLASSES or cls in PC_WRITING or cls == "nop" or cls.startswith("v")
+                or cls in t.ranges):
+            return None
+        return self._base_of(cls, 0, None)
 
     def _m3m4_memory(self, insn: InsnInfo, prev: InsnInfo | None, cost: int) -> int:
         """Cortex-M3/M4 TRM 3.3.2 "Load/store timings" (README rules 1-4 and the measured
@@ -192,12 +195,13 @@ class TableTiming:
             return 1 if insn.store and not insn.reg_offset else cost
         if insn.cls == "nop" and (prev.load or (prev.store and prev.reg_offset)):
             return 0
-        single = insn.load or insn.store
-        address_regs = {insn.mem_base, insn.mem_index} - {0}
-        dependent = bool(address_regs & prev.writes)
-        if single and insn.store and not insn.reg_offset:
+        # Whether prev writes a register the address is formed from (0: no register).
+        base, index, written = insn.mem_base, insn.mem_index, prev.writes
+        dependent = bool(base and base in written or index and index in written)
+        if insn.store and not insn.reg_offset:
             cost = 1  # the write buffer completes it while the next instruction runs
-        elif single and prev.load and not dependent and self._pipelines(insn, prev):
+        elif (insn.load or insn.store) and prev.load and not dependent and self._pipelines(
+                insn, prev):
             cost = max(cost - 1, 1)  # pipelined with the preceding load
         if dependent and not prev.mem_base:
             cost += 1  # no forwarding from a data-processing result to address generation
@@ -214,6 +218,18 @@ class TableTiming:
         # J3/4, M3 only: base-update loads do not chain
         return self.table.writeback_load_chains or not (insn.load and (prev.writeback
                                                                        or insn.writeback))
+
+
+class _PerClass(dict):
+    """`of(cls)` for each class, computed the first time the class is looked up."""
+
+    def __init__(self, of: Callable[[str], int | None]):
+        super().__init__()
+        self._of = of
+
+    def __missing__(self, cls: str) -> int | None:
+        value = self[cls] = self._of(cls)
+        return value
 
 
 def _uses_loaded(insn: InsnInfo, prev: InsnInfo, alu_consumers: bool) -> bool:
