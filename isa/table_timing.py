@@ -66,8 +66,9 @@ class TableTiming:
         fp_issue_at = 0  # Cortex-M33: first cycle in the block an FP instruction may issue
         elapsed = 0
         for insn in block:
-            # Most instructions are "plain" (see _plain_classes): only the M3/M4 load/store
-            # and unaligned-run rules can change their cost, so the other rules are not tried.
+            # Most instructions are "plain" (_plain_cost_of): only the M3/M4 load/store and
+            # unaligned-run rules can change their cost, so the other rules are not tried
+            # (after FP arithmetic they are: its result may be what this one reads).
             c = plain_cost[insn.cls]
             if c is not None and not prev_fp_arith:
                 if pipelining:
