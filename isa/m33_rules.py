@@ -9,8 +9,6 @@ say neither which operand is the accumulator nor (in Thumb) whether the flags ar
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import NamedTuple
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 
@@ -36,19 +34,11 @@ _XTA = frozenset({"sxtab", "sxtah", "sxtab16", "uxtab", "uxtah", "uxtab16"})
 _REGISTER = re.compile(r"\b(r1[0-5]|r[0-9]|sb|sl|fp|ip|sp|lr)\b")
 
 
-class _Shape(NamedTuple):
-    """An instruction as the text rules below read it."""
-
-    cls: str
-    wide: bool
-    text: str
-
-
-def _mnemonic(insn: _Shape) -> str:
+def _mnemonic(insn: InsnInfo) -> str:
     return insn.text.split(" ", 1)[0].removesuffix(".w").removesuffix(".n")
 
 
-def _operands(insn: _Shape) -> list[str]:
+def _operands(insn: InsnInfo) -> list[str]:
     parts = insn.text.split(" ", 1)
     return parts[1].split(", ") if len(parts) == 2 else []
 
@@ -64,16 +54,23 @@ def _base_op(mnemonic: str) -> tuple[str, bool]:
     return mnemonic, False
 
 
-def _sets_flags(insn: _Shape) -> bool:
+# The classes the text rules can say yes for: each rule tests the class first (and the shifted
+# operand forms are 32-bit), so instructions of other classes are answered without their text
+# (cheaper tests first: most instructions of a block match none of the rules).
+_FLAG_CLASSES = frozenset({"alu", "mul"})
+_LATE_CLASSES = frozenset({"mla", "mlal", "dsp", "dsp_long", "alu"})
+
+
+def sets_flags(insn: InsnInfo) -> bool:
     """Whether a data-processing instruction writes the condition flags: an S suffix, or a
     compare or test."""
-    if insn.cls not in ("alu", "mul"):
+    if insn.cls not in _FLAG_CLASSES:
         return False
     op, s = _base_op(_mnemonic(insn))
     return s or op in _COMPARES
 
 
-def _shifted_register(insn: _Shape) -> bool:
+def _shifted_register(insn: InsnInfo) -> bool:
     """A 32-bit data-processing instruction whose last operand is an inline-shifted register
     (add.w r3, r4, r5, ror #24); shift instructions themselves (lsl.w r0, r1, #2) are not."""
     ops = _operands(insn)
@@ -81,7 +78,7 @@ def _shifted_register(insn: _Shape) -> bool:
             and ops[-1].startswith(_SHIFTS))
 
 
-def _shifted_constant(insn: _Shape) -> bool:
+def _shifted_constant(insn: InsnInfo) -> bool:
     """A modified-immediate operand that is neither an 8-bit value nor a replicated pattern
     (J33: "shifted constant - eor r0, r1, #0x1fc0")."""
     ops = _operands(insn)
@@ -98,26 +95,26 @@ def _shifted_constant(insn: _Shape) -> bool:
     return not (v == b or v in (b | b << 16, b << 8 | b << 24, b * 0x01010101))
 
 
-def _two_stage_flags(insn: _Shape) -> bool:
+def two_stage_flags(insn: InsnInfo) -> bool:
     """J33: instructions that execute over two pipeline stages and set the flags "take a total
     of 2 cycles": MULS.N, and operand2 shifted-constant forms (MOVS.W excepted)."""
-    if not _sets_flags(insn):
+    if not (insn.cls == "mul" or insn.cls == "alu" and insn.size == 4) or not sets_flags(insn):
         return False
     if insn.cls == "mul":
         return not insn.wide
     return _shifted_constant(insn) and _base_op(_mnemonic(insn))[0] != "mov"
 
 
-def _is_mac(insn: _Shape) -> bool:
+def _is_mac(insn: InsnInfo) -> bool:
     return (insn.cls in ("mla", "mlal", "dsp", "dsp_long")
             and _mnemonic(insn).startswith(_MAC_PREFIXES))
 
 
-def _is_xta(insn: _Shape) -> bool:
+def _is_xta(insn: InsnInfo) -> bool:
     return insn.cls == "dsp" and _mnemonic(insn) in _XTA
 
 
-def _accumulator_split(insn: _Shape) -> tuple[frozenset[str], frozenset[str]]:
+def _accumulator_split(insn: InsnInfo) -> tuple[frozenset[str], frozenset[str]]:
     """The operands a multiply-accumulate (or an extend-and-add) accumulates into, and the
     other operands it reads (empty sets for any other instruction)."""
     ops = _operands(insn)
@@ -130,75 +127,18 @@ def _accumulator_split(insn: _Shape) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(), frozenset()
 
 
-class _Facts(NamedTuple):
-    """What the rules read from an instruction's class, width and text, worked out once per
-    distinct (class, width, text): generated code repeats the same texts many times, and the
-    string work is most of what the rules cost."""
-
-    sets_flags: bool
-    two_stage_flags: bool
-    late_result: bool  # its result latency is 2 (late_result_use)
-    mac: bool
-    first: frozenset[str]  # the first operand (a load's loaded register)
-    dests: frozenset[str]  # the operands a late result is written to
-    named: frozenset[str]  # the registers named after the first operand
-    address: frozenset[str]  # the registers of a memory operand
-    accumulators: frozenset[str]  # _accumulator_split
-    others: frozenset[str]
-
-
-@lru_cache(maxsize=1 << 16)
-def _facts_of(cls: str, wide: bool, text: str) -> _Facts:
-    shape = _Shape(cls, wide, text)
-    ops = _operands(shape)
-    acc, others = _accumulator_split(shape)
-    return _Facts(
-        sets_flags=_sets_flags(shape), two_stage_flags=_two_stage_flags(shape),
-        late_result=(_is_mac(shape) or _is_xta(shape) or _shifted_register(shape)
-                     or _shifted_constant(shape)),
-        mac=_is_mac(shape), first=frozenset(ops[:1]),
-        dests=frozenset(ops[:2] if len(acc) == 2 else ops[:1]),
-        # capstone's read list can miss an operand (UXTAB's Rm), so the text counts too
-        named=frozenset(_REGISTER.findall(", ".join(ops[1:]))),
-        address=frozenset(_REGISTER.findall(text[text.find("["):])),
-        accumulators=acc, others=others)
-
-
-def _facts(insn: InsnInfo) -> _Facts:
-    return _facts_of(insn.cls, insn.size == 4, insn.text)
-
-
-# The classes the text rules can say yes for (each rule's first test is of the class; the
-# shifted-operand forms are 32-bit), so that the others are answered without the text.
-_FLAG_CLASSES = frozenset({"alu", "mul"})
-_LATE_CLASSES = frozenset({"mla", "mlal", "dsp", "dsp_long", "alu"})
-
-
-def sets_flags(insn: InsnInfo) -> bool:
-    """Whether a data-processing instruction writes the condition flags (_sets_flags)."""
-    return insn.cls in _FLAG_CLASSES and _facts(insn).sets_flags
-
-
-def two_stage_flags(insn: InsnInfo) -> bool:
-    """Whether the instruction takes two_stage_flags_extra more (_two_stage_flags)."""
-    cls = insn.cls
-    return ((cls == "mul" or cls == "alu" and insn.size == 4)
-            and _facts(insn).two_stage_flags)
-
-
-def _only_accumulated(facts: _Facts, names: frozenset[str]) -> bool:
-    """Whether an instruction reads the registers `names` only as its accumulator."""
-    acc = facts.accumulators
-    return bool(acc) and names <= acc and not names & facts.others
+def _only_accumulated(insn: InsnInfo, names: frozenset[str]) -> bool:
+    """Whether `insn` reads the registers `names` only as its accumulator."""
+    acc, others = _accumulator_split(insn)
+    return bool(acc) and names <= acc and not names & others
 
 
 def loaded_only_as_accumulator(insn: InsnInfo, prev: InsnInfo) -> bool:
     """J33: "load result can be consumed as MAC accumulate dependency in 1 cycle" (not by
     *XTA* or shifted-operand instructions)."""
-    if not prev.load:
-        return False
-    loaded, f = _facts(prev).first, _facts(insn)
-    return bool(loaded and f.mac and _only_accumulated(f, loaded))
+    ops = _operands(prev)
+    return bool(prev.load and ops and _is_mac(insn)
+                and _only_accumulated(insn, frozenset(ops[:1])))
 
 
 def late_result_use(insn: InsnInfo, prev: InsnInfo) -> bool:
@@ -207,17 +147,20 @@ def late_result_use(insn: InsnInfo, prev: InsnInfo) -> bool:
     an inline-shifted register or a shifted constant. A following multiply-accumulate or
     extend-and-add takes it as its accumulator without waiting, and a store stores it."""
     if prev.cls not in _LATE_CLASSES or prev.cls == "alu" and prev.size != 4:
+        return False  # (neither a MAC, an extend-and-add nor a 32-bit shifted form)
+    if not (_is_mac(prev) or _is_xta(prev) or _shifted_register(prev)
+            or _shifted_constant(prev)):
         return False
-    p = _facts(prev)
-    if not p.late_result:
-        return False
-    f = _facts(insn)
-    named = p.dests & f.named
+    ops = _operands(prev)
+    dests = frozenset(ops[:2] if len(_accumulator_split(prev)[0]) == 2 else ops[:1])
+    # capstone's read list can miss an operand (UXTAB's Rm), so the text counts too
+    named = dests & frozenset(_REGISTER.findall(", ".join(_operands(insn)[1:])))
     if not (prev.writes & insn.reads or named):
         return False
     if insn.store:
-        return bool(p.dests & f.address)  # data: no wait (J33)
-    return not _only_accumulated(f, named or p.dests)
+        address = insn.text[insn.text.find("["):]
+        return bool(dests & frozenset(_REGISTER.findall(address)))  # data: no wait (J33)
+    return not _only_accumulated(insn, named or dests)
 
 
 def pair_costs(block: list[InsnInfo], cycles: list[int], refill: int, taken_extra: int) -> int:
