@@ -54,10 +54,17 @@ def _base_op(mnemonic: str) -> tuple[str, bool]:
     return mnemonic, False
 
 
+# The classes the text rules can say yes for: each rule tests the class first (and the shifted
+# operand forms are 32-bit), so instructions of other classes are answered without their text
+# (cheaper tests first: most instructions of a block match none of the rules).
+_FLAG_CLASSES = frozenset({"alu", "mul"})
+_LATE_CLASSES = frozenset({"mla", "mlal", "dsp", "dsp_long", "alu"})
+
+
 def sets_flags(insn: InsnInfo) -> bool:
     """Whether a data-processing instruction writes the condition flags: an S suffix, or a
     compare or test."""
-    if insn.cls not in ("alu", "mul"):
+    if insn.cls not in _FLAG_CLASSES:
         return False
     op, s = _base_op(_mnemonic(insn))
     return s or op in _COMPARES
@@ -91,7 +98,7 @@ def _shifted_constant(insn: InsnInfo) -> bool:
 def two_stage_flags(insn: InsnInfo) -> bool:
     """J33: instructions that execute over two pipeline stages and set the flags "take a total
     of 2 cycles": MULS.N, and operand2 shifted-constant forms (MOVS.W excepted)."""
-    if not sets_flags(insn):
+    if not (insn.cls == "mul" or insn.cls == "alu" and insn.size == 4) or not sets_flags(insn):
         return False
     if insn.cls == "mul":
         return not insn.wide
@@ -139,6 +146,8 @@ def late_result_use(insn: InsnInfo, prev: InsnInfo) -> bool:
     latency is 2 (J33): a multiply-accumulate, an extend-and-add, or a data-processing op with
     an inline-shifted register or a shifted constant. A following multiply-accumulate or
     extend-and-add takes it as its accumulator without waiting, and a store stores it."""
+    if prev.cls not in _LATE_CLASSES or prev.cls == "alu" and prev.size != 4:
+        return False  # (neither a MAC, an extend-and-add nor a 32-bit shifted form)
     if not (_is_mac(prev) or _is_xta(prev) or _shifted_register(prev)
             or _shifted_constant(prev)):
         return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from capstone import arm_const as A
 
@@ -60,9 +61,10 @@ _LATENCY = {
 LATE, EARLY, MUL_OPERAND, ACCUMULATOR, STORE_DATA = range(5)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Kind:
-    """What the issue model needs to know about one instruction, beyond InsnInfo."""
+    """What the issue model needs to know about one instruction, beyond InsnInfo (shared by
+    the instructions that are the same but for their address: never changed once made)."""
 
     mnemonic: str
     shifter: bool  # uses the EX1 shifter: inline-shifted register or shifted-constant operand2
@@ -94,35 +96,44 @@ def _shifted_constant(text: str) -> bool:
 
 
 def kind_of(insn: InsnInfo) -> _Kind:
-    mnemonic = insn.text.split()[0] if insn.text else ""
+    return _kind(insn.text, insn.cls, insn.load, insn.store, insn.mem_base, insn.mem_index,
+                 insn.reads, insn.dest)
+
+
+@lru_cache(maxsize=1 << 16)
+def _kind(text: str, cls: str, load: bool, store: bool, mem_base: int, mem_index: int,
+          reads: frozenset[int], dest: int) -> _Kind:
+    """kind_of from the fields of the instruction it reads: once per distinct instruction
+    (less its address), since generated code repeats instructions and the text work is most
+    of what the issue model costs."""
+    mnemonic = text.split()[0] if text else ""
     base = mnemonic.split(".")[0]
-    operands = insn.text[len(mnemonic):]
-    mac = insn.cls in MAC or (insn.cls == "dsp" and bool(_DSP_MAC.match(base)))
-    bitfield = not mac and (insn.cls == "dsp" or bool(_BITFIELD.match(base)))
-    shifted_reg = bool(_SHIFTED_REG.search(operands)) and not (insn.load or insn.store)
-    shifter = insn.cls == "alu" and (shifted_reg or _shifted_constant(insn.text))
+    operands = text[len(mnemonic):]
+    mac = cls in MAC or (cls == "dsp" and bool(_DSP_MAC.match(base)))
+    bitfield = not mac and (cls == "dsp" or bool(_BITFIELD.match(base)))
+    shifted_reg = bool(_SHIFTED_REG.search(operands)) and not (load or store)
+    shifter = cls == "alu" and (shifted_reg or _shifted_constant(text))
     early: set[int] = set()
-    if insn.load or insn.store or insn.mem_base:
-        early |= {insn.mem_base, insn.mem_index} - {0}
+    if load or store or mem_base:
+        early |= {mem_base, mem_index} - {0}
     if shifted_reg:
         shifted = _REG_BEFORE_SHIFT.search(operands)
         if shifted is not None and shifted.group(1) in REG_IDS:
             early.add(REG_IDS[shifted.group(1)])
     if bitfield and _BITFIELD_SHIFTER.match(base):
-        early |= set(insn.reads)  # J7: these consume their shifted/extracted operand in EX1
-    store_data = frozenset(insn.reads - early) if insn.store or insn.cls in ("strd", "stm") \
-        else frozenset()
-    accumulator = insn.dest if mac and base.startswith(("mla", "smla", "umlal", "smlal",
-                                                        "umaal", "mls", "smmla", "smmls")) else 0
-    if insn.load:
+        early |= set(reads)  # J7: these consume their shifted/extracted operand in EX1
+    store_data = frozenset(reads - early) if store or cls in ("strd", "stm") else frozenset()
+    accumulator = dest if mac and base.startswith(("mla", "smla", "umlal", "smlal",
+                                                   "umaal", "mls", "smmla", "smmls")) else 0
+    if load:
         produces = "ldr_bh" if re.match(r"^ldr(s?b|s?h)", base) else "ldr"
-    elif insn.cls in ("ldm", "ldrd", "ldm_pc"):
+    elif cls in ("ldm", "ldrd", "ldm_pc"):
         produces = "ldr"
     elif mac:
         produces = "mac"
     elif bitfield:
         produces = "dsp2" if re.match(r"^(q|uq|usad|ssat|usat)", base) else "dsp"
-    elif insn.cls == "alu" and not shifter and not shifted_reg and _SIMPLE_MOVE.match(base):
+    elif cls == "alu" and not shifter and not shifted_reg and _SIMPLE_MOVE.match(base):
         produces = "alu_simple"
     else:
         produces = "alu"

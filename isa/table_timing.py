@@ -4,6 +4,7 @@ and published measurements (isa/cycles/README.md gives each rule's source)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
@@ -39,60 +40,89 @@ class TableTiming:
         self.cache_key = (f"table {table.core} small_multiplier={small_multiplier} "
                           f"{hashlib.sha256(source).hexdigest()}")
         self._base_costs: dict[tuple[str, int, str | None], int] = {}
+        self._plain_cost = _PerClass(self._plain_cost_of)
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
         t = self.table
+        if t.issue_width > 1:
+            # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
+            cycles = issue_costs(block, [self._base(i) for i in block])
+            ranges = t.ranges
+            dynamic = {i.address: i.cls for i in block if i.cls in ranges}
+            return BlockTiming(cycles, 0, 0, dynamic)
         cycles: list[int] = []
         dynamic: dict[int, str] = {}
+        # The table's switches, read once per block rather than once per instruction.
+        pipelining = t.load_store_pipelining
+        load_use_stall, load_use_alu = t.load_use_stall, t.load_use_alu
+        fp_div_overlap, fp_result_stall = t.fp_div_overlap, t.fp_result_stall
+        fp_mac_shadow, two_stage_extra = t.fp_mac_shadow, t.two_stage_flags_extra
+        late_result_stall, ranges = t.late_result_stall, t.ranges
+        plain_cost = self._plain_cost
         prev: InsnInfo | None = None
+        prev_fp_arith = False  # whether prev is FP arithmetic (fp_result_stall)
         unaligned_run = 0
         fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
         fp_issue_at = 0  # Cortex-M33: first cycle in the block an FP instruction may issue
         elapsed = 0
-        if t.issue_width > 1:
-            # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
-            cycles = issue_costs(block, [self._base(i) for i in block])
-            dynamic = {i.address: i.cls for i in block if i.cls in t.ranges}
-            return BlockTiming(cycles, 0, 0, dynamic)
         for insn in block:
+            # Most instructions are "plain" (_plain_cost_of): only the M3/M4 load/store and
+            # unaligned-run rules can change their cost, so the other rules are not tried
+            # (after FP arithmetic they are: its result may be what this one reads).
+            c = plain_cost[insn.cls]
+            if c is not None and not prev_fp_arith:
+                if pipelining:
+                    if insn.load or insn.store or insn.mem_base or insn.mem_index:
+                        c = self._m3m4_memory(insn, prev, c)
+                    if insn.size == 4 and insn.address % 4 == 2:
+                        unaligned_run += 1
+                        if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1
+                            c += 1
+                    else:
+                        unaligned_run = 0
+                cycles.append(c)
+                elapsed += c
+                prev = insn
+                continue
+            cls = insn.cls
             c = self._base(insn)
-            if t.load_store_pipelining:
+            if pipelining:
                 c = self._m3m4_memory(insn, prev, c)
                 unaligned_run = unaligned_run + 1 if insn.wide and insn.address % 4 == 2 else 0
                 if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1 once
                     c += 1
-            if (t.load_use_stall and prev is not None and _uses_loaded(insn, prev, t.load_use_alu)
+            if (load_use_stall and prev is not None and _uses_loaded(insn, prev, load_use_alu)
                     and not loaded_only_as_accumulator(insn, prev)):
-                c += t.load_use_stall
+                c += load_use_stall
             fp_wait = 0
-            if t.fp_div_overlap and insn.cls.startswith("v"):
+            if fp_div_overlap and cls.startswith("v"):
                 # Cortex-M4: integer instructions overlap a VDIV/VSQRT; the next FP instruction
                 # waits for it to finish.
                 if fp_busy_until is not None:
                     fp_wait = max(fp_busy_until - elapsed, 0)
                     fp_busy_until = None
-                if insn.cls in FP_LONG:
+                if cls in FP_LONG:
                     fp_busy_until = elapsed + fp_wait + c
                     c = 1
                 c += fp_wait
-            if (t.fp_result_stall and not fp_wait and prev is not None
-                    and _uses_fp_result(insn, prev)):
-                c += t.fp_result_stall
-            if t.fp_mac_shadow and insn.cls.startswith("v"):
+            if fp_result_stall and not fp_wait and prev_fp_arith and _uses_fp_result(insn, prev):
+                c += fp_result_stall
+            if fp_mac_shadow and cls.startswith("v"):
                 # Cortex-M33 (J33): no FP instruction issues in the cycles after an FP MAC.
                 wait = max(fp_issue_at - elapsed, 0)
                 c += wait
-                if insn.cls == "vfp_mac":
-                    fp_issue_at = elapsed + wait + 1 + t.fp_mac_shadow
-            if t.two_stage_flags_extra and two_stage_flags(insn):
-                c += t.two_stage_flags_extra  # J33: MULS.N, flag-setting shifted constants
-            if t.late_result_stall and prev is not None and late_result_use(insn, prev):
-                c += t.late_result_stall  # J33: MAC, *XTA*, shifted-operand results
-            if insn.cls in t.ranges:
-                dynamic[insn.address] = insn.cls
+                if cls == "vfp_mac":
+                    fp_issue_at = elapsed + wait + 1 + fp_mac_shadow
+            if two_stage_extra and two_stage_flags(insn):
+                c += two_stage_extra  # J33: MULS.N, flag-setting shifted constants
+            if late_result_stall and prev is not None and late_result_use(insn, prev):
+                c += late_result_stall  # J33: MAC, *XTA*, shifted-operand results
+            if cls in ranges:
+                dynamic[insn.address] = cls
             cycles.append(c)
             elapsed += c
             prev = insn
+            prev_fp_arith = cls in FP_ARITH
         if fp_busy_until is not None and cycles:
             # The result is still pending when the block ends; charge the wait here, since the
             # next floating-point instruction is rarely far away in float code.
@@ -122,24 +152,42 @@ class TableTiming:
         key = (insn.cls, insn.nregs, insn.branch)
         cost = self._base_costs.get(key)
         if cost is None:
-            cost = self._base_costs[key] = self._base_of(insn)
+            cost = self._base_costs[key] = self._base_of(*key)
         return cost
 
-    def _base_of(self, insn: InsnInfo) -> int:
+    def _base_of(self, cls: str, nregs: int, branch: str | None) -> int:
         """What _base computes: it depends on the class, register count and branch kind."""
         t = self.table
-        c = t.cost(insn.cls)
-        if insn.cls in LIST_CLASSES:
-            per = t.per_register.get(insn.cls, 0)
+        c = t.cost(cls)
+        if cls in LIST_CLASSES:
+            per = t.per_register.get(cls, 0)
             # Cortex-M7 moves two registers per cycle on its 64-bit path (the PC counts as one
             # of the registers moved; the TRMs' "+N" for the other cores leaves it out).
-            moved = insn.nregs + (insn.cls == "ldm_pc")
-            c += per * ((moved + 1) // 2 if t.paired_multiple else insn.nregs)
-        if insn.cls == "mul" and self.small_multiplier:
+            moved = nregs + (cls == "ldm_pc")
+            c += per * ((moved + 1) // 2 if t.paired_multiple else nregs)
+        if cls == "mul" and self.small_multiplier:
             c = t.mul_small_cycles
-        if insn.branch == ALWAYS and insn.cls in PC_WRITING:
+        if branch == ALWAYS and cls in PC_WRITING:
             c += self.refill
         return c
+
+    def _plain_cost_of(self, cls: str) -> int | None:
+        """The cost of an instruction of class `cls` if the class is "plain", else None: its
+        cost is the class's own, changed only by the M3/M4 load/store pipelining and
+        unaligned-run rules (and by FP arithmetic just before it, which block_timing checks),
+        so block_timing applies those two rules and tries no other."""
+        t = self.table
+        if t.load_use_stall or t.two_stage_flags_extra or t.late_result_stall:
+            # Cortex-M33 rules: any instruction may wait for its neighbours (load-use, late
+            # results, flag-setting forms).
+            return None
+        # Not plain: costs that depend on the register count or branch kind (_base_of), the
+        # NOP a load absorbs, FP instructions (the VDIV overlap, the FP MAC shadow) and
+        # operand-timed classes (timed per execution).
+        if (cls in LIST_CLASSES or cls in PC_WRITING or cls == "nop" or cls.startswith("v")
+                or cls in t.ranges):
+            return None
+        return self._base_of(cls, 0, None)
 
     def _m3m4_memory(self, insn: InsnInfo, prev: InsnInfo | None, cost: int) -> int:
         """Cortex-M3/M4 TRM 3.3.2 "Load/store timings" (README rules 1-4 and the measured
@@ -148,12 +196,13 @@ class TableTiming:
             return 1 if insn.store and not insn.reg_offset else cost
         if insn.cls == "nop" and (prev.load or (prev.store and prev.reg_offset)):
             return 0
-        single = insn.load or insn.store
-        address_regs = {insn.mem_base, insn.mem_index} - {0}
-        dependent = bool(address_regs & prev.writes)
-        if single and insn.store and not insn.reg_offset:
+        # Whether prev writes a register the address is formed from (0: no register).
+        base, index, written = insn.mem_base, insn.mem_index, prev.writes
+        dependent = bool(base and base in written or index and index in written)
+        if insn.store and not insn.reg_offset:
             cost = 1  # the write buffer completes it while the next instruction runs
-        elif single and prev.load and not dependent and self._pipelines(insn, prev):
+        elif (insn.load or insn.store) and prev.load and not dependent and self._pipelines(
+                insn, prev):
             cost = max(cost - 1, 1)  # pipelined with the preceding load
         if dependent and not prev.mem_base:
             cost += 1  # no forwarding from a data-processing result to address generation
@@ -170,6 +219,18 @@ class TableTiming:
         # J3/4, M3 only: base-update loads do not chain
         return self.table.writeback_load_chains or not (insn.load and (prev.writeback
                                                                        or insn.writeback))
+
+
+class _PerClass(dict):
+    """`of(cls)` for each class, computed the first time the class is looked up."""
+
+    def __init__(self, of: Callable[[str], int | None]):
+        super().__init__()
+        self._of = of
+
+    def __missing__(self, cls: str) -> int | None:
+        value = self[cls] = self._of(cls)
+        return value
 
 
 def _uses_loaded(insn: InsnInfo, prev: InsnInfo, alu_consumers: bool) -> bool:

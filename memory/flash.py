@@ -18,7 +18,9 @@ start-up code leaves (STM32Cube HAL_Init, Zephyr): see the SoC files and FLASH_T
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from mcusim.memory.board_spec import RegionSpec
@@ -120,6 +122,7 @@ class FlashInterface:
         self.fetch_stall_cycles = 0
         self.data_stall_cycles = 0
         self.native_index = -1  # its index in the native hot path's state
+        self._last_window = (0, 0)  # the window line_of found last (none yet)
 
     @property
     def active(self) -> bool:
@@ -127,9 +130,20 @@ class FlashInterface:
 
     def line_of(self, address: int) -> int:
         """Line number of an address in any window of the region (aliases share lines)."""
+        lo, _ = self._window(address)
+        return (address - lo + self.region.base) // self.line_bytes
+
+    def _window(self, address: int) -> tuple[int, int]:
+        """The window of the region that holds `address`. Blocks and data reads keep to one
+        window (code runs from the alias it was entered at), so the last one found is tried
+        first."""
+        lo, hi = self._last_window
+        if lo <= address < hi:
+            return lo, hi
         for lo, hi in self.region.windows():
             if lo <= address < hi:
-                return (address - lo + self.region.base) // self.line_bytes
+                self._last_window = (lo, hi)
+                return lo, hi
         raise ValueError(f"{address:#x} is not in flash region {self.region.name}")
 
     def line_numbers(self, addresses: np.ndarray) -> np.ndarray:
@@ -151,9 +165,34 @@ class FlashInterface:
         """Static stalls of a block's instructions (added to each instruction's cycles) for
         the lines after its first, read in sequence through the line buffer."""
         stalls = [0] * len(addresses)
-        if self.fills_all:
+        if self.fills_all or not addresses:
             return stalls  # every line is looked up in the cache per execution instead
-        prev_line = self.line_of(addresses[0]) if addresses else 0
+        # A block is contiguous code in one window, so its lines follow from the addresses by
+        # arithmetic: only the instructions that start a new line are visited (by bisection),
+        # and the cycles spent in a line come from running sums, not a loop in Python.
+        lo, hi = self._window(addresses[0])
+        if addresses[-1] >= hi:  # (a block across the end of a window: not seen in practice)
+            return self._stalls_per_instruction(addresses, cycles)
+        offset = self.region.base - lo  # address + offset: the address in the region's base window
+        line_bytes, ws, prefetch = self.line_bytes, self.ws, self.prefetch
+        before = list(accumulate(cycles, initial=0))  # cycles before each instruction
+        line = (addresses[0] + offset) // line_bytes
+        start = 0  # the first instruction in `line`
+        n = len(addresses)
+        while True:
+            # The first instruction at or after the next line's first byte starts a new line.
+            k = bisect_left(addresses, (line + 1) * line_bytes - offset, start + 1)
+            if k >= n:
+                return stalls
+            spent = before[k] - before[start]
+            stalls[k] = max(ws + 1 - spent, 0) if prefetch else ws
+            line = (addresses[k] + offset) // line_bytes
+            start = k
+
+    def _stalls_per_instruction(self, addresses: list[int], cycles: list[int]) -> list[int]:
+        """sequential_stalls one instruction at a time, each line looked up on its own."""
+        stalls = [0] * len(addresses)
+        prev_line = self.line_of(addresses[0])
         spent = 0
         for i, address in enumerate(addresses):
             line = self.line_of(address)

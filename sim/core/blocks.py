@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import accumulate
-from operator import add
+from operator import add, attrgetter
 
 from mcusim.isa.block_cache import BlockCache
 from mcusim.isa.cached_insns import CachedInsns
@@ -14,6 +14,7 @@ from mcusim.isa.timing import TimingModel
 from mcusim.memory.flash import FlashInterface
 
 SELF_BRANCH = b"\xfe\xe7"  # "b ." : a Thumb branch to itself
+_address = attrgetter("address")
 
 
 class Block:
@@ -137,7 +138,7 @@ def translate(code: bytes, address: int, timing: TimingModel, function: str | No
         if insns is None:
             insns = classify_block(code, address)
         t = timing.block_timing(insns)
-        stalls = (flash.sequential_stalls([i.address for i in insns], t.cycles)
+        stalls = (flash.sequential_stalls(list(map(_address, insns)), t.cycles)
                   if flash is not None and insns else None)
         if cache is not None:
             cache.put(address, code, (insns, t, stalls))
