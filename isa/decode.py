@@ -24,6 +24,8 @@ from mcusim.isa.thumb_table import classify_at
 # Classified encodings without anything that depends on where they are (no branch, no target,
 # not inside an IT block), by encoding.
 _TEMPLATES: dict[bytes, InsnInfo] = {}
+# The same, without the address: what an instance at another address is made from.
+_TAILS: dict[bytes, tuple] = {}
 _TEMPLATE_LIMIT = 1 << 18
 _new = tuple.__new__
 
@@ -66,7 +68,19 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
     run_start = -1  # start of the current run of new encodings
     pending: set[bytes] = set()  # encodings in the run
     conditional = 0  # instructions still to come inside an IT block
+    append = out.append
     while True:
+        if run_start < 0 and not conditional:
+            # Most of generated code: a stretch of encodings classified before. They are
+            # copied here with their address, with none of the bookkeeping below (an IT
+            # instruction is never a template, so one ends the stretch like a new encoding).
+            while pos + 1 < end:
+                size = 4 if code[pos + 1] >= 0xE8 else 2  # 32 bits: first halfword >= 0xE800
+                tail = _TAILS.get(code[pos:pos + size])
+                if tail is None:
+                    break
+                append(_new(InsnInfo, (address + pos,) + tail))
+                pos += size
         known = None
         flush = pos + 1 >= end  # the end of the code
         size = 2
@@ -130,30 +144,37 @@ def _remember(decoded: list[InsnInfo], code: bytes, address: int) -> None:
 def _keep(encoding: bytes, info: InsnInfo) -> None:
     if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
         _TEMPLATES.clear()
+        _TAILS.clear()
     _TEMPLATES[encoding] = info
+    _TAILS[encoding] = info[1:]
 
 
 class DecodedSpan:
     """The instructions of a span of code, decoded linearly from its start (an undecodable
     halfword is stepped over), and which of them sit inside an IT block."""
 
-    __slots__ = ("address", "code", "insns", "_addresses", "_index", "_in_it")
+    __slots__ = ("address", "code", "insns", "gaps", "_addresses", "_index", "_in_it")
 
-    def __init__(self, address: int, code: bytes, insns: list[InsnInfo]):
+    def __init__(self, address: int, code: bytes, insns: list[InsnInfo], gaps: list[int]):
         self.address = address
         self.code = code
         self.insns = insns
+        # Indices of the instructions that do not start where the one before ends (an
+        # undecodable halfword was stepped over before them), in order.
+        self.gaps = gaps
         self._addresses = [i.address for i in insns]
         self._index: dict[int, int] | None = None
         self._in_it: set[int] = set()
-        conditional = 0
-        for i in insns:
-            if conditional:
-                conditional -= 1
-                self._in_it.add(i.address)
-            elif i.cls == "it":
-                conditional = _it_length(code[i.address - address]
-                                         | code[i.address - address + 1] << 8)
+        # Only the IT instructions are looked at (a comprehension finds them): a block they
+        # make conditional is the instructions after them (IT blocks never span a gap: they
+        # are decoded together, by one capstone call).
+        covered = 0  # instructions before this index are accounted for
+        for k in [k for k, i in enumerate(insns) if i.cls == "it"]:
+            if k < covered:
+                continue  # an IT inside an IT block is one of its conditional instructions
+            offset = insns[k].address - address
+            covered = k + 1 + _it_length(code[offset] | code[offset + 1] << 8)
+            self._in_it.update(i.address for i in insns[k + 1:covered])
 
     def inside_it(self, address: int) -> bool:
         """Whether the instruction at `address` is one an IT instruction makes conditional."""
@@ -193,6 +214,7 @@ class DecodedSpan:
 def decode_span(address: int, code: bytes) -> DecodedSpan:
     """The span `code` at `address`, decoded once per process."""
     insns: list[InsnInfo] = []
+    gaps: list[int] = []
     offset = 0
     collecting = gc.isenabled()
     gc.disable()
@@ -201,10 +223,12 @@ def decode_span(address: int, code: bytes) -> DecodedSpan:
             decoded = _by_encoding(code[offset:] if offset else code, address + offset)
             if not decoded:
                 offset += 2  # an undecodable halfword
+                if insns and (not gaps or gaps[-1] != len(insns)):
+                    gaps.append(len(insns))
                 continue
             insns += decoded
             offset = decoded[-1].address + decoded[-1].size - address
-        return DecodedSpan(address, code, insns)
+        return DecodedSpan(address, code, insns, gaps)
     finally:
         if collecting:
             gc.enable()
@@ -215,3 +239,4 @@ def forget_decoded() -> None:
     _classified.cache_clear()
     decode_span.cache_clear()
     _TEMPLATES.clear()
+    _TAILS.clear()

@@ -127,20 +127,31 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     at, in far fewer blocks: what the rules choose from each is the same, and for the few
     instructions between, a hook they want is one placed now instead of at run time)."""
     decoded = decode_span(span.address, span.code)
-    rule = getattr(timing, "dynamic_rule", None)
     insns = decoded.insns
     n = len(insns)
-    candidate, names_sp = _CANDIDATE.search, _NAMES_SP.search
+    rule = getattr(timing, "dynamic_rule", None)
+    # The classes the model times per execution, when it says which (then the rule of such an
+    # instruction is its class): a set test per instruction instead of a method call.
+    classes = getattr(timing, "dynamic_classes", None)
+    named = _named_candidate
+    # Candidates in one pass over the decode (every instruction of the ELF's code), in a
+    # comprehension: the per-instruction work is a set test and a memo lookup.
+    if classes is not None:
+        picked = [k for k, i in enumerate(insns) if i.cls in classes or named(i.text)]
+    elif rule is not None:
+        picked = [k for k, i in enumerate(insns) if named(i.text) or rule(i) is not None]
+    else:
+        picked = [k for k, i in enumerate(insns) if named(i.text)]
+    gaps = decoded.gaps  # indices of the instructions after an undecodable halfword
+    next_gap = 0  # gaps[next_gap] is the first gap after the current candidate
+    contiguous_from = 0  # first instruction after the last gap at or before the candidate
     groups: list[list[int]] = []  # [first, last] instruction indices of each block
-    contiguous_from = 0  # first instruction after the last gap in the decode
-    for k, insn in enumerate(insns):
-        if k and insns[k - 1].address + insns[k - 1].size != insn.address:
-            contiguous_from = k
-        mnemonic, _, operands = insn.text.partition(" ")
-        if not (candidate(mnemonic) or names_sp(operands)
-                or (rule is not None and rule(insn) is not None)):
-            continue
-        last = k + 1 if k + 1 < n and insns[k + 1].address == insn.address + insn.size else k
+    for k in picked:
+        while next_gap < len(gaps) and gaps[next_gap] <= k:
+            contiguous_from = gaps[next_gap]
+            next_gap += 1
+        follows = k + 1 < n and not (next_gap < len(gaps) and gaps[next_gap] == k + 1)
+        last = k + 1 if follows else k
         if groups and groups[-1][1] + _BRIDGE >= k and groups[-1][0] >= contiguous_from:
             groups[-1][1] = last
         else:
@@ -148,12 +159,24 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     blocks: list[Block] = []
     for first, last in groups:
         group = insns[first:last + 1]
-        if rule is None:
-            dynamic = timing.block_timing(group).dynamic
-        else:
+        if classes is not None:
+            dynamic = {i.address: i.cls for i in group if i.cls in classes}
+        elif rule is not None:
             dynamic = {i.address: r for i in group if (r := rule(i)) is not None}
+        else:
+            dynamic = timing.block_timing(group).dynamic
         blocks.append(_hook_block(group, dynamic))
     return tuple(blocks)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _named_candidate(text: str) -> bool:
+    """Whether an instruction's text makes it a candidate (see hook_blocks). Memoised per text:
+    an encoding seen before gives the same text object again (isa/decode.py reuses it), and a
+    dict lookup of a string whose hash is already computed is far cheaper than two regex
+    searches."""
+    mnemonic, _, operands = text.partition(" ")
+    return bool(_CANDIDATE.search(mnemonic) or ("sp" in operands and _NAMES_SP.search(operands)))
 
 
 _BRIDGE = 8  # candidates this many instructions apart or closer share a hook block
