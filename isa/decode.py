@@ -63,7 +63,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
     run of other encodings is classified by one `capstone_run` call (a run ends before an
     encoding it already holds, which is then reused)."""
     out: list[InsnInfo] = []
-    templates = _TEMPLATES
+    templates, tails = _TEMPLATES, _TAILS
     pos, end = 0, len(code)
     run_start = -1  # start of the current run of new encodings
     pending: set[bytes] = set()  # encodings in the run
@@ -71,16 +71,31 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
     append = out.append
     while True:
         if run_start < 0 and not conditional:
-            # Most of generated code: a stretch of encodings classified before. They are
-            # copied here with their address, with none of the bookkeeping below (an IT
-            # instruction is never a template, so one ends the stretch like a new encoding).
+            # The common case, with none of the bookkeeping below: encodings seen before
+            # (copied to this address) and new ones the table classifier knows (used as it
+            # made them). It stops at an IT instruction (never a template), at the end of the
+            # code, and at an encoding only capstone knows, which starts a run below.
             while pos + 1 < end:
                 size = 4 if code[pos + 1] >= 0xE8 else 2  # 32 bits: first halfword >= 0xE800
-                tail = _TAILS.get(code[pos:pos + size])
-                if tail is None:
-                    break
-                append(_new(InsnInfo, (address + pos,) + tail))
+                encoding = code[pos:pos + size]
+                tail = tails.get(encoding)
+                if tail is not None:
+                    append(_new(InsnInfo, (address + pos,) + tail))
+                elif (code[pos + 1] == 0xBF and code[pos] & 0xF) or pos + size > end:
+                    break  # an IT instruction; a 32-bit one cut off by the end of the code
+                else:
+                    known = classify_at(code, pos, address + pos)
+                    if known is None:  # capstone's: the run of such encodings starts here
+                        run_start = pos
+                        pending.add(encoding)
+                        pos += size
+                        break
+                    if known.branch is None and known.target is None:
+                        _keep(encoding, known)
+                    append(known)
                 pos += size
+            if run_start >= 0:
+                continue
         known = None
         flush = pos + 1 >= end  # the end of the code
         size = 2
@@ -122,7 +137,9 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                     continue
         if known is None:
             return out  # the end of the code
-        out.append(_new(InsnInfo, (address + pos,) + known[1:]))
+        # A template is copied to this address; what classify_at made here is used as it is.
+        append(known if known.address == address + pos
+               else _new(InsnInfo, (address + pos,) + known[1:]))
         pos += size
 
 
