@@ -227,9 +227,12 @@ class DecodedSpan:
         return insns
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1 << 12)
 def decode_span(address: int, code: bytes) -> DecodedSpan:
-    """The span `code` at `address`, decoded once per process."""
+    """The span `code` at `address`, decoded once per process. (Hook placement decodes every
+    span of the ELF before the run and the run's translated blocks are cut from the same
+    spans again: the memo holds far more spans than an ELF has, so that none is decoded twice;
+    generated code with many literal pools has over a hundred.)"""
     insns: list[InsnInfo] = []
     gaps: list[int] = []
     offset = 0

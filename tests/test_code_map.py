@@ -90,3 +90,23 @@ def test_blocks_stop_at_gaps_and_it_blocks_are_marked():
         assert chosen == _reference(span, timing)
         # The multiply before the gap is a block on its own: never joined across the gap.
         assert [i.address for i in chosen[0][0]] == [0x1000]
+
+
+def test_a_cold_run_decodes_each_span_once(tmp_path, monkeypatch):
+    # 150 literal pools: 151 code spans between their $d mapping symbols, more than the decode
+    # memo once held (the run's blocks were then decoded a second time).
+    from tests import asm
+    from tests.conftest import simulate
+
+    body = "".join(f"    ldr r0, ={0x12345678 + k:#x}\n    b 1f\n    .pool\n1:\n"
+                   for k in range(150))
+    elf = asm.build(tmp_path, body + "    mul r0, r0, r0\n" + asm.EXIT_OK)
+    spans = code_spans(elf)
+    assert len(spans) > 150
+    monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "0")  # cold: every block cut from its span
+    forget_decoded()
+    run = simulate(elf, "nucleo-f446re", timing=make_timing("table", "cortex-m4"))
+    assert run.result.stop == "exit"
+    info = decode_span.cache_info()
+    assert info.misses == len(spans)  # each span decoded once, by hook placement
+    assert info.hits >= len(spans)  # each span's block was cut from the memo's decode
