@@ -23,15 +23,32 @@ class _WideAluRule:
         return "wide" if insn.size == 4 and insn.cls == "alu" else None
 
 
+class _BlockTimingOnly:
+    """A timing model without dynamic_rule: its block timing says what it times."""
+
+    def block_timing(self, block):  # noqa: ANN001, ANN201
+        m3 = make_timing("table", "cortex-m3")
+        return m3.block_timing(block)
+
+
 def _models() -> list:
-    return [make_timing("table", "cortex-m4"), make_timing("table", "cortex-m7"),
-            make_timing("table", "cortex-m33"), NaiveTiming(), _WideAluRule()]
+    return [make_timing("table", "cortex-m3"), make_timing("table", "cortex-m4"),
+            make_timing("table", "cortex-m7"), make_timing("table", "cortex-m33"),
+            NaiveTiming(), _WideAluRule(), _BlockTimingOnly()]
 
 
 def _reference(span: CodeSpan, timing) -> list[tuple[list, dict]]:  # noqa: ANN001
     """The selection written plainly: one instruction at a time."""
     insns = decode_span(span.address, span.code).insns
-    rule = timing.dynamic_rule
+    rule = getattr(timing, "dynamic_rule", None)
+    if rule is None:  # then multiplies are candidates, and the block timing says what it times
+        def rule(i):  # noqa: ANN001, ANN202
+            return None
+
+        multiply = code_map._MULTIPLY.search
+    else:
+        def multiply(mnemonic):  # noqa: ANN001, ANN202
+            return False
     groups: list[list[int]] = []
     contiguous_from = 0
     for k, insn in enumerate(insns):
@@ -39,7 +56,7 @@ def _reference(span: CodeSpan, timing) -> list[tuple[list, dict]]:  # noqa: ANN0
             contiguous_from = k
         mnemonic, _, operands = insn.text.partition(" ")
         if not (code_map._CANDIDATE.search(mnemonic) or code_map._NAMES_SP.search(operands)
-                or rule(insn) is not None):
+                or multiply(mnemonic) or rule(insn) is not None):
             continue
         follows = k + 1 < len(insns) and insns[k + 1].address == insn.address + insn.size
         last = k + 1 if follows else k
@@ -50,7 +67,10 @@ def _reference(span: CodeSpan, timing) -> list[tuple[list, dict]]:  # noqa: ANN0
     out = []
     for first, last in groups:
         group = insns[first:last + 1]
-        out.append((group, {i.address: r for i in group if (r := rule(i)) is not None}))
+        if hasattr(timing, "dynamic_rule"):
+            out.append((group, {i.address: r for i in group if (r := rule(i)) is not None}))
+        else:
+            out.append((group, timing.block_timing(group).dynamic))
     return out
 
 
@@ -72,10 +92,10 @@ def test_hook_blocks_are_the_plain_selection(kernels, board, prog):
 
 
 def test_blocks_stop_at_gaps_and_it_blocks_are_marked():
-    # mul r0, r0, r0 | 0xffff (with the halfword after it no instruction: stepped over) |
+    # sdiv r0, r0, r0 | 0xffff (with the halfword after it no instruction: stepped over) |
     # movs, push {r4, lr}, movs | ite eq; moveq; movne | muls
-    mul, movs, push = "00fb00f0", "0120", "10b5"
-    code = bytes.fromhex(mul + "ffff" + movs + push + movs + "0cbf" + "0120" + "0220" + "4043")
+    sdiv, movs, push = "90fbf0f0", "0120", "10b5"
+    code = bytes.fromhex(sdiv + "ffff" + movs + push + movs + "0cbf" + "0120" + "0220" + "4043")
     forget_decoded()
     span = CodeSpan(0x1000, code)
     decoded = decode_span(span.address, span.code)
@@ -88,7 +108,7 @@ def test_blocks_stop_at_gaps_and_it_blocks_are_marked():
     for timing in _models():
         chosen = _chosen(span, timing)
         assert chosen == _reference(span, timing)
-        # The multiply before the gap is a block on its own: never joined across the gap.
+        # The divide before the gap is a block on its own: never joined across the gap.
         assert [i.address for i in chosen[0][0]] == [0x1000]
 
 
@@ -110,3 +130,18 @@ def test_a_cold_run_decodes_each_span_once(tmp_path, monkeypatch):
     info = decode_span.cache_info()
     assert info.misses == len(spans)  # each span decoded once, by hook placement
     assert info.hits >= len(spans)  # each span's block was cut from the memo's decode
+
+
+def test_multiplies_are_candidates_only_without_dynamic_rule():
+    # mul, smull, mla, movs x3: on the M4 nothing here is timed per execution (no hook block);
+    # on the M3 SMULL is (its rule finds it); a model without dynamic_rule gets the multiplies.
+    code = bytes.fromhex("00fb00f0" "81fb0210" "01fb0230" "0120" "0221" "0322")
+    span = CodeSpan(0x2000, code)
+    forget_decoded()
+    assert _chosen(span, make_timing("table", "cortex-m4")) == []
+    m3 = _chosen(span, make_timing("table", "cortex-m3"))
+    assert [([i.address for i in insns], d) for insns, d in m3] == [
+        ([0x2004, 0x2008], {0x2004: "mull"})]
+    plain = _chosen(span, _BlockTimingOnly())
+    assert [i.address for i in plain[0][0]] == [0x2000, 0x2004, 0x2008, 0x200C]
+    assert plain[0][1] == {0x2004: "mull"}

@@ -94,8 +94,9 @@ def hook_blocks(span: CodeSpan, timing: TimingModel,
                 cache: BlockCache | None = None) -> tuple[Block, ...]:
     """The instructions of the span that may need a code hook, in blocks each with the
     instruction after it (a run-time SP write is read there): those whose mnemonic or
-    operands `_CANDIDATE` / `_NAMES_SP` match (instructions that may write SP, multiplies and
-    divides, WFI/WFE) and those the timing model times per execution; the engine's rules then
+    operands `_CANDIDATE` / `_NAMES_SP` match (instructions that may write SP, divides,
+    WFI/WFE...) and those the timing model times per execution (multiplies too, for a model
+    that cannot say which per instruction: `_MULTIPLY`); the engine's rules then
     decide, exactly as for a block Unicorn translates. The span is decoded once per process
     (isa/decode.py), and the blocks are kept per timing model, in the process and in `cache`:
     repeated simulations of one ELF pay once."""
@@ -133,7 +134,9 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     # The classes the model times per execution, when it says which (then the rule of such an
     # instruction is its class): a set test per instruction instead of a method call.
     classes = getattr(timing, "dynamic_classes", None)
-    named = _named_candidate
+    # A model that says per instruction what it times (dynamic_rule) needs no multiply
+    # pattern: its rule finds its operand-timed instructions, and no other rule hooks one.
+    named = _named_candidate if rule is not None else _named_candidate_or_multiply
     # Candidates in one pass over the decode (every instruction of the ELF's code), in a
     # comprehension: the per-instruction work is a set test and a memo lookup.
     if classes is not None:
@@ -179,13 +182,27 @@ def _named_candidate(text: str) -> bool:
     return bool(_CANDIDATE.search(mnemonic) or ("sp" in operands and _NAMES_SP.search(operands)))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _named_candidate_or_multiply(text: str) -> bool:
+    """The same, multiplies and multiply-accumulates included (for a model without
+    dynamic_rule: its block timing then says which of them it times)."""
+    return _named_candidate(text) or bool(_MULTIPLY.search(text.partition(" ")[0]))
+
+
 _BRIDGE = 8  # candidates this many instructions apart or closer share a hook block
 # Hook blocks per (span, timing model): decoded and chosen once per process.
 _HOOK_BLOCKS: dict[tuple[int, bytes, str], tuple[Block, ...]] = {}
-# ldrd|strd|ldm|stm|ldrex|strex: FAULTS, alignment checks (sim/core/fault_traps.py)
-_CANDIDATE = re.compile(r"div|mul|ml|wf|sev|cps|msr|ldrd|strd|ldm|stm|ldrex|strex")
+# What the engine's own rules look at by mnemonic: divides (operand-timed; the fault traps note
+# them for DIV_0_TRP), WFI/WFE, SEV, CPS/MSR, and ldrd|strd|ldm|stm|ldrex|strex (FAULTS,
+# alignment checks: sim/core/fault_traps.py).
+_CANDIDATE = re.compile(r"div|wf|sev|cps|msr|ldrd|strd|ldm|stm|ldrex|strex")
+# Multiplies: operand-timed on some cores (M3 UMULL/SMLAL...); candidates only when the model
+# cannot say which it times per instruction (no dynamic_rule). Most generated code multiplies,
+# and for a model with the rule these only made hook blocks that no rule hooks.
+_MULTIPLY = re.compile(r"mul|ml")
 # SP as the destination, written back, or in a register list (what can set it to a run-time
 # value); SP only as a base or source leaves it unchanged.
 _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")
 # What the choice depends on besides the code: cached hook blocks are kept per selection.
-_SELECTION = f"{_CANDIDATE.pattern} {_NAMES_SP.pattern} {_BRIDGE}"
+_SELECTION = (f"{_CANDIDATE.pattern} {_NAMES_SP.pattern} {_BRIDGE} "
+              f"{_MULTIPLY.pattern} without dynamic_rule")
