@@ -20,6 +20,8 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,7 @@ def hook_blocks(span: CodeSpan, timing: TimingModel,
 
 
 _hook_block = Block.for_hooks
+_TEXT, _CLASS = attrgetter("text"), attrgetter("cls")
 
 
 def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
@@ -137,19 +140,19 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     # A model that says per instruction what it times (dynamic_rule) needs no multiply
     # pattern: its rule finds its operand-timed instructions, and no other rule hooks one.
     named = _named_candidate if rule is not None else _named_candidate_or_multiply
-    # Candidates in one pass over the decode (every instruction of the ELF's code), in a
-    # comprehension: the per-instruction work is a set test and a memo lookup.
+    # Candidates, in one pass over the decode (every instruction of the ELF's code) run by
+    # map/compress in C: no Python code per instruction but the memo's on a text not seen yet
+    # (and the model's rule, for a model that does not give its dynamic classes).
+    picked = set(compress(count(), map(named, map(_TEXT, insns))))
     if classes is not None:
-        picked = [k for k, i in enumerate(insns) if i.cls in classes or named(i.text)]
+        picked.update(compress(count(), map(classes.__contains__, map(_CLASS, insns))))
     elif rule is not None:
-        picked = [k for k, i in enumerate(insns) if named(i.text) or rule(i) is not None]
-    else:
-        picked = [k for k, i in enumerate(insns) if named(i.text)]
+        picked.update(k for k, i in enumerate(insns) if rule(i) is not None)
     gaps = decoded.gaps  # indices of the instructions after an undecodable halfword
     next_gap = 0  # gaps[next_gap] is the first gap after the current candidate
     contiguous_from = 0  # first instruction after the last gap at or before the candidate
     groups: list[list[int]] = []  # [first, last] instruction indices of each block
-    for k in picked:
+    for k in sorted(picked):
         while next_gap < len(gaps) and gaps[next_gap] <= k:
             contiguous_from = gaps[next_gap]
             next_gap += 1
