@@ -26,6 +26,9 @@ from mcusim.isa.thumb_table import classify_at
 _TEMPLATES: dict[bytes, InsnInfo] = {}
 # The same, without the address: what an instance at another address is made from.
 _TAILS: dict[bytes, tuple] = {}
+# Runs capstone decoded (IT blocks with their instructions, mostly), by their bytes, for those
+# that do not depend on their address: their instructions without the address.
+_RUNS: dict[bytes, list[tuple]] = {}
 _TEMPLATE_LIMIT = 1 << 18
 _new = tuple.__new__
 
@@ -124,7 +127,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                 pos += size
                 continue
         if run_start >= 0:  # classify the run [run_start, pos)
-            decoded = capstone_run(code[run_start:pos], address + run_start)
+            decoded = _capstone_run(code[run_start:pos], address + run_start)
             _remember(decoded, code, address)
             out += decoded
             if sum(i.size for i in decoded) != pos - run_start:
@@ -141,6 +144,25 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
         append(known if known.address == address + pos
                else _new(InsnInfo, (address + pos,) + known[1:]))
         pos += size
+
+
+def _capstone_run(code: bytes, address: int) -> list[InsnInfo]:
+    """`capstone_run`, memoised by the bytes for a run with nothing in it that depends on
+    where it is (no branch, no target: what makes an encoding a template): generated code
+    repeats its IT blocks (the clamps of requantisation) as runs of the same bytes."""
+    tails = _RUNS.get(code)
+    if tails is not None:
+        out = []
+        for tail in tails:  # the run's instructions follow each other from `address`
+            out.append(_new(InsnInfo, (address,) + tail))
+            address += tail[0]  # (its size)
+        return out
+    decoded = capstone_run(code, address)
+    if all(i.branch is None and i.target is None for i in decoded):
+        if len(_RUNS) >= _TEMPLATE_LIMIT:
+            _RUNS.clear()
+        _RUNS[code] = [i[1:] for i in decoded]
+    return decoded
 
 
 def _remember(decoded: list[InsnInfo], code: bytes, address: int) -> None:
@@ -260,3 +282,4 @@ def forget_decoded() -> None:
     decode_span.cache_clear()
     _TEMPLATES.clear()
     _TAILS.clear()
+    _RUNS.clear()
