@@ -17,6 +17,8 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 from functools import lru_cache
+from itertools import compress, count
+from operator import attrgetter
 
 from mcusim.isa.classify import InsnInfo, capstone_run
 from mcusim.isa.thumb_table import classify_at
@@ -31,6 +33,7 @@ _TAILS: dict[bytes, tuple] = {}
 _RUNS: dict[bytes, list[tuple]] = {}
 _TEMPLATE_LIMIT = 1 << 18
 _new = tuple.__new__
+_CLASS = attrgetter("cls")
 
 
 def _it_length(halfword: int) -> int:
@@ -204,11 +207,11 @@ class DecodedSpan:
         self._addresses = [i.address for i in insns]
         self._index: dict[int, int] | None = None
         self._in_it: set[int] = set()
-        # Only the IT instructions are looked at (a comprehension finds them): a block they
+        # Only the IT instructions are looked at (found by map/compress, in C): a block they
         # make conditional is the instructions after them (IT blocks never span a gap: they
         # are decoded together, by one capstone call).
         covered = 0  # instructions before this index are accounted for
-        for k in [k for k, i in enumerate(insns) if i.cls == "it"]:
+        for k in compress(count(), map("it".__eq__, map(_CLASS, insns))):
             if k < covered:
                 continue  # an IT inside an IT block is one of its conditional instructions
             offset = insns[k].address - address
