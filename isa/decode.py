@@ -17,6 +17,8 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 from functools import lru_cache
+from itertools import compress, count
+from operator import attrgetter
 
 from mcusim.isa.classify import InsnInfo, capstone_run
 from mcusim.isa.thumb_table import classify_at
@@ -24,8 +26,14 @@ from mcusim.isa.thumb_table import classify_at
 # Classified encodings without anything that depends on where they are (no branch, no target,
 # not inside an IT block), by encoding.
 _TEMPLATES: dict[bytes, InsnInfo] = {}
+# The same, without the address: what an instance at another address is made from.
+_TAILS: dict[bytes, tuple] = {}
+# Runs capstone decoded (IT blocks with their instructions, mostly), by their bytes, for those
+# that do not depend on their address: their instructions without the address.
+_RUNS: dict[bytes, list[tuple]] = {}
 _TEMPLATE_LIMIT = 1 << 18
 _new = tuple.__new__
+_CLASS = attrgetter("cls")
 
 
 def _it_length(halfword: int) -> int:
@@ -61,12 +69,39 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
     run of other encodings is classified by one `capstone_run` call (a run ends before an
     encoding it already holds, which is then reused)."""
     out: list[InsnInfo] = []
-    templates = _TEMPLATES
+    templates, tails = _TEMPLATES, _TAILS
     pos, end = 0, len(code)
     run_start = -1  # start of the current run of new encodings
     pending: set[bytes] = set()  # encodings in the run
     conditional = 0  # instructions still to come inside an IT block
+    append = out.append
     while True:
+        if run_start < 0 and not conditional:
+            # The common case, with none of the bookkeeping below: encodings seen before
+            # (copied to this address) and new ones the table classifier knows (used as it
+            # made them). It stops at an IT instruction (never a template), at the end of the
+            # code, and at an encoding only capstone knows, which starts a run below.
+            while pos + 1 < end:
+                size = 4 if code[pos + 1] >= 0xE8 else 2  # 32 bits: first halfword >= 0xE800
+                encoding = code[pos:pos + size]
+                tail = tails.get(encoding)
+                if tail is not None:
+                    append(_new(InsnInfo, (address + pos,) + tail))
+                elif (code[pos + 1] == 0xBF and code[pos] & 0xF) or pos + size > end:
+                    break  # an IT instruction; a 32-bit one cut off by the end of the code
+                else:
+                    known = classify_at(code, pos, address + pos)
+                    if known is None:  # capstone's: the run of such encodings starts here
+                        run_start = pos
+                        pending.add(encoding)
+                        pos += size
+                        break
+                    if known.branch is None and known.target is None:
+                        _keep(encoding, known)
+                    append(known)
+                pos += size
+            if run_start >= 0:
+                continue
         known = None
         flush = pos + 1 >= end  # the end of the code
         size = 2
@@ -95,7 +130,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                 pos += size
                 continue
         if run_start >= 0:  # classify the run [run_start, pos)
-            decoded = capstone_run(code[run_start:pos], address + run_start)
+            decoded = _capstone_run(code[run_start:pos], address + run_start)
             _remember(decoded, code, address)
             out += decoded
             if sum(i.size for i in decoded) != pos - run_start:
@@ -108,8 +143,29 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                     continue
         if known is None:
             return out  # the end of the code
-        out.append(_new(InsnInfo, (address + pos,) + known[1:]))
+        # A template is copied to this address; what classify_at made here is used as it is.
+        append(known if known.address == address + pos
+               else _new(InsnInfo, (address + pos,) + known[1:]))
         pos += size
+
+
+def _capstone_run(code: bytes, address: int) -> list[InsnInfo]:
+    """`capstone_run`, memoised by the bytes for a run with nothing in it that depends on
+    where it is (no branch, no target: what makes an encoding a template): generated code
+    repeats its IT blocks (the clamps of requantisation) as runs of the same bytes."""
+    tails = _RUNS.get(code)
+    if tails is not None:
+        out = []
+        for tail in tails:  # the run's instructions follow each other from `address`
+            out.append(_new(InsnInfo, (address,) + tail))
+            address += tail[0]  # (its size)
+        return out
+    decoded = capstone_run(code, address)
+    if all(i.branch is None and i.target is None for i in decoded):
+        if len(_RUNS) >= _TEMPLATE_LIMIT:
+            _RUNS.clear()
+        _RUNS[code] = [i[1:] for i in decoded]
+    return decoded
 
 
 def _remember(decoded: list[InsnInfo], code: bytes, address: int) -> None:
@@ -130,30 +186,37 @@ def _remember(decoded: list[InsnInfo], code: bytes, address: int) -> None:
 def _keep(encoding: bytes, info: InsnInfo) -> None:
     if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
         _TEMPLATES.clear()
+        _TAILS.clear()
     _TEMPLATES[encoding] = info
+    _TAILS[encoding] = info[1:]
 
 
 class DecodedSpan:
     """The instructions of a span of code, decoded linearly from its start (an undecodable
     halfword is stepped over), and which of them sit inside an IT block."""
 
-    __slots__ = ("address", "code", "insns", "_addresses", "_index", "_in_it")
+    __slots__ = ("address", "code", "insns", "gaps", "_addresses", "_index", "_in_it")
 
-    def __init__(self, address: int, code: bytes, insns: list[InsnInfo]):
+    def __init__(self, address: int, code: bytes, insns: list[InsnInfo], gaps: list[int]):
         self.address = address
         self.code = code
         self.insns = insns
+        # Indices of the instructions that do not start where the one before ends (an
+        # undecodable halfword was stepped over before them), in order.
+        self.gaps = gaps
         self._addresses = [i.address for i in insns]
         self._index: dict[int, int] | None = None
         self._in_it: set[int] = set()
-        conditional = 0
-        for i in insns:
-            if conditional:
-                conditional -= 1
-                self._in_it.add(i.address)
-            elif i.cls == "it":
-                conditional = _it_length(code[i.address - address]
-                                         | code[i.address - address + 1] << 8)
+        # Only the IT instructions are looked at (found by map/compress, in C): a block they
+        # make conditional is the instructions after them (IT blocks never span a gap: they
+        # are decoded together, by one capstone call).
+        covered = 0  # instructions before this index are accounted for
+        for k in compress(count(), map("it".__eq__, map(_CLASS, insns))):
+            if k < covered:
+                continue  # an IT inside an IT block is one of its conditional instructions
+            offset = insns[k].address - address
+            covered = k + 1 + _it_length(code[offset] | code[offset + 1] << 8)
+            self._in_it.update(i.address for i in insns[k + 1:covered])
 
     def inside_it(self, address: int) -> bool:
         """Whether the instruction at `address` is one an IT instruction makes conditional."""
@@ -189,10 +252,14 @@ class DecodedSpan:
         return insns
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1 << 12)
 def decode_span(address: int, code: bytes) -> DecodedSpan:
-    """The span `code` at `address`, decoded once per process."""
+    """The span `code` at `address`, decoded once per process. (Hook placement decodes every
+    span of the ELF before the run and the run's translated blocks are cut from the same
+    spans again: the memo holds far more spans than an ELF has, so that none is decoded twice;
+    generated code with many literal pools has over a hundred.)"""
     insns: list[InsnInfo] = []
+    gaps: list[int] = []
     offset = 0
     collecting = gc.isenabled()
     gc.disable()
@@ -201,10 +268,12 @@ def decode_span(address: int, code: bytes) -> DecodedSpan:
             decoded = _by_encoding(code[offset:] if offset else code, address + offset)
             if not decoded:
                 offset += 2  # an undecodable halfword
+                if insns and (not gaps or gaps[-1] != len(insns)):
+                    gaps.append(len(insns))
                 continue
             insns += decoded
             offset = decoded[-1].address + decoded[-1].size - address
-        return DecodedSpan(address, code, insns)
+        return DecodedSpan(address, code, insns, gaps)
     finally:
         if collecting:
             gc.enable()
@@ -215,3 +284,5 @@ def forget_decoded() -> None:
     _classified.cache_clear()
     decode_span.cache_clear()
     _TEMPLATES.clear()
+    _TAILS.clear()
+    _RUNS.clear()

@@ -20,7 +20,15 @@ def imm(v: int) -> str:
 
 
 def regs(*regs: int) -> frozenset[int]:
-    return _shared(frozenset(regs))
+    # Called several times per new encoding: a lookup by the argument tuple is cheaper than
+    # making the frozenset and looking it up among the shared ones.
+    shared = _BY_ARGS.get(regs)
+    if shared is None:
+        shared = _BY_ARGS[regs] = _shared(frozenset(regs))
+    return shared
+
+
+_BY_ARGS: dict[tuple[int, ...], frozenset[int]] = {}
 
 
 def alu(address: int, size: int, text: str, reads: frozenset[int], writes: frozenset[int],

@@ -99,16 +99,6 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
                         reads=regs(REG[lo3]), branch=COND, target=target)
     if hw & 0xFE00 in (0xB400, 0xBC00):
         return push_pop(hw & 0x0800 != 0, hw & 0xFF, hw >> 8 & 1, address, 2, "")
-    if hw & 0xFF07 in (0x4700, 0x4780):  # BX/BLX (register)
-        rm = hw >> 3 & 0xF
-        if rm in (13, 15):
-            return None
-        m = REG[rm]
-        if hw & 0x80:
-            return InsnInfo(address, 2, f"blx {NAME[rm]}", "bx", reads=regs(PC, m),
-                            writes=regs(10, PC), branch=ALWAYS)
-        return InsnInfo(address, 2, f"bx {NAME[rm]}", "bx", reads=regs(m), writes=regs(PC),
-                        branch=ALWAYS)
     if hw & 0xFF00 in (0xB200, 0xBA00):  # SXTH/SXTB/UXTH/UXTB, REV/REV16/REVSH
         op = hw >> 6 & 3
         name = (("sxth", "sxtb", "uxth", "uxtb") if hw & 0xFF00 == 0xB200
@@ -140,7 +130,8 @@ _REGISTER_OPS = ("ands", "eors", "lsls", "lsrs", "asrs", "adcs", "sbcs", "rors",
 
 
 def _register_ops(hw: int, lo3: int, mid3: int, address: int) -> InsnInfo | None:
-    """Data processing on low registers (010000) and MOV/ADD on high registers (010001)."""
+    """Data processing on low registers (010000); MOV/ADD/CMP on high registers and BX/BLX
+    (010001)."""
     if hw & 0xFC00 == 0x4000:
         name = _REGISTER_OPS[hw >> 6 & 0xF]
         d, m = REG[lo3], REG[mid3]
@@ -156,14 +147,28 @@ def _register_ops(hw: int, lo3: int, mid3: int, address: int) -> InsnInfo | None
         reads = regs(d, m, CPSR) if name in ("adcs", "sbcs") else regs(d, m)
         return alu(address, 2, f"{name} {rd}, {rm}", reads, regs(d), d)
     op = hw >> 8 & 3
-    if op not in (0, 2):  # CMP (high registers), BX/BLX: left to capstone
-        return None
+    if op == 3:
+        return _bx_blx(hw, address)
     rdn, rm = (hw >> 7 & 1) << 3 | lo3, hw >> 3 & 0xF
     if 13 in (rdn, rm) or 15 in (rdn, rm):
         return None
     d, m = REG[rdn], REG[rm]
+    if op == 1:  # CMP (high registers)
+        return alu(address, 2, f"cmp {NAME[rdn]}, {NAME[rm]}", regs(d, m), regs(CPSR), 0)
     if op == 2:
         return alu(address, 2, f"mov {NAME[rdn]}, {NAME[rm]}", regs(m), regs(d), d)
     return alu(address, 2, f"add {NAME[rdn]}, {NAME[rm]}", regs(d, m), regs(d), d)
 
 
+def _bx_blx(hw: int, address: int) -> InsnInfo | None:
+    """BX/BLX (register): 010001 11 L Rm 000."""
+    rm = hw >> 3 & 0xF
+    if hw & 7 or rm in (13, 15):
+        return None
+    m = REG[rm]
+    if hw & 0x80:
+        # (capstone's dest: the first register operand if written: LR for BLX LR)
+        return InsnInfo(address, 2, f"blx {NAME[rm]}", "bx", reads=regs(PC, m),
+                        writes=regs(10, PC), branch=ALWAYS, dest=10 if rm == 14 else 0)
+    return InsnInfo(address, 2, f"bx {NAME[rm]}", "bx", reads=regs(m), writes=regs(PC),
+                    branch=ALWAYS)

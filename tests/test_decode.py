@@ -81,3 +81,17 @@ def test_a_block_must_match_the_span_bytes():
     assert span.block(0x302, bytes.fromhex("0421" "0322")) is None  # other bytes there
     assert span.block(0x301, code[1:5]) is None  # not on an instruction
     assert span.block(0x302, code[2:] + b"\x00\xbf") is None  # past the span's end
+
+
+def test_repeated_it_blocks_decode_at_their_own_addresses():
+    # cmp r0, r1; ite ge; movge r0, r1; movlt r0, #0; adds r0, #1 (the IT run is memoised by
+    # its bytes), and cmp r0, #0; it eq; bxeq lr; adds r0, #1 (a branch: never memoised).
+    clamp = bytes.fromhex("8842" "acbf" "0846" "0020" "0130")
+    ret = bytes.fromhex("0028" "08bf" "7047" "0130")
+    forget_decoded()
+    for code in (clamp, ret):
+        for address in (0x400, 0x802, 0x400):
+            assert classify_block(code, address) == capstone_run(code, address)
+            span = decode_span(address + 0x10000, code)
+            assert span.insns == capstone_run(code, address + 0x10000)
+    assert [i.text for i in capstone_run(ret, 0x802)][2] == "bxeq lr"

@@ -20,6 +20,8 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +96,9 @@ def hook_blocks(span: CodeSpan, timing: TimingModel,
                 cache: BlockCache | None = None) -> tuple[Block, ...]:
     """The instructions of the span that may need a code hook, in blocks each with the
     instruction after it (a run-time SP write is read there): those whose mnemonic or
-    operands `_CANDIDATE` / `_NAMES_SP` match (instructions that may write SP, multiplies and
-    divides, WFI/WFE) and those the timing model times per execution; the engine's rules then
+    operands `_CANDIDATE` / `_NAMES_SP` match (instructions that may write SP, divides,
+    WFI/WFE...) and those the timing model times per execution (multiplies too, for a model
+    that cannot say which per instruction: `_MULTIPLY`); the engine's rules then
     decide, exactly as for a block Unicorn translates. The span is decoded once per process
     (isa/decode.py), and the blocks are kept per timing model, in the process and in `cache`:
     repeated simulations of one ELF pay once."""
@@ -119,6 +122,7 @@ def hook_blocks(span: CodeSpan, timing: TimingModel,
 
 
 _hook_block = Block.for_hooks
+_TEXT, _CLASS = attrgetter("text"), attrgetter("cls")
 
 
 def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
@@ -127,20 +131,33 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     at, in far fewer blocks: what the rules choose from each is the same, and for the few
     instructions between, a hook they want is one placed now instead of at run time)."""
     decoded = decode_span(span.address, span.code)
-    rule = getattr(timing, "dynamic_rule", None)
     insns = decoded.insns
     n = len(insns)
-    candidate, names_sp = _CANDIDATE.search, _NAMES_SP.search
+    rule = getattr(timing, "dynamic_rule", None)
+    # The classes the model times per execution, when it says which (then the rule of such an
+    # instruction is its class): a set test per instruction instead of a method call.
+    classes = getattr(timing, "dynamic_classes", None)
+    # A model that says per instruction what it times (dynamic_rule) needs no multiply
+    # pattern: its rule finds its operand-timed instructions, and no other rule hooks one.
+    named = _named_candidate if rule is not None else _named_candidate_or_multiply
+    # Candidates, in one pass over the decode (every instruction of the ELF's code) run by
+    # map/compress in C: no Python code per instruction but the memo's on a text not seen yet
+    # (and the model's rule, for a model that does not give its dynamic classes).
+    picked = set(compress(count(), map(named, map(_TEXT, insns))))
+    if classes is not None:
+        picked.update(compress(count(), map(classes.__contains__, map(_CLASS, insns))))
+    elif rule is not None:
+        picked.update(k for k, i in enumerate(insns) if rule(i) is not None)
+    gaps = decoded.gaps  # indices of the instructions after an undecodable halfword
+    next_gap = 0  # gaps[next_gap] is the first gap after the current candidate
+    contiguous_from = 0  # first instruction after the last gap at or before the candidate
     groups: list[list[int]] = []  # [first, last] instruction indices of each block
-    contiguous_from = 0  # first instruction after the last gap in the decode
-    for k, insn in enumerate(insns):
-        if k and insns[k - 1].address + insns[k - 1].size != insn.address:
-            contiguous_from = k
-        mnemonic, _, operands = insn.text.partition(" ")
-        if not (candidate(mnemonic) or names_sp(operands)
-                or (rule is not None and rule(insn) is not None)):
-            continue
-        last = k + 1 if k + 1 < n and insns[k + 1].address == insn.address + insn.size else k
+    for k in sorted(picked):
+        while next_gap < len(gaps) and gaps[next_gap] <= k:
+            contiguous_from = gaps[next_gap]
+            next_gap += 1
+        follows = k + 1 < n and not (next_gap < len(gaps) and gaps[next_gap] == k + 1)
+        last = k + 1 if follows else k
         if groups and groups[-1][1] + _BRIDGE >= k and groups[-1][0] >= contiguous_from:
             groups[-1][1] = last
         else:
@@ -148,21 +165,47 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     blocks: list[Block] = []
     for first, last in groups:
         group = insns[first:last + 1]
-        if rule is None:
-            dynamic = timing.block_timing(group).dynamic
-        else:
+        if classes is not None:
+            dynamic = {i.address: i.cls for i in group if i.cls in classes}
+        elif rule is not None:
             dynamic = {i.address: r for i in group if (r := rule(i)) is not None}
+        else:
+            dynamic = timing.block_timing(group).dynamic
         blocks.append(_hook_block(group, dynamic))
     return tuple(blocks)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _named_candidate(text: str) -> bool:
+    """Whether an instruction's text makes it a candidate (see hook_blocks). Memoised per text:
+    an encoding seen before gives the same text object again (isa/decode.py reuses it), and a
+    dict lookup of a string whose hash is already computed is far cheaper than two regex
+    searches."""
+    mnemonic, _, operands = text.partition(" ")
+    return bool(_CANDIDATE.search(mnemonic) or ("sp" in operands and _NAMES_SP.search(operands)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _named_candidate_or_multiply(text: str) -> bool:
+    """The same, multiplies and multiply-accumulates included (for a model without
+    dynamic_rule: its block timing then says which of them it times)."""
+    return _named_candidate(text) or bool(_MULTIPLY.search(text.partition(" ")[0]))
 
 
 _BRIDGE = 8  # candidates this many instructions apart or closer share a hook block
 # Hook blocks per (span, timing model): decoded and chosen once per process.
 _HOOK_BLOCKS: dict[tuple[int, bytes, str], tuple[Block, ...]] = {}
-# ldrd|strd|ldm|stm|ldrex|strex: FAULTS, alignment checks (sim/core/fault_traps.py)
-_CANDIDATE = re.compile(r"div|mul|ml|wf|sev|cps|msr|ldrd|strd|ldm|stm|ldrex|strex")
+# What the engine's own rules look at by mnemonic: divides (operand-timed; the fault traps note
+# them for DIV_0_TRP), WFI/WFE, SEV, CPS/MSR, and ldrd|strd|ldm|stm|ldrex|strex (FAULTS,
+# alignment checks: sim/core/fault_traps.py).
+_CANDIDATE = re.compile(r"div|wf|sev|cps|msr|ldrd|strd|ldm|stm|ldrex|strex")
+# Multiplies: operand-timed on some cores (M3 UMULL/SMLAL...); candidates only when the model
+# cannot say which it times per instruction (no dynamic_rule). Most generated code multiplies,
+# and for a model with the rule these only made hook blocks that no rule hooks.
+_MULTIPLY = re.compile(r"mul|ml")
 # SP as the destination, written back, or in a register list (what can set it to a run-time
 # value); SP only as a base or source leaves it unchanged.
 _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")
 # What the choice depends on besides the code: cached hook blocks are kept per selection.
-_SELECTION = f"{_CANDIDATE.pattern} {_NAMES_SP.pattern} {_BRIDGE}"
+_SELECTION = (f"{_CANDIDATE.pattern} {_NAMES_SP.pattern} {_BRIDGE} "
+              f"{_MULTIPLY.pattern} without dynamic_rule")
