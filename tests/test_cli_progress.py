@@ -1,0 +1,66 @@
+"""Progress of a long run (stderr, terminals only) and the --irq period warning."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+
+from mcusim.sim.cli import main, progress
+
+
+class _Counters:
+    cycles = 1_234_567
+    instructions = 89
+
+
+def test_progress_line_is_written_and_erased():
+    stream = io.StringIO()
+    p = progress.RunProgress(_Counters(), stream, show_after=0, every=0.005)
+    p.start()
+    time.sleep(0.05)
+    p.stop()
+    text = stream.getvalue()
+    assert "\rmcusim: 1,234,567 cycles, 89 instructions simulated" in text
+    assert text.endswith("\r\x1b[K")  # erased before the summary
+
+
+def test_a_short_run_shows_no_progress():
+    stream = io.StringIO()
+    p = progress.RunProgress(_Counters(), stream, show_after=10, every=0.005)
+    p.start()
+    p.stop()
+    assert stream.getvalue() == ""
+
+
+def test_progress_on_a_terminal_changes_nothing_and_stays_off_stdout(kernels, tmp_path, capsys,
+                                                                    monkeypatch):
+    elf = str(kernels / "nucleo-f446re" / "conv3x3.elf")
+    quiet, shown = tmp_path / "quiet.json", tmp_path / "shown.json"
+    assert main(["run", elf, "--json", str(quiet)]) == 0
+    plain = capsys.readouterr()
+    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)
+    monkeypatch.setattr(progress, "EVERY", 0.001)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["run", elf, "--json", str(shown)]) == 0
+    cap = capsys.readouterr()
+    assert "cycles," in cap.err and "instructions simulated" in cap.err
+    assert cap.out == plain.out  # the program's output only
+    assert quiet.read_bytes() == shown.read_bytes()
+
+
+def test_an_irq_period_below_the_exception_round_trip_is_warned_of(kernels, tmp_path, capsys):
+    out = tmp_path / "i.json"
+    main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--irq", "3@100/1",
+          "--json", str(out)])
+    (warning,) = json.loads(out.read_text())["warnings"]
+    assert "a period of 1 cycles is shorter than cortex-m4's exception entry and return" in warning
+    assert capsys.readouterr().err.count(warning) == 1  # before the run, once
+
+
+def test_an_ordinary_irq_period_gives_no_warning(kernels, tmp_path, capsys):
+    out = tmp_path / "i.json"
+    main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--irq", "3@100/5000",
+          "--json", str(out)])
+    assert json.loads(out.read_text())["warnings"] == []
