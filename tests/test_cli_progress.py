@@ -9,6 +9,12 @@ import time
 
 from mcusim.sim.cli import main, progress
 
+ENABLE_IRQ3 = """
+    ldr r0, =0xE000E100      @ NVIC_ISER0: enable IRQ 3
+    movs r1, #8
+    str r1, [r0]
+"""
+
 
 class _Counters:
     cycles = 1_234_567
@@ -54,13 +60,25 @@ def test_an_irq_period_below_the_exception_round_trip_is_warned_of(kernels, tmp_
     out = tmp_path / "i.json"
     main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--irq", "3@100/1",
           "--json", str(out)])
-    (warning,) = json.loads(out.read_text())["warnings"]
+    warnings = json.loads(out.read_text())["warnings"]
+    (warning,) = [w for w in warnings if "period" in w]
     assert "a period of 1 cycles is shorter than cortex-m4's exception entry and return" in warning
     assert capsys.readouterr().err.count(warning) == 1  # before the run, once
 
 
-def test_an_ordinary_irq_period_gives_no_warning(kernels, tmp_path, capsys):
+def test_an_irq_the_program_never_enables_is_warned_of(kernels, tmp_path, capsys):
     out = tmp_path / "i.json"
-    main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--irq", "3@100/5000",
+    main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--irq", "3@100",
           "--json", str(out)])
+    (warning,) = json.loads(out.read_text())["warnings"]
+    assert warning.startswith("--irq 3@100: IRQ 3 was not enabled in the NVIC")
+    assert f"mcusim: warning: {warning}" in capsys.readouterr().err
+
+
+def test_an_enabled_irq_with_an_ordinary_period_gives_no_warning(tmp_path, capsys):
+    from tests import asm
+
+    elf = asm.build(tmp_path, ENABLE_IRQ3 + asm.EXIT_OK)
+    out = tmp_path / "i.json"
+    assert main(["run", str(elf), "--irq", "3@100000/5000", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["warnings"] == []

@@ -6,7 +6,7 @@ input. Outputs follow one rule (sim/cli/outputs.py); exit statuses one mapping
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -148,6 +148,17 @@ def irq_warnings(interrupts: Sequence[IrqSchedule], core: str) -> list[str]:
             f"than {core}'s exception entry and return ({round_trip} cycles): the handler runs "
             "back to back and the program may never get further (Ctrl-C stops the run)"
             for s in periodic if s.period is not None and s.period < round_trip]
+
+
+def disabled_irq_warnings(interrupts: Sequence[IrqSchedule],
+                          is_enabled: Callable[[int], bool]) -> list[str]:
+    """--irq for an IRQ the NVIC does not have enabled when the run ends: pending alone runs
+    nothing, so unless the program enabled it for a while the option had no effect."""
+    from mcusim.sim.devices.exc_numbers import FIRST_IRQ
+
+    return [f"--irq {s.irq}@{s.cycle}: IRQ {s.irq} was not enabled in the NVIC when the run "
+            "ended; if the program never enabled it (NVIC_ISER), its handler never ran"
+            for s in interrupts if not is_enabled(s.irq + FIRST_IRQ)]
 
 
 def version() -> str:

@@ -17,6 +17,7 @@ from mcusim.sim.cli.common import (
     board_file,
     check_fs_root,
     clock_warnings,
+    disabled_irq_warnings,
     irq_warnings,
     positive_int,
     size,
@@ -169,6 +170,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
             result = sim.run()
     sys.stdout.flush()
     result.warnings.extend(clock_warnings(board.clock_hz, board.max_clock_hz, board.name))
+    result.warnings.extend(disabled_irq_warnings(options.interrupts,
+                                                 sim.core_peripherals.exceptions.is_enabled))
     if args.verbose:
         path = ("native hot path" if sim.native else
                 f"pure-Python path, {sim.accounting} "
