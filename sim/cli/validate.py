@@ -181,9 +181,9 @@ def main_validate(build: Path, root: Path, boards: list[str], out=sys.stderr) ->
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, highlight=False, width=120)
+    console = Console(file=out, highlight=False, width=120, markup=False, emoji=False)
     # Progress on stderr, so the reports on stdout stay clean to read or diff.
-    progress = Console(stderr=True, highlight=False)
+    progress = Console(stderr=True, highlight=False, markup=False, emoji=False)
     progress.print("mcusim validate: running the microbenchmarks on each core ...")
     comparisons = ubench(build, build.parent / "ubench" / "expected.toml")
     t = Table(title="microbenchmarks: TRM-derived vs modelled cycles (zero wait states)",
