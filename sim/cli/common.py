@@ -129,8 +129,8 @@ def clock_warnings(clock_hz: int, max_clock_hz: int, board: str) -> list[str]:
     if clock_hz <= max_clock_hz:
         return []
     return [f"--clock {format_frequency(clock_hz)} is above {board}'s maximum of "
-            f"{format_frequency(max_clock_hz)}; the flash wait states and timings past it are "
-            "extrapolated, not a real part's"]
+            f"{format_frequency(max_clock_hz)}: no real part runs there, and the flash wait "
+            "states stop growing past the board's table"]
 
 
 def irq_warnings(interrupts: Sequence[IrqSchedule], core: str) -> list[str]:
