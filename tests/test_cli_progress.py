@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import time
 
@@ -54,6 +55,21 @@ def test_progress_on_a_terminal_changes_nothing_and_stays_off_stdout(kernels, tm
     assert "cycles," in cap.err and "instructions simulated" in cap.err
     assert cap.out == plain.out  # the program's output only
     assert quiet.read_bytes() == shown.read_bytes()
+
+
+def test_trace_shows_progress_on_a_terminal_and_records_the_same(kernels, tmp_path, capsys,
+                                                                 monkeypatch):
+    elf = str(kernels / "nucleo-f446re" / "conv3x3.elf")
+    main(["trace", elf, "-o", str(tmp_path / "a.mtrace")])
+    quiet = capsys.readouterr().err
+    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)
+    monkeypatch.setattr(progress, "EVERY", 0.001)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    main(["trace", elf, "-o", str(tmp_path / "b.mtrace")])
+    shown = capsys.readouterr().err
+    assert "instructions simulated" in shown and "instructions simulated" not in quiet
+    counts = [re.search(r"recorded ([\d,]+) accesses", text).group(1) for text in (quiet, shown)]
+    assert counts[0] == counts[1] and counts[0] != "0"
 
 
 def test_an_irq_period_below_the_exception_round_trip_is_warned_of(kernels, tmp_path, capsys):

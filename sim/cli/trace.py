@@ -49,6 +49,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.memory.board import load_board
     from mcusim.sim.cli.exit_status import run_status
     from mcusim.sim.cli.outputs import OutputPlan
+    from mcusim.sim.cli.progress import run_progress
     from mcusim.sim.cli.report import print_fault
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
@@ -68,7 +69,9 @@ def main(args: argparse.Namespace, err: Console) -> int:
             record_accesses=True, window=args.window, max_accesses=args.max_accesses,
             record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,
             live_analysis=False))  # `mcusim view` analyses the file
-    result = make_simulation(firmware, board, options).run()
+    sim = make_simulation(firmware, board, options)
+    with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
+        result = sim.run()
     sys.stdout.flush()
     result.warnings.extend(clock_warnings(board.clock_hz, board.max_clock_hz, board.name))
     if args.window is not None and args.window[0] >= result.cycles:
