@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import os
 import sys
@@ -20,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import ExitCode, McusimError
 from mcusim.sim.cli import boards, check, dse, nn, run, trace, validate, view
-from mcusim.sim.cli.common import EXIT_CODES_HELP, WIDE_OUTPUT, Parser, profile_words, version
+from mcusim.sim.cli.common import (
+    EXIT_CODES_HELP,
+    WIDE_OUTPUT,
+    Parser,
+    negative_values,
+    profile_words,
+    version,
+)
+from mcusim.sim.cli.pipes import discarding_after_epipe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,7 +63,9 @@ def error_console() -> Console:
     from rich.console import Console
 
     # Not a terminal (a pipe, a CI log): no width to fit, so nothing is cut ("instructi…").
-    return Console(stderr=True, highlight=False,
+    # emoji=False: ":smile:" or "host:1234:" in a path or value is text, not an emoji code.
+    # Messages with user text in them print with markup=False (sim/cli/common.py say()).
+    return Console(stderr=True, highlight=False, emoji=False,
                    width=None if sys.stderr.isatty() else WIDE_OUTPUT)
 
 
@@ -65,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Unicorn's). Every output file is closed by then (writers use `with`), and the
         # interpreter flushes stdout and stderr regardless.
         atexit.register(gc.freeze)
+        # A reader that goes away (`| head`) must change neither the run nor its exit status
+        # nor its output files: what is written to that stream from then on is discarded.
+        sys.stdout, sys.stderr = discarding_after_epipe(sys.stdout), discarding_after_epipe(
+            sys.stderr)
     argv = list(sys.argv[1:] if argv is None else argv)
     # Everything after "--" belongs to the program, even words that look like our options.
     program_args: list[str] = []
@@ -72,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cut = argv.index("--")
         argv, program_args = argv[:cut], argv[cut + 1:]
     try:
-        args = build_parser().parse_args(profile_words(argv))
+        parser = build_parser()
+        args = parser.parse_args(negative_values(parser, profile_words(argv)))
         args.program_args = program_args
         command_main = getattr(args, "command_main", None)
         if command_main is not None:
@@ -86,8 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         error_console().print("mcusim: interrupted", markup=False)
         return 130
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, as command-line tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # A caller's own stream (main() called with argv, not wrapped) lost its reader: stop
+        # quietly, as command-line tools do.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as e:  # noqa: BLE001 - never show a traceback to users
         if os.environ.get("MCUSIM_DEBUG"):

@@ -61,6 +61,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
 
     if args.jobs < 0:
         raise UsageError(f"--jobs {args.jobs}: expected 0 (all CPUs) or a positive number")
+    if args.manifest.is_dir():
+        raise MissingInputError(f"{args.manifest} is a directory, not a manifest .toml file")
     if not args.manifest.is_file():
         raise MissingInputError(f"{args.manifest}: no such manifest file")
     manifest = load_manifest(args.manifest)
@@ -100,7 +102,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     if baseline_out is not None:
         plan.write_text(baseline_out, lambda f: f.write(
             baseline_text(manifest, outcomes, previous, baseline_path.parent)))
-        err.print(f"mcusim: wrote the baseline {baseline_path}", highlight=False)
+        err.print(f"mcusim: wrote the baseline {baseline_path}", highlight=False, markup=False)
         return 1 if any(o.problems for o in outcomes) else 0
     failing = [o for o in outcomes if o.verdict in FAILING]
     if failing:

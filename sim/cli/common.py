@@ -6,12 +6,16 @@ input. Outputs follow one rule (sim/cli/outputs.py); exit statuses one mapping
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from mcusim.base.errors import UsageError
+from mcusim.base.errors import MissingInputError, UsageError
 from mcusim.base.units import parse_size
 from mcusim.sim.core.options import MAX_COUNT
+
+if TYPE_CHECKING:
+    from mcusim.sim.core.options import IrqSchedule
 
 DEFAULT_BOARD = "nucleo-f446re"
 WIDE_OUTPUT = 1000  # columns of tables when not writing to a terminal
@@ -63,6 +67,8 @@ def seconds(text: str) -> float:
 
 
 def size(text: str) -> int:
+    if text.strip().startswith("-"):
+        raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
     try:
         value = parse_size(text)
     except ValueError as e:
@@ -70,6 +76,14 @@ def size(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
     return fits(value, text)
+
+
+def clock(text: str) -> str:
+    """--clock's text (the board parses it); a negative one is refused here, by its sign."""
+    if text.strip().startswith("-"):
+        raise argparse.ArgumentTypeError(f"expected a positive frequency such as 16MHz, got "
+                                         f"{text!r}")
+    return text
 
 
 def window(text: str) -> tuple[int, int]:
@@ -88,13 +102,63 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("elf", type=Path, help="ELF built with arm-none-eabi-gcc")
     parser.add_argument("--board", default=DEFAULT_BOARD,
                         help=f"board name or path to a board .toml (default: {DEFAULT_BOARD})")
-    parser.add_argument("--clock", help="override the board's clock, e.g. 16MHz")
+    parser.add_argument("--clock", type=clock, help="override the board's clock, e.g. 16MHz")
     parser.add_argument("--fs-root", type=Path, default=Path("."),
                         help="the only host directory the program's file calls may use "
                              "(default: the current directory)")
-    parser.add_argument("--max-instructions", type=positive_int, metavar="N")
+    parser.add_argument("--max-instructions", type=positive_int, metavar="N",
+                        help="stop the run after N instructions (exit 83, a limit)")
     parser.add_argument("--timeout", type=seconds, metavar="SECONDS",
                         help="stop the run after this much host time (exit 83, as a limit)")
+
+
+def check_fs_root(path: Path) -> None:
+    """--fs-root must be a directory that exists: a missing one would only show as the
+    program's failing file calls."""
+    if not path.exists():
+        raise MissingInputError(f"--fs-root {path}: no such directory")
+    if not path.is_dir():
+        raise UsageError(f"--fs-root {path}: not a directory")
+
+
+def clock_warnings(clock_hz: int, max_clock_hz: int, board: str) -> list[str]:
+    """A --clock above what the SoC is specified for runs (the flash wait states stop at the
+    table's last step), but its figures describe no real part: say so."""
+    from mcusim.base.units import format_frequency
+
+    if clock_hz <= max_clock_hz:
+        return []
+    return [f"--clock {format_frequency(clock_hz)} is above {board}'s maximum of "
+            f"{format_frequency(max_clock_hz)}: no real part runs there, and the flash wait "
+            "states stop growing past the board's table"]
+
+
+def irq_warnings(interrupts: Sequence[IrqSchedule], core: str) -> list[str]:
+    """A --irq period shorter than the core's exception entry and return (its cycle table)
+    pends the IRQ again before its handler can have returned: the handler runs back to back
+    and the program may never get further."""
+    periodic = [s for s in interrupts if s.period is not None]
+    if not periodic:
+        return []
+    from mcusim.isa.cycles import load_cycle_table
+
+    latency = load_cycle_table(core).exceptions or {}
+    round_trip = latency.get("entry", 0) + latency.get("exit", 0)
+    return [f"--irq {s.irq}@{s.cycle}/{s.period}: a period of {s.period:,} cycles is shorter "
+            f"than {core}'s exception entry and return ({round_trip} cycles): the handler runs "
+            "back to back and the program may never get further (Ctrl-C stops the run)"
+            for s in periodic if s.period is not None and s.period < round_trip]
+
+
+def disabled_irq_warnings(interrupts: Sequence[IrqSchedule],
+                          is_enabled: Callable[[int], bool]) -> list[str]:
+    """--irq for an IRQ the NVIC does not have enabled when the run ends: pending alone runs
+    nothing, so unless the program enabled it for a while the option had no effect."""
+    from mcusim.sim.devices.exc_numbers import FIRST_IRQ
+
+    return [f"--irq {s.irq}@{s.cycle}: IRQ {s.irq} was not enabled in the NVIC when the run "
+            "ended; if the program never enabled it (NVIC_ISER), its handler never ran"
+            for s in interrupts if not is_enabled(s.irq + FIRST_IRQ)]
 
 
 def version() -> str:
@@ -129,6 +193,37 @@ def profile_words(argv: list[str]) -> list[str]:
         else:
             out.append("--profile-lines" if mode == "lines" else "--profile")
     return out
+
+
+def negative_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`--max-stack -4K` as `--max-stack=-4K`: argparse takes a word starting with "-" for
+    an option (unless it is a plain number), which would say "expected one argument"; joined,
+    the value reaches the option's own check ("expected a positive size")."""
+    takes_value = _options_with_values(parser)
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if (word in takes_value and i + 1 < len(argv) and len(argv[i + 1]) > 1
+                and argv[i + 1][0] == "-" and (argv[i + 1][1].isdigit() or argv[i + 1][1] == ".")):
+            out.append(f"{word}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def _options_with_values(parser: argparse.ArgumentParser) -> set[str]:
+    """The option strings (of the parser and its subcommands) that take one value."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                found |= _options_with_values(sub)
+        elif action.option_strings and action.nargs is None:
+            found.update(o for o in action.option_strings if o.startswith("--"))
+    return found
 
 
 def board_file(board: str) -> Path | None:

@@ -24,9 +24,10 @@ def print_fault(console: Console, result: RunResult) -> None:
     fault = result.fault
     if fault is None:
         return
-    console.print(f"[bold red]mcusim: {fault.kind.replace('_', ' ')}:[/] {fault.message}",
-                  highlight=False, soft_wrap=True)
-    console.print(f"  at {fault.location} (pc {fault.pc:#010x})", highlight=False)
+    # Markup only in the head: the message and locations name the user's files and symbols.
+    console.print(Text.assemble((f"mcusim: {fault.kind.replace('_', ' ')}:", "bold red"),
+                                f" {fault.message}"), highlight=False, soft_wrap=True)
+    console.print(f"  at {fault.location} (pc {fault.pc:#010x})", highlight=False, markup=False)
     regs = fault.registers
     if regs:
         names = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr"]
@@ -37,7 +38,7 @@ def print_fault(console: Console, result: RunResult) -> None:
         console.print("  call stack (innermost first; from LR and return addresses found on "
                       "the stack):", highlight=False)
         for i, frame in enumerate(fault.call_stack):
-            console.print(f"    #{i} {frame}", highlight=False)
+            console.print(f"    #{i} {frame}", highlight=False, markup=False)
 
 
 def print_summary(console: Console, result: RunResult) -> None:
@@ -90,7 +91,7 @@ def print_functions(console: Console, result: RunResult, top: int = 20,
 
 def print_regions(console: Console, result: RunResult) -> None:
     for w in result.warnings:
-        console.print(f"mcusim: warning: {w}", highlight=False)
+        console.print(f"mcusim: warning: {w}", highlight=False, markup=False, soft_wrap=True)
     if not result.regions:
         return
     t = Table(title="regions", title_justify="left")
@@ -98,7 +99,7 @@ def print_regions(console: Console, result: RunResult) -> None:
         t.add_column(col, justify="left" if col == "region" else "right")
     total = max(result.cycles, 1)
     for r in result.regions:
-        t.add_row(r.name, f"{r.count:,}", f"{r.cycles:,}", f"{r.cycles / r.count:,.1f}",
+        t.add_row(Text(r.name), f"{r.count:,}", f"{r.cycles:,}", f"{r.cycles / r.count:,.1f}",
                   f"{r.instructions:,}", f"{100 * r.cycles / total:.1f}%")
     console.print(t)
 
@@ -111,7 +112,8 @@ def print_hot_blocks(console: Console, profile: Profile, top: int = 5) -> None:
     for b in profile.hot_blocks[:top]:
         console.print(f"  {b.function} @ {b.address:#010x}: {b.executions:,} executions, "
                       f"{b.cycles:,} cycles ({100 * b.cycles / total:.1f}%), "
-                      f"{b.cycles_per_execution:.1f} cycles per execution", highlight=False)
+                      f"{b.cycles_per_execution:.1f} cycles per execution", highlight=False,
+                      markup=False)
         for line in b.disassembly:
             console.print(f"      {line}", highlight=False, markup=False)
 
@@ -126,7 +128,7 @@ def print_lines(console: Console, profile: Profile, top: int = 20) -> None:
         t.add_column(col, justify="right" if col in ("cycles", "share") else "left")
     total = max(profile.total_cycles, 1)
     for ln in profile.lines[:top]:
-        t.add_row(f"{ln.file}:{ln.line}", ln.function, f"{ln.cycles:,}",
+        t.add_row(Text(f"{ln.file}:{ln.line}"), Text(ln.function), f"{ln.cycles:,}",
                   f"{100 * ln.cycles / total:.1f}%")
     console.print(t)
 
@@ -169,7 +171,7 @@ def print_memory(console: Console, result: RunResult) -> None:
         for col in ("region", "stack peak", "heap peak", "peak RAM", "live peak"):
             r.add_column(col, justify="left" if col == "region" else "right")
         for x in m.regions:
-            r.add_row(x.name, f"{x.stack_peak_bytes:,}", f"{x.heap_peak_bytes:,}",
+            r.add_row(Text(x.name), f"{x.stack_peak_bytes:,}", f"{x.heap_peak_bytes:,}",
                       f"{x.peak_ram_bytes:,}",
                       "-" if x.live_peak_bytes is None else f"{x.live_peak_bytes:,}")
         console.print(r)

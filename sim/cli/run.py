@@ -15,6 +15,10 @@ from mcusim.sim.cli.common import (
     TIMING_MODELS,
     add_target_options,
     board_file,
+    check_fs_root,
+    clock_warnings,
+    disabled_irq_warnings,
+    irq_warnings,
     positive_int,
     size,
 )
@@ -42,10 +46,10 @@ def register(sub: Any) -> None:
     # and `--profile lines` become --profile-lines (common.profile_words).
     run.add_argument("--profile", action="store_const", const="functions",
                      help="track calls and print the profile: functions (flat and inclusive), "
-                          "regions, hot blocks; --profile=lines adds cycles per source line "
-                          "(DWARF)")
+                          "regions, hot blocks; --profile=MODE picks what: functions (the "
+                          "same as --profile) or lines (adds cycles per source line, DWARF)")
     run.add_argument("--profile-lines", dest="profile", action="store_const", const="lines",
-                     help=argparse.SUPPRESS)
+                     help="the same as --profile=lines")
     run.add_argument("--sort", choices=("self", "inclusive"), default="self",
                      help="order of the function table (default: self)")
     run.add_argument("--top", type=positive_int, default=20, metavar="N",
@@ -62,10 +66,12 @@ def register(sub: Any) -> None:
                      help="write a Chrome/Perfetto trace-event JSON of function and region "
                           "slices on simulated time")
     run.add_argument("--json", type=Path, metavar="OUT",
-                     help="write the result as JSON ('-': to standard output)")
+                     help="write the result as JSON ('-': to standard output, and the "
+                          "program's own standard output then goes to stderr)")
     run.add_argument("--force", action="store_true",
                      help="overwrite an existing output file that mcusim did not write")
-    run.add_argument("--max-cycles", type=positive_int, metavar="N")
+    run.add_argument("--max-cycles", type=positive_int, metavar="N",
+                     help="stop the run after N cycles (exit 83, a limit)")
     run.add_argument("--max-stack", type=size, metavar="BYTES",
                      help="fail the run if the stack peak exceeds this (e.g. 4K)")
     run.add_argument("--max-ram", type=size, metavar="BYTES",
@@ -101,6 +107,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.sim.accounting import native_lib
     from mcusim.sim.cli.exit_status import run_status
     from mcusim.sim.cli.outputs import OutputPlan
+    from mcusim.sim.cli.progress import run_progress
     from mcusim.sim.cli.report import (
         print_fault,
         print_functions,
@@ -129,17 +136,19 @@ def main(args: argparse.Namespace, err: Console) -> int:
     collapsed_out = plan.add("--collapsed", args.collapsed, "collapsed")
     chrome_out = plan.add("--trace-out", args.trace_out, "chrome")
     exporting = any(o is not None for o in (callgrind_out, collapsed_out, chrome_out))
-    if not args.fs_root.is_dir():
-        raise UsageError(f"--fs-root {args.fs_root}: not a directory")
+    check_fs_root(args.fs_root)
     board = load_board(args.board, clock=args.clock)
     firmware = Firmware.open(args.elf)
     profiled = bool(args.profile)
+    # `--json -`: stdout is the JSON alone (parseable), so the program's output goes to stderr.
+    json_to_stdout = json_out is not None and json_out.to_stdout
     options = RunOptions(
         # argv[0] is the ELF's file name (as the Python API gives it), not the path typed:
         # the start-up copies argv, so the path would change the counts.
         io=ProgramIO(argv=[args.elf.name, *args.program_args], fs_root=args.fs_root,
                      stdin=sys.stdin.buffer if sys.stdin else None,
-                     stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
+                     stdout=sys.stderr.buffer if json_to_stdout else sys.stdout.buffer,
+                     stderr=sys.stderr.buffer),
         limits=Limits(max_instructions=args.max_instructions, max_cycles=args.max_cycles,
                       timeout=args.timeout),
         symbol_regions=_region_pairs(args.region),
@@ -152,13 +161,24 @@ def main(args: argparse.Namespace, err: Console) -> int:
                 else None))
     sim = make_simulation(firmware, board, options, timing=make_timing(
         args.timing, board.core.name, board.multiplier == "32-cycle"))
-    result = sim.run() if args.gdb is None else debug_run(sim, args.gdb, err)
+    # Printed before the run (such a run may never end), recorded in the result after it.
+    early_warnings = irq_warnings(options.interrupts, board.core.name)
+    for w in early_warnings:
+        err.print(f"mcusim: warning: {w}", highlight=False, markup=False, soft_wrap=True)
+    if args.gdb is not None:
+        result = debug_run(sim, args.gdb, err)
+    else:
+        with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
+            result = sim.run()
     sys.stdout.flush()
+    result.warnings.extend(clock_warnings(board.clock_hz, board.max_clock_hz, board.name))
+    result.warnings.extend(disabled_irq_warnings(options.interrupts,
+                                                 sim.core_peripherals.exceptions.is_enabled))
     if args.verbose:
         path = ("native hot path" if sim.native else
                 f"pure-Python path, {sim.accounting} "
                 f"({native_lib.load_error() or 'native path not used'})")
-        err.print(f"mcusim: accounting ran on the {path}", highlight=False)
+        err.print(f"mcusim: accounting ran on the {path}", highlight=False, markup=False)
         print_unknown_accesses(err, result)
     print_fault(err, result)
     print_summary(err, result)
@@ -170,6 +190,13 @@ def main(args: argparse.Namespace, err: Console) -> int:
             print_hot_blocks(err, result.profile)
             if args.profile == "lines":
                 print_lines(err, result.profile, top=args.top)
+    result.warnings.extend(early_warnings)
+    budget = _over_budget(args, result)
+    if budget and result.stop != "memory_budget":
+        # The program ran to its end but passed --max-ram (or --max-stack, measured at the
+        # end): the JSON says so as a --max-stack stop does, the program's exit code kept.
+        result.stop = "memory_budget"
+        result.warnings.append(budget)
     plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
@@ -183,8 +210,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         plan.write_text(collapsed_out, lambda f: write_collapsed(profile, f))
         plan.write_text(chrome_out, lambda f: write_chrome_trace(profile, f))
         if chrome_out is not None and profile.sampled:
-            err.print(f"mcusim: note: {profile.sampling_note}", highlight=False)
-    budget = _over_budget(args, result)
+            err.print(f"mcusim: note: {profile.sampling_note}", highlight=False, markup=False)
     if budget:
         err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
     return run_status(result, over_budget=bool(budget))

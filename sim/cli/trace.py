@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import OutputError
-from mcusim.sim.cli.common import add_target_options, board_file, positive_int, window
+from mcusim.sim.cli.common import (
+    add_target_options,
+    board_file,
+    check_fs_root,
+    clock_warnings,
+    positive_int,
+    window,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,14 +31,16 @@ def register(sub: Any) -> None:
                            "with stack and heap curves and region markers, in the .mtrace "
                            "format (traces/mtrace.py). `mcusim view` draws it.")
     add_target_options(trace)
-    trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
+    trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                       help="the .mtrace file to write")
     trace.add_argument("--window", type=window, metavar="START:END",
                        help="record only accesses in this cycle window")
     trace.add_argument("--regions", metavar="NAME[,NAME]",
                        help="record only these RAM regions of the board (default: all)")
     trace.add_argument("--max-accesses", type=positive_int, metavar="N",
                        help="stop recording after N accesses (the run goes on)")
-    trace.add_argument("--force", action="store_true")
+    trace.add_argument("--force", action="store_true",
+                       help="overwrite an existing file that is not an earlier .mtrace of mcusim")
     trace.set_defaults(command_main=main)
 
 
@@ -40,6 +49,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.memory.board import load_board
     from mcusim.sim.cli.exit_status import run_status
     from mcusim.sim.cli.outputs import OutputPlan
+    from mcusim.sim.cli.progress import run_progress
     from mcusim.sim.cli.report import print_fault
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
@@ -48,6 +58,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     plan = OutputPlan([args.elf, board_file(args.board)], args.force)
     out = plan.add("-o", args.output, "mtrace", stdout_ok=False)
     assert out is not None and out.path is not None
+    check_fs_root(args.fs_root)
     board = load_board(args.board, clock=args.clock)
     firmware = Firmware.open(args.elf)
     options = RunOptions(
@@ -60,15 +71,24 @@ def main(args: argparse.Namespace, err: Console) -> int:
             record_accesses=True, window=args.window, max_accesses=args.max_accesses,
             record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,
             live_analysis=False))  # `mcusim view` analyses the file
-    result = make_simulation(firmware, board, options).run()
+    sim = make_simulation(firmware, board, options)
+    with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
+        result = sim.run()
     sys.stdout.flush()
+    result.warnings.extend(clock_warnings(board.clock_hz, board.max_clock_hz, board.name))
+    if args.window is not None and args.window[0] >= result.cycles:
+        result.warnings.append(f"--window starts at cycle {args.window[0]:,}, after the run "
+                               f"ended (at cycle {result.cycles:,}): no access is in it")
     print_fault(err, result)
+    for w in result.warnings:
+        err.print(f"mcusim: warning: {w}", highlight=False, markup=False, soft_wrap=True)
     assert result.trace is not None  # recorded: options.memory.record_accesses
     try:
         n = write_trace(result.trace, out.path)
     except OSError as e:
         raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
-    err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False)
+    err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False,
+              markup=False)
     return run_status(result)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcusim.base.errors import InputError, MissingInputError
+from mcusim.base.errors import ExitCode, InputError, McusimError, MissingInputError, UsageError
 from mcusim.isa.operand_timing import divide_cycles
 
 if TYPE_CHECKING:  # the run's machinery is imported by the functions that run (startup)
@@ -34,6 +34,12 @@ UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",
 # Cores whose table is a documented approximation: compared, not required to agree.
 APPROXIMATE = {"cortex-m7", "cortex-m33"}
 KERNELS = ("conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool", "cnn_chain")
+
+
+class Terminated(McusimError):
+    """SIGTERM stopped one of validate's runs: validate stops (SIGINT: KeyboardInterrupt)."""
+
+    exit_code = ExitCode.TERMINATED
 
 
 def register(sub: Any) -> None:
@@ -54,8 +60,14 @@ def main(args: argparse.Namespace, err: Console) -> int:
     build = args.kernels_dir / "build"
     if not build.is_dir():
         raise MissingInputError(f"{build} does not exist: run make -C {args.kernels_dir}")
-    return main_validate(build, args.kernels_dir.parent.resolve(),
-                         [b for b in args.boards.split(",") if b], out=sys.stdout)
+    from mcusim.memory.board import load_board
+
+    boards = [b for b in args.boards.split(",") if b]
+    if not boards:
+        raise UsageError(f"--boards {args.boards!r}: expected board names, comma-separated")
+    for board in boards:  # an unknown name is a usage error before any work (as `run`)
+        load_board(board)
+    return main_validate(build, args.kernels_dir.parent.resolve(), boards, out=sys.stdout)
 
 
 def evaluate(expression: int | str, refill: int) -> int:
@@ -99,6 +111,11 @@ def _run(elf: Path, board: str, timing: str, clock: str | None = None,
     sim = make_simulation(Firmware.open(elf), b, options,
                           timing=make_timing(timing, b.core.name, b.multiplier == "32-cycle"))
     result = sim.run()
+    # Ctrl-C stops validate (130, "mcusim: interrupted") as it stops run; SIGTERM gives 143.
+    if result.stop == "interrupted":
+        raise KeyboardInterrupt
+    if result.stop == "terminated":
+        raise Terminated("terminated (SIGTERM)")
     if result.stop != "exit" or result.exit_code != 0:
         raise InputError(f"{elf} did not run to a clean exit on {board}: "
                          f"{result.fault.message if result.fault else result.exit_code}")
@@ -164,9 +181,9 @@ def main_validate(build: Path, root: Path, boards: list[str], out=sys.stderr) ->
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, highlight=False, width=120)
+    console = Console(file=out, highlight=False, width=120, markup=False, emoji=False)
     # Progress on stderr, so the reports on stdout stay clean to read or diff.
-    progress = Console(stderr=True, highlight=False)
+    progress = Console(stderr=True, highlight=False, markup=False, emoji=False)
     progress.print("mcusim validate: running the microbenchmarks on each core ...")
     comparisons = ubench(build, build.parent / "ubench" / "expected.toml")
     t = Table(title="microbenchmarks: TRM-derived vs modelled cycles (zero wait states)",

@@ -35,10 +35,14 @@ def open_trace(path: Path) -> Trace:
 
     if not path.exists():
         raise MissingInputError(f"trace file {path} does not exist")
+    if path.is_dir():
+        raise MissingInputError(f"trace file {path} is a directory, not an .mtrace file")
     try:
         return Trace.open(path)
     except TraceFormatError as e:
-        raise InputError(f"{path}: {e}") from None
+        # The format's messages name the file already: say it once.
+        text = str(e)
+        raise InputError(text if str(path) in text else f"{path}: {text}") from None
 
 
 def main(args: argparse.Namespace, err: Console) -> int:

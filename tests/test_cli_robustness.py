@@ -1,0 +1,186 @@
+"""The command line under a new user's inputs (session 20 trial): user text printed as text,
+Ctrl-C and unknown boards in validate, closed pipes, `--json -`, budgets in the JSON, missing
+directories, negative option values, help for every option, warnings for what has no effect."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mcusim.base.errors import ExitCode
+from mcusim.sim.cli import build_parser, main
+
+MCUSIM = Path(sys.executable).with_name("mcusim")
+
+
+def test_markup_and_emoji_codes_in_paths_are_printed_as_written(tmp_path, capsys):
+    elf = tmp_path / "x:smile:y" / "[bold]missing:fire:.elf"
+    assert main(["run", str(elf)]) == ExitCode.NO_INPUT
+    err = capsys.readouterr().err
+    assert str(elf) in err and "\N{GRINNING FACE WITH SMILING EYES}" not in err
+
+
+def test_trace_names_its_output_as_given(kernels, tmp_path, capsys):
+    out_dir = tmp_path / "[bold]d:smile:"
+    out_dir.mkdir()
+    out = out_dir / "c.mtrace"
+    rc = main(["trace", str(kernels / "nucleo-f446re" / "hello.elf"), "-o", str(out),
+               "--max-accesses", "10"])
+    assert rc == 3  # hello.elf's own exit code
+    assert f"accesses to {out}" in capsys.readouterr().err
+
+
+def test_validate_refuses_an_unknown_board_before_running(kernels, capsys):
+    rc = main(["validate", "--kernels-dir", str(kernels.parent), "--boards",
+               "nucleo-f446re,nucleo-bogus"])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.USAGE
+    assert "unknown board 'nucleo-bogus'" in err and "nucleo-g071rb" in err
+    assert "running" not in err  # nothing ran
+
+
+def test_ctrl_c_during_validate_exits_130(kernels, capsys):
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        rc = main(["validate", "--kernels-dir", str(kernels.parent), "--boards",
+                   "nucleo-f446re"])
+    finally:
+        timer.cancel()
+    err = capsys.readouterr().err
+    assert rc == ExitCode.INTERRUPTED
+    assert "mcusim: interrupted" in err and "did not run to a clean exit" not in err
+
+
+def _run_into_a_closed_pipe(args: list[str], cwd: Path) -> int:
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first byte (`| head -0`)
+    try:
+        return subprocess.run([str(MCUSIM), *args], stdout=write, stderr=write, cwd=cwd,
+                              timeout=120).returncode
+    finally:
+        os.close(write)
+
+
+@pytest.mark.skipif(not MCUSIM.exists(), reason="needs the installed mcusim command")
+def test_a_closed_pipe_keeps_the_exit_status_and_the_json(kernels, tmp_path):
+    out = tmp_path / "p.json"
+    elf = kernels / "nucleo-f446re" / "conv3x3.elf"
+    assert _run_into_a_closed_pipe(["run", str(elf), "--profile", "--json", str(out)],
+                                   tmp_path) == 0
+    assert json.loads(out.read_text())["stop"] == "exit"
+    assert _run_into_a_closed_pipe(["run", str(elf), "--max-instructions", "1000"],
+                                   tmp_path) == ExitCode.LIMIT_REACHED
+
+
+def test_json_to_stdout_is_parseable_when_the_program_prints(kernels, capsys):
+    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--json", "-"])
+    cap = capsys.readouterr()
+    assert rc == 3
+    assert json.loads(cap.out)["exit_code"] == 3
+    assert "hello: int 42" in cap.err  # the program's output, moved to stderr
+
+
+def test_a_passed_max_ram_is_recorded_in_the_json(kernels, tmp_path, capsys):
+    out = tmp_path / "mr.json"
+    rc = main(["run", str(kernels / "nucleo-f446re" / "heap_pattern.elf"), "--max-ram", "4K",
+               "--json", str(out)])
+    assert rc == ExitCode.MEMORY_BUDGET
+    data = json.loads(out.read_text())
+    assert data["stop"] == "memory_budget"
+    assert any("--max-ram 4,096" in w for w in data["warnings"])
+    assert "exceeds --max-ram" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "trace"])
+def test_a_missing_fs_root_is_an_error(kernels, tmp_path, capsys, command):
+    missing = tmp_path / "nodir"
+    args = [command, str(kernels / "nucleo-f446re" / "hello.elf"), "--fs-root", str(missing)]
+    if command == "trace":
+        args += ["-o", str(tmp_path / "t.mtrace")]
+    assert main(args) == ExitCode.NO_INPUT
+    assert f"--fs-root {missing}: no such directory" in capsys.readouterr().err
+
+
+def test_view_of_a_directory_is_a_missing_input_named_once(tmp_path, capsys):
+    assert main(["view", str(tmp_path)]) == ExitCode.NO_INPUT
+    err = capsys.readouterr().err
+    assert "is a directory" in err and err.count(str(tmp_path)) == 1
+
+
+def test_view_of_a_non_trace_names_the_file_once(tmp_path, capsys):
+    bad = tmp_path / "t.mtrace"
+    bad.write_text("not a trace\n")
+    assert main(["view", str(bad)]) == ExitCode.BAD_INPUT
+    assert capsys.readouterr().err.count(str(bad)) == 1
+
+
+def test_check_of_a_directory_says_so(tmp_path, capsys):
+    assert main(["check", str(tmp_path)]) == ExitCode.NO_INPUT
+    assert f"{tmp_path} is a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--max-stack", "-4K", "expected a positive size"),
+    ("--max-cycles", "-1", "expected a positive number"),
+    ("--top", "-3", "expected a positive number"),
+    ("--clock", "-16MHz", "positive"),
+    ("--irq", "-1@100", "is not an IRQ number"),
+])
+def test_negative_values_reach_the_options_own_check(kernels, capsys, option, value, expected):
+    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), option, value])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.USAGE
+    assert expected in err and "expected one argument" not in err
+
+
+def _subcommand(name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
+@pytest.mark.parametrize("command", ["run", "trace", "view", "validate", "check"])
+def test_every_option_has_help_text(command):
+    for action in _subcommand(command)._actions:
+        if action.option_strings:
+            assert action.help and action.help != argparse.SUPPRESS, action.option_strings
+
+
+def test_profile_modes_are_documented(capsys):
+    assert main(["run", "x.elf", "--profile=bogus"]) == ExitCode.USAGE
+    assert "functions, lines" in capsys.readouterr().err
+    text = " ".join(_subcommand("run").format_help().split())
+    assert "--profile=MODE" in text and "functions" in text and "lines" in text
+
+
+def test_a_clock_above_the_boards_maximum_is_warned_of(kernels, tmp_path, capsys):
+    out = tmp_path / "c.json"
+    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--clock", "1GHz",
+               "--json", str(out)])
+    assert rc == 3
+    (warning,) = json.loads(out.read_text())["warnings"]
+    assert "above nucleo-f446re's maximum of 180" in warning
+    assert f"mcusim: warning: {warning}" in capsys.readouterr().err
+
+
+def test_a_clock_within_the_maximum_gives_no_warning(kernels, tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--clock", "16MHz",
+                 "--json", str(out)]) == 3
+    assert json.loads(out.read_text())["warnings"] == []
+
+
+def test_a_trace_window_after_the_run_is_warned_of(kernels, tmp_path, capsys):
+    rc = main(["trace", str(kernels / "nucleo-f446re" / "hello.elf"), "-o",
+               str(tmp_path / "w.mtrace"), "--window", "100000000:200000000"])
+    err = capsys.readouterr().err
+    assert rc == 3
+    assert "warning: --window starts at cycle 100,000,000, after the run ended" in err
