@@ -43,8 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     help="model input (default: deterministic pseudo-random values over the "
                          "input's quantised range); float arrays are quantised with the "
                          "input's scale and zero point; a leading batch axis is allowed")
-    nn.add_argument("--input-index", type=int, default=0, metavar="N",
-                    help="which input of a batch in --input to run (default: 0)")
+    nn.add_argument("--input-index", type=int, metavar="N",
+                    help="which input of a batch (N, ...) in --input to run (default: 0)")
     nn.add_argument("--schedule", default="layers", metavar="SPEC",
                     help="layers (default: operator by operator); pex, pex:N, patch, patch:B, "
                          "pex+patch (partial execution: channel slices, spatial patches); or a "
@@ -82,7 +82,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return nn
 
 
-def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
+def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
+    """The model input of `--input` (an .npy, or an .npz's 'x' or only array); `index`:
+    which input of a batch (None: not given, the first)."""
     import numpy as np
 
     from mcusim.nn.sim_api import InputError, MissingInputError, UsageError
@@ -95,22 +97,40 @@ def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
         x = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise MissingInputError(f"--input {path}: no such file") from None
-    except (OSError, ValueError) as e:
-        raise InputError(f"--input {path}: not a .npy array ({e})") from None
+    except IsADirectoryError:
+        raise MissingInputError(f"--input {path}: is a directory; give an .npy file") from None
+    except (OSError, ValueError, EOFError):
+        raise InputError(f"--input {path}: numpy cannot read it as an .npy or .npz array; "
+                         f"expected the model input {t.shape} (int8, or float to be "
+                         "quantised), optionally with a leading batch axis") from None
     if isinstance(x, np.lib.npyio.NpzFile):  # an .npz: its 'x' array, or its only one
-        names = list(x.files)
-        if "x" not in names and len(names) != 1:
-            raise InputError(f"--input {path}: an .npz with arrays {names}; expected one "
-                             "array, or one named 'x'")
-        x = x["x" if "x" in names else names[0]]
-    if x.size != t.size:
-        if x.ndim == 0 or x.size != x.shape[0] * t.size:
-            raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "
-                             f"{t.shape}")
-        if not 0 <= index < x.shape[0]:
+        with x:
+            names = list(x.files)
+            if "x" not in names and len(names) != 1:
+                raise InputError(f"--input {path}: an .npz with arrays {names}; expected one "
+                                 "array, or one named 'x'")
+            try:
+                x = x["x" if "x" in names else names[0]]
+            except (OSError, ValueError, EOFError):
+                raise InputError(f"--input {path}: its array cannot be read (corrupt, or "
+                                 "object data)") from None
+    if x.dtype.kind not in "iuf":
+        raise InputError(f"--input {path}: a {x.dtype} array; expected integers (int8 "
+                         "values) or floats (quantised with the input's scale)")
+    batched = x.size != t.size or x.ndim == len(t.shape) + 1
+    if x.size != t.size and (x.ndim == 0 or x.size != x.shape[0] * t.size):
+        raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "
+                         f"{t.shape}")
+    if index is not None and not batched:
+        raise UsageError(f"--input-index {index}: {path} holds one input (shape {x.shape}, no "
+                         "batch axis); --input-index picks one of a batch (N, ...)")
+    if batched:
+        if not 0 <= (index or 0) < x.shape[0]:
             raise UsageError(f"--input-index {index}: {path} holds {x.shape[0]} inputs")
-        x = x[index]
+        x = x[index or 0]
     x = x.reshape(t.shape)
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        raise InputError(f"--input {path}: the input holds NaN or infinite values")
     if t.dtype == "int8" and x.dtype.kind == "f":
         q = np.float32(x) / np.float32(t.scale)
         x = np.clip(np.sign(q) * np.floor(np.abs(q) + 0.5) + t.zero_point, -128, 127)
@@ -144,9 +164,12 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.nn.report import print_result
     from mcusim.nn.run import prepare, run_model
     from mcusim.nn.schedules import make_schedule
-    from mcusim.nn.sim_api import OutputError
+    from mcusim.nn.sim_api import OutputError, UsageError
     from mcusim.nn.tflite_import import load_model
 
+    if args.input is None and args.input_index is not None:
+        raise UsageError(f"--input-index {args.input_index} needs --input X.npy (a batch of "
+                         "inputs to pick from)")
     if args.json is not None:
         _check_json_output(args.json, args.force)
     graph = load_model(args.model)

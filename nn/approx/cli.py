@@ -135,7 +135,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     _check_out(args.out, args.force)
     graph = load_model(str(args.model))
     data = EvalData.load(args.data, graph)
-    calib = EvalData.load(args.calib, graph).x if args.calib else None
+    calib = EvalData.load(args.calib, graph, "--calib").x if args.calib else None
     from mcusim.nn.sim_api import load_board
 
     board = load_board(args.board)
