@@ -161,6 +161,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from rich.console import Console
     from rich.markup import escape
 
+    from mcusim.nn.progress import StageProgress
     from mcusim.nn.report import print_result
     from mcusim.nn.run import prepare, run_model
     from mcusim.nn.schedules import make_schedule
@@ -183,12 +184,15 @@ def main(args: argparse.Namespace, err: Console) -> int:
     if getattr(args, "sweep", False) or getattr(args, "plot", None):
         from mcusim.nn.pex import cli as pex_cli
 
+        # Lines, not a spinner: the comparison and sweep print to stdout between the runs.
+        say = StageProgress(err, live=False)
+
         def run_fn(s: Schedule):
             return run_model(graph, args.board, inputs=inputs, schedule=s, clock=args.clock,
-                             live_bytes=args.live)
+                             live_bytes=args.live, progress=say)
 
         return pex_cli.run(args, graph, args.board, run_fn)
-    with err.status("mcusim nn: preparing", spinner="dots") as status:
+    with StageProgress(err) as say:
         if args.emit is not None:
             from mcusim.nn.codegen import generate
             from mcusim.nn.emit import emit
@@ -197,11 +201,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
             p = prepare(graph, args.board, schedule, args.clock, _code_in_ram(args))
             written = emit(args.emit, graph, generate(p.graph, p.schedule, p.plan),
                            p.board.name, inputs or default_inputs(graph), args.force, p.cflags)
-            err.print(f"mcusim nn: wrote {', '.join(str(w) for w in written)}")
+            say.print(f"mcusim nn: wrote {', '.join(str(w) for w in written)}")
         result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
                            check_layers=args.check_layers, live_bytes=args.live,
-                           clock=args.clock, code_in_ram=_code_in_ram(args),
-                           progress=lambda msg: status.update(f"mcusim nn: {msg}"))
+                           clock=args.clock, code_in_ram=_code_in_ram(args), progress=say)
     out = Console(highlight=False)
     if not out.is_terminal:
         out = Console(highlight=False, width=150)  # files and pipes get the whole table
