@@ -66,7 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     help="also write model.c, main.c, input_data.h and a Makefile for the "
                          "real board into DIR")
     nn.add_argument("--force", action="store_true",
-                    help="overwrite output files mcusim did not write")
+                    help="overwrite output files mcusim did not write, or --emit files "
+                         "edited since mcusim wrote them")
     try:  # partial execution (issue 11) adds its options (--sweep, --plot)
         from mcusim.nn.pex.options import add_arguments
     except ImportError:

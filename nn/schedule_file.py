@@ -31,6 +31,9 @@ def load_schedule_file(path: Path, graph: Graph) -> Schedule:
         text = path.read_text()
     except OSError as e:
         raise InputError(f"--schedule {spec}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScheduleFileError(f"--schedule {spec}: not a text file (expected a schedule "
+                                "JSON)") from None
     try:
         doc = json.loads(text)
     except ValueError as e:

@@ -117,8 +117,11 @@ def write_best_configs(out: Path, exact: Point, points: list[Point]) -> list[Pat
     return written
 
 
-def run(args: argparse.Namespace, console: Console | None = None) -> int:
+def run(args: argparse.Namespace, console: Console | None = None,
+        err: Console | None = None) -> int:
+    """`mcusim dse`: results on `console` (stdout), the progress bars on `err` (stderr)."""
     out = console or Console(highlight=False)
+    err = err or Console(stderr=True, highlight=False)
     if not args.model.is_file():
         raise MissingInputError(f"model {args.model} does not exist")
     if not args.data.is_file():
@@ -148,7 +151,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
               f"{sorted(study.layers)} ({unit}), {len(data.x)} evaluation inputs, metric "
               f"{study.metric}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=out, transient=False) as bar:
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
         tasks: dict[str, int] = {}
 
         def progress(done: int, total: int, phase: str) -> None:
