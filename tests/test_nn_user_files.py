@@ -221,3 +221,11 @@ def test_model_errors_name_the_file_as_given(tmp_path, capsys):
     err = clean(capsys.readouterr().err)
     assert f"error: {bad}: malformed .tflite" in err
     assert load_model(DIGITS).name == "digits_cnn_int8"  # the graph keeps its stem
+
+
+@pytest.mark.parametrize("option", ["--schedule", "--approx"])
+def test_a_binary_file_is_malformed_input(tmp_path, capsys, option):
+    path = tmp_path / "b.json"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert main(["nn", str(DIGITS), option, str(path)]) == 65
+    assert f"{option} {path}: not a text file" in clean(capsys.readouterr().err)
