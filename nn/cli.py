@@ -206,9 +206,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
         result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
                            check_layers=args.check_layers, live_bytes=args.live,
                            clock=args.clock, code_in_ram=_code_in_ram(args), progress=say)
-    out = Console(highlight=False)
+    out = Console(highlight=False, emoji=False)
     if not out.is_terminal:
-        out = Console(highlight=False, width=150)  # files and pipes get the whole table
+        # Files and pipes get the whole table.
+        out = Console(highlight=False, emoji=False, width=150)
     print_result(out, result, by_operator=args.by_op)
     if args.json is not None:
         try:

@@ -59,11 +59,13 @@ class StageProgress:
         now = time.monotonic()
         if stage != self._stage or now - self._printed >= LINE_INTERVAL:
             self._stage, self._printed = stage, now
-            self.err.print(f"{text} ...", markup=False, highlight=False, soft_wrap=True)
+            self.err.print(f"{text} ...", markup=False, emoji=False, highlight=False,
+                           soft_wrap=True)
 
     def print(self, message: str) -> None:
         """A message of its own (above the spinner on a terminal)."""
-        self.err.print(message, markup=False, highlight=False, soft_wrap=True)
+        self.err.print(message, markup=False, emoji=False, highlight=False,
+                       soft_wrap=True)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

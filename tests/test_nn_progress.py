@@ -88,3 +88,10 @@ def test_in_lines_one_line_per_stage(monkeypatch):
     assert screen.getvalue().splitlines() == [
         "mcusim nn: running m ...", "mcusim nn: running m: step 3/9 c ...",
         "mcusim nn: computing the reference outputs ..."]
+
+
+def test_paths_print_as_they_are(tmp_path, capsys):
+    d = tmp_path / "[bold]fw:smile:"
+    assert main(["nn", str(DIGITS), "--emit", str(d)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"mcusim nn: wrote {d / 'model.c'}" in err

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -120,8 +121,8 @@ def write_best_configs(out: Path, exact: Point, points: list[Point]) -> list[Pat
 def run(args: argparse.Namespace, console: Console | None = None,
         err: Console | None = None) -> int:
     """`mcusim dse`: results on `console` (stdout), the progress bars on `err` (stderr)."""
-    out = console or Console(highlight=False)
-    err = err or Console(stderr=True, highlight=False)
+    out = console or Console(highlight=False, emoji=False)
+    err = err or Console(stderr=True, highlight=False, emoji=False)
     if not args.model.is_file():
         raise MissingInputError(f"model {args.model} does not exist")
     if not args.data.is_file():
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace, console: Console | None = None,
     opts = DseOptions(levels=levels, max_grid=args.max_grid, jobs=args.jobs,
                       scheduler=args.scheduler)
     unit = "SMLAD pairs" if study.granularity == 2 else "single positions"
-    out.print(f"[bold]{graph.name}[/] on {board.name}: approximating operators "
+    out.print(f"[bold]{escape(graph.name)}[/] on {escape(board.name)}: approximating operators "
               f"{sorted(study.layers)} ({unit}), {len(data.x)} evaluation inputs, metric "
               f"{study.metric}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -174,5 +175,5 @@ def run(args: argparse.Namespace, console: Console | None = None,
     out.print(f"wrote {args.out}/points.csv, points.json, pareto.png, significance.npz"
               + "".join(f", {w.name}" for w in written)
               + (f"\nrun one: mcusim nn {args.model} --board {board.name} --approx "
-                 f"{written[-1]}" if written else ""))
+                 f"{written[-1]}" if written else ""), markup=False)
     return 0
