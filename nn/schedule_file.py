@@ -146,8 +146,8 @@ def _step(s: Any, i: int, graph: Graph, fail) -> Step:
     params = s.get("params", {})
     if not isinstance(params, dict):
         raise fail(f"{where}: 'params' must be an object, got {_kind(params)}")
-    if "rows" in params:
-        params = {**params, "rows": _range(params["rows"], "params.rows", where, fail)}
+    if "rows" in params:  # output rows of a spatial (patch) step, kept as the file has them
+        _range(params["rows"], "params.rows", where, fail)
     whole = all(r is None for r in ranges.values()) and accumulator is None
     if kernel != "exact":
         from mcusim.nn.approx.step_check import KERNELS, approx_step_problem

@@ -53,6 +53,7 @@ def edited(**step0) -> dict:
     (edited(kernel="fast"), "unknown 'kernel' 'fast'"),
     (edited(kernel="approx"), "params.keep must be the hex bitmap"),
     (edited(colour="red"), "unknown field(s) 'colour'"),
+    (edited(params={"rows": [3, 1]}), "'params.rows' must be [begin, end)"),
     ({"steps": [{"name": "x"}]}, "missing field(s) 'op'"),
     ({"steps": ["ab"]}, "step 0 must be an object"),
     ({"steps": []}, "non-empty list of steps"),
@@ -75,13 +76,18 @@ def test_malformed_schedule_files_are_refused_with_the_field(tmp_path, capsys, d
 
 
 def test_schedule_files_the_tool_writes_are_read_back_unchanged():
-    from mcusim.nn.pex.schedule import make_schedule as pex_schedule
+    from mcusim.nn.pex.schedule import make_schedule, pex_schedule
+    from mcusim.nn.tflite_import import parse_model
+    from tests.test_pex import first_layers
 
     g = load_model(DIGITS)
-    for schedule in (layer_schedule(g), pex_schedule(g, "pex:2", "nucleo-f446re"),
-                     pex_schedule(g, "patch", "nucleo-f446re")):
+    bands = parse_model(first_layers(), name="bands")  # patch steps with row bands
+    banded = pex_schedule(bands, 4, patches=True, bands=5)[0]
+    assert any("rows" in st.params for st in banded)
+    for graph, schedule in ((g, layer_schedule(g)), (g, make_schedule(g, "pex:2", "nucleo-f446re")),
+                            (bands, banded)):
         d = {"schedule": schedule.to_json_dict()}
-        back = parse_schedule(json.loads(json.dumps(d)), g, "s.json")
+        back = parse_schedule(json.loads(json.dumps(d)), graph, "s.json")
         assert back.to_json_dict() == schedule.to_json_dict()
         assert back.steps == schedule.steps
 
