@@ -63,7 +63,8 @@ def parse_schedule(doc: Any, graph: Graph, spec: str) -> Schedule:
     if not isinstance(steps, list) or not steps:
         raise fail("expected 'steps', a non-empty list of steps "
                    '(e.g. [{"op": 0, "name": "L00_CONV_2D"}])' if steps is None else
-                   f"'steps' must be a non-empty list of steps, got {_kind(steps)}")
+                   f"'steps' must be a non-empty list of steps, got "
+                   f"{'an empty list' if steps == [] else _kind(steps)}")
     schedule = Schedule(kind, [_step(s, i, graph, fail) for i, s in enumerate(steps)])
     names = [step.name for step in schedule]
     dup = next((n for n in names if names.count(n) > 1), None)
