@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -140,7 +141,8 @@ def _cached_dir(final: Path, marker: str, fill) -> bool:
     return False
 
 
-def kernel_objects(board: str, extra: tuple[str, ...] = ()) -> list[Path]:
+def kernel_objects(board: str, extra: tuple[str, ...] = (),
+                   progress: Callable[[str], None] | None = None) -> list[Path]:
     """The kernel library, startup and mcusim.c compiled once per board and kernel sources."""
     flags = board_flags(board)
     key = hashlib.sha256(_inputs_digest(flags, extra).encode()).hexdigest()[:24]
@@ -148,6 +150,8 @@ def kernel_objects(board: str, extra: tuple[str, ...] = ()) -> list[Path]:
     sources = kernel_sources()
 
     def fill(tmp: Path) -> None:
+        if progress is not None:
+            progress(f"compiling the kernel library for {board} ({len(sources)} sources)")
         for i, src in enumerate(sources):
             _run([CROSS, *flags.cpu, *flags.uart, *CFLAGS, *extra, *_includes(), "-c",
                   str(src), "-o", str(tmp / f"{i:02d}_{src.stem}.o")], flags.board)
@@ -157,16 +161,20 @@ def kernel_objects(board: str, extra: tuple[str, ...] = ()) -> list[Path]:
     return sorted(final.glob("*.o"))
 
 
-def build(model: GeneratedModel, board: str, extra_cflags: tuple[str, ...] = ()) -> Build:
-    """The ELF for `model` on `board`, from the cache or freshly compiled into it."""
+def build(model: GeneratedModel, board: str, extra_cflags: tuple[str, ...] = (),
+          progress: Callable[[str], None] | None = None) -> Build:
+    """The ELF for `model` on `board`, from the cache or freshly compiled into it
+    (`progress` is told what is compiled, when something is)."""
     key = build_key(model, board, extra_cflags)
     final = cache_root() / "nn" / f"{board}-{key}"
     flags = board_flags(board)
 
     def fill(tmp: Path) -> None:
-        objects = kernel_objects(board, extra_cflags)
+        objects = kernel_objects(board, extra_cflags, progress)
         for name, text in model.files().items():
             (tmp / name).write_text(text)
+        if progress is not None:
+            progress(f"compiling the model firmware for {board} (arm-none-eabi-gcc)")
         _run(compile_command(tmp, flags, objects, extra_cflags), board)
 
     cached = _cached_dir(final, ELF_NAME, fill)

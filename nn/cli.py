@@ -43,8 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     help="model input (default: deterministic pseudo-random values over the "
                          "input's quantised range); float arrays are quantised with the "
                          "input's scale and zero point; a leading batch axis is allowed")
-    nn.add_argument("--input-index", type=int, default=0, metavar="N",
-                    help="which input of a batch in --input to run (default: 0)")
+    nn.add_argument("--input-index", type=int, metavar="N",
+                    help="which input of a batch (N, ...) in --input to run (default: 0)")
     nn.add_argument("--schedule", default="layers", metavar="SPEC",
                     help="layers (default: operator by operator); pex, pex:N, patch, patch:B, "
                          "pex+patch (partial execution: channel slices, spatial patches); or a "
@@ -66,7 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     help="also write model.c, main.c, input_data.h and a Makefile for the "
                          "real board into DIR")
     nn.add_argument("--force", action="store_true",
-                    help="overwrite output files mcusim did not write")
+                    help="overwrite output files mcusim did not write, or --emit files "
+                         "edited since mcusim wrote them")
     try:  # partial execution (issue 11) adds its options (--sweep, --plot)
         from mcusim.nn.pex.options import add_arguments
     except ImportError:
@@ -82,7 +83,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return nn
 
 
-def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
+def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
+    """The model input of `--input` (an .npy, or an .npz's 'x' or only array); `index`:
+    which input of a batch (None: not given, the first)."""
     import numpy as np
 
     from mcusim.nn.sim_api import InputError, MissingInputError, UsageError
@@ -95,22 +98,40 @@ def load_input(path: Path, graph: Graph, index: int) -> list[np.ndarray]:
         x = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise MissingInputError(f"--input {path}: no such file") from None
-    except (OSError, ValueError) as e:
-        raise InputError(f"--input {path}: not a .npy array ({e})") from None
+    except IsADirectoryError:
+        raise MissingInputError(f"--input {path}: is a directory; give an .npy file") from None
+    except (OSError, ValueError, EOFError):
+        raise InputError(f"--input {path}: numpy cannot read it as an .npy or .npz array; "
+                         f"expected the model input {t.shape} (int8, or float to be "
+                         "quantised), optionally with a leading batch axis") from None
     if isinstance(x, np.lib.npyio.NpzFile):  # an .npz: its 'x' array, or its only one
-        names = list(x.files)
-        if "x" not in names and len(names) != 1:
-            raise InputError(f"--input {path}: an .npz with arrays {names}; expected one "
-                             "array, or one named 'x'")
-        x = x["x" if "x" in names else names[0]]
-    if x.size != t.size:
-        if x.ndim == 0 or x.size != x.shape[0] * t.size:
-            raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "
-                             f"{t.shape}")
-        if not 0 <= index < x.shape[0]:
+        with x:
+            names = list(x.files)
+            if "x" not in names and len(names) != 1:
+                raise InputError(f"--input {path}: an .npz with arrays {names}; expected one "
+                                 "array, or one named 'x'")
+            try:
+                x = x["x" if "x" in names else names[0]]
+            except (OSError, ValueError, EOFError):
+                raise InputError(f"--input {path}: its array cannot be read (corrupt, or "
+                                 "object data)") from None
+    if x.dtype.kind not in "iuf":
+        raise InputError(f"--input {path}: a {x.dtype} array; expected integers (int8 "
+                         "values) or floats (quantised with the input's scale)")
+    batched = x.size != t.size or x.ndim == len(t.shape) + 1
+    if x.size != t.size and (x.ndim == 0 or x.size != x.shape[0] * t.size):
+        raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "
+                         f"{t.shape}")
+    if index is not None and not batched:
+        raise UsageError(f"--input-index {index}: {path} holds one input (shape {x.shape}, no "
+                         "batch axis); --input-index picks one of a batch (N, ...)")
+    if batched:
+        if not 0 <= (index or 0) < x.shape[0]:
             raise UsageError(f"--input-index {index}: {path} holds {x.shape[0]} inputs")
-        x = x[index]
+        x = x[index or 0]
     x = x.reshape(t.shape)
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        raise InputError(f"--input {path}: the input holds NaN or infinite values")
     if t.dtype == "int8" and x.dtype.kind == "f":
         q = np.float32(x) / np.float32(t.scale)
         x = np.clip(np.sign(q) * np.floor(np.abs(q) + 0.5) + t.zero_point, -128, 127)
@@ -141,12 +162,16 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from rich.console import Console
     from rich.markup import escape
 
+    from mcusim.nn.progress import StageProgress
     from mcusim.nn.report import print_result
     from mcusim.nn.run import prepare, run_model
     from mcusim.nn.schedules import make_schedule
-    from mcusim.nn.sim_api import OutputError
+    from mcusim.nn.sim_api import OutputError, UsageError
     from mcusim.nn.tflite_import import load_model
 
+    if args.input is None and args.input_index is not None:
+        raise UsageError(f"--input-index {args.input_index} needs --input X.npy (a batch of "
+                         "inputs to pick from)")
     if args.json is not None:
         _check_json_output(args.json, args.force)
     graph = load_model(args.model)
@@ -160,12 +185,15 @@ def main(args: argparse.Namespace, err: Console) -> int:
     if getattr(args, "sweep", False) or getattr(args, "plot", None):
         from mcusim.nn.pex import cli as pex_cli
 
+        # Lines, not a spinner: the comparison and sweep print to stdout between the runs.
+        say = StageProgress(err, live=False)
+
         def run_fn(s: Schedule):
             return run_model(graph, args.board, inputs=inputs, schedule=s, clock=args.clock,
-                             live_bytes=args.live)
+                             live_bytes=args.live, progress=say)
 
         return pex_cli.run(args, graph, args.board, run_fn)
-    with err.status("mcusim nn: preparing", spinner="dots") as status:
+    with StageProgress(err) as say:
         if args.emit is not None:
             from mcusim.nn.codegen import generate
             from mcusim.nn.emit import emit
@@ -174,14 +202,14 @@ def main(args: argparse.Namespace, err: Console) -> int:
             p = prepare(graph, args.board, schedule, args.clock, _code_in_ram(args))
             written = emit(args.emit, graph, generate(p.graph, p.schedule, p.plan),
                            p.board.name, inputs or default_inputs(graph), args.force, p.cflags)
-            err.print(f"mcusim nn: wrote {', '.join(str(w) for w in written)}")
+            say.print(f"mcusim nn: wrote {', '.join(str(w) for w in written)}")
         result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
                            check_layers=args.check_layers, live_bytes=args.live,
-                           clock=args.clock, code_in_ram=_code_in_ram(args),
-                           progress=lambda msg: status.update(f"mcusim nn: {msg}"))
-    out = Console(highlight=False)
+                           clock=args.clock, code_in_ram=_code_in_ram(args), progress=say)
+    out = Console(highlight=False, emoji=False)
     if not out.is_terminal:
-        out = Console(highlight=False, width=150)  # files and pipes get the whole table
+        # Files and pipes get the whole table.
+        out = Console(highlight=False, emoji=False, width=150)
     print_result(out, result, by_operator=args.by_op)
     if args.json is not None:
         try:

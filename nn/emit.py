@@ -7,6 +7,7 @@ debugger attached; the outputs are left in `nn_arena` (read them with a debugger
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,14 @@ def emit(directory: Path, graph: Graph, model: GeneratedModel, board: str,
         raise OutputError(f"--emit {directory}: the directory is not empty and was not written "
                           "by mcusim nn; not writing into it (use --force)")
     files = {**model.files(), "input_data.h": input_data_header(graph, inputs),
-             "Makefile": makefile(board, cflags), MARKER: f"{graph.name} {board}\n"}
+             "Makefile": makefile(board, cflags)}
+    if not force:
+        try:
+            _check_unedited(directory, files)
+        except OSError as e:
+            raise OutputError(f"--emit {directory}: cannot read {e.filename}: {e.strerror}"
+                              ) from None
+    files[MARKER] = manifest(graph.name, board, files)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
@@ -79,3 +87,37 @@ def emit(directory: Path, graph: Graph, model: GeneratedModel, board: str,
     except OSError as e:
         raise OutputError(f"--emit {directory}: cannot write: {e.strerror}") from None
     return [directory / n for n in files if n != MARKER]
+
+
+def manifest(model: str, board: str, files: dict[str, str]) -> str:
+    """The marker file's text: what was emitted for which board, and the SHA-256 of every file
+    written (sha256sum's format), so a later --emit can tell files the user edited."""
+    return f"# mcusim nn --emit: {model} for {board}\n" + "".join(
+        f"{_digest(text.encode())}  {name}\n" for name, text in files.items())
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_unedited(directory: Path, files: dict[str, str]) -> None:
+    """Refuse to replace a file mcusim nn did not write as it is now: one the user edited since
+    (its hash is not the recorded one) or one the manifest does not list."""
+    marker = directory / MARKER
+    if not marker.is_file():
+        return
+    recorded = {}
+    for line in marker.read_text(errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        if name and not line.startswith("#"):
+            recorded[name] = digest
+    for name in files:
+        path = directory / name
+        if not path.exists():
+            continue
+        if path.is_dir() or name not in recorded:
+            raise OutputError(f"--emit {directory}: {path} was not written by mcusim nn; not "
+                              "overwriting it (use --force to replace it)")
+        if _digest(path.read_bytes()) != recorded[name]:
+            raise OutputError(f"--emit {directory}: {path} changed since mcusim nn wrote it; "
+                              "not overwriting your edits (use --force to replace it)")

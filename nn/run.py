@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mcusim.nn.build import Build, build, memory_sizes
-from mcusim.nn.codegen import ARENA_SYMBOL, SCRATCH_EXIT, generate
+from mcusim.nn.codegen import ARENA_SYMBOL, INFERENCE_REGION, SCRATCH_EXIT, generate
 from mcusim.nn.compare import describe_mismatch
 from mcusim.nn.graph import Graph
 from mcusim.nn.planner import ArenaPlan, plan_layers
@@ -120,11 +120,11 @@ def _check_fits(graph: Graph, plan: ArenaPlan, board: BoardSpec) -> None:
             f"flash for the weights alone, the board has {flash:,}")
 
 
-def build_prepared(p: Prepared) -> Build:
+def build_prepared(p: Prepared, progress: Callable[[str], None] | None = None) -> Build:
     from mcusim.nn.build import BuildError
 
     try:
-        return build(generate(p.graph, p.schedule, p.plan), p.board.name, p.cflags)
+        return build(generate(p.graph, p.schedule, p.plan), p.board.name, p.cflags, progress)
     except BuildError as e:
         if "does not fit" in str(e):
             raise DoesNotFitError(f"{p.graph.name} {e}") from None
@@ -147,9 +147,13 @@ def run_model(model: str | Path | Graph, board: str | BoardSpec, *,
     inputs = [np.asarray(x).reshape(graph.tensors[t].shape).astype(graph.tensors[t].dtype)
               for x, t in zip(inputs, graph.inputs, strict=True)]
     say(f"building {graph.name} for {p.board.name}")
-    b = build_prepared(p)
-    say(f"running {graph.name} on {p.board.name}")
-    run, outputs, layer_outputs = _simulate(p, b.elf, inputs, check_layers, live_bytes)
+    b = build_prepared(p, progress)
+    running = f"running {graph.name} on {p.board.name}" + (
+        " (recording every RAM access for the live bytes, slow)" if live_bytes else "")
+    say(running)
+    run, outputs, layer_outputs = _simulate(p, b.elf, inputs, check_layers, live_bytes,
+                                            progress and (running, progress))
+    say("computing the reference outputs")
     reference = run_reference(graph, inputs)
     from mcusim.nn.result import assemble
 
@@ -158,7 +162,7 @@ def run_model(model: str | Path | Graph, board: str | BoardSpec, *,
 
 
 def _simulate(p: Prepared, elf: Path, inputs: list[np.ndarray], check_layers: bool,
-              live_bytes: bool):
+              live_bytes: bool, progress: tuple[str, Callable[[str], None]] | None = None):
     firmware = Firmware.open(elf)
     arena = firmware.symbols.get(ARENA_SYMBOL)
     end = firmware.symbols.get(REGION_END)
@@ -173,6 +177,8 @@ def _simulate(p: Prepared, elf: Path, inputs: list[np.ndarray], check_layers: bo
         layer_outputs: dict[int, np.ndarray] = {}
         if check_layers:
             _hook_layer_outputs(sim, p, arena.address, end.address, layer_outputs)
+        if progress is not None:
+            _report_steps(sim, p.schedule, *progress, live_bytes)
         result = sim.run()
     if result.stop != "exit" or result.exit_code != 0:
         why = result.fault.message if result.fault else f"exit code {result.exit_code}"
@@ -183,6 +189,23 @@ def _simulate(p: Prepared, elf: Path, inputs: list[np.ndarray], check_layers: bo
                                f"({err.getvalue().decode(errors='replace').strip()})")
     outputs = {t: _read_tensor(sim, p, arena.address, t) for t in p.graph.outputs}
     return result, outputs, layer_outputs
+
+
+def _report_steps(sim: Simulation, schedule: Schedule, running: str,
+                  progress: Callable[[str], None], live_bytes: bool) -> None:
+    """progress("RUNNING: step i/n NAME") as each step's region begins, and what follows the
+    inference (a marker watcher: the run cannot notice it, its cycles are the same)."""
+    index = {s.name: i for i, s in enumerate(schedule)}
+
+    def on_marker(name: str, begin: bool) -> None:
+        i = index.get(name)
+        if begin and i is not None:
+            progress(f"{running}: step {i + 1}/{len(schedule)} {name}")
+        elif not begin and name == INFERENCE_REGION and live_bytes:
+            # The live bytes are computed from every recorded access when the run ends.
+            progress("computing the live bytes from the recorded accesses")
+
+    sim.watch_markers(on_marker)
 
 
 def _read_tensor(sim: Simulation, p: Prepared, arena: int, tensor: int) -> np.ndarray:

@@ -3,12 +3,11 @@ schedule JSON file (a saved mcusim.nn/1 result or a bare schedule)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule
-from mcusim.nn.sim_api import InputError, UsageError
+from mcusim.nn.sim_api import UsageError
 
 
 def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
@@ -24,14 +23,6 @@ def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
     path = Path(spec)
     if not path.is_file():
         raise UsageError(f"--schedule {spec}: expected layers, pex, pex:N or a schedule file")
-    try:
-        d = json.loads(path.read_text())
-        d = d.get("schedule", d)
-        schedule = Schedule.from_json_dict(d)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise InputError(f"--schedule {spec}: not a schedule JSON ({e})") from None
-    bad = [s.op for s in schedule if not 0 <= s.op < len(graph.operators)]
-    if bad:
-        raise InputError(f"--schedule {spec}: steps name operators {bad} that the model does "
-                         f"not have (it has {len(graph.operators)})")
-    return schedule
+    from mcusim.nn.schedule_file import load_schedule_file
+
+    return load_schedule_file(path, graph)

@@ -50,26 +50,30 @@ def load_model(path: str | Path) -> Graph:
         raise MissingInputError(f"{path}: no such model file") from None
     except OSError as e:
         raise MissingInputError(f"{path}: cannot read: {e.strerror}") from None
-    return parse_model(data, name=path.stem)
+    return parse_model(data, name=path.stem, source=str(path))
 
 
-def parse_model(data: bytes, name: str = "model") -> Graph:
+def parse_model(data: bytes, name: str = "model", source: str | None = None) -> Graph:
+    """The graph of a .tflite flatbuffer; `name` is the graph's (the generated code's and
+    the results'), `source` how messages name the model (the file as the user gave it)."""
+    where = source or name
     if len(data) < 8 or data[4:8] != b"TFL3":
-        raise InputError(f"{name}: not a TensorFlow Lite flatbuffer (no TFL3 identifier)")
+        raise InputError(f"{where}: not a TensorFlow Lite flatbuffer (no TFL3 identifier)")
     try:
         model = tflite.Model.GetRootAsModel(data, 0)
-        return _convert(model, name)
+        return _convert(model, name, where)
     except (UnsupportedModelError, InputError):
         raise
-    except Exception as e:  # a truncated or corrupt flatbuffer fails deep in the reader
-        raise InputError(f"{name}: malformed .tflite flatbuffer ({type(e).__name__}: {e})"
-                         ) from None
+    except Exception:  # noqa: BLE001 - a truncated or corrupt flatbuffer fails deep in the reader
+        raise InputError(f"{where}: malformed .tflite flatbuffer (truncated or corrupt: the "
+                         f"reader found offsets past the end of its {len(data):,} bytes or "
+                         "fields of the wrong type)") from None
 
 
-def _convert(model: tflite.Model, name: str) -> Graph:
+def _convert(model: tflite.Model, name: str, where: str) -> Graph:
     if model.SubgraphsLength() != 1:
         raise UnsupportedModelError(
-            f"{name}: the model has {model.SubgraphsLength()} subgraphs; only single-subgraph "
+            f"{where}: the model has {model.SubgraphsLength()} subgraphs; only single-subgraph "
             "models (no control flow) are supported")
     sub = model.Subgraphs(0)
     tensors = [_tensor(model, sub.Tensors(i), i) for i in range(sub.TensorsLength())]
@@ -84,16 +88,16 @@ def _convert(model: tflite.Model, name: str) -> Graph:
             op_name = f"CUSTOM ({custom.decode(errors='replace') if custom else '?'})"
         if op_name not in SUPPORTED_OPS:
             raise UnsupportedModelError(
-                f"{name}: operator #{i} {op_name} is not supported by mcusim nn (supported: "
+                f"{where}: operator #{i} {op_name} is not supported by mcusim nn (supported: "
                 f"{', '.join(SUPPORTED_OPS)})")
         inputs = tuple(None if t < 0 else int(t) for t in op.InputsAsNumpy()) \
             if op.InputsLength() else ()
         outputs = tuple(int(t) for t in op.OutputsAsNumpy()) if op.OutputsLength() else ()
-        operators.append(Operator(i, op_name, inputs, outputs, _options(op, op_name, i, name)))
+        operators.append(Operator(i, op_name, inputs, outputs, _options(op, op_name, i, where)))
     graph = Graph(name=name, tensors=tensors, operators=operators,
                   inputs=[int(t) for t in sub.InputsAsNumpy()] if sub.InputsLength() else [],
                   outputs=[int(t) for t in sub.OutputsAsNumpy()] if sub.OutputsLength() else [])
-    _check_int8(graph)
+    _check_int8(graph, where)
     return graph
 
 
@@ -170,7 +174,7 @@ def _options(op: tflite.Operator, op_name: str, index: int, model: str) -> OpOpt
     return NoOptions()
 
 
-def _check_int8(graph: Graph) -> None:
+def _check_int8(graph: Graph, where: str) -> None:
     """Every activation an operator computes on must be int8; float appears only on the outer
     side of QUANTIZE (input edge) and DEQUANTIZE (output edge)."""
     for op in graph.operators:
@@ -181,23 +185,23 @@ def _check_int8(graph: Graph) -> None:
                 continue
             if t.is_const:
                 if pos == 1 and op.type in _WEIGHTED and t.dtype != "int8":
-                    _refuse(graph, op, t, "weights")
+                    _refuse(where, op, t, "weights")
                 continue
             if t.dtype != "int8":
-                _refuse(graph, op, t, "input")
+                _refuse(where, op, t, "input")
         for t in (graph.tensors[i] for i in op.outputs):
             if t.dtype != "int8" and not (edge_out and t.dtype == "float32"):
-                _refuse(graph, op, t, "output")
+                _refuse(where, op, t, "output")
         for t in (graph.tensors[i] for i in (*op.inputs, *op.outputs) if i is not None):
             if t.dtype == "int8" and not t.is_const and t.quant is None:
                 raise UnsupportedModelError(
-                    f"{graph.name}: tensor '{t.name}' of operator #{op.index} {op.type} is int8 "
+                    f"{where}: tensor '{t.name}' of operator #{op.index} {op.type} is int8 "
                     "without quantisation parameters")
 
 
-def _refuse(graph: Graph, op: Operator, t: Tensor, role: str) -> None:
+def _refuse(where: str, op: Operator, t: Tensor, role: str) -> None:
     raise UnsupportedModelError(
-        f"{graph.name}: not a fully int8-quantised model: operator #{op.index} {op.type} has "
+        f"{where}: not a fully int8-quantised model: operator #{op.index} {op.type} has "
         f"{t.dtype} {role} '{t.name}'. mcusim nn runs int8 models (per-channel int8 weights, "
         "int32 biases); convert with full-integer post-training quantisation "
         "(TFLiteConverter with representative data, inference_input_type=tf.int8).")

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -117,8 +118,11 @@ def write_best_configs(out: Path, exact: Point, points: list[Point]) -> list[Pat
     return written
 
 
-def run(args: argparse.Namespace, console: Console | None = None) -> int:
-    out = console or Console(highlight=False)
+def run(args: argparse.Namespace, console: Console | None = None,
+        err: Console | None = None) -> int:
+    """`mcusim dse`: results on `console` (stdout), the progress bars on `err` (stderr)."""
+    out = console or Console(highlight=False, emoji=False)
+    err = err or Console(stderr=True, highlight=False, emoji=False)
     if not args.model.is_file():
         raise MissingInputError(f"model {args.model} does not exist")
     if not args.data.is_file():
@@ -135,7 +139,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     _check_out(args.out, args.force)
     graph = load_model(str(args.model))
     data = EvalData.load(args.data, graph)
-    calib = EvalData.load(args.calib, graph).x if args.calib else None
+    calib = EvalData.load(args.calib, graph, "--calib").x if args.calib else None
     from mcusim.nn.sim_api import load_board
 
     board = load_board(args.board)
@@ -144,11 +148,11 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     opts = DseOptions(levels=levels, max_grid=args.max_grid, jobs=args.jobs,
                       scheduler=args.scheduler)
     unit = "SMLAD pairs" if study.granularity == 2 else "single positions"
-    out.print(f"[bold]{graph.name}[/] on {board.name}: approximating operators "
+    out.print(f"[bold]{escape(graph.name)}[/] on {escape(board.name)}: approximating operators "
               f"{sorted(study.layers)} ({unit}), {len(data.x)} evaluation inputs, metric "
               f"{study.metric}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=out, transient=False) as bar:
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
         tasks: dict[str, int] = {}
 
         def progress(done: int, total: int, phase: str) -> None:
@@ -171,5 +175,5 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     out.print(f"wrote {args.out}/points.csv, points.json, pareto.png, significance.npz"
               + "".join(f", {w.name}" for w in written)
               + (f"\nrun one: mcusim nn {args.model} --board {board.name} --approx "
-                 f"{written[-1]}" if written else ""))
+                 f"{written[-1]}" if written else ""), markup=False)
     return 0

@@ -11,6 +11,9 @@ pair is the unit that can be skipped there: its significance is the sum of its t
 from __future__ import annotations
 
 import json
+import re
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,9 @@ import numpy as np
 
 from mcusim.nn.approx.layers import MacLayer, mac_layers
 from mcusim.nn.graph import Graph
+from mcusim.nn.sim_api import InputError
+
+PAIRINGS = ("natural", "by_mean")  # LayerSignificance.pairing
 
 
 @dataclass
@@ -85,11 +91,40 @@ def save_significance(sig: dict[int, LayerSignificance], path: Path) -> None:
                         pairing=np.array([f"L{op:02d}:{s.pairing}" for op, s in sig.items()]))
 
 
-def load_significance(path: Path) -> dict[int, LayerSignificance]:
-    with np.load(path) as z:
-        pairing = dict(str(v).split(":") for v in z["pairing"]) if "pairing" in z.files else {}
-        return {int(k[1:]): LayerSignificance(int(k[1:]), z[k], pairing.get(k, "natural"))
-                for k in z.files if k.startswith("L")}
+def load_significance(path: Path, source: str | None = None) -> dict[int, LayerSignificance]:
+    """The per-layer significance of an .npz `save_significance` wrote, every array checked
+    (`source` names the file in messages)."""
+    where = source or f"significance file {path}"
+    expected = ("expected the .npz mcusim dse writes (significance.npz: one float array "
+                "L<op> of shape (OC, K) per layer)")
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        raise InputError(f"{where}: numpy cannot read it as an .npz; {expected}") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise InputError(f"{where}: a single .npy array; {expected}")
+    with z:
+        try:
+            arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+            raise InputError(f"{where}: an array cannot be read (corrupt, or object "
+                             f"data); {expected}") from None
+    pairing: dict[str, str] = {}
+    for v in arrays.pop("pairing", np.array([], str)).reshape(-1):
+        name, _, kind = str(v).partition(":")
+        if not re.fullmatch(r"L\d+", name) or kind not in PAIRINGS:
+            raise InputError(f"{where}: 'pairing' entry {str(v)!r} is not L<op>:"
+                             f"{'|'.join(PAIRINGS)}")
+        pairing[name] = kind
+    out = {}
+    for k, a in arrays.items():
+        if not re.fullmatch(r"L\d+", k):
+            raise InputError(f"{where}: unknown array {k!r}; {expected}")
+        if a.ndim != 2 or a.dtype.kind != "f" or not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise InputError(f"{where}: array {k!r} is {a.dtype} {a.shape}; expected finite "
+                             "non-negative floats of shape (OC, K)")
+        out[int(k[1:])] = LayerSignificance(int(k[1:]), a, pairing.get(k, "natural"))
+    return out
 
 
 def summary_json(sig: dict[int, LayerSignificance]) -> str:

@@ -42,22 +42,10 @@ class EvalData:
     y: np.ndarray | None  # labels, or None: agreement with the exact model
 
     @classmethod
-    def load(cls, path: Path, graph: Graph) -> EvalData:
-        try:
-            z = np.load(path)
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read data set {path}: {e}") from e
-        with z:
-            if "x" not in z.files:
-                raise InputError(f"data set {path} has no array 'x' (it has: "
-                                 f"{', '.join(z.files) or 'none'})")
-            x, y = z["x"], z["y"] if "y" in z.files else None
-        t = graph.tensors[graph.inputs[0]]
-        if x.dtype != np.int8 or tuple(x.shape[1:]) != tuple(t.shape[1:]):
-            raise InputError(f"data set {path}: 'x' is {x.dtype} {tuple(x.shape)}, the model "
-                             f"wants int8 (N, {', '.join(map(str, t.shape[1:]))}) quantised "
-                             "inputs")
-        return cls(x, None if y is None else y.astype(np.int64).reshape(-1))
+    def load(cls, path: Path, graph: Graph, what: str = "--data") -> EvalData:
+        from mcusim.nn.approx.data import load_eval_arrays
+
+        return cls(*load_eval_arrays(path, graph, what))
 
 
 class Study:

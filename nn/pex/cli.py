@@ -56,9 +56,9 @@ def _plan(graph: Graph, result: NNResult):
 
 
 def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> int:
-    out = Console(highlight=False)
+    out = Console(highlight=False, emoji=False)
     if not out.is_terminal:
-        out = Console(highlight=False, width=150)
+        out = Console(highlight=False, emoji=False, width=150)
     _check_output(args.plot, args.force, "--plot")
     from mcusim.nn.run import DoesNotFitError
 
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> in
     try:
         layers: NNResult | None = run_fn(None)
     except DoesNotFitError as e:
-        out.print(f"mcusim nn: layer by layer: {e}")
+        out.print(f"mcusim nn: layer by layer: {e}", markup=False)
         layers = None
     if args.sweep:
         return _sweep(args, graph, board, run_fn, layers, bound, out)
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> in
 
         runs = [(r, _plan(graph, r)) for r in (layers, pex) if r is not None]
         plot_live(args.plot, runs, graph)
-        out.print(f"mcusim nn: wrote {args.plot}")
+        out.print(f"mcusim nn: wrote {args.plot}", markup=False)
     if args.json is not None:
         d = pex.to_json_dict()
         d["peak_bound_bytes"] = bound
@@ -132,7 +132,7 @@ def _sweep(args, graph: Graph, board: str, run_fn: RunFn, layers: NNResult | Non
         plot_sweep(args.plot, graph.name, board,
                    [(label, r.arena_bytes, r.peak_ram_bytes, r.seconds * 1e3)
                     for label, r in rows], bound)
-        out.print(f"mcusim nn: wrote {args.plot}")
+        out.print(f"mcusim nn: wrote {args.plot}", markup=False)
     if args.json is not None:
         _write(args.json, {"schema": "mcusim.nn/1", "model": graph.name, "board": board,
                            "peak_bound_bytes": bound,

@@ -18,4 +18,4 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.nn.approx import cli as dse_cli
 
-    return dse_cli.run(args)
+    return dse_cli.run(args, err=err)
