@@ -104,3 +104,12 @@ def test_version(capsys):
         main(["--version"])
     assert e.value.code == 0
     assert version("mcusim") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("option", "counted"), [("--max-instructions", "instructions"),
+                                                 ("--max-cycles", "cycles")])
+def test_a_limit_says_what_it_counted(tmp_path, capsys, option, counted):
+    elf = build(tmp_path, SPIN)
+    assert main(["run", str(elf), option, "1000"]) == ExitCode.LIMIT_REACHED
+    err = capsys.readouterr().err
+    assert f"stopped at the limit {option} 1000 ({counted} are counted per block" in err

@@ -40,6 +40,13 @@ def test_not_an_elf(capsys, tmp_path):
     assert "is not an ELF file" in err and "raw .bin" in err
 
 
+def test_an_empty_file_is_said_to_be_empty(capsys, tmp_path):
+    f = tmp_path / "app.elf"
+    f.write_bytes(b"")
+    rc, err = run_cli(capsys, "run", str(f))
+    assert rc == ExitCode.BAD_INPUT and "is not an ELF file (it is empty)" in err
+
+
 def test_truncated_elf(capsys, tmp_path):
     elf = asm.build(tmp_path, asm.EXIT_OK)
     cut = tmp_path / "cut.elf"

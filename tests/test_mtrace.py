@@ -107,6 +107,17 @@ def test_empty_trace_round_trips(tmp_path: Path):
     assert t.end_cycle == 90  # the last marker; no accesses
 
 
+def test_a_trace_gets_the_permissions_of_any_new_file(tmp_path: Path):
+    old = os.umask(0o022)
+    try:
+        TraceWriter(tmp_path / "run.mtrace", META).close()
+        (tmp_path / "other").write_bytes(b"")
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "run.mtrace").stat().st_mode & 0o777
+    assert mode == (tmp_path / "other").stat().st_mode & 0o777 == 0o644
+
+
 def test_exception_inside_writer_leaves_no_file(tmp_path: Path):
     path = tmp_path / "run.mtrace"
     with pytest.raises(RuntimeError), TraceWriter(path, META) as w:

@@ -239,9 +239,9 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEnt
     def _stop_at_limit(self, over_instructions: bool, address: int) -> None:
         what = (f"--max-instructions {self.max_instructions}" if over_instructions
                 else f"--max-cycles {self.max_cycles}")
-        self._halt("limit", f"stopped at the limit {what} (instructions are counted per "
-                   "block, so the run stops at the first block that would exceed it)",
-                   address)
+        counted = "instructions" if over_instructions else "cycles"
+        self._halt("limit", f"stopped at the limit {what} ({counted} are counted per block, "
+                   "so the run stops before the first block that would exceed it)", address)
 
     def _take_back(self, block: Block, executed: int) -> None:
         """The current block stopped after `executed` instructions: remove the rest."""

@@ -124,8 +124,9 @@ class Firmware:
         with f:
             magic = f.read(4)
             if magic != ELF_MAGIC:
+                why = f"it starts with {magic!r}, not b'\\x7fELF'" if magic else "it is empty"
                 raise ElfError(
-                    f"{path} is not an ELF file (it starts with {magic!r}, not b'\\x7fELF'). "
+                    f"{path} is not an ELF file ({why}). "
                     "mcusim runs ELF executables as linked by arm-none-eabi-gcc; a raw .bin or "
                     ".hex image has no symbols or load addresses to run from"
                 )
