@@ -187,6 +187,18 @@ def test_dse_front_and_resume(tmp_path, monkeypatch):
     assert [p.latency_cycles for p in points2] == [p.latency_cycles for p in points]
 
 
+def test_a_scheduler_without_dask_installed_is_a_usage_error(monkeypatch):
+    import sys
+
+    from mcusim.base.errors import UsageError
+    from mcusim.nn.approx import dse
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    with pytest.raises(UsageError, match=r"pip install 'mcusim\[dask\]'"), \
+            dse.make_executor(dse.DseOptions(levels=[0.5], scheduler="tcp://127.0.0.1:1")):
+        pass
+
+
 @pytest.mark.skipif(not os.environ.get("MCUSIM_TEST_DASK"),
                     reason="starts a Dask cluster (~30-50 s here): set MCUSIM_TEST_DASK=1")
 def test_dse_on_a_dask_cluster(tmp_path):

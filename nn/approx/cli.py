@@ -127,8 +127,12 @@ def run(args: argparse.Namespace, console: Console | None = None,
         raise MissingInputError(f"model {args.model} does not exist")
     if not args.data.is_file():
         raise MissingInputError(f"data set {args.data} does not exist")
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+    if args.jobs < 0:
+        raise UsageError(f"--jobs {args.jobs}: expected 0 (all CPUs) or a positive number")
+    if args.jobs == 0:  # as `mcusim check --jobs 0`
+        from mcusim.sim.check.measure import default_jobs
+
+        args.jobs = default_jobs()
     levels = _floats(args.levels, "levels")
     layers = None
     if args.layers:

@@ -20,7 +20,7 @@ from mcusim.nn.approx.config import ApproxConfig
 from mcusim.nn.approx.options import DEFAULT_LEVELS
 from mcusim.nn.approx.pareto import Point, mark_pareto
 from mcusim.nn.approx.study import MeasureCache, Study, config_of, measure_latency
-from mcusim.nn.sim_api import InputError
+from mcusim.nn.sim_api import InputError, UsageError
 
 
 @dataclass
@@ -48,7 +48,8 @@ def make_executor(opts: DseOptions):
     try:
         from distributed import Client
     except ImportError:
-        raise InputError("--scheduler needs Dask's `distributed` package: "
+        # (a usage error: the option cannot be used in this installation; nothing is malformed)
+        raise UsageError("--scheduler needs Dask's `distributed` package: "
                          "pip install 'mcusim[dask]'") from None
     try:
         client = Client(opts.scheduler, timeout="10s")
