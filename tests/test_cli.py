@@ -77,8 +77,10 @@ def test_json_never_replaces_a_file_mcusim_did_not_write(kernels, tmp_path, caps
     assert notes.read_text() == '{"mine": true}\n'
     assert main(["run", str(elf), "--json", str(notes), "--force"]) == 0
     assert json.loads(notes.read_text())["schema"] == "mcusim.run/1"
-    # An earlier result is replaced without asking.
+    # An earlier result is replaced without asking, and keeps its permissions.
+    notes.chmod(0o640)
     assert main(["run", str(elf), "--json", str(notes)]) == 0
+    assert notes.stat().st_mode & 0o777 == 0o640
 
 
 def test_clock_override(kernels, tmp_path, capsys):

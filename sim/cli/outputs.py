@@ -143,6 +143,8 @@ class OutputPlan:
         tmp = out.path.with_name(f".{out.path.name}.{os.getpid()}.tmp")
         try:
             yield tmp
+            with contextlib.suppress(OSError):  # a replaced file keeps its permissions
+                os.chmod(tmp, out.path.stat().st_mode & 0o7777)
             os.replace(tmp, out.path)
         except OSError as e:
             raise OutputError(f"{out.option} {out.path}: cannot write: {e.strerror}") from None
