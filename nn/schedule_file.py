@@ -52,9 +52,8 @@ def parse_schedule(doc: Any, graph: Graph, spec: str) -> Schedule:
     d = doc.get("schedule", doc)
     if not isinstance(d, dict):
         raise fail(f"'schedule' must be an object with 'kind' and 'steps', got {_kind(d)}")
-    unknown = sorted(set(d) - set(SCHEDULE_KEYS))
-    if unknown:
-        raise fail(f"unknown field(s) {', '.join(map(repr, unknown))}; a schedule has "
+    if unknown := _unknown(d, SCHEDULE_KEYS):
+        raise fail(f"unknown field(s) {unknown}; a schedule has "
                    f"{' and '.join(map(repr, SCHEDULE_KEYS))}")
     kind = d.get("kind", "file")
     if not isinstance(kind, str):
@@ -103,13 +102,17 @@ def _check_order(graph: Graph, schedule: Schedule, fail) -> None:
                    "must run)")
 
 
+def _unknown(d: dict, keys: tuple[str, ...]) -> str:
+    """The fields of `d` that are not `keys`, quoted and in order ('' if none)."""
+    return ", ".join(map(repr, sorted(set(d) - set(keys))))
+
+
 def _step(s: Any, i: int, graph: Graph, fail) -> Step:
     where = f"step {i}"
     if not isinstance(s, dict):
         raise fail(f"{where} must be an object with at least 'op' and 'name', got {_kind(s)}")
-    unknown = sorted(set(s) - set(STEP_KEYS))
-    if unknown:
-        raise fail(f"{where}: unknown field(s) {', '.join(map(repr, unknown))} (a step has "
+    if unknown := _unknown(s, STEP_KEYS):
+        raise fail(f"{where}: unknown field(s) {unknown} (a step has "
                    f"{', '.join(STEP_KEYS)})")
     missing = [k for k in ("op", "name") if k not in s]
     if missing:

@@ -15,6 +15,18 @@ from mcusim.nn.graph import Graph
 from mcusim.nn.sim_api import InputError
 
 
+def open_npz(path: Path, where: str, expected: str) -> np.lib.npyio.NpzFile:
+    """`path` opened as an .npz without pickled objects, or an InputError naming `where` and
+    what was `expected` (numpy's own advice on allow_pickle is no help to a user)."""
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        raise InputError(f"{where}: numpy cannot read it as an .npz; {expected}") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise InputError(f"{where}: a single .npy array; {expected}")
+    return z
+
+
 def load_eval_arrays(path: Path, graph: Graph, what: str = "--data"
                      ) -> tuple[np.ndarray, np.ndarray | None]:
     """(x, y) of a data set; y is None when the file has no labels."""
@@ -22,13 +34,7 @@ def load_eval_arrays(path: Path, graph: Graph, what: str = "--data"
     t = graph.tensors[graph.inputs[0]]
     shape = f"(N, {', '.join(map(str, t.shape[1:]))})"
     expected = f"expected an .npz with 'x', int8 {shape} quantised inputs, and optional 'y'"
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        raise InputError(f"{where}: numpy cannot read it as an .npz; {expected}") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise InputError(f"{where}: a single .npy array; {expected}")
-    with z:
+    with open_npz(path, where, expected) as z:
         if "x" not in z.files:
             raise InputError(f"{where}: has no array 'x' (it has: "
                              f"{', '.join(z.files) or 'none'}); {expected}")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mcusim.nn.approx.data import open_npz
 from mcusim.nn.approx.layers import MacLayer, mac_layers
 from mcusim.nn.graph import Graph
 from mcusim.nn.sim_api import InputError
@@ -97,13 +98,7 @@ def load_significance(path: Path, source: str | None = None) -> dict[int, LayerS
     where = source or f"significance file {path}"
     expected = ("expected the .npz mcusim dse writes (significance.npz: one float array "
                 "L<op> of shape (OC, K) per layer)")
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        raise InputError(f"{where}: numpy cannot read it as an .npz; {expected}") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise InputError(f"{where}: a single .npy array; {expected}")
-    with z:
+    with open_npz(path, where, expected) as z:
         try:
             arrays = {k: z[k] for k in z.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
