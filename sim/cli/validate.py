@@ -12,6 +12,7 @@ import argparse
 import ast
 import io
 import re
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import ExitCode, InputError, McusimError, MissingInputError, UsageError
 from mcusim.isa.operand_timing import divide_cycles
+from mcusim.sim.core import interrupt
 
 if TYPE_CHECKING:  # the run's machinery is imported by the functions that run (startup)
     from rich.console import Console
@@ -67,7 +69,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
         raise UsageError(f"--boards {args.boards!r}: expected board names, comma-separated")
     for board in boards:  # an unknown name is a usage error before any work (as `run`)
         load_board(board)
-    return main_validate(build, args.kernels_dir.parent.resolve(), boards, out=sys.stdout)
+    with interrupt.deferred_signals():
+        return main_validate(build, args.kernels_dir.parent.resolve(), boards, out=sys.stdout)
 
 
 def evaluate(expression: int | str, refill: int) -> int:
@@ -105,6 +108,7 @@ def _run(elf: Path, board: str, timing: str, clock: str | None = None,
     from mcusim.sim.core.options import ProgramIO, RunOptions
     from mcusim.sim.simulation import make_simulation
 
+    _stop_if_signalled()
     b = load_board(board, clock=clock)
     out = io.BytesIO()
     options = RunOptions(io=ProgramIO(fs_root=root, stdout=out, stderr=io.BytesIO()))
@@ -116,10 +120,21 @@ def _run(elf: Path, board: str, timing: str, clock: str | None = None,
         raise KeyboardInterrupt
     if result.stop == "terminated":
         raise Terminated("terminated (SIGTERM)")
+    _stop_if_signalled()
     if result.stop != "exit" or result.exit_code != 0:
         raise InputError(f"{elf} did not run to a clean exit on {board}: "
                          f"{result.fault.message if result.fault else result.exit_code}")
     return sim, out.getvalue().decode(errors="replace")
+
+
+def _stop_if_signalled() -> None:
+    """A signal that came between runs (sim/core/interrupt.py deferred_signals) stops validate
+    as one during a run does."""
+    signum = interrupt.pending_signal()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    if signum == signal.SIGTERM:
+        raise Terminated("terminated (SIGTERM)")
 
 
 def ubench(build: Path, expected_file: Path, cores: list[str] | None = None) -> list[Comparison]:

@@ -83,3 +83,37 @@ def native_handlers(catch: Callable[[], None], release: Callable[[], int],
         signum = release()
         if signum:
             on_signal(signum)
+
+
+# SIGINT/SIGTERM noted by deferred_signals() and not acted on yet.
+_deferred: list[int] = []
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """For a command that runs one simulation after another (`mcusim validate`): a SIGINT or
+    SIGTERM between runs is noted and acted on where the command asks (`pending_signal`),
+    instead of a KeyboardInterrupt raised wherever Python is, which inside a finalizer is
+    swallowed and the command goes on. During a run the engine's handlers take over as always
+    (and put this one back). A second signal raises KeyboardInterrupt at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if _deferred:
+            raise KeyboardInterrupt
+        _deferred.append(signum)
+
+    saved = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, previous in saved.items():
+            signal.signal(s, previous)
+        _deferred.clear()
+
+
+def pending_signal() -> int | None:
+    """The signal deferred_signals() noted, if any."""
+    return _deferred[0] if _deferred else None
