@@ -184,3 +184,19 @@ def test_a_trace_window_after_the_run_is_warned_of(kernels, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 3
     assert "warning: --window starts at cycle 100,000,000, after the run ended" in err
+
+
+@pytest.mark.parametrize(("signum", "raised"), [(signal.SIGINT, KeyboardInterrupt),
+                                                 (signal.SIGTERM, Exception)])
+def test_a_signal_between_validate_runs_is_kept_until_the_next_run(signum, raised):
+    from mcusim.sim.cli import validate
+    from mcusim.sim.core import interrupt
+
+    with interrupt.deferred_signals():
+        os.kill(os.getpid(), signum)  # noted by the handler, nothing raised here
+        assert interrupt.pending_signal() == signum
+        with pytest.raises(raised) as caught:
+            validate._stop_if_signalled()
+    assert interrupt.pending_signal() is None  # forgotten with the handler
+    if signum == signal.SIGTERM:
+        assert caught.value.exit_code == ExitCode.TERMINATED
