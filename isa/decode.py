@@ -24,9 +24,8 @@ from mcusim.isa.classify import InsnInfo, capstone_run
 from mcusim.isa.thumb_table import classify_at
 
 # Classified encodings without anything that depends on where they are (no branch, no target,
-# not inside an IT block), by encoding.
-_TEMPLATES: dict[bytes, InsnInfo] = {}
-# The same, without the address: what an instance at another address is made from.
+# not inside an IT block), by encoding: their InsnInfo fields after the address, what an
+# instance at any address is made from.
 _TAILS: dict[bytes, tuple] = {}
 # Runs capstone decoded (IT blocks with their instructions, mostly), by their bytes, for those
 # that do not depend on their address: their instructions without the address.
@@ -69,7 +68,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
     run of other encodings is classified by one `capstone_run` call (a run ends before an
     encoding it already holds, which is then reused)."""
     out: list[InsnInfo] = []
-    templates, tails = _TEMPLATES, _TAILS
+    tails = _TAILS
     pos, end = 0, len(code)
     run_start = -1  # start of the current run of new encodings
     pending: set[bytes] = set()  # encodings in the run
@@ -115,7 +114,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                 conditional = _it_length(hw)
             else:
                 encoding = code[pos:pos + size]
-                known = templates.get(encoding)
+                known = _at(tails.get(encoding), address + pos)
                 if known is None:
                     if encoding in pending:
                         flush = True  # classified by the run: reused below
@@ -138,15 +137,18 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
             run_start = -1
             pending.clear()
             if known is None and pos + 1 < end:
-                known = templates.get(code[pos:pos + size])
+                known = _at(tails.get(code[pos:pos + size]), address + pos)
                 if known is None:  # (a branch: not reusable) it starts the next run
                     continue
         if known is None:
             return out  # the end of the code
-        # A template is copied to this address; what classify_at made here is used as it is.
-        append(known if known.address == address + pos
-               else _new(InsnInfo, (address + pos,) + known[1:]))
+        append(known)
         pos += size
+
+
+def _at(tail: tuple | None, address: int) -> InsnInfo | None:
+    """The classified encoding `tail` (from _TAILS) at `address`; None for None."""
+    return None if tail is None else _new(InsnInfo, (address,) + tail)
 
 
 def _capstone_run(code: bytes, address: int) -> list[InsnInfo]:
@@ -184,10 +186,8 @@ def _remember(decoded: list[InsnInfo], code: bytes, address: int) -> None:
 
 
 def _keep(encoding: bytes, info: InsnInfo) -> None:
-    if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
-        _TEMPLATES.clear()
+    if len(_TAILS) >= _TEMPLATE_LIMIT:
         _TAILS.clear()
-    _TEMPLATES[encoding] = info
     _TAILS[encoding] = info[1:]
 
 
@@ -283,6 +283,5 @@ def forget_decoded() -> None:
     """Drop every decode memo of this process (benchmarks of cold decoding)."""
     _classified.cache_clear()
     decode_span.cache_clear()
-    _TEMPLATES.clear()
     _TAILS.clear()
     _RUNS.clear()
