@@ -70,7 +70,9 @@ def main(args: argparse.Namespace, err: Console) -> int:
     for board in boards:  # an unknown name is a usage error before any work (as `run`)
         load_board(board)
     with interrupt.deferred_signals():
-        return main_validate(build, args.kernels_dir.parent.resolve(), boards, out=sys.stdout)
+        status = main_validate(build, args.kernels_dir.parent.resolve(), boards, out=sys.stdout)
+        _stop_if_signalled()  # (one after the last run: each run looks before it starts)
+    return status
 
 
 def evaluate(expression: int | str, refill: int) -> int:
@@ -120,7 +122,6 @@ def _run(elf: Path, board: str, timing: str, clock: str | None = None,
         raise KeyboardInterrupt
     if result.stop == "terminated":
         raise Terminated("terminated (SIGTERM)")
-    _stop_if_signalled()
     if result.stop != "exit" or result.exit_code != 0:
         raise InputError(f"{elf} did not run to a clean exit on {board}: "
                          f"{result.fault.message if result.fault else result.exit_code}")
@@ -128,7 +129,7 @@ def _run(elf: Path, board: str, timing: str, clock: str | None = None,
 
 
 def _stop_if_signalled() -> None:
-    """A signal that came between runs (sim/core/interrupt.py deferred_signals) stops validate
+    """A signal that came outside a run (sim/core/interrupt.py deferred_signals) stops validate
     as one during a run does."""
     signum = interrupt.pending_signal()
     if signum == signal.SIGINT:
