@@ -112,6 +112,13 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="stop the run after this much host time (exit 83, as a limit)")
 
 
+def program_argv(args: argparse.Namespace) -> list[str]:
+    """The program's argv: the ELF's file name (as the Python API gives it), not the path as
+    typed, since the start-up copies argv and the path would change the counts; then the
+    words after `--`."""
+    return [args.elf.name, *args.program_args]
+
+
 def check_fs_root(path: Path) -> None:
     """--fs-root must be a directory that exists: a missing one would only show as the
     program's failing file calls."""

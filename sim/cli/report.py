@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -89,9 +91,13 @@ def print_functions(console: Console, result: RunResult, top: int = 20,
     console.print(t)
 
 
-def print_regions(console: Console, result: RunResult) -> None:
-    for w in result.warnings:
+def print_warnings(console: Console, warnings: Sequence[str]) -> None:
+    for w in warnings:
         console.print(f"mcusim: warning: {w}", highlight=False, markup=False, soft_wrap=True)
+
+
+def print_regions(console: Console, result: RunResult) -> None:
+    print_warnings(console, result.warnings)
     if not result.regions:
         return
     t = Table(title="regions", title_justify="left")

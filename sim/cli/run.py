@@ -20,6 +20,7 @@ from mcusim.sim.cli.common import (
     disabled_irq_warnings,
     irq_warnings,
     positive_int,
+    program_argv,
     size,
 )
 from mcusim.sim.gdb import add_gdb_option
@@ -117,6 +118,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         print_regions,
         print_summary,
         print_unknown_accesses,
+        print_warnings,
     )
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import (
@@ -143,9 +145,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     # `--json -`: stdout is the JSON alone (parseable), so the program's output goes to stderr.
     json_to_stdout = json_out is not None and json_out.to_stdout
     options = RunOptions(
-        # argv[0] is the ELF's file name (as the Python API gives it), not the path typed:
-        # the start-up copies argv, so the path would change the counts.
-        io=ProgramIO(argv=[args.elf.name, *args.program_args], fs_root=args.fs_root,
+        io=ProgramIO(argv=program_argv(args), fs_root=args.fs_root,
                      stdin=sys.stdin.buffer if sys.stdin else None,
                      stdout=sys.stderr.buffer if json_to_stdout else sys.stdout.buffer,
                      stderr=sys.stderr.buffer),
@@ -163,8 +163,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         args.timing, board.core.name, board.multiplier == "32-cycle"))
     # Printed before the run (such a run may never end), recorded in the result after it.
     early_warnings = irq_warnings(options.interrupts, board.core.name)
-    for w in early_warnings:
-        err.print(f"mcusim: warning: {w}", highlight=False, markup=False, soft_wrap=True)
+    print_warnings(err, early_warnings)
     if args.gdb is not None:
         result = debug_run(sim, args.gdb, err)
     else:

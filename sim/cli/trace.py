@@ -14,6 +14,7 @@ from mcusim.sim.cli.common import (
     check_fs_root,
     clock_warnings,
     positive_int,
+    program_argv,
     window,
 )
 
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.sim.cli.exit_status import run_status
     from mcusim.sim.cli.outputs import OutputPlan
     from mcusim.sim.cli.progress import run_progress
-    from mcusim.sim.cli.report import print_fault
+    from mcusim.sim.cli.report import print_fault, print_warnings
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
     from mcusim.sim.simulation import make_simulation
@@ -62,9 +63,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     board = load_board(args.board, clock=args.clock)
     firmware = Firmware.open(args.elf)
     options = RunOptions(
-        # argv[0] is the ELF's file name (as the Python API gives it), not the path typed:
-        # the start-up copies argv, so the path would change the counts.
-        io=ProgramIO(argv=[args.elf.name, *args.program_args], fs_root=args.fs_root,
+        io=ProgramIO(argv=program_argv(args), fs_root=args.fs_root,
                      stdout=sys.stdout.buffer, stderr=sys.stderr.buffer),
         limits=Limits(max_instructions=args.max_instructions, timeout=args.timeout),
         memory=MemoryOptions(
@@ -80,8 +79,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         result.warnings.append(f"--window starts at cycle {args.window[0]:,}, after the run "
                                f"ended (at cycle {result.cycles:,}): no access is in it")
     print_fault(err, result)
-    for w in result.warnings:
-        err.print(f"mcusim: warning: {w}", highlight=False, markup=False, soft_wrap=True)
+    print_warnings(err, result.warnings)
     assert result.trace is not None  # recorded: options.memory.record_accesses
     try:
         n = write_trace(result.trace, out.path)
