@@ -79,8 +79,7 @@ class BatchedSimulation(Simulation):
         self._by_address: dict[int, int] = {}
         self._sizes: list[int] = []
         self._table = BlockTable()
-        self._cycles = 0
-        self._instructions = 0
+        self._cycles = self._instructions = 0
         self._current_block: Block | None = None
         self._tracker: CallTracker | None = None  # the profiler's, whose calls are replayed
         self._per_block: list[bool] = []  # non-empty: accounted block by block from now on
@@ -88,10 +87,13 @@ class BatchedSimulation(Simulation):
         if self.memory_tracker is not None or self.max_instructions or self.max_cycles:
             raise ValueError("batched accounting cannot track memory or stop at limits")
 
-    # The run's state, brought up to date whenever it is read or set.
+    # The run's state, brought up to date whenever it is read or set (not by counts_so_far).
     cycles = _Synced[int]("_cycles")
     instructions = _Synced[int]("_instructions")
     _current = _Synced["Block | None"]("_current_block")
+
+    def counts_so_far(self) -> tuple[int, int]:
+        return self._cycles, self._instructions  # the blocks not yet accounted left out
 
     def _attach(self, observer: Observer) -> None:
         super()._attach(observer)

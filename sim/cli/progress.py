@@ -1,9 +1,10 @@
 """Progress of a long run on a terminal: after a couple of seconds of host time, one stderr
 line with the cycles simulated so far, rewritten in place and erased when the run ends.
 
-A thread reads the simulation's counters (a read, nothing else: the run's figures and output
-are the same with it or without it) and writes only to stderr, and only when stderr is a
-terminal, so pipes, files and CI logs never see it."""
+A thread reads the simulation's counters through `counts_so_far` (a read, nothing else: reading
+`cycles` on the batched path would account the pending blocks, racing the run itself; the
+run's figures and output are the same with it or without it) and writes only to stderr, and
+only when stderr is a terminal, so pipes, files and CI logs never see it."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ EVERY = 0.5
 
 
 class _Counting(Protocol):
-    cycles: int
-    instructions: int
+    def counts_so_far(self) -> tuple[int, int]: ...
 
 
 class RunProgress:
@@ -37,8 +37,9 @@ class RunProgress:
         if self._done.wait(self.show_after):
             return
         while not self._done.is_set():
-            line = (f"mcusim: {int(self.sim.cycles):,} cycles, "
-                    f"{int(self.sim.instructions):,} instructions simulated (Ctrl-C stops)")
+            cycles, instructions = self.sim.counts_so_far()
+            line = (f"mcusim: {cycles:,} cycles, {instructions:,} instructions simulated "
+                    "(Ctrl-C stops)")
             with contextlib.suppress(OSError, ValueError):
                 self.stream.write(f"\r{line}\x1b[K")
                 self.stream.flush()

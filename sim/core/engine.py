@@ -173,6 +173,11 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEnt
         self._instrumenters.append(instrumenter)
 
     # -- time ---------------------------------------------------------------------------------
+    def counts_so_far(self) -> tuple[int, int]:
+        """(cycles, instructions) as accounted so far, read without accounting anything: what
+        another thread (the progress line) may read while the run goes on."""
+        return self.cycles, self.instructions
+
     def now(self) -> int:
         """The cycle count as the instruction at the last known PC of the current block sees
         it: at its memory access for a load or store, else when it starts."""
