@@ -15,13 +15,34 @@ whether it sits inside an IT block (its condition), nothing else. So:
 from __future__ import annotations
 
 import gc
+import os
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import compress, count
 from operator import attrgetter
 
-from mcusim.isa.classify import InsnInfo, capstone_run
+from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared, capstone_run
 from mcusim.isa.thumb_table import classify_at
+
+
+def _native_decoder():  # noqa: ANN202 - a compiled module, or None
+    """isa/native (mcusim.isa._thumb_decode): the table classifier and the fast loop below in
+    C, giving the same InsnInfos; None when it was not built or `MCUSIM_NATIVE=0` asks for the
+    pure-Python path (as for the native hot path, sim/accounting/native_lib.py)."""
+    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
+        return None
+    try:
+        from mcusim.isa import _thumb_decode
+    except ImportError:
+        return None
+    _thumb_decode.configure(InsnInfo, _shared, COND, ALWAYS)
+    return _thumb_decode
+
+
+NATIVE = _native_decoder()
+# The classifier the slow path below uses (the same InsnInfos either way) and the C fast loop.
+_classify_at = classify_at if NATIVE is None else NATIVE.classify
+_scan = None if NATIVE is None else NATIVE.scan
 
 # Classified encodings without anything that depends on where they are (no branch, no target,
 # not inside an IT block), by encoding: their InsnInfo fields after the address, what an
@@ -74,8 +95,18 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
     pending: set[bytes] = set()  # encodings in the run
     conditional = 0  # instructions still to come inside an IT block
     append = out.append
+    scan, classify = _scan, _classify_at
     while True:
-        if run_start < 0 and not conditional:
+        if run_start < 0 and not conditional and scan is not None:
+            # The loop below, in C (isa/native/thumb_decode.c).
+            pos, unknown = scan(code, pos, address, out, tails, _TEMPLATE_LIMIT)
+            if unknown:  # capstone's: the run of such encodings starts here
+                size = 4 if code[pos + 1] >= 0xE8 else 2
+                run_start = pos
+                pending.add(code[pos:pos + size])
+                pos += size
+                continue
+        elif run_start < 0 and not conditional:
             # The common case, with none of the bookkeeping below: encodings seen before
             # (copied to this address) and new ones the table classifier knows (used as it
             # made them). It stops at an IT instruction (never a template), at the end of the
@@ -119,7 +150,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                     if encoding in pending:
                         flush = True  # classified by the run: reused below
                     elif size == 2 or pos + 3 < end:
-                        known = classify_at(code, pos, address + pos)
+                        known = classify(code, pos, address + pos)
                         if known is not None and known.branch is None and known.target is None:
                             _keep(encoding, known)
             if known is None and not flush:

@@ -1,0 +1,56 @@
+/* The native Thumb decoder (mcusim.isa._thumb_decode): what the table-driven classifier
+ * (isa/thumb_table.py, thumb_wide.py, thumb_fields.py) decides for an encoding, as plain C
+ * data; thumb_decode.c turns it into the very InsnInfo the Python classifier makes. */
+#ifndef MCUSIM_THUMB_DECODE_H
+#define MCUSIM_THUMB_DECODE_H
+
+#include <stdint.h>
+
+/* Capstone's ARM register ids (isa/thumb_fields.py REG, SP, PC, CPSR; LR is 10). */
+#define ID_CPSR 3
+#define ID_LR 10
+#define ID_PC 11
+#define ID_SP 12
+#define ID_R0 66
+
+#define MAX_LISTED 16
+#define TEXT_MAX 96
+
+/* Cost classes the table classifier gives (the order of CLASS_NAMES in thumb_decode.c). */
+enum td_class { C_ALU, C_MUL, C_MLA, C_MULL, C_MLAL, C_DSP, C_LDR, C_STR, C_LDM, C_LDM_PC,
+                C_STM, C_BRANCH, C_BRANCH_COND, C_BL, C_BX, C_CBZ, C_COUNT };
+enum td_branch { BR_NONE, BR_COND, BR_ALWAYS };
+
+/* Registers in the order the Python classifier lists them (frozenset insertion order). */
+typedef struct {
+    int n;
+    uint8_t id[MAX_LISTED];
+} td_regs;
+
+/* One classified instruction: InsnInfo's fields (isa/classify.py) after its address. */
+typedef struct {
+    int size;
+    char text[TEXT_MAX];
+    int text_len;
+    int cls;
+    int nregs;
+    td_regs reads, writes;
+    int load, store, reg_offset;
+    int base, index;
+    int branch;
+    int has_target;
+    int64_t target;
+    int nsources;
+    int sources[2];
+    int dest;
+    int mem_base, mem_index;
+    int64_t disp;
+    int span;
+    int64_t sp_delta;
+} td_insn;
+
+/* 1 and `out` filled if the table classifier handles the encoding hw1 (hw2: the second
+ * halfword of a 32-bit one, read only then), else 0 (capstone decides). */
+int td_classify(unsigned hw1, unsigned hw2, int64_t address, td_insn *out);
+
+#endif

@@ -1,0 +1,22 @@
+/* Shared pieces of the native table classifier (thumb_narrow.c, thumb_wide.c), as
+ * isa/thumb_fields.py is for the Python one. */
+#ifndef MCUSIM_THUMB_NARROW_H
+#define MCUSIM_THUMB_NARROW_H
+
+#include "thumb_decode.h"
+
+extern const char *const NAME[16];
+extern const uint8_t REG[16];
+extern const char *const CONDITIONS[14];
+
+void td_imm(char *buf, int64_t v);
+void td_text(td_insn *o, const char *format, ...);
+void td_regs_of(td_regs *r, int n, ...);
+void td_start(td_insn *o, int size, int cls);
+void td_alu(td_insn *o, int size, int dest, int cls);
+int td_mem(td_insn *o, int size, int load, int rt, int rn, int rm, int64_t disp);
+int td_push_pop(td_insn *o, int pop, unsigned low, int extra, int size, const char *suffix);
+int td_narrow(unsigned hw, int64_t address, td_insn *o);
+int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o);
+
+#endif
