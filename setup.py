@@ -10,7 +10,8 @@ from setuptools import Extension, setup
 
 SOURCES = [f"sim/accounting/hotpath/{name}.c"
            for name in ("hotpath", "profile", "memory", "util", "interrupt", "align")]
-DECODER = [f"isa/native/{name}.c" for name in ("thumb_decode", "thumb_narrow", "thumb_wide")]
+DECODER = [f"isa/native/{name}.c" for name in ("thumb_decode", "thumb_narrow", "thumb_wide",
+                                                 "encoding_memo")]
 FLAGS = ["-O2", "-std=c99"]
 
 setup(ext_modules=[
@@ -18,6 +19,7 @@ setup(ext_modules=[
               depends=["sim/accounting/hotpath/hotpath.h"], optional=True,
               extra_compile_args=FLAGS),
     Extension("mcusim.isa._thumb_decode", DECODER,
-              depends=["isa/native/thumb_decode.h", "isa/native/thumb_narrow.h"],
+              depends=[f"isa/native/{name}.h"
+                       for name in ("thumb_decode", "thumb_narrow", "encoding_memo")],
               optional=True, extra_compile_args=FLAGS),
 ])

@@ -43,11 +43,12 @@ NATIVE = _native_decoder()
 # The classifier the slow path below uses (the same InsnInfos either way) and the C fast loop.
 _classify_at = classify_at if NATIVE is None else NATIVE.classify
 _scan = None if NATIVE is None else NATIVE.scan
-
 # Classified encodings without anything that depends on where they are (no branch, no target,
 # not inside an IT block), by encoding: their InsnInfo fields after the address, what an
-# instance at any address is made from.
-_TAILS: dict[bytes, tuple] = {}
+# instance at any address is made from. (The native memo is a dict's get/[]=/len/clear keyed
+# by the encoding's integer value, which the C loop looks up without making bytes.)
+_TAILS: dict[bytes, tuple] = {} if NATIVE is None else NATIVE.EncodingMemo()
+
 # Runs capstone decoded (IT blocks with their instructions, mostly), by their bytes, for those
 # that do not depend on their address: their instructions without the address.
 _RUNS: dict[bytes, list[tuple]] = {}

@@ -98,6 +98,7 @@ def _decodes(spans: dict[bytes, int], native: bool, monkeypatch) -> list[tuple[l
         if not native:
             m.setattr(decode, "_scan", None)
             m.setattr(decode, "_classify_at", classify_at)
+            m.setattr(decode, "_TAILS", {})
         decode.forget_decoded()
         out = []
         try:
@@ -151,3 +152,23 @@ def test_decode_span_of_the_generated_nn_code(tmp_path, monkeypatch):
     native, python = _decodes(spans, True, monkeypatch), _decodes(spans, False, monkeypatch)
     assert _count(native) > 10_000
     assert native == python
+
+
+def test_the_native_memo_of_encodings_behaves_as_the_dict_it_replaces():
+    rnd = random.Random(7)
+    memo, reference = decode.NATIVE.EncodingMemo(), {}
+    for n in range(5000):  # grows through several sizes; 16- and 32-bit keys never collide
+        encoding = (struct.pack("<H", rnd.randrange(0xE800)) if n % 2 else
+                    struct.pack("<HH", rnd.randrange(0xE800, 0x10000), rnd.randrange(0x10000)))
+        memo[encoding] = reference[encoding] = (n,)
+        probe = struct.pack("<H", rnd.randrange(0x10000))
+        assert memo.get(probe) == reference.get(probe)
+        assert memo.get(probe, "none") == reference.get(probe, "none")
+    assert len(memo) == len(reference) and all(memo[k] == v for k, v in reference.items())
+    assert memo.get(b"\x00\x00\x00\x00") is None and memo.get(b"\x01\x20\x00") is None
+    with pytest.raises(KeyError):
+        memo[b"\xff\xff\xff\xff"]  # noqa: B018
+    with pytest.raises(ValueError):
+        memo[b"\x01"] = ()
+    memo.clear()
+    assert len(memo) == 0 and memo.get(next(iter(reference))) is None

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "encoding_memo.h"
 #include "thumb_decode.h"
 
 #define FIELDS 22  /* InsnInfo's fields (isa/classify.py) */
@@ -138,13 +139,13 @@ static PyObject *at(PyObject *tail, int64_t address) {
 
 /* decode._keep: the fields after the address of `insn` under its encoding; the memo is
  * emptied first when it holds `limit` encodings. */
-static int keep(PyObject *tails, PyObject *encoding, PyObject *insn, Py_ssize_t limit) {
-    if (PyDict_GET_SIZE(tails) >= limit)
-        PyDict_Clear(tails);
+static int keep(EncodingMemo *tails, uint64_t key, PyObject *insn, Py_ssize_t limit) {
+    if ((Py_ssize_t)tails->used >= limit)
+        memo_clear(tails);
     PyObject *tail = PyTuple_GetSlice(insn, 1, FIELDS);
     if (tail == NULL)
         return -1;
-    int failed = PyDict_SetItem(tails, encoding, tail);
+    int failed = memo_store(tails, key, tail);
     Py_DECREF(tail);
     return failed;
 }
@@ -189,7 +190,7 @@ static PyObject *classify(PyObject *self, PyObject *args) {
     return build(&o, address);
 }
 
-/* scan(code: bytes, pos: int, address: int, out: list, tails: dict, limit: int)
+/* scan(code: bytes, pos: int, address: int, out: list, tails: EncodingMemo, limit: int)
  *   -> (pos, unknown)
  * The fast loop of decode._by_encoding from code[pos:] (at address + pos): appends to `out`
  * the instructions of encodings in `tails` and of new ones the table classifier knows
@@ -201,39 +202,33 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     const unsigned char *code;
     Py_ssize_t end, pos, limit;
     long long address;
-    PyObject *out, *tails;
+    PyObject *out;
+    EncodingMemo *tails;
     if (!ready() || !PyArg_ParseTuple(args, "y#nLO!O!n", &code, &end, &pos, &address,
-                                      &PyList_Type, &out, &PyDict_Type, &tails, &limit))
+                                      &PyList_Type, &out, &EncodingMemoType, &tails, &limit))
         return NULL;
     int unknown = 0;
     while (pos + 1 < end) {
         Py_ssize_t size = code[pos + 1] >= 0xE8 ? 4 : 2;  /* 32 bits: first halfword >= 0xE800 */
         if (pos + size > end)
             break;  /* (no memo holds a cut-off encoding) */
-        PyObject *encoding = PyBytes_FromStringAndSize((const char *)code + pos, size);
-        if (encoding == NULL)
-            return NULL;
-        PyObject *insn, *tail = PyDict_GetItemWithError(tails, encoding);
+        uint64_t key = size == 4 ? MEMO_KEY4(code + pos) : MEMO_KEY2(code + pos);
+        PyObject *insn, *tail = memo_lookup(tails, key);
         if (tail != NULL) {
             insn = at(tail, address + pos);
-        } else if (PyErr_Occurred()) {
-            insn = NULL;
         } else if (code[pos + 1] == 0xBF && (code[pos] & 0xF)) {
-            Py_DECREF(encoding);
             break;  /* an IT instruction */
         } else {
             td_insn o;
             if (!classify_bytes(code, pos, end, address + pos, &o)) {
-                Py_DECREF(encoding);
                 unknown = 1;  /* capstone's: the run of such encodings starts here */
                 break;
             }
             insn = build(&o, address + pos);
             if (insn != NULL && o.branch == BR_NONE && !o.has_target &&
-                keep(tails, encoding, insn, limit) < 0)
+                keep(tails, key, insn, limit) < 0)
                 Py_CLEAR(insn);
         }
-        Py_DECREF(encoding);
         if (insn == NULL)
             return NULL;
         int failed = PyList_Append(out, insn);
@@ -294,5 +289,16 @@ PyMODINIT_FUNC PyInit__thumb_decode(void) {
         if (class_names[k] == NULL)
             return NULL;
     }
-    return PyModule_Create(&module);
+    if (PyType_Ready(&EncodingMemoType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&EncodingMemoType);
+    if (PyModule_AddObject(m, "EncodingMemo", (PyObject *)&EncodingMemoType) < 0) {
+        Py_DECREF(&EncodingMemoType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }
