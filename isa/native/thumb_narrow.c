@@ -4,7 +4,6 @@
 #include "thumb_narrow.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 const char *const NAME[16] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "sb",
@@ -14,26 +13,71 @@ const uint8_t REG[16] = {66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, ID_
 const char *const CONDITIONS[14] = {"eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc", "hi",
                                     "ls", "ge", "lt", "gt", "le"};
 
-void td_imm(char *buf, int64_t v) {
-    /* thumb_fields.imm: capstone prints hex beyond 9, decimal up to it, a sign before both */
-    if (v < 0) {
-        if (v < -9)
-            sprintf(buf, "#-0x%llx", (unsigned long long)-v);
-        else
-            sprintf(buf, "#-%lld", (long long)-v);
-    } else if (v > 9) {
-        sprintf(buf, "#0x%llx", (unsigned long long)v);
-    } else {
-        sprintf(buf, "#%lld", (long long)v);
-    }
+/* The digits of v (base 16 or 10) after `prefix`, NUL-terminated; its length. */
+static int digits(char *buf, const char *prefix, uint64_t v, unsigned base) {
+    int n = 0;
+    while (*prefix)
+        buf[n++] = *prefix++;
+    char reversed[24];
+    int k = 0;
+    do {
+        reversed[k++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (k)
+        buf[n++] = reversed[--k];
+    buf[n] = 0;
+    return n;
 }
 
-void td_text(td_insn *o, const char *format, ...) {
+void td_imm(char *buf, int64_t v) {
+    /* thumb_fields.imm: capstone prints hex beyond 9, decimal up to it, a sign before both */
+    if (v < 0)
+        digits(buf, v < -9 ? "#-0x" : "#-", (uint64_t)-v, v < -9 ? 16 : 10);
+    else
+        digits(buf, v > 9 ? "#0x" : "#", (uint64_t)v, v > 9 ? 16 : 10);
+}
+
+void td_negative_hex(char *buf, uint64_t magnitude) {
+    digits(buf, "#-0x", magnitude, 16);  /* (capstone: always hex, even #-0x0) */
+}
+
+/* vsnprintf for the only conversions the texts need, %s and %u (several times faster). */
+static int format(char *buf, int cap, const char *f, va_list args) {
+    int n = 0;
+    for (; *f && n < cap - 1; f++) {
+        if (*f != '%') {
+            buf[n++] = *f;
+            continue;
+        }
+        f++;
+        if (*f == 's') {
+            for (const char *a = va_arg(args, const char *); *a && n < cap - 1; a++)
+                buf[n++] = *a;
+        } else {  /* %u */
+            char number[24];
+            int length = digits(number, "", va_arg(args, unsigned), 10);
+            for (int k = 0; k < length && n < cap - 1; k++)
+                buf[n++] = number[k];
+        }
+    }
+    buf[n] = 0;
+    return n;
+}
+
+int td_format(char *buf, int cap, const char *f, ...) {
     va_list args;
-    va_start(args, format);
-    int n = vsnprintf(o->text, TEXT_MAX, format, args);
+    va_start(args, f);
+    int n = format(buf, cap, f, args);
     va_end(args);
-    o->text_len = n < TEXT_MAX ? n : TEXT_MAX - 1;
+    return n;
+}
+
+void td_text(td_insn *o, const char *f, ...) {
+    va_list args;
+    va_start(args, f);
+    o->text_len = format(o->text, TEXT_MAX, f, args);
+    va_end(args);
 }
 
 void td_regs_of(td_regs *r, int n, ...) {
@@ -99,9 +143,9 @@ int td_push_pop(td_insn *o, int pop, unsigned low, int extra, int size, const ch
     char list[TEXT_MAX];
     int at = 0;
     for (int k = 0; k < count; k++)
-        at += sprintf(list + at, "%s%s", k ? ", " : "", NAME[listed[k]]);
+        at += td_format(list + at, TEXT_MAX - at, "%s%s", k ? ", " : "", NAME[listed[k]]);
     if (extra)
-        sprintf(list + at, "%s%s", count ? ", " : "", pop ? "pc" : "lr");
+        td_format(list + at, TEXT_MAX - at, "%s%s", count ? ", " : "", pop ? "pc" : "lr");
     td_text(o, "%s%s {%s}", pop ? "pop" : "push", suffix, list);
     o->size = size;
     o->mem_base = ID_SP;
@@ -311,7 +355,7 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         char offset[40] = "";
         if (disp) {
             td_imm(v, disp);
-            sprintf(offset, ", %s", v);
+            td_format(offset, sizeof offset, ", %s", v);
         }
         td_text(o, "%s%s %s, [%s%s]", load ? "ldr" : "str", kind, NAME[lo3], NAME[mid3],
                 offset);
@@ -322,7 +366,7 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         char offset[40] = "";
         if (disp) {
             td_imm(v, disp);
-            sprintf(offset, ", %s", v);
+            td_format(offset, sizeof offset, ", %s", v);
         }
         td_text(o, "%s %s, [sp%s]", load ? "ldr" : "str", NAME[rt], offset);
         return td_mem(o, 2, load, rt, 13, -1, disp);

@@ -10,6 +10,8 @@ extern const uint8_t REG[16];
 extern const char *const CONDITIONS[14];
 
 void td_imm(char *buf, int64_t v);
+void td_negative_hex(char *buf, uint64_t magnitude);
+int td_format(char *buf, int cap, const char *format, ...);
 void td_text(td_insn *o, const char *format, ...);
 void td_regs_of(td_regs *r, int n, ...);
 void td_start(td_insn *o, int size, int cls);

@@ -2,7 +2,6 @@
  * isa/thumb_wide.py. */
 #include "thumb_narrow.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static uint32_t thumb_expand(unsigned imm12) {
@@ -59,7 +58,7 @@ static int data_processing(unsigned op, int s, int rn, int rd, const char *opera
         name = move, is_move = 1;
     }
     char mnemonic[12];
-    sprintf(mnemonic, "%s%s", name, s ? "s" : "");
+    td_format(mnemonic, sizeof mnemonic, "%s%s", name, s ? "s" : "");
     if (listed(wide_names, mnemonic))
         strcat(mnemonic, ".w");
     int m = rm >= 0 ? REG[rm] : 0;  /* the source register of a shifted-register operand */
@@ -134,11 +133,12 @@ static int shifted_register(unsigned hw1, unsigned hw2, int64_t address, td_insn
         return 0;  /* LSL/LSR/ASR/ROR/RRX (immediate): printed as shifts */
     char operand[32];
     if (kind == 0 && amount == 0)
-        sprintf(operand, "%s", NAME[rm]);
+        td_format(operand, sizeof operand, "%s", NAME[rm]);
     else if (kind == 3 && amount == 0)
-        sprintf(operand, "%s, rrx", NAME[rm]);
+        td_format(operand, sizeof operand, "%s, rrx", NAME[rm]);
     else
-        sprintf(operand, "%s, %s #%u", NAME[rm], shifts[kind], amount ? amount : 32);
+        td_format(operand, sizeof operand, "%s, %s #%u", NAME[rm], shifts[kind],
+                  amount ? amount : 32);
     return data_processing(op, s, rn, rd, operand, rm, address, WIDE_REG, o);
 }
 
@@ -171,16 +171,16 @@ static int multiply(unsigned hw1, unsigned hw2, td_insn *o) {
     char name[12];
     int cls;
     if (op1 == 0 && op2 == 0) {
-        sprintf(name, "%s", ra == 15 ? "mul" : "mla");
+        td_format(name, sizeof name, "%s", ra == 15 ? "mul" : "mla");
         cls = ra == 15 ? C_MUL : C_MLA;
     } else if (op1 == 0 && op2 == 1 && ra != 15) {
-        sprintf(name, "mls");
+        td_format(name, sizeof name, "mls");
         cls = C_MLA;
     } else if (op1 == 1 && op2 < 4) {
-        sprintf(name, "%s%s", ra == 15 ? "smul" : "smla", xy[op2]);
+        td_format(name, sizeof name, "%s%s", ra == 15 ? "smul" : "smla", xy[op2]);
         cls = C_DSP;
     } else if (op1 == 2 && op2 < 2) {
-        sprintf(name, "%s%s", ra == 15 ? "smuad" : "smlad", op2 ? "x" : "");
+        td_format(name, sizeof name, "%s%s", ra == 15 ? "smuad" : "smlad", op2 ? "x" : "");
         cls = C_DSP;
     } else {
         return 0;
@@ -250,7 +250,7 @@ static int load_store(unsigned hw1, unsigned hw2, td_insn *o) {
             td_imm(v, disp);
         } else {
             disp = -(int64_t)(hw2 & 0xFFF);
-            sprintf(v, "#-0x%llx", (unsigned long long)-disp);  /* (always hex, even 0) */
+            td_negative_hex(v, (uint64_t)-disp);
         }
         td_text(o, "%s.w %s, [pc, %s]", name, NAME[rt], v);
     } else if (hw1 & 0x0080) {
@@ -258,13 +258,13 @@ static int load_store(unsigned hw1, unsigned hw2, td_insn *o) {
         char offset[40] = "";
         if (disp) {
             td_imm(v, disp);
-            sprintf(offset, ", %s", v);
+            td_format(offset, sizeof offset, ", %s", v);
         }
         td_text(o, "%s.w %s, [%s%s]", name, NAME[rt], NAME[rn], offset);
     } else if ((hw2 & 0x0F00) == 0x0C00) {  /* P=1, U=0, W=0: a negative offset */
         disp = -(int64_t)(hw2 & 0xFF);
-        td_text(o, "%s %s, [%s, #-0x%llx]", name, NAME[rt], NAME[rn],
-                (unsigned long long)-disp);  /* (always hex, even -0) */
+        td_negative_hex(v, (uint64_t)-disp);
+        td_text(o, "%s %s, [%s, %s]", name, NAME[rt], NAME[rn], v);
     } else {
         return 0;
     }
