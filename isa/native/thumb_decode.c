@@ -64,9 +64,17 @@ static PyObject *register_set(const td_regs *r) {
     return one;
 }
 
-/* A new InsnInfo with nothing in it yet, as tuple.__new__(InsnInfo, ...) allocates one. */
+/* A new InsnInfo with nothing in it yet, as tuple.__new__(InsnInfo, ...) allocates one, but
+ * not tracked by the cyclic garbage collector: nothing it holds (ints, strings, None, and
+ * frozensets and tuples of ints) can lead back to it, so it is never part of a cycle, and the
+ * collections during and after decoding need not walk a hundred thousand of them. (CPython
+ * untracks a plain tuple of atomic items the same way; it cannot tell that these frozensets
+ * hold only ints.) */
 static PyObject *new_insn(void) {
-    return insn_type->tp_alloc(insn_type, FIELDS);
+    PyObject *insn = insn_type->tp_alloc(insn_type, FIELDS);
+    if (insn != NULL)
+        PyObject_GC_UnTrack(insn);
+    return insn;
 }
 
 #define PUT(k, value)                                     \
