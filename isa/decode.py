@@ -10,6 +10,9 @@ whether it sits inside an IT block (its condition), nothing else. So:
   always decoded together by capstone, so they keep their condition;
 - a code span of the ELF (sim/core/code_map.py) is decoded once, linearly, and a block that
   Unicorn translates inside it is a slice of that decode (`DecodedSpan.block`).
+The table classifier and the loop over reused and table-classified encodings also exist in C
+(isa/native, the optional extension mcusim.isa._thumb_decode), used when it is built unless
+MCUSIM_NATIVE=0: the same InsnInfos (tests/test_thumb_decode_native.py), several times faster.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from bisect import bisect_right
 from functools import lru_cache
 from itertools import compress, count
 from operator import attrgetter
+from types import ModuleType
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared, capstone_run
 from mcusim.isa.thumb_table import classify_at
 
 
-def _native_decoder():  # noqa: ANN202 - a compiled module, or None
+def _native_decoder() -> ModuleType | None:
     """isa/native (mcusim.isa._thumb_decode): the table classifier and the fast loop below in
     C, giving the same InsnInfos; None when it was not built or `MCUSIM_NATIVE=0` asks for the
     pure-Python path (as for the native hot path, sim/accounting/native_lib.py)."""

@@ -223,7 +223,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         uint64_t key = size == 4 ? MEMO_KEY4(code + pos) : MEMO_KEY2(code + pos);
         PyObject *insn, *tail = memo_lookup(tails, key);
         if (tail != NULL) {
+            Py_INCREF(tail);  /* (held while the copy is made: a collection may run there) */
             insn = at(tail, address + pos);
+            Py_DECREF(tail);
         } else if (code[pos + 1] == 0xBF && (code[pos] & 0xF)) {
             break;  /* an IT instruction */
         } else {
