@@ -10,6 +10,7 @@
 #include <Python.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "encoding_memo.h"
 #include "thumb_decode.h"
@@ -93,6 +94,13 @@ static PyObject *new_ref(PyObject *o) {
     return o;
 }
 
+static PyObject *ascii(const char *text, int length) {
+    PyObject *s = PyUnicode_New(length, 127);  /* (the texts are ASCII: no decoding) */
+    if (s != NULL)
+        memcpy(PyUnicode_1BYTE_DATA(s), text, (size_t)length);
+    return s;
+}
+
 static PyObject *flag(int value) {
     return new_ref(value ? Py_True : Py_False);
 }
@@ -104,7 +112,7 @@ static PyObject *build(const td_insn *o, int64_t address) {
         return NULL;
     PUT(0, PyLong_FromLongLong(address));
     PUT(1, PyLong_FromLong(o->size));
-    PUT(2, PyUnicode_FromStringAndSize(o->text, o->text_len));
+    PUT(2, ascii(o->text, o->text_len));
     PUT(3, new_ref(class_names[o->cls]));
     PUT(4, PyLong_FromLong(o->nregs));
     PUT(5, new_ref(register_set(&o->reads)));
