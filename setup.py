@@ -11,7 +11,8 @@ from setuptools import Extension, setup
 SOURCES = [f"sim/accounting/hotpath/{name}.c"
            for name in ("hotpath", "profile", "memory", "util", "interrupt", "align")]
 DECODER = [f"isa/native/{name}.c" for name in ("thumb_decode", "thumb_narrow", "thumb_wide",
-                                                 "thumb_text", "encoding_memo")]
+                                                 "thumb_wide_more", "thumb_text",
+                                                 "encoding_memo")]
 FLAGS = ["-O2", "-std=c99"]
 
 setup(ext_modules=[

@@ -6,6 +6,12 @@ from __future__ import annotations
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.thumb_fields import COND as CONDITIONS
 from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, alu, imm, mem, push_pop, regs
+from mcusim.isa.thumb_wide_more import (
+    load_store_dual,
+    plain_immediate,
+    shift_immediate,
+    shift_register,
+)
 
 
 def classify_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
@@ -16,13 +22,17 @@ def classify_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
             return _modified_immediate(hw1, hw2, address)
         if hw1 & 0xFB70 in (0xF240, 0xF2C0):
             return _movw_movt(hw1, hw2, address)
-        return None
+        return plain_immediate(hw1, hw2, address)
     if hw1 & 0xFE00 == 0xEA00:
         return _shifted_register(hw1, hw2, address)
+    if hw1 & 0xFF80 == 0xFA00:
+        return shift_register(hw1, hw2, address)
     if hw1 & 0xFF80 == 0xFB00:
         return _multiply(hw1, hw2, address)
-    if hw1 & 0xFFA0 == 0xFB80 and hw2 & 0xF0 == 0:  # SMULL/UMULL/SMLAL/UMLAL
+    if hw1 & 0xFF90 == 0xFB80 and hw2 & 0xF0 == 0:  # SMULL/UMULL/SMLAL/UMLAL
         return _long_multiply(hw1, hw2, address)
+    if hw1 & 0xFF60 == 0xE940:  # LDRD/STRD (immediate, offset)
+        return load_store_dual(hw1, hw2, address)
     if hw1 in (0xE92D, 0xE8BD) and (hw2 & 0xDFFF).bit_count() < 2:
         return None  # one register: capstone prints STMDB/LDM
     if hw1 == 0xE92D and not hw2 & 0xA000:  # PUSH.W (STMDB SP!)
@@ -114,7 +124,7 @@ def _shifted_register(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     kind, amount = hw2 >> 4 & 3, (hw2 >> 12 & 7) << 2 | (hw2 >> 6 & 3)
     op, s, rn, rd = hw1 >> 5 & 0xF, hw1 >> 4 & 1, hw1 & 0xF, hw2 >> 8 & 0xF
     if rn == 15 and op == 0b0010 and (amount or kind):
-        return None  # LSL/LSR/ASR/ROR/RRX (immediate): printed as shifts
+        return shift_immediate(hw1, hw2, address)  # LSL/LSR/ASR/ROR/RRX (immediate)
     if kind == 0 and amount == 0:
         operand = NAME[rm]
     elif kind == 3 and amount == 0:
@@ -176,9 +186,8 @@ def _long_multiply(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     if name.endswith("ull"):
         return InsnInfo(address, 4, text, "mull", reads=regs(n, m), writes=regs(dlo, dhi),
                         sources=(n, m), dest=dlo)
-    # (capstone lists the accumulator halves among UMLAL's reads, not among SMLAL's)
-    reads = regs(n, m, dlo, dhi) if name == "umlal" else regs(n, m)
-    return InsnInfo(address, 4, text, "mlal", reads=reads, writes=regs(dlo, dhi),
+    # (capstone lists only Rn and Rm among the reads, not the accumulator halves)
+    return InsnInfo(address, 4, text, "mlal", reads=regs(n, m), writes=regs(dlo, dhi),
                     sources=(n, m), dest=dlo)
 
 

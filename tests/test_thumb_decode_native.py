@@ -22,7 +22,7 @@ from mcusim.isa.classify import InsnInfo
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
 
-from .test_thumb_table import ROOT
+from .test_thumb_table import ROOT, more_wide_forms
 
 if decode.NATIVE is None:
     pytest.skip("the native Thumb decoder (mcusim.isa._thumb_decode) is not in use: not built "
@@ -74,6 +74,15 @@ def test_random_32_bit_pairs():
     assert not wrong[:10]
     assert sum(native_classify(c, 0, a) is not None for c, a in pairs[:20000]) > 3000
 
+
+
+def test_random_encodings_of_the_shifts_bit_fields_addw_subw_and_dual_loads():
+    rnd = random.Random(2116)
+    for form, encoding in more_wide_forms(rnd).items():
+        pairs = [(struct.pack("<HH", *encoding()), rnd.randrange(0, 1 << 32, 2))
+                 for _ in range(5000)]
+        assert not _wrong(pairs)[:10], form
+        assert sum(native_classify(c, 0, a) is not None for c, a in pairs) > 800, form
 
 @settings(max_examples=1000, deadline=None)
 @given(st.integers(0xE800, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, (1 << 32) - 2))

@@ -26,7 +26,7 @@ static PyObject **sets;  /* the shared frozenset of each register bitmask, made 
 
 static const char *const CLASS_NAMES[C_COUNT] = {
     "alu", "mul", "mla", "mull", "mlal", "dsp", "ldr", "str", "ldm", "ldm_pc", "stm", "branch",
-    "branch_cond", "bl", "bx", "cbz"};
+    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd"};
 
 static int set_bit(int id) {
     if (id >= ID_R0)

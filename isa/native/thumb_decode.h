@@ -18,7 +18,8 @@
 
 /* Cost classes the table classifier gives (the order of CLASS_NAMES in thumb_decode.c). */
 enum td_class { C_ALU, C_MUL, C_MLA, C_MULL, C_MLAL, C_DSP, C_LDR, C_STR, C_LDM, C_LDM_PC,
-                C_STM, C_BRANCH, C_BRANCH_COND, C_BL, C_BX, C_CBZ, C_COUNT };
+                C_STM, C_BRANCH, C_BRANCH_COND, C_BL, C_BX, C_CBZ, C_LDRD, C_STRD,
+                C_COUNT };
 enum td_branch { BR_NONE, BR_COND, BR_ALWAYS };
 
 /* Registers in the order the Python classifier lists them (frozenset insertion order). */

@@ -20,5 +20,10 @@ int td_mem(td_insn *o, int size, int load, int rt, int rn, int rm, int64_t disp)
 int td_push_pop(td_insn *o, int pop, unsigned low, int extra, int size, const char *suffix);
 int td_narrow(unsigned hw, int64_t address, td_insn *o);
 int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o);
+/* thumb_wide_more.c */
+int td_shift_immediate(unsigned hw1, unsigned hw2, td_insn *o);
+int td_shift_register(unsigned hw1, unsigned hw2, td_insn *o);
+int td_plain_immediate(unsigned hw1, unsigned hw2, td_insn *o);
+int td_load_store_dual(unsigned hw1, unsigned hw2, td_insn *o);
 
 #endif

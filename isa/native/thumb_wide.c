@@ -130,7 +130,7 @@ static int shifted_register(unsigned hw1, unsigned hw2, int64_t address, td_insn
     unsigned op = hw1 >> 5 & 0xF;
     int s = hw1 >> 4 & 1, rn = hw1 & 0xF, rd = hw2 >> 8 & 0xF;
     if (rn == 15 && op == 0b0010 && (amount || kind))
-        return 0;  /* LSL/LSR/ASR/ROR/RRX (immediate): printed as shifts */
+        return td_shift_immediate(hw1, hw2, o);  /* LSL/LSR/ASR/ROR/RRX (immediate) */
     char operand[32];
     if (kind == 0 && amount == 0)
         td_format(operand, sizeof operand, "%s", NAME[rm]);
@@ -218,11 +218,8 @@ static int long_multiply(unsigned hw1, unsigned hw2, td_insn *o) {
     td_text(o, "%s %s, %s, %s, %s", name, NAME[lo], NAME[hi], NAME[rn], NAME[rm]);
     o->size = 4;
     o->cls = strcmp(name + 2, "ull") == 0 ? C_MULL : C_MLAL;
-    /* (capstone lists the accumulator halves among UMLAL's reads, not among SMLAL's) */
-    if (strcmp(name, "umlal") == 0)
-        td_regs_of(&o->reads, 4, n, m, dlo, dhi);
-    else
-        td_regs_of(&o->reads, 2, n, m);
+    /* (capstone lists only Rn and Rm among the reads, not the accumulator halves) */
+    td_regs_of(&o->reads, 2, n, m);
     td_regs_of(&o->writes, 2, dlo, dhi);
     o->nsources = 2;
     o->sources[0] = n, o->sources[1] = m;
@@ -320,14 +317,18 @@ int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
             return modified_immediate(hw1, hw2, address, o);
         if ((hw1 & 0xFB70) == 0xF240)  /* MOVW, MOVT (bit 7: thumb_wide's 0xF2C0) */
             return movw_movt(hw1, hw2, o);
-        return 0;
+        return td_plain_immediate(hw1, hw2, o);
     }
     if ((hw1 & 0xFE00) == 0xEA00)
         return shifted_register(hw1, hw2, address, o);
+    if ((hw1 & 0xFF80) == 0xFA00)
+        return td_shift_register(hw1, hw2, o);
     if ((hw1 & 0xFF80) == 0xFB00)
         return multiply(hw1, hw2, o);
-    if ((hw1 & 0xFFA0) == 0xFB80 && (hw2 & 0xF0) == 0)  /* SMULL/UMULL/SMLAL/UMLAL */
+    if ((hw1 & 0xFF90) == 0xFB80 && (hw2 & 0xF0) == 0)  /* SMULL/UMULL/SMLAL/UMLAL */
         return long_multiply(hw1, hw2, o);
+    if ((hw1 & 0xFF60) == 0xE940)  /* LDRD/STRD (immediate, offset) */
+        return td_load_store_dual(hw1, hw2, o);
     if ((hw1 == 0xE92D || hw1 == 0xE8BD) && __builtin_popcount(hw2 & 0xDFFF) < 2)
         return 0;  /* one register: capstone prints STMDB/LDM */
     if (hw1 == 0xE92D && !(hw2 & 0xA000))  /* PUSH.W (STMDB SP!) */
