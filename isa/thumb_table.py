@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.thumb_fields import COND as CONDITIONS
-from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, alu, imm, mem, push_pop, regs
+from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, SP, alu, imm, mem, push_pop, regs
 from mcusim.isa.thumb_wide import classify_wide
 
 
@@ -92,6 +92,15 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
         rm = (hw >> 6) & 7
         text = f"{name} {NAME[lo3]}, [{NAME[mid3]}, {NAME[rm]}]"
         return mem(address, 2, text, name.startswith("ldr"), lo3, mid3, rm, 0)
+    if top == 0b10101:  # ADD Rd, SP, #imm8
+        d = REG[(hw >> 8) & 7]
+        return alu(address, 2, f"add {NAME[(hw >> 8) & 7]}, sp, {imm((hw & 0xFF) * 4)}",
+                   regs(SP), regs(d), d)
+    if hw & 0xFF00 == 0xB000:  # ADD/SUB SP, SP, #imm7: SP moves by a constant
+        delta = (hw & 0x7F) * 4
+        info = alu(address, 2, f"{'sub' if hw & 0x80 else 'add'} sp, {imm(delta)}", regs(SP),
+                   regs(SP), SP)
+        return info._replace(sp_delta=-delta if hw & 0x80 else delta)
     if hw & 0xF500 == 0xB100:  # CBZ/CBNZ
         target = address + 4 + ((hw >> 9 & 1) << 6 | (hw >> 3 & 31) << 1)
         name = "cbnz" if hw & 0x800 else "cbz"
@@ -150,6 +159,8 @@ def _register_ops(hw: int, lo3: int, mid3: int, address: int) -> InsnInfo | None
     if op == 3:
         return _bx_blx(hw, address)
     rdn, rm = (hw >> 7 & 1) << 3 | lo3, hw >> 3 & 0xF
+    if op == 2 and rm == 13 and rdn not in (13, 15):  # MOV Rd, SP
+        return alu(address, 2, f"mov {NAME[rdn]}, sp", regs(SP), regs(REG[rdn]), REG[rdn])
     if 13 in (rdn, rm) or 15 in (rdn, rm):
         return None
     d, m = REG[rdn], REG[rm]

@@ -196,7 +196,8 @@ _LOAD_STORE = {0b0000: "strb", 0b0001: "ldrb", 0b0010: "strh", 0b0011: "ldrh",
 
 
 def _load_store(hw1: int, hw2: int, address: int) -> InsnInfo | None:
-    """LDR/STR{B,H,SB,SH}.W Rt, [Rn, #imm12] and Rt, [Rn, #-imm8] (no writeback)."""
+    """LDR/STR{B,H,SB,SH}.W Rt, [Rn, #imm12], Rt, [Rn, #-imm8] and Rt, [Rn, Rm, LSL #n] (no
+    writeback)."""
     name = _LOAD_STORE.get((hw1 >> 8 & 1) << 3 | (hw1 >> 4 & 7))
     rn, rt = hw1 & 0xF, hw2 >> 12
     if name is None or rt in (13, 15):
@@ -215,6 +216,13 @@ def _load_store(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     elif hw2 & 0x0F00 == 0x0C00:  # P=1, U=0, W=0: a negative offset
         disp = -(hw2 & 0xFF)
         text = f"{name} {NAME[rt]}, [{NAME[rn]}, #-{-disp:#x}]"  # (always hex, even -0)
+    elif hw2 & 0x0FC0 == 0:  # [Rn, Rm, LSL #imm2]
+        rm, shift = hw2 & 0xF, hw2 >> 4 & 3
+        if rm in (13, 15):
+            return None
+        scaled = f", lsl #{shift}" if shift else ""
+        text = f"{name}.w {NAME[rt]}, [{NAME[rn]}, {NAME[rm]}{scaled}]"
+        return mem(address, 4, text, name.startswith("ldr"), rt, rn, rm, 0)
     else:
         return None
     return mem(address, 4, text, name.startswith("ldr"), rt, rn, -1, disp)

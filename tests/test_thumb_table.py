@@ -139,7 +139,8 @@ def test_every_instruction_of_the_kernels_and_the_generated_nn_code(kernels, tmp
 
 
 def more_wide_forms(rnd: random.Random) -> dict:
-    """Random encodings of each form of isa/thumb_wide_more.py (and of the long multiplies):
+    """Random encodings of each form of isa/thumb_wide_more.py (and of the long multiplies and
+    register-offset loads and stores of isa/thumb_wide.py):
     its first halfwords with random second halfwords (most of them handled)."""
     return {
         "shift immediate": lambda: (rnd.choice((0xEA4F, 0xEA5F)), rnd.randrange(0x8000)),
@@ -153,12 +154,14 @@ def more_wide_forms(rnd: random.Random) -> dict:
         "ldrd/strd": lambda: (0xE940 | rnd.randrange(0x100) & 0x9F, rnd.randrange(0x10000)),
         "long multiply": lambda: (0xFB80 | rnd.randrange(0x80),
                                   rnd.randrange(0x10000) & 0xFF0F | rnd.choice((0, 0, 0x60))),
+        "register offset": lambda: (0xF800 | rnd.randrange(0x200) & 0x17F,
+                                    rnd.randrange(0x10000) & 0xF03F),
     }
 
 
 def test_random_encodings_of_the_shifts_bit_fields_addw_subw_and_dual_loads():
     """The forms of isa/thumb_wide_more.py (and UMULL/UMLAL, which thumb_wide.py missed
-    before): every field as capstone gives it."""
+    before, and [Rn, Rm, LSL #n]): every field as capstone gives it."""
     for form, encoding in more_wide_forms(random.Random(17)).items():
         handled, wrong = 0, []
         for _ in range(1500):

@@ -180,6 +180,13 @@ static int register_ops(unsigned hw, int lo3, int mid3, td_insn *o) {
         return 1;
     }
     int rdn = (hw >> 7 & 1) << 3 | lo3, rm = hw >> 3 & 0xF;
+    if (op == 2 && rm == 13 && rdn != 13 && rdn != 15) {  /* MOV Rd, SP */
+        td_text(o, "mov %s, sp", NAME[rdn]);
+        td_regs_of(&o->reads, 1, ID_SP);
+        td_regs_of(&o->writes, 1, REG[rdn]);
+        td_alu(o, 2, REG[rdn], C_ALU);
+        return 1;
+    }
     if (rdn == 13 || rm == 13 || rdn == 15 || rm == 15)
         return 0;
     int d = REG[rdn], m = REG[rm];
@@ -308,6 +315,25 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         int op = hw >> 9 & 7, rm = hw >> 6 & 7;
         td_text(o, "%s %s, [%s, %s]", REG_OFFSET_OPS[op], NAME[lo3], NAME[mid3], NAME[rm]);
         return td_mem(o, 2, op >= 3, lo3, mid3, rm, 0);
+    }
+    if (top == 0b10101) {  /* ADD Rd, SP, #imm8 */
+        int rd = hw >> 8 & 7;
+        td_imm(v, (hw & 0xFF) * 4);
+        td_text(o, "add %s, sp, %s", NAME[rd], v);
+        td_regs_of(&o->reads, 1, ID_SP);
+        td_regs_of(&o->writes, 1, REG[rd]);
+        td_alu(o, 2, REG[rd], C_ALU);
+        return 1;
+    }
+    if ((hw & 0xFF00) == 0xB000) {  /* ADD/SUB SP, SP, #imm7: SP moves by a constant */
+        int delta = (hw & 0x7F) * 4;
+        td_imm(v, delta);
+        td_text(o, "%s sp, %s", hw & 0x80 ? "sub" : "add", v);
+        td_regs_of(&o->reads, 1, ID_SP);
+        td_regs_of(&o->writes, 1, ID_SP);
+        td_alu(o, 2, ID_SP, C_ALU);
+        o->sp_delta = hw & 0x80 ? -delta : delta;
+        return 1;
     }
     if ((hw & 0xF500) == 0xB100) {  /* CBZ/CBNZ */
         int64_t target = address + 4 + ((hw >> 9 & 1) << 6 | (hw >> 3 & 31) << 1);

@@ -228,7 +228,7 @@ static int long_multiply(unsigned hw1, unsigned hw2, td_insn *o) {
 }
 
 static int load_store(unsigned hw1, unsigned hw2, td_insn *o) {
-    /* LDR/STR{B,H,SB,SH}.W Rt, [Rn, #imm12] and Rt, [Rn, #-imm8] (no writeback) */
+    /* LDR/STR{B,H,SB,SH}.W Rt, [Rn, #imm12], Rt, [Rn, #-imm8], Rt, [Rn, Rm, LSL #n] */
     static const char *const names[16] = {
         [0x0] = "strb", [0x1] = "ldrb", [0x2] = "strh", [0x3] = "ldrh", [0x4] = "str",
         [0x5] = "ldr", [0x9] = "ldrsb", [0xB] = "ldrsh"};
@@ -262,6 +262,16 @@ static int load_store(unsigned hw1, unsigned hw2, td_insn *o) {
         disp = -(int64_t)(hw2 & 0xFF);
         td_negative_hex(v, (uint64_t)-disp);
         td_text(o, "%s %s, [%s, %s]", name, NAME[rt], NAME[rn], v);
+    } else if ((hw2 & 0x0FC0) == 0) {  /* [Rn, Rm, LSL #imm2] */
+        int rm = hw2 & 0xF;
+        unsigned shift = hw2 >> 4 & 3;
+        if (rm == 13 || rm == 15)
+            return 0;
+        char scaled[16] = "";
+        if (shift)
+            td_format(scaled, sizeof scaled, ", lsl #%u", shift);
+        td_text(o, "%s.w %s, [%s, %s%s]", name, NAME[rt], NAME[rn], NAME[rm], scaled);
+        return td_mem(o, 4, load, rt, rn, rm, 0);
     } else {
         return 0;
     }
