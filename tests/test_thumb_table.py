@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mcusim.isa.classify import capstone_run
+from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
 
@@ -136,6 +137,30 @@ def test_every_instruction_of_the_kernels_and_the_generated_nn_code(kernels, tmp
             wrong += _differences(encoding, address)
     assert not wrong[:20]
     assert handled > len(instructions) / 3
+    blocks, handled = _it_blocks(elfs), 0
+    for code, address in blocks:
+        block = classify_it_block(code, 0, address)
+        if block is not None:
+            handled += 1
+            reference = capstone_run(code, address)
+            assert [tuple(i) for i in block] == [tuple(i) for i in reference[:len(block)]]
+    assert handled > len(blocks) / 3
+
+
+def _it_blocks(elfs: list[Path]) -> set[tuple[bytes, int]]:
+    """Every IT block of the ELFs' code (its bytes, to four 32-bit instructions after the IT,
+    and address), as a linear decode meets them."""
+    import capstone
+
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    blocks = set()
+    for elf in elfs:
+        for s in code_spans(elf):
+            for at, _, mnemonic, _ in md.disasm_lite(s.code, s.address):
+                offset = at - s.address
+                if mnemonic.startswith("it") and s.code[offset + 1] == 0xBF:
+                    blocks.add((s.code[offset:offset + 18], at))
+    return blocks
 
 
 def more_wide_forms(rnd: random.Random) -> dict:
@@ -171,3 +196,38 @@ def test_random_encodings_of_the_shifts_bit_fields_addw_subw_and_dual_loads():
                 wrong += _differences(code, 0x08003000)
         assert not wrong[:20], form
         assert handled > 250, form  # (the rest: SP, PC, UNPREDICTABLE, other encodings)
+
+
+def _random_it_block(rnd: random.Random) -> bytes:
+    """An IT instruction (a random condition and mask) and four random encodings after it,
+    16-bit ones or 32-bit ones of the forms the table handles."""
+    wide = [(0xF000, 0xF800), (0xEA00, 0xEC00), (0xFB00, 0xFB80), (0xF800, 0xFA00),
+            (0xFA00, 0xFA80), (0xE940, 0xEA00)]
+    halfwords = [0xBF00 | rnd.randrange(14) << 4 | rnd.randrange(1, 16)]
+    for _ in range(4):
+        if rnd.random() < 0.6:
+            hw = rnd.randrange(0xE800)
+            halfwords.append(hw if hw & 0xFF00 != 0xBF00 else 0x4600)
+        else:
+            lo, hi = rnd.choice(wide)
+            halfwords += [rnd.randrange(lo, hi), rnd.randrange(0x10000)]
+    return struct.pack(f"<{len(halfwords)}H", *halfwords)
+
+
+def test_random_it_blocks():
+    """The IT blocks the table classifier decodes (isa/thumb_it.py): the IT instruction and
+    each conditional instruction as capstone gives them, every field."""
+    rnd = random.Random(18)
+    handled, wrong = 0, []
+    for _ in range(6000):
+        code = _random_it_block(rnd)
+        block = classify_it_block(code, 0, 0x08004000)
+        if block is None:
+            continue
+        handled += 1
+        reference = capstone_run(code, 0x08004000)[:len(block)]
+        for mine, ref in zip(block, reference, strict=True):
+            wrong += [f"{code.hex()} {ref.text!r}: {name} {a!r} != {b!r}"
+                      for name, a, b in zip(mine._fields, mine, ref, strict=True) if a != b]
+    assert not wrong[:20]
+    assert handled > 600  # (every one of its instructions handled: not that often)
