@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 SOURCES = [f"sim/accounting/hotpath/{name}.c"
            for name in ("hotpath", "profile", "memory", "util", "interrupt", "align")]
 DECODER = [f"isa/native/{name}.c" for name in ("thumb_decode", "thumb_narrow", "thumb_wide",
-                                                 "thumb_wide_more", "thumb_text",
+                                                 "thumb_wide_more", "thumb_it", "thumb_text",
                                                  "encoding_memo")]
 FLAGS = ["-O2", "-std=c99"]
 
@@ -21,6 +21,7 @@ setup(ext_modules=[
               extra_compile_args=FLAGS),
     Extension("mcusim.isa._thumb_decode", DECODER,
               depends=[f"isa/native/{name}.h"
-                       for name in ("thumb_decode", "thumb_narrow", "encoding_memo")],
+                       for name in ("thumb_decode", "thumb_narrow", "thumb_it",
+                                    "encoding_memo")],
               optional=True, extra_compile_args=FLAGS),
 ])

@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from mcusim.isa import decode
 from mcusim.isa.classify import InsnInfo
+from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
 
-from .test_thumb_table import ROOT, more_wide_forms
+from .test_thumb_table import ROOT, _random_it_block, more_wide_forms
 
 if decode.NATIVE is None:
     pytest.skip("the native Thumb decoder (mcusim.isa._thumb_decode) is not in use: not built "
@@ -83,6 +84,23 @@ def test_random_encodings_of_the_shifts_bit_fields_addw_subw_and_dual_loads():
                  for _ in range(5000)]
         assert not _wrong(pairs)[:10], form
         assert sum(native_classify(c, 0, a) is not None for c, a in pairs) > 800, form
+
+
+def test_random_it_blocks():
+    """classify_it gives isa/thumb_it.py's InsnInfos (every field, of the same type; None
+    alike) for random IT blocks at random addresses."""
+    rnd = random.Random(2117)
+    handled, wrong = 0, []
+    for _ in range(10000):
+        code, address = _random_it_block(rnd), rnd.randrange(0, 1 << 32, 2)
+        mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
+            code, 0, address)
+        handled += reference is not None
+        if (mine is None) != (reference is None) or (
+                mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
+            wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
+    assert not wrong[:10]
+    assert handled > 1000
 
 @settings(max_examples=1000, deadline=None)
 @given(st.integers(0xE800, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, (1 << 32) - 2))

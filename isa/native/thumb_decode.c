@@ -14,9 +14,10 @@
 
 #include "encoding_memo.h"
 #include "thumb_decode.h"
+#include "thumb_it.h"
 
 #define FIELDS 22  /* InsnInfo's fields (isa/classify.py) */
-#define MASKS (1 << 17)  /* a bit per register id the classifier names (set_bit) */
+#define MASKS (1 << 18)  /* a bit per register id the classifier names (set_bit) */
 
 static PyTypeObject *insn_type;  /* isa.classify.InsnInfo */
 static PyObject *shared;  /* isa.classify._shared: one object per distinct register set */
@@ -26,7 +27,7 @@ static PyObject **sets;  /* the shared frozenset of each register bitmask, made 
 
 static const char *const CLASS_NAMES[C_COUNT] = {
     "alu", "mul", "mla", "mull", "mlal", "dsp", "ldr", "str", "ldm", "ldm_pc", "stm", "branch",
-    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd"};
+    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it"};
 
 static int set_bit(int id) {
     if (id >= ID_R0)
@@ -35,6 +36,7 @@ static int set_bit(int id) {
     case ID_SP: return 13;
     case ID_LR: return 14;
     case ID_PC: return 15;
+    case ID_ITSTATE: return 17;
     default: return 16;  /* CPSR */
     }
 }
@@ -206,13 +208,48 @@ static PyObject *classify(PyObject *self, PyObject *args) {
     return build(&o, address);
 }
 
+/* The n instructions of an IT block (td_it_block) from `address`, appended to `out`. */
+static int append_block(PyObject *out, const td_insn *block, int n, int64_t address) {
+    for (int k = 0; k < n; k++) {
+        PyObject *insn = build(&block[k], address);
+        if (insn == NULL)
+            return -1;
+        int failed = PyList_Append(out, insn);
+        Py_DECREF(insn);
+        if (failed)
+            return -1;
+        address += block[k].size;
+    }
+    return 0;
+}
+
+/* classify_it(code: bytes, pos: int, address: int) -> list[InsnInfo] | None:
+ * thumb_it.classify_it_block. */
+static PyObject *classify_it(PyObject *self, PyObject *args) {
+    (void)self;
+    const unsigned char *code;
+    Py_ssize_t length, pos;
+    long long address;
+    if (!ready() || !PyArg_ParseTuple(args, "y#nL", &code, &length, &pos, &address))
+        return NULL;
+    td_insn block[5];
+    int n = pos >= 0 ? td_it_block(code, pos, length, address, block) : 0;
+    if (!n)
+        Py_RETURN_NONE;
+    PyObject *out = PyList_New(0);
+    if (out != NULL && append_block(out, block, n, address) < 0)
+        Py_CLEAR(out);
+    return out;
+}
+
 /* scan(code: bytes, pos: int, address: int, out: list, tails: EncodingMemo, limit: int)
  *   -> (pos, unknown)
  * The fast loop of decode._by_encoding from code[pos:] (at address + pos): appends to `out`
  * the instructions of encodings in `tails` and of new ones the table classifier knows
- * (keeping those without a branch or target in `tails`), and stops at the end of the code, at
- * a 32-bit encoding it cuts off, at an IT instruction (unknown 0) or at an encoding only
- * capstone knows (unknown 1), each at `pos`, which it returns. */
+ * (keeping those without a branch or target in `tails`) and the IT blocks it knows (td_it_block,
+ * not kept), and stops at the end of the code, at a 32-bit encoding it cuts off, at an IT
+ * instruction whose block only capstone decodes (unknown 0) or at an encoding only capstone
+ * knows (unknown 1), each at `pos`, which it returns. */
 static PyObject *scan(PyObject *self, PyObject *args) {
     (void)self;
     const unsigned char *code;
@@ -235,7 +272,16 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             insn = at(tail, address + pos);
             Py_DECREF(tail);
         } else if (code[pos + 1] == 0xBF && (code[pos] & 0xF)) {
-            break;  /* an IT instruction */
+            /* an IT instruction: its block, unless capstone decodes it (never kept) */
+            td_insn block[5];
+            int n = td_it_block(code, pos, end, address + pos, block);
+            if (!n)
+                break;
+            if (append_block(out, block, n, address + pos) < 0)
+                return NULL;
+            for (int k = 0; k < n; k++)
+                pos += block[k].size;
+            continue;
         } else {
             td_insn o;
             if (!classify_bytes(code, pos, end, address + pos, &o)) {
@@ -290,6 +336,9 @@ static PyMethodDef methods[] = {
      "configure(InsnInfo, shared, COND, ALWAYS): what the InsnInfos are made of"},
     {"classify", classify, METH_VARARGS,
      "classify(code, pos, address) -> InsnInfo | None, as isa.thumb_table.classify_at"},
+    {"classify_it", classify_it, METH_VARARGS,
+     "classify_it(code, pos, address) -> list[InsnInfo] | None, as "
+     "isa.thumb_it.classify_it_block"},
     {"scan", scan, METH_VARARGS,
      "scan(code, pos, address, out, tails, limit) -> (pos, unknown): the fast loop of "
      "isa.decode._by_encoding"},

@@ -8,6 +8,7 @@
 
 /* Capstone's ARM register ids (isa/thumb_fields.py REG, SP, PC, CPSR; LR is 10). */
 #define ID_CPSR 3
+#define ID_ITSTATE 9
 #define ID_LR 10
 #define ID_PC 11
 #define ID_SP 12
@@ -18,7 +19,7 @@
 
 /* Cost classes the table classifier gives (the order of CLASS_NAMES in thumb_decode.c). */
 enum td_class { C_ALU, C_MUL, C_MLA, C_MULL, C_MLAL, C_DSP, C_LDR, C_STR, C_LDM, C_LDM_PC,
-                C_STM, C_BRANCH, C_BRANCH_COND, C_BL, C_BX, C_CBZ, C_LDRD, C_STRD,
+                C_STM, C_BRANCH, C_BRANCH_COND, C_BL, C_BX, C_CBZ, C_LDRD, C_STRD, C_IT,
                 C_COUNT };
 enum td_branch { BR_NONE, BR_COND, BR_ALWAYS };
 
