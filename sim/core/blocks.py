@@ -15,6 +15,7 @@ from mcusim.memory.flash import FlashInterface
 
 SELF_BRANCH = b"\xfe\xe7"  # "b ." : a Thumb branch to itself
 _address = attrgetter("address")
+_cls = attrgetter("cls")
 
 
 class Block:
@@ -24,7 +25,7 @@ class Block:
                  "lost_count", "lost_cycles", "extra_cycles", "_insn_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
-                 "fetch_stall", "flash", "call_end", "table_index")
+                 "fetch_stall", "flash", "call_end", "table_index", "_classes")
 
     def __init__(self, address: int, size: int, insns: Sequence[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
@@ -62,6 +63,7 @@ class Block:
         self.fetch_stall = 0
         self.flash: FlashInterface | None = None
         self.table_index = -1  # its row in the native or batched accounting table
+        self._classes: frozenset[str] | None = None  # made on the first question by class
 
     @classmethod
     def for_hooks(cls, insns: Sequence[InsnInfo], dynamic: dict[int, str]) -> Block:
@@ -84,7 +86,21 @@ class Block:
         block.call_end = last.cls == "bl" or last.text.startswith("blx")
         block.fallthrough = block.predicted = block.address + block.size
         block.flash_lines, block.flash, block.table_index = (), None, -1
+        block._classes = None
         return block
+
+    def of_classes(self, classes: tuple[str, ...]) -> list[InsnInfo]:
+        """The instructions whose class is one of `classes`, in address order. Several rules
+        ask when a block is translated, and most blocks hold none of the classes they ask
+        for: the block's classes are gathered once (in C) and each question tested on them."""
+        insns = self.insns
+        if isinstance(insns, CachedInsns):
+            return insns.of_classes(classes)
+        if self._classes is None:
+            self._classes = frozenset(map(_cls, insns))
+        if self._classes.isdisjoint(classes):
+            return []
+        return [i for i in insns if i.cls in classes]
 
     def _counts_before(self) -> dict[int, int]:
         if self._before_count is None:
