@@ -39,6 +39,10 @@ class TableTiming:
         source = table.source.read_bytes() if table.source is not None else repr(table).encode()
         self.cache_key = (f"table {table.core} small_multiplier={small_multiplier} "
                           f"{hashlib.sha256(source).hexdigest()}")
+        # The classes dynamic_rule gives a rule for (the rule is the class): hook placement
+        # tests membership instead of calling dynamic_rule per instruction
+        # (sim/core/code_map.py).
+        self.dynamic_classes = frozenset(table.ranges)
         self._base_costs: dict[tuple[str, int, str | None], int] = {}
         self._plain_cost = _PerClass(self._plain_cost_of)
 
@@ -64,7 +68,13 @@ class TableTiming:
         unaligned_run = 0
         fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
         fp_issue_at = 0  # Cortex-M33: first cycle in the block an FP instruction may issue
-        elapsed = 0
+        # Cycles before the current instruction, brought up to date only where a rule reads
+        # it (FP instructions on cores with the VDIV overlap or the FP MAC shadow): the plain
+        # path below does nothing it does not need.
+        elapsed = counted = 0
+        fp_elapsed = fp_div_overlap or bool(fp_mac_shadow)
+        append = cycles.append
+        memory_rule = self._m3m4_memory
         for insn in block:
             # Most instructions are "plain" (_plain_cost_of): only the M3/M4 load/store and
             # unaligned-run rules can change their cost, so the other rules are not tried
@@ -72,19 +82,21 @@ class TableTiming:
             c = plain_cost[insn.cls]
             if c is not None and not prev_fp_arith:
                 if pipelining:
-                    if insn.load or insn.store or insn.mem_base or insn.mem_index:
-                        c = self._m3m4_memory(insn, prev, c)
+                    if insn.mem_base or insn.load or insn.store or insn.mem_index:
+                        c = memory_rule(insn, prev, c)
                     if insn.size == 4 and insn.address % 4 == 2:
                         unaligned_run += 1
                         if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1
                             c += 1
                     else:
                         unaligned_run = 0
-                cycles.append(c)
-                elapsed += c
+                append(c)
                 prev = insn
                 continue
             cls = insn.cls
+            if fp_elapsed and cls.startswith("v"):
+                elapsed += sum(cycles[counted:])
+                counted = len(cycles)
             c = self._base(insn)
             if pipelining:
                 c = self._m3m4_memory(insn, prev, c)
@@ -119,14 +131,13 @@ class TableTiming:
                 c += late_result_stall  # J33: MAC, *XTA*, shifted-operand results
             if cls in ranges:
                 dynamic[insn.address] = cls
-            cycles.append(c)
-            elapsed += c
+            append(c)
             prev = insn
             prev_fp_arith = cls in FP_ARITH
         if fp_busy_until is not None and cycles:
             # The result is still pending when the block ends; charge the wait here, since the
             # next floating-point instruction is rarely far away in float code.
-            cycles[-1] += max(fp_busy_until - elapsed, 0)
+            cycles[-1] += max(fp_busy_until - sum(cycles), 0)
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
         if t.pairs_16bit:

@@ -105,3 +105,30 @@ def test_an_outer_freeze_is_left_as_it_was():
             assert gc.get_freeze_count() == 0  # collection off: nothing to spare it
     finally:
         gc.enable()
+
+
+def test_a_block_adds_its_fetch_stalls_to_its_instructions_when_asked():
+    insns = classify_block(MOVS[:6], 0x800)
+    block = Block(0x800, 6, insns, [1, 2, 3], None, stalls=[0, 5, 0])
+    assert block.cycles == 11
+    assert block.cycles_before(0x802) == 1 and block.cycles_before(0x804) == 8
+    assert block.insn_cycles == [1, 7, 3]
+    plain = Block(0x800, 6, insns, [1, 2, 3], None)
+    assert plain.cycles == 6 and plain.insn_cycles == [1, 2, 3]
+
+
+@pytest.mark.parametrize("core", ["cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4",
+                                  "cortex-m7", "cortex-m33"])
+def test_the_dynamic_classes_are_what_dynamic_rule_times(core):
+    from mcusim.isa.classify import InsnInfo
+    from mcusim.isa.cycles import load_cycle_table
+    from mcusim.isa.table_timing import TableTiming
+
+    timing = TableTiming(load_cycle_table(core))
+    classes = {"alu", "ldr", "str", "mul", "mla", "mull", "mlal", "div", "dsp", "vfp_div",
+               *timing.table.ranges}
+    for cls in sorted(classes):
+        insn = InsnInfo(0x100, 4, cls, cls)
+        rule = cls if cls in timing.dynamic_classes else None
+        assert timing.dynamic_rule(insn) == rule
+    assert timing.dynamic_classes == frozenset(timing.table.ranges)

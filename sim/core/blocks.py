@@ -25,16 +25,19 @@ class Block:
                  "lost_count", "lost_cycles", "extra_cycles", "_insn_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
-                 "fetch_stall", "flash", "call_end", "table_index", "_classes")
+                 "fetch_stall", "flash", "call_end", "table_index", "_classes", "_stalls")
 
     def __init__(self, address: int, size: int, insns: Sequence[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
-                 dynamic: dict[int, str] | None = None, self_loop: bool = False):
+                 dynamic: dict[int, str] | None = None, self_loop: bool = False,
+                 stalls: list[int] | None = None):
+        """`cycles`: each instruction's static cycles; `stalls`: each one's fetch stalls
+        (memory/flash.py), added to them."""
         self.address = address
         self.size = size
         self.insns = insns
         self.count = len(insns)
-        self.cycles = sum(cycles)
+        self.cycles = sum(cycles) + sum(stalls) if stalls is not None else sum(cycles)
         self.executions = 0
         # Instructions and cycles of executions that stopped part-way through the block.
         self.lost_count = 0
@@ -43,8 +46,9 @@ class Block:
         self.extra_cycles = 0
         self.function = function
         # Instructions and cycles before each instruction, made when first asked for (most
-        # blocks of code that runs once never are).
+        # blocks of code that runs once never are); so is the sum of cycles and stalls.
         self._insn_cycles = cycles
+        self._stalls = stalls
         self._before_count: dict[int, int] | None = None
         self._before_cycles: dict[int, int] | None = None
         last = insns.last() if isinstance(insns, CachedInsns) else (insns[-1] if insns else None)
@@ -79,7 +83,7 @@ class Block:
         block.size = last.address + last.size - address
         block.cycles = block.executions = block.lost_count = block.lost_cycles = 0
         block.extra_cycles = block.taken_extra = block.entry_extra = block.fetch_stall = 0
-        block._insn_cycles = [0] * len(insns)
+        block._insn_cycles, block._stalls = [0] * len(insns), None
         block._before_count = block._before_cycles = None
         block.function, block.dynamic, block.self_loop = None, dynamic, False
         block.branch_end = last.branch in (COND, ALWAYS)
@@ -102,6 +106,14 @@ class Block:
             return []
         return [i for i in insns if i.cls in classes]
 
+    @property
+    def insn_cycles(self) -> list[int]:
+        """Each instruction's static cycles, its fetch stalls included."""
+        if self._stalls is not None:
+            self._insn_cycles = list(map(add, self._insn_cycles, self._stalls))
+            self._stalls = None
+        return self._insn_cycles
+
     def _counts_before(self) -> dict[int, int]:
         if self._before_count is None:
             self._before_count = {i.address: n for n, i in enumerate(self.insns)}
@@ -110,7 +122,7 @@ class Block:
     def _cycles_before(self) -> dict[int, int]:
         if self._before_cycles is None:
             self._before_cycles = dict(zip((i.address for i in self.insns),
-                                           accumulate(self._insn_cycles, initial=0),
+                                           accumulate(self.insn_cycles, initial=0),
                                            strict=False))
         return self._before_cycles
 
@@ -160,13 +172,10 @@ def translate(code: bytes, address: int, timing: TimingModel, function: str | No
             cache.put(address, code, (insns, t, stalls))
     else:
         insns, t, stalls = entry
-    cycles = t.cycles
-    if stalls is not None:
-        cycles = list(map(add, cycles, stalls))  # (same lengths: stalls are per instruction)
-    block = Block(address, len(code), insns, cycles, function, t.taken_extra, t.entry_extra,
-                  t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH)
+    block = Block(address, len(code), insns, t.cycles, function, t.taken_extra, t.entry_extra,
+                  t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH, stalls=stalls)
     if flash is not None and insns:
         block.flash = flash
         block.flash_lines = flash.lines(address, len(code))
-        block.fetch_stall = sum(cycles) - sum(t.cycles)
+        block.fetch_stall = sum(stalls) if stalls is not None else 0
     return block

@@ -105,4 +105,4 @@ class MemoryReader:
         err = _uc_module.uclib.uc_mem_read(self._handle, address, self._buffer, size)
         if err:
             raise UcError(err, address, size)
-        return ctypes.string_at(self._buffer, size)
+        return self._buffer[:size]  # (a slice of a char array is bytes, made in C)
