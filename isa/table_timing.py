@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from operator import attrgetter
 
 from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
@@ -24,6 +25,7 @@ LIST_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm"})
 FP_ARITH = frozenset({"vfp_alu", "vfp_mac", "vfp_div", "vfp_sqrt"})
 FP_LONG = frozenset({"vfp_div", "vfp_sqrt"})
 MAC_CLASSES = frozenset({"mul", "mla", "mull", "mlal", "dsp", "dsp_long", "div"})
+_CLASS = attrgetter("cls")
 
 class TableTiming:
     """Static costs per block from the core's cycle table; dynamic costs per execution."""
@@ -44,6 +46,10 @@ class TableTiming:
         # (sim/core/code_map.py).
         self.dynamic_classes = frozenset(table.ranges)
         self._base_costs: dict[tuple[str, int, str | None], int] = {}
+        # Cortex-M33 rules: any instruction may wait for its neighbours (load-use, late
+        # results, flag-setting forms), so none is plain (_plain_cost_of).
+        self._any_waits = bool(table.load_use_stall or table.two_stage_flags_extra
+                               or table.late_result_stall)
         self._plain_cost = _PerClass(self._plain_cost_of)
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
@@ -54,8 +60,14 @@ class TableTiming:
             ranges = t.ranges
             dynamic = {i.address: i.cls for i in block if i.cls in ranges}
             return BlockTiming(cycles, 0, 0, dynamic)
-        cycles: list[int] = []
         dynamic: dict[int, str] = {}
+        if not t.load_store_pipelining and not self._any_waits:
+            # No rule changes a plain instruction's cost here (Cortex-M0/M0+): a block of
+            # plain instructions costs what its classes cost, looked up in C.
+            cycles = list(map(self._plain_cost.__getitem__, map(_CLASS, block)))
+            if None not in cycles:
+                return self._with_ends(block, cycles, dynamic)
+        cycles = []
         # The table's switches, read once per block rather than once per instruction.
         pipelining = t.load_store_pipelining
         load_use_stall, load_use_alu = t.load_use_stall, t.load_use_alu
@@ -138,6 +150,13 @@ class TableTiming:
             # The result is still pending when the block ends; charge the wait here, since the
             # next floating-point instruction is rarely far away in float code.
             cycles[-1] += max(fp_busy_until - sum(cycles), 0)
+        return self._with_ends(block, cycles, dynamic)
+
+    def _with_ends(self, block: list[InsnInfo], cycles: list[int],
+                   dynamic: dict[int, str]) -> BlockTiming:
+        """The block's timing, with what its last and first instructions add when it is
+        left and entered by a taken branch."""
+        t = self.table
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
         if t.pairs_16bit:
@@ -188,9 +207,7 @@ class TableTiming:
         unaligned-run rules (and by FP arithmetic just before it, which block_timing checks),
         so block_timing applies those two rules and tries no other."""
         t = self.table
-        if t.load_use_stall or t.two_stage_flags_extra or t.late_result_stall:
-            # Cortex-M33 rules: any instruction may wait for its neighbours (load-use, late
-            # results, flag-setting forms).
+        if self._any_waits:
             return None
         # Not plain: costs that depend on the register count or branch kind (_base_of), the
         # NOP a load absorbs, FP instructions (the VDIV overlap, the FP MAC shadow) and
