@@ -230,6 +230,12 @@ class DecodedSpan:
         instructions (same bytes, starting on one of its instructions and not inside an IT
         block, ending on an instruction boundary), else None: what `classify_block` gives
         for it, without decoding again."""
+        cut = self.cut(address, code)
+        return cut[0] if cut is not None else None
+
+    def cut(self, address: int, code: bytes) -> tuple[list[InsnInfo], list[int]] | None:
+        """`block`'s instructions and their addresses (a slice of the span's, not made again
+        from the instructions), or None."""
         offset = address - self.address
         if offset < 0 or address + len(code) > self.end or address in self._in_it:
             return None
@@ -252,7 +258,7 @@ class DecodedSpan:
         k = bisect_right(gaps, first)
         if k < len(gaps) and gaps[k] < last:
             return None
-        return insns
+        return insns, addresses[first:last]
 
 
 @lru_cache(maxsize=1 << 12)

@@ -61,6 +61,8 @@ def test_a_block_across_an_undecodable_halfword_is_not_cut_from_the_span():
     assert span.block(0x1000, code[:2]) == span.insns[:1]  # ends before it
     assert span.block(0x1002, code[2:]) is None  # not on an instruction
     assert span.block(0x0FFE, b"\x00\xbf" + code) is None  # before the span
+    cut = span.cut(0x1004, code[4:])
+    assert cut is not None and cut[1] == [i.address for i in cut[0]] == [0x1004, 0x1006]
 
 
 def test_a_block_gives_its_instructions_of_given_classes_in_order():

@@ -37,7 +37,9 @@ class Block:
         self.size = size
         self.insns = insns
         self.count = len(insns)
-        self.cycles = sum(cycles) + sum(stalls) if stalls is not None else sum(cycles)
+        # Fetch stalls come with a block in flash (and only then: translate).
+        self.fetch_stall = sum(stalls) if stalls is not None else 0
+        self.cycles = sum(cycles) + self.fetch_stall
         self.executions = 0
         # Instructions and cycles of executions that stopped part-way through the block.
         self.lost_count = 0
@@ -64,7 +66,6 @@ class Block:
         self.predicted = self.fallthrough
         # Flash lines the block's code spans (empty when not in flash), set by the engine.
         self.flash_lines: tuple[int, ...] = ()
-        self.fetch_stall = 0
         self.flash: FlashInterface | None = None
         self.table_index = -1  # its row in the native or batched accounting table
         self._classes: frozenset[str] | None = None  # made on the first question by class
@@ -162,20 +163,22 @@ def translate(code: bytes, address: int, timing: TimingModel, function: str | No
     entry = cache.get(address, code) if cache is not None else None
     if entry is None:
         span = span_at(address) if span_at is not None else None
-        insns = span.block(address, code) if span is not None else None
-        if insns is None:
+        cut = span.cut(address, code) if span is not None else None
+        if cut is not None:
+            insns, addresses = cut
+        else:
             insns = classify_block(code, address)
+            addresses = list(map(_address, insns)) if flash is not None else []
         t = timing.block_timing(insns)
-        stalls = (flash.sequential_stalls(list(map(_address, insns)), t.cycles)
+        stalls = (flash.sequential_stalls(addresses, t.cycles)
                   if flash is not None and insns else None)
         if cache is not None:
             cache.put(address, code, (insns, t, stalls))
     else:
         insns, t, stalls = entry
     block = Block(address, len(code), insns, t.cycles, function, t.taken_extra, t.entry_extra,
-                  t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH, stalls=stalls)
-    if flash is not None and insns:
+                  t.dynamic, self_loop=code == SELF_BRANCH and len(insns) == 1, stalls=stalls)
+    if flash is not None and block.count:
         block.flash = flash
         block.flash_lines = flash.lines(address, len(code))
-        block.fetch_stall = sum(stalls) if stalls is not None else 0
     return block
