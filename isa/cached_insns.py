@@ -16,7 +16,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from functools import partial
 from itertools import accumulate
-from operator import add, itemgetter
+from operator import add, attrgetter, itemgetter
 from typing import overload
 
 from mcusim.isa.classify import InsnInfo
@@ -25,6 +25,7 @@ _make_insn = partial(tuple.__new__, InsnInfo)
 _size = itemgetter(0)  # of a shape (an InsnInfo without its address): its size
 _cls = itemgetter(2)
 _sp_delta = itemgetter(-1)
+_sp_delta_of = attrgetter("sp_delta")
 
 
 class CachedInsns(Sequence[InsnInfo]):
@@ -132,7 +133,7 @@ def sp_deltas(insns: Sequence[InsnInfo]) -> list[int | None]:
     """A block's `sp_delta`s in order, without making a cached block's instructions."""
     if isinstance(insns, CachedInsns):
         return insns.sp_deltas()
-    return [i.sp_delta for i in insns]
+    return list(map(_sp_delta_of, insns))
 
 
 def of_classes(insns: Sequence[InsnInfo], classes: tuple[str, ...]) -> list[InsnInfo]:

@@ -231,7 +231,7 @@ class DecodedSpan:
     """The instructions of a span of code, decoded linearly from its start (an undecodable
     halfword is stepped over), and which of them sit inside an IT block."""
 
-    __slots__ = ("address", "code", "insns", "gaps", "_addresses", "_index", "_in_it")
+    __slots__ = ("address", "code", "insns", "gaps", "_addresses", "_in_it")
 
     def __init__(self, address: int, code: bytes, insns: list[InsnInfo], gaps: list[int]):
         self.address = address
@@ -240,8 +240,7 @@ class DecodedSpan:
         # Indices of the instructions that do not start where the one before ends (an
         # undecodable halfword was stepped over before them), in order.
         self.gaps = gaps
-        self._addresses = [i.address for i in insns]
-        self._index: dict[int, int] | None = None
+        self._addresses = list(map(attrgetter("address"), insns))
         self._in_it: set[int] = set()
         # Only the IT instructions are looked at (found by map/compress, in C): a block they
         # make conditional is the instructions after them (IT blocks never span a gap: they
@@ -267,25 +266,35 @@ class DecodedSpan:
         instructions (same bytes, starting on one of its instructions and not inside an IT
         block, ending on an instruction boundary), else None: what `classify_block` gives
         for it, without decoding again."""
+        cut = self.cut(address, code)
+        return cut[0] if cut is not None else None
+
+    def cut(self, address: int, code: bytes) -> tuple[list[InsnInfo], list[int]] | None:
+        """`block`'s instructions and their addresses (a slice of the span's, not made again
+        from the instructions), or None."""
         offset = address - self.address
         if offset < 0 or address + len(code) > self.end or address in self._in_it:
             return None
         if self.code[offset:offset + len(code)] != code:
             return None
-        if self._index is None:
-            self._index = {a: n for n, a in enumerate(self._addresses)}
-        first = self._index.get(address)
-        if first is None:
+        # By bisection (a block is translated once: an index of the whole span would be
+        # built for a few hundred look-ups).
+        addresses = self._addresses
+        first = bisect_right(addresses, address) - 1
+        if first < 0 or addresses[first] != address:
             return None
         stop = address + len(code)
-        last = bisect_right(self._addresses, stop - 1, first)
+        last = bisect_right(addresses, stop - 1, first)
         insns = self.insns[first:last]
         if not insns or insns[-1].address + insns[-1].size != stop:
             return None
-        # No gap (an undecodable halfword the linear decode stepped over) inside the block.
-        if sum(i.size for i in insns) != len(code):
+        # No gap (an undecodable halfword the linear decode stepped over) inside the block:
+        # none of the instructions after its first follows one.
+        gaps = self.gaps
+        k = bisect_right(gaps, first)
+        if k < len(gaps) and gaps[k] < last:
             return None
-        return insns
+        return insns, addresses[first:last]
 
 
 @lru_cache(maxsize=1 << 12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from operator import attrgetter
 
 from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
@@ -24,6 +25,7 @@ LIST_CLASSES = frozenset({"ldm", "stm", "ldm_pc", "vldm", "vstm"})
 FP_ARITH = frozenset({"vfp_alu", "vfp_mac", "vfp_div", "vfp_sqrt"})
 FP_LONG = frozenset({"vfp_div", "vfp_sqrt"})
 MAC_CLASSES = frozenset({"mul", "mla", "mull", "mlal", "dsp", "dsp_long", "div"})
+_CLASS = attrgetter("cls")
 
 class TableTiming:
     """Static costs per block from the core's cycle table; dynamic costs per execution."""
@@ -39,7 +41,15 @@ class TableTiming:
         source = table.source.read_bytes() if table.source is not None else repr(table).encode()
         self.cache_key = (f"table {table.core} small_multiplier={small_multiplier} "
                           f"{hashlib.sha256(source).hexdigest()}")
+        # The classes dynamic_rule gives a rule for (the rule is the class): hook placement
+        # tests membership instead of calling dynamic_rule per instruction
+        # (sim/core/code_map.py).
+        self.dynamic_classes = frozenset(table.ranges)
         self._base_costs: dict[tuple[str, int, str | None], int] = {}
+        # Cortex-M33 rules: any instruction may wait for its neighbours (load-use, late
+        # results, flag-setting forms), so none is plain (_plain_cost_of).
+        self._any_waits = bool(table.load_use_stall or table.two_stage_flags_extra
+                               or table.late_result_stall)
         self._plain_cost = _PerClass(self._plain_cost_of)
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
@@ -50,8 +60,14 @@ class TableTiming:
             ranges = t.ranges
             dynamic = {i.address: i.cls for i in block if i.cls in ranges}
             return BlockTiming(cycles, 0, 0, dynamic)
-        cycles: list[int] = []
         dynamic: dict[int, str] = {}
+        if not t.load_store_pipelining and not self._any_waits:
+            # No rule changes a plain instruction's cost here (Cortex-M0/M0+): a block of
+            # plain instructions costs what its classes cost, looked up in C.
+            cycles = list(map(self._plain_cost.__getitem__, map(_CLASS, block)))
+            if None not in cycles:
+                return self._with_ends(block, cycles, dynamic)
+        cycles = []
         # The table's switches, read once per block rather than once per instruction.
         pipelining = t.load_store_pipelining
         load_use_stall, load_use_alu = t.load_use_stall, t.load_use_alu
@@ -64,7 +80,13 @@ class TableTiming:
         unaligned_run = 0
         fp_busy_until: int | None = None  # cycle in the block when a VDIV/VSQRT result is ready
         fp_issue_at = 0  # Cortex-M33: first cycle in the block an FP instruction may issue
-        elapsed = 0
+        # Cycles before the current instruction, brought up to date only where a rule reads
+        # it (FP instructions on cores with the VDIV overlap or the FP MAC shadow): the plain
+        # path below does nothing it does not need.
+        elapsed = counted = 0
+        fp_elapsed = fp_div_overlap or bool(fp_mac_shadow)
+        append = cycles.append
+        memory_rule = self._m3m4_memory
         for insn in block:
             # Most instructions are "plain" (_plain_cost_of): only the M3/M4 load/store and
             # unaligned-run rules can change their cost, so the other rules are not tried
@@ -72,19 +94,21 @@ class TableTiming:
             c = plain_cost[insn.cls]
             if c is not None and not prev_fp_arith:
                 if pipelining:
-                    if insn.load or insn.store or insn.mem_base or insn.mem_index:
-                        c = self._m3m4_memory(insn, prev, c)
+                    if insn.mem_base or insn.load or insn.store or insn.mem_index:
+                        c = memory_rule(insn, prev, c)
                     if insn.size == 4 and insn.address % 4 == 2:
                         unaligned_run += 1
                         if unaligned_run == 3:  # a run of unaligned 32-bit instructions: +1
                             c += 1
                     else:
                         unaligned_run = 0
-                cycles.append(c)
-                elapsed += c
+                append(c)
                 prev = insn
                 continue
             cls = insn.cls
+            if fp_elapsed and cls.startswith("v"):
+                elapsed += sum(cycles[counted:])
+                counted = len(cycles)
             c = self._base(insn)
             if pipelining:
                 c = self._m3m4_memory(insn, prev, c)
@@ -119,14 +143,20 @@ class TableTiming:
                 c += late_result_stall  # J33: MAC, *XTA*, shifted-operand results
             if cls in ranges:
                 dynamic[insn.address] = cls
-            cycles.append(c)
-            elapsed += c
+            append(c)
             prev = insn
             prev_fp_arith = cls in FP_ARITH
         if fp_busy_until is not None and cycles:
             # The result is still pending when the block ends; charge the wait here, since the
             # next floating-point instruction is rarely far away in float code.
-            cycles[-1] += max(fp_busy_until - elapsed, 0)
+            cycles[-1] += max(fp_busy_until - sum(cycles), 0)
+        return self._with_ends(block, cycles, dynamic)
+
+    def _with_ends(self, block: list[InsnInfo], cycles: list[int],
+                   dynamic: dict[int, str]) -> BlockTiming:
+        """The block's timing, with what its last and first instructions add when it is
+        left and entered by a taken branch."""
+        t = self.table
         last = block[-1] if block else None
         taken_extra = self.refill if last is not None and last.branch == COND else 0
         if t.pairs_16bit:
@@ -177,9 +207,7 @@ class TableTiming:
         unaligned-run rules (and by FP arithmetic just before it, which block_timing checks),
         so block_timing applies those two rules and tries no other."""
         t = self.table
-        if t.load_use_stall or t.two_stage_flags_extra or t.late_result_stall:
-            # Cortex-M33 rules: any instruction may wait for its neighbours (load-use, late
-            # results, flag-setting forms).
+        if self._any_waits:
             return None
         # Not plain: costs that depend on the register count or branch kind (_base_of), the
         # NOP a load absorbs, FP instructions (the VDIV overlap, the FP MAC shadow) and

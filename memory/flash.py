@@ -174,20 +174,33 @@ class FlashInterface:
         if addresses[-1] >= hi:  # (a block across the end of a window: not seen in practice)
             return self._stalls_per_instruction(addresses, cycles)
         offset = self.region.base - lo  # address + offset: the address in the region's base window
-        line_bytes, ws, prefetch = self.line_bytes, self.ws, self.prefetch
-        before = list(accumulate(cycles, initial=0))  # cycles before each instruction
-        line = (addresses[0] + offset) // line_bytes
-        start = 0  # the first instruction in `line`
+        line_bytes, ws = self.line_bytes, self.ws
         n = len(addresses)
+        # The first byte of the line after the first instruction's, as an address of the window.
+        after = (addresses[0] + offset) // line_bytes * line_bytes + line_bytes - offset
+        if not self.prefetch:  # every new line costs the wait states
+            k = 0
+            while True:
+                k = bisect_left(addresses, after, k + 1)
+                if k >= n:
+                    return stalls
+                stalls[k] = ws
+                after = (addresses[k] + offset) // line_bytes * line_bytes + line_bytes - offset
+        covered = ws + 1  # a line fetched while the previous one ran this long costs nothing
+        before = list(accumulate(cycles, initial=0))  # cycles before each instruction
+        spent_before = 0  # cycles before the first instruction of the current line
+        k = 0
         while True:
             # The first instruction at or after the next line's first byte starts a new line.
-            k = bisect_left(addresses, (line + 1) * line_bytes - offset, start + 1)
+            k = bisect_left(addresses, after, k + 1)
             if k >= n:
                 return stalls
-            spent = before[k] - before[start]
-            stalls[k] = max(ws + 1 - spent, 0) if prefetch else ws
-            line = (addresses[k] + offset) // line_bytes
-            start = k
+            now = before[k]
+            stall = covered - now + spent_before
+            if stall > 0:
+                stalls[k] = stall
+            spent_before = now
+            after = (addresses[k] + offset) // line_bytes * line_bytes + line_bytes - offset
 
     def _stalls_per_instruction(self, addresses: list[int], cycles: list[int]) -> list[int]:
         """sequential_stalls one instruction at a time, each line looked up on its own."""

@@ -15,6 +15,7 @@ from mcusim.memory.flash import FlashInterface
 
 SELF_BRANCH = b"\xfe\xe7"  # "b ." : a Thumb branch to itself
 _address = attrgetter("address")
+_cls = attrgetter("cls")
 
 
 class Block:
@@ -24,16 +25,21 @@ class Block:
                  "lost_count", "lost_cycles", "extra_cycles", "_insn_cycles", "_before_count",
                  "_before_cycles", "function", "branch_end", "fallthrough", "taken_extra",
                  "entry_extra", "dynamic", "self_loop", "predicted", "flash_lines",
-                 "fetch_stall", "flash", "call_end", "table_index")
+                 "fetch_stall", "flash", "call_end", "table_index", "_classes", "_stalls")
 
     def __init__(self, address: int, size: int, insns: Sequence[InsnInfo], cycles: list[int],
                  function: str | None, taken_extra: int = 0, entry_extra: int = 0,
-                 dynamic: dict[int, str] | None = None, self_loop: bool = False):
+                 dynamic: dict[int, str] | None = None, self_loop: bool = False,
+                 stalls: list[int] | None = None):
+        """`cycles`: each instruction's static cycles; `stalls`: each one's fetch stalls
+        (memory/flash.py), added to them."""
         self.address = address
         self.size = size
         self.insns = insns
         self.count = len(insns)
-        self.cycles = sum(cycles)
+        # Fetch stalls come with a block in flash (and only then: translate).
+        self.fetch_stall = sum(stalls) if stalls is not None else 0
+        self.cycles = sum(cycles) + self.fetch_stall
         self.executions = 0
         # Instructions and cycles of executions that stopped part-way through the block.
         self.lost_count = 0
@@ -42,8 +48,9 @@ class Block:
         self.extra_cycles = 0
         self.function = function
         # Instructions and cycles before each instruction, made when first asked for (most
-        # blocks of code that runs once never are).
+        # blocks of code that runs once never are); so is the sum of cycles and stalls.
         self._insn_cycles = cycles
+        self._stalls = stalls
         self._before_count: dict[int, int] | None = None
         self._before_cycles: dict[int, int] | None = None
         last = insns.last() if isinstance(insns, CachedInsns) else (insns[-1] if insns else None)
@@ -59,9 +66,9 @@ class Block:
         self.predicted = self.fallthrough
         # Flash lines the block's code spans (empty when not in flash), set by the engine.
         self.flash_lines: tuple[int, ...] = ()
-        self.fetch_stall = 0
         self.flash: FlashInterface | None = None
         self.table_index = -1  # its row in the native or batched accounting table
+        self._classes: frozenset[str] | None = None  # made on the first question by class
 
     @classmethod
     def for_hooks(cls, insns: Sequence[InsnInfo], dynamic: dict[int, str]) -> Block:
@@ -77,14 +84,36 @@ class Block:
         block.size = last.address + last.size - address
         block.cycles = block.executions = block.lost_count = block.lost_cycles = 0
         block.extra_cycles = block.taken_extra = block.entry_extra = block.fetch_stall = 0
-        block._insn_cycles = [0] * len(insns)
+        block._insn_cycles, block._stalls = [0] * len(insns), None
         block._before_count = block._before_cycles = None
         block.function, block.dynamic, block.self_loop = None, dynamic, False
         block.branch_end = last.branch in (COND, ALWAYS)
         block.call_end = last.cls == "bl" or last.text.startswith("blx")
         block.fallthrough = block.predicted = block.address + block.size
         block.flash_lines, block.flash, block.table_index = (), None, -1
+        block._classes = None
         return block
+
+    def of_classes(self, classes: tuple[str, ...]) -> list[InsnInfo]:
+        """The instructions whose class is one of `classes`, in address order. Several rules
+        ask when a block is translated, and most blocks hold none of the classes they ask
+        for: the block's classes are gathered once (in C) and each question tested on them."""
+        insns = self.insns
+        if isinstance(insns, CachedInsns):
+            return insns.of_classes(classes)
+        if self._classes is None:
+            self._classes = frozenset(map(_cls, insns))
+        if self._classes.isdisjoint(classes):
+            return []
+        return [i for i in insns if i.cls in classes]
+
+    @property
+    def insn_cycles(self) -> list[int]:
+        """Each instruction's static cycles, its fetch stalls included."""
+        if self._stalls is not None:
+            self._insn_cycles = list(map(add, self._insn_cycles, self._stalls))
+            self._stalls = None
+        return self._insn_cycles
 
     def _counts_before(self) -> dict[int, int]:
         if self._before_count is None:
@@ -94,7 +123,7 @@ class Block:
     def _cycles_before(self) -> dict[int, int]:
         if self._before_cycles is None:
             self._before_cycles = dict(zip((i.address for i in self.insns),
-                                           accumulate(self._insn_cycles, initial=0),
+                                           accumulate(self.insn_cycles, initial=0),
                                            strict=False))
         return self._before_cycles
 
@@ -134,23 +163,22 @@ def translate(code: bytes, address: int, timing: TimingModel, function: str | No
     entry = cache.get(address, code) if cache is not None else None
     if entry is None:
         span = span_at(address) if span_at is not None else None
-        insns = span.block(address, code) if span is not None else None
-        if insns is None:
+        cut = span.cut(address, code) if span is not None else None
+        if cut is not None:
+            insns, addresses = cut
+        else:
             insns = classify_block(code, address)
+            addresses = list(map(_address, insns)) if flash is not None else []
         t = timing.block_timing(insns)
-        stalls = (flash.sequential_stalls(list(map(_address, insns)), t.cycles)
+        stalls = (flash.sequential_stalls(addresses, t.cycles)
                   if flash is not None and insns else None)
         if cache is not None:
             cache.put(address, code, (insns, t, stalls))
     else:
         insns, t, stalls = entry
-    cycles = t.cycles
-    if stalls is not None:
-        cycles = list(map(add, cycles, stalls))  # (same lengths: stalls are per instruction)
-    block = Block(address, len(code), insns, cycles, function, t.taken_extra, t.entry_extra,
-                  t.dynamic, self_loop=len(insns) == 1 and code == SELF_BRANCH)
-    if flash is not None and insns:
+    block = Block(address, len(code), insns, t.cycles, function, t.taken_extra, t.entry_extra,
+                  t.dynamic, self_loop=code == SELF_BRANCH and len(insns) == 1, stalls=stalls)
+    if flash is not None and block.count:
         block.flash = flash
         block.flash_lines = flash.lines(address, len(code))
-        block.fetch_stall = sum(cycles) - sum(t.cycles)
     return block

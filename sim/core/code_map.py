@@ -182,7 +182,13 @@ def _named_candidate(text: str) -> bool:
     dict lookup of a string whose hash is already computed is far cheaper than two regex
     searches."""
     mnemonic, _, operands = text.partition(" ")
-    return bool(_CANDIDATE.search(mnemonic) or ("sp" in operands and _NAMES_SP.search(operands)))
+    return _named_mnemonic(mnemonic) or ("sp" in operands and bool(_NAMES_SP.search(operands)))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _named_mnemonic(mnemonic: str) -> bool:
+    """Whether `_CANDIDATE` matches a mnemonic (far fewer of them than texts: memoised)."""
+    return bool(_CANDIDATE.search(mnemonic))
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -27,7 +27,7 @@ from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board_spec import BoardSpec
 from mcusim.memory.flash import FlashInterface
 from mcusim.memory.footprint import Footprint, footprint
-from mcusim.sim.core import faults, interrupt
+from mcusim.sim.core import collector, faults, interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
 from mcusim.sim.core.exc_event import ExceptionWatcher
@@ -298,7 +298,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEnt
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
         start = time.perf_counter()
         pc = self.reset_vector
-        with self._signal_guard(), interrupt.host_timer(self.host_timeout):
+        with self._signal_guard(), interrupt.host_timer(self.host_timeout), collector.frozen():
             while True:
                 self._restart_at = None
                 try:

@@ -29,7 +29,6 @@ from capstone import arm_const as cs
 from unicorn import UC_HOOK_CODE, Uc
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
-from mcusim.isa.cached_insns import of_classes
 from mcusim.sim.core import fault_status
 from mcusim.sim.core.translation import UC_REG
 from mcusim.sim.core.uc_api import add_hook
@@ -77,7 +76,7 @@ class FaultTraps:
         if self.board.core.is_v6m or self.options.fault_handlers == "report":
             return hooks  # report: today's behaviour, no trap and no cost
         # By class, in one pass: a cached block's other instructions are never made.
-        for i in of_classes(block.insns, _TRAP_CLASSES):
+        for i in block.of_classes(_TRAP_CLASSES):
             if i.cls == "div":
                 self._divides.add(i.address)
             elif i.mem_base not in NOT_CHECKED and (

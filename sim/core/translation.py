@@ -11,10 +11,10 @@ from capstone import arm_const as cs_arm
 from unicorn import UC_HOOK_CODE, Uc
 
 from mcusim.base.errors import InputError
-from mcusim.isa.cached_insns import of_classes
 from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
 from mcusim.sim.core.code_map import code_spans, hook_blocks
+from mcusim.sim.core.uc_api import MemoryReader
 
 if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
@@ -33,6 +33,7 @@ _RESTART_WHILE_RECORDING = (
     "without recording accesses (no `mcusim trace`, live-bytes analysis or `--live`)")
 CodeHook = tuple[int, object, object]
 MASK_WRITES = ("cps", "msr")  # instruction classes that can write PRIMASK/BASEPRI/FAULTMASK
+_WAIT_AND_MASK = ("wfi", "nop", *MASK_WRITES)  # what _add_wanted_hooks looks at by class
 
 # Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
 UC_REG = {getattr(cs_arm, f"ARM_REG_{n}"): getattr(arm, f"UC_ARM_REG_{n}")
@@ -41,9 +42,10 @@ UC_REG = {getattr(cs_arm, f"ARM_REG_{n}"): getattr(arm, f"UC_ARM_REG_{n}")
 
 class BlockTranslation:
     def _translate(self: Simulation, address: int, size: int, key: int) -> Block:
-        code = bytes(self.uc.mem_read(address, size)) if size else b""
+        # The bytes as they are now (code in RAM may have been written by the program).
+        code = self._code_reader.read(address, size) if size else b""
         function = self.firmware.symbols.function_at(address)
-        flash = next((f for f in self.flash if f.region.contains(address)), None)
+        flash = next((f for lo, hi, f in self._flash_windows if lo <= address < hi), None)
         block = translate(code, address, self.timing, function.name if function else None,
                           flash, self._block_cache, self._span_at)
         self.blocks[key] = block
@@ -84,7 +86,10 @@ class BlockTranslation:
             self.uc.emu_stop()
 
     def _place_hooks(self: Simulation) -> None:
-        """Before the run: the code hooks of every instruction of the ELF's code."""
+        """Before the run: the code hooks of every instruction of the ELF's code (and what
+        translating a block looks up: its bytes' reader, the flash windows)."""
+        self._code_reader = MemoryReader(self.uc)
+        self._flash_windows = [(lo, hi, f) for f in self.flash for lo, hi in f.region.windows()]
         spans = code_spans(self.firmware.path)
         self._spans = sorted(spans, key=lambda s: s.address)
         self._span_starts = [s.address for s in self._spans]
@@ -120,7 +125,7 @@ class BlockTranslation:
             wanted += instrument(block)
         # WFI/WFE wait; CPS/MSR may unmask a pending exception (the next block start looks);
         # SEV sets the event register. One pass over the block's instructions of those classes.
-        for i in of_classes(block.insns, ("wfi", "nop") + MASK_WRITES):
+        for i in block.of_classes(_WAIT_AND_MASK):
             if i.cls == "wfi":
                 wanted.append((i.address, self._on_wait, i.text.split(".")[0].upper()))
             elif i.cls in MASK_WRITES:

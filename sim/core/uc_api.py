@@ -86,3 +86,23 @@ def emu_start(uc: Uc, begin: int, until: int) -> None:
         raise UcError(status)
     if uc._hook_exception is not None:
         raise uc._hook_exception
+
+
+class MemoryReader:
+    """Reads emulated memory into one reusable buffer. (`Uc.mem_read` makes a ctypes string
+    buffer per call, a new array type for each size not seen before, then a bytearray copy:
+    more than the translation of a block needs to read its bytes.)"""
+
+    def __init__(self, uc: Uc, size: int = 4096):
+        self._handle = uc._uch
+        self._buffer = ctypes.create_string_buffer(size)
+        self._size = size
+
+    def read(self, address: int, size: int) -> bytes:
+        if size > self._size:
+            self._size = max(size, 2 * self._size)
+            self._buffer = ctypes.create_string_buffer(self._size)
+        err = _uc_module.uclib.uc_mem_read(self._handle, address, self._buffer, size)
+        if err:
+            raise UcError(err, address, size)
+        return self._buffer[:size]  # (a slice of a char array is bytes, made in C)
