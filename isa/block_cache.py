@@ -144,7 +144,8 @@ class BlockCache:
 
     def put(self, address: int, code: bytes, entry: Entry) -> None:
         if self.path is not None:
-            self._new_blocks[(address, code)] = _copy(entry)  # (stored by save)
+            # Kept as given until save (the caller changes none of it after).
+            self._new_blocks[(address, code)] = entry
 
     # -- code hooks chosen per span ---------------------------------------------------------
     def hooks(self, address: int, size: int, selection: str) -> HookBlocks | None:
@@ -164,7 +165,7 @@ class BlockCache:
 
     def put_hooks(self, address: int, size: int, selection: str, blocks: HookBlocks) -> None:
         if self.path is not None:
-            self._new_hooks[(address, size, selection)] = [(list(i), dict(d)) for i, d in blocks]
+            self._new_hooks[(address, size, selection)] = list(blocks)
 
     # -- the file -------------------------------------------------------------------------
     def _load(self) -> None:
@@ -199,33 +200,34 @@ class BlockCache:
         collecting = gc.isenabled()
         gc.disable()  # new tuples, lists and bytes, no cycles: a collection would only walk
         try:  # the run's heap
-            shapes = _ShapeIndex(self._shapes)
-            blocks = {key: (shapes.indices(insns), _pack(t.cycles), t.taken_extra,
-                            t.entry_extra, t.dynamic, None if stalls is None else _pack(stalls))
+            added = [insns for insns, _, _ in self._new_blocks.values()]
+            added += [insns for runs in self._new_hooks.values() for insns, _ in runs]
+            encoded = iter(_ShapeIndex(self._shapes).indices_of(added))
+            blocks = {key: (next(encoded), _pack(t.cycles), t.taken_extra, t.entry_extra,
+                            t.dynamic, None if stalls is None else _pack(stalls))
                       for key, (insns, t, stalls) in self._new_blocks.items()}
-            hooks = {key: ([(insns[0].address, shapes.indices(insns)) for insns, _ in runs],
+            hooks = {key: ([(insns[0].address, next(encoded)) for insns, _ in runs],
                            [d for _, d in runs])
                      for key, runs in self._new_hooks.items()}
         finally:
             if collecting:
                 gc.enable()
-        self._blocks.update(blocks)  # (this run's entry for a key is the newer)
-        self._hooks.update(hooks)
-        self._new_blocks, self._new_hooks = {}, {}
+        blocks, hooks = {**self._blocks, **blocks}, {**self._hooks, **hooks}  # (this run's
+        # entry for a key is the newer one)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
             with os.fdopen(fd, "wb") as f:
-                marshal.dump({"format": FORMAT, "shapes": self._shapes,
-                              "blocks": self._blocks, "hooks": self._hooks}, f)
+                marshal.dump({"format": FORMAT, "shapes": self._shapes, "blocks": blocks,
+                              "hooks": hooks}, f)
                 f.flush()
                 stamp = _stamp(os.fstat(f.fileno()))  # (a rename keeps inode and times)
             os.replace(tmp, self.path)
         except (OSError, ValueError):
-            self._stamp = None  # read again (and merged) by the next save
-            return  # a read-only or full cache directory only costs speed (mkstemp's file,
-            # if any, is left for the next save to replace)
-        self._stamp = stamp
+            return  # a read-only or full cache directory only costs speed (what was added is
+            # kept for the next save; mkstemp's file, if any, is left for it to replace)
+        self._blocks, self._hooks, self._stamp = blocks, hooks, stamp
+        self._new_blocks, self._new_hooks = {}, {}
 
 
 class _ShapeIndex:
@@ -239,10 +241,16 @@ class _ShapeIndex:
         self.checked: list[str | None] = [None] * len(shapes)
         self.by_shape: dict[tuple, int] | None = None  # made if two shapes share a text
 
-    def indices(self, insns: Sequence[InsnInfo]) -> bytes:
-        """The shape indices of `insns` as stored (uint32 bytes), in C loops over the block: a
-        Python loop only over instructions of texts not seen before (a few per new text) and
-        those whose text is not the object checked."""
+    def indices_of(self, runs: list[Sequence[InsnInfo]]) -> list[bytes]:
+        """The shape indices of each run of instructions as stored (uint32 bytes). (Run by
+        run: each pass over a block finds its instructions in the CPU's caches, where one
+        pass over all of them would not.)"""
+        return [self.indices(insns).tobytes() for insns in runs]
+
+    def indices(self, insns: Sequence[InsnInfo]) -> array:
+        """The shape indices of `insns`, in C loops: a Python loop only over instructions of
+        texts not seen before (a few per new text) and those whose text is not the object
+        checked."""
         texts = list(map(_TEXT, insns))
         ks = list(map(self.by_text.get, texts))
         try:
@@ -252,7 +260,7 @@ class _ShapeIndex:
             indices = array("I", ks)
         if not all(map(is_, texts, map(self.checked.__getitem__, indices))):
             self._settle(insns, texts, indices)
-        return indices.tobytes()
+        return indices
 
     def _add_texts(self, insns: Sequence[InsnInfo], texts: list[str],
                    ks: list[int | None]) -> None:
