@@ -38,7 +38,7 @@ from array import array
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import compress, count, repeat
-from operator import attrgetter, is_, is_not, itemgetter
+from operator import is_, is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ _Stored = tuple[bytes, _Ints, int, int, dict[int, str], _Ints | None]
 _StoredHooks = tuple[list[tuple[int, bytes]], list[dict[int, str]]]
 _BlockKey = tuple[int, bytes]
 _HookKey = tuple[int, int, str]
-_TEXT = attrgetter("text")
+_TEXT = itemgetter(2)  # an InsnInfo's text (InsnInfo.text, without the attribute lookup)
 _shape_text = itemgetter(1)  # (a shape is an InsnInfo's fields after the address)
 _without_address = itemgetter(slice(1, None))  # an InsnInfo's shape
 
@@ -253,14 +253,17 @@ class _ShapeIndex:
         checked."""
         texts = list(map(_TEXT, insns))
         ks = list(map(self.by_text.get, texts))
+        indices: array | None
         try:
             indices = array("I", ks)
         except TypeError:  # (a None: a text not seen)
             self._add_texts(insns, texts, ks)
-            indices = array("I", ks)
-        if not all(map(is_, texts, map(self.checked.__getitem__, indices))):
-            self._settle(insns, texts, indices)
-        return indices
+            indices = None
+        # (Over the list: reading the array would make an int object per instruction.)
+        if not all(map(is_, texts, map(self.checked.__getitem__, ks))):
+            self._settle(insns, texts, ks)
+            indices = None
+        return array("I", ks) if indices is None else indices
 
     def _add_texts(self, insns: Sequence[InsnInfo], texts: list[str],
                    ks: list[int | None]) -> None:
@@ -278,7 +281,7 @@ class _ShapeIndex:
         for n in fresh:
             ks[n] = by_text[texts[n]]
 
-    def _settle(self, insns: Sequence[InsnInfo], texts: list[str], ks: array) -> None:
+    def _settle(self, insns: Sequence[InsnInfo], texts: list[str], ks: list[int]) -> None:
         shapes, checked = self.shapes, self.checked
         # Instructions whose text is another object than the one checked: their whole shape.
         for n in list(compress(count(), map(is_not, texts, map(checked.__getitem__, ks)))):
