@@ -19,12 +19,14 @@ file (a lost entry is only decoded again). `MCUSIM_BLOCK_CACHE=0` turns the cach
 unreadable or foreign file is ignored.
 
 Filling the cache must cost little next to the run that decodes the blocks: a block added
-is kept as it is until `save`, which finds each instruction's shape by its text (a string,
-its hash kept) in C loops. The shape a text points to is taken as the instruction's when
-the instruction's text is the very object whose instruction was compared with that shape
-(isa/decode.py makes every instance of a classified encoding from one tuple of fields, so
-they share the text object, and a new classification makes a new text), else the whole
-shape is compared: no instruction ever gets a shape it does not have.
+is kept as it is until `save`, which finds the shapes of all instructions added, block by
+block, with the collector off, by their text (a string, its hash kept) in C loops. The shape
+a text points to is taken as the instruction's when the instruction's text is the very
+object of the instruction the shape was made from or compared with: isa/decode.py makes a
+classification's text once and every instance of a classified encoding from one tuple of
+fields, so instructions that share a text object differ only in their address (a test
+checks it). Any other instruction's shape is compared whole: none gets a shape it does not
+have.
 """
 
 from __future__ import annotations
@@ -136,11 +138,15 @@ class BlockCache:
         if stored is None:
             added = self._new_blocks.get(key)  # (translated again in the run that added it)
             return None if added is None else _copy(added)
-        indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
-        # The instructions are made when used (isa/cached_insns.py).
-        insns = CachedInsns(address, list(map(self._shapes.__getitem__, array("I", indices))))
-        return (insns, BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)),
-                None if stalls is None else list(stalls))
+        try:
+            indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
+            # The instructions are made when used (isa/cached_insns.py).
+            insns = CachedInsns(address, list(map(self._shapes.__getitem__,
+                                                  array("I", indices))))
+            return (insns, BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)),
+                    None if stalls is None else list(stalls))
+        except (ValueError, TypeError, IndexError):
+            return None  # not what this version writes: decoded again (and replaced)
 
     def put(self, address: int, code: bytes, entry: Entry) -> None:
         if self.path is not None:
@@ -157,11 +163,14 @@ class BlockCache:
         if stored is None:
             added = self._new_hooks.get(key)
             return None if added is None else [(list(i), dict(d)) for i, d in added]
-        runs, dynamic = stored
         shapes = self._shapes
-        # Made when used, like a block's (isa/cached_insns.py).
-        return [(CachedInsns(first, list(map(shapes.__getitem__, array("I", indices)))),
-                 dict(d)) for (first, indices), d in zip(runs, dynamic, strict=True)]
+        try:
+            runs, dynamic = stored
+            # Made when used, like a block's (isa/cached_insns.py).
+            return [(CachedInsns(first, list(map(shapes.__getitem__, array("I", indices)))),
+                     dict(d)) for (first, indices), d in zip(runs, dynamic, strict=True)]
+        except (ValueError, TypeError, IndexError):
+            return None
 
     def put_hooks(self, address: int, size: int, selection: str, blocks: HookBlocks) -> None:
         if self.path is not None:
