@@ -211,7 +211,12 @@ class BlockCache:
         try:  # the run's heap
             added = [insns for insns, _, _ in self._new_blocks.values()]
             added += [insns for runs in self._new_hooks.values() for insns, _ in runs]
-            encoded = iter(_ShapeIndex(self._shapes).indices_of(added))
+            try:
+                index = _ShapeIndex(self._shapes)
+            except (TypeError, IndexError):  # shapes that are none: the file is no cache
+                self._shapes, self._blocks, self._hooks = [], {}, {}
+                index = _ShapeIndex(self._shapes)
+            encoded = iter(index.indices_of(added))
             blocks = {key: (next(encoded), _pack(t.cycles), t.taken_extra, t.entry_extra,
                             t.dynamic, None if stalls is None else _pack(stalls))
                       for key, (insns, t, stalls) in self._new_blocks.items()}

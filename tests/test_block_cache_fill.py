@@ -162,8 +162,9 @@ def test_a_file_of_the_previous_format_is_ignored_and_replaced(tmp_path):
     marshal.dumps({"format": FORMAT, "shapes": [], "hooks": {(0x1000, 2, "x"): 5},
                    "blocks": {(0x1000, bytes.fromhex("0120")): (b"\7\0\0\0", b"\1", 0, 0,
                                                                  {}, None)}}),
+    marshal.dumps({"format": FORMAT, "shapes": [5, ()], "blocks": {}, "hooks": {}}),
 ], ids=["shapes-dict", "blocks-list", "no-fields", "a-list", "truncated", "empty",
-        "short-entries", "bad-index"])
+        "short-entries", "bad-index", "bad-shapes"])
 def test_a_foreign_or_broken_file_is_no_cache(tmp_path, content):
     path = tmp_path / "blocks-g.marshal"
     path.write_bytes(content)
