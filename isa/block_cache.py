@@ -182,17 +182,13 @@ class BlockCache:
         self._loaded = True
         assert self.path is not None
         self._shapes, self._blocks, self._hooks, self._stamp = [], {}, {}, None
-        collecting = gc.isenabled()
-        gc.disable()  # many small tuples and no cycles: the collector would only slow it down
         try:
             with open(self.path, "rb") as f:
-                data = marshal.loads(f.read())  # (marshal.load reads a file piecemeal)
+                raw = f.read()  # (marshal.load would read the file piecemeal)
                 self._stamp = _stamp(os.fstat(f.fileno()))
-        except (OSError, EOFError, ValueError, TypeError):
-            return  # no file yet, or one this version cannot read: decode again
-        finally:
-            if collecting:
-                gc.enable()
+        except OSError:
+            return  # no file yet: decode
+        data = _loads(raw)
         if not (isinstance(data, dict) and data.get("format") == FORMAT):
             return
         shapes, blocks, hooks = data.get("shapes"), data.get("blocks"), data.get("hooks")
@@ -318,6 +314,29 @@ class _ShapeIndex:
         if self.by_shape is not None:
             self.by_shape[shape] = k
         return k
+
+
+def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by the caller
+    """The file's objects, moved to the collector's oldest generation at once. They are many
+    small tuples, all kept to the end of the run: left young, the collector would walk them
+    twice before it knows (once young, once middle-aged), a tenth of a warm run. Young
+    garbage is collected first, so that only live objects are moved with them; a program
+    that froze objects itself (gc.freeze) is left alone."""
+    collecting = gc.isenabled()
+    promote = collecting and gc.get_freeze_count() == 0
+    if promote:
+        gc.collect(1)
+    gc.disable()  # (no cycles among them: a collection now would only walk them)
+    try:
+        return marshal.loads(raw)
+    except (EOFError, ValueError, TypeError):
+        return None  # a file this version cannot read: decode again
+    finally:
+        if promote:
+            gc.freeze()  # every tracked object into the permanent generation, and from there
+            gc.unfreeze()  # into the oldest one: promoted without being walked
+        if collecting:
+            gc.enable()
 
 
 def _copy(entry: Entry) -> Entry:

@@ -193,3 +193,37 @@ def test_a_cache_directory_that_cannot_be_written_costs_only_speed(tmp_path, mon
     cache.save()  # what the failed save could not write
     assert BlockCache(path).get(0x1000, code)[0] == insns
     assert os.listdir(tmp_path) == [path.name]
+
+
+def test_reading_the_file_leaves_the_collector_as_it_was(tmp_path):
+    """The loaded objects are moved to the oldest generation (isa/block_cache.py _loads):
+    nothing stays frozen, objects a program froze stay frozen, and the collector stays on or
+    off as it was."""
+    import gc
+
+    path = tmp_path / "blocks-gc.marshal"
+    code, insns = _block("0120", 0x1000)
+    cache = BlockCache(path)
+    cache.put(0x1000, code, (insns, BlockTiming([1]), None))
+    cache.save()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    got = BlockCache(path).get(0x1000, code)
+    shape = got[0]._shapes[0]
+    assert gc.is_tracked(shape)  # (it holds frozensets), but neither young nor middle-aged
+    assert not any(o is shape for o in gc.get_objects(0) + gc.get_objects(1))
+    assert got[0] == insns and gc.isenabled() and gc.get_freeze_count() == 0
+    kept = [[1]]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert BlockCache(path).get(0x1000, code)[0] == insns
+        assert gc.get_freeze_count() == frozen  # the program's freeze is kept
+    finally:
+        gc.unfreeze()
+    gc.disable()
+    try:
+        assert BlockCache(path).get(0x1000, code)[0] == insns
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert kept
