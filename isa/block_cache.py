@@ -44,7 +44,7 @@ from operator import is_, is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
-from mcusim.isa.cached_insns import CachedInsns
+from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.timing import BlockTiming
 
@@ -112,6 +112,7 @@ class BlockCache:
         self._blocks: dict[_BlockKey, _Stored] = {}
         self._hooks: dict[_HookKey, _StoredHooks] = {}
         self._stamp: tuple[int, int, int] | None = None  # the file's, when read or written
+        self._table: ShapeTable | None = None  # the shapes' columns (made for _shapes)
         # Added by this run, as given (save stores them).
         self._new_blocks: dict[_BlockKey, Entry] = {}
         self._new_hooks: dict[_HookKey, HookBlocks] = {}
@@ -140,13 +141,21 @@ class BlockCache:
             return None if added is None else _copy(added)
         try:
             indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
-            # The instructions are made when used (isa/cached_insns.py).
-            insns = CachedInsns(address, list(map(self._shapes.__getitem__,
-                                                  array("I", indices))))
+            # The instructions are made when used (isa/cached_table.py).
+            insns = self._insns(address, indices)
             return (insns, BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)),
                     None if stalls is None else list(stalls))
         except (ValueError, TypeError, IndexError):
             return None  # not what this version writes: decoded again (and replaced)
+
+    def _insns(self, address: int, indices: bytes) -> IndexedInsns:
+        """The instructions at `address` of the shapes at `indices` (uint32 bytes)."""
+        if self._table is None or self._table.shapes is not self._shapes:
+            self._table = ShapeTable(self._shapes)
+        at = array("I", indices)
+        if at and max(at) >= len(self._shapes):
+            raise IndexError("a shape the file does not hold")
+        return IndexedInsns(address, self._table, at)
 
     def put(self, address: int, code: bytes, entry: Entry) -> None:
         if self.path is not None:
@@ -163,12 +172,11 @@ class BlockCache:
         if stored is None:
             added = self._new_hooks.get(key)
             return None if added is None else [(list(i), dict(d)) for i, d in added]
-        shapes = self._shapes
         try:
             runs, dynamic = stored
-            # Made when used, like a block's (isa/cached_insns.py).
-            return [(CachedInsns(first, list(map(shapes.__getitem__, array("I", indices)))),
-                     dict(d)) for (first, indices), d in zip(runs, dynamic, strict=True)]
+            # Made when used, like a block's (isa/cached_table.py).
+            return [(self._insns(first, indices), dict(d))
+                    for (first, indices), d in zip(runs, dynamic, strict=True)]
         except (ValueError, TypeError, IndexError):
             return None
 
@@ -207,6 +215,7 @@ class BlockCache:
         try:  # the run's heap
             added = [insns for insns, _, _ in self._new_blocks.values()]
             added += [insns for runs in self._new_hooks.values() for insns, _ in runs]
+            self._table = None  # (its columns would not cover the shapes added now)
             try:
                 index = _ShapeIndex(self._shapes)
             except (TypeError, IndexError):  # shapes that are none: the file is no cache

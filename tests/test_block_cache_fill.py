@@ -227,3 +227,22 @@ def test_reading_the_file_leaves_the_collector_as_it_was(tmp_path):
     finally:
         gc.enable()
     assert kept
+
+
+def test_a_warm_blocks_count_end_sp_changes_and_classes_need_no_shapes(tmp_path):
+    from mcusim.isa.cached_insns import of_classes, sp_deltas
+
+    # push {r4, lr}; sub sp, #8; wfi; add sp, #8; pop {r4, pc}
+    code, insns = _block("10b5" "82b0" "30bf" "02b0" "10bd", 0x4000)
+    cache = BlockCache(tmp_path / "blocks-w.marshal")
+    cache.put(0x4000, code, (insns, BlockTiming([1] * 5), None))
+    cache.save()
+    got = BlockCache(tmp_path / "blocks-w.marshal").get(0x4000, code)[0]
+    assert len(got) == 5 and got.address == 0x4000
+    assert got.last() == insns[-1] and got.last().address == 0x4008
+    assert sp_deltas(got) == [i.sp_delta for i in insns] == [-8, -8, 0, 8, 8]
+    assert of_classes(got, ("mul", "sdiv")) == []
+    assert got._looked_up is None  # none of that looked a shape up
+    assert of_classes(got, ("wfi",)) == [insns[2]]
+    assert list(got) == insns and got[1:3] == insns[1:3] and len(got) == 5
+    assert got.last() == insns[-1] and sp_deltas(got) == [-8, -8, 0, 8, 8]
