@@ -39,7 +39,7 @@ import tempfile
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import compress, count, repeat
+from itertools import accumulate, chain, compress, count, pairwise, repeat
 from operator import is_, is_not, itemgetter
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ FORMAT = 4
 # The code that decides what a block decodes and times to: a change to any of it is a new key.
 _MODEL_SOURCES = ("classify.py", "decode.py", "cached_insns.py", "thumb_table.py", "thumb_wide.py",
                   "thumb_fields.py", "table_timing.py", "m7_issue.py", "m33_rules.py", "cycles.py",
-                  "operand_timing.py", "timing.py", "block_cache.py")
+                  "operand_timing.py", "timing.py", "block_cache.py", "cached_table.py")
 
 # A block's instructions, timing, and static flash stalls per instruction (None: not in flash).
 Entry = tuple[Sequence[InsnInfo], BlockTiming, list[int] | None]
@@ -70,6 +70,7 @@ _HookKey = tuple[int, int, str]
 _TEXT = itemgetter(2)  # an InsnInfo's text (InsnInfo.text, without the attribute lookup)
 _shape_text = itemgetter(1)  # (a shape is an InsnInfo's fields after the address)
 _without_address = itemgetter(slice(1, None))  # an InsnInfo's shape
+_CHUNK = 128  # instructions whose shapes are found together (see _ShapeIndex.indices_of)
 
 
 def cache_directory() -> Path | None:
@@ -261,10 +262,23 @@ class _ShapeIndex:
         self.by_shape: dict[tuple, int] | None = None  # made if two shapes share a text
 
     def indices_of(self, runs: list[Sequence[InsnInfo]]) -> list[bytes]:
-        """The shape indices of each run of instructions as stored (uint32 bytes). (Run by
-        run: each pass over a block finds its instructions in the CPU's caches, where one
-        pass over all of them would not.)"""
-        return [self.indices(insns).tobytes() for insns in runs]
+        """The shape indices of each run of instructions as stored (uint32 bytes). Runs are
+        taken together up to _CHUNK instructions (a short block alone would cost more in
+        calls than in instructions), not all at once (a pass over a chunk finds its
+        instructions in the CPU's caches, where one pass over all of them would not)."""
+        out: list[bytes] = []
+        group: list[Sequence[InsnInfo]] = []
+        size = 0
+        for k, insns in enumerate(runs):
+            group.append(insns)
+            size += len(insns)
+            if size >= _CHUNK or k + 1 == len(runs):
+                indices = self.indices(group[0] if len(group) == 1 else
+                                       list(chain.from_iterable(group)))
+                bounds = accumulate(map(len, group), initial=0)
+                out += [indices[a:b].tobytes() for a, b in pairwise(bounds)]
+                group, size = [], 0
+        return out
 
     def indices(self, insns: Sequence[InsnInfo]) -> array:
         """The shape indices of `insns`, in C loops: a Python loop only over instructions of
