@@ -12,10 +12,21 @@ entries are keyed by (address, bytes), so code the program writes at run time (R
 is never confused with the image's; the code hooks chosen before the run are kept per code
 span. The format is compact so that reading it costs little next to the run: plain tuples
 through `marshal` (no pickled objects), each distinct instruction shape (an `InsnInfo`
-without its address) stored once and every block as indices into the shapes. A file is
-written to a temporary name and renamed into place, so concurrent runs never read a partial
-file (a writer merges what is there first; a lost entry is only decoded again).
-`MCUSIM_BLOCK_CACHE=0` turns the cache off. An unreadable or foreign file is ignored.
+without its address) stored once, every block as indices into the shapes, its cycles as
+bytes. A file is written to a temporary name and renamed into place, so concurrent runs
+never read a partial file; a writer first merges what another run wrote since it read the
+file (a lost entry is only decoded again). `MCUSIM_BLOCK_CACHE=0` turns the cache off. An
+unreadable or foreign file is ignored.
+
+Filling the cache must cost little next to the run that decodes the blocks: a block added
+is kept as it is until `save`, which finds the shapes of all instructions added, block by
+block, with the collector off, by their text (a string, its hash kept) in C loops. The shape
+a text points to is taken as the instruction's when the instruction's text is the very
+object of the instruction the shape was made from or compared with: isa/decode.py makes a
+classification's text once and every instance of a classified encoding from one tuple of
+fields, so instructions that share a text object differ only in their address (a test
+checks it). Any other instruction's shape is compared whole: none gets a shape it does not
+have.
 """
 
 from __future__ import annotations
@@ -28,31 +39,38 @@ import tempfile
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import count, filterfalse
-from operator import itemgetter
+from itertools import accumulate, chain, compress, count, pairwise, repeat
+from operator import is_, is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
-from mcusim.isa.cached_insns import CachedInsns
+from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.timing import BlockTiming
 
-FORMAT = 3
+FORMAT = 4
 # The code that decides what a block decodes and times to: a change to any of it is a new key.
 _MODEL_SOURCES = ("classify.py", "decode.py", "cached_insns.py", "thumb_table.py", "thumb_wide.py",
                   "thumb_fields.py", "table_timing.py", "m7_issue.py", "m33_rules.py", "cycles.py",
-                  "operand_timing.py", "timing.py", "block_cache.py")
+                  "operand_timing.py", "timing.py", "block_cache.py", "cached_table.py")
 
 # A block's instructions, timing, and static flash stalls per instruction (None: not in flash).
 Entry = tuple[Sequence[InsnInfo], BlockTiming, list[int] | None]
 # Code hooks chosen for a span: per block of one or two instructions, its instructions and
 # operand-timed rules.
 HookBlocks = list[tuple[Sequence[InsnInfo], dict[int, str]]]
-# Stored per block: shape indices (array of uint32 as bytes), cycles, taken_extra, entry_extra,
-# dynamic, stalls.
-_Stored = tuple[bytes, list[int], int, int, dict[int, str], list[int] | None]
-_new = tuple.__new__
+# Stored per block: shape indices (uint32 bytes), cycles, taken_extra, entry_extra, dynamic,
+# stalls (None: not in flash); cycles and stalls as bytes (a list if a value does not fit).
+_Ints = bytes | list[int]
+_Stored = tuple[bytes, _Ints, int, int, dict[int, str], _Ints | None]
+# Stored per span: (first address, shape indices) of each hook block, and its rules.
+_StoredHooks = tuple[list[tuple[int, bytes]], list[dict[int, str]]]
+_BlockKey = tuple[int, bytes]
+_HookKey = tuple[int, int, str]
+_TEXT = itemgetter(2)  # an InsnInfo's text (InsnInfo.text, without the attribute lookup)
+_shape_text = itemgetter(1)  # (a shape is an InsnInfo's fields after the address)
 _without_address = itemgetter(slice(1, None))  # an InsnInfo's shape
+_CHUNK = 128  # instructions whose shapes are found together (see _ShapeIndex.indices_of)
 
 
 def cache_directory() -> Path | None:
@@ -90,14 +108,16 @@ class BlockCache:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self._blocks: dict[tuple[int, bytes], _Stored] = {}
-        # Per span: (first address, shape indices) of each hook block, and its rules.
-        self._hooks: dict[tuple[int, int, str],
-                          tuple[list[tuple[int, bytes]], list[dict[int, str]]]] = {}
+        # As read from the file (or written by this cache's last save).
         self._shapes: list[tuple] = []  # InsnInfo fields after the address
-        self._shape_index: dict[tuple, int] | None = None  # made when a block is added
+        self._blocks: dict[_BlockKey, _Stored] = {}
+        self._hooks: dict[_HookKey, _StoredHooks] = {}
+        self._stamp: tuple[int, int, int] | None = None  # the file's, when read or written
+        self._table: ShapeTable | None = None  # the shapes' columns (made for _shapes)
+        # Added by this run, as given (save stores them).
+        self._new_blocks: dict[_BlockKey, Entry] = {}
+        self._new_hooks: dict[_HookKey, HookBlocks] = {}
         self._loaded = path is None
-        self._added = 0
 
     @classmethod
     def for_image(cls, image: Path, timing_key: str) -> BlockCache:
@@ -115,121 +135,253 @@ class BlockCache:
     def get(self, address: int, code: bytes) -> Entry | None:
         if not self._loaded:
             self._load()
-        stored = self._blocks.get((address, code))
+        key = (address, code)
+        stored = self._blocks.get(key)
         if stored is None:
-            return None
-        indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
-        # The instructions are made when used (isa/cached_insns.py).
-        insns = CachedInsns(address, list(map(self._shapes.__getitem__, array("I", indices))))
-        return (insns, BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)),
-                stalls)
+            added = self._new_blocks.get(key)  # (translated again in the run that added it)
+            return None if added is None else _copy(added)
+        try:
+            indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
+            # The instructions are made when used (isa/cached_table.py).
+            insns = self._insns(address, indices)
+            return (insns, BlockTiming(list(cycles), taken_extra, entry_extra, dict(dynamic)),
+                    None if stalls is None else list(stalls))
+        except (ValueError, TypeError, IndexError):
+            return None  # not what this version writes: decoded again (and replaced)
+
+    def _insns(self, address: int, indices: bytes) -> IndexedInsns:
+        """The instructions at `address` of the shapes at `indices` (uint32 bytes)."""
+        if self._table is None or self._table.shapes is not self._shapes:
+            self._table = ShapeTable(self._shapes)
+        at = array("I", indices)
+        if at and max(at) >= len(self._shapes):
+            raise IndexError("a shape the file does not hold")
+        return IndexedInsns(address, self._table, at)
 
     def put(self, address: int, code: bytes, entry: Entry) -> None:
-        if self.path is None:
-            return
-        insns, t, stalls = entry
-        self._blocks[(address, code)] = (self._indices(insns), list(t.cycles), t.taken_extra,
-                                         t.entry_extra, dict(t.dynamic), stalls)
-        self._added += 1
-
-    def _indices(self, insns: Sequence[InsnInfo]) -> bytes:
-        """The shape indices of `insns` (as stored: uint32 bytes), new shapes added. The
-        lookups are C loops (map) over the block: this runs for every instruction of a run
-        that fills the cache."""
-        if self._shape_index is None:
-            self._shape_index = {s: k for k, s in enumerate(self._shapes)}
-        index = self._shape_index
-        shapes = list(map(_without_address, insns))
-        fresh = dict.fromkeys(filterfalse(index.__contains__, shapes))  # new, in order, once
-        if fresh:
-            index.update(zip(fresh, count(len(self._shapes))))
-            self._shapes.extend(fresh)
-        return array("I", map(index.__getitem__, shapes)).tobytes()
+        if self.path is not None:
+            # Kept as given until save (the caller changes none of it after).
+            self._new_blocks[(address, code)] = entry
 
     # -- code hooks chosen per span ---------------------------------------------------------
     def hooks(self, address: int, size: int, selection: str) -> HookBlocks | None:
         """The hook blocks chosen for the span at `address` by the rules `selection` names."""
         if not self._loaded:
             self._load()
-        stored = self._hooks.get((address, size, selection))
+        key = (address, size, selection)
+        stored = self._hooks.get(key)
         if stored is None:
+            added = self._new_hooks.get(key)
+            return None if added is None else [(list(i), dict(d)) for i, d in added]
+        try:
+            runs, dynamic = stored
+            # Made when used, like a block's (isa/cached_table.py).
+            return [(self._insns(first, indices), dict(d))
+                    for (first, indices), d in zip(runs, dynamic, strict=True)]
+        except (ValueError, TypeError, IndexError):
             return None
-        runs, dynamic = stored
-        shapes = self._shapes
-        # Made when used, like a block's (isa/cached_insns.py).
-        return [(CachedInsns(first, list(map(shapes.__getitem__, array("I", indices)))),
-                 dict(d)) for (first, indices), d in zip(runs, dynamic, strict=True)]
 
     def put_hooks(self, address: int, size: int, selection: str, blocks: HookBlocks) -> None:
-        if self.path is None:
-            return
-        self._hooks[(address, size, selection)] = (
-            [(insns[0].address, self._indices(insns)) for insns, _ in blocks],
-            [dict(d) for _, d in blocks])
-        self._added += 1
+        if self.path is not None:
+            self._new_hooks[(address, size, selection)] = list(blocks)
 
     # -- the file -------------------------------------------------------------------------
     def _load(self) -> None:
+        """Read the file (what is not readable as this format's is no file)."""
         self._loaded = True
         assert self.path is not None
-        collecting = gc.isenabled()
-        gc.disable()  # many small tuples and no cycles: the collector would only slow it down
+        self._shapes, self._blocks, self._hooks, self._stamp = [], {}, {}, None
         try:
             with open(self.path, "rb") as f:
-                data = marshal.loads(f.read())  # (marshal.load reads a file piecemeal)
-        except (OSError, EOFError, ValueError, TypeError):
-            return  # no file yet, or one this version cannot read: decode again
+                raw = f.read()  # (marshal.load would read the file piecemeal)
+                self._stamp = _stamp(os.fstat(f.fileno()))
+        except OSError:
+            return  # no file yet: decode
+        data = _loads(raw)
+        if not (isinstance(data, dict) and data.get("format") == FORMAT):
+            return
+        shapes, blocks, hooks = data.get("shapes"), data.get("blocks"), data.get("hooks")
+        if isinstance(shapes, list) and isinstance(blocks, dict) and isinstance(hooks, dict):
+            self._shapes, self._blocks, self._hooks = shapes, blocks, hooks
+
+    def save(self) -> None:
+        """Write the file if this run added blocks or hooks (atomically: temporary file,
+        rename), with what another run wrote to it since it was read."""
+        if self.path is None or not (self._new_blocks or self._new_hooks):
+            return
+        if not self._loaded or self._stamp != _stamp_of(self.path):
+            self._load()
+        collecting = gc.isenabled()
+        gc.disable()  # new tuples, lists and bytes, no cycles: a collection would only walk
+        try:  # the run's heap
+            added = [insns for insns, _, _ in self._new_blocks.values()]
+            added += [insns for runs in self._new_hooks.values() for insns, _ in runs]
+            self._table = None  # (its columns would not cover the shapes added now)
+            try:
+                index = _ShapeIndex(self._shapes)
+            except (TypeError, IndexError):  # shapes that are none: the file is no cache
+                self._shapes, self._blocks, self._hooks = [], {}, {}
+                index = _ShapeIndex(self._shapes)
+            encoded = iter(index.indices_of(added))
+            blocks = {key: (next(encoded), _pack(t.cycles), t.taken_extra, t.entry_extra,
+                            t.dynamic, None if stalls is None else _pack(stalls))
+                      for key, (insns, t, stalls) in self._new_blocks.items()}
+            hooks = {key: ([(insns[0].address, next(encoded)) for insns, _ in runs],
+                           [d for _, d in runs])
+                     for key, runs in self._new_hooks.items()}
         finally:
             if collecting:
                 gc.enable()
-        if not (isinstance(data, dict) and data.get("format") == FORMAT):
-            return
-        try:
-            shapes, blocks, hooks = data["shapes"], data["blocks"], data["hooks"]
-        except KeyError:
-            return
-        if self._blocks or self._hooks:  # entries added before the load are kept (newer)
-            mine = {key: self._entry_shapes(v) for key, v in self._blocks.items()}
-            my_hooks = {key: self._hooks_of(v) for key, v in self._hooks.items()}
-            self._shapes, self._shape_index = list(shapes), None
-            for (address, code), (insns, t, stalls) in mine.items():
-                self.put(address, code, (insns, t, stalls))
-                self._added -= 1
-            for (address, size, selection), runs in my_hooks.items():
-                self.put_hooks(address, size, selection, runs)
-                self._added -= 1
-            self._blocks = {**blocks, **self._blocks}
-            self._hooks = {**hooks, **self._hooks}
-        else:
-            self._shapes, self._blocks, self._hooks = shapes, blocks, hooks
-
-    def _hooks_of(self, stored: tuple[list[tuple[int, bytes]], list[dict[int, str]]]) -> HookBlocks:
-        runs, dynamic = stored
-        shapes = self._shapes
-        return [(CachedInsns(first, [shapes[k] for k in array("I", indices)]).materialize(),
-                 dict(d)) for (first, indices), d in zip(runs, dynamic, strict=True)]
-
-    def _entry_shapes(self, stored: _Stored) -> Entry:
-        """A stored block back as an entry, with this cache's current shapes."""
-        indices, cycles, taken_extra, entry_extra, dynamic, stalls = stored
-        shapes = self._shapes
-        insns = [_new(InsnInfo, (0, *shapes[k])) for k in array("I", indices)]
-        return insns, BlockTiming(cycles, taken_extra, entry_extra, dynamic), stalls
-
-    def save(self) -> None:
-        """Write the file if this run added blocks (atomically: temporary file, rename)."""
-        if self.path is None or not self._added:
-            return
-        if not self._loaded:
-            self._load()
+        blocks, hooks = {**self._blocks, **blocks}, {**self._hooks, **hooks}  # (this run's
+        # entry for a key is the newer one)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
             with os.fdopen(fd, "wb") as f:
-                marshal.dump({"format": FORMAT, "shapes": self._shapes,
-                              "blocks": self._blocks, "hooks": self._hooks}, f)
+                marshal.dump({"format": FORMAT, "shapes": self._shapes, "blocks": blocks,
+                              "hooks": hooks}, f)
+                f.flush()
+                stamp = _stamp(os.fstat(f.fileno()))  # (a rename keeps inode and times)
             os.replace(tmp, self.path)
         except (OSError, ValueError):
-            return  # a read-only or full cache directory only costs speed (mkstemp's file,
-            # if any, is left for the next save to replace)
-        self._added = 0
+            return  # a read-only or full cache directory only costs speed (what was added is
+            # kept for the next save; mkstemp's file, if any, is left for it to replace)
+        self._blocks, self._hooks, self._stamp = blocks, hooks, stamp
+        self._new_blocks, self._new_hooks = {}, {}
+
+
+class _ShapeIndex:
+    """The index of each instruction's shape in `shapes` (a file's), new shapes added."""
+
+    def __init__(self, shapes: list[tuple]):
+        self.shapes = shapes
+        self.by_text = {_shape_text(s): k for k, s in enumerate(shapes)}
+        # Per shape, the text object of an instruction found to have it (see the docstring);
+        # a shape read from a file has none yet (its text is marshal's object).
+        self.checked: list[str | None] = [None] * len(shapes)
+        self.by_shape: dict[tuple, int] | None = None  # made if two shapes share a text
+
+    def indices_of(self, runs: list[Sequence[InsnInfo]]) -> list[bytes]:
+        """The shape indices of each run of instructions as stored (uint32 bytes). Runs are
+        taken together up to _CHUNK instructions (a short block alone would cost more in
+        calls than in instructions), not all at once (a pass over a chunk finds its
+        instructions in the CPU's caches, where one pass over all of them would not)."""
+        out: list[bytes] = []
+        group: list[Sequence[InsnInfo]] = []
+        size = 0
+        for k, insns in enumerate(runs):
+            group.append(insns)
+            size += len(insns)
+            if size >= _CHUNK or k + 1 == len(runs):
+                indices = self.indices(group[0] if len(group) == 1 else
+                                       list(chain.from_iterable(group)))
+                bounds = accumulate(map(len, group), initial=0)
+                out += [indices[a:b].tobytes() for a, b in pairwise(bounds)]
+                group, size = [], 0
+        return out
+
+    def indices(self, insns: Sequence[InsnInfo]) -> array:
+        """The shape indices of `insns`, in C loops: a Python loop only over instructions of
+        texts not seen before (a few per new text) and those whose text is not the object
+        checked."""
+        texts = list(map(_TEXT, insns))
+        ks = list(map(self.by_text.get, texts))
+        indices: array | None
+        try:
+            indices = array("I", ks)
+        except TypeError:  # (a None: a text not seen)
+            self._add_texts(insns, texts, ks)
+            indices = None
+        # (Over the list: reading the array would make an int object per instruction.)
+        if not all(map(is_, texts, map(self.checked.__getitem__, ks))):
+            self._settle(insns, texts, ks)
+            indices = None
+        return array("I", ks) if indices is None else indices
+
+    def _add_texts(self, insns: Sequence[InsnInfo], texts: list[str],
+                   ks: list[int | None]) -> None:
+        """New shapes for the texts not seen (a shape holds its text): one per text."""
+        shapes, by_text = self.shapes, self.by_text
+        fresh = list(compress(count(), map(is_, ks, repeat(None))))
+        made = dict(zip(map(texts.__getitem__, fresh), map(insns.__getitem__, fresh),
+                        strict=True))
+        base = len(shapes)
+        shapes.extend(map(_without_address, made.values()))
+        by_text.update(zip(made, count(base)))
+        self.checked.extend(map(_TEXT, made.values()))
+        if self.by_shape is not None:
+            self.by_shape.update(zip(shapes[base:], count(base)))
+        for n in fresh:
+            ks[n] = by_text[texts[n]]
+
+    def _settle(self, insns: Sequence[InsnInfo], texts: list[str], ks: list[int]) -> None:
+        shapes, checked = self.shapes, self.checked
+        # Instructions whose text is another object than the one checked: their whole shape.
+        for n in list(compress(count(), map(is_not, texts, map(checked.__getitem__, ks)))):
+            k, shape = ks[n], insns[n][1:]
+            if shapes[k] != shape:
+                k = ks[n] = self._index_of(shape)
+            checked[k] = texts[n]
+
+    def _index_of(self, shape: tuple) -> int:
+        if self.by_shape is None:  # (another shape has its text: rare, so made when needed)
+            self.by_shape = {s: k for k, s in enumerate(self.shapes)}
+        k = self.by_shape.get(shape)
+        return self._add(shape) if k is None else k
+
+    def _add(self, shape: tuple) -> int:
+        k = len(self.shapes)
+        self.shapes.append(shape)
+        self.by_text.setdefault(_shape_text(shape), k)
+        self.checked.append(None)
+        if self.by_shape is not None:
+            self.by_shape[shape] = k
+        return k
+
+
+def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by the caller
+    """The file's objects, moved to the collector's oldest generation at once. They are many
+    small tuples, all kept to the end of the run: left young, the collector would walk them
+    twice before it knows (once young, once middle-aged), a tenth of a warm run. Young
+    garbage is collected first, so that only live objects are moved with them; a program
+    that froze objects itself (gc.freeze) is left alone."""
+    collecting = gc.isenabled()
+    promote = collecting and gc.get_freeze_count() == 0
+    if promote:
+        gc.collect(1)
+    gc.disable()  # (no cycles among them: a collection now would only walk them)
+    try:
+        return marshal.loads(raw)
+    except (EOFError, ValueError, TypeError):
+        return None  # a file this version cannot read: decode again
+    finally:
+        if promote:
+            gc.freeze()  # every tracked object into the permanent generation, and from there
+            gc.unfreeze()  # into the oldest one: promoted without being walked
+        if collecting:
+            gc.enable()
+
+
+def _copy(entry: Entry) -> Entry:
+    insns, t, stalls = entry
+    return (list(insns), BlockTiming(list(t.cycles), t.taken_extra, t.entry_extra,
+                                     dict(t.dynamic)), None if stalls is None else list(stalls))
+
+
+def _pack(values: Sequence[int]) -> _Ints:
+    """Cycles or stalls as stored: bytes when each fits in one (they nearly always do)."""
+    try:
+        return bytes(values)
+    except ValueError:
+        return list(values)
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _stamp_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        return _stamp(os.stat(path))
+    except OSError:
+        return None
