@@ -13,20 +13,22 @@ is never confused with the image's; the code hooks chosen before the run are kep
 span. The format is compact so that reading it costs little next to the run: plain tuples
 through `marshal` (no pickled objects), each distinct instruction shape (an `InsnInfo`
 without its address) stored once, every block as indices into the shapes, its cycles as
-bytes. A file is written to a temporary name and renamed into place, so concurrent runs
-never read a partial file; a writer first merges what another run wrote since it read the
-file (a lost entry is only decoded again). `MCUSIM_BLOCK_CACHE=0` turns the cache off. An
-unreadable or foreign file is ignored.
+bytes; a block read back keeps its indices and answers what a run asks of it from columns
+of the shapes (isa/cached_table.py), and what is read goes to the collector's oldest
+generation at once (`_loads`). A file is written to a temporary name and renamed into
+place, so concurrent runs never read a partial file; a writer first merges what another run
+wrote since it read the file (a lost entry is only decoded again). `MCUSIM_BLOCK_CACHE=0`
+turns the cache off. An unreadable or foreign file is ignored.
 
 Filling the cache must cost little next to the run that decodes the blocks: a block added
-is kept as it is until `save`, which finds the shapes of all instructions added, block by
-block, with the collector off, by their text (a string, its hash kept) in C loops. The shape
-a text points to is taken as the instruction's when the instruction's text is the very
-object of the instruction the shape was made from or compared with: isa/decode.py makes a
-classification's text once and every instance of a classified encoding from one tuple of
-fields, so instructions that share a text object differ only in their address (a test
-checks it). Any other instruction's shape is compared whole: none gets a shape it does not
-have.
+is kept as it is until `save`, which finds the shapes of all instructions added, a few
+blocks at a time, with the collector off, by their text (a string, its hash kept) in C
+loops. The shape a text points to is taken as the instruction's when the instruction's text
+is the very object of the instruction the shape was made from or compared with:
+isa/decode.py makes a classification's text once and every instance of a classified
+encoding from one tuple of fields, so instructions that share a text object differ only in
+their address (a test checks it). Any other instruction's shape is compared whole: none
+gets a shape it does not have.
 """
 
 from __future__ import annotations

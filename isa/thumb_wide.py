@@ -8,6 +8,7 @@ from mcusim.isa.thumb_fields import COND as CONDITIONS
 from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, alu, imm, mem, push_pop, regs
 from mcusim.isa.thumb_wide_more import (
     load_store_dual,
+    load_store_writeback,
     plain_immediate,
     shift_immediate,
     shift_register,
@@ -216,6 +217,8 @@ def _load_store(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     elif hw2 & 0x0F00 == 0x0C00:  # P=1, U=0, W=0: a negative offset
         disp = -(hw2 & 0xFF)
         text = f"{name} {NAME[rt]}, [{NAME[rn]}, #-{-disp:#x}]"  # (always hex, even -0)
+    elif hw2 & 0x0800:  # [Rn, #+/-imm8]! and [Rn], #+/-imm8
+        return load_store_writeback(name, hw1, hw2, address)
     elif hw2 & 0x0FC0 == 0:  # [Rn, Rm, LSL #imm2]
         rm, shift = hw2 & 0xF, hw2 >> 4 & 3
         if rm in (13, 15):

@@ -82,3 +82,27 @@ def load_store_dual(hw1: int, hw2: int, address: int) -> InsnInfo | None:
                         mem_base=n, disp=disp, span=8)
     return InsnInfo(address, 4, text, "strd", reads=regs(n, t, t2), writes=EMPTY, mem_base=n,
                     disp=disp, span=8)
+
+
+def load_store_writeback(name: str, hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """LDR/STR{B,H,SB,SH} Rt, [Rn, #+/-imm8]! and Rt, [Rn], #+/-imm8 (the base register
+    updated; `name` from isa/thumb_wide.py's decision on hw1)."""
+    rn, rt = hw1 & 0xF, hw2 >> 12
+    pre, up = hw2 & 0x400, hw2 & 0x200
+    if not hw2 & 0x100 or rn in (13, 15) or rt in (13, 15) or rn == rt:
+        return None  # (no writeback: unprivileged; SP, PC; UNPREDICTABLE)
+    value = hw2 & 0xFF
+    n, t = REG[rn], REG[rt]
+    if pre:
+        disp = value if up else -value
+        offset = imm(disp) if up else f"#-{value:#x}"  # (subtracted: always hex, even 0)
+        text = f"{name} {NAME[rt]}, [{NAME[rn]}, {offset}]!"
+    else:
+        disp = 0  # (capstone: the memory operand is [Rn]; the change, an immediate operand)
+        change = imm(value) if up else imm(-value) if value else "#-0"
+        text = f"{name} {NAME[rt]}, [{NAME[rn]}], {change}"
+    if name.startswith("ldr"):
+        return InsnInfo(address, 4, text, "ldr", reads=regs(n), writes=regs(n, t), load=True,
+                        base=n, dest=t, writeback=True, mem_base=n, disp=disp, span=8)
+    return InsnInfo(address, 4, text, "str", reads=regs(n, t), writes=regs(n), store=True,
+                    base=n, writeback=True, mem_base=n, disp=disp, span=8)

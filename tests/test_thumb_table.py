@@ -181,6 +181,8 @@ def more_wide_forms(rnd: random.Random) -> dict:
                                   rnd.randrange(0x10000) & 0xFF0F | rnd.choice((0, 0, 0x60))),
         "register offset": lambda: (0xF800 | rnd.randrange(0x200) & 0x17F,
                                     rnd.randrange(0x10000) & 0xF03F),
+        "writeback": lambda: (0xF800 | rnd.randrange(0x200) & 0x17F,
+                              rnd.randrange(0x10000) | 0x0900),
     }
 
 

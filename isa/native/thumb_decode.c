@@ -131,7 +131,7 @@ static PyObject *build(const td_insn *o, int64_t address) {
     else
         PUT(14, PyTuple_New(0));
     PUT(15, PyLong_FromLong(o->dest));
-    PUT(16, flag(0));  /* writeback: never, for the encodings handled */
+    PUT(16, flag(o->writeback));
     PUT(17, PyLong_FromLong(o->mem_base));
     PUT(18, PyLong_FromLong(o->mem_index));
     PUT(19, PyLong_FromLongLong(o->disp));

@@ -45,6 +45,7 @@ typedef struct {
     int nsources;
     int sources[2];
     int dest;
+    int writeback;
     int mem_base, mem_index;
     int64_t disp;
     int span;

@@ -25,5 +25,6 @@ int td_shift_immediate(unsigned hw1, unsigned hw2, td_insn *o);
 int td_shift_register(unsigned hw1, unsigned hw2, td_insn *o);
 int td_plain_immediate(unsigned hw1, unsigned hw2, td_insn *o);
 int td_load_store_dual(unsigned hw1, unsigned hw2, td_insn *o);
+int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_insn *o);
 
 #endif

@@ -262,6 +262,8 @@ static int load_store(unsigned hw1, unsigned hw2, td_insn *o) {
         disp = -(int64_t)(hw2 & 0xFF);
         td_negative_hex(v, (uint64_t)-disp);
         td_text(o, "%s %s, [%s, %s]", name, NAME[rt], NAME[rn], v);
+    } else if (hw2 & 0x0800) {  /* [Rn, #+/-imm8]! and [Rn], #+/-imm8 */
+        return td_load_store_writeback(name, hw1, hw2, o);
     } else if ((hw2 & 0x0FC0) == 0) {  /* [Rn, Rm, LSL #imm2] */
         int rm = hw2 & 0xF;
         unsigned shift = hw2 >> 4 & 3;

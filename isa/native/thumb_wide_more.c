@@ -104,3 +104,45 @@ int td_load_store_dual(unsigned hw1, unsigned hw2, td_insn *o) {
     }
     return 1;
 }
+
+int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_insn *o) {
+    int rn = hw1 & 0xF, rt = hw2 >> 12;
+    int pre = (hw2 & 0x400) != 0, up = (hw2 & 0x200) != 0;
+    if (!(hw2 & 0x100) || sp_or_pc(rn) || sp_or_pc(rt) || rn == rt)
+        return 0;  /* (no writeback: unprivileged; SP, PC; UNPREDICTABLE) */
+    int64_t value = hw2 & 0xFF, disp = 0;
+    int n = REG[rn], t = REG[rt];
+    char v[32];
+    if (pre) {
+        disp = up ? value : -value;
+        if (up)
+            td_imm(v, disp);
+        else
+            td_negative_hex(v, (uint64_t)value);  /* (subtracted: always hex, even 0) */
+        td_text(o, "%s %s, [%s, %s]!", name, NAME[rt], NAME[rn], v);
+    } else {  /* (capstone: the memory operand is [Rn]; the change, an immediate operand) */
+        if (up || value)
+            td_imm(v, up ? value : -value);
+        else
+            td_format(v, sizeof v, "#-0");
+        td_text(o, "%s %s, [%s], %s", name, NAME[rt], NAME[rn], v);
+    }
+    o->size = 4;
+    o->base = o->mem_base = n;
+    o->disp = disp;
+    o->span = 8;
+    o->writeback = 1;
+    if (name[0] == 'l') {
+        o->cls = C_LDR;
+        o->load = 1;
+        o->dest = t;
+        td_regs_of(&o->reads, 1, n);
+        td_regs_of(&o->writes, 2, n, t);
+    } else {
+        o->cls = C_STR;
+        o->store = 1;
+        td_regs_of(&o->reads, 2, n, t);
+        td_regs_of(&o->writes, 1, n);
+    }
+    return 1;
+}
