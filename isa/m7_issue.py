@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from capstone import arm_const as A
-
+from mcusim.isa.arm_regs import LR, PC, R0, SP
 from mcusim.isa.classify import InsnInfo
 
 # Instructions that issue alone (LLVM-M7 SingleIssue / NonGeneralPurpose; J7 for LDM/STM,
@@ -34,9 +33,8 @@ _BITFIELD_SHIFTER = re.compile(r"^(bfi|bfc|sbfx|ubfx|rbit|rev|sxta|uxta|pkh)")
 _BITFIELD = re.compile(r"^(bfi|bfc|sbfx|ubfx|rbit|rev|sxt|uxt|clz|pkh|sel|ssat|usat)")
 _SHIFTED_REG = re.compile(r", (lsl|lsr|asr|ror) #|, rrx")
 _REG_BEFORE_SHIFT = re.compile(r"(\w+), (?:lsl|lsr|asr|ror|rrx)")
-REG_IDS = {**{f"r{n}": getattr(A, f"ARM_REG_R{n}") for n in range(13)},
-           "sb": A.ARM_REG_R9, "sl": A.ARM_REG_R10, "fp": A.ARM_REG_R11, "ip": A.ARM_REG_R12,
-           "sp": A.ARM_REG_SP, "lr": A.ARM_REG_LR, "pc": A.ARM_REG_PC}
+REG_IDS = {**{f"r{n}": R0 + n for n in range(13)},
+           "sb": R0 + 9, "sl": R0 + 10, "fp": R0 + 11, "ip": R0 + 12, "sp": SP, "lr": LR, "pc": PC}
 REG_ID_SET = frozenset(REG_IDS.values())
 _IMMEDIATE = re.compile(r"#(-?(?:0x[0-9a-f]+|\d+))$")
 # J7: these (register or unshifted constant operands) run in the early ALU from the older slot.
@@ -173,7 +171,7 @@ def _can_pair(a: InsnInfo, ka: _Kind, b: InsnInfo, kb: _Kind) -> bool:
 def _offset(insn: InsnInfo) -> int:
     """The part of a load's address known before run time: its offset from the base register,
     or the whole address of a literal (PC-relative) load."""
-    if insn.mem_base == A.ARM_REG_PC:
+    if insn.mem_base == PC:
         return ((insn.address + 4) & ~3) + insn.disp
     return insn.disp
 

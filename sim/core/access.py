@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from capstone import arm_const as cs
-
+from mcusim.isa.arm_regs import PC
 from mcusim.isa.classify import InsnInfo
 
 
 def candidate_addresses(insn: InsnInfo, reg: Callable[[int], int]) -> list[int]:
     """Start addresses the instruction may access, given register values as they are now."""
-    if insn.mem_base == cs.ARM_REG_PC:
+    if insn.mem_base == PC:
         return [((insn.address + 4) & ~3) + insn.disp]
     base = reg(insn.mem_base)
     if insn.mem_index:

@@ -24,11 +24,10 @@ from __future__ import annotations
 import ctypes
 from typing import TYPE_CHECKING
 
-import capstone
-from capstone import arm_const as cs
 from unicorn import UC_HOOK_CODE, Uc
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
+from mcusim.isa.arm_regs import PC, SP
 from mcusim.sim.core import fault_status
 from mcusim.sim.core.translation import UC_REG
 from mcusim.sim.core.uc_api import add_hook
@@ -40,13 +39,15 @@ from mcusim.sim.devices.exc_numbers import (
 )
 
 if TYPE_CHECKING:
+    import capstone
+
     from mcusim.sim.core.blocks import Block
     from mcusim.sim.core.engine import Simulation
 
 ALWAYS_ALIGNED = ("ldm", "ldm_pc", "stm", "ldrd", "strd")
 WORD_EXCLUSIVE = ("ldrex ", "strex ")
 _TRAP_CLASSES = ("div", "ldrex", "strex", *ALWAYS_ALIGNED)  # what _trap_hooks looks at
-NOT_CHECKED = (0, cs.ARM_REG_SP, cs.ARM_REG_PC)
+NOT_CHECKED = (0, SP, PC)
 _TRAP_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
 _SIZES = {"b": 1, "sb": 1, "h": 2, "sh": 2, "d": 8, "": 4, "t": 4, "ex": 4, "exb": 1,
           "exh": 2, "bt": 1, "ht": 2, "sbt": 1, "sht": 2}
@@ -169,7 +170,7 @@ class FaultTraps:
         if shape is None:
             return
         base, index, shift, disp, post, width = shape
-        ea = uc.reg_read(UC_REG[base]) if base != cs.ARM_REG_PC else (address + 4) & ~3
+        ea = uc.reg_read(UC_REG[base]) if base != PC else (address + 4) & ~3
         if index:
             ea += uc.reg_read(UC_REG[index]) << shift
         if not post:
@@ -187,7 +188,9 @@ class FaultTraps:
         name = insn.mnemonic.split(".")[0]
         if name[:3] not in ("ldr", "str") and name[:4] not in ("vldr", "vstr"):
             return None
-        mem = next((op for op in insn.operands if op.type == cs.ARM_OP_MEM), None)
+        from capstone.arm_const import ARM_OP_MEM
+
+        mem = next((op for op in insn.operands if op.type == ARM_OP_MEM), None)
         if mem is None:
             return None
         width = 4 if name[0] == "v" else _SIZES.get(name[3:], 4)
@@ -209,6 +212,8 @@ _DISASSEMBLER: list[capstone.Cs] = []
 
 def _detail() -> capstone.Cs:
     if not _DISASSEMBLER:
+        import capstone  # (loaded when an access is first checked, not at start-up)
+
         md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
         md.detail = True
         _DISASSEMBLER.append(md)

@@ -7,10 +7,10 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 import unicorn.arm_const as arm
-from capstone import arm_const as cs_arm
 from unicorn import UC_HOOK_CODE, Uc
 
 from mcusim.base.errors import InputError
+from mcusim.isa.arm_regs import CORE
 from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
 from mcusim.sim.core.code_map import code_spans, hook_blocks
@@ -36,8 +36,7 @@ MASK_WRITES = ("cps", "msr")  # instruction classes that can write PRIMASK/BASEP
 _WAIT_AND_MASK = ("wfi", "nop", *MASK_WRITES)  # what _add_wanted_hooks looks at by class
 
 # Capstone register ids -> Unicorn register ids, for reading operands of timed instructions.
-UC_REG = {getattr(cs_arm, f"ARM_REG_{n}"): getattr(arm, f"UC_ARM_REG_{n}")
-          for n in [f"R{i}" for i in range(13)] + ["SP", "LR", "PC"]}
+UC_REG = {cs_id: getattr(arm, f"UC_ARM_REG_{n}") for n, cs_id in CORE.items()}
 
 
 class BlockTranslation:
