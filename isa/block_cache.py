@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import importlib.util
 import marshal
 import os
 import tempfile
@@ -52,9 +53,9 @@ from mcusim.isa.timing import BlockTiming
 
 FORMAT = 4
 # The code that decides what a block decodes and times to: a change to any of it is a new key.
-_MODEL_SOURCES = ("classify.py", "decode.py", "cached_insns.py", "thumb_table.py", "thumb_wide.py",
-                  "thumb_fields.py", "table_timing.py", "m7_issue.py", "m33_rules.py", "cycles.py",
-                  "operand_timing.py", "timing.py", "block_cache.py", "cached_table.py")
+# Every module of isa/ and the native decoder's sources (isa/native/): a module added to the
+# decoder or the cycle model is covered without being listed.
+_MODEL_SOURCES = ("*.py", "native/*.c", "native/*.h")
 
 # A block's instructions, timing, and static flash stalls per instruction (None: not in flash).
 Entry = tuple[Sequence[InsnInfo], BlockTiming, list[int] | None]
@@ -95,13 +96,18 @@ def read_path_key(flash: Any) -> str:  # noqa: ANN401 - a memory.flash.FlashInte
 
 @lru_cache(maxsize=1)
 def _model_fingerprint() -> str:
-    import capstone
-
-    h = hashlib.sha256(f"{FORMAT} capstone {capstone.__version__}".encode())
+    h = hashlib.sha256(f"{FORMAT}".encode())
+    # Capstone decides what the table classifiers do not: its version (in its package's
+    # __init__.py) is part of the key, read without importing capstone, which would load its
+    # library at start-up for a run that may decode nothing.
+    spec = importlib.util.find_spec("capstone")
+    if spec is not None and spec.origin is not None:
+        h.update(Path(spec.origin).read_bytes())
     here = Path(__file__).parent
-    for name in _MODEL_SOURCES:
-        if (here / name).is_file():
-            h.update((here / name).read_bytes())
+    for pattern in _MODEL_SOURCES:
+        for path in sorted(here.glob(pattern)):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 
