@@ -1,6 +1,6 @@
 """First-execution speed: host time per distinct instruction the first time it runs.
 
-    python bench/first_exec.py [--instructions N] [--board B] [--no-nn]
+    python bench/first_exec.py [--instructions N] [--board B] [--no-nn] [--repeat N]
 
 Two programs, each run in fresh processes (nothing cached in memory):
 - N (default 100 000) distinct straight-line Thumb instructions (a mix of 16- and 32-bit data
@@ -14,7 +14,9 @@ it spends: constructing the simulation (which decodes the ELF's code to place it
 running it. Prints microseconds per distinct instruction (each translated instruction counted
 once), wall-clock and CPU time (the machine is shared: CPU time is the steadier figure), and
 the speed-up over the 50 us/instruction of the original implementation, all from one run;
-every model run of a program must count the same cycles.
+every model run of a program must count the same cycles. Each kind of run is made `--repeat`
+times (default 3), interleaved, and the one with the median CPU time is shown (a single run
+here moves by 1.5x with the machine's load).
 
 `--original PYTHON` also runs each program on the original implementation (the commit before
 the first-execution work, b8e4414, installed for that Python) and prints each run's speed-up
@@ -165,15 +167,25 @@ def run_original(python: str, elf: Path, board: str, root: Path) -> dict:
     return json.loads(proc.stdout)
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median CPU time of `runs` (an odd number of them)."""
+    return sorted(runs, key=lambda r: r["cpu"])[len(runs) // 2]
+
+
 def measure(name: str, elf: Path, board: str, env: dict[str, str], root: Path,
-            original: str | None) -> None:
+            original: str | None, repeat: int) -> None:
     run(elf, board, dict(env, MCUSIM_BLOCK_CACHE="0"), root)  # untimed: compiles the modules
-    bare = run(elf, board, dict(env, MCUSIM_BLOCK_CACHE="0"), root, bare=True)
-    cold = run(elf, board, dict(env, MCUSIM_BLOCK_CACHE="0"), root)
-    fill = run(elf, board, env, root)
-    warm = run(elf, board, env, root)
-    if not cold["cycles"] == fill["cycles"] == warm["cycles"]:
+    off = dict(env, MCUSIM_BLOCK_CACHE="0")
+    rounds: dict[str, list[dict]] = {"bare": [], "cold": [], "fill": [], "warm": []}
+    for k in range(repeat):  # interleaved: a slow spell of the machine hits every kind alike
+        cache = dict(env, MCUSIM_CACHE_DIR=str(root / f"cache-{name[:8]}-{k}"))
+        rounds["bare"].append(run(elf, board, off, root, bare=True))
+        rounds["cold"].append(run(elf, board, off, root))
+        rounds["fill"].append(run(elf, board, cache, root))
+        rounds["warm"].append(run(elf, board, cache, root))
+    if len({r["cycles"] for kind in ("cold", "fill", "warm") for r in rounds[kind]}) != 1:
         sys.exit(f"bench: {name}: the cached runs count other cycles than the cold one")
+    bare, cold, fill, warm = (median_run(rounds[k]) for k in ("bare", "cold", "fill", "warm"))
     n = cold["distinct"]
     print(f"== {name}: {n} distinct instructions, {cold['instructions']} executed, "
           f"{cold['cycles']} cycles ==")
@@ -189,7 +201,7 @@ def measure(name: str, elf: Path, board: str, env: dict[str, str], root: Path,
     print(f"cold / warm: {cold['seconds'] / warm['seconds']:.1f}x (wall), "
           f"{cold['cpu'] / warm['cpu']:.1f}x (cpu)")
     if original is not None:
-        orig = run_original(original, elf, board, root)
+        orig = median_run([run_original(original, elf, board, root) for _ in range(repeat)])
         print(f"original implementation: {orig['seconds']:.3f} s wall, {orig['cpu']:.3f} s cpu "
               f"({1e6 * orig['cpu'] / n:.1f} us/instr, {orig['cycles']} cycles); speed-up "
               f"(cpu): cold {orig['cpu'] / cold['cpu']:.1f}x, filling the cache "
@@ -207,9 +219,14 @@ def main() -> None:
     ap.add_argument("--instructions", type=int, default=100_000)
     ap.add_argument("--board", default="nucleo-f446re")
     ap.add_argument("--no-nn", action="store_true", help="only the straight-line program")
+    ap.add_argument("--repeat", type=int, default=3, metavar="N",
+                    help="runs of each kind, interleaved; the one with the median CPU time is "
+                         "shown (default 3; odd)")
     ap.add_argument("--original", metavar="PYTHON",
                     help="a Python with the original implementation installed (see above)")
     args = ap.parse_args()
+    if args.repeat < 1 or args.repeat % 2 == 0:
+        ap.error("--repeat takes an odd number of runs (1, 3, 5, ...)")
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} cores: wall-clock times grow with it, "
           "CPU times less so")
@@ -221,13 +238,14 @@ def main() -> None:
               f"{time.perf_counter() - t0:.1f} s: {elf.stat().st_size // 1024} KiB ELF")
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env.update(MCUSIM_CACHE_DIR=str(where / "cache"), PYTHONPYCACHEPREFIX=str(where / "pyc"))
-        measure("straight-line code", elf, args.board, env, where, args.original)
+        measure("straight-line code", elf, args.board, env, where, args.original, args.repeat)
         if not args.no_nn:
             t0 = time.perf_counter()
             nn_elf = nn_program(args.board, where)
             print(f"\nbuilt the unrolled digits CNN in {time.perf_counter() - t0:.1f} s")
             measure("mcusim nn --approx (unrolled kernels)", nn_elf, args.board,
-                    dict(env, MCUSIM_CACHE=str(where / "nn-build")), where, args.original)
+                    dict(env, MCUSIM_CACHE=str(where / "nn-build")), where, args.original,
+                    args.repeat)
 
 
 if __name__ == "__main__":
