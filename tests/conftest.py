@@ -36,6 +36,25 @@ def _block_cache_per_session(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(scope="session")
+def unrolled_nn_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ELF `mcusim nn --approx` builds for the bundled digits CNN with every MAC layer at
+    skip level 0.25: generated, unrolled code (bench/first_exec.py times the same program)."""
+    import numpy as np
+
+    from mcusim.nn.approx.study import EvalData, Study, config_of
+    from mcusim.nn.run import build_prepared, prepare
+
+    models = ROOT / "nn" / "models"
+    data = np.load(models / "digits_test.npz")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MCUSIM_CACHE", str(tmp_path_factory.mktemp("nn-build")))
+        study = Study(models / "digits_cnn_int8.tflite", "nucleo-f446re",
+                      EvalData(data["x"][:8], None))
+        schedule = study.schedule(config_of({op: 0.25 for op in study.layers}))
+        return build_prepared(prepare(study.graph, "nucleo-f446re", schedule)).elf
+
+
+@pytest.fixture(scope="session")
 def kernels() -> Path:
     """kernels_c/build, brought up to date by its Makefile."""
     subprocess.run(["make", "-C", str(KERNELS), "-j2", "--no-print-directory", "-s"],

@@ -12,7 +12,6 @@ import gc
 import random
 import struct
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +22,7 @@ from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
 
-from .test_thumb_table import ROOT, _random_it_block, more_wide_forms
+from .test_thumb_table import _random_it_block, more_wide_forms
 
 if decode.NATIVE is None:
     pytest.skip("the native Thumb decoder (mcusim.isa._thumb_decode) is not in use: not built "
@@ -178,17 +177,8 @@ def test_decode_span_with_a_small_memo(kernels, monkeypatch):
     assert _decodes(spans, True, monkeypatch) == _decodes(spans, False, monkeypatch)
 
 
-def test_decode_span_of_the_generated_nn_code(tmp_path, monkeypatch):
-    monkeypatch.setenv("MCUSIM_CACHE", str(tmp_path))
-    from mcusim.nn.approx.study import EvalData, Study, config_of
-    from mcusim.nn.run import build_prepared, prepare
-
-    models = ROOT / "nn" / "models"
-    data = np.load(models / "digits_test.npz")
-    study = Study(models / "digits_cnn_int8.tflite", "nucleo-f446re",
-                  EvalData(data["x"][:8], None))
-    schedule = study.schedule(config_of({op: 0.25 for op in study.layers}))
-    spans = _spans([build_prepared(prepare(study.graph, "nucleo-f446re", schedule)).elf])
+def test_decode_span_of_the_generated_nn_code(unrolled_nn_elf, monkeypatch):
+    spans = _spans([unrolled_nn_elf])
     native, python = _decodes(spans, True, monkeypatch), _decodes(spans, False, monkeypatch)
     assert _count(native) > 10_000
     assert native == python

@@ -10,8 +10,6 @@ import random
 import struct
 from pathlib import Path
 
-import numpy as np
-
 from mcusim.isa.classify import capstone_run
 from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
@@ -116,19 +114,8 @@ def _program_instructions(elfs: list[Path]) -> dict[tuple[bytes, int], int]:
     return seen
 
 
-def test_every_instruction_of_the_kernels_and_the_generated_nn_code(kernels, tmp_path,
-                                                                   monkeypatch):
-    monkeypatch.setenv("MCUSIM_CACHE", str(tmp_path))
-    from mcusim.nn.approx.study import EvalData, Study, config_of
-    from mcusim.nn.run import build_prepared, prepare
-
-    models = ROOT / "nn" / "models"
-    data = np.load(models / "digits_test.npz")
-    study = Study(models / "digits_cnn_int8.tflite", "nucleo-f446re",
-                  EvalData(data["x"][:8], None))
-    schedule = study.schedule(config_of({op: 0.25 for op in study.layers}))
-    nn_elf = build_prepared(prepare(study.graph, "nucleo-f446re", schedule)).elf
-    elfs = sorted(kernels.rglob("*.elf")) + [nn_elf]
+def test_every_instruction_of_the_kernels_and_the_generated_nn_code(kernels, unrolled_nn_elf):
+    elfs = sorted(kernels.rglob("*.elf")) + [unrolled_nn_elf]
     instructions = _program_instructions(elfs)
     handled, wrong = 0, []
     for (encoding, _), address in instructions.items():
