@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from mcusim.isa.arm_regs import PC
 
-__all__ = ["ALWAYS", "COND", "PC", "InsnInfo", "capstone_run"]
+__all__ = ["ALWAYS", "COND", "PC", "InsnInfo"]
 
 # Branch kinds: how control leaves a block.
 COND = "cond"  # conditional: taken or not is known only when the next block starts
@@ -65,12 +65,3 @@ _SETS: dict[frozenset[int], frozenset[int]] = {}
 def _shared(registers: frozenset[int]) -> frozenset[int]:
     """One object per distinct register set: pickled once per file, not once per use."""
     return _SETS.setdefault(registers, registers)
-
-
-def capstone_run(code: bytes, address: int) -> list[InsnInfo]:
-    """The instructions of Thumb code at `address` as capstone decodes them in one call (an IT
-    block inside it keeps its condition), up to the first that does not decode. (isa/decode.py
-    decides what is decoded when; this is the reference classification.)"""
-    from mcusim.isa.capstone_classify import capstone_run as run
-
-    return run(code, address)

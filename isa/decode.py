@@ -25,7 +25,7 @@ from itertools import compress, count
 from operator import attrgetter
 from types import ModuleType
 
-from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared, capstone_run
+from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared
 from mcusim.isa.thumb_table import classify_at
 
 
@@ -185,6 +185,15 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
 def _at(tail: tuple | None, address: int) -> InsnInfo | None:
     """The classified encoding `tail` (from _TAILS) at `address`; None for None."""
     return None if tail is None else _new(InsnInfo, (address,) + tail)
+
+
+def capstone_run(code: bytes, address: int) -> list[InsnInfo]:
+    """isa/capstone_classify.py's `capstone_run`, imported when first needed (capstone's
+    library is a good part of a short run's start-up, and code the table classifiers know
+    needs none of it)."""
+    from mcusim.isa.capstone_classify import capstone_run as run
+
+    return run(code, address)
 
 
 def _capstone_run(code: bytes, address: int) -> list[InsnInfo]:

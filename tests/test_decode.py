@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from mcusim.isa.classify import capstone_run
+from mcusim.isa.capstone_classify import capstone_run
 from mcusim.isa.decode import DecodedSpan, classify_block, decode_span, forget_decoded
 from mcusim.sim.core.code_map import code_spans
 

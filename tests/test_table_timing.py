@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import pytest
 
-from mcusim.isa.classify import capstone_run
+from mcusim.isa.capstone_classify import capstone_run
 from mcusim.isa.cycles import available_tables, load_cycle_table
 from mcusim.isa.table_timing import TableTiming
 

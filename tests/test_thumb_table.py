@@ -10,7 +10,7 @@ import random
 import struct
 from pathlib import Path
 
-from mcusim.isa.classify import capstone_run
+from mcusim.isa.capstone_classify import capstone_run
 from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
