@@ -53,7 +53,8 @@ CORE_REGS = frozenset(range(A.ARM_REG_R0, A.ARM_REG_R12 + 1)) | {
     A.ARM_REG_SP, A.ARM_REG_LR, PC}
 
 @lru_cache(maxsize=1)
-def _disassembler() -> capstone.Cs:
+def disassembler() -> capstone.Cs:
+    """Capstone for M-profile Thumb with operand details (also the fault traps' decoder)."""
     md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
     md.detail = True
     return md
@@ -63,7 +64,7 @@ def capstone_run(code: bytes, address: int) -> list[InsnInfo]:
     """The instructions of Thumb code at `address` as capstone decodes them in one call (an IT
     block inside it keeps its condition), up to the first that does not decode. (isa/decode.py
     decides what is decoded when; this is the reference classification.)"""
-    return [_classify(i) for i in _disassembler().disasm(code, address)]
+    return [_classify(i) for i in disassembler().disasm(code, address)]
 
 
 def _classify(i: capstone.CsInsn) -> InsnInfo:

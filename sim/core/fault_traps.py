@@ -204,17 +204,7 @@ class FaultTraps:
             code = bytes(self.uc.mem_read(address, 4))
         except Exception:  # noqa: BLE001 - unreadable code: nothing to check
             return None
-        return next(_detail().disasm(code, address, 1), None)
+        # (capstone is loaded when an access is first checked, not at start-up)
+        from mcusim.isa.capstone_classify import disassembler
 
-
-_DISASSEMBLER: list[capstone.Cs] = []
-
-
-def _detail() -> capstone.Cs:
-    if not _DISASSEMBLER:
-        import capstone  # (loaded when an access is first checked, not at start-up)
-
-        md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-        md.detail = True
-        _DISASSEMBLER.append(md)
-    return _DISASSEMBLER[0]
+        return next(disassembler().disasm(code, address, 1), None)
