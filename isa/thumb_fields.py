@@ -3,12 +3,12 @@ capstone's register ids and names, its immediate formatting, and the InsnInfo bu
 
 from __future__ import annotations
 
+from mcusim.isa.arm_regs import CPSR, LR, PC, R0, SP  # noqa: F401 - CPSR for the classifiers
 from mcusim.isa.classify import ALWAYS, InsnInfo, _shared
 
-REG = [66 + n for n in range(13)] + [12, 10, 11]
+REG = [R0 + n for n in range(13)] + [SP, LR, PC]  # by register number
 NAME = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "sb", "sl", "fp", "ip", "sp",
          "lr", "pc"]
-SP, PC, CPSR = 12, 11, 3
 COND = ["eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le"]
 EMPTY: frozenset[int] = frozenset()
 
