@@ -13,13 +13,12 @@ looked up only when an instruction is made (isa/cached_insns.py does the rest, u
 from __future__ import annotations
 
 from array import array
-from operator import itemgetter
 
 from mcusim.isa.cached_insns import CachedInsns, _make_insn
+from mcusim.isa.cached_insns import _cls as _CLASS
+from mcusim.isa.cached_insns import _size as _SIZE
+from mcusim.isa.cached_insns import _sp_delta as _SP_DELTA
 from mcusim.isa.classify import InsnInfo
-
-# Fields of a shape (an InsnInfo without its address).
-_SIZE, _CLASS, _SP_DELTA = itemgetter(0), itemgetter(2), itemgetter(-1)
 
 
 class ShapeTable:

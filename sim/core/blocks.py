@@ -7,7 +7,7 @@ from itertools import accumulate
 from operator import add, attrgetter
 
 from mcusim.isa.block_cache import BlockCache
-from mcusim.isa.cached_insns import CachedInsns
+from mcusim.isa.cached_insns import CachedInsns, of_classes
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.decode import DecodedSpan, classify_block
 from mcusim.isa.timing import TimingModel
@@ -99,13 +99,12 @@ class Block:
         ask when a block is translated, and most blocks hold none of the classes they ask
         for: the block's classes are gathered once (in C) and each question tested on them."""
         insns = self.insns
-        if isinstance(insns, CachedInsns):
-            return insns.of_classes(classes)
-        if self._classes is None:
-            self._classes = frozenset(map(_cls, insns))
-        if self._classes.isdisjoint(classes):
-            return []
-        return [i for i in insns if i.cls in classes]
+        if not isinstance(insns, CachedInsns):  # (a cached block knows its classes itself)
+            if self._classes is None:
+                self._classes = frozenset(map(_cls, insns))
+            if self._classes.isdisjoint(classes):
+                return []
+        return of_classes(insns, classes)
 
     @property
     def insn_cycles(self) -> list[int]:
