@@ -190,13 +190,19 @@ static int ready(void) {
     return 1;
 }
 
+/* The (code: bytes, pos: int, address: int) arguments of classify and classify_it. */
+static int code_at(PyObject *args, const unsigned char **code, Py_ssize_t *length,
+                   Py_ssize_t *pos, long long *address) {
+    return ready() && PyArg_ParseTuple(args, "y#nL", code, length, pos, address);
+}
+
 /* classify(code: bytes, pos: int, address: int) -> InsnInfo | None: thumb_table.classify_at. */
 static PyObject *classify(PyObject *self, PyObject *args) {
     (void)self;
     const unsigned char *code;
     Py_ssize_t length, pos;
     long long address;
-    if (!ready() || !PyArg_ParseTuple(args, "y#nL", &code, &length, &pos, &address))
+    if (!code_at(args, &code, &length, &pos, &address))
         return NULL;
     if (pos < 0 || pos + 1 >= length) {
         PyErr_SetString(PyExc_IndexError, "index out of range");
@@ -230,7 +236,7 @@ static PyObject *classify_it(PyObject *self, PyObject *args) {
     const unsigned char *code;
     Py_ssize_t length, pos;
     long long address;
-    if (!ready() || !PyArg_ParseTuple(args, "y#nL", &code, &length, &pos, &address))
+    if (!code_at(args, &code, &length, &pos, &address))
         return NULL;
     td_insn block[5];
     int n = pos >= 0 ? td_it_block(code, pos, length, address, block) : 0;
