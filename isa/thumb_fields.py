@@ -9,6 +9,7 @@ from mcusim.isa.classify import ALWAYS, InsnInfo, _shared
 REG = [R0 + n for n in range(13)] + [SP, LR, PC]  # by register number
 NAME = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "sb", "sl", "fp", "ip", "sp",
          "lr", "pc"]
+SHIFT = ("lsl", "lsr", "asr", "ror")  # the shift types, by their 2-bit encoding
 COND = ["eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le"]
 EMPTY: frozenset[int] = frozenset()
 

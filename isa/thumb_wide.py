@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.thumb_fields import COND as CONDITIONS
-from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, alu, imm, mem, push_pop, regs
+from mcusim.isa.thumb_fields import (
+    CPSR,
+    EMPTY,
+    NAME,
+    PC,
+    REG,
+    SHIFT,
+    alu,
+    imm,
+    mem,
+    push_pop,
+    regs,
+)
 from mcusim.isa.thumb_wide_more import (
     load_store_dual,
     load_store_writeback,
@@ -113,9 +125,6 @@ def _modified_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     return _data_processing(op, hw1 >> 4 & 1, rn, rd, imm(value), (), address, _WIDE_IMM)
 
 
-_SHIFT = ("lsl", "lsr", "asr", "ror")
-
-
 def _shifted_register(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     if hw2 & 0x8000:
         return None
@@ -131,7 +140,7 @@ def _shifted_register(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     elif kind == 3 and amount == 0:
         operand = f"{NAME[rm]}, rrx"
     else:
-        operand = f"{NAME[rm]}, {_SHIFT[kind]} #{amount or 32}"
+        operand = f"{NAME[rm]}, {SHIFT[kind]} #{amount or 32}"
     return _data_processing(op, s, rn, rd, operand, (rm,), address, _WIDE_REG)
 
 

@@ -7,9 +7,7 @@ capstone (None). isa/native/thumb_wide_more.c makes the same decisions in C."""
 from __future__ import annotations
 
 from mcusim.isa.classify import InsnInfo
-from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, REG, alu, imm, regs
-
-_SHIFT = ("lsl", "lsr", "asr", "ror")
+from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, REG, SHIFT, alu, imm, regs
 
 
 def shift_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
@@ -23,7 +21,7 @@ def shift_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     d, m = REG[rd], REG[rm]
     if kind == 3 and amount == 0:
         return alu(address, 4, f"rrx{s} {NAME[rd]}, {NAME[rm]}", regs(m, CPSR), regs(d), d)
-    text = f"{_SHIFT[kind]}{s}.w {NAME[rd]}, {NAME[rm]}, {imm(amount or 32)}"
+    text = f"{SHIFT[kind]}{s}.w {NAME[rd]}, {NAME[rm]}, {imm(amount or 32)}"
     return alu(address, 4, text, regs(m), regs(d), d)
 
 
@@ -36,7 +34,7 @@ def shift_register(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return None
     s = "s" if hw1 & 0x10 else ""
     d = REG[rd]
-    text = f"{_SHIFT[hw1 >> 5 & 3]}{s}.w {NAME[rd]}, {NAME[rn]}, {NAME[rm]}"
+    text = f"{SHIFT[hw1 >> 5 & 3]}{s}.w {NAME[rd]}, {NAME[rn]}, {NAME[rm]}"
     return alu(address, 4, text, regs(REG[rn], REG[rm]), regs(d), d)
 
 
