@@ -88,6 +88,7 @@ def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
     which input of a batch (None: not given, the first)."""
     import numpy as np
 
+    from mcusim.nn.approx.data import NPZ_ARRAY_ERRORS
     from mcusim.nn.sim_api import InputError, MissingInputError, UsageError
 
     if len(graph.inputs) != 1:
@@ -112,7 +113,7 @@ def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
                                  "array, or one named 'x'")
             try:
                 x = x["x" if "x" in names else names[0]]
-            except (OSError, ValueError, EOFError):
+            except NPZ_ARRAY_ERRORS:
                 raise InputError(f"--input {path}: its array cannot be read (corrupt, or "
                                  "object data)") from None
     if x.dtype.kind not in "iuf":

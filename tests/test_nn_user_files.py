@@ -204,6 +204,15 @@ def test_nn_input_errors(tmp_path, capsys):
     np.save(strings, np.array(["a"] * 256))
     assert main(["nn", str(DIGITS), "--input", str(strings)]) == 65
     assert "expected integers" in clean(capsys.readouterr().err)
+    # An .npz whose array's compressed data is damaged: the array cannot be read.
+    corrupt = tmp_path / "c.npz"
+    np.savez_compressed(corrupt, x=np.arange(256, dtype=np.int8).reshape(1, 16, 16, 1))
+    data = bytearray(corrupt.read_bytes())
+    start = data.find(b"x.npy") + 40  # (inside the member's deflate stream)
+    data[start:start + 30] = bytes(b ^ 0x5A for b in data[start:start + 30])
+    corrupt.write_bytes(bytes(data))
+    assert main(["nn", str(DIGITS), "--input", str(corrupt)]) == 65
+    assert f"--input {corrupt}: its array cannot be read" in clean(capsys.readouterr().err)
 
 
 def test_input_index_needs_a_batch(tmp_path, capsys):

@@ -14,6 +14,10 @@ import numpy as np
 from mcusim.nn.graph import Graph
 from mcusim.nn.sim_api import InputError
 
+# What reading one array of an open .npz raises when the file is corrupt (a truncated member,
+# a bad deflate stream, a broken zip directory) or holds object data.
+NPZ_ARRAY_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
 
 def open_npz(path: Path, where: str, expected: str) -> np.lib.npyio.NpzFile:
     """`path` opened as an .npz without pickled objects, or an InputError naming `where` and
@@ -40,7 +44,7 @@ def load_eval_arrays(path: Path, graph: Graph, what: str = "--data"
                              f"{', '.join(z.files) or 'none'}); {expected}")
         try:
             x, y = z["x"], z["y"] if "y" in z.files else None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        except NPZ_ARRAY_ERRORS:
             raise InputError(f"{where}: 'x' or 'y' cannot be read (corrupt, or object data); "
                              f"{expected}") from None
     if x.dtype != np.int8 or x.ndim < 1 or tuple(x.shape[1:]) != tuple(t.shape[1:]):
