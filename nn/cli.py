@@ -88,7 +88,7 @@ def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
     which input of a batch (None: not given, the first)."""
     import numpy as np
 
-    from mcusim.nn.approx.data import NPZ_ARRAY_ERRORS
+    from mcusim.nn.approx.data import NPZ_ERRORS
     from mcusim.nn.sim_api import InputError, MissingInputError, UsageError
 
     if len(graph.inputs) != 1:
@@ -101,7 +101,7 @@ def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
         raise MissingInputError(f"--input {path}: no such file") from None
     except IsADirectoryError:
         raise MissingInputError(f"--input {path}: is a directory; give an .npy file") from None
-    except (OSError, ValueError, EOFError):
+    except NPZ_ERRORS:
         raise InputError(f"--input {path}: numpy cannot read it as an .npy or .npz array; "
                          f"expected the model input {t.shape} (int8, or float to be "
                          "quantised), optionally with a leading batch axis") from None
@@ -113,7 +113,7 @@ def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
                                  "array, or one named 'x'")
             try:
                 x = x["x" if "x" in names else names[0]]
-            except NPZ_ARRAY_ERRORS:
+            except NPZ_ERRORS:
                 raise InputError(f"--input {path}: its array cannot be read (corrupt, or "
                                  "object data)") from None
     if x.dtype.kind not in "iuf":

@@ -178,6 +178,7 @@ def test_a_significance_file_dse_writes_loads(tmp_path):
     ({"x": np.zeros((2, 16, 16, 1), np.int8), "y": np.array(["a", "b"])},
      "expected one integer class label"),
     ("npy", "a single .npy array"), ("text", "numpy cannot read it as an .npz"),
+    ("truncated", "numpy cannot read it as an .npz"),
 ])
 def test_malformed_dse_data_sets_are_refused(tmp_path, capsys, arrays, why):
     data = tmp_path / "data.npz"
@@ -186,6 +187,9 @@ def test_malformed_dse_data_sets_are_refused(tmp_path, capsys, arrays, why):
         np.save(data, np.zeros((4, 16, 16, 1), np.int8))
     elif arrays == "text":
         data.write_text("x,y\n1,2\n")
+    elif arrays == "truncated":  # a zip's first member header, no zip directory
+        np.savez(data, x=np.zeros((4, 16, 16, 1), np.int8))
+        data.write_bytes(data.read_bytes()[:100])
     else:
         np.savez(data, **arrays)
     assert main(["dse", str(DIGITS), "--board", "nucleo-f446re", "--data", str(data),
@@ -213,6 +217,10 @@ def test_nn_input_errors(tmp_path, capsys):
     corrupt.write_bytes(bytes(data))
     assert main(["nn", str(DIGITS), "--input", str(corrupt)]) == 65
     assert f"--input {corrupt}: its array cannot be read" in clean(capsys.readouterr().err)
+    truncated = tmp_path / "t.npz"  # (no zip directory left)
+    truncated.write_bytes(corrupt.read_bytes()[:100])
+    assert main(["nn", str(DIGITS), "--input", str(truncated)]) == 65
+    assert f"--input {truncated}: numpy cannot read it" in clean(capsys.readouterr().err)
 
 
 def test_input_index_needs_a_batch(tmp_path, capsys):

@@ -14,9 +14,9 @@ import numpy as np
 from mcusim.nn.graph import Graph
 from mcusim.nn.sim_api import InputError
 
-# What reading one array of an open .npz raises when the file is corrupt (a truncated member,
-# a bad deflate stream, a broken zip directory) or holds object data.
-NPZ_ARRAY_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+# What numpy raises reading an .npz (or .npy) that is corrupt (a truncated file, a broken zip
+# directory, a bad deflate stream in a member) or holds object data: opening it or one array.
+NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def open_npz(path: Path, where: str, expected: str) -> np.lib.npyio.NpzFile:
@@ -24,7 +24,7 @@ def open_npz(path: Path, where: str, expected: str) -> np.lib.npyio.NpzFile:
     what was `expected` (numpy's own advice on allow_pickle is no help to a user)."""
     try:
         z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+    except NPZ_ERRORS:
         raise InputError(f"{where}: numpy cannot read it as an .npz; {expected}") from None
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise InputError(f"{where}: a single .npy array; {expected}")
@@ -44,7 +44,7 @@ def load_eval_arrays(path: Path, graph: Graph, what: str = "--data"
                              f"{', '.join(z.files) or 'none'}); {expected}")
         try:
             x, y = z["x"], z["y"] if "y" in z.files else None
-        except NPZ_ARRAY_ERRORS:
+        except NPZ_ERRORS:
             raise InputError(f"{where}: 'x' or 'y' cannot be read (corrupt, or object data); "
                              f"{expected}") from None
     if x.dtype != np.int8 or x.ndim < 1 or tuple(x.shape[1:]) != tuple(t.shape[1:]):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcusim.nn.approx.data import NPZ_ARRAY_ERRORS, open_npz
+from mcusim.nn.approx.data import NPZ_ERRORS, open_npz
 from mcusim.nn.approx.layers import MacLayer, mac_layers
 from mcusim.nn.graph import Graph
 from mcusim.nn.sim_api import InputError
@@ -99,7 +99,7 @@ def load_significance(path: Path, source: str | None = None) -> dict[int, LayerS
     with open_npz(path, where, expected) as z:
         try:
             arrays = {k: z[k] for k in z.files}
-        except NPZ_ARRAY_ERRORS:
+        except NPZ_ERRORS:
             raise InputError(f"{where}: an array cannot be read (corrupt, or object "
                              f"data); {expected}") from None
     pairing: dict[str, str] = {}
