@@ -32,7 +32,8 @@ fi
 # Reinstalled (which also compiles the native hot path) only when what the install builds
 # from changed since the last time.
 stamp=.venv/.mcusim-installed
-cat pyproject.toml setup.py sim/accounting/hotpath/*.[ch] isa/native/*.[ch] > .venv-stamp.tmp
+cat pyproject.toml setup.py sim/accounting/hotpath/*.[ch] isa/native/*.[ch] \
+    sim/core/native/*.c > .venv-stamp.tmp
 if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || ! cmp -s .venv-stamp.tmp "$stamp"; then
     echo "setup: installing mcusim and its Python dependencies into .venv" >&2
     python3 -m venv .venv

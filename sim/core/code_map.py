@@ -16,13 +16,15 @@ step with the instructions.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from itertools import compress, count
 from operator import attrgetter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from elftools.common.exceptions import ELFError
@@ -30,6 +32,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from mcusim.isa.block_cache import BlockCache
+from mcusim.isa.classify import InsnInfo
 from mcusim.isa.decode import decode_span
 from mcusim.isa.timing import TimingModel
 from mcusim.sim.core.blocks import Block
@@ -132,23 +135,48 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     instructions between, a hook they want is one placed now instead of at run time)."""
     decoded = decode_span(span.address, span.code)
     insns = decoded.insns
-    n = len(insns)
     rule = getattr(timing, "dynamic_rule", None)
     # The classes the model times per execution, when it says which (then the rule of such an
     # instruction is its class): a set test per instruction instead of a method call.
     classes = getattr(timing, "dynamic_classes", None)
-    # A model that says per instruction what it times (dynamic_rule) needs no multiply
-    # pattern: its rule finds its operand-timed instructions, and no other rule hooks one.
-    named = _named_candidate if rule is not None else _named_candidate_or_multiply
+    # Instructions the model's rule picks, for a model that does not give its classes.
+    extra = None if classes is not None or rule is None else [
+        k for k, i in enumerate(insns) if rule(i) is not None]
+    if NATIVE is not None:
+        groups = NATIVE.groups(insns, decoded.gaps, _BRIDGE, rule is None, classes, extra)
+    else:
+        groups = _groups(insns, decoded.gaps, rule is None, classes, extra)
+    blocks: list[Block] = []
+    for first, last, dynamic in groups:
+        group = insns[first:last + 1]
+        if dynamic is None:  # (a model without dynamic classes)
+            if rule is not None:
+                dynamic = {i.address: r for i in group if (r := rule(i)) is not None}
+            else:
+                dynamic = timing.block_timing(group).dynamic
+        blocks.append(_hook_block(group, dynamic))
+    return tuple(blocks)
+
+
+Group = tuple[int, int, dict[int, str] | None]
+
+
+def _groups(insns: list[InsnInfo], gaps: list[int], multiply: bool,
+            classes: Collection[str] | None, extra: list[int] | None) -> list[Group]:
+    """The hook blocks as (first, last, dynamic): instruction indices, and with `classes`
+    the {address: class} of the instructions in them whose class is one of `classes` (else
+    None). The candidates: those `_named_candidate` names (`_named_candidate_or_multiply`
+    with `multiply`), those of `classes`, those `extra` lists. (sim/core/native/
+    hook_choice.c's `groups` does the same in C.)"""
+    n = len(insns)
+    named = _named_candidate_or_multiply if multiply else _named_candidate
     # Candidates, in one pass over the decode (every instruction of the ELF's code) run by
-    # map/compress in C: no Python code per instruction but the memo's on a text not seen yet
-    # (and the model's rule, for a model that does not give its dynamic classes).
+    # map/compress in C: no Python code per instruction but the memo's on a text not seen yet.
     picked = set(compress(count(), map(named, map(_TEXT, insns))))
     if classes is not None:
         picked.update(compress(count(), map(classes.__contains__, map(_CLASS, insns))))
-    elif rule is not None:
-        picked.update(k for k, i in enumerate(insns) if rule(i) is not None)
-    gaps = decoded.gaps  # indices of the instructions after an undecodable halfword
+    if extra is not None:
+        picked.update(extra)
     next_gap = 0  # gaps[next_gap] is the first gap after the current candidate
     contiguous_from = 0  # first instruction after the last gap at or before the candidate
     groups: list[list[int]] = []  # [first, last] instruction indices of each block
@@ -162,17 +190,10 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
             groups[-1][1] = last
         else:
             groups.append([k, last])
-    blocks: list[Block] = []
-    for first, last in groups:
-        group = insns[first:last + 1]
-        if classes is not None:
-            dynamic = {i.address: i.cls for i in group if i.cls in classes}
-        elif rule is not None:
-            dynamic = {i.address: r for i in group if (r := rule(i)) is not None}
-        else:
-            dynamic = timing.block_timing(group).dynamic
-        blocks.append(_hook_block(group, dynamic))
-    return tuple(blocks)
+    if classes is None:
+        return [(first, last, None) for first, last in groups]
+    return [(first, last, {i.address: i.cls for i in insns[first:last + 1] if i.cls in classes})
+            for first, last in groups]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -215,3 +236,25 @@ _NAMES_SP = re.compile(r"^sp\b|\bsp!|\{[^}]*\bsp\b")
 # What the choice depends on besides the code: cached hook blocks are kept per selection.
 _SELECTION = (f"{_CANDIDATE.pattern} {_NAMES_SP.pattern} {_BRIDGE} "
               f"{_MULTIPLY.pattern} without dynamic_rule")
+
+
+def _native_choice() -> ModuleType | None:
+    """sim/core/native/hook_choice.c (mcusim.sim.core._hook_choice): `_groups` in C, the same
+    groups; None when it was not built, `MCUSIM_NATIVE=0` asks for the pure-Python path (as
+    for isa/decode.py's decoder), or the rule here is not the one it implements (mnemonic
+    patterns that are not alternations of literals, another `_NAMES_SP`)."""
+    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
+        return None
+    try:
+        from mcusim.sim.core import _hook_choice
+    except ImportError:
+        return None
+    literals = [p.pattern.split("|") for p in (_CANDIDATE, _MULTIPLY)]
+    if _NAMES_SP.pattern != _hook_choice.NAMES_SP or any(
+            re.escape(w) != w or not w for words in literals for w in words):
+        return None
+    _hook_choice.configure(*literals, _named_candidate, _named_candidate_or_multiply)
+    return _hook_choice
+
+
+NATIVE = _native_choice()
