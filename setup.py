@@ -4,8 +4,9 @@ install goes on and mcusim runs on its pure-Python path there.
 - the hot path (sim/accounting/hotpath/*.c): plain C loaded with ctypes (no Python C API);
 - the Thumb decoder (isa/native/thumb_*.c, encoding_memo.c): a Python C API module,
   mcusim.isa._thumb_decode, used by isa/decode.py;
-- the hook candidate choice (sim/core/native/hook_choice.c): a Python C API module of its
-  own, mcusim.sim.core._hook_choice, used by sim/core/code_map.py.
+- DecodedSpan's index (isa/native/decoded_span.c: mcusim.isa._decoded_span, isa/decode.py) and
+  the hook candidate choice (sim/core/native/hook_choice.c: mcusim.sim.core._hook_choice,
+  sim/core/code_map.py): small Python C API modules of their own.
 """
 
 from setuptools import Extension, setup
@@ -26,6 +27,8 @@ setup(ext_modules=[
                        for name in ("thumb_decode", "thumb_narrow", "thumb_it",
                                     "encoding_memo")],
               optional=True, extra_compile_args=FLAGS),
+    Extension("mcusim.isa._decoded_span", ["isa/native/decoded_span.c"], optional=True,
+              extra_compile_args=FLAGS),
     Extension("mcusim.sim.core._hook_choice", ["sim/core/native/hook_choice.c"], optional=True,
               extra_compile_args=FLAGS),
 ])

@@ -13,6 +13,7 @@ whether it sits inside an IT block (its condition), nothing else. So:
 The table classifier and the loop over reused and table-classified encodings also exist in C
 (isa/native, the optional extension mcusim.isa._thumb_decode), used when it is built unless
 MCUSIM_NATIVE=0: the same InsnInfos (tests/test_thumb_decode_native.py), several times faster.
+So does DecodedSpan's index (isa/native/decoded_span.c, mcusim.isa._decoded_span).
 """
 
 from __future__ import annotations
@@ -236,6 +237,22 @@ def _keep(encoding: bytes, info: InsnInfo) -> None:
     _TAILS[encoding] = info[1:]
 
 
+def _native_index() -> ModuleType | None:
+    """isa/native/decoded_span.c (mcusim.isa._decoded_span): DecodedSpan's index in C, the
+    same lists and sets; None when it was not built or `MCUSIM_NATIVE=0`."""
+    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
+        return None
+    try:
+        from mcusim.isa import _decoded_span
+    except ImportError:
+        return None
+    return _decoded_span
+
+
+INDEX = _native_index()
+_ADDRESS = attrgetter("address")
+
+
 class DecodedSpan:
     """The instructions of a span of code, decoded linearly from its start (an undecodable
     halfword is stepped over), and which of them sit inside an IT block."""
@@ -249,18 +266,11 @@ class DecodedSpan:
         # Indices of the instructions that do not start where the one before ends (an
         # undecodable halfword was stepped over before them), in order.
         self.gaps = gaps
-        self._addresses = list(map(attrgetter("address"), insns))
-        self._in_it: set[int] = set()
-        # Only the IT instructions are looked at (found by map/compress, in C): a block they
-        # make conditional is the instructions after them (IT blocks never span a gap: they
-        # are decoded together, by one capstone call).
-        covered = 0  # instructions before this index are accounted for
-        for k in compress(count(), map("it".__eq__, map(_CLASS, insns))):
-            if k < covered:
-                continue  # an IT inside an IT block is one of its conditional instructions
-            offset = insns[k].address - address
-            covered = k + 1 + _it_length(code[offset] | code[offset + 1] << 8)
-            self._in_it.update(i.address for i in insns[k + 1:covered])
+        # The instructions' addresses (what `cut` bisects) and those of the instructions IT
+        # instructions make conditional: in C in one pass when built (`_index_in_python` is
+        # the definition; None from C: something it leaves to the definition).
+        index = INDEX.index(insns, code, address) if INDEX is not None else None
+        self._addresses, self._in_it = index or _index_in_python(insns, code, address)
 
     def inside_it(self, address: int) -> bool:
         """Whether the instruction at `address` is one an IT instruction makes conditional."""
@@ -304,6 +314,24 @@ class DecodedSpan:
         if k < len(gaps) and gaps[k] < last:
             return None
         return insns, addresses[first:last]
+
+
+def _index_in_python(insns: list[InsnInfo], code: bytes,
+                     address: int) -> tuple[list[int], set[int]]:
+    """DecodedSpan's index: the addresses of `insns`, and those of the instructions an IT
+    instruction makes conditional."""
+    in_it: set[int] = set()
+    # Only the IT instructions are looked at (found by map/compress, in C): a block they
+    # make conditional is the instructions after them (IT blocks never span a gap: they
+    # are decoded together, by one capstone call).
+    covered = 0  # instructions before this index are accounted for
+    for k in compress(count(), map("it".__eq__, map(_CLASS, insns))):
+        if k < covered:
+            continue  # an IT inside an IT block is one of its conditional instructions
+        offset = insns[k].address - address
+        covered = k + 1 + _it_length(code[offset] | code[offset + 1] << 8)
+        in_it.update(i.address for i in insns[k + 1:covered])
+    return list(map(_ADDRESS, insns)), in_it
 
 
 @lru_cache(maxsize=1 << 12)
