@@ -27,6 +27,7 @@ typedef struct {
     char *text[MAX_LITERALS];
     Py_ssize_t length[MAX_LITERALS];
     int n;
+    uint64_t starting[256];  /* per character: the literals that start with it (bit k) */
 } literals;
 
 static literals candidates, multiplies;
@@ -67,22 +68,31 @@ static int word(unsigned char c) {  /* \w on ASCII */
            c == '_';
 }
 
-static int contains(const char *s, Py_ssize_t n, const char *lit, Py_ssize_t m) {
-    for (Py_ssize_t i = 0; i + m <= n; i++)
-        if (s[i] == lit[0] && memcmp(s + i, lit, (size_t)m) == 0)
-            return 1;
-    return 0;
-}
-
+/* Whether one of the literals occurs in s[0:n]: at each character, only those that start
+ * with it are compared. */
 static int any_literal(const literals *set, const char *s, Py_ssize_t n) {
-    for (int k = 0; k < set->n; k++)
-        if (contains(s, n, set->text[k], set->length[k]))
-            return 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (uint64_t m = set->starting[(unsigned char)s[i]]; m; m &= m - 1) {
+            int k = __builtin_ctzll(m);
+            Py_ssize_t length = set->length[k], j = 1;
+            if (i + length > n)
+                continue;
+            while (j < length && s[i + j] == set->text[k][j])
+                j++;
+            if (j == length)
+                return 1;
+        }
+    }
     return 0;
 }
 
 /* NAMES_SP searched in the operands o[0:m]. */
 static int names_sp(const unsigned char *o, Py_ssize_t m) {
+    const unsigned char *s = memchr(o, 's', (size_t)m);
+    while (s != NULL && (s + 1 >= o + m || s[1] != 'p'))
+        s = memchr(s + 1, 's', (size_t)(o + m - s - 1));
+    if (s == NULL)
+        return 0;  /* no "sp" at all (most operands) */
     /* ^sp\b */
     if (m >= 2 && o[0] == 's' && o[1] == 'p' && (m == 2 || !word(o[2])))
         return 1;
@@ -160,6 +170,7 @@ static int set_literals(literals *set, PyObject *seq) {
     for (int k = 0; k < set->n; k++)
         PyMem_Free(set->text[k]);
     set->n = 0;
+    memset(set->starting, 0, sizeof set->starting);
     for (Py_ssize_t k = 0; k < n; k++) {
         Py_ssize_t length;
         const char *s = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(fast, k), &length);
@@ -177,6 +188,7 @@ static int set_literals(literals *set, PyObject *seq) {
         }
         memcpy(set->text[k], s, (size_t)length);
         set->length[k] = length;
+        set->starting[(unsigned char)s[0]] |= (uint64_t)1 << k;
         set->n = (int)k + 1;
     }
     Py_DECREF(fast);
