@@ -142,6 +142,9 @@ def _choose(span: CodeSpan, timing: TimingModel) -> tuple[Block, ...]:
     # Instructions the model's rule picks, for a model that does not give its classes.
     extra = None if classes is not None or rule is None else [
         k for k, i in enumerate(insns) if rule(i) is not None]
+    # (`rule is None`: multiplies are candidates. A model that says per instruction what it
+    # times needs no multiply pattern: its rule finds its operand-timed instructions, and no
+    # other rule hooks one.) The choice runs in C when it is built (the same groups).
     if NATIVE is not None:
         groups = NATIVE.groups(insns, decoded.gaps, _BRIDGE, rule is None, classes, extra)
     else:
