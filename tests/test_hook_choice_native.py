@@ -193,6 +193,10 @@ def test_groups_of_any_instructions_gaps_and_extras(pairs, gap_set, classes, mul
     extra = [k for k in range(len(insns)) if k % 7 == 3] if extras else None
     mine = code_map.NATIVE.groups(insns, gaps, code_map._BRIDGE, multiply, classes, extra)
     assert mine == code_map._groups(insns, gaps, multiply, classes, extra)
+    if extra:  # in any order, repeated: the same candidates
+        shuffled = extra[::-1] + extra[:1]
+        assert code_map.NATIVE.groups(insns, gaps, code_map._BRIDGE, multiply, classes,
+                                      shuffled) == mine
 
 
 def test_a_rule_the_c_does_not_implement_leaves_it_unused(monkeypatch):

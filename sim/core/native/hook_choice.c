@@ -18,6 +18,7 @@
 #include <Python.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NAMES_SP "^sp\\b|\\bsp!|\\{[^}]*\\bsp\\b"
@@ -233,6 +234,11 @@ static Py_ssize_t *indices(PyObject *seq, Py_ssize_t *count) {
     return out;
 }
 
+static int ascending(const void *a, const void *b) {
+    Py_ssize_t x = *(const Py_ssize_t *)a, y = *(const Py_ssize_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Whether a class is in the model's dynamic classes, remembered per class object for one
  * call (the decoders share a handful of class strings: no hashing per instruction). */
 #define CLASSES_SEEN 16
@@ -297,6 +303,9 @@ static PyObject *groups(PyObject *self, PyObject *args) {
         PyMem_Free(gaps);
         return NULL;
     }
+    /* (code_map lists them in order; the Python takes them as a set: any order) */
+    if (n_extra > 1)
+        qsort(extra, (size_t)n_extra, sizeof *extra, ascending);
     /* Every instruction is checked first: the loop below reads their fields unchecked. */
     Py_ssize_t n = PyList_GET_SIZE(insns);
     for (Py_ssize_t k = 0; k < n; k++) {
