@@ -2,8 +2,11 @@
 install goes on and mcusim runs on its pure-Python path there.
 
 - the hot path (sim/accounting/hotpath/*.c): plain C loaded with ctypes (no Python C API);
-- the Thumb decoder (isa/native/*.c): a Python C API module, mcusim.isa._thumb_decode, used by
-  isa/decode.py.
+- the Thumb decoder (isa/native/thumb_*.c, encoding_memo.c): a Python C API module,
+  mcusim.isa._thumb_decode, used by isa/decode.py;
+- the Cortex-M3/M4 block timing and the flash's sequential stalls (isa/native/block_timing.c,
+  flash_stalls.c): a Python C API module, mcusim.isa._block_timing, used by
+  isa/table_timing.py and memory/flash.py.
 """
 
 from setuptools import Extension, setup
@@ -24,4 +27,7 @@ setup(ext_modules=[
                        for name in ("thumb_decode", "thumb_narrow", "thumb_it",
                                     "encoding_memo")],
               optional=True, extra_compile_args=FLAGS),
+    Extension("mcusim.isa._block_timing",
+              ["isa/native/block_timing.c", "isa/native/flash_stalls.c"],
+              depends=["isa/native/flash_stalls.h"], optional=True, extra_compile_args=FLAGS),
 ])
