@@ -39,8 +39,15 @@ typedef struct {
     int load, store, reg_offset, writeback;
 } Insn;
 
+/* Class objects seen last, by identity (each held, so its address cannot be reused by another
+ * object): a block's few distinct class strings are found without a dict look-up. */
+#define RECENT 16
+
 typedef struct {
     PyObject_HEAD
+    PyObject *recent[RECENT];
+    Py_ssize_t recent_index[RECENT];
+    int nrecent;
     PyObject *describe;  /* cls -> (base, per_register, flags) */
     PyObject *index;     /* cls -> position in costs */
     PyObject *cond, *always;
@@ -58,15 +65,44 @@ static int truth(PyObject *o) {
     return PyObject_IsTrue(o);
 }
 
+/* 0, 2 and 4 as objects: a field that is one of these (CPython keeps one object per small int)
+ * has that value without a conversion. Identity implies the value, so any other object is
+ * still converted. */
+static PyObject *zero, *two, *four;
+
 static long as_long(PyObject *o, int *failed) {
+    if (o == zero)
+        return 0;
+    if (o == two)
+        return 2;
+    if (o == four)
+        return 4;
     long v = PyLong_AsLong(o);
     if (v == -1 && PyErr_Occurred())
         *failed = 1;
     return v;
 }
 
-/* The cost entry of a class, asking Python the first time (-1 on error). */
+static Py_ssize_t class_index_of(Timer *self, PyObject *cls);
+
+/* The cost entry of a class (-1 on error): by identity among the recent ones, else by value. */
 static Py_ssize_t class_index(Timer *self, PyObject *cls) {
+    for (int k = 0; k < self->nrecent; k++) {
+        if (self->recent[k] == cls)
+            return self->recent_index[k];
+    }
+    Py_ssize_t index = class_index_of(self, cls);
+    if (index >= 0) {
+        int slot = self->nrecent < RECENT ? self->nrecent++ : (int)(index % RECENT);
+        Py_INCREF(cls);
+        Py_XSETREF(self->recent[slot], cls);
+        self->recent_index[slot] = index;
+    }
+    return index;
+}
+
+/* The cost entry of a class by value, asking Python the first time (-1 on error). */
+static Py_ssize_t class_index_of(Timer *self, PyObject *cls) {
     PyObject *found = PyDict_GetItemWithError(self->index, cls);
     if (found != NULL)
         return PyLong_AsSsize_t(found);
@@ -109,7 +145,8 @@ static Py_ssize_t class_index(Timer *self, PyObject *cls) {
     return k;
 }
 
-/* Reads the fields of one InsnInfo; 0 on success. */
+/* Reads the fields of one InsnInfo that every rule may look at (the address only of 32-bit
+ * instructions: only the alignment rules read it); 0 on success. */
 static int read_insn(Timer *self, PyObject *t, Insn *in) {
     if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < I_FIELDS) {
         PyErr_SetString(PyExc_TypeError, "a block holds InsnInfo tuples");
@@ -117,20 +154,20 @@ static int read_insn(Timer *self, PyObject *t, Insn *in) {
     }
     int failed = 0;
     in->address_obj = PyTuple_GET_ITEM(t, I_ADDRESS);
-    in->address = PyLong_AsLongLong(in->address_obj);
-    if (in->address == -1 && PyErr_Occurred())
-        return -1;
     in->size = as_long(PyTuple_GET_ITEM(t, I_SIZE), &failed);
+    in->address = 0;
+    if (in->size == 4) {
+        in->address = PyLong_AsLongLong(in->address_obj);
+        if (in->address == -1 && PyErr_Occurred())
+            return -1;
+    }
     in->cls = PyTuple_GET_ITEM(t, I_CLS);
-    in->nregs = as_long(PyTuple_GET_ITEM(t, I_NREGS), &failed);
     in->reads = PyTuple_GET_ITEM(t, I_READS);
     in->writes = PyTuple_GET_ITEM(t, I_WRITES);
     in->load = truth(PyTuple_GET_ITEM(t, I_LOAD));
     in->store = truth(PyTuple_GET_ITEM(t, I_STORE));
     in->reg_offset = truth(PyTuple_GET_ITEM(t, I_REG_OFFSET));
     in->branch = PyTuple_GET_ITEM(t, I_BRANCH);
-    in->dest_obj = PyTuple_GET_ITEM(t, I_DEST);
-    in->dest = as_long(in->dest_obj, &failed);
     in->writeback = truth(PyTuple_GET_ITEM(t, I_WRITEBACK));
     in->mem_base_obj = PyTuple_GET_ITEM(t, I_MEM_BASE);
     in->mem_index_obj = PyTuple_GET_ITEM(t, I_MEM_INDEX);
@@ -146,6 +183,15 @@ static int read_insn(Timer *self, PyObject *t, Insn *in) {
     in->base = cc->base;
     in->per_reg = cc->per_reg;
     return 0;
+}
+
+/* The fields only the rules for instructions that are not plain read; 0 on success. */
+static int read_more(PyObject *t, Insn *in) {
+    int failed = 0;
+    in->nregs = as_long(PyTuple_GET_ITEM(t, I_NREGS), &failed);
+    in->dest_obj = PyTuple_GET_ITEM(t, I_DEST);
+    in->dest = as_long(in->dest_obj, &failed);
+    return failed ? -1 : 0;
 }
 
 static int unaligned_wide(const Insn *in) {
@@ -254,6 +300,8 @@ static PyObject *timer_timing(Timer *self, PyObject *block) {
                 unaligned_run = 0;
             }
         } else {
+            if (read_more(items[k], insn) < 0)
+                goto done;
             int fp = (insn->flags & F_FP) != 0;
             if (self->fp_div_overlap && fp) {
                 for (; counted < k; counted++)
@@ -352,6 +400,9 @@ static int timer_init(Timer *self, PyObject *args, PyObject *kwargs) {
     Py_XSETREF(self->always, always);
     Py_XSETREF(self->index, PyDict_New());
     self->ncosts = 0;
+    for (int k = 0; k < self->nrecent; k++)
+        Py_CLEAR(self->recent[k]);
+    self->nrecent = 0;
     return self->index == NULL ? -1 : 0;
 }
 
@@ -360,6 +411,8 @@ static void timer_dealloc(Timer *self) {
     Py_XDECREF(self->index);
     Py_XDECREF(self->cond);
     Py_XDECREF(self->always);
+    for (int k = 0; k < self->nrecent; k++)
+        Py_XDECREF(self->recent[k]);
     PyMem_Free(self->costs);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -395,7 +448,10 @@ static struct PyModuleDef module = {
     -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__block_timing(void) {
-    if (PyType_Ready(&TimerType) < 0)
+    zero = PyLong_FromLong(0);
+    two = PyLong_FromLong(2);
+    four = PyLong_FromLong(4);
+    if (zero == NULL || two == NULL || four == NULL || PyType_Ready(&TimerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)

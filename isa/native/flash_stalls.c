@@ -1,5 +1,5 @@
 /* memory/flash.py FlashInterface.sequential_stalls, step by step: the same bisection over the
- * block's addresses, the same running sums of cycles, so any list gives what Python gives
+ * block's addresses, the same running sum of cycles, so any list gives what Python gives
  * (tests/test_block_timing_native.py). The window, the fallback for a block across a window's
  * end and the caches stay in Python. */
 
@@ -11,12 +11,22 @@ static long long floor_div(long long a, long long b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/* bisect.bisect_left(values, x, lo). */
-static Py_ssize_t bisect_left(const long long *values, Py_ssize_t n, long long x, Py_ssize_t lo) {
+/* addresses[k] (failed set on error). The addresses are read only where the bisection looks:
+ * a few per line, not one per instruction. */
+static long long address_at(PyObject **addresses, Py_ssize_t k, int *failed) {
+    long long v = PyLong_AsLongLong(addresses[k]);
+    if (v == -1 && PyErr_Occurred())
+        *failed = 1;
+    return v;
+}
+
+/* bisect.bisect_left(addresses, x, lo). */
+static Py_ssize_t bisect_left(PyObject **addresses, Py_ssize_t n, long long x, Py_ssize_t lo,
+                              int *failed) {
     Py_ssize_t hi = n;
-    while (lo < hi) {
+    while (lo < hi && !*failed) {
         Py_ssize_t mid = (lo + hi) / 2;
-        if (values[mid] < x)
+        if (address_at(addresses, mid, failed) < x)
             lo = mid + 1;
         else
             hi = mid;
@@ -24,22 +34,43 @@ static Py_ssize_t bisect_left(const long long *values, Py_ssize_t n, long long x
     return lo;
 }
 
-/* The values of a list of ints as long longs (NULL with an exception on error). */
-static long long *longs(PyObject *seq, Py_ssize_t n) {
-    long long *out = PyMem_Malloc((n ? n : 1) * sizeof(long long));
-    if (out == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    for (Py_ssize_t k = 0; k < n; k++) {
-        out[k] = PyLong_AsLongLong(items[k]);
-        if (out[k] == -1 && PyErr_Occurred()) {
-            PyMem_Free(out);
-            return NULL;
+/* The stalls into `result` (a list of n zeros); 0 on success. */
+static int stalls_of(PyObject **addresses, PyObject **cycles, Py_ssize_t n, long long offset,
+                     long long line_bytes, long long ws, int prefetch, PyObject *result) {
+    int failed = 0;
+    /* The first byte of the line after addresses[k]'s, as an address of the window. */
+#define AFTER(k)                                                                               \
+    (floor_div(address_at(addresses, k, &failed) + offset, line_bytes) * line_bytes           \
+     + line_bytes - offset)
+    long long after = AFTER(0);
+    long long covered = ws + 1;  /* a line fetched while the previous one ran this long is free */
+    long long now = 0;           /* cycles before instruction j (Python's before[j]) */
+    long long spent_before = 0;  /* cycles before the first instruction of the current line */
+    Py_ssize_t k = 0, j = 0;
+    while (!failed) {
+        /* The first instruction at or after the next line's first byte starts a new line. */
+        k = bisect_left(addresses, n, after, k + 1, &failed);
+        if (k >= n || failed)
+            break;
+        long long stall = ws;  /* without prefetch every new line costs the wait states */
+        if (prefetch) {
+            for (; j < k && !failed; j++) {
+                long long c = PyLong_AsLongLong(cycles[j]);
+                failed = c == -1 && PyErr_Occurred();
+                now += c;
+            }
+            stall = covered - now + spent_before;
+            spent_before = now;
         }
+        if ((stall > 0 || !prefetch) && !failed) {  /* (Python sets ws as it is) */
+            PyObject *v = PyLong_FromLongLong(stall);
+            if (v == NULL || PyList_SetItem(result, k, v) < 0)
+                failed = 1;
+        }
+        after = AFTER(k);
     }
-    return out;
+#undef AFTER
+    return failed ? -1 : 0;
 }
 
 PyObject *sequential_stalls(PyObject *module, PyObject *args) {
@@ -64,61 +95,20 @@ PyObject *sequential_stalls(PyObject *module, PyObject *args) {
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(aseq);
     PyObject *result = NULL;
-    long long *addresses = NULL, *before = NULL, *stalls = NULL;
     if (n != PySequence_Fast_GET_SIZE(cseq) || n == 0) {
-        result = Py_None;  /* (what Python does then: left to Python) */
+        result = Py_None;  /* (left to Python, which reads cycles by the addresses' indices) */
         Py_INCREF(result);
-        goto done;
-    }
-    addresses = longs(aseq, n);
-    long long *cycles = addresses == NULL ? NULL : longs(cseq, n);
-    before = cycles;
-    stalls = PyMem_Calloc(n, sizeof(long long));
-    if (cycles == NULL || stalls == NULL) {
-        if (stalls == NULL)
-            PyErr_NoMemory();
-        goto done;
-    }
-    /* The first byte of the line after addresses[k]'s, as an address of the window. */
-#define AFTER(k) (floor_div(addresses[k] + offset, line_bytes) * line_bytes + line_bytes - offset)
-    long long after = AFTER(0);
-    Py_ssize_t k = 0;
-    if (!prefetch) {  /* every new line costs the wait states */
-        while ((k = bisect_left(addresses, n, after, k + 1)) < n) {
-            stalls[k] = ws;
-            after = AFTER(k);
+    } else if ((result = PyList_New(n)) != NULL) {
+        PyObject *zero = PyLong_FromLong(0);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_INCREF(zero);
+            PyList_SET_ITEM(result, k, zero);
         }
-    } else {
-        /* before[k]: cycles before instruction k (the running sum, in place). */
-        long long sum = 0;
-        for (Py_ssize_t j = 0; j < n; j++) {
-            long long c = cycles[j];
-            before[j] = sum;
-            sum += c;
-        }
-        long long covered = ws + 1, spent_before = 0;
-        while ((k = bisect_left(addresses, n, after, k + 1)) < n) {
-            long long now = before[k];
-            long long stall = covered - now + spent_before;
-            if (stall > 0)
-                stalls[k] = stall;
-            spent_before = now;
-            after = AFTER(k);
-        }
-    }
-#undef AFTER
-    result = PyList_New(n);
-    for (Py_ssize_t j = 0; result != NULL && j < n; j++) {
-        PyObject *v = PyLong_FromLongLong(stalls[j]);
-        if (v == NULL)
+        Py_DECREF(zero);
+        if (stalls_of(PySequence_Fast_ITEMS(aseq), PySequence_Fast_ITEMS(cseq), n, offset,
+                      line_bytes, ws, prefetch, result) < 0)
             Py_CLEAR(result);
-        else
-            PyList_SET_ITEM(result, j, v);
     }
-done:
-    PyMem_Free(addresses);
-    PyMem_Free(before);
-    PyMem_Free(stalls);
     Py_DECREF(aseq);
     Py_DECREF(cseq);
     return result;
