@@ -6,7 +6,9 @@ random blocks in every flash configuration of the bundled boards."""
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 from pathlib import Path
 
 import pytest
@@ -150,6 +152,16 @@ def test_classes_are_found_by_value():
     assert all(a.cls is not b.cls for a, b in zip(block, copied, strict=True))
     assert native.block_timing(block) == native.block_timing(copied) == python.block_timing(block)
     assert native.block_timing(block).cycles[2] == 0  # (the NOP after a load)
+
+
+def test_a_timing_model_is_freed():
+    """The C timer and its TableTiming refer to each other: the collector frees both."""
+    native, _ = _pair("cortex-m4", False)
+    native.block_timing([InsnInfo(0x8000000, 2, "", "alu")])
+    gone = weakref.ref(native)
+    del native
+    gc.collect()
+    assert gone() is None
 
 
 def test_bad_blocks_raise_as_python_does():

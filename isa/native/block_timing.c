@@ -266,6 +266,10 @@ static PyObject *cycles_list(const long *cycles, Py_ssize_t n) {
 /* timing(block) -> (cycles, taken_extra, entry_extra, dynamic): TableTiming.block_timing for
  * a single-issue table with load/store pipelining and none of the Cortex-M33 rules. */
 static PyObject *timer_timing(Timer *self, PyObject *block) {
+    if (self->index == NULL || self->describe == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "M3M4Timer used before __init__ (or cleared)");
+        return NULL;
+    }
     PyObject *seq = PySequence_Fast(block, "a block is a sequence of InsnInfo");
     if (seq == NULL)
         return NULL;
@@ -406,13 +410,30 @@ static int timer_init(Timer *self, PyObject *args, PyObject *kwargs) {
     return self->index == NULL ? -1 : 0;
 }
 
-static void timer_dealloc(Timer *self) {
-    Py_XDECREF(self->describe);
-    Py_XDECREF(self->index);
-    Py_XDECREF(self->cond);
-    Py_XDECREF(self->always);
+/* The timer holds a bound method of its TableTiming, which holds the timer: a cycle the
+ * garbage collector must be able to break (traverse and clear). */
+static int timer_traverse(Timer *self, visitproc visit, void *arg) {
+    Py_VISIT(self->describe);
+    Py_VISIT(self->index);
+    Py_VISIT(self->cond);
+    Py_VISIT(self->always);
+    return 0;
+}
+
+static int timer_clear(Timer *self) {
+    Py_CLEAR(self->describe);
+    Py_CLEAR(self->index);
+    Py_CLEAR(self->cond);
+    Py_CLEAR(self->always);
     for (int k = 0; k < self->nrecent; k++)
-        Py_XDECREF(self->recent[k]);
+        Py_CLEAR(self->recent[k]);
+    self->nrecent = 0;
+    return 0;
+}
+
+static void timer_dealloc(Timer *self) {
+    PyObject_GC_UnTrack(self);
+    timer_clear(self);
     PyMem_Free(self->costs);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -426,7 +447,9 @@ static PyMethodDef timer_methods[] = {
 static PyTypeObject TimerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mcusim.isa._block_timing.M3M4Timer",
     .tp_basicsize = sizeof(Timer),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)timer_traverse,
+    .tp_clear = (inquiry)timer_clear,
     .tp_doc = "M3M4Timer(describe, refill, unaligned_target_extra, fp_result_stall, "
               "fp_div_overlap, writeback_load_chains, cond, always, pc)",
     .tp_new = PyType_GenericNew,
