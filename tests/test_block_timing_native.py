@@ -226,3 +226,25 @@ def test_stalls_of_unequal_lists_are_left_to_python(monkeypatch):
     cycles = [1] * 45  # (Python reads only the first len(addresses))
     assert (flash.sequential_stalls(addresses, cycles)
             == _python_stalls(flash, addresses, cycles, monkeypatch))
+
+
+@pytest.mark.parametrize("board,kernel", [("nucleo-f446re", "conv3x3"),
+                                          ("nucleo-f446re", "fpu_ctx"),
+                                          ("nucleo-f103rb", "branchy")])
+def test_whole_runs_count_alike(kernels, monkeypatch, board, kernel):
+    """A run's cycles, flash stalls and profile are the same with the C timing and stalls as
+    with the Python (no block cache: every block is timed in the run)."""
+    from tests.conftest import simulate
+
+    monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "0")
+    elf = kernels / board / f"{kernel}.elf"
+    native = simulate(elf, board, profile=True).result
+    with monkeypatch.context() as m:
+        m.setattr(native_timing, "NATIVE", None)
+        m.setattr(flash_module, "NATIVE", None)
+        python = simulate(elf, board, profile=True).result
+    assert native.cycles == python.cycles > 0
+    assert native.flash == python.flash and native.functions == python.functions
+    assert native.profile == python.profile
+    if board == "nucleo-f446re":
+        assert sum(f.fetch_stall_cycles for f in native.flash) > 0  # (the stalls are in it)
