@@ -5,7 +5,7 @@ install goes on and mcusim runs on its pure-Python path there.
 - the Thumb decoder (isa/native/thumb_*.c, encoding_memo.c): a Python C API module,
   mcusim.isa._thumb_decode, used by isa/decode.py;
 - the Cortex-M3/M4 block timing and the flash's sequential stalls (isa/native/block_timing.c,
-  flash_stalls.c): a Python C API module, mcusim.isa._block_timing, used by
+  block_insn.c, flash_stalls.c): a Python C API module, mcusim.isa._block_timing, used by
   isa/table_timing.py and memory/flash.py.
 """
 
@@ -28,6 +28,7 @@ setup(ext_modules=[
                                     "encoding_memo")],
               optional=True, extra_compile_args=FLAGS),
     Extension("mcusim.isa._block_timing",
-              ["isa/native/block_timing.c", "isa/native/flash_stalls.c"],
-              depends=["isa/native/flash_stalls.h"], optional=True, extra_compile_args=FLAGS),
+              [f"isa/native/{name}.c" for name in ("block_timing", "block_insn", "flash_stalls")],
+              depends=["isa/native/block_insn.h", "isa/native/flash_stalls.h"], optional=True,
+              extra_compile_args=FLAGS),
 ])
