@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from operator import attrgetter
 
+from mcusim.isa import native_timing as flags
 from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
@@ -51,8 +52,23 @@ class TableTiming:
         self._any_waits = bool(table.load_use_stall or table.two_stage_flags_extra
                                or table.late_result_stall)
         self._plain_cost = _PerClass(self._plain_cost_of)
+        self._native = self._native_timer()
+
+    def _native_timer(self) -> flags.NativeTimer | None:
+        """The C copy of block_timing's Cortex-M3/M4 path (isa/native/block_timing.c) for a
+        single-issue table with load/store pipelining and none of the Cortex-M33 rules; None
+        on the other cores (their paths stay in Python) or without the extension."""
+        t = self.table
+        if (flags.NATIVE is None or t.issue_width != 1 or not t.load_store_pipelining
+                or self._any_waits or t.pairs_16bit or t.fp_mac_shadow or t.paired_multiple):
+            return None
+        return flags.NATIVE.M3M4Timer(self._class_cost, self.refill, t.unaligned_target_extra,
+                                      t.fp_result_stall, t.fp_div_overlap,
+                                      t.writeback_load_chains, COND, ALWAYS, PC)
 
     def block_timing(self, block: list[InsnInfo]) -> BlockTiming:
+        if self._native is not None:
+            return BlockTiming(*self._native.timing(block))
         t = self.table
         if t.issue_width > 1:
             # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
@@ -200,6 +216,17 @@ class TableTiming:
         if branch == ALWAYS and cls in PC_WRITING:
             c += self.refill
         return c
+
+    def _class_cost(self, cls: str) -> tuple[int, int, int]:
+        """What the C timer needs of a class: _base_of(cls, 0, None), the cycles per listed
+        register, and which of the sets above it is in (native_timing's flags)."""
+        per = self.table.per_register.get(cls, 0) if cls in LIST_CLASSES else 0
+        sets = ((self._plain_cost[cls] is not None, flags.PLAIN), (cls in LIST_CLASSES, flags.LIST),
+                (cls in PC_WRITING, flags.PC_WRITING), (cls == "nop", flags.NOP),
+                (cls.startswith("v"), flags.FP), (cls in self.table.ranges, flags.RANGED),
+                (cls in FP_ARITH, flags.FP_ARITH), (cls in FP_LONG, flags.FP_LONG),
+                (cls == "vfp_mac", flags.FP_MAC))
+        return self._base_of(cls, 0, None), per, sum(bit for inside, bit in sets if inside)
 
     def _plain_cost_of(self, cls: str) -> int | None:
         """The cost of an instruction of class `cls` if the class is "plain", else None: its

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
+from mcusim.isa.native_timing import NATIVE
 from mcusim.memory.board_spec import RegionSpec
 
 if TYPE_CHECKING:  # numpy: only the batched path's look-ups; a plain run does not load it
@@ -175,6 +176,11 @@ class FlashInterface:
             return self._stalls_per_instruction(addresses, cycles)
         offset = self.region.base - lo  # address + offset: the address in the region's base window
         line_bytes, ws = self.line_bytes, self.ws
+        if NATIVE is not None:  # the same steps in C (isa/native/flash_stalls.c)
+            native = NATIVE.sequential_stalls(addresses, cycles, offset, line_bytes, ws,
+                                              self.prefetch)
+            if native is not None:
+                return native
         n = len(addresses)
         # The first byte of the line after the first instruction's, as an address of the window.
         after = (addresses[0] + offset) // line_bytes * line_bytes + line_bytes - offset

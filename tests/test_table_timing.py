@@ -81,6 +81,7 @@ def test_plain_shortcut_matches_the_rules(blocks, core, small_multiplier):
     fast = TableTiming(table, small_multiplier)
     rules = TableTiming(table, small_multiplier)
     rules._plain_cost = defaultdict(lambda: None)  # no shortcut: all through the rules
+    fast._native = rules._native = None  # (the Python rules: the C copy is checked elsewhere)
     for insns in blocks:
         for start in range(0, len(insns), 13):  # blocks of several lengths and starts
             block = insns[start:start + 1 + start % 37]
