@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.thumb_fields import COND, CPSR, regs
+from mcusim.isa.thumb_system import SYSTEM_CLASSES
 from mcusim.isa.thumb_table import classify_at
 
 ITSTATE = 9  # capstone's register id of the IT state the IT instruction writes
@@ -83,7 +84,8 @@ def classify_it_block(code: bytes, pos: int, address: int) -> list[InsnInfo] | N
         if first & 0xFF00 == 0xBF00 or first & 0xFFC0 == 0:
             return None  # (an IT or a hint inside the block; MOVS Rd, Rm: UNPREDICTABLE)
         info = classify_at(code, offset, address + offset - pos)
-        if info is None or info.branch is not None or info.target is not None:
+        if (info is None or info.branch is not None or info.target is not None
+                or info.cls in SYSTEM_CLASSES):
             return None
         out.append(conditional(info, first, cond))
         offset += info.size

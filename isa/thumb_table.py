@@ -15,6 +15,7 @@ from __future__ import annotations
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.thumb_fields import COND as CONDITIONS
 from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, SP, alu, imm, mem, push_pop, regs
+from mcusim.isa.thumb_system import system_narrow
 from mcusim.isa.thumb_wide import classify_wide
 
 
@@ -125,12 +126,12 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
     if top >> 1 == 0b1101:  # B<cond>
         cond = (hw >> 8) & 0xF
         if cond >= 14:
-            return None
+            return system_narrow(hw, address)  # (UDF, SVC)
         offset = (hw & 0xFF) << 1
         target = address + 4 + (offset - (1 << 9) if offset & (1 << 8) else offset)
         return InsnInfo(address, 2, f"b{CONDITIONS[cond]} {imm(target)}", "branch_cond",
                         writes=regs(PC), branch=COND, target=target)
-    return None
+    return system_narrow(hw, address)
 
 
 

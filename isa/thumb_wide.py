@@ -18,6 +18,7 @@ from mcusim.isa.thumb_fields import (
     push_pop,
     regs,
 )
+from mcusim.isa.thumb_system import system_wide
 from mcusim.isa.thumb_wide_more import (
     load_store_dual,
     load_store_writeback,
@@ -256,7 +257,7 @@ def _branch_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return None
     cond = hw1 >> 6 & 0xF
     if cond >= 14:
-        return None
+        return system_wide(hw1, hw2, address)  # (hints, barriers; MSR, MRS)
     offset = s << 20 | j2 << 19 | j1 << 18 | (hw1 & 0x3F) << 12 | (hw2 & 0x7FF) << 1
     target = (address + 4 + offset - (s << 21)) & 0xFFFFFFFF
     return InsnInfo(address, 4, f"b{CONDITIONS[cond]}.w {imm(target)}", "branch_cond",

@@ -202,3 +202,12 @@ def test_the_native_memo_of_encodings_behaves_as_the_dict_it_replaces():
         memo[b"\x01"] = ()
     memo.clear()
     assert len(memo) == 0 and memo.get(next(iter(reference))) is None
+
+
+def test_bkpt_svc_cps_hints_and_barriers():
+    from .test_thumb_table import system_encodings
+
+    rnd = random.Random(2118)
+    pairs = [(code, rnd.randrange(0, 1 << 32, 2)) for code in system_encodings()]
+    assert not _wrong(pairs)[:10]
+    assert sum(native_classify(c, 0, a) is not None for c, a in pairs) == 596  # (as Python)

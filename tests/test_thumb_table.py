@@ -220,3 +220,30 @@ def test_random_it_blocks():
                       for name, a, b in zip(mine._fields, mine, ref, strict=True) if a != b]
     assert not wrong[:20]
     assert handled > 600  # (every one of its instructions handled: not that often)
+
+
+def system_encodings() -> list[bytes]:
+    """Every encoding of the forms of isa/thumb_system.py, and the 32-bit ones' neighbours:
+    BKPT, the 16-bit hints, SVC, CPS; F3AF 8xxx (the 32-bit hints) and F3BF 8xxx (the
+    barriers)."""
+    narrow = ([0xBE00 | n for n in range(256)] + [0xBF00 | n << 4 for n in range(16)]
+              + [0xDF00 | n for n in range(256)] + [0xB660 | n for n in range(32)])
+    return [struct.pack("<H", hw) for hw in narrow] + [
+        struct.pack("<HH", hw1, hw2) for hw1 in (0xF3AF, 0xF3BF) for hw2 in range(0x8000, 0x9000)]
+
+
+def test_bkpt_svc_cps_hints_and_barriers():
+    """What every firmware's last instruction (bkpt #0xab) and its start-up code need: every
+    field as capstone gives it, and every encoding of these forms handled (but the CPS ones
+    with bit 3 set and DSB #12, which capstone prints oddly)."""
+    handled, wrong = 0, []
+    for code in system_encodings():
+        if classify_at(code, 0, 0x08005000) is not None:
+            handled += 1
+            wrong += _differences(code, 0x08005000)
+    assert not wrong[:20]
+    # 256 BKPT + 16 hints + 256 SVC + 16 CPS; 5 wide hints + 16 DMB + 15 DSB + 16 ISB
+    assert handled == 256 + 16 + 256 + 16 + 5 + 16 + 15 + 16
+    assert classify_at(b"\xab\xbe", 0, 0x08005000).cls == "bkpt"
+    assert classify_at(b"\x10\xbf", 0, 0).text == "yield"
+    assert classify_at(b"\x18\xbf", 0, 0) is None  # IT NE: not a hint

@@ -27,7 +27,8 @@ static PyObject **sets;  /* the shared frozenset of each register bitmask, made 
 
 static const char *const CLASS_NAMES[C_COUNT] = {
     "alu", "mul", "mla", "mull", "mlal", "dsp", "ldr", "str", "ldm", "ldm_pc", "stm", "branch",
-    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it"};
+    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it", "bkpt", "svc", "cps", "nop", "wfi",
+    "barrier", "isb"};
 
 static int set_bit(int id) {
     if (id >= ID_R0)

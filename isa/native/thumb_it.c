@@ -88,7 +88,7 @@ int td_it_block(const unsigned char *code, Py_ssize_t pos, Py_ssize_t end, int64
         }
         td_insn *o = &out[k + 1];
         if (!td_classify(first, second, address + (offset - pos), o) ||
-            o->branch != BR_NONE || o->has_target)
+            o->branch != BR_NONE || o->has_target || TD_SYSTEM_CLASS(o->cls))
             return 0;
         conditional(o, first, conditions[k]);
         offset += o->size;

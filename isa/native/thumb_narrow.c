@@ -369,7 +369,7 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
     if (top >> 1 == 0b1101) {  /* B<cond> */
         int cond = hw >> 8 & 0xF;
         if (cond >= 14)
-            return 0;
+            return td_system_narrow(hw, o);  /* (UDF, SVC) */
         int offset = (hw & 0xFF) << 1;
         int64_t target = address + 4 + (offset & (1 << 8) ? offset - (1 << 9) : offset);
         td_imm(v, target);
@@ -378,7 +378,7 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         branch_to(o, C_BRANCH_COND, BR_COND, target);
         return 1;
     }
-    return 0;
+    return td_system_narrow(hw, o);
 }
 
 int td_classify(unsigned hw1, unsigned hw2, int64_t address, td_insn *out) {

@@ -26,5 +26,8 @@ int td_shift_register(unsigned hw1, unsigned hw2, td_insn *o);
 int td_plain_immediate(unsigned hw1, unsigned hw2, td_insn *o);
 int td_load_store_dual(unsigned hw1, unsigned hw2, td_insn *o);
 int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_insn *o);
+/* thumb_system.c */
+int td_system_narrow(unsigned hw, td_insn *o);
+int td_system_wide(unsigned hw1, unsigned hw2, td_insn *o);
 
 #endif

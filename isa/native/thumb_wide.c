@@ -307,8 +307,10 @@ static int branch_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) 
     if (hw2 & 0x4000)
         return 0;
     unsigned cond = hw1 >> 6 & 0xF;
-    if (cond >= 14)
-        return 0;
+    if (cond >= 14) {  /* (hints, barriers; MSR, MRS) */
+        o->has_target = 0;
+        return td_system_wide(hw1, hw2, o);
+    }
     int64_t offset = s << 20 | j2 << 19 | j1 << 18 | (int64_t)(hw1 & 0x3F) << 12 |
                      (int64_t)(hw2 & 0x7FF) << 1;
     target = (address + 4 + offset - (s << 21)) & 0xFFFFFFFF;

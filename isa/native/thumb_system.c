@@ -1,0 +1,89 @@
+/* The system encodings of the native table classifier, line by line the decisions of
+ * isa/thumb_system.py (BKPT, SVC, CPS, the hints, the barriers). */
+#include "thumb_narrow.h"
+
+#include <stddef.h>
+
+static const char *const HINTS[5] = {"nop", "yield", "wfe", "wfi", "sev"};
+
+/* The DSB/DMB options capstone names (NULL: printed as a number). */
+static const char *const BARRIER_OPTIONS[16] = {
+    [2] = "oshst", [3] = "osh", [6] = "nshst", [7] = "nsh", [10] = "ishst", [11] = "ish",
+    [14] = "st", [15] = "sy"};
+
+static int hint_class(unsigned number) {
+    return number == 2 || number == 3 ? C_WFI : C_NOP;  /* WFE and WFI wait */
+}
+
+int td_system_narrow(unsigned hw, td_insn *o) {
+    char v[32];
+    if ((hw & 0xFF00) == 0xBE00) {
+        td_imm(v, hw & 0xFF);
+        td_text(o, "bkpt %s", v);
+        o->cls = C_BKPT;
+        return 1;
+    }
+    if ((hw & 0xFF0F) == 0xBF00) {  /* (a non-zero low nibble: an IT instruction) */
+        unsigned number = hw >> 4 & 0xF;
+        if (number < 5) {
+            td_text(o, "%s", HINTS[number]);
+        } else {
+            td_imm(v, number);
+            td_text(o, "hint %s", v);
+        }
+        o->cls = hint_class(number);
+        return 1;
+    }
+    if ((hw & 0xFF00) == 0xDF00) {
+        td_imm(v, hw & 0xFF);
+        td_text(o, "svc %s", v);
+        o->cls = C_SVC;
+        td_regs_of(&o->reads, 1, ID_PC);
+        td_regs_of(&o->writes, 1, ID_LR);
+        return 1;
+    }
+    if ((hw & 0xFFE8) == 0xB660) {  /* CPS: 1011 0110 011 im 0 A I F */
+        char flags[4];
+        int n = 0;
+        if (hw & 4)
+            flags[n++] = 'a';
+        if (hw & 2)
+            flags[n++] = 'i';
+        if (hw & 1)
+            flags[n++] = 'f';
+        flags[n] = 0;
+        td_text(o, "cps%s %s", hw & 0x10 ? "id" : "ie", n ? flags : "none");
+        o->cls = C_CPS;
+        return 1;
+    }
+    return 0;
+}
+
+int td_system_wide(unsigned hw1, unsigned hw2, td_insn *o) {
+    if (hw1 == 0xF3AF && hw2 >= 0x8000 && hw2 <= 0x8004) {
+        td_text(o, "%s.w", HINTS[hw2 & 0xF]);
+        o->cls = hint_class(hw2 & 0xF);
+        return 1;
+    }
+    unsigned kind = hw2 & 0xFFF0, option = hw2 & 0xF;
+    if (hw1 != 0xF3BF || (kind != 0x8F40 && kind != 0x8F50 && kind != 0x8F60))
+        return 0;
+    if (kind == 0x8F60) {
+        char digit[2] = {"0123456789abcdef"[option], 0};  /* (capstone: always hex) */
+        if (option == 15)
+            td_text(o, "isb sy");
+        else
+            td_text(o, "isb #0x%s", digit);
+        o->cls = C_ISB;
+        return 1;
+    }
+    if (kind == 0x8F40 && option == 12)
+        return 0;  /* (capstone prints it as "dfb") */
+    char v[32];
+    const char *named = BARRIER_OPTIONS[option];
+    if (named == NULL)
+        td_imm(v, option);
+    td_text(o, "%s %s", kind == 0x8F40 ? "dsb" : "dmb", named ? named : v);
+    o->cls = C_BARRIER;
+    return 1;
+}
