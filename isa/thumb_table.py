@@ -93,6 +93,10 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
         rm = (hw >> 6) & 7
         text = f"{name} {NAME[lo3]}, [{NAME[mid3]}, {NAME[rm]}]"
         return mem(address, 2, text, name.startswith("ldr"), lo3, mid3, rm, 0)
+    if top == 0b10100:  # ADR Rd, #imm8 (capstone: no register read, the offset printed)
+        d = REG[(hw >> 8) & 7]
+        return alu(address, 2, f"adr {NAME[(hw >> 8) & 7]}, {imm((hw & 0xFF) * 4)}", EMPTY,
+                   regs(d), d)
     if top == 0b10101:  # ADD Rd, SP, #imm8
         d = REG[(hw >> 8) & 7]
         return alu(address, 2, f"add {NAME[(hw >> 8) & 7]}, sp, {imm((hw & 0xFF) * 4)}",
@@ -162,6 +166,13 @@ def _register_ops(hw: int, lo3: int, mid3: int, address: int) -> InsnInfo | None
     rdn, rm = (hw >> 7 & 1) << 3 | lo3, hw >> 3 & 0xF
     if op == 2 and rm == 13 and rdn not in (13, 15):  # MOV Rd, SP
         return alu(address, 2, f"mov {NAME[rdn]}, sp", regs(SP), regs(REG[rdn]), REG[rdn])
+    if op != 1 and rdn == 13 and rm not in (13, 15):  # MOV SP, Rm; ADD SP, Rm
+        info = (alu(address, 2, f"mov sp, {NAME[rm]}", regs(REG[rm]), regs(SP), SP) if op
+                else alu(address, 2, f"add sp, {NAME[rm]}", regs(SP, REG[rm]), regs(SP), SP))
+        return info._replace(sp_delta=None)  # (SP set to a run-time value)
+    if op == 0 and rm == 13 and rdn not in (13, 15):  # ADD Rdm, SP, Rdm
+        d = REG[rdn]
+        return alu(address, 2, f"add {NAME[rdn]}, sp, {NAME[rdn]}", regs(SP, d), regs(d), d)
     if 13 in (rdn, rm) or 15 in (rdn, rm):
         return None
     d, m = REG[rdn], REG[rm]

@@ -27,7 +27,7 @@ static PyObject **sets;  /* the shared frozenset of each register bitmask, made 
 
 static const char *const CLASS_NAMES[C_COUNT] = {
     "alu", "mul", "mla", "mull", "mlal", "dsp", "ldr", "str", "ldm", "ldm_pc", "stm", "branch",
-    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it", "bkpt", "svc", "cps", "nop", "wfi",
+    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it", "div", "ldr_pc", "bkpt", "svc", "cps", "nop", "wfi",
     "barrier", "isb"};
 
 static int set_bit(int id) {
@@ -137,7 +137,7 @@ static PyObject *build(const td_insn *o, int64_t address) {
     PUT(18, PyLong_FromLong(o->mem_index));
     PUT(19, PyLong_FromLongLong(o->disp));
     PUT(20, PyLong_FromLong(o->span));
-    PUT(21, PyLong_FromLongLong(o->sp_delta));
+    PUT(21, o->sp_unknown ? new_ref(Py_None) : PyLong_FromLongLong(o->sp_delta));
     return insn;
 }
 

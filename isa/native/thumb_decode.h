@@ -20,6 +20,7 @@
 /* Cost classes the table classifier gives (the order of CLASS_NAMES in thumb_decode.c). */
 enum td_class { C_ALU, C_MUL, C_MLA, C_MULL, C_MLAL, C_DSP, C_LDR, C_STR, C_LDM, C_LDM_PC,
                 C_STM, C_BRANCH, C_BRANCH_COND, C_BL, C_BX, C_CBZ, C_LDRD, C_STRD, C_IT,
+                C_DIV, C_LDR_PC,
                 /* thumb_system.c's, never inside an IT block (thumb_system.SYSTEM_CLASSES) */
                 C_BKPT, C_SVC, C_CPS, C_NOP, C_WFI, C_BARRIER, C_ISB,
                 C_COUNT };
@@ -53,6 +54,7 @@ typedef struct {
     int64_t disp;
     int span;
     int64_t sp_delta;
+    int sp_unknown;  /* sp_delta None: SP set to a run-time value */
 } td_insn;
 
 /* 1 and `out` filled if the table classifier handles the encoding hw1 (hw2: the second

@@ -39,6 +39,21 @@ int td_mem(td_insn *o, int size, int load, int rt, int rn, int rm, int64_t disp)
     /* thumb_fields.mem: a single load or store, [rn, #disp] or [rn, rm], no writeback */
     int t = REG[rt], n = REG[rn], m = rm >= 0 ? REG[rm] : 0;
     o->size = size;
+    if (load && t == ID_PC) {  /* a branch (capstone: none of a single load's own fields) */
+        o->cls = C_LDR_PC;
+        if (m)
+            td_regs_of(&o->reads, 2, n, m);
+        else
+            td_regs_of(&o->reads, 1, n);
+        td_regs_of(&o->writes, 1, ID_PC);
+        o->branch = BR_ALWAYS;
+        o->dest = ID_PC;
+        o->mem_base = n;
+        o->mem_index = m;
+        o->disp = disp;
+        o->span = 8;
+        return 1;
+    }
     o->reg_offset = m != 0;
     o->base = o->mem_base = n;
     o->index = o->mem_index = m;
@@ -187,6 +202,26 @@ static int register_ops(unsigned hw, int lo3, int mid3, td_insn *o) {
         td_alu(o, 2, REG[rdn], C_ALU);
         return 1;
     }
+    if (op != 1 && rdn == 13 && rm != 13 && rm != 15) {  /* MOV SP, Rm; ADD SP, Rm */
+        if (op) {
+            td_text(o, "mov sp, %s", NAME[rm]);
+            td_regs_of(&o->reads, 1, REG[rm]);
+        } else {
+            td_text(o, "add sp, %s", NAME[rm]);
+            td_regs_of(&o->reads, 2, ID_SP, REG[rm]);
+        }
+        td_regs_of(&o->writes, 1, ID_SP);
+        td_alu(o, 2, ID_SP, C_ALU);
+        o->sp_unknown = 1;  /* (SP set to a run-time value) */
+        return 1;
+    }
+    if (op == 0 && rm == 13 && rdn != 13 && rdn != 15) {  /* ADD Rdm, SP, Rdm */
+        td_text(o, "add %s, sp, %s", NAME[rdn], NAME[rdn]);
+        td_regs_of(&o->reads, 2, ID_SP, REG[rdn]);
+        td_regs_of(&o->writes, 1, REG[rdn]);
+        td_alu(o, 2, REG[rdn], C_ALU);
+        return 1;
+    }
     if (rdn == 13 || rm == 13 || rdn == 15 || rm == 15)
         return 0;
     int d = REG[rdn], m = REG[rm];
@@ -315,6 +350,14 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         int op = hw >> 9 & 7, rm = hw >> 6 & 7;
         td_text(o, "%s %s, [%s, %s]", REG_OFFSET_OPS[op], NAME[lo3], NAME[mid3], NAME[rm]);
         return td_mem(o, 2, op >= 3, lo3, mid3, rm, 0);
+    }
+    if (top == 0b10100) {  /* ADR Rd, #imm8 (capstone: no register read, the offset printed) */
+        int rd = hw >> 8 & 7;
+        td_imm(v, (hw & 0xFF) * 4);
+        td_text(o, "adr %s, %s", NAME[rd], v);
+        td_regs_of(&o->writes, 1, REG[rd]);
+        td_alu(o, 2, REG[rd], C_ALU);
+        return 1;
     }
     if (top == 0b10101) {  /* ADD Rd, SP, #imm8 */
         int rd = hw >> 8 & 7;

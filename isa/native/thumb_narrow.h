@@ -26,6 +26,16 @@ int td_shift_register(unsigned hw1, unsigned hw2, td_insn *o);
 int td_plain_immediate(unsigned hw1, unsigned hw2, td_insn *o);
 int td_load_store_dual(unsigned hw1, unsigned hw2, td_insn *o);
 int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_insn *o);
+/* thumb_dsp.c */
+int td_saturate(unsigned hw1, unsigned hw2, td_insn *o);
+int td_extend(unsigned hw1, unsigned hw2, td_insn *o);
+int td_parallel_and_misc(unsigned hw1, unsigned hw2, td_insn *o);
+int td_divide(unsigned hw1, unsigned hw2, td_insn *o);
+/* thumb_memory.c */
+int td_load_store_multiple(unsigned hw1, unsigned hw2, td_insn *o);
+int td_pop_push_wide(unsigned hw1, unsigned hw2, td_insn *o);
+int td_load_store_dual_writeback(unsigned hw1, unsigned hw2, td_insn *o);
+int td_preload(unsigned hw1, unsigned hw2, td_insn *o);
 /* thumb_system.c */
 int td_system_narrow(unsigned hw, td_insn *o);
 int td_system_wide(unsigned hw1, unsigned hw2, td_insn *o);
