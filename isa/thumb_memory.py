@@ -52,6 +52,38 @@ def load_store_multiple(hw1: int, hw2: int, address: int) -> InsnInfo | None:
                     span=span)
 
 
+def load_store_multiple_narrow(hw: int, address: int) -> InsnInfo | None:
+    """LDM Rn!, {list} (Rn not in the list), LDM Rn, {list} (Rn in it) and STM Rn!, {list}
+    (Rn not in it): 1100 L Rn list, any number of low registers."""
+    rn, load, mask = hw >> 8 & 7, hw & 0x800, hw & 0xFF
+    if not mask or (not load and mask >> rn & 1):
+        return None  # (UNPREDICTABLE)
+    writeback = not (load and mask >> rn & 1)
+    listed, names = register_list(mask)
+    n, ids = REG[rn], [REG[r] for r in listed]
+    text = f"{'ldm' if load else 'stm'} {NAME[rn]}{'!' if writeback else ''}, {names}"
+    span = 4 * (len(listed) + 1)  # (capstone counts the base register among the operands)
+    if load:
+        return InsnInfo(address, 2, text, "ldm", nregs=len(listed), reads=regs(n),
+                        writes=regs(*ids, n) if writeback else regs(*ids), dest=n,
+                        writeback=writeback, mem_base=n, span=span)
+    return InsnInfo(address, 2, text, "stm", nregs=len(listed), reads=regs(*ids, n),
+                    writes=regs(n), dest=n, writeback=True, mem_base=n, span=span)
+
+
+def table_branch(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """TBB [Rn, Rm] and TBH [Rn, Rm, LSL #1]: 111010001101 Rn, 1111 0000 000H Rm (capstone:
+    no register written)."""
+    rn, rm = hw1 & 0xF, hw2 & 0xF
+    if hw2 & 0xFFE0 != 0xF000 or rn == 13 or rm in (13, 15):
+        return None
+    n, m = REG[rn], REG[rm]
+    text = (f"tbh [{NAME[rn]}, {NAME[rm]}, lsl #1]" if hw2 & 0x10
+            else f"tbb [{NAME[rn]}, {NAME[rm]}]")
+    return InsnInfo(address, 4, text, "tbb", reads=regs(n, m), branch=ALWAYS, mem_base=n,
+                    mem_index=m, span=8)
+
+
 def load_store_dual_writeback(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     """LDRD/STRD Rt, Rt2, [Rn, #+/-imm8*4]! and [Rn], #+/-imm8*4: 1110100 P U 1 W L Rn with
     W=1 (isa/thumb_wide_more.py has the offset form)."""

@@ -9,16 +9,23 @@ prints some of them oddly there). isa/native/thumb_system.c makes the same decis
 from __future__ import annotations
 
 from mcusim.isa.classify import InsnInfo
-from mcusim.isa.thumb_fields import LR, PC, imm, regs
+from mcusim.isa.thumb_fields import LR, NAME, PC, REG, imm, regs
 
 # The classes given here (never inside an IT block: isa/thumb_it.py).
-SYSTEM_CLASSES = frozenset({"bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb"})
+SYSTEM_CLASSES = frozenset({"bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb", "mrs",
+                            "msr"})
 
 # The hints by their number (NOP-compatible hints beyond SEV print as "hint #n").
 _HINTS = ("nop", "yield", "wfe", "wfi", "sev")
 # The DSB/DMB options capstone names (the others print as a number).
 _BARRIER_OPTIONS = {2: "oshst", 3: "osh", 6: "nshst", 7: "nsh", 10: "ishst", 11: "ish",
                     14: "st", 15: "sy"}
+
+
+# The special registers MRS/MSR name, by SYSm (MSR writes the APSR's flags: "_nzcvq").
+_SPECIAL = {0: "apsr", 1: "iapsr", 2: "eapsr", 3: "xpsr", 5: "ipsr", 6: "epsr", 7: "iepsr",
+            8: "msp", 9: "psp", 16: "primask", 17: "basepri", 18: "basepri_max",
+            19: "faultmask", 20: "control"}
 
 
 def _hint_class(number: int) -> str:
@@ -46,7 +53,23 @@ def system_narrow(hw: int, address: int) -> InsnInfo | None:
 
 
 def system_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
-    """NOP.W/YIELD.W/WFE.W/WFI.W/SEV.W (F3AF 80xx) and DSB/DMB/ISB (F3BF 8F4x-8F6x)."""
+    """NOP.W/YIELD.W/WFE.W/WFI.W/SEV.W (F3AF 80xx), DSB/DMB/ISB (F3BF 8F4x-8F6x), MRS Rd,
+    <special> (F3EF 8dxx) and MSR <special>, Rn (F38n 88xx)."""
+    special = _SPECIAL.get(hw2 & 0xFF)
+    if hw1 == 0xF3EF and hw2 & 0xF000 == 0x8000 and special is not None:
+        rd = hw2 >> 8 & 0xF
+        if rd in (13, 15):
+            return None
+        d = REG[rd]
+        return InsnInfo(address, 4, f"mrs {NAME[rd]}, {special}", "mrs", writes=regs(d),
+                        dest=d)
+    if hw1 & 0xFFF0 == 0xF380 and hw2 & 0xFF00 == 0x8800 and special is not None:
+        rn = hw1 & 0xF
+        if rn in (13, 15):
+            return None
+        suffix = "_nzcvq" if hw2 & 0xFF < 4 else ""
+        return InsnInfo(address, 4, f"msr {special}{suffix}, {NAME[rn]}", "msr",
+                        reads=regs(REG[rn]))
     if hw1 == 0xF3AF and hw2 <= 0x8004 and hw2 >= 0x8000:
         number = hw2 & 0xF
         return InsnInfo(address, 4, f"{_HINTS[number]}.w", _hint_class(number))

@@ -23,6 +23,7 @@ from mcusim.isa.thumb_memory import (
     load_store_multiple,
     pop_push_wide,
     preload,
+    table_branch,
 )
 from mcusim.isa.thumb_system import system_wide
 from mcusim.isa.thumb_wide_more import (
@@ -65,6 +66,8 @@ def classify_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return load_store_dual_writeback(hw1, hw2, address)
     if hw1 in (0xE92D, 0xE8BD):
         return pop_push_wide(hw1, hw2, address)
+    if hw1 & 0xFFF0 == 0xE8D0:
+        return table_branch(hw1, hw2, address)
     if hw1 & 0xFFC0 in (0xE880, 0xE900):
         return load_store_multiple(hw1, hw2, address)
     if hw1 & 0xFE00 == 0xF800:
@@ -196,6 +199,9 @@ def _multiply(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         name, cls = ("smul" if ra == 15 else "smla") + _XY[op2], "dsp"
     elif op1 == 2 and op2 < 2:
         name, cls = ("smuad" if ra == 15 else "smlad") + ("x" if op2 else ""), "dsp"
+    elif op1 in (5, 6) and op2 < 2 and (op1 == 5 or ra != 15):  # SMMUL, SMMLA, SMMLS{R}
+        name = ("smmul" if ra == 15 else "smmla" if op1 == 5 else "smmls") + ("r" if op2 else "")
+        cls = "dsp"
     else:
         return None
     d = REG[rd]

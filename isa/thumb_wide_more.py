@@ -7,8 +7,8 @@ and a writeback load's or store's base) and UNPREDICTABLE register choices go to
 
 from __future__ import annotations
 
-from mcusim.isa.classify import InsnInfo
-from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, REG, SHIFT, alu, imm, regs
+from mcusim.isa.classify import ALWAYS, InsnInfo
+from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, SHIFT, alu, imm, regs
 
 
 def shift_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
@@ -94,7 +94,7 @@ def load_store_writeback(name: str, hw1: int, hw2: int, address: int) -> InsnInf
     updated; `name` from isa/thumb_wide.py's decision on hw1)."""
     rn, rt = hw1 & 0xF, hw2 >> 12
     pre, up = hw2 & 0x400, hw2 & 0x200
-    if not hw2 & 0x100 or rn == 15 or rt in (13, 15) or rn == rt:
+    if not hw2 & 0x100 or rn == 15 or rt == 13 or rn == rt or (rt == 15 and name != "ldr"):
         return None  # (no writeback: unprivileged; PC; UNPREDICTABLE)
     value = hw2 & 0xFF
     n, t = REG[rn], REG[rt]
@@ -107,6 +107,10 @@ def load_store_writeback(name: str, hw1: int, hw2: int, address: int) -> InsnInf
         change = imm(value) if up else imm(-value) if value else "#-0"
         text = f"{name} {NAME[rt]}, [{NAME[rn]}], {change}"
     sp_delta = (value if up else -value) if rn == 13 else 0  # (LDR Rt, [SP], #4: a pop)
+    if rt == 15:  # LDR PC, [SP], #4: a return (capstone: none of a single load's own fields)
+        return InsnInfo(address, 4, text, "ldr_pc", reads=regs(n), writes=regs(PC, n),
+                        branch=ALWAYS, dest=PC, writeback=True, mem_base=n, disp=disp, span=8,
+                        sp_delta=sp_delta)
     if name.startswith("ldr"):
         return InsnInfo(address, 4, text, "ldr", reads=regs(n), writes=regs(n, t), load=True,
                         base=n, dest=t, writeback=True, mem_base=n, disp=disp, span=8,

@@ -22,7 +22,7 @@ from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
 
-from .test_thumb_table import _random_it_block, more_wide_forms
+from .test_thumb_table import _random_it_block, more_wide_forms, random_it_block_with_a_branch
 
 if decode.NATIVE is None:
     pytest.skip("the native Thumb decoder (mcusim.isa._thumb_decode) is not in use: not built "
@@ -100,6 +100,21 @@ def test_random_it_blocks():
             wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
     assert not wrong[:10]
     assert handled > 1000
+
+def test_random_it_blocks_ending_with_a_branch():
+    rnd = random.Random(2119)
+    handled, wrong = 0, []
+    for _ in range(5000):
+        code, address = random_it_block_with_a_branch(rnd), rnd.randrange(0, 1 << 32, 2)
+        mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
+            code, 0, address)
+        handled += reference is not None
+        if (mine is None) != (reference is None) or (
+                mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
+            wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
+    assert not wrong[:10]
+    assert handled > 500
+
 
 @settings(max_examples=1000, deadline=None)
 @given(st.integers(0xE800, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, (1 << 32) - 2))

@@ -212,6 +212,14 @@ def dsp_and_memory_forms(rnd: random.Random) -> dict:
                           rnd.randrange(0x8000) & 0x70FF | r() << 8),
         "sp writeback": lambda: (rnd.choice((0xF85D, 0xF84D, 0xF83D, 0xF82D, 0xF81D)),
                                  r() << 12 | rnd.randrange(0x1000) | 0x0900),
+        "tbb/tbh": lambda: (0xE8D0 | rnd.choice((15, r())), 0xF000 | rnd.randrange(2) << 4 | r()),
+        "smmul/smmla/smmls": lambda: (0xFB00 | rnd.choice((5, 6)) << 4 | r(),
+                                      rnd.choice((15, r())) << 12 | r() << 8
+                                      | rnd.randrange(2) << 4 | r()),
+        "mrs/msr": lambda: rnd.choice((
+            (0xF3EF, 0x8000 | r() << 8 | rnd.randrange(22)),
+            (0xF380 | r(), 0x8800 | rnd.randrange(22)))),
+        "ldr pc, [sp], #4": lambda: (0xF85D, 0xFB00 | rnd.randrange(0x800)),
         "ldr pc": lambda: (rnd.choice((0xF8DF, 0xF85F, 0xF8D0 | r(), 0xF850 | r())),
                            0xF000 | rnd.choice((rnd.randrange(0x1000), 0xC00 | rnd.randrange(256),
                                                 rnd.randrange(0x40)))),
@@ -258,6 +266,50 @@ def _random_it_block(rnd: random.Random) -> bytes:
             lo, hi = rnd.choice(wide)
             halfwords += [rnd.randrange(lo, hi), rnd.randrange(0x10000)]
     return struct.pack(f"<{len(halfwords)}H", *halfwords)
+
+
+# Branches an IT block may end with: BX/BLX, POP {.., PC}, B, B.W, BL, LDR PC, [SP], #4,
+# TBB/TBH, MOV/ADD PC, Rm, POP.W {.., PC}, each with random fields.
+_BRANCHES = [lambda r: [0x4700 | r.randrange(16) << 3], lambda r: [0x4780 | r.randrange(15) << 3],
+             lambda r: [0xBD00 | r.randrange(256)], lambda r: [0xE000 | r.randrange(0x800)],
+             lambda r: [0xF000 | r.randrange(0x800), 0xB800 | r.randrange(0x800)],
+             lambda r: [0xF000 | r.randrange(0x800), 0xF800 | r.randrange(0x800)],
+             lambda r: [0xF85D, 0xFB04], lambda r: [0xE8D0 | r.randrange(16),
+                                                   0xF000 | r.randrange(32)],
+             lambda r: [0x4687 | r.randrange(16) << 3],
+             lambda r: [0x4487 | r.randrange(16) << 3],
+             lambda r: [0xE8BD, 0x8000 | r.randrange(0x2000)]]
+
+
+def random_it_block_with_a_branch(rnd: random.Random) -> bytes:
+    """An IT instruction, random 16-bit encodings and a branch as its last instruction."""
+    mask = rnd.randrange(1, 16)
+    halfwords = [0xBF00 | rnd.randrange(14) << 4 | mask]
+    for _ in range(4 - (mask & -mask).bit_length()):
+        hw = rnd.randrange(0xE800)
+        halfwords.append(hw if hw & 0xFF00 != 0xBF00 else 0x4600)
+    halfwords += rnd.choice(_BRANCHES)(rnd)
+    return struct.pack(f"<{len(halfwords)}H", *halfwords)
+
+
+def test_random_it_blocks_ending_with_a_branch():
+    """A branch ends its IT block: conditional (COND, B becomes branch_cond), every field as
+    capstone gives it."""
+    rnd = random.Random(19)
+    handled, wrong = 0, []
+    for _ in range(3000):
+        code = random_it_block_with_a_branch(rnd)
+        block = classify_it_block(code, 0, 0x08004000)
+        if block is None:
+            continue
+        handled += 1
+        assert block[-1].branch == "cond"
+        reference = capstone_run(code, 0x08004000)[:len(block)]
+        for mine, ref in zip(block, reference, strict=True):
+            wrong += [f"{code.hex()} {ref.text!r}: {name} {a!r} != {b!r}"
+                      for name, a, b in zip(mine._fields, mine, ref, strict=True) if a != b]
+    assert not wrong[:20]
+    assert handled > 300
 
 
 def test_random_it_blocks():

@@ -27,8 +27,8 @@ static PyObject **sets;  /* the shared frozenset of each register bitmask, made 
 
 static const char *const CLASS_NAMES[C_COUNT] = {
     "alu", "mul", "mla", "mull", "mlal", "dsp", "ldr", "str", "ldm", "ldm_pc", "stm", "branch",
-    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it", "div", "ldr_pc", "bkpt", "svc", "cps", "nop", "wfi",
-    "barrier", "isb"};
+    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it", "div", "ldr_pc", "alu_pc", "tbb",
+    "bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb", "mrs", "msr"};
 
 static int set_bit(int id) {
     if (id >= ID_R0)

@@ -69,6 +69,56 @@ int td_load_store_multiple(unsigned hw1, unsigned hw2, td_insn *o) {
     return 1;
 }
 
+int td_load_store_multiple_narrow(unsigned hw, td_insn *o) {
+    int rn = hw >> 8 & 7, load = (hw & 0x800) != 0;
+    unsigned mask = hw & 0xFF;
+    if (!mask || (!load && (mask >> rn & 1)))
+        return 0;  /* (UNPREDICTABLE) */
+    int writeback = !(load && (mask >> rn & 1)), listed[16], n = REG[rn];
+    char names[TEXT_MAX];
+    int count = register_list(mask, listed, names);
+    td_text(o, "%s %s%s, %s", load ? "ldm" : "stm", NAME[rn], writeback ? "!" : "", names);
+    o->size = 2;
+    o->nregs = count;
+    o->dest = n;
+    o->writeback = writeback;
+    o->mem_base = n;
+    o->span = 4 * (count + 1);  /* (capstone counts the base register among the operands) */
+    if (load) {
+        o->cls = C_LDM;
+        td_regs_of(&o->reads, 1, n);
+        o->writes.n = 0;
+        list_regs(&o->writes, listed, count);
+        if (writeback)
+            o->writes.id[o->writes.n++] = (uint8_t)n;
+    } else {
+        o->cls = C_STM;
+        o->reads.n = 0;
+        list_regs(&o->reads, listed, count);
+        o->reads.id[o->reads.n++] = (uint8_t)n;
+        td_regs_of(&o->writes, 1, n);
+    }
+    return 1;
+}
+
+int td_table_branch(unsigned hw1, unsigned hw2, td_insn *o) {
+    int rn = hw1 & 0xF, rm = hw2 & 0xF;
+    if ((hw2 & 0xFFE0) != 0xF000 || rn == 13 || rm == 13 || rm == 15)
+        return 0;
+    if (hw2 & 0x10)
+        td_text(o, "tbh [%s, %s, lsl #1]", NAME[rn], NAME[rm]);
+    else
+        td_text(o, "tbb [%s, %s]", NAME[rn], NAME[rm]);
+    o->size = 4;
+    o->cls = C_TBB;
+    td_regs_of(&o->reads, 2, REG[rn], REG[rm]);  /* (capstone: no register written) */
+    o->branch = BR_ALWAYS;
+    o->mem_base = REG[rn];
+    o->mem_index = REG[rm];
+    o->span = 8;
+    return 1;
+}
+
 int td_pop_push_wide(unsigned hw1, unsigned hw2, td_insn *o) {
     int pop = hw1 == 0xE8BD;
     if (__builtin_popcount(hw2 & 0xDFFF) < 2 || (hw2 & 0x2000) ||

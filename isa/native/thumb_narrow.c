@@ -215,6 +215,17 @@ static int register_ops(unsigned hw, int lo3, int mid3, td_insn *o) {
         o->sp_unknown = 1;  /* (SP set to a run-time value) */
         return 1;
     }
+    if (op != 1 && rdn == 15 && rm != 13 && rm != 15) {  /* MOV PC, Rm; ADD PC, Rm: branches */
+        td_text(o, "%s pc, %s", op ? "mov" : "add", NAME[rm]);
+        if (op)
+            td_regs_of(&o->reads, 1, REG[rm]);
+        else
+            td_regs_of(&o->reads, 2, ID_PC, REG[rm]);
+        td_regs_of(&o->writes, 1, ID_PC);
+        td_alu(o, 2, ID_PC, C_ALU_PC);
+        o->branch = BR_ALWAYS;
+        return 1;
+    }
     if (op == 0 && rm == 13 && rdn != 13 && rdn != 15) {  /* ADD Rdm, SP, Rdm */
         td_text(o, "add %s, sp, %s", NAME[rdn], NAME[rdn]);
         td_regs_of(&o->reads, 2, ID_SP, REG[rdn]);
@@ -401,6 +412,8 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         td_alu(o, 2, d, C_ALU);
         return 1;
     }
+    if (top == 0b11000 || top == 0b11001)  /* STM Rn!, {list} / LDM Rn{!}, {list} */
+        return td_load_store_multiple_narrow(hw, o);
     if (top == 0b11100) {  /* B (unconditional) */
         int offset = (hw & 0x7FF) << 1;
         int64_t target = address + 4 + (offset & (1 << 11) ? offset - (1 << 12) : offset);

@@ -11,6 +11,13 @@ static const char *const BARRIER_OPTIONS[16] = {
     [2] = "oshst", [3] = "osh", [6] = "nshst", [7] = "nsh", [10] = "ishst", [11] = "ish",
     [14] = "st", [15] = "sy"};
 
+/* The special registers MRS/MSR name, by SYSm (NULL: none here); MSR writes the APSR's
+ * flags of the first four ("_nzcvq"). */
+static const char *const SPECIAL[21] = {
+    [0] = "apsr", [1] = "iapsr", [2] = "eapsr", [3] = "xpsr", [5] = "ipsr", [6] = "epsr",
+    [7] = "iepsr", [8] = "msp", [9] = "psp", [16] = "primask", [17] = "basepri",
+    [18] = "basepri_max", [19] = "faultmask", [20] = "control"};
+
 static int hint_class(unsigned number) {
     return number == 2 || number == 3 ? C_WFI : C_NOP;  /* WFE and WFI wait */
 }
@@ -60,6 +67,27 @@ int td_system_narrow(unsigned hw, td_insn *o) {
 }
 
 int td_system_wide(unsigned hw1, unsigned hw2, td_insn *o) {
+    unsigned sysm = hw2 & 0xFF;
+    const char *special = sysm < 21 ? SPECIAL[sysm] : NULL;
+    if (hw1 == 0xF3EF && (hw2 & 0xF000) == 0x8000 && special != NULL) {
+        int rd = hw2 >> 8 & 0xF;
+        if (rd == 13 || rd == 15)
+            return 0;
+        td_text(o, "mrs %s, %s", NAME[rd], special);
+        td_regs_of(&o->writes, 1, REG[rd]);
+        o->dest = REG[rd];
+        o->cls = C_MRS;
+        return 1;
+    }
+    if ((hw1 & 0xFFF0) == 0xF380 && (hw2 & 0xFF00) == 0x8800 && special != NULL) {
+        int rn = hw1 & 0xF;
+        if (rn == 13 || rn == 15)
+            return 0;
+        td_text(o, "msr %s%s, %s", special, sysm < 4 ? "_nzcvq" : "", NAME[rn]);
+        td_regs_of(&o->reads, 1, REG[rn]);
+        o->cls = C_MSR;
+        return 1;
+    }
     if (hw1 == 0xF3AF && hw2 >= 0x8000 && hw2 <= 0x8004) {
         td_text(o, "%s.w", HINTS[hw2 & 0xF]);
         o->cls = hint_class(hw2 & 0xF);

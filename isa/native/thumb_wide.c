@@ -191,6 +191,10 @@ static int multiply(unsigned hw1, unsigned hw2, td_insn *o) {
     } else if (op1 == 2 && op2 < 2) {
         td_format(name, sizeof name, "%s%s", ra == 15 ? "smuad" : "smlad", op2 ? "x" : "");
         cls = C_DSP;
+    } else if ((op1 == 5 || op1 == 6) && op2 < 2 && (op1 == 5 || ra != 15)) {
+        td_format(name, sizeof name, "%s%s",
+                  ra == 15 ? "smmul" : op1 == 5 ? "smmla" : "smmls", op2 ? "r" : "");
+        cls = C_DSP;  /* SMMUL, SMMLA, SMMLS{R} */
     } else {
         return 0;
     }
@@ -364,6 +368,8 @@ int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
         return td_load_store_dual_writeback(hw1, hw2, o);
     if (hw1 == 0xE92D || hw1 == 0xE8BD)
         return td_pop_push_wide(hw1, hw2, o);
+    if ((hw1 & 0xFFF0) == 0xE8D0)
+        return td_table_branch(hw1, hw2, o);
     if ((hw1 & 0xFFC0) == 0xE880 || (hw1 & 0xFFC0) == 0xE900)
         return td_load_store_multiple(hw1, hw2, o);
     if ((hw1 & 0xFE00) == 0xF800)

@@ -2,6 +2,8 @@
  * isa/thumb_wide_more.py: shifts, bit-field extracts, ADDW/SUBW, LDRD/STRD (offset). */
 #include "thumb_narrow.h"
 
+#include <string.h>
+
 static const char *const SHIFTS[4] = {"lsl", "lsr", "asr", "ror"};
 
 static int sp_or_pc(int r) { return r == 13 || r == 15; }
@@ -113,7 +115,7 @@ int td_load_store_dual(unsigned hw1, unsigned hw2, td_insn *o) {
 int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_insn *o) {
     int rn = hw1 & 0xF, rt = hw2 >> 12;
     int pre = (hw2 & 0x400) != 0, up = (hw2 & 0x200) != 0;
-    if (!(hw2 & 0x100) || rn == 15 || sp_or_pc(rt) || rn == rt)
+    if (!(hw2 & 0x100) || rn == 15 || rt == 13 || rn == rt || (rt == 15 && strcmp(name, "ldr")))
         return 0;  /* (no writeback: unprivileged; PC; UNPREDICTABLE) */
     int64_t value = hw2 & 0xFF, disp = 0;
     int n = REG[rn], t = REG[rt];
@@ -139,6 +141,15 @@ int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_ins
     o->writeback = 1;
     if (rn == 13)  /* (LDR Rt, [SP], #4: a pop) */
         o->sp_delta = up ? value : -value;
+    if (rt == 15) {  /* LDR PC, [SP], #4: a return (capstone: no single load's own fields) */
+        o->base = 0;
+        o->cls = C_LDR_PC;
+        o->branch = BR_ALWAYS;
+        o->dest = ID_PC;
+        td_regs_of(&o->reads, 1, n);
+        td_regs_of(&o->writes, 2, ID_PC, n);
+        return 1;
+    }
     if (name[0] == 'l') {
         o->cls = C_LDR;
         o->load = 1;
