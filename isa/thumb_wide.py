@@ -18,6 +18,7 @@ from mcusim.isa.thumb_fields import (
     mem,
     regs,
 )
+from mcusim.isa.thumb_fp import load_store_fp, move_fp
 from mcusim.isa.thumb_memory import (
     load_store_dual_writeback,
     load_store_multiple,
@@ -72,6 +73,10 @@ def classify_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return load_store_multiple(hw1, hw2, address)
     if hw1 & 0xFE00 == 0xF800:
         return _load_store(hw1, hw2, address)
+    if hw1 & 0xFF20 == 0xED00:
+        return load_store_fp(hw1, hw2, address)
+    if hw1 & 0xFFE0 in (0xEE00, 0xEC40):
+        return move_fp(hw1, hw2, address)
     return None
 
 

@@ -374,5 +374,9 @@ int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
         return td_load_store_multiple(hw1, hw2, o);
     if ((hw1 & 0xFE00) == 0xF800)
         return load_store(hw1, hw2, o);
+    if ((hw1 & 0xFF20) == 0xED00)
+        return td_load_store_fp(hw1, hw2, o);
+    if ((hw1 & 0xFFE0) == 0xEE00 || (hw1 & 0xFFE0) == 0xEC40)
+        return td_move_fp(hw1, hw2, o);
     return 0;
 }

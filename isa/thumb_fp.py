@@ -1,0 +1,72 @@
+"""The floating-point loads, stores and moves of the table-driven Thumb classifier
+(isa/thumb_table.py says what it is for and how it is checked): VLDR/VSTR of an S or D
+register and VMOV between core registers and an S register or a D register, what compiled code
+with doubles passed through the stack and the integer registers is made of. They classify as
+isa/capstone_classify.py's _classify_fp does (vldr, vstr, vmov_core, vmov_core2), with
+capstone's register ids for S0-S31 and D0-D31. Everything else of the FPU goes to capstone
+(None). isa/native/thumb_fp.c makes the same decisions in C."""
+
+from __future__ import annotations
+
+from mcusim.isa.classify import InsnInfo
+from mcusim.isa.thumb_fields import EMPTY, NAME, REG, imm, regs
+
+S0, D0 = 79, 14  # capstone's ARM_REG_S0 and ARM_REG_D0 (S0-S31, D0-D31 consecutive)
+
+
+def _fp_register(double: int, number: int, extra: int) -> tuple[int, str]:
+    """Capstone's id and the name of D(extra:number) or S(number:extra)."""
+    if double:
+        n = extra << 4 | number
+        return D0 + n, f"d{n}"
+    n = number << 1 | extra
+    return S0 + n, f"s{n}"
+
+
+def load_store_fp(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """VLDR/VSTR Sd/Dd, [Rn{, #+/-imm8*4}]: 1110 1101 U D 0 L Rn, Vd 101 sz imm8."""
+    rn = hw1 & 0xF
+    value = (hw2 & 0xFF) * 4
+    up = hw1 & 0x80
+    store = not hw1 & 0x10
+    if hw2 & 0x0E00 != 0x0A00 or (not up and not value) or (store and rn == 15):
+        return None  # (other coprocessors; "#-0"; UNPREDICTABLE)
+    reg, name = _fp_register(hw2 & 0x100, hw2 >> 12, hw1 >> 6 & 1)
+    disp = value if up else -value
+    offset = f", {imm(disp)}" if disp else ""
+    n = REG[rn]
+    if not store:
+        return InsnInfo(address, 4, f"vldr {name}, [{NAME[rn]}{offset}]", "vldr",
+                        reads=regs(n), writes=regs(reg), dest=reg, mem_base=n, disp=disp,
+                        span=8)
+    return InsnInfo(address, 4, f"vstr {name}, [{NAME[rn]}{offset}]", "vstr",
+                    reads=regs(n, reg), writes=EMPTY, mem_base=n, disp=disp, span=8)
+
+
+def move_fp(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """VMOV Sn, Rt / VMOV Rt, Sn (1110 1110 000 op Vn, Rt 1010 N 001 0000) and VMOV Dm, Rt,
+    Rt2 / VMOV Rt, Rt2, Dm (1110 1100 010 op Rt2, Rt 1011 00 M 1 Vm)."""
+    rt = hw2 >> 12
+    if rt in (13, 15):
+        return None
+    t = REG[rt]
+    to_core = hw1 & 0x10
+    if hw1 & 0xFFE0 == 0xEE00:
+        if hw2 & 0x0F7F != 0x0A10:
+            return None
+        reg, name = _fp_register(0, hw1 & 0xF, hw2 >> 7 & 1)
+        if to_core:
+            return InsnInfo(address, 4, f"vmov {NAME[rt]}, {name}", "vmov_core",
+                            reads=regs(reg), writes=regs(t), dest=t)
+        return InsnInfo(address, 4, f"vmov {name}, {NAME[rt]}", "vmov_core", reads=regs(t),
+                        writes=regs(reg), dest=reg)
+    rt2 = hw1 & 0xF
+    if hw2 & 0x0FD0 != 0x0B10 or rt2 in (13, 15) or (to_core and rt == rt2):
+        return None  # (the S-pair form; UNPREDICTABLE)
+    reg, name = _fp_register(1, hw2 & 0xF, hw2 >> 5 & 1)
+    t2 = REG[rt2]
+    if to_core:
+        return InsnInfo(address, 4, f"vmov {NAME[rt]}, {NAME[rt2]}, {name}", "vmov_core2",
+                        reads=regs(reg), writes=regs(t, t2), dest=t)
+    return InsnInfo(address, 4, f"vmov {name}, {NAME[rt]}, {NAME[rt2]}", "vmov_core2",
+                    reads=regs(t, t2), writes=regs(reg), dest=reg)
