@@ -70,3 +70,61 @@ def move_fp(hw1: int, hw2: int, address: int) -> InsnInfo | None:
                         reads=regs(reg), writes=regs(t, t2), dest=t)
     return InsnInfo(address, 4, f"vmov {name}, {NAME[rt]}, {NAME[rt2]}", "vmov_core2",
                     reads=regs(t, t2), writes=regs(reg), dest=reg)
+
+
+def load_store_multiple_fp(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """VLDMIA/VSTMIA Rn{!}, VLDMDB/VSTMDB Rn!, and VPUSH/VPOP, of S or D registers: 1110 110
+    P U D W L Rn, Vd 101 sz imm8 (capstone: the list registers are not among an LDM's reads or
+    writes, but VPUSH/VPOP list only them)."""
+    rn, load, writeback = hw1 & 0xF, hw1 & 0x10, bool(hw1 & 0x20)
+    increment = hw1 & 0xFF80 == 0xEC80
+    double, words = hw2 & 0x100, hw2 & 0xFF
+    first = (hw2 >> 12) | (hw1 >> 6 & 1) << 4 if double else (hw2 >> 12) << 1 | (hw1 >> 6 & 1)
+    count = words // 2 if double else words
+    if (hw2 & 0x0E00 != 0x0A00 or not (increment or writeback) or rn == 15 or not count
+            or (double and (words & 1 or count > 16)) or first + count > 32):
+        return None  # (other coprocessors; FLDMX; UNPREDICTABLE)
+    names = [f"{'d' if double else 's'}{first + k}" for k in range(count)]
+    ids = [(D0 if double else S0) + first + k for k in range(count)]
+    cls = "vldm" if load else "vstm"
+    if rn == 13 and writeback and (hw1 & 0xFFB0) in (0xECB0, 0xED20) and increment == bool(load):
+        # VPOP (LDMIA SP!) and VPUSH (STMDB SP!)
+        fp = regs(*ids)
+        return InsnInfo(address, 4, f"{'vpop' if load else 'vpush'} {{{', '.join(names)}}}", cls,
+                        nregs=words, reads=fp, writes=fp, dest=ids[0],
+                        sp_delta=4 * words if load else -4 * words)
+    if rn == 13:
+        return None  # (SP otherwise: capstone's SP change is not a constant)
+    n = REG[rn]
+    text = (f"{cls}{'ia' if increment else 'db'} {NAME[rn]}{'!' if writeback else ''}, "
+            f"{{{', '.join(names)}}}")
+    return InsnInfo(address, 4, text, cls, nregs=words, reads=regs(n),
+                    writes=regs(n) if writeback else EMPTY, dest=n if writeback else 0,
+                    writeback=writeback)
+
+
+# The VFP data-processing operations by opc1 (hw1 bits 7, 5, 4) and op (hw2 bit 6): name and
+# class (isa/capstone_classify.py _classify_fp).
+_ARITHMETIC = {(0x00, 0): ("vmla", "vfp_mac"), (0x00, 1): ("vmls", "vfp_mac"),
+               (0x10, 0): ("vnmls", "vfp_mac"), (0x10, 1): ("vnmla", "vfp_mac"),
+               (0x20, 0): ("vmul", "vfp_alu"), (0x20, 1): ("vnmul", "vfp_alu"),
+               (0x30, 0): ("vadd", "vfp_alu"), (0x30, 1): ("vsub", "vfp_alu"),
+               (0x80, 0): ("vdiv", "vfp_div"), (0xA0, 0): ("vfma", "vfp_mac"),
+               (0xA0, 1): ("vfms", "vfp_mac"), (0x90, 0): ("vfnms", "vfp_mac"),
+               (0x90, 1): ("vfnma", "vfp_mac")}
+
+
+def arithmetic_fp(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """VADD/VSUB/VMUL/VNMUL/VDIV and the multiply-accumulates (VMLA, VFMA, ...; they read
+    their accumulator Sd too) .F32/.F64 Sd, Sn, Sm: 1110 1110 opc1 Vn, Vd 101 sz N op M 0 Vm."""
+    entry = _ARITHMETIC.get((hw1 & 0xB0, hw2 >> 6 & 1))
+    if entry is None or hw2 & 0x0E10 != 0x0A00:
+        return None
+    double = hw2 & 0x100
+    d, d_name = _fp_register(double, hw2 >> 12, hw1 >> 6 & 1)
+    n, n_name = _fp_register(double, hw1 & 0xF, hw2 >> 7 & 1)
+    m, m_name = _fp_register(double, hw2 & 0xF, hw2 >> 5 & 1)
+    name, cls = entry
+    text = f"{name}.{'f64' if double else 'f32'} {d_name}, {n_name}, {m_name}"
+    reads = regs(d, n, m) if cls == "vfp_mac" else regs(n, m)
+    return InsnInfo(address, 4, text, cls, reads=reads, writes=regs(d), dest=d)

@@ -25,7 +25,8 @@ _IT_WRITES = regs(ITSTATE)
 # Classes left to capstone inside an IT block: system instructions (some print oddly there),
 # the branches never allowed there (CBZ, B<cond>), and the FP ones (not checked there).
 _NEVER_INSIDE = SYSTEM_CLASSES | {"cbz", "branch_cond", "vldr", "vstr", "vmov_core",
-                                  "vmov_core2"}
+                                  "vmov_core2", "vldm", "vstm", "vfp_alu", "vfp_mac",
+                                  "vfp_div"}
 
 
 def _flag_setting_narrow(hw: int) -> bool:

@@ -18,7 +18,7 @@ from mcusim.isa.thumb_fields import (
     mem,
     regs,
 )
-from mcusim.isa.thumb_fp import load_store_fp, move_fp
+from mcusim.isa.thumb_fp import arithmetic_fp, load_store_fp, load_store_multiple_fp, move_fp
 from mcusim.isa.thumb_memory import (
     load_store_dual_writeback,
     load_store_multiple,
@@ -77,6 +77,10 @@ def classify_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return load_store_fp(hw1, hw2, address)
     if hw1 & 0xFFE0 in (0xEE00, 0xEC40):
         return move_fp(hw1, hw2, address)
+    if hw1 & 0xFF80 == 0xEC80 or hw1 & 0xFFA0 == 0xED20:
+        return load_store_multiple_fp(hw1, hw2, address)
+    if hw1 & 0xFF00 == 0xEE00 and hw1 & 0xB0 != 0xB0:
+        return arithmetic_fp(hw1, hw2, address)
     return None
 
 

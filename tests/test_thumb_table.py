@@ -225,6 +225,15 @@ def dsp_and_memory_forms(rnd: random.Random) -> dict:
         "vmov s": lambda: (0xEE00 | rnd.randrange(0x20), rnd.randrange(0x10000) & 0xF080 | 0x0A10),
         "vmov d": lambda: (0xEC40 | rnd.randrange(2) << 4 | r(),
                            r() << 12 | 0x0B10 | rnd.randrange(0x30) & 0x2F),
+        "vldm/vstm/vpush/vpop": lambda: (lambda double: (
+            rnd.choice((0xEC80 | rnd.randrange(4) << 4, 0xED20 | rnd.randrange(2) << 4))
+            | rnd.randrange(2) << 6 | rnd.choice((13, 13, r())),
+            rnd.randrange(16) << 12 | 0x0A00 | double << 8
+            | rnd.randrange(1, rnd.choice((5, 17 if double else 33))) << double))(
+                rnd.randrange(2)),
+        "vadd/vmul/vmla/...": lambda: (0xEE00 | rnd.choice((0, 0x10, 0x20, 0x30, 0x80, 0x90,
+                                                            0xA0)) | rnd.randrange(0x50) & 0x4F,
+                                       rnd.randrange(0x10000) & 0xF1EF | 0x0A00),
         "ldr pc": lambda: (rnd.choice((0xF8DF, 0xF85F, 0xF8D0 | r(), 0xF850 | r())),
                            0xF000 | rnd.choice((rnd.randrange(0x1000), 0xC00 | rnd.randrange(256),
                                                 rnd.randrange(0x40)))),

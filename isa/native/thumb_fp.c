@@ -90,3 +90,82 @@ int td_move_fp(unsigned hw1, unsigned hw2, td_insn *o) {
     }
     return 1;
 }
+
+int td_load_store_multiple_fp(unsigned hw1, unsigned hw2, td_insn *o) {
+    int rn = hw1 & 0xF, load = (hw1 & 0x10) != 0, writeback = (hw1 & 0x20) != 0;
+    int increment = (hw1 & 0xFF80) == 0xEC80, is_double = (hw2 & 0x100) != 0;
+    unsigned words = hw2 & 0xFF;
+    unsigned first = is_double ? (hw2 >> 12) | (hw1 >> 6 & 1) << 4
+                               : (hw2 >> 12) << 1 | (hw1 >> 6 & 1);
+    unsigned count = is_double ? words / 2 : words;
+    if ((hw2 & 0x0E00) != 0x0A00 || !(increment || writeback) || rn == 15 || !count ||
+        (is_double && ((words & 1) || count > 16)) || first + count > 32)
+        return 0;  /* (other coprocessors; FLDMX; UNPREDICTABLE) */
+    char names[TEXT_MAX * 2];
+    int at = td_format(names, sizeof names, "{");
+    for (unsigned k = 0; k < count; k++)
+        at += td_format(names + at, (int)sizeof names - at, "%s%s%u", k ? ", " : "",
+                        is_double ? "d" : "s", first + k);
+    td_format(names + at, (int)sizeof names - at, "}");
+    const char *cls = load ? "vldm" : "vstm";
+    o->size = 4;
+    o->cls = load ? C_VLDM : C_VSTM;
+    o->nregs = (int)words;
+    if (rn == 13 && writeback && ((hw1 & 0xFFB0) == 0xECB0 || (hw1 & 0xFFB0) == 0xED20) &&
+        increment == load) {  /* VPOP (LDMIA SP!) and VPUSH (STMDB SP!) */
+        td_text(o, "%s %s", load ? "vpop" : "vpush", names);
+        int base = is_double ? ID_D0 : ID_S0;
+        o->reads.n = o->writes.n = 0;
+        for (unsigned k = 0; k < count; k++)
+            o->reads.id[o->reads.n++] = o->writes.id[o->writes.n++] = (uint8_t)(base + first + k);
+        o->dest = base + (int)first;
+        o->sp_delta = load ? 4 * (int64_t)words : -4 * (int64_t)words;
+        return 1;
+    }
+    if (rn == 13)
+        return 0;  /* (SP otherwise: capstone's SP change is not a constant) */
+    int n = REG[rn];
+    td_text(o, "%s%s %s%s, %s", cls, increment ? "ia" : "db", NAME[rn], writeback ? "!" : "",
+            names);
+    td_regs_of(&o->reads, 1, n);
+    if (writeback) {
+        td_regs_of(&o->writes, 1, n);
+        o->dest = n;
+        o->writeback = 1;
+    }
+    return 1;
+}
+
+/* thumb_fp._ARITHMETIC by opc1 (hw1 bits 7, 5, 4 as 0xB0 bits) and op (hw2 bit 6) */
+static const struct { unsigned opc1; int op; const char *name; int cls; } ARITHMETIC[] = {
+    {0x00, 0, "vmla", C_VFP_MAC}, {0x00, 1, "vmls", C_VFP_MAC}, {0x10, 0, "vnmls", C_VFP_MAC},
+    {0x10, 1, "vnmla", C_VFP_MAC}, {0x20, 0, "vmul", C_VFP_ALU}, {0x20, 1, "vnmul", C_VFP_ALU},
+    {0x30, 0, "vadd", C_VFP_ALU}, {0x30, 1, "vsub", C_VFP_ALU}, {0x80, 0, "vdiv", C_VFP_DIV},
+    {0xA0, 0, "vfma", C_VFP_MAC}, {0xA0, 1, "vfms", C_VFP_MAC}, {0x90, 0, "vfnms", C_VFP_MAC},
+    {0x90, 1, "vfnma", C_VFP_MAC}};
+
+int td_arithmetic_fp(unsigned hw1, unsigned hw2, td_insn *o) {
+    unsigned opc1 = hw1 & 0xB0;
+    int op = hw2 >> 6 & 1, found = -1;
+    for (int k = 0; k < (int)(sizeof ARITHMETIC / sizeof *ARITHMETIC); k++)
+        if (ARITHMETIC[k].opc1 == opc1 && ARITHMETIC[k].op == op)
+            found = k;
+    if (found < 0 || (hw2 & 0x0E10) != 0x0A00)
+        return 0;
+    int is_double = (hw2 & 0x100) != 0;
+    char dn[8], nn[8], mn[8];
+    int d = fp_register(is_double, hw2 >> 12, hw1 >> 6 & 1, dn);
+    int n = fp_register(is_double, hw1 & 0xF, hw2 >> 7 & 1, nn);
+    int m = fp_register(is_double, hw2 & 0xF, hw2 >> 5 & 1, mn);
+    td_text(o, "%s.%s %s, %s, %s", ARITHMETIC[found].name, is_double ? "f64" : "f32", dn, nn,
+            mn);
+    o->size = 4;
+    o->cls = ARITHMETIC[found].cls;
+    if (o->cls == C_VFP_MAC)  /* (they read their accumulator too) */
+        td_regs_of(&o->reads, 3, d, n, m);
+    else
+        td_regs_of(&o->reads, 2, n, m);
+    td_regs_of(&o->writes, 1, d);
+    o->dest = d;
+    return 1;
+}

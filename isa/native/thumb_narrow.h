@@ -41,6 +41,8 @@ int td_table_branch(unsigned hw1, unsigned hw2, td_insn *o);
 /* thumb_fp.c */
 int td_load_store_fp(unsigned hw1, unsigned hw2, td_insn *o);
 int td_move_fp(unsigned hw1, unsigned hw2, td_insn *o);
+int td_load_store_multiple_fp(unsigned hw1, unsigned hw2, td_insn *o);
+int td_arithmetic_fp(unsigned hw1, unsigned hw2, td_insn *o);
 /* thumb_system.c */
 int td_system_narrow(unsigned hw, td_insn *o);
 int td_system_wide(unsigned hw1, unsigned hw2, td_insn *o);

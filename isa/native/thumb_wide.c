@@ -378,5 +378,9 @@ int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
         return td_load_store_fp(hw1, hw2, o);
     if ((hw1 & 0xFFE0) == 0xEE00 || (hw1 & 0xFFE0) == 0xEC40)
         return td_move_fp(hw1, hw2, o);
+    if ((hw1 & 0xFF80) == 0xEC80 || (hw1 & 0xFFA0) == 0xED20)
+        return td_load_store_multiple_fp(hw1, hw2, o);
+    if ((hw1 & 0xFF00) == 0xEE00 && (hw1 & 0xB0) != 0xB0)
+        return td_arithmetic_fp(hw1, hw2, o);
     return 0;
 }
