@@ -9,7 +9,7 @@ capstone's register ids for S0-S31 and D0-D31. Everything else of the FPU goes t
 from __future__ import annotations
 
 from mcusim.isa.classify import InsnInfo
-from mcusim.isa.thumb_fields import EMPTY, NAME, REG, imm, regs
+from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, REG, imm, regs
 
 S0, D0 = 79, 14  # capstone's ARM_REG_S0 and ARM_REG_D0 (S0-S31, D0-D31 consecutive)
 
@@ -128,3 +128,71 @@ def arithmetic_fp(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     text = f"{name}.{'f64' if double else 'f32'} {d_name}, {n_name}, {m_name}"
     reads = regs(d, n, m) if cls == "vfp_mac" else regs(n, m)
     return InsnInfo(address, 4, text, cls, reads=reads, writes=regs(d), dest=d)
+
+
+FPSCR, FPSCR_NZCV = 6, 7  # capstone's ARM_REG_FPSCR, ARM_REG_FPSCR_NZCV
+
+
+def _vfp_immediate(imm8: int) -> float:
+    """VFPExpandImm: (-1)^a * (1 + efgh/16) * 2^(b ? cd - 3 : cd + 1) for imm8 abcdefgh."""
+    exponent = (imm8 >> 4 & 3) - 3 if imm8 & 0x40 else (imm8 >> 4 & 3) + 1
+    value = (1 + (imm8 & 0xF) / 16) * 2.0 ** exponent
+    return -value if imm8 & 0x80 else value
+
+
+# The single-precision "other" operations (1110 1110 1D11 opc2, Vd 101 0 o3 1 M 0 Vm) by opc2
+# and o3: their name (isa/capstone_classify.py _classify_fp: all vfp_alu but VSQRT).
+_OTHER = {(0, 0): "vmov.f32", (0, 1): "vabs.f32", (1, 0): "vneg.f32", (1, 1): "vsqrt.f32",
+          (4, 0): "vcmp.f32", (4, 1): "vcmpe.f32", (5, 0): "vcmp.f32", (5, 1): "vcmpe.f32",
+          (8, 0): "vcvt.f32.u32", (8, 1): "vcvt.f32.s32", (12, 0): "vcvtr.u32.f32",
+          (12, 1): "vcvt.u32.f32", (13, 0): "vcvtr.s32.f32", (13, 1): "vcvt.s32.f32"}
+
+
+def other_fp(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """VMOV.F32 Sd, #imm and Sd, Sm; VABS/VNEG/VSQRT; VCMP{E} Sd, Sm and Sd, #0 (capstone:
+    they write FPSCR's flags, no dest); VCVT{R} between F32 and S32/U32 (the rounding one
+    reads FPSCR). Single precision only."""
+    if hw2 & 0x0F10 != 0x0A00:
+        return None  # (double precision; other coprocessors)
+    d, d_name = _fp_register(0, hw2 >> 12, hw1 >> 6 & 1)
+    if not hw2 & 0x40:  # VMOV.F32 Sd, #imm: 1110 1110 1D11 imm4H, Vd 1010 0000 imm4L
+        if hw2 & 0xA0:
+            return None
+        value = _vfp_immediate((hw1 & 0xF) << 4 | hw2 & 0xF)
+        return InsnInfo(address, 4, f"vmov.f32 {d_name}, #{value:e}", "vfp_alu",
+                        writes=regs(d), dest=d)
+    opc2 = hw1 & 0xF
+    name = _OTHER.get((opc2, hw2 >> 7 & 1))
+    if name is None:
+        return None
+    if opc2 == 5:  # VCMP{E} Sd, #0
+        if hw2 & 0x2F:
+            return None
+        return InsnInfo(address, 4, f"{name} {d_name}, #0", "vfp_alu", reads=regs(d),
+                        writes=regs(FPSCR_NZCV))
+    m, m_name = _fp_register(0, hw2 & 0xF, hw2 >> 5 & 1)
+    text = f"{name} {d_name}, {m_name}"
+    if opc2 == 4:
+        return InsnInfo(address, 4, text, "vfp_alu", reads=regs(d, m), writes=regs(FPSCR_NZCV))
+    reads = regs(m, FPSCR) if name.startswith("vcvtr") else regs(m)
+    return InsnInfo(address, 4, text, "vfp_sqrt" if opc2 == 1 and hw2 & 0x80 else "vfp_alu",
+                    reads=reads, writes=regs(d), dest=d)
+
+
+def fpscr_move(hw1: int, hw2: int, address: int) -> InsnInfo | None:
+    """VMRS Rt, FPSCR / VMRS APSR_nzcv, FPSCR (Rt PC) and VMSR FPSCR, Rt: 1110 1110 111L
+    0001, Rt 1010 0001 0000 (capstone: VMSR lists no register read)."""
+    rt = hw2 >> 12
+    if hw2 & 0x0FFF != 0x0A10 or rt == 13:
+        return None
+    if hw1 == 0xEEE1:
+        if rt == 15:
+            return None
+        return InsnInfo(address, 4, f"vmsr fpscr, {NAME[rt]}", "vmrs", writes=regs(FPSCR),
+                        dest=FPSCR)
+    if rt == 15:
+        return InsnInfo(address, 4, "vmrs apsr_nzcv, fpscr", "vfp_alu",
+                        reads=regs(FPSCR_NZCV), writes=regs(CPSR))
+    t = REG[rt]
+    return InsnInfo(address, 4, f"vmrs {NAME[rt]}, fpscr", "vmrs", reads=regs(FPSCR),
+                    writes=regs(t), dest=t)

@@ -26,7 +26,7 @@ _IT_WRITES = regs(ITSTATE)
 # the branches never allowed there (CBZ, B<cond>), and the FP ones (not checked there).
 _NEVER_INSIDE = SYSTEM_CLASSES | {"cbz", "branch_cond", "vldr", "vstr", "vmov_core",
                                   "vmov_core2", "vldm", "vstm", "vfp_alu", "vfp_mac",
-                                  "vfp_div"}
+                                  "vfp_div", "vfp_sqrt", "vmrs"}
 
 
 def _flag_setting_narrow(hw: int) -> bool:

@@ -18,7 +18,14 @@ from mcusim.isa.thumb_fields import (
     mem,
     regs,
 )
-from mcusim.isa.thumb_fp import arithmetic_fp, load_store_fp, load_store_multiple_fp, move_fp
+from mcusim.isa.thumb_fp import (
+    arithmetic_fp,
+    fpscr_move,
+    load_store_fp,
+    load_store_multiple_fp,
+    move_fp,
+    other_fp,
+)
 from mcusim.isa.thumb_memory import (
     load_store_dual_writeback,
     load_store_multiple,
@@ -75,11 +82,15 @@ def classify_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return _load_store(hw1, hw2, address)
     if hw1 & 0xFF20 == 0xED00:
         return load_store_fp(hw1, hw2, address)
-    if hw1 & 0xFFE0 in (0xEE00, 0xEC40):
+    if hw1 & 0xFFE0 == 0xEC40 or (hw1 & 0xFFE0 == 0xEE00 and hw2 & 0x10):
         return move_fp(hw1, hw2, address)
     if hw1 & 0xFF80 == 0xEC80 or hw1 & 0xFFA0 == 0xED20:
         return load_store_multiple_fp(hw1, hw2, address)
-    if hw1 & 0xFF00 == 0xEE00 and hw1 & 0xB0 != 0xB0:
+    if hw1 in (0xEEE1, 0xEEF1) and hw2 & 0x10:
+        return fpscr_move(hw1, hw2, address)
+    if hw1 & 0xFF00 == 0xEE00:  # (hw2 bit 4 clear: data processing)
+        if hw1 & 0xB0 == 0xB0:
+            return other_fp(hw1, hw2, address)
         return arithmetic_fp(hw1, hw2, address)
     return None
 

@@ -234,6 +234,11 @@ def dsp_and_memory_forms(rnd: random.Random) -> dict:
         "vadd/vmul/vmla/...": lambda: (0xEE00 | rnd.choice((0, 0x10, 0x20, 0x30, 0x80, 0x90,
                                                             0xA0)) | rnd.randrange(0x50) & 0x4F,
                                        rnd.randrange(0x10000) & 0xF1EF | 0x0A00),
+        "vmov.f32/vcmp/vcvt/vsqrt/...": lambda: (
+            0xEEB0 | rnd.randrange(2) << 6 | rnd.choice((0, 1, 4, 5, 8, 12, 13, rnd.randrange(16))),
+            rnd.randrange(0x10000) & 0xF0FF | 0x0A00 | rnd.choice((0x40, 0x40, 0))),
+        "vmrs/vmsr": lambda: (rnd.choice((0xEEE1, 0xEEF1)),
+                              rnd.choice((13, 15, r())) << 12 | 0x0A10),
         "ldr pc": lambda: (rnd.choice((0xF8DF, 0xF85F, 0xF8D0 | r(), 0xF850 | r())),
                            0xF000 | rnd.choice((rnd.randrange(0x1000), 0xC00 | rnd.randrange(256),
                                                 rnd.randrange(0x40)))),

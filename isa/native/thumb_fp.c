@@ -2,6 +2,8 @@
  * decisions of isa/thumb_fp.py (VLDR/VSTR, VMOV core <-> S and core pair <-> D). */
 #include "thumb_narrow.h"
 
+#include <stdio.h>
+
 #define ID_S0 79  /* capstone's ARM_REG_S0 and ARM_REG_D0 (S0-S31, D0-D31 consecutive) */
 #define ID_D0 14
 
@@ -167,5 +169,99 @@ int td_arithmetic_fp(unsigned hw1, unsigned hw2, td_insn *o) {
         td_regs_of(&o->reads, 2, n, m);
     td_regs_of(&o->writes, 1, d);
     o->dest = d;
+    return 1;
+}
+
+#define ID_FPSCR 6  /* capstone's ARM_REG_FPSCR, ARM_REG_FPSCR_NZCV */
+#define ID_FPSCR_NZCV 7
+
+/* thumb_fp._vfp_immediate (VFPExpandImm) */
+static double vfp_immediate(unsigned imm8) {
+    int exponent = imm8 & 0x40 ? (int)(imm8 >> 4 & 3) - 3 : (int)(imm8 >> 4 & 3) + 1;
+    double scale = exponent >= 0 ? (double)(1 << exponent) : 1.0 / (1 << -exponent);
+    double value = (1 + (imm8 & 0xF) / 16.0) * scale;  /* (exact: -3 <= exponent <= 4) */
+    return imm8 & 0x80 ? -value : value;
+}
+
+/* thumb_fp._OTHER by opc2 * 2 + o3 (NULL: none) */
+static const char *const OTHER[28] = {
+    [0] = "vmov.f32", [1] = "vabs.f32", [2] = "vneg.f32", [3] = "vsqrt.f32", [8] = "vcmp.f32",
+    [9] = "vcmpe.f32", [10] = "vcmp.f32", [11] = "vcmpe.f32", [16] = "vcvt.f32.u32",
+    [17] = "vcvt.f32.s32", [24] = "vcvtr.u32.f32", [25] = "vcvt.u32.f32",
+    [26] = "vcvtr.s32.f32", [27] = "vcvt.s32.f32"};
+
+int td_other_fp(unsigned hw1, unsigned hw2, td_insn *o) {
+    if ((hw2 & 0x0F10) != 0x0A00)
+        return 0;  /* (double precision; other coprocessors) */
+    char dn[8], mn[8];
+    int d = fp_register(0, hw2 >> 12, hw1 >> 6 & 1, dn);
+    o->size = 4;
+    o->cls = C_VFP_ALU;
+    if (!(hw2 & 0x40)) {  /* VMOV.F32 Sd, #imm */
+        if (hw2 & 0xA0)
+            return 0;
+        char value[40];
+        snprintf(value, sizeof value, "%e", vfp_immediate((hw1 & 0xF) << 4 | (hw2 & 0xF)));
+        td_text(o, "vmov.f32 %s, #%s", dn, value);
+        td_regs_of(&o->writes, 1, d);
+        o->dest = d;
+        return 1;
+    }
+    unsigned opc2 = hw1 & 0xF;
+    const char *name = opc2 < 14 ? OTHER[opc2 * 2 + (hw2 >> 7 & 1)] : NULL;
+    if (name == NULL)
+        return 0;
+    if (opc2 == 5) {  /* VCMP{E} Sd, #0 */
+        if (hw2 & 0x2F)
+            return 0;
+        td_text(o, "%s %s, #0", name, dn);
+        td_regs_of(&o->reads, 1, d);
+        td_regs_of(&o->writes, 1, ID_FPSCR_NZCV);
+        return 1;
+    }
+    int m = fp_register(0, hw2 & 0xF, hw2 >> 5 & 1, mn);
+    td_text(o, "%s %s, %s", name, dn, mn);
+    if (opc2 == 4) {
+        td_regs_of(&o->reads, 2, d, m);
+        td_regs_of(&o->writes, 1, ID_FPSCR_NZCV);
+        return 1;
+    }
+    if (name[4] == 'r')  /* vcvtr: rounds as FPSCR says */
+        td_regs_of(&o->reads, 2, m, ID_FPSCR);
+    else
+        td_regs_of(&o->reads, 1, m);
+    td_regs_of(&o->writes, 1, d);
+    o->dest = d;
+    if (opc2 == 1 && (hw2 & 0x80))
+        o->cls = C_VFP_SQRT;
+    return 1;
+}
+
+int td_fpscr_move(unsigned hw1, unsigned hw2, td_insn *o) {
+    int rt = hw2 >> 12;
+    if ((hw2 & 0x0FFF) != 0x0A10 || rt == 13)
+        return 0;
+    o->size = 4;
+    if (hw1 == 0xEEE1) {  /* (capstone: VMSR lists no register read) */
+        if (rt == 15)
+            return 0;
+        td_text(o, "vmsr fpscr, %s", NAME[rt]);
+        o->cls = C_VMRS;
+        td_regs_of(&o->writes, 1, ID_FPSCR);
+        o->dest = ID_FPSCR;
+        return 1;
+    }
+    if (rt == 15) {
+        td_text(o, "vmrs apsr_nzcv, fpscr");
+        o->cls = C_VFP_ALU;
+        td_regs_of(&o->reads, 1, ID_FPSCR_NZCV);
+        td_regs_of(&o->writes, 1, ID_CPSR);
+        return 1;
+    }
+    td_text(o, "vmrs %s, fpscr", NAME[rt]);
+    o->cls = C_VMRS;
+    td_regs_of(&o->reads, 1, ID_FPSCR);
+    td_regs_of(&o->writes, 1, REG[rt]);
+    o->dest = REG[rt];
     return 1;
 }

@@ -43,6 +43,8 @@ int td_load_store_fp(unsigned hw1, unsigned hw2, td_insn *o);
 int td_move_fp(unsigned hw1, unsigned hw2, td_insn *o);
 int td_load_store_multiple_fp(unsigned hw1, unsigned hw2, td_insn *o);
 int td_arithmetic_fp(unsigned hw1, unsigned hw2, td_insn *o);
+int td_other_fp(unsigned hw1, unsigned hw2, td_insn *o);
+int td_fpscr_move(unsigned hw1, unsigned hw2, td_insn *o);
 /* thumb_system.c */
 int td_system_narrow(unsigned hw, td_insn *o);
 int td_system_wide(unsigned hw1, unsigned hw2, td_insn *o);

@@ -376,11 +376,13 @@ int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
         return load_store(hw1, hw2, o);
     if ((hw1 & 0xFF20) == 0xED00)
         return td_load_store_fp(hw1, hw2, o);
-    if ((hw1 & 0xFFE0) == 0xEE00 || (hw1 & 0xFFE0) == 0xEC40)
+    if ((hw1 & 0xFFE0) == 0xEC40 || ((hw1 & 0xFFE0) == 0xEE00 && (hw2 & 0x10)))
         return td_move_fp(hw1, hw2, o);
     if ((hw1 & 0xFF80) == 0xEC80 || (hw1 & 0xFFA0) == 0xED20)
         return td_load_store_multiple_fp(hw1, hw2, o);
-    if ((hw1 & 0xFF00) == 0xEE00 && (hw1 & 0xB0) != 0xB0)
-        return td_arithmetic_fp(hw1, hw2, o);
+    if ((hw1 == 0xEEE1 || hw1 == 0xEEF1) && (hw2 & 0x10))
+        return td_fpscr_move(hw1, hw2, o);
+    if ((hw1 & 0xFF00) == 0xEE00)  /* (hw2 bit 4 clear: data processing) */
+        return (hw1 & 0xB0) == 0xB0 ? td_other_fp(hw1, hw2, o) : td_arithmetic_fp(hw1, hw2, o);
     return 0;
 }
