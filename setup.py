@@ -13,7 +13,7 @@ SOURCES = [f"sim/accounting/hotpath/{name}.c"
 DECODER = [f"isa/native/{name}.c" for name in ("thumb_decode", "thumb_narrow", "thumb_wide",
                                                  "thumb_wide_more", "thumb_it", "thumb_text",
                                                  "thumb_system", "thumb_dsp", "thumb_memory",
-                                                 "thumb_fp", "encoding_memo")]
+                                                 "thumb_fp", "thumb_build", "encoding_memo")]
 FLAGS = ["-O2", "-std=c99"]
 
 setup(ext_modules=[

@@ -1,5 +1,5 @@
-/* Shared pieces of the native table classifier (thumb_narrow.c, thumb_wide.c), as
- * isa/thumb_fields.py is for the Python one. */
+/* Shared pieces of the native table classifier (built in thumb_build.c, thumb_text.c; used by
+ * thumb_narrow.c, thumb_wide.c and the others), as isa/thumb_fields.py is for the Python one. */
 #ifndef MCUSIM_THUMB_NARROW_H
 #define MCUSIM_THUMB_NARROW_H
 
