@@ -91,8 +91,8 @@ def classify_it_block(code: bytes, pos: int, address: int) -> list[InsnInfo] | N
         if offset + 1 >= len(code):
             return None
         first = code[offset] | code[offset + 1] << 8
-        if first & 0xFF00 == 0xBF00 or first & 0xFFC0 == 0:
-            return None  # (an IT or a hint inside the block; MOVS Rd, Rm: UNPREDICTABLE)
+        if first & 0xFF00 in (0xBF00, 0xDE00) or first & 0xFFC0 == 0:
+            return None  # (an IT or a hint inside the block; UDF; MOVS Rd, Rm: UNPREDICTABLE)
         info = classify_at(code, offset, address + offset - pos)
         if info is None or info.cls in _NEVER_INSIDE or (
                 info.branch is not None and len(out) < len(conditions)):

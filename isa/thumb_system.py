@@ -33,7 +33,7 @@ def _hint_class(number: int) -> str:
 
 
 def system_narrow(hw: int, address: int) -> InsnInfo | None:
-    """BKPT #imm8, SVC #imm8, CPSIE/CPSID and the 16-bit hints (0xBFx0: a non-zero low
+    """BKPT #imm8, UDF #imm8, SVC #imm8, CPSIE/CPSID and the 16-bit hints (0xBFx0: a non-zero low
     nibble makes 0xBFxx an IT instruction)."""
     if hw & 0xFF00 == 0xBE00:
         return InsnInfo(address, 2, f"bkpt {imm(hw & 0xFF)}", "bkpt")
@@ -41,6 +41,10 @@ def system_narrow(hw: int, address: int) -> InsnInfo | None:
         number = hw >> 4 & 0xF
         text = _HINTS[number] if number < len(_HINTS) else f"hint {imm(number)}"
         return InsnInfo(address, 2, text, _hint_class(number))
+    if hw & 0xFF00 == 0xDE00:  # UDF #imm8 (capstone: an ALU instruction; never inside IT)
+        if hw & 0xF0 == 0xF0:
+            return None  # (capstone: 0xDEFE is "trap", 0xDEF9 undecoded; others kept too)
+        return InsnInfo(address, 2, f"udf {imm(hw & 0xFF)}", "alu")
     if hw & 0xFF00 == 0xDF00:
         # (capstone: an exception entry reads the PC and writes LR)
         return InsnInfo(address, 2, f"svc {imm(hw & 0xFF)}", "svc", reads=regs(PC),

@@ -219,6 +219,10 @@ def _multiply(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         name, cls = ("smul" if ra == 15 else "smla") + _XY[op2], "dsp"
     elif op1 == 2 and op2 < 2:
         name, cls = ("smuad" if ra == 15 else "smlad") + ("x" if op2 else ""), "dsp"
+    elif op1 == 3 and op2 < 2:
+        name, cls = ("smulw" if ra == 15 else "smlaw") + "bt"[op2], "dsp"
+    elif op1 == 4 and op2 < 2:
+        name, cls = ("smusd" if ra == 15 else "smlsd") + ("x" if op2 else ""), "dsp"
     elif op1 in (5, 6) and op2 < 2 and (op1 == 5 or ra != 15):  # SMMUL, SMMLA, SMMLS{R}
         name = ("smmul" if ra == 15 else "smmla" if op1 == 5 else "smmls") + ("r" if op2 else "")
         cls = "dsp"

@@ -352,10 +352,11 @@ def test_random_it_blocks():
 
 def system_encodings() -> list[bytes]:
     """Every encoding of the forms of isa/thumb_system.py, and the 32-bit ones' neighbours:
-    BKPT, the 16-bit hints, SVC, CPS; F3AF 8xxx (the 32-bit hints) and F3BF 8xxx (the
+    BKPT, the 16-bit hints, SVC, CPS, UDF; F3AF 8xxx (the 32-bit hints) and F3BF 8xxx (the
     barriers)."""
     narrow = ([0xBE00 | n for n in range(256)] + [0xBF00 | n << 4 for n in range(16)]
-              + [0xDF00 | n for n in range(256)] + [0xB660 | n for n in range(32)])
+              + [0xDF00 | n for n in range(256)] + [0xB660 | n for n in range(32)]
+              + [0xDE00 | n for n in range(256)])
     return [struct.pack("<H", hw) for hw in narrow] + [
         struct.pack("<HH", hw1, hw2) for hw1 in (0xF3AF, 0xF3BF) for hw2 in range(0x8000, 0x9000)]
 
@@ -370,8 +371,9 @@ def test_bkpt_svc_cps_hints_and_barriers():
             handled += 1
             wrong += _differences(code, 0x08005000)
     assert not wrong[:20]
-    # 256 BKPT + 16 hints + 256 SVC + 16 CPS; 5 wide hints + 16 DMB + 15 DSB + 16 ISB
-    assert handled == 256 + 16 + 256 + 16 + 5 + 16 + 15 + 16
+    # 256 BKPT + 16 hints + 256 SVC + 16 CPS + 240 UDF (not 0xDEFx); 5 wide hints + 16 DMB
+    # + 15 DSB + 16 ISB
+    assert handled == 256 + 16 + 256 + 16 + 240 + 5 + 16 + 15 + 16
     assert classify_at(b"\xab\xbe", 0, 0x08005000).cls == "bkpt"
     assert classify_at(b"\x10\xbf", 0, 0).text == "yield"
     assert classify_at(b"\x18\xbf", 0, 0) is None  # IT NE: not a hint

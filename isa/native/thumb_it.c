@@ -83,8 +83,8 @@ int td_it_block(const unsigned char *code, Py_ssize_t pos, Py_ssize_t end, int64
         if (offset + 1 >= end)
             return 0;
         unsigned first = code[offset] | code[offset + 1] << 8;
-        if ((first & 0xFF00) == 0xBF00 || (first & 0xFFC0) == 0)
-            return 0;  /* (an IT or a hint inside the block; MOVS Rd, Rm: UNPREDICTABLE) */
+        if ((first & 0xFF00) == 0xBF00 || (first & 0xFF00) == 0xDE00 || (first & 0xFFC0) == 0)
+            return 0;  /* (an IT or a hint inside the block; UDF; MOVS Rd, Rm: UNPREDICTABLE) */
         unsigned second = 0;
         if (first >> 11 >= 0b11101) {
             if (offset + 3 >= end)

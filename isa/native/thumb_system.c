@@ -41,6 +41,14 @@ int td_system_narrow(unsigned hw, td_insn *o) {
         o->cls = hint_class(number);
         return 1;
     }
+    if ((hw & 0xFF00) == 0xDE00) {  /* UDF #imm8 (an ALU instruction; never inside IT) */
+        if ((hw & 0xF0) == 0xF0)
+            return 0;  /* (capstone: 0xDEFE is "trap", 0xDEF9 undecoded; others kept too) */
+        td_imm(v, hw & 0xFF);
+        td_text(o, "udf %s", v);
+        o->cls = C_ALU;
+        return 1;
+    }
     if ((hw & 0xFF00) == 0xDF00) {
         td_imm(v, hw & 0xFF);
         td_text(o, "svc %s", v);

@@ -191,6 +191,12 @@ static int multiply(unsigned hw1, unsigned hw2, td_insn *o) {
     } else if (op1 == 2 && op2 < 2) {
         td_format(name, sizeof name, "%s%s", ra == 15 ? "smuad" : "smlad", op2 ? "x" : "");
         cls = C_DSP;
+    } else if (op1 == 3 && op2 < 2) {
+        td_format(name, sizeof name, "%s%s", ra == 15 ? "smulw" : "smlaw", op2 ? "t" : "b");
+        cls = C_DSP;
+    } else if (op1 == 4 && op2 < 2) {
+        td_format(name, sizeof name, "%s%s", ra == 15 ? "smusd" : "smlsd", op2 ? "x" : "");
+        cls = C_DSP;
     } else if ((op1 == 5 || op1 == 6) && op2 < 2 && (op1 == 5 || ra != 15)) {
         td_format(name, sizeof name, "%s%s",
                   ra == 15 ? "smmul" : op1 == 5 ? "smmla" : "smmls", op2 ? "r" : "");
