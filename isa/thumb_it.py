@@ -22,11 +22,9 @@ from mcusim.isa.thumb_table import classify_at
 
 ITSTATE = 9  # capstone's register id of the IT state the IT instruction writes
 _IT_WRITES = regs(ITSTATE)
-# Classes left to capstone inside an IT block: system instructions (some print oddly there),
-# the branches never allowed there (CBZ, B<cond>), and the FP ones (not checked there).
-_NEVER_INSIDE = SYSTEM_CLASSES | {"cbz", "branch_cond", "vldr", "vstr", "vmov_core",
-                                  "vmov_core2", "vldm", "vstm", "vfp_alu", "vfp_mac",
-                                  "vfp_div", "vfp_sqrt", "vmrs"}
+# Classes left to capstone inside an IT block: system instructions (some print oddly there)
+# and the branches never allowed there (CBZ, B<cond>).
+_NEVER_INSIDE = SYSTEM_CLASSES | {"cbz", "branch_cond"}
 
 
 def _flag_setting_narrow(hw: int) -> bool:

@@ -3,8 +3,9 @@ is for and how it is checked): BKPT, SVC, CPS, the hints (NOP, YIELD, WFE, WFI, 
 barriers (DSB, DMB, ISB). Every firmware ends with `bkpt #0xab` (the semihosting call), so a
 program otherwise made of table-known encodings needs no capstone at all with these.
 Only the exact encodings (should-be-zero/one bits as the architecture has them); any other goes
-to capstone (None). Never inside an IT block (isa/thumb_it.py rejects these classes: capstone
-prints some of them oddly there). isa/native/thumb_system.c makes the same decisions in C."""
+to capstone (None). But MRS/MSR, never inside an IT block (isa/thumb_it.py rejects these
+classes: capstone prints some of them oddly there). isa/native/thumb_system.c makes the same
+decisions in C."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from mcusim.isa.classify import InsnInfo
 from mcusim.isa.thumb_fields import LR, NAME, PC, REG, imm, regs
 
 # The classes given here (never inside an IT block: isa/thumb_it.py).
-SYSTEM_CLASSES = frozenset({"bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb", "mrs",
-                            "msr"})
+# (MRS and MSR, also here, print as any other instruction there.)
+SYSTEM_CLASSES = frozenset({"bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb"})
 
 # The hints by their number (NOP-compatible hints beyond SEV print as "hint #n").
 _HINTS = ("nop", "yield", "wfe", "wfi", "sev")

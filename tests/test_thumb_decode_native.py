@@ -22,7 +22,12 @@ from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
 
-from .test_thumb_table import _random_it_block, more_wide_forms, random_it_block_with_a_branch
+from .test_thumb_table import (
+    _random_it_block,
+    forms_inside_it_blocks,
+    more_wide_forms,
+    random_it_block_with_a_branch,
+)
 
 if decode.NATIVE is None:
     pytest.skip("the native Thumb decoder (mcusim.isa._thumb_decode) is not in use: not built "
@@ -114,6 +119,21 @@ def test_random_it_blocks_ending_with_a_branch():
             wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
     assert not wrong[:10]
     assert handled > 500
+
+
+def test_every_32_bit_form_inside_it_blocks():
+    rnd = random.Random(2120)
+    handled, wrong = 0, []
+    for code in forms_inside_it_blocks(rnd):
+        address = rnd.randrange(0, 1 << 32, 2)
+        mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
+            code, 0, address)
+        handled += reference is not None
+        if (mine is None) != (reference is None) or (
+                mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
+            wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
+    assert not wrong[:10]
+    assert handled > 1000
 
 
 @settings(max_examples=1000, deadline=None)

@@ -6,6 +6,7 @@ so the cycle model's numbers cannot change."""
 
 from __future__ import annotations
 
+import collections
 import random
 import struct
 from pathlib import Path
@@ -329,6 +330,38 @@ def test_random_it_blocks_ending_with_a_branch():
                       for name, a, b in zip(mine._fields, mine, ref, strict=True) if a != b]
     assert not wrong[:20]
     assert handled > 300
+
+
+def forms_inside_it_blocks(rnd: random.Random) -> list[bytes]:
+    """IT blocks of one to four random instructions of the 32-bit forms (more_wide_forms),
+    one form per block, each at a random condition."""
+    blocks = []
+    for encoding in more_wide_forms(rnd).values():
+        for _ in range(120):
+            n = rnd.randrange(1, 5)
+            mask = (rnd.randrange(8) << 1 | 1) << (4 - n) & 0xF
+            blocks.append(struct.pack(f"<H{2 * n}H", 0xBF00 | rnd.randrange(14) << 4 | mask,
+                                      *(h for _ in range(n) for h in encoding())))
+    return blocks
+
+
+def test_every_32_bit_form_inside_it_blocks():
+    """Each 32-bit form (FP, MRS/MSR, DSP, loads and stores, ...) as the IT blocks
+    (isa/thumb_it.py) make it conditional: every field of every instruction as capstone gives
+    it."""
+    handled, wrong = collections.Counter(), []
+    for code in forms_inside_it_blocks(random.Random(20)):
+        block = classify_it_block(code, 0, 0x08007000)
+        if block is None:
+            continue
+        handled.update(i.cls for i in block[1:])
+        reference = capstone_run(code, 0x08007000)[:len(block)]
+        for mine, ref in zip(block, reference, strict=True):
+            wrong += [f"{code.hex()} {ref.text!r}: {name} {a!r} != {b!r}"
+                      for name, a, b in zip(mine._fields, mine, ref, strict=True) if a != b]
+    assert not wrong[:20]
+    assert {"vldr", "vmov_core2", "vldm", "vfp_mac", "mrs", "msr", "dsp", "ldm", "tbb"} <= set(
+        handled)
 
 
 def test_random_it_blocks():

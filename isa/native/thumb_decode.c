@@ -29,8 +29,7 @@ static const char *const CLASS_NAMES[C_COUNT] = {
     "alu", "mul", "mla", "mull", "mlal", "dsp", "ldr", "str", "ldm", "ldm_pc", "stm", "branch",
     "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it", "div", "ldr_pc", "alu_pc", "tbb",
     "vldr", "vstr", "vmov_core", "vmov_core2", "vldm", "vstm", "vfp_alu", "vfp_mac", "vfp_div",
-    "vfp_sqrt", "vmrs",
-    "bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb", "mrs", "msr"};
+    "vfp_sqrt", "vmrs", "mrs", "msr", "bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb"};
 
 /* The bit of a core register id (and CPSR, the IT state) in a set's mask; -1: another (an FP
  * register), whose sets are not cached by mask. */

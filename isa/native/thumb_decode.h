@@ -21,13 +21,11 @@
 enum td_class { C_ALU, C_MUL, C_MLA, C_MULL, C_MLAL, C_DSP, C_LDR, C_STR, C_LDM, C_LDM_PC,
                 C_STM, C_BRANCH, C_BRANCH_COND, C_BL, C_BX, C_CBZ, C_LDRD, C_STRD, C_IT,
                 C_DIV, C_LDR_PC, C_ALU_PC, C_TBB, C_VLDR, C_VSTR, C_VMOV_CORE, C_VMOV_CORE2,
-                C_VLDM, C_VSTM, C_VFP_ALU, C_VFP_MAC, C_VFP_DIV, C_VFP_SQRT, C_VMRS,
-                /* thumb_system.c's, never inside an IT block (thumb_system.SYSTEM_CLASSES) */
-                C_BKPT, C_SVC, C_CPS, C_NOP, C_WFI, C_BARRIER, C_ISB, C_MRS, C_MSR,
+                C_VLDM, C_VSTM, C_VFP_ALU, C_VFP_MAC, C_VFP_DIV, C_VFP_SQRT, C_VMRS, C_MRS, C_MSR,
+                /* thumb_system.c's others, never inside an IT block (SYSTEM_CLASSES) */
+                C_BKPT, C_SVC, C_CPS, C_NOP, C_WFI, C_BARRIER, C_ISB,
                 C_COUNT };
-#define TD_SYSTEM_CLASS(cls) ((cls) >= C_BKPT && (cls) <= C_MSR)
-/* thumb_fp.c's (not inside an IT block either: thumb_it._NEVER_INSIDE) */
-#define TD_FP_CLASS(cls) ((cls) >= C_VLDR && (cls) <= C_VMRS)
+#define TD_SYSTEM_CLASS(cls) ((cls) >= C_BKPT && (cls) <= C_ISB)
 enum td_branch { BR_NONE, BR_COND, BR_ALWAYS };
 
 /* Registers in the order the Python classifier lists them (frozenset insertion order). */

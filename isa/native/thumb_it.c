@@ -94,7 +94,7 @@ int td_it_block(const unsigned char *code, Py_ssize_t pos, Py_ssize_t end, int64
         td_insn *o = &out[k + 1];
         /* (system classes, CBZ and B<cond> are left to capstone; a branch must be last) */
         if (!td_classify(first, second, address + (offset - pos), o) ||
-            TD_SYSTEM_CLASS(o->cls) || TD_FP_CLASS(o->cls) || o->cls == C_CBZ || o->cls == C_BRANCH_COND ||
+            TD_SYSTEM_CLASS(o->cls) || o->cls == C_CBZ || o->cls == C_BRANCH_COND ||
             (o->branch != BR_NONE && k < count - 1))
             return 0;
         conditional(o, first, conditions[k]);
