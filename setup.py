@@ -18,7 +18,8 @@ SOURCES = [f"sim/accounting/hotpath/{name}.c"
            for name in ("hotpath", "profile", "memory", "util", "interrupt", "align")]
 DECODER = [f"isa/native/{name}.c" for name in ("thumb_decode", "thumb_narrow", "thumb_wide",
                                                  "thumb_wide_more", "thumb_it", "thumb_text",
-                                                 "encoding_memo")]
+                                                 "thumb_system", "thumb_dsp", "thumb_memory",
+                                                 "thumb_fp", "thumb_build", "encoding_memo")]
 FLAGS = ["-O2", "-std=c99"]
 
 setup(ext_modules=[

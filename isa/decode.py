@@ -7,7 +7,8 @@ whether it sits inside an IT block (its condition), nothing else. So:
 - each run of new encodings is classified by the table-driven decoder (isa/thumb_table.py)
   where it knows the encoding, else by capstone with operand details (isa/classify.py), one
   capstone call per run; an IT instruction and the instructions it makes conditional are
-  always decoded together by capstone, so they keep their condition;
+  always decoded together (by isa/thumb_it.py when the table knows them all, else in one
+  capstone run), so they keep their condition;
 - a code span of the ELF (sim/core/code_map.py) is decoded once, linearly, and a block that
   Unicorn translates inside it is a slice of that decode (`DecodedSpan.block`).
 The table classifier and the loop over reused and table-classified encodings also exist in C
@@ -27,6 +28,7 @@ from operator import attrgetter
 from types import ModuleType
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared
+from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 
 
@@ -114,17 +116,25 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                 continue
         elif run_start < 0 and not conditional:
             # The common case, with none of the bookkeeping below: encodings seen before
-            # (copied to this address) and new ones the table classifier knows (used as it
-            # made them). It stops at an IT instruction (never a template), at the end of the
-            # code, and at an encoding only capstone knows, which starts a run below.
+            # (copied to this address), new ones the table classifier knows (used as it made
+            # them) and IT blocks it knows (isa/thumb_it.py; never templates). It stops at
+            # another IT instruction, at the end of the code, and at an encoding only capstone
+            # knows, which starts a run below.
             while pos + 1 < end:
                 size = 4 if code[pos + 1] >= 0xE8 else 2  # 32 bits: first halfword >= 0xE800
                 encoding = code[pos:pos + size]
                 tail = tails.get(encoding)
                 if tail is not None:
                     append(_new(InsnInfo, (address + pos,) + tail))
-                elif (code[pos + 1] == 0xBF and code[pos] & 0xF) or pos + size > end:
-                    break  # an IT instruction; a 32-bit one cut off by the end of the code
+                elif code[pos + 1] == 0xBF and code[pos] & 0xF:  # an IT instruction
+                    block = classify_it_block(code, pos, address + pos)
+                    if block is None:
+                        break  # capstone decodes it with the instructions it makes conditional
+                    out += block
+                    pos += sum(i.size for i in block)
+                    continue
+                elif pos + size > end:
+                    break  # a 32-bit encoding cut off by the end of the code
                 else:
                     known = classify_at(code, pos, address + pos)
                     if known is None:  # capstone's: the run of such encodings starts here

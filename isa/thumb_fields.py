@@ -39,8 +39,13 @@ def alu(address: int, size: int, text: str, reads: frozenset[int], writes: froze
 
 def mem(address: int, size: int, text: str, load: bool, rt: int, rn: int, rm: int,
          disp: int) -> InsnInfo:
-    """A single load or store with [rn, #disp] or [rn, rm] addressing, no writeback."""
+    """A single load or store with [rn, #disp] or [rn, rm] addressing, no writeback (a load
+    to the PC: a branch)."""
     t, n, m = REG[rt], REG[rn], REG[rm] if rm >= 0 else 0
+    if load and t == PC:  # (capstone: none of a single load's own fields)
+        return InsnInfo(address, size, text, "ldr_pc", reads=regs(n, m) if m else regs(n),
+                        writes=regs(PC), branch=ALWAYS, dest=PC, mem_base=n, mem_index=m,
+                        disp=disp, span=8)
     if load:
         return InsnInfo(address, size, text, "ldr", reads=regs(n, m) if m else regs(n),
                         writes=regs(t), load=True, reg_offset=m != 0, base=n, index=m,
@@ -52,8 +57,8 @@ def mem(address: int, size: int, text: str, load: bool, rt: int, rn: int, rm: in
 
 def push_pop(pop: bool, low: int, extra: int, address: int, size: int,
               suffix: str) -> InsnInfo | None:
-    """PUSH {low registers, LR if extra} / POP {low registers, PC if extra} (or the wide
-    forms, whose `low` holds r0-r12)."""
+    """PUSH {low registers, LR if extra} / POP {low registers, PC if extra} (the 16-bit
+    forms; isa/thumb_memory.py has the wide ones)."""
     listed = [r for r in range(13) if low >> r & 1]
     if not listed and not extra:
         return None

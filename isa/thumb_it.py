@@ -1,6 +1,7 @@
 """IT blocks for the table-driven Thumb classifier (isa/thumb_table.py): an IT instruction and
 the instructions it makes conditional, as capstone decodes them together (isa/classify.py
-capstone_run), when every one of them is an encoding the table handles and none is a branch.
+capstone_run), when every one of them is an encoding the table handles (a branch only as the
+last: it becomes conditional, B a B<cond>; no system instruction, CBZ or B<cond>).
 
 Inside an IT block capstone prints the condition after the mnemonic (before ".w"); the 16-bit
 data-processing encodings that set the flags outside an IT block do not inside it (their "s"
@@ -13,12 +14,17 @@ makes the same decisions in C.
 
 from __future__ import annotations
 
+from mcusim.isa.classify import COND as COND_BRANCH
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.thumb_fields import COND, CPSR, regs
+from mcusim.isa.thumb_system import SYSTEM_CLASSES
 from mcusim.isa.thumb_table import classify_at
 
 ITSTATE = 9  # capstone's register id of the IT state the IT instruction writes
 _IT_WRITES = regs(ITSTATE)
+# Classes left to capstone inside an IT block: system instructions (some print oddly there)
+# and the branches never allowed there (CBZ, B<cond>).
+_NEVER_INSIDE = SYSTEM_CLASSES | {"cbz", "branch_cond"}
 
 
 def _flag_setting_narrow(hw: int) -> bool:
@@ -62,6 +68,9 @@ def conditional(info: InsnInfo, hw: int, cond: int) -> InsnInfo:
         writes = regs(*(r for r in sorted(writes) if r != CPSR))
     base, dot, suffix = mnemonic.partition(".")
     text = f"{base}{COND[cond]}{dot}{suffix} {operands}"
+    if info.branch is not None:  # taken or not by the condition: B becomes a B<cond>
+        return info._replace(text=text, writes=writes, branch=COND_BRANCH,
+                             cls="branch_cond" if info.cls == "branch" else info.cls)
     return info._replace(text=text, writes=writes)
 
 
@@ -80,11 +89,12 @@ def classify_it_block(code: bytes, pos: int, address: int) -> list[InsnInfo] | N
         if offset + 1 >= len(code):
             return None
         first = code[offset] | code[offset + 1] << 8
-        if first & 0xFF00 == 0xBF00 or first & 0xFFC0 == 0:
-            return None  # (an IT or a hint inside the block; MOVS Rd, Rm: UNPREDICTABLE)
+        if first & 0xFF00 in (0xBF00, 0xDE00) or first & 0xFFC0 == 0:
+            return None  # (an IT or a hint inside the block; UDF; MOVS Rd, Rm: UNPREDICTABLE)
         info = classify_at(code, offset, address + offset - pos)
-        if info is None or info.branch is not None or info.target is not None:
-            return None
+        if info is None or info.cls in _NEVER_INSIDE or (
+                info.branch is not None and len(out) < len(conditions)):
+            return None  # (a branch must be the last of the block)
         out.append(conditional(info, first, cond))
         offset += info.size
     return out

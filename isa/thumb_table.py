@@ -15,6 +15,8 @@ from __future__ import annotations
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.thumb_fields import COND as CONDITIONS
 from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, SP, alu, imm, mem, push_pop, regs
+from mcusim.isa.thumb_memory import load_store_multiple_narrow
+from mcusim.isa.thumb_system import system_narrow
 from mcusim.isa.thumb_wide import classify_wide
 
 
@@ -92,6 +94,10 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
         rm = (hw >> 6) & 7
         text = f"{name} {NAME[lo3]}, [{NAME[mid3]}, {NAME[rm]}]"
         return mem(address, 2, text, name.startswith("ldr"), lo3, mid3, rm, 0)
+    if top == 0b10100:  # ADR Rd, #imm8 (capstone: no register read, the offset printed)
+        d = REG[(hw >> 8) & 7]
+        return alu(address, 2, f"adr {NAME[(hw >> 8) & 7]}, {imm((hw & 0xFF) * 4)}", EMPTY,
+                   regs(d), d)
     if top == 0b10101:  # ADD Rd, SP, #imm8
         d = REG[(hw >> 8) & 7]
         return alu(address, 2, f"add {NAME[(hw >> 8) & 7]}, sp, {imm((hw & 0xFF) * 4)}",
@@ -117,6 +123,8 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
         d = REG[lo3]
         return alu(address, 2, f"{name} {NAME[lo3]}, {NAME[mid3]}", regs(REG[mid3]),
                     regs(d), d)
+    if top == 0b11000 or top == 0b11001:  # STM Rn!, {list} / LDM Rn{!}, {list}
+        return load_store_multiple_narrow(hw, address)
     if top == 0b11100:  # B (unconditional)
         offset = (hw & 0x7FF) << 1
         target = address + 4 + (offset - (1 << 12) if offset & (1 << 11) else offset)
@@ -125,12 +133,12 @@ def _narrow(hw: int, top: int, address: int) -> InsnInfo | None:
     if top >> 1 == 0b1101:  # B<cond>
         cond = (hw >> 8) & 0xF
         if cond >= 14:
-            return None
+            return system_narrow(hw, address)  # (UDF, SVC)
         offset = (hw & 0xFF) << 1
         target = address + 4 + (offset - (1 << 9) if offset & (1 << 8) else offset)
         return InsnInfo(address, 2, f"b{CONDITIONS[cond]} {imm(target)}", "branch_cond",
                         writes=regs(PC), branch=COND, target=target)
-    return None
+    return system_narrow(hw, address)
 
 
 
@@ -161,6 +169,18 @@ def _register_ops(hw: int, lo3: int, mid3: int, address: int) -> InsnInfo | None
     rdn, rm = (hw >> 7 & 1) << 3 | lo3, hw >> 3 & 0xF
     if op == 2 and rm == 13 and rdn not in (13, 15):  # MOV Rd, SP
         return alu(address, 2, f"mov {NAME[rdn]}, sp", regs(SP), regs(REG[rdn]), REG[rdn])
+    if op != 1 and rdn == 13 and rm not in (13, 15):  # MOV SP, Rm; ADD SP, Rm
+        info = (alu(address, 2, f"mov sp, {NAME[rm]}", regs(REG[rm]), regs(SP), SP) if op
+                else alu(address, 2, f"add sp, {NAME[rm]}", regs(SP, REG[rm]), regs(SP), SP))
+        return info._replace(sp_delta=None)  # (SP set to a run-time value)
+    if op != 1 and rdn == 15 and rm not in (13, 15):  # MOV PC, Rm; ADD PC, Rm: branches
+        m = REG[rm]
+        return InsnInfo(address, 2, f"{'mov' if op else 'add'} pc, {NAME[rm]}", "alu_pc",
+                        reads=regs(m) if op else regs(PC, m), writes=regs(PC), branch=ALWAYS,
+                        dest=PC)
+    if op == 0 and rm == 13 and rdn not in (13, 15):  # ADD Rdm, SP, Rdm
+        d = REG[rdn]
+        return alu(address, 2, f"add {NAME[rdn]}, sp, {NAME[rdn]}", regs(SP, d), regs(d), d)
     if 13 in (rdn, rm) or 15 in (rdn, rm):
         return None
     d, m = REG[rdn], REG[rm]

@@ -4,6 +4,7 @@ is for and how it is checked)."""
 from __future__ import annotations
 
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
+from mcusim.isa.thumb_dsp import divide, extend, parallel_and_misc, saturate
 from mcusim.isa.thumb_fields import COND as CONDITIONS
 from mcusim.isa.thumb_fields import (
     CPSR,
@@ -15,9 +16,24 @@ from mcusim.isa.thumb_fields import (
     alu,
     imm,
     mem,
-    push_pop,
     regs,
 )
+from mcusim.isa.thumb_fp import (
+    arithmetic_fp,
+    fpscr_move,
+    load_store_fp,
+    load_store_multiple_fp,
+    move_fp,
+    other_fp,
+)
+from mcusim.isa.thumb_memory import (
+    load_store_dual_writeback,
+    load_store_multiple,
+    pop_push_wide,
+    preload,
+    table_branch,
+)
+from mcusim.isa.thumb_system import system_wide
 from mcusim.isa.thumb_wide_more import (
     load_store_dual,
     load_store_writeback,
@@ -35,25 +51,47 @@ def classify_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
             return _modified_immediate(hw1, hw2, address)
         if hw1 & 0xFB70 in (0xF240, 0xF2C0):
             return _movw_movt(hw1, hw2, address)
+        if hw1 & 0xFF50 == 0xF300:  # SSAT, USAT (bit 7), and their 16-bit forms
+            return saturate(hw1, hw2, address)
         return plain_immediate(hw1, hw2, address)
     if hw1 & 0xFE00 == 0xEA00:
         return _shifted_register(hw1, hw2, address)
     if hw1 & 0xFF80 == 0xFA00:
+        if hw2 & 0x80:
+            return extend(hw1, hw2, address)  # SXTH.W, UXTAB, ...
         return shift_register(hw1, hw2, address)
+    if hw1 & 0xFF80 == 0xFA80:
+        return parallel_and_misc(hw1, hw2, address)
     if hw1 & 0xFF80 == 0xFB00:
         return _multiply(hw1, hw2, address)
+    if hw1 & 0xFFD0 == 0xFB90:
+        return divide(hw1, hw2, address)
     if hw1 & 0xFF90 == 0xFB80 and hw2 & 0xF0 == 0:  # SMULL/UMULL/SMLAL/UMLAL
         return _long_multiply(hw1, hw2, address)
     if hw1 & 0xFF60 == 0xE940:  # LDRD/STRD (immediate, offset)
         return load_store_dual(hw1, hw2, address)
-    if hw1 in (0xE92D, 0xE8BD) and (hw2 & 0xDFFF).bit_count() < 2:
-        return None  # one register: capstone prints STMDB/LDM
-    if hw1 == 0xE92D and not hw2 & 0xA000:  # PUSH.W (STMDB SP!)
-        return push_pop(False, hw2 & 0x1FFF, hw2 >> 14 & 1, address, 4, ".w")
-    if hw1 == 0xE8BD and not hw2 & 0x6000:  # POP.W (LDMIA SP!), without LR
-        return push_pop(True, hw2 & 0x1FFF, hw2 >> 15 & 1, address, 4, ".w")
+    if hw1 & 0xFE60 == 0xE860:  # LDRD/STRD (immediate, pre- or post-indexed)
+        return load_store_dual_writeback(hw1, hw2, address)
+    if hw1 in (0xE92D, 0xE8BD):
+        return pop_push_wide(hw1, hw2, address)
+    if hw1 & 0xFFF0 == 0xE8D0:
+        return table_branch(hw1, hw2, address)
+    if hw1 & 0xFFC0 in (0xE880, 0xE900):
+        return load_store_multiple(hw1, hw2, address)
     if hw1 & 0xFE00 == 0xF800:
         return _load_store(hw1, hw2, address)
+    if hw1 & 0xFF20 == 0xED00:
+        return load_store_fp(hw1, hw2, address)
+    if hw1 & 0xFFE0 == 0xEC40 or (hw1 & 0xFFE0 == 0xEE00 and hw2 & 0x10):
+        return move_fp(hw1, hw2, address)
+    if hw1 & 0xFF80 == 0xEC80 or hw1 & 0xFFA0 == 0xED20:
+        return load_store_multiple_fp(hw1, hw2, address)
+    if hw1 in (0xEEE1, 0xEEF1) and hw2 & 0x10:
+        return fpscr_move(hw1, hw2, address)
+    if hw1 & 0xFF00 == 0xEE00:  # (hw2 bit 4 clear: data processing)
+        if hw1 & 0xB0 == 0xB0:
+            return other_fp(hw1, hw2, address)
+        return arithmetic_fp(hw1, hw2, address)
     return None
 
 
@@ -79,9 +117,14 @@ _WIDE_REG = {"add", "adds", "sub", "subs", "and", "ands", "orr", "orrs", "eor", 
 _CARRY_IN = {"adc", "sbc"}
 
 def _data_processing(op: int, s: int, rn: int, rd: int, operand: str, sources: tuple[int, ...],
-                     address: int, wide_names: set[str]) -> InsnInfo | None:
+                     address: int, wide_names: set[str],
+                     value: int | None = None) -> InsnInfo | None:
+    """`value`: the immediate operand's (None: a register operand)."""
     entry = _DP.get(op)
-    if entry is None or rd == 13 or rn == 13 or (rd == 15 and not s):
+    # SP only as ADD/SUB's first operand (ADD Rd, SP, ...), and as Rd only of SP, SP.
+    sp_base = rn == 13 and op in (0b1000, 0b1101) and rd != 15
+    if (entry is None or (rn == 13 and not sp_base) or (rd == 13 and (rn != 13 or s))
+            or (rd == 15 and not s)):
         return None
     name, compare, move = entry
     if rd == 15:
@@ -106,7 +149,11 @@ def _data_processing(op: int, s: int, rn: int, rd: int, operand: str, sources: t
     d = REG[rd]
     if name in _CARRY_IN:
         return alu(address, 4, text, regs(REG[rn], *reads, CPSR), regs(d, CPSR), d)
-    return alu(address, 4, text, regs(REG[rn], *reads), regs(d), d)
+    info = alu(address, 4, text, regs(REG[rn], *reads), regs(d), d)
+    if rd == 13:  # SP, SP: SP moves by a constant (capstone: the immediate), else unknown
+        return info._replace(sp_delta=None if value is None else value if op == 0b1000
+                             else -value)
+    return info
 
 
 def _modified_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
@@ -122,7 +169,8 @@ def _modified_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         entry[0] in ("and", "bic", "orr", "eor") and rn != 15 and rd != 15)
     if value & 0x80000000 and not unsigned:
         value -= 1 << 32
-    return _data_processing(op, hw1 >> 4 & 1, rn, rd, imm(value), (), address, _WIDE_IMM)
+    return _data_processing(op, hw1 >> 4 & 1, rn, rd, imm(value), (), address, _WIDE_IMM,
+                            value)
 
 
 def _shifted_register(hw1: int, hw2: int, address: int) -> InsnInfo | None:
@@ -171,6 +219,13 @@ def _multiply(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         name, cls = ("smul" if ra == 15 else "smla") + _XY[op2], "dsp"
     elif op1 == 2 and op2 < 2:
         name, cls = ("smuad" if ra == 15 else "smlad") + ("x" if op2 else ""), "dsp"
+    elif op1 == 3 and op2 < 2:
+        name, cls = ("smulw" if ra == 15 else "smlaw") + "bt"[op2], "dsp"
+    elif op1 == 4 and op2 < 2:
+        name, cls = ("smusd" if ra == 15 else "smlsd") + ("x" if op2 else ""), "dsp"
+    elif op1 in (5, 6) and op2 < 2 and (op1 == 5 or ra != 15):  # SMMUL, SMMLA, SMMLS{R}
+        name = ("smmul" if ra == 15 else "smmla" if op1 == 5 else "smmls") + ("r" if op2 else "")
+        cls = "dsp"
     else:
         return None
     d = REG[rd]
@@ -210,8 +265,10 @@ def _load_store(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     writeback)."""
     name = _LOAD_STORE.get((hw1 >> 8 & 1) << 3 | (hw1 >> 4 & 7))
     rn, rt = hw1 & 0xF, hw2 >> 12
-    if name is None or rt in (13, 15):
-        return None
+    if rt == 15 and name == "ldrb":
+        return preload(hw1, hw2, address)  # (PLD: LDRB to the PC)
+    if name is None or rt == 13 or (rt == 15 and name != "ldr"):
+        return None  # (LDR to the PC: a branch, see thumb_fields.mem)
     if rn == 15:  # literal
         if not name.startswith("ldr"):
             return None
@@ -256,7 +313,7 @@ def _branch_wide(hw1: int, hw2: int, address: int) -> InsnInfo | None:
         return None
     cond = hw1 >> 6 & 0xF
     if cond >= 14:
-        return None
+        return system_wide(hw1, hw2, address)  # (hints, barriers; MSR, MRS)
     offset = s << 20 | j2 << 19 | j1 << 18 | (hw1 & 0x3F) << 12 | (hw2 & 0x7FF) << 1
     target = (address + 4 + offset - (s << 21)) & 0xFFFFFFFF
     return InsnInfo(address, 4, f"b{CONDITIONS[cond]}.w {imm(target)}", "branch_cond",

@@ -1,13 +1,14 @@
 """More 32-bit encodings of the table-driven Thumb classifier (isa/thumb_table.py says what it
 is for and how it is checked): the shifts (immediate and register), the bit-field extracts,
 ADDW/SUBW and LDRD/STRD with an immediate offset, as compilers emit them for unrolled kernels.
-Only the plain forms: SP or PC operands, writeback and UNPREDICTABLE register choices go to
-capstone (None). isa/native/thumb_wide_more.c makes the same decisions in C."""
+Only the plain forms: PC operands (but ADDW/SUBW Rd, PC, #imm: ADR), SP (but as ADDW/SUBW's Rn
+and a writeback load's or store's base) and UNPREDICTABLE register choices go to capstone
+(None). isa/native/thumb_wide_more.c makes the same decisions in C."""
 
 from __future__ import annotations
 
-from mcusim.isa.classify import InsnInfo
-from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, REG, SHIFT, alu, imm, regs
+from mcusim.isa.classify import ALWAYS, InsnInfo
+from mcusim.isa.thumb_fields import CPSR, EMPTY, NAME, PC, REG, SHIFT, alu, imm, regs
 
 
 def shift_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
@@ -42,15 +43,21 @@ def plain_immediate(hw1: int, hw2: int, address: int) -> InsnInfo | None:
     """ADDW/SUBW Rd, Rn, #imm12 and UBFX/SBFX Rd, Rn, #lsb, #width (data processing with a
     plain binary immediate; MOVW/MOVT are in isa/thumb_wide.py)."""
     rn, rd = hw1 & 0xF, hw2 >> 8 & 0xF
-    if rn in (13, 15) or rd in (13, 15):
-        return None  # (ADR, SP arithmetic)
     n, d = REG[rn], REG[rd]
     op = hw1 & 0xFBF0
     if op in (0xF200, 0xF2A0):
+        # (Rn PC: ADR, printed so; SP only as Rn, and as Rd of SP, SP)
+        if rd == 15 or (rd == 13 and rn != 13):
+            return None
         value = (hw1 >> 10 & 1) << 11 | (hw2 >> 12 & 7) << 8 | (hw2 & 0xFF)
         name = "addw" if op == 0xF200 else "subw"
-        return alu(address, 4, f"{name} {NAME[rd]}, {NAME[rn]}, {imm(value)}", regs(n),
+        info = alu(address, 4, f"{name} {NAME[rd]}, {NAME[rn]}, {imm(value)}", regs(n),
                    regs(d), d)
+        if rd == 13:  # SP moves by a constant
+            return info._replace(sp_delta=value if op == 0xF200 else -value)
+        return info
+    if rn in (13, 15) or rd in (13, 15):
+        return None
     if (hw1 & 0xFFF0) in (0xF3C0, 0xF340) and not hw2 & 0x20:
         lsb, width = (hw2 >> 12 & 7) << 2 | (hw2 >> 6 & 3), (hw2 & 0x1F) + 1
         if lsb + width > 32:
@@ -87,8 +94,8 @@ def load_store_writeback(name: str, hw1: int, hw2: int, address: int) -> InsnInf
     updated; `name` from isa/thumb_wide.py's decision on hw1)."""
     rn, rt = hw1 & 0xF, hw2 >> 12
     pre, up = hw2 & 0x400, hw2 & 0x200
-    if not hw2 & 0x100 or rn in (13, 15) or rt in (13, 15) or rn == rt:
-        return None  # (no writeback: unprivileged; SP, PC; UNPREDICTABLE)
+    if not hw2 & 0x100 or rn == 15 or rt == 13 or rn == rt or (rt == 15 and name != "ldr"):
+        return None  # (no writeback: unprivileged; PC; UNPREDICTABLE)
     value = hw2 & 0xFF
     n, t = REG[rn], REG[rt]
     if pre:
@@ -99,8 +106,14 @@ def load_store_writeback(name: str, hw1: int, hw2: int, address: int) -> InsnInf
         disp = 0  # (capstone: the memory operand is [Rn]; the change, an immediate operand)
         change = imm(value) if up else imm(-value) if value else "#-0"
         text = f"{name} {NAME[rt]}, [{NAME[rn]}], {change}"
+    sp_delta = (value if up else -value) if rn == 13 else 0  # (LDR Rt, [SP], #4: a pop)
+    if rt == 15:  # LDR PC, [SP], #4: a return (capstone: none of a single load's own fields)
+        return InsnInfo(address, 4, text, "ldr_pc", reads=regs(n), writes=regs(PC, n),
+                        branch=ALWAYS, dest=PC, writeback=True, mem_base=n, disp=disp, span=8,
+                        sp_delta=sp_delta)
     if name.startswith("ldr"):
         return InsnInfo(address, 4, text, "ldr", reads=regs(n), writes=regs(n, t), load=True,
-                        base=n, dest=t, writeback=True, mem_base=n, disp=disp, span=8)
+                        base=n, dest=t, writeback=True, mem_base=n, disp=disp, span=8,
+                        sp_delta=sp_delta)
     return InsnInfo(address, 4, text, "str", reads=regs(n, t), writes=regs(n), store=True,
-                    base=n, writeback=True, mem_base=n, disp=disp, span=8)
+                    base=n, writeback=True, mem_base=n, disp=disp, span=8, sp_delta=sp_delta)

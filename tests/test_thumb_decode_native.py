@@ -22,7 +22,12 @@ from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
 from mcusim.sim.core.code_map import code_spans
 
-from .test_thumb_table import _random_it_block, more_wide_forms
+from .test_thumb_table import (
+    _random_it_block,
+    forms_inside_it_blocks,
+    more_wide_forms,
+    random_it_block_with_a_branch,
+)
 
 if decode.NATIVE is None:
     pytest.skip("the native Thumb decoder (mcusim.isa._thumb_decode) is not in use: not built "
@@ -100,6 +105,36 @@ def test_random_it_blocks():
             wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
     assert not wrong[:10]
     assert handled > 1000
+
+def test_random_it_blocks_ending_with_a_branch():
+    rnd = random.Random(2119)
+    handled, wrong = 0, []
+    for _ in range(5000):
+        code, address = random_it_block_with_a_branch(rnd), rnd.randrange(0, 1 << 32, 2)
+        mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
+            code, 0, address)
+        handled += reference is not None
+        if (mine is None) != (reference is None) or (
+                mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
+            wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
+    assert not wrong[:10]
+    assert handled > 500
+
+
+def test_every_32_bit_form_inside_it_blocks():
+    rnd = random.Random(2120)
+    handled, wrong = 0, []
+    for code in forms_inside_it_blocks(rnd):
+        address = rnd.randrange(0, 1 << 32, 2)
+        mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
+            code, 0, address)
+        handled += reference is not None
+        if (mine is None) != (reference is None) or (
+                mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
+            wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
+    assert not wrong[:10]
+    assert handled > 1000
+
 
 @settings(max_examples=1000, deadline=None)
 @given(st.integers(0xE800, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, (1 << 32) - 2))
@@ -202,3 +237,12 @@ def test_the_native_memo_of_encodings_behaves_as_the_dict_it_replaces():
         memo[b"\x01"] = ()
     memo.clear()
     assert len(memo) == 0 and memo.get(next(iter(reference))) is None
+
+
+def test_bkpt_svc_cps_hints_and_barriers():
+    from .test_thumb_table import system_encodings
+
+    rnd = random.Random(2118)
+    pairs = [(code, rnd.randrange(0, 1 << 32, 2)) for code in system_encodings()]
+    assert not _wrong(pairs)[:10]
+    assert sum(native_classify(c, 0, a) is not None for c, a in pairs) == 836  # (as Python)

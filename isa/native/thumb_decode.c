@@ -27,27 +27,39 @@ static PyObject **sets;  /* the shared frozenset of each register bitmask, made 
 
 static const char *const CLASS_NAMES[C_COUNT] = {
     "alu", "mul", "mla", "mull", "mlal", "dsp", "ldr", "str", "ldm", "ldm_pc", "stm", "branch",
-    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it"};
+    "branch_cond", "bl", "bx", "cbz", "ldrd", "strd", "it", "div", "ldr_pc", "alu_pc", "tbb",
+    "vldr", "vstr", "vmov_core", "vmov_core2", "vldm", "vstm", "vfp_alu", "vfp_mac", "vfp_div",
+    "vfp_sqrt", "vmrs", "mrs", "msr", "bkpt", "svc", "cps", "nop", "wfi", "barrier", "isb"};
 
+/* The bit of a core register id (and CPSR, the IT state) in a set's mask; -1: another (an FP
+ * register), whose sets are not cached by mask. */
 static int set_bit(int id) {
-    if (id >= ID_R0)
+    if (id >= ID_R0 && id <= ID_R0 + 12)
         return id - ID_R0;  /* r0-r12: bits 0-12 */
     switch (id) {
     case ID_SP: return 13;
     case ID_LR: return 14;
     case ID_PC: return 15;
+    case ID_CPSR: return 16;
     case ID_ITSTATE: return 17;
-    default: return 16;  /* CPSR */
+    default: return -1;
     }
 }
 
 /* The shared frozenset of `r` (borrowed), made as thumb_fields.regs makes it: the ids added
- * in the order listed, then isa.classify._shared. */
+ * in the order listed, then isa.classify._shared. (A set with an FP register is made each
+ * time: _shared returns the one object for it, kept alive by its memo.) */
 static PyObject *register_set(const td_regs *r) {
     unsigned mask = 0;
-    for (int k = 0; k < r->n; k++)
-        mask |= 1u << set_bit(r->id[k]);
-    if (sets[mask] != NULL)
+    int cached = 1;
+    for (int k = 0; k < r->n; k++) {
+        int bit = set_bit(r->id[k]);
+        if (bit < 0)
+            cached = 0;
+        else
+            mask |= 1u << bit;
+    }
+    if (cached && sets[mask] != NULL)
         return sets[mask];
     PyObject *made = PyFrozenSet_New(NULL);
     if (made == NULL)
@@ -63,6 +75,10 @@ static PyObject *register_set(const td_regs *r) {
     }
     PyObject *one = PyObject_CallOneArg(shared, made);
     Py_DECREF(made);
+    if (!cached) {  /* (borrowed: _shared's dict holds it) */
+        Py_XDECREF(one);
+        return one;
+    }
     sets[mask] = one;  /* (kept for the life of the process, as _shared's own dict keeps it) */
     return one;
 }
@@ -136,7 +152,7 @@ static PyObject *build(const td_insn *o, int64_t address) {
     PUT(18, PyLong_FromLong(o->mem_index));
     PUT(19, PyLong_FromLongLong(o->disp));
     PUT(20, PyLong_FromLong(o->span));
-    PUT(21, PyLong_FromLongLong(o->sp_delta));
+    PUT(21, o->sp_unknown ? new_ref(Py_None) : PyLong_FromLongLong(o->sp_delta));
     return insn;
 }
 

@@ -55,6 +55,11 @@ static void conditional(td_insn *o, unsigned hw, int cond) {
     td_format(text, TEXT_MAX, "%s%s%s%s %s", mnemonic, CONDITIONS[cond], suffix,
               dot ? dot + 1 : "", space ? space + 1 : "");
     td_text(o, "%s", text);
+    if (o->branch != BR_NONE) {  /* taken or not by the condition: B becomes a B<cond> */
+        o->branch = BR_COND;
+        if (o->cls == C_BRANCH)
+            o->cls = C_BRANCH_COND;
+    }
 }
 
 int td_it_block(const unsigned char *code, Py_ssize_t pos, Py_ssize_t end, int64_t address,
@@ -78,8 +83,8 @@ int td_it_block(const unsigned char *code, Py_ssize_t pos, Py_ssize_t end, int64
         if (offset + 1 >= end)
             return 0;
         unsigned first = code[offset] | code[offset + 1] << 8;
-        if ((first & 0xFF00) == 0xBF00 || (first & 0xFFC0) == 0)
-            return 0;  /* (an IT or a hint inside the block; MOVS Rd, Rm: UNPREDICTABLE) */
+        if ((first & 0xFF00) == 0xBF00 || (first & 0xFF00) == 0xDE00 || (first & 0xFFC0) == 0)
+            return 0;  /* (an IT or a hint inside the block; UDF; MOVS Rd, Rm: UNPREDICTABLE) */
         unsigned second = 0;
         if (first >> 11 >= 0b11101) {
             if (offset + 3 >= end)
@@ -87,8 +92,10 @@ int td_it_block(const unsigned char *code, Py_ssize_t pos, Py_ssize_t end, int64
             second = code[offset + 2] | code[offset + 3] << 8;
         }
         td_insn *o = &out[k + 1];
+        /* (system classes, CBZ and B<cond> are left to capstone; a branch must be last) */
         if (!td_classify(first, second, address + (offset - pos), o) ||
-            o->branch != BR_NONE || o->has_target)
+            TD_SYSTEM_CLASS(o->cls) || o->cls == C_CBZ || o->cls == C_BRANCH_COND ||
+            (o->branch != BR_NONE && k < count - 1))
             return 0;
         conditional(o, first, conditions[k]);
         offset += o->size;

@@ -1,115 +1,9 @@
 /* The 16-bit encodings of the native table classifier, line by line the decisions of
- * isa/thumb_table.py (which says what it is for and how it is checked against capstone), and
- * the pieces the 32-bit ones (thumb_wide.c) share: names and builders (texts: thumb_text.c). */
+ * isa/thumb_table.py (which says what it is for and how it is checked against capstone);
+ * the pieces they share with the 32-bit ones: thumb_build.c (texts: thumb_text.c). */
 #include "thumb_narrow.h"
 
-#include <stdarg.h>
-#include <string.h>
-
-const char *const NAME[16] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "sb",
-                              "sl", "fp", "ip", "sp", "lr", "pc"};
-const uint8_t REG[16] = {66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, ID_SP, ID_LR,
-                         ID_PC};
-const char *const CONDITIONS[14] = {"eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc", "hi",
-                                    "ls", "ge", "lt", "gt", "le"};
-
-void td_regs_of(td_regs *r, int n, ...) {
-    va_list args;
-    va_start(args, n);
-    for (int k = 0; k < n; k++)
-        r->id[k] = (uint8_t)va_arg(args, int);
-    va_end(args);
-    r->n = n;
-}
-
-void td_start(td_insn *o, int size, int cls) {
-    memset(o, 0, sizeof *o);
-    o->size = size;
-    o->cls = cls;
-}
-
-void td_alu(td_insn *o, int size, int dest, int cls) {
-    /* thumb_fields.alu (reads and writes set by the caller) */
-    o->size = size;
-    o->dest = dest;
-    o->cls = cls;
-}
-
-int td_mem(td_insn *o, int size, int load, int rt, int rn, int rm, int64_t disp) {
-    /* thumb_fields.mem: a single load or store, [rn, #disp] or [rn, rm], no writeback */
-    int t = REG[rt], n = REG[rn], m = rm >= 0 ? REG[rm] : 0;
-    o->size = size;
-    o->reg_offset = m != 0;
-    o->base = o->mem_base = n;
-    o->index = o->mem_index = m;
-    o->disp = disp;
-    o->span = 8;
-    if (load) {
-        o->cls = C_LDR;
-        if (m)
-            td_regs_of(&o->reads, 2, n, m);
-        else
-            td_regs_of(&o->reads, 1, n);
-        td_regs_of(&o->writes, 1, t);
-        o->load = 1;
-        o->dest = t;
-    } else {
-        o->cls = C_STR;
-        if (m)
-            td_regs_of(&o->reads, 3, t, n, m);
-        else
-            td_regs_of(&o->reads, 2, t, n);
-        o->store = 1;
-    }
-    return 1;
-}
-
-int td_push_pop(td_insn *o, int pop, unsigned low, int extra, int size, const char *suffix) {
-    /* thumb_fields.push_pop: {low registers, LR/PC if extra}; `low` may hold r0-r12 */
-    int listed[13], count = 0;
-    for (int r = 0; r < 13; r++)
-        if (low >> r & 1)
-            listed[count++] = r;
-    if (!count && !extra)
-        return 0;
-    int n = count + (extra ? 1 : 0);
-    char list[TEXT_MAX];
-    int at = 0;
-    for (int k = 0; k < count; k++)
-        at += td_format(list + at, TEXT_MAX - at, "%s%s", k ? ", " : "", NAME[listed[k]]);
-    if (extra)
-        td_format(list + at, TEXT_MAX - at, "%s%s", count ? ", " : "", pop ? "pc" : "lr");
-    td_text(o, "%s%s {%s}", pop ? "pop" : "push", suffix, list);
-    o->size = size;
-    o->mem_base = ID_SP;
-    o->span = 4 * n;
-    td_regs *r = pop ? &o->writes : &o->reads;
-    r->n = 0;
-    r->id[r->n++] = ID_SP;
-    for (int k = 0; k < count; k++)
-        r->id[r->n++] = REG[listed[k]];
-    if (extra)
-        r->id[r->n++] = pop ? ID_PC : ID_LR;
-    if (!pop) {
-        o->cls = C_STM;
-        o->nregs = n;
-        td_regs_of(&o->writes, 1, ID_SP);
-        o->sp_delta = -4 * n;
-        return 1;
-    }
-    td_regs_of(&o->reads, 1, ID_SP);
-    o->dest = count ? REG[listed[0]] : (extra ? ID_PC : 0);
-    o->sp_delta = 4 * n;
-    if (extra) {
-        o->cls = C_LDM_PC;
-        o->nregs = n - 1;
-        o->branch = BR_ALWAYS;
-    } else {
-        o->cls = C_LDM;
-        o->nregs = n;
-    }
-    return 1;
-}
+#include <stddef.h>
 
 static void branch_to(td_insn *o, int cls, int branch, int64_t target) {
     o->cls = cls;
@@ -183,6 +77,37 @@ static int register_ops(unsigned hw, int lo3, int mid3, td_insn *o) {
     if (op == 2 && rm == 13 && rdn != 13 && rdn != 15) {  /* MOV Rd, SP */
         td_text(o, "mov %s, sp", NAME[rdn]);
         td_regs_of(&o->reads, 1, ID_SP);
+        td_regs_of(&o->writes, 1, REG[rdn]);
+        td_alu(o, 2, REG[rdn], C_ALU);
+        return 1;
+    }
+    if (op != 1 && rdn == 13 && rm != 13 && rm != 15) {  /* MOV SP, Rm; ADD SP, Rm */
+        if (op) {
+            td_text(o, "mov sp, %s", NAME[rm]);
+            td_regs_of(&o->reads, 1, REG[rm]);
+        } else {
+            td_text(o, "add sp, %s", NAME[rm]);
+            td_regs_of(&o->reads, 2, ID_SP, REG[rm]);
+        }
+        td_regs_of(&o->writes, 1, ID_SP);
+        td_alu(o, 2, ID_SP, C_ALU);
+        o->sp_unknown = 1;  /* (SP set to a run-time value) */
+        return 1;
+    }
+    if (op != 1 && rdn == 15 && rm != 13 && rm != 15) {  /* MOV PC, Rm; ADD PC, Rm: branches */
+        td_text(o, "%s pc, %s", op ? "mov" : "add", NAME[rm]);
+        if (op)
+            td_regs_of(&o->reads, 1, REG[rm]);
+        else
+            td_regs_of(&o->reads, 2, ID_PC, REG[rm]);
+        td_regs_of(&o->writes, 1, ID_PC);
+        td_alu(o, 2, ID_PC, C_ALU_PC);
+        o->branch = BR_ALWAYS;
+        return 1;
+    }
+    if (op == 0 && rm == 13 && rdn != 13 && rdn != 15) {  /* ADD Rdm, SP, Rdm */
+        td_text(o, "add %s, sp, %s", NAME[rdn], NAME[rdn]);
+        td_regs_of(&o->reads, 2, ID_SP, REG[rdn]);
         td_regs_of(&o->writes, 1, REG[rdn]);
         td_alu(o, 2, REG[rdn], C_ALU);
         return 1;
@@ -316,6 +241,14 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         td_text(o, "%s %s, [%s, %s]", REG_OFFSET_OPS[op], NAME[lo3], NAME[mid3], NAME[rm]);
         return td_mem(o, 2, op >= 3, lo3, mid3, rm, 0);
     }
+    if (top == 0b10100) {  /* ADR Rd, #imm8 (capstone: no register read, the offset printed) */
+        int rd = hw >> 8 & 7;
+        td_imm(v, (hw & 0xFF) * 4);
+        td_text(o, "adr %s, %s", NAME[rd], v);
+        td_regs_of(&o->writes, 1, REG[rd]);
+        td_alu(o, 2, REG[rd], C_ALU);
+        return 1;
+    }
     if (top == 0b10101) {  /* ADD Rd, SP, #imm8 */
         int rd = hw >> 8 & 7;
         td_imm(v, (hw & 0xFF) * 4);
@@ -358,6 +291,8 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         td_alu(o, 2, d, C_ALU);
         return 1;
     }
+    if (top == 0b11000 || top == 0b11001)  /* STM Rn!, {list} / LDM Rn{!}, {list} */
+        return td_load_store_multiple_narrow(hw, o);
     if (top == 0b11100) {  /* B (unconditional) */
         int offset = (hw & 0x7FF) << 1;
         int64_t target = address + 4 + (offset & (1 << 11) ? offset - (1 << 12) : offset);
@@ -369,7 +304,7 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
     if (top >> 1 == 0b1101) {  /* B<cond> */
         int cond = hw >> 8 & 0xF;
         if (cond >= 14)
-            return 0;
+            return td_system_narrow(hw, o);  /* (UDF, SVC) */
         int offset = (hw & 0xFF) << 1;
         int64_t target = address + 4 + (offset & (1 << 8) ? offset - (1 << 9) : offset);
         td_imm(v, target);
@@ -378,7 +313,7 @@ int td_narrow(unsigned hw, int64_t address, td_insn *o) {
         branch_to(o, C_BRANCH_COND, BR_COND, target);
         return 1;
     }
-    return 0;
+    return td_system_narrow(hw, o);
 }
 
 int td_classify(unsigned hw1, unsigned hw2, int64_t address, td_insn *out) {

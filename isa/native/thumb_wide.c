@@ -41,11 +41,14 @@ static int listed(const char *const *names, const char *name) {
     return 0;
 }
 
+/* `value`: the immediate operand's (NULL: a register operand). */
 static int data_processing(unsigned op, int s, int rn, int rd, const char *operand, int rm,
-                           int64_t address, const char *const *wide_names, td_insn *o) {
-    (void)address;
+                           const int64_t *value, const char *const *wide_names, td_insn *o) {
     const char *name = DP[op][0], *compare = DP[op][1], *move = DP[op][2];
-    if (name == NULL || rd == 13 || rn == 13 || (rd == 15 && !s))
+    /* SP only as ADD/SUB's first operand (ADD Rd, SP, ...), and as Rd only of SP, SP. */
+    int sp_base = rn == 13 && (op == 0x8 || op == 0xD) && rd != 15;
+    if (name == NULL || (rn == 13 && !sp_base) || (rd == 13 && (rn != 13 || s)) ||
+        (rd == 15 && !s))
         return 0;
     int is_compare = 0, is_move = 0;
     if (rd == 15) {
@@ -97,10 +100,16 @@ static int data_processing(unsigned op, int s, int rn, int rd, const char *opera
         td_regs_of(&o->writes, 1, d);
     }
     td_alu(o, 4, d, C_ALU);
+    if (rd == 13) {  /* SP, SP: SP moves by a constant (capstone: the immediate), else unknown */
+        if (value == NULL)
+            o->sp_unknown = 1;
+        else
+            o->sp_delta = op == 0x8 ? *value : -*value;
+    }
     return 1;
 }
 
-static int modified_immediate(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
+static int modified_immediate(unsigned hw1, unsigned hw2, td_insn *o) {
     unsigned imm12 = (hw1 >> 10 & 1) << 11 | (hw2 >> 12 & 7) << 8 | (hw2 & 0xFF);
     int64_t value = thumb_expand(imm12);
     unsigned op = hw1 >> 5 & 0xF;
@@ -116,10 +125,10 @@ static int modified_immediate(unsigned hw1, unsigned hw2, int64_t address, td_in
         value -= (int64_t)1 << 32;
     char operand[32];
     td_imm(operand, value);
-    return data_processing(op, hw1 >> 4 & 1, rn, rd, operand, -1, address, WIDE_IMM, o);
+    return data_processing(op, hw1 >> 4 & 1, rn, rd, operand, -1, &value, WIDE_IMM, o);
 }
 
-static int shifted_register(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
+static int shifted_register(unsigned hw1, unsigned hw2, td_insn *o) {
     static const char *const shifts[4] = {"lsl", "lsr", "asr", "ror"};
     if (hw2 & 0x8000)
         return 0;
@@ -139,7 +148,7 @@ static int shifted_register(unsigned hw1, unsigned hw2, int64_t address, td_insn
     else
         td_format(operand, sizeof operand, "%s, %s #%u", NAME[rm], shifts[kind],
                   amount ? amount : 32);
-    return data_processing(op, s, rn, rd, operand, rm, address, WIDE_REG, o);
+    return data_processing(op, s, rn, rd, operand, rm, NULL, WIDE_REG, o);
 }
 
 static int movw_movt(unsigned hw1, unsigned hw2, td_insn *o) {
@@ -182,6 +191,16 @@ static int multiply(unsigned hw1, unsigned hw2, td_insn *o) {
     } else if (op1 == 2 && op2 < 2) {
         td_format(name, sizeof name, "%s%s", ra == 15 ? "smuad" : "smlad", op2 ? "x" : "");
         cls = C_DSP;
+    } else if (op1 == 3 && op2 < 2) {
+        td_format(name, sizeof name, "%s%s", ra == 15 ? "smulw" : "smlaw", op2 ? "t" : "b");
+        cls = C_DSP;
+    } else if (op1 == 4 && op2 < 2) {
+        td_format(name, sizeof name, "%s%s", ra == 15 ? "smusd" : "smlsd", op2 ? "x" : "");
+        cls = C_DSP;
+    } else if ((op1 == 5 || op1 == 6) && op2 < 2 && (op1 == 5 || ra != 15)) {
+        td_format(name, sizeof name, "%s%s",
+                  ra == 15 ? "smmul" : op1 == 5 ? "smmla" : "smmls", op2 ? "r" : "");
+        cls = C_DSP;  /* SMMUL, SMMLA, SMMLS{R} */
     } else {
         return 0;
     }
@@ -234,8 +253,10 @@ static int load_store(unsigned hw1, unsigned hw2, td_insn *o) {
         [0x5] = "ldr", [0x9] = "ldrsb", [0xB] = "ldrsh"};
     const char *name = names[(hw1 >> 8 & 1) << 3 | (hw1 >> 4 & 7)];
     int rn = hw1 & 0xF, rt = hw2 >> 12;
-    if (name == NULL || rt == 13 || rt == 15)
-        return 0;
+    if (rt == 15 && name != NULL && strcmp(name, "ldrb") == 0)
+        return td_preload(hw1, hw2, o);  /* (PLD: LDRB to the PC) */
+    if (name == NULL || rt == 13 || (rt == 15 && strcmp(name, "ldr") != 0))
+        return 0;  /* (LDR to the PC: a branch, see td_mem) */
     int load = strncmp(name, "ldr", 3) == 0;
     int64_t disp;
     char v[32];
@@ -307,8 +328,10 @@ static int branch_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) 
     if (hw2 & 0x4000)
         return 0;
     unsigned cond = hw1 >> 6 & 0xF;
-    if (cond >= 14)
-        return 0;
+    if (cond >= 14) {  /* (hints, barriers; MSR, MRS) */
+        o->has_target = 0;
+        return td_system_wide(hw1, hw2, o);
+    }
     int64_t offset = s << 20 | j2 << 19 | j1 << 18 | (int64_t)(hw1 & 0x3F) << 12 |
                      (int64_t)(hw2 & 0x7FF) << 1;
     target = (address + 4 + offset - (s << 21)) & 0xFFFFFFFF;
@@ -326,28 +349,46 @@ int td_wide(unsigned hw1, unsigned hw2, int64_t address, td_insn *o) {
         if (hw2 & 0x8000)
             return branch_wide(hw1, hw2, address, o);
         if ((hw1 & 0x0200) == 0)
-            return modified_immediate(hw1, hw2, address, o);
+            return modified_immediate(hw1, hw2, o);
         if ((hw1 & 0xFB70) == 0xF240)  /* MOVW, MOVT (bit 7: thumb_wide's 0xF2C0) */
             return movw_movt(hw1, hw2, o);
+        if ((hw1 & 0xFF50) == 0xF300)  /* SSAT, USAT (bit 7), and their 16-bit forms */
+            return td_saturate(hw1, hw2, o);
         return td_plain_immediate(hw1, hw2, o);
     }
     if ((hw1 & 0xFE00) == 0xEA00)
-        return shifted_register(hw1, hw2, address, o);
-    if ((hw1 & 0xFF80) == 0xFA00)
-        return td_shift_register(hw1, hw2, o);
+        return shifted_register(hw1, hw2, o);
+    if ((hw1 & 0xFF80) == 0xFA00)  /* (bit 7 of hw2: SXTH.W, UXTAB, ...) */
+        return hw2 & 0x80 ? td_extend(hw1, hw2, o) : td_shift_register(hw1, hw2, o);
+    if ((hw1 & 0xFF80) == 0xFA80)
+        return td_parallel_and_misc(hw1, hw2, o);
     if ((hw1 & 0xFF80) == 0xFB00)
         return multiply(hw1, hw2, o);
+    if ((hw1 & 0xFFD0) == 0xFB90)
+        return td_divide(hw1, hw2, o);
     if ((hw1 & 0xFF90) == 0xFB80 && (hw2 & 0xF0) == 0)  /* SMULL/UMULL/SMLAL/UMLAL */
         return long_multiply(hw1, hw2, o);
     if ((hw1 & 0xFF60) == 0xE940)  /* LDRD/STRD (immediate, offset) */
         return td_load_store_dual(hw1, hw2, o);
-    if ((hw1 == 0xE92D || hw1 == 0xE8BD) && __builtin_popcount(hw2 & 0xDFFF) < 2)
-        return 0;  /* one register: capstone prints STMDB/LDM */
-    if (hw1 == 0xE92D && !(hw2 & 0xA000))  /* PUSH.W (STMDB SP!) */
-        return td_push_pop(o, 0, hw2 & 0x1FFF, hw2 >> 14 & 1, 4, ".w");
-    if (hw1 == 0xE8BD && !(hw2 & 0x6000))  /* POP.W (LDMIA SP!), without LR */
-        return td_push_pop(o, 1, hw2 & 0x1FFF, hw2 >> 15 & 1, 4, ".w");
+    if ((hw1 & 0xFE60) == 0xE860)  /* LDRD/STRD (immediate, pre- or post-indexed) */
+        return td_load_store_dual_writeback(hw1, hw2, o);
+    if (hw1 == 0xE92D || hw1 == 0xE8BD)
+        return td_pop_push_wide(hw1, hw2, o);
+    if ((hw1 & 0xFFF0) == 0xE8D0)
+        return td_table_branch(hw1, hw2, o);
+    if ((hw1 & 0xFFC0) == 0xE880 || (hw1 & 0xFFC0) == 0xE900)
+        return td_load_store_multiple(hw1, hw2, o);
     if ((hw1 & 0xFE00) == 0xF800)
         return load_store(hw1, hw2, o);
+    if ((hw1 & 0xFF20) == 0xED00)
+        return td_load_store_fp(hw1, hw2, o);
+    if ((hw1 & 0xFFE0) == 0xEC40 || ((hw1 & 0xFFE0) == 0xEE00 && (hw2 & 0x10)))
+        return td_move_fp(hw1, hw2, o);
+    if ((hw1 & 0xFF80) == 0xEC80 || (hw1 & 0xFFA0) == 0xED20)
+        return td_load_store_multiple_fp(hw1, hw2, o);
+    if ((hw1 == 0xEEE1 || hw1 == 0xEEF1) && (hw2 & 0x10))
+        return td_fpscr_move(hw1, hw2, o);
+    if ((hw1 & 0xFF00) == 0xEE00)  /* (hw2 bit 4 clear: data processing) */
+        return (hw1 & 0xB0) == 0xB0 ? td_other_fp(hw1, hw2, o) : td_arithmetic_fp(hw1, hw2, o);
     return 0;
 }

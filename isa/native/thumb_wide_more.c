@@ -2,6 +2,8 @@
  * isa/thumb_wide_more.py: shifts, bit-field extracts, ADDW/SUBW, LDRD/STRD (offset). */
 #include "thumb_narrow.h"
 
+#include <string.h>
+
 static const char *const SHIFTS[4] = {"lsl", "lsr", "asr", "ror"};
 
 static int sp_or_pc(int r) { return r == 13 || r == 15; }
@@ -44,15 +46,20 @@ int td_shift_register(unsigned hw1, unsigned hw2, td_insn *o) {
 
 int td_plain_immediate(unsigned hw1, unsigned hw2, td_insn *o) {
     int rn = hw1 & 0xF, rd = hw2 >> 8 & 0xF;
-    if (sp_or_pc(rn) || sp_or_pc(rd))
-        return 0;  /* (ADR, SP arithmetic) */
     int n = REG[rn], d = REG[rd];
     unsigned op = hw1 & 0xFBF0;
     char v[32], w[32];
     if (op == 0xF200 || op == 0xF2A0) {
-        unsigned value = (hw1 >> 10 & 1) << 11 | (hw2 >> 12 & 7) << 8 | (hw2 & 0xFF);
+        /* (Rn PC: ADR, printed so; SP only as Rn, and as Rd of SP, SP) */
+        if (rd == 15 || (rd == 13 && rn != 13))
+            return 0;
+        int value = (hw1 >> 10 & 1) << 11 | (hw2 >> 12 & 7) << 8 | (hw2 & 0xFF);
         td_imm(v, value);
         td_text(o, "%s %s, %s, %s", op == 0xF200 ? "addw" : "subw", NAME[rd], NAME[rn], v);
+        if (rd == 13)  /* SP moves by a constant */
+            o->sp_delta = op == 0xF200 ? value : -value;
+    } else if (sp_or_pc(rn) || sp_or_pc(rd)) {
+        return 0;
     } else if (((hw1 & 0xFFF0) == 0xF3C0 || (hw1 & 0xFFF0) == 0xF340) && !(hw2 & 0x20)) {
         unsigned lsb = (hw2 >> 12 & 7) << 2 | (hw2 >> 6 & 3), width = (hw2 & 0x1F) + 1;
         if (lsb + width > 32)
@@ -108,8 +115,8 @@ int td_load_store_dual(unsigned hw1, unsigned hw2, td_insn *o) {
 int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_insn *o) {
     int rn = hw1 & 0xF, rt = hw2 >> 12;
     int pre = (hw2 & 0x400) != 0, up = (hw2 & 0x200) != 0;
-    if (!(hw2 & 0x100) || sp_or_pc(rn) || sp_or_pc(rt) || rn == rt)
-        return 0;  /* (no writeback: unprivileged; SP, PC; UNPREDICTABLE) */
+    if (!(hw2 & 0x100) || rn == 15 || rt == 13 || rn == rt || (rt == 15 && strcmp(name, "ldr")))
+        return 0;  /* (no writeback: unprivileged; PC; UNPREDICTABLE) */
     int64_t value = hw2 & 0xFF, disp = 0;
     int n = REG[rn], t = REG[rt];
     char v[32];
@@ -132,6 +139,17 @@ int td_load_store_writeback(const char *name, unsigned hw1, unsigned hw2, td_ins
     o->disp = disp;
     o->span = 8;
     o->writeback = 1;
+    if (rn == 13)  /* (LDR Rt, [SP], #4: a pop) */
+        o->sp_delta = up ? value : -value;
+    if (rt == 15) {  /* LDR PC, [SP], #4: a return (capstone: no single load's own fields) */
+        o->base = 0;
+        o->cls = C_LDR_PC;
+        o->branch = BR_ALWAYS;
+        o->dest = ID_PC;
+        td_regs_of(&o->reads, 1, n);
+        td_regs_of(&o->writes, 2, ID_PC, n);
+        return 1;
+    }
     if (name[0] == 'l') {
         o->cls = C_LDR;
         o->load = 1;
