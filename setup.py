@@ -7,6 +7,8 @@ install goes on and mcusim runs on its pure-Python path there.
 - the Cortex-M3/M4 block timing and the flash's sequential stalls (isa/native/block_timing.c,
   block_insn.c, flash_stalls.c): a Python C API module, mcusim.isa._block_timing, used by
   isa/table_timing.py and memory/flash.py.
+- the block cache's shape indices (isa/native/shape_index.c: mcusim.isa._shape_index,
+  isa/shape_index.py);
 - DecodedSpan's index (isa/native/decoded_span.c: mcusim.isa._decoded_span, isa/decode.py) and
   the hook candidate choice (sim/core/native/hook_choice.c: mcusim.sim.core._hook_choice,
   sim/core/code_map.py): small Python C API modules of their own.
@@ -34,6 +36,8 @@ setup(ext_modules=[
     Extension("mcusim.isa._block_timing",
               [f"isa/native/{name}.c" for name in ("block_timing", "block_insn", "flash_stalls")],
               depends=["isa/native/block_insn.h", "isa/native/flash_stalls.h"], optional=True,
+              extra_compile_args=FLAGS),
+    Extension("mcusim.isa._shape_index", ["isa/native/shape_index.c"], optional=True,
               extra_compile_args=FLAGS),
     Extension("mcusim.isa._decoded_span", ["isa/native/decoded_span.c"], optional=True,
               extra_compile_args=FLAGS),

@@ -42,13 +42,12 @@ import tempfile
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import accumulate, chain, compress, count, pairwise, repeat
-from operator import is_, is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
 from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
+from mcusim.isa.shape_index import ShapeIndex
 from mcusim.isa.timing import BlockTiming
 
 FORMAT = 4
@@ -70,10 +69,6 @@ _Stored = tuple[bytes, _Ints, int, int, dict[int, str], _Ints | None]
 _StoredHooks = tuple[list[tuple[int, bytes]], list[dict[int, str]]]
 _BlockKey = tuple[int, bytes]
 _HookKey = tuple[int, int, str]
-_TEXT = itemgetter(2)  # an InsnInfo's text (InsnInfo.text, without the attribute lookup)
-_shape_text = itemgetter(1)  # (a shape is an InsnInfo's fields after the address)
-_without_address = itemgetter(slice(1, None))  # an InsnInfo's shape
-_CHUNK = 128  # instructions whose shapes are found together (see _ShapeIndex.indices_of)
 
 
 def cache_directory() -> Path | None:
@@ -226,10 +221,10 @@ class BlockCache:
             added += [insns for runs in self._new_hooks.values() for insns, _ in runs]
             self._table = None  # (its columns would not cover the shapes added now)
             try:
-                index = _ShapeIndex(self._shapes)
+                index = ShapeIndex(self._shapes)
             except (TypeError, IndexError):  # shapes that are none: the file is no cache
                 self._shapes, self._blocks, self._hooks = [], {}, {}
-                index = _ShapeIndex(self._shapes)
+                index = ShapeIndex(self._shapes)
             encoded = iter(index.indices_of(added))
             blocks = {key: (next(encoded), _pack(t.cycles), t.taken_extra, t.entry_extra,
                             t.dynamic, None if stalls is None else _pack(stalls))
@@ -256,95 +251,6 @@ class BlockCache:
             # kept for the next save; mkstemp's file, if any, is left for it to replace)
         self._blocks, self._hooks, self._stamp = blocks, hooks, stamp
         self._new_blocks, self._new_hooks = {}, {}
-
-
-class _ShapeIndex:
-    """The index of each instruction's shape in `shapes` (a file's), new shapes added."""
-
-    def __init__(self, shapes: list[tuple]):
-        self.shapes = shapes
-        self.by_text = {_shape_text(s): k for k, s in enumerate(shapes)}
-        # Per shape, the text object of an instruction found to have it (see the docstring);
-        # a shape read from a file has none yet (its text is marshal's object).
-        self.checked: list[str | None] = [None] * len(shapes)
-        self.by_shape: dict[tuple, int] | None = None  # made if two shapes share a text
-
-    def indices_of(self, runs: list[Sequence[InsnInfo]]) -> list[bytes]:
-        """The shape indices of each run of instructions as stored (uint32 bytes). Runs are
-        taken together up to _CHUNK instructions (a short block alone would cost more in
-        calls than in instructions), not all at once (a pass over a chunk finds its
-        instructions in the CPU's caches, where one pass over all of them would not)."""
-        out: list[bytes] = []
-        group: list[Sequence[InsnInfo]] = []
-        size = 0
-        for k, insns in enumerate(runs):
-            group.append(insns)
-            size += len(insns)
-            if size >= _CHUNK or k + 1 == len(runs):
-                indices = self.indices(group[0] if len(group) == 1 else
-                                       list(chain.from_iterable(group)))
-                bounds = accumulate(map(len, group), initial=0)
-                out += [indices[a:b].tobytes() for a, b in pairwise(bounds)]
-                group, size = [], 0
-        return out
-
-    def indices(self, insns: Sequence[InsnInfo]) -> array:
-        """The shape indices of `insns`, in C loops: a Python loop only over instructions of
-        texts not seen before (a few per new text) and those whose text is not the object
-        checked."""
-        texts = list(map(_TEXT, insns))
-        ks = list(map(self.by_text.get, texts))
-        indices: array | None
-        try:
-            indices = array("I", ks)
-        except TypeError:  # (a None: a text not seen)
-            self._add_texts(insns, texts, ks)
-            indices = None
-        # (Over the list: reading the array would make an int object per instruction.)
-        if not all(map(is_, texts, map(self.checked.__getitem__, ks))):
-            self._settle(insns, texts, ks)
-            indices = None
-        return array("I", ks) if indices is None else indices
-
-    def _add_texts(self, insns: Sequence[InsnInfo], texts: list[str],
-                   ks: list[int | None]) -> None:
-        """New shapes for the texts not seen (a shape holds its text): one per text."""
-        shapes, by_text = self.shapes, self.by_text
-        fresh = list(compress(count(), map(is_, ks, repeat(None))))
-        made = dict(zip(map(texts.__getitem__, fresh), map(insns.__getitem__, fresh),
-                        strict=True))
-        base = len(shapes)
-        shapes.extend(map(_without_address, made.values()))
-        by_text.update(zip(made, count(base)))
-        self.checked.extend(map(_TEXT, made.values()))
-        if self.by_shape is not None:
-            self.by_shape.update(zip(shapes[base:], count(base)))
-        for n in fresh:
-            ks[n] = by_text[texts[n]]
-
-    def _settle(self, insns: Sequence[InsnInfo], texts: list[str], ks: list[int]) -> None:
-        shapes, checked = self.shapes, self.checked
-        # Instructions whose text is another object than the one checked: their whole shape.
-        for n in list(compress(count(), map(is_not, texts, map(checked.__getitem__, ks)))):
-            k, shape = ks[n], insns[n][1:]
-            if shapes[k] != shape:
-                k = ks[n] = self._index_of(shape)
-            checked[k] = texts[n]
-
-    def _index_of(self, shape: tuple) -> int:
-        if self.by_shape is None:  # (another shape has its text: rare, so made when needed)
-            self.by_shape = {s: k for k, s in enumerate(self.shapes)}
-        k = self.by_shape.get(shape)
-        return self._add(shape) if k is None else k
-
-    def _add(self, shape: tuple) -> int:
-        k = len(self.shapes)
-        self.shapes.append(shape)
-        self.by_text.setdefault(_shape_text(shape), k)
-        self.checked.append(None)
-        if self.by_shape is not None:
-            self.by_shape[shape] = k
-        return k
 
 
 def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by the caller
