@@ -90,41 +90,11 @@ def test_random_encodings_of_the_shifts_bit_fields_addw_subw_and_dual_loads():
         assert sum(native_classify(c, 0, a) is not None for c, a in pairs) > 800, form
 
 
-def test_random_it_blocks():
-    """classify_it gives isa/thumb_it.py's InsnInfos (every field, of the same type; None
-    alike) for random IT blocks at random addresses."""
-    rnd = random.Random(2117)
+def _it_differences(blocks, rnd: random.Random) -> tuple[list[str], int]:
+    """Where classify_it differs from isa/thumb_it.py's classify_it_block (every field, of the
+    same type; None alike) for `blocks` at random addresses, and how many Python handled."""
     handled, wrong = 0, []
-    for _ in range(10000):
-        code, address = _random_it_block(rnd), rnd.randrange(0, 1 << 32, 2)
-        mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
-            code, 0, address)
-        handled += reference is not None
-        if (mine is None) != (reference is None) or (
-                mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
-            wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
-    assert not wrong[:10]
-    assert handled > 1000
-
-def test_random_it_blocks_ending_with_a_branch():
-    rnd = random.Random(2119)
-    handled, wrong = 0, []
-    for _ in range(5000):
-        code, address = random_it_block_with_a_branch(rnd), rnd.randrange(0, 1 << 32, 2)
-        mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
-            code, 0, address)
-        handled += reference is not None
-        if (mine is None) != (reference is None) or (
-                mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
-            wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
-    assert not wrong[:10]
-    assert handled > 500
-
-
-def test_every_32_bit_form_inside_it_blocks():
-    rnd = random.Random(2120)
-    handled, wrong = 0, []
-    for code in forms_inside_it_blocks(rnd):
+    for code in blocks:
         address = rnd.randrange(0, 1 << 32, 2)
         mine, reference = decode.NATIVE.classify_it(code, 0, address), classify_it_block(
             code, 0, address)
@@ -132,6 +102,28 @@ def test_every_32_bit_form_inside_it_blocks():
         if (mine is None) != (reference is None) or (
                 mine is not None and list(map(_typed, mine)) != list(map(_typed, reference))):
             wrong.append(f"{code.hex()} at {address:#x}: C {mine} != Python {reference}")
+    return wrong, handled
+
+
+def test_random_it_blocks():
+    """classify_it gives isa/thumb_it.py's InsnInfos for random IT blocks."""
+    rnd = random.Random(2117)
+    wrong, handled = _it_differences((_random_it_block(rnd) for _ in range(10000)), rnd)
+    assert not wrong[:10]
+    assert handled > 1000
+
+
+def test_random_it_blocks_ending_with_a_branch():
+    rnd = random.Random(2119)
+    wrong, handled = _it_differences(
+        (random_it_block_with_a_branch(rnd) for _ in range(5000)), rnd)
+    assert not wrong[:10]
+    assert handled > 500
+
+
+def test_every_32_bit_form_inside_it_blocks():
+    rnd = random.Random(2120)
+    wrong, handled = _it_differences(forms_inside_it_blocks(rnd), rnd)
     assert not wrong[:10]
     assert handled > 1000
 

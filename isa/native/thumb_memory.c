@@ -21,6 +21,19 @@ static void list_regs(td_regs *r, const int *listed, int n) {
         r->id[r->n++] = REG[listed[k]];
 }
 
+/* A load multiple's class: LDM, or LDM_PC when the PC is in its list (not counted in nregs). */
+static int load_multiple_class(td_insn *o, unsigned loads_pc, int count) {
+    if (loads_pc) {
+        o->cls = C_LDM_PC;
+        o->nregs = count - 1;
+        o->branch = BR_ALWAYS;
+    } else {
+        o->cls = C_LDM;
+        o->nregs = count;
+    }
+    return 1;
+}
+
 int td_load_store_multiple(unsigned hw1, unsigned hw2, td_insn *o) {
     int rn = hw1 & 0xF, load = (hw1 & 0x10) != 0, writeback = (hw1 & 0x20) != 0;
     int before = (hw1 & 0x0100) != 0;
@@ -46,15 +59,7 @@ int td_load_store_multiple(unsigned hw1, unsigned hw2, td_insn *o) {
         if (writeback)
             o->writes.id[o->writes.n++] = (uint8_t)n;
         o->dest = base_written ? n : 0;
-        if (hw2 & 0x8000) {
-            o->cls = C_LDM_PC;
-            o->nregs = count - 1;
-            o->branch = BR_ALWAYS;
-        } else {
-            o->cls = C_LDM;
-            o->nregs = count;
-        }
-        return 1;
+        return load_multiple_class(o, hw2 & 0x8000, count);
     }
     /* (capstone: STMDB Rn! lists no register written, STM Rn! lists Rn) */
     o->cls = C_STM;
@@ -145,15 +150,7 @@ int td_pop_push_wide(unsigned hw1, unsigned hw2, td_insn *o) {
     list_regs(&o->writes, listed, count);
     o->dest = REG[listed[0]];
     o->sp_delta = 4 * count;
-    if (hw2 & 0x8000) {
-        o->cls = C_LDM_PC;
-        o->nregs = count - 1;
-        o->branch = BR_ALWAYS;
-    } else {
-        o->cls = C_LDM;
-        o->nregs = count;
-    }
-    return 1;
+    return load_multiple_class(o, hw2 & 0x8000, count);
 }
 
 int td_load_store_dual_writeback(unsigned hw1, unsigned hw2, td_insn *o) {
