@@ -20,13 +20,13 @@ So does DecodedSpan's index (isa/native/decoded_span.c, mcusim.isa._decoded_span
 from __future__ import annotations
 
 import gc
-import os
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import compress, count
 from operator import attrgetter
 from types import ModuleType
 
+from mcusim.base.native import optional_extension
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared
 from mcusim.isa.thumb_it import classify_it_block
 from mcusim.isa.thumb_table import classify_at
@@ -36,11 +36,8 @@ def _native_decoder() -> ModuleType | None:
     """isa/native (mcusim.isa._thumb_decode): the table classifier and the fast loop below in
     C, giving the same InsnInfos; None when it was not built or `MCUSIM_NATIVE=0` asks for the
     pure-Python path (as for the native hot path, sim/accounting/native_lib.py)."""
-    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
-        return None
-    try:
-        from mcusim.isa import _thumb_decode
-    except ImportError:
+    _thumb_decode = optional_extension("mcusim.isa._thumb_decode")
+    if _thumb_decode is None:
         return None
     _thumb_decode.configure(InsnInfo, _shared, COND, ALWAYS)
     return _thumb_decode
@@ -250,13 +247,7 @@ def _keep(encoding: bytes, info: InsnInfo) -> None:
 def _native_index() -> ModuleType | None:
     """isa/native/decoded_span.c (mcusim.isa._decoded_span): DecodedSpan's index in C, the
     same lists and sets; None when it was not built or `MCUSIM_NATIVE=0`."""
-    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
-        return None
-    try:
-        from mcusim.isa import _decoded_span
-    except ImportError:
-        return None
-    return _decoded_span
+    return optional_extension("mcusim.isa._decoded_span")
 
 
 INDEX = _native_index()

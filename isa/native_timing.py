@@ -5,10 +5,11 @@ FlashInterface.sequential_stalls in C, the same numbers as the Python they repea
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Protocol
+
+from mcusim.base.native import optional_extension
 
 # The class flags TableTiming._class_cost gives the C timer (the same bits as its F_* enum).
 PLAIN, LIST, PC_WRITING, NOP, FP, RANGED, FP_ARITH, FP_LONG, FP_MAC = (1 << k for k in range(9))
@@ -25,13 +26,7 @@ class NativeTimer(Protocol):
 def _native_timing() -> ModuleType | None:
     """The extension; None when it was not built or `MCUSIM_NATIVE=0` asks for the pure-Python
     path (as for the native decoder, isa/decode.py)."""
-    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
-        return None
-    try:
-        from mcusim.isa import _block_timing
-    except ImportError:
-        return None
-    return _block_timing
+    return optional_extension("mcusim.isa._block_timing")
 
 
 NATIVE = _native_timing()

@@ -12,13 +12,13 @@ what a block reads back).
 
 from __future__ import annotations
 
-import os
 from array import array
 from collections.abc import Sequence
 from itertools import accumulate, chain, compress, count, pairwise, repeat
 from operator import is_, is_not, itemgetter
 from types import ModuleType
 
+from mcusim.base.native import optional_extension
 from mcusim.isa.classify import InsnInfo
 
 _TEXT = itemgetter(2)  # an InsnInfo's text (InsnInfo.text, without the attribute lookup)
@@ -29,13 +29,7 @@ _CHUNK = 128  # instructions whose shapes are found together (see ShapeIndex.ind
 
 def _native_index() -> ModuleType | None:
     """isa/native/shape_index.c, or None (not built, or `MCUSIM_NATIVE=0`)."""
-    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
-        return None
-    try:
-        from mcusim.isa import _shape_index
-    except ImportError:
-        return None
-    return _shape_index
+    return optional_extension("mcusim.isa._shape_index")
 
 
 NATIVE = _native_index()

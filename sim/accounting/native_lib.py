@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
-import os
 from ctypes import CFUNCTYPE, POINTER, c_int, c_int32, c_int64, c_uint32, c_uint64, c_void_p
+
+from mcusim.base.native import native_wanted
 
 NEW_BLOCK = CFUNCTYPE(None, c_uint64, c_uint32)
 EXC_POLL = CFUNCTYPE(c_int, c_uint64)  # hotpath.h exc_poll_fn
@@ -33,7 +34,7 @@ def load_library() -> ctypes.CDLL | None:
     global _library, _load_error
     if _library is not None or _load_error is not None:
         return _library
-    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
+    if not native_wanted():
         _load_error = "MCUSIM_NATIVE=0"
         return None
     spec = importlib.util.find_spec("mcusim.sim.accounting._hotpath")

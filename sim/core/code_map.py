@@ -16,7 +16,6 @@ step with the instructions.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import struct
 from collections.abc import Collection, Iterator
@@ -31,6 +30,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from mcusim.base.native import optional_extension
 from mcusim.isa.block_cache import BlockCache
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.decode import decode_span
@@ -246,11 +246,8 @@ def _native_choice() -> ModuleType | None:
     groups; None when it was not built, `MCUSIM_NATIVE=0` asks for the pure-Python path (as
     for isa/decode.py's decoder), or the rule here is not the one it implements (mnemonic
     patterns that are not alternations of literals, another `_NAMES_SP`)."""
-    if os.environ.get("MCUSIM_NATIVE", "1") == "0":
-        return None
-    try:
-        from mcusim.sim.core import _hook_choice
-    except ImportError:
+    _hook_choice = optional_extension("mcusim.sim.core._hook_choice")
+    if _hook_choice is None:
         return None
     literals = [p.pattern.split("|") for p in (_CANDIDATE, _MULTIPLY)]
     if _NAMES_SP.pattern != _hook_choice.NAMES_SP or any(
