@@ -47,14 +47,14 @@ class ShapeIndex:
         self.by_shape: dict[tuple, int] | None = None  # made if two shapes share a text
 
     def indices_of(self, runs: list[Sequence[InsnInfo]]) -> list[bytes]:
-        """The shape indices of each run of instructions as stored (uint32 bytes). Runs are
-        taken together up to _CHUNK instructions (a short block alone would cost more in
-        calls than in instructions), not all at once (a pass over a chunk finds its
-        instructions in the CPU's caches, where one pass over all of them would not)."""
+        """The shape indices of each run of instructions as stored (uint32 bytes): in one C
+        pass when it is built, else in Python, where runs are taken together up to _CHUNK
+        instructions (a short block alone would cost more in calls than in instructions), not
+        all at once (a pass over a chunk finds its instructions in the CPU's caches, where one
+        pass over all of them would not)."""
         if NATIVE is not None:
             # One C pass (isa/native/shape_index.c): sequential_indices, the same shapes.
-            return NATIVE.shape_indices(runs, self.by_text, self.checked, self.shapes,
-                                        self._settle_one, self.by_shape is None)
+            return NATIVE.shape_indices(runs, self)
         out: list[bytes] = []
         group: list[Sequence[InsnInfo]] = []
         size = 0

@@ -24,8 +24,7 @@ needs_c = pytest.mark.skipif(C is None, reason="mcusim.isa._shape_index is not b
 
 
 def _c_indices(index: ShapeIndex, runs: list) -> list[bytes]:
-    return C.shape_indices(runs, index.by_text, index.checked, index.shapes, index._settle_one,
-                           index.by_shape is None)
+    return C.shape_indices(runs, index)
 
 
 def _chunked(index: ShapeIndex, runs: list, monkeypatch) -> list[bytes]:
@@ -104,6 +103,9 @@ def test_the_c_pass_settles_equal_texts_of_other_objects_and_file_shapes(kernels
     assert got == want and c_index.shapes == py_index.shapes
     assert (c_index.by_shape is None) == (py_index.by_shape is None)
     assert c_index.by_shape is not None  # (the runs did make two shapes of one text)
+    # ...part-way through the pass: the shapes of texts seen after it are kept by value too.
+    assert c_index.by_shape == py_index.by_shape
+    assert all(c_index.by_shape.get(shape) is not None for shape in c_index.shapes)
     _assert_shapes_fit(c_index, runs, got)
     # With shapes kept by value from the start, new texts are settled by Python too.
     more = [[i._replace(address=i.address + 2, text="x" + i.text) for i in run] for run in runs]

@@ -5,7 +5,8 @@
  * text not seen gets a new shape (the instruction's fields after its address) here; a text
  * seen whose checked object is this very text object has that shape (isa/block_cache.py says
  * why); any other instruction is settled by Python (`settle(insn, k) -> index`), as is a new
- * text when the index keeps shapes by value too (`by_shape`, rare). */
+ * text once the index keeps shapes by value too (`index.by_shape` not None: a settle may make
+ * it, so it is looked at again after each one). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -13,9 +14,20 @@
 
 #define TEXT 2 /* InsnInfo.text */
 
+/* Whether `index.by_shape` is None (new texts are then added here); -1 on failure. */
+static int keeps_no_shapes(PyObject *index) {
+    PyObject *by_shape = PyObject_GetAttrString(index, "by_shape");
+    if (by_shape == NULL)
+        return -1;
+    int none = by_shape == Py_None;
+    Py_DECREF(by_shape);
+    return none;
+}
+
 /* The index of one instruction; -1 with an exception set on failure. */
 static Py_ssize_t index_of(PyObject *insn, PyObject *by_text, PyObject *checked,
-                           PyObject *shapes, PyObject *settle, int plain_add) {
+                           PyObject *shapes, PyObject *settle, int *plain_add,
+                           PyObject *index) {
     if (!PyTuple_Check(insn) || PyTuple_GET_SIZE(insn) <= TEXT) {
         PyErr_SetString(PyExc_TypeError, "shape_indices: an instruction is not an InsnInfo");
         return -1;
@@ -33,7 +45,7 @@ static Py_ssize_t index_of(PyObject *insn, PyObject *by_text, PyObject *checked,
         }
         if (PyList_GET_ITEM(checked, k) == text)
             return k;
-    } else if (plain_add) {
+    } else if (*plain_add) {
         Py_ssize_t k = PyList_GET_SIZE(shapes);
         PyObject *shape = PyTuple_GetSlice(insn, 1, PyTuple_GET_SIZE(insn));
         if (shape == NULL)
@@ -52,23 +64,37 @@ static Py_ssize_t index_of(PyObject *insn, PyObject *by_text, PyObject *checked,
         return -1;
     Py_ssize_t k = PyLong_AsSsize_t(result);
     Py_DECREF(result);
+    if (k >= 0 && (*plain_add = keeps_no_shapes(index)) < 0)
+        return -1;
     return k;
 }
 
-/* shape_indices(runs, by_text, checked, shapes, settle, plain_add) -> list[bytes] */
+/* shape_indices(runs, index) -> list[bytes]: `index` a ShapeIndex (its by_text, checked,
+ * shapes, by_shape and _settle_one) */
 static PyObject *shape_indices(PyObject *self, PyObject *args) {
-    PyObject *runs, *by_text, *checked, *shapes, *settle;
-    int plain_add;
-    if (!PyArg_ParseTuple(args, "OO!O!O!Op", &runs, &PyDict_Type, &by_text, &PyList_Type,
-                          &checked, &PyList_Type, &shapes, &settle, &plain_add))
+    (void)self;
+    PyObject *runs, *index;
+    if (!PyArg_ParseTuple(args, "OO", &runs, &index))
         return NULL;
-    PyObject *outer = PySequence_Fast(runs, "shape_indices: runs must be a sequence");
-    if (outer == NULL)
-        return NULL;
-    Py_ssize_t n_runs = PySequence_Fast_GET_SIZE(outer);
-    PyObject *out = PyList_New(n_runs);
+    PyObject *by_text = PyObject_GetAttrString(index, "by_text");
+    PyObject *checked = PyObject_GetAttrString(index, "checked");
+    PyObject *shapes = PyObject_GetAttrString(index, "shapes");
+    PyObject *settle = PyObject_GetAttrString(index, "_settle_one");
+    int plain_add = keeps_no_shapes(index);
+    PyObject *out = NULL, *result = NULL, *outer = NULL;
     uint32_t *buffer = NULL;
-    Py_ssize_t capacity = 0;
+    Py_ssize_t n_runs, capacity = 0;
+    if (by_text == NULL || checked == NULL || shapes == NULL || settle == NULL || plain_add < 0)
+        goto fail;
+    if (!PyDict_Check(by_text) || !PyList_Check(checked) || !PyList_Check(shapes)) {
+        PyErr_SetString(PyExc_TypeError, "shape_indices: not a ShapeIndex");
+        goto fail;
+    }
+    outer = PySequence_Fast(runs, "shape_indices: runs must be a sequence");
+    if (outer == NULL)
+        goto fail;
+    n_runs = PySequence_Fast_GET_SIZE(outer);
+    out = PyList_New(n_runs);
     if (out == NULL)
         goto fail;
     for (Py_ssize_t r = 0; r < n_runs; r++) {
@@ -89,7 +115,7 @@ static PyObject *shape_indices(PyObject *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < n; i++) {
             /* (settle may run Python code: the run's items are held by `run`) */
             Py_ssize_t k = index_of(PySequence_Fast_GET_ITEM(run, i), by_text, checked, shapes,
-                                    settle, plain_add);
+                                    settle, &plain_add, index);
             if (k < 0 || k > (Py_ssize_t)UINT32_MAX) {
                 if (!PyErr_Occurred())
                     PyErr_SetString(PyExc_OverflowError, "shape_indices: index out of range");
@@ -105,19 +131,22 @@ static PyObject *shape_indices(PyObject *self, PyObject *args) {
             goto fail;
         PyList_SET_ITEM(out, r, packed);
     }
-    PyMem_Free(buffer);
-    Py_DECREF(outer);
-    return out;
+    result = out;  /* (the list is complete: not freed below) */
+    out = NULL;
 fail:
     PyMem_Free(buffer);
     Py_XDECREF(out);
-    Py_DECREF(outer);
-    return NULL;
+    Py_XDECREF(outer);
+    Py_XDECREF(by_text);
+    Py_XDECREF(checked);
+    Py_XDECREF(shapes);
+    Py_XDECREF(settle);
+    return result;
 }
 
 static PyMethodDef methods[] = {
     {"shape_indices", shape_indices, METH_VARARGS,
-     "shape_indices(runs, by_text, checked, shapes, settle, plain_add) -> list[bytes]: "
+     "shape_indices(runs, index) -> list[bytes]: "
      "isa.shape_index.sequential_indices in C"},
     {NULL, NULL, 0, NULL}};
 
