@@ -163,8 +163,11 @@ def test_a_file_of_the_previous_format_is_ignored_and_replaced(tmp_path):
                    "blocks": {(0x1000, bytes.fromhex("0120")): (b"\7\0\0\0", b"\1", 0, 0,
                                                                  {}, None)}}),
     marshal.dumps({"format": FORMAT, "shapes": [5, ()], "blocks": {}, "hooks": {}}),
+    marshal.dumps({"format": FORMAT, "shapes": [(2,)], "hooks": {(0x1000, 2, "x"): (
+        [(0x1000, b"\0\0\0\0")], [{}])}, "blocks": {(0x1000, bytes.fromhex("0120")): (
+            b"\0\0\0\0", b"\1", 0, 0, {}, None)}}),
 ], ids=["shapes-dict", "blocks-list", "no-fields", "a-list", "truncated", "empty",
-        "short-entries", "bad-index", "bad-shapes"])
+        "short-entries", "bad-index", "bad-shapes", "short-shape"])
 def test_a_foreign_or_broken_file_is_no_cache(tmp_path, content):
     path = tmp_path / "blocks-g.marshal"
     path.write_bytes(content)
