@@ -5,7 +5,7 @@ Decoding a block and timing it is most of what a run spends on code it executes 
 timing model (core table, options) and the code that decides them, so they are kept per ELF
 image under the user's cache directory:
 
-    $MCUSIM_CACHE_DIR, else $XDG_CACHE_HOME/mcusim, else ~/.cache/mcusim
+    $MCUSIM_CACHE_DIR, else $XDG_CACHE_HOME/mcusim, else ~/.cache/mcusim (base/cache_home.py)
 
 one file per (ELF content hash, timing model, model code): `blocks-<hash>.marshal`. Block
 entries are keyed by (address, bytes), so code the program writes at run time (RAM functions)
@@ -46,6 +46,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from mcusim.base.cache_home import cache_home
 from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.shape_index import ShapeIndex
@@ -76,11 +77,7 @@ def cache_directory() -> Path | None:
     """Where cache files live, or None when the cache is off."""
     if os.environ.get("MCUSIM_BLOCK_CACHE", "1") == "0":
         return None
-    explicit = os.environ.get("MCUSIM_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mcusim"
+    return cache_home()
 
 
 def read_path_key(flash: Any) -> str:  # noqa: ANN401 - a memory.flash.FlashInterface

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mcusim.base.cache_home import cache_home
+
 
 def kernels_dir() -> Path:
     """kernels_c/ of this checkout (or $MCUSIM_KERNELS)."""
@@ -13,6 +15,5 @@ def kernels_dir() -> Path:
 
 
 def cache_root() -> Path:
-    """$MCUSIM_CACHE, else ~/.cache/mcusim."""
-    env = os.environ.get("MCUSIM_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "mcusim"
+    """mcusim's cache directory (base/cache_home.py): the builds go to its nn/."""
+    return cache_home()

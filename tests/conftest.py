@@ -47,7 +47,7 @@ def unrolled_nn_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     models = ROOT / "nn" / "models"
     data = np.load(models / "digits_test.npz")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MCUSIM_CACHE", str(tmp_path_factory.mktemp("nn-build")))
+        mp.setenv("MCUSIM_CACHE_DIR", str(tmp_path_factory.mktemp("nn-build")))
         study = Study(models / "digits_cnn_int8.tflite", "nucleo-f446re",
                       EvalData(data["x"][:8], None))
         schedule = study.schedule(config_of({op: 0.25 for op in study.layers}))

@@ -21,17 +21,17 @@ DIGITS = Path(__file__).resolve().parents[1] / "nn" / "models" / "digits_cnn_int
 
 @pytest.fixture(scope="module", autouse=True)
 def nn_cache(tmp_path_factory):
-    old = os.environ.get("MCUSIM_CACHE")
-    os.environ["MCUSIM_CACHE"] = str(tmp_path_factory.mktemp("nn-cache"))
+    old = os.environ.get("MCUSIM_CACHE_DIR")
+    os.environ["MCUSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("nn-cache"))
     yield
     if old is None:
-        del os.environ["MCUSIM_CACHE"]
+        del os.environ["MCUSIM_CACHE_DIR"]
     else:
-        os.environ["MCUSIM_CACHE"] = old
+        os.environ["MCUSIM_CACHE_DIR"] = old
 
 
 def test_a_fresh_build_says_what_it_compiles(tmp_path, monkeypatch):
-    monkeypatch.setenv("MCUSIM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MCUSIM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(nn_build, "_run", lambda cmd, board: None)  # no compiler needed
     p = prepare(DIGITS, "nucleo-f446re")
     model = generate(p.graph, p.schedule, p.plan)

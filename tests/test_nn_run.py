@@ -33,13 +33,13 @@ needs_models = pytest.mark.skipif(not MODELS.is_dir(), reason="../shared/models 
 @pytest.fixture(scope="module", autouse=True)
 def nn_cache(tmp_path_factory):
     """A private build cache for these tests (and the same one for every test in them)."""
-    old = os.environ.get("MCUSIM_CACHE")
-    os.environ["MCUSIM_CACHE"] = str(tmp_path_factory.mktemp("nn-cache"))
-    yield Path(os.environ["MCUSIM_CACHE"])
+    old = os.environ.get("MCUSIM_CACHE_DIR")
+    os.environ["MCUSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("nn-cache"))
+    yield Path(os.environ["MCUSIM_CACHE_DIR"])
     if old is None:
-        del os.environ["MCUSIM_CACHE"]
+        del os.environ["MCUSIM_CACHE_DIR"]
     else:
-        os.environ["MCUSIM_CACHE"] = old
+        os.environ["MCUSIM_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_concurrent_builds_of_one_model_agree(tmp_path, monkeypatch):
     from mcusim.nn.codegen import generate
     from mcusim.nn.planner import plan_layers
 
-    monkeypatch.setenv("MCUSIM_CACHE", str(tmp_path))
+    monkeypatch.setenv("MCUSIM_CACHE_DIR", str(tmp_path))
     g = parse_model(small_cnn(3), "small3")
     s = layer_schedule(g)
     model = generate(g, s, plan_layers(g, s))
