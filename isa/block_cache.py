@@ -7,7 +7,8 @@ image under the user's cache directory:
 
     $MCUSIM_CACHE_DIR, else $XDG_CACHE_HOME/mcusim, else ~/.cache/mcusim (base/cache_home.py)
 
-one file per (ELF content hash, timing model, model code): `blocks-<hash>.marshal`. Block
+one file per (ELF content hash, timing model, model code): `blocks-<hash>.marshal`, the
+directory kept under $MCUSIM_CACHE_MAX (least recently used files go first). Block
 entries are keyed by (address, bytes), so code the program writes at run time (RAM functions)
 is never confused with the image's; the code hooks chosen before the run are kept per code
 span. The format is compact so that reading it costs little next to the run: plain tuples
@@ -46,7 +47,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from mcusim.base.cache_home import cache_home
+from mcusim.base.cache_home import cache_home, cache_limit, mark_used, trim
 from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.shape_index import ShapeIndex
@@ -107,8 +108,9 @@ def _model_fingerprint() -> str:
 class BlockCache:
     """Decoded, timed blocks of one ELF image under one timing model."""
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, limit: int | None = None):
         self.path = path
+        self.limit = limit  # the cache directory's size limit, kept at each save (None: none)
         # As read from the file (or written by this cache's last save).
         self._shapes: list[tuple] = []  # InsnInfo fields after the address
         self._blocks: dict[_BlockKey, _Stored] = {}
@@ -127,10 +129,11 @@ class BlockCache:
         directory = cache_directory()
         if directory is None:
             return cls(None)
+        limit = cache_limit()  # (a bad $MCUSIM_CACHE_MAX is told before the run, not after)
         h = hashlib.sha256(image.read_bytes())
         h.update(timing_key.encode())
         h.update(_model_fingerprint().encode())
-        return cls(directory / f"blocks-{h.hexdigest()[:32]}.marshal")
+        return cls(directory / f"blocks-{h.hexdigest()[:32]}.marshal", limit)
 
     # -- blocks ---------------------------------------------------------------------------
     def get(self, address: int, code: bytes) -> Entry | None:
@@ -198,6 +201,7 @@ class BlockCache:
                 self._stamp = _stamp(os.fstat(f.fileno()))
         except OSError:
             return  # no file yet: decode
+        mark_used(self.path)
         data = _loads(raw)
         if not (isinstance(data, dict) and data.get("format") == FORMAT):
             return
@@ -250,6 +254,7 @@ class BlockCache:
             # kept for the next save; mkstemp's file, if any, is left for it to replace)
         self._blocks, self._hooks, self._stamp = blocks, hooks, stamp
         self._new_blocks, self._new_hooks = {}, {}
+        trim(self.path.parent, self.limit)
 
 
 def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by the caller

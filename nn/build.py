@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from mcusim.base.cache_home import cache_limit, mark_used, trim
 from mcusim.nn.codegen import GeneratedModel
 from mcusim.nn.paths import cache_root, kernels_dir
 from mcusim.nn.sim_api import InputError, McusimError, UsageError
@@ -125,7 +126,9 @@ def _cached_dir(final: Path, marker: str, fill) -> bool:
     renamed into place; True if it already existed. Concurrent callers never see a partial
     directory: the loser of a rename race discards its copy."""
     if (final / marker).is_file():
+        mark_used(final / marker)  # (trimming the cache removes the least recently used)
         return True
+    limit = cache_limit()
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     try:
@@ -138,6 +141,7 @@ def _cached_dir(final: Path, marker: str, fill) -> bool:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    trim(final.parent.parent, limit)  # (the cache directory: its nn/ holds the builds)
     return False
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
+from mcusim.base.cache_home import mark_used, trim
 from mcusim.isa.block_cache import cache_directory
 from mcusim.nn.paths import cache_root
 
@@ -39,3 +42,80 @@ def test_the_former_variable_is_still_read(clean_env, tmp_path):
     assert cache_root() == cache_directory() == Path(tmp_path / "old")
     clean_env.setenv("MCUSIM_BLOCK_CACHE", "0")
     assert cache_directory() is None and cache_root() == tmp_path / "old"
+
+
+def _aged(path: Path, seconds_ago: float) -> None:
+    """Last used `seconds_ago` (access and modification time)."""
+    t = time.time() - seconds_ago
+    os.utime(path, (t, t))
+
+
+def _entry(home: Path, name: str, size: int, seconds_ago: float) -> Path:
+    if name.startswith("nn/"):
+        d = home / name
+        d.mkdir(parents=True)
+        (d / "firmware.elf").write_bytes(b"\0" * size)
+        _aged(d / "firmware.elf", seconds_ago)
+        return d
+    p = home / name
+    p.write_bytes(b"\0" * size)
+    _aged(p, seconds_ago)
+    return p
+
+
+def test_trimming_removes_the_least_recently_used_first(tmp_path):
+    home = tmp_path / "c"
+    home.mkdir()
+    old = _entry(home, "blocks-old.marshal", 4000, 3600)
+    build = _entry(home, "nn/nucleo-f446re-abc", 3000, 1800)
+    newer = _entry(home, "blocks-newer.marshal", 3000, 600)
+    busy = _entry(home, "blocks-busy.marshal", 3000, 5)  # used seconds ago: kept whatever
+    making = _entry(home, "nn/.nucleo-f446re-def-x", 9000, 7200)  # a build being made
+    other = _entry(home, "notes.txt", 9000, 7200)  # not the cache's: never counted or removed
+    trim(home, 20_000)  # 13,000 of entries: nothing to do
+    assert all(p.exists() for p in (old, build, newer, busy, making, other))
+    trim(home, 9000)  # down to 8,100: the oldest two go, the busy one stays
+    assert not old.exists() and not build.exists()
+    assert newer.exists() and busy.exists() and making.exists() and other.exists()
+    trim(home, None)  # no limit
+    assert newer.exists()
+
+
+def test_using_an_entry_keeps_it(tmp_path):
+    home = tmp_path / "c"
+    home.mkdir()
+    first = _entry(home, "blocks-first.marshal", 4000, 3600)
+    second = _entry(home, "blocks-second.marshal", 4000, 1800)
+    before = os.stat(first).st_mtime_ns
+    mark_used(first)
+    # The block cache compares modification times to see another run's write: unchanged.
+    assert os.stat(first).st_mtime_ns == before
+    assert time.time() - os.stat(first).st_atime < 60
+    # Used now, `first` would survive; age it past the in-use minute, still newer than second.
+    os.utime(first, ns=(time.time_ns() - 120 * 10**9, before))
+    trim(home, 5000)
+    assert first.exists() and not second.exists()
+
+
+def test_a_run_keeps_the_block_cache_under_the_limit(kernels, tmp_path, monkeypatch):
+    from tests.conftest import simulate
+
+    monkeypatch.setenv("MCUSIM_CACHE_DIR", str(tmp_path))
+    simulate(kernels / "nucleo-f446re" / "fc.elf", "nucleo-f446re")
+    (first,) = tmp_path.glob("blocks-*.marshal")
+    _aged(first, 3600)
+    monkeypatch.setenv("MCUSIM_CACHE_MAX", str(first.stat().st_size + 100))
+    simulate(kernels / "nucleo-f446re" / "conv3x3.elf", "nucleo-f446re")
+    (left,) = tmp_path.glob("blocks-*.marshal")  # the older file made room for the new one
+    assert left != first
+
+
+def test_a_bad_limit_is_a_usage_error(kernels, capsys, monkeypatch, tmp_path):
+    from mcusim.sim.cli import main
+
+    monkeypatch.setenv("MCUSIM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("MCUSIM_CACHE_MAX", "lots")
+    code = main(["run", str(kernels / "nucleo-f446re" / "fc.elf"), "--board", "nucleo-f446re"])
+    err = capsys.readouterr().err
+    assert code == 64 and "MCUSIM_CACHE_MAX='lots'" in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # told before the run
