@@ -88,6 +88,32 @@ def trim(home: Path, limit: int | None) -> None:
         total -= size
 
 
+def usage(home: Path) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(count, bytes) of the block files and of the builds in the cache directory `home`."""
+    blocks, builds = [0, 0], [0, 0]
+    for _, size, path in _entries(home):
+        kind = builds if path.parent.name == "nn" and path.parent.parent == home else blocks
+        kind[0] += 1
+        kind[1] += size
+    return (blocks[0], blocks[1]), (builds[0], builds[1])
+
+
+def clear(home: Path) -> tuple[int, int]:
+    """Remove every block file and build of `home` (what else is there is left alone):
+    (entries removed, bytes freed). A run reading one meanwhile only decodes or builds again."""
+    removed = freed = 0
+    for _, size, path in _entries(home):
+        try:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed, freed = removed + 1, freed + size
+    return removed, freed
+
+
 def _entries(home: Path) -> list[tuple[float, int, Path]]:
     """(last use, bytes, path) of every block file and every build directory of `home`."""
     out: list[tuple[float, int, Path]] = []

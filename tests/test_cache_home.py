@@ -119,3 +119,25 @@ def test_a_bad_limit_is_a_usage_error(kernels, capsys, monkeypatch, tmp_path):
     err = capsys.readouterr().err
     assert code == 64 and "MCUSIM_CACHE_MAX='lots'" in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())  # told before the run
+
+
+def test_mcusim_cache_shows_and_clears_only_its_entries(capsys, monkeypatch, tmp_path):
+    from mcusim.sim.cli import main
+
+    home = tmp_path / "c"
+    home.mkdir()
+    monkeypatch.setenv("MCUSIM_CACHE_DIR", str(home))
+    monkeypatch.setenv("MCUSIM_CACHE_MAX", "2M")
+    _entry(home, "blocks-a.marshal", 3 << 10, 10)
+    _entry(home, "blocks-b.marshal", 1 << 10, 10)
+    _entry(home, "nn/nucleo-f446re-abc", 2 << 10, 10)
+    mine = _entry(home, "notes.txt", 5 << 10, 10)
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert f"directory     {home}\n" in out and "limit         2.0 MiB\n" in out
+    assert "block files   2 (4.0 KiB)\n" in out and "model builds  1 (2.0 KiB)\n" in out
+    assert main(["cache", "dir"]) == 0 and capsys.readouterr().out == f"{home}\n"
+    assert main(["cache", "clear"]) == 0
+    assert capsys.readouterr().out == f"removed 3 entries (6.0 KiB) from {home}\n"
+    assert sorted(p.name for p in home.rglob("*")) == ["nn", "notes.txt"] and mine.exists()
+    assert main(["cache", "purge"]) == 64  # not an action: argparse's usage error

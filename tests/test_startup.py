@@ -17,7 +17,7 @@ from elftools.elf.elffile import ELFFile
 from mcusim.sim.accounting import native_lib
 from mcusim.sim.core.elf_symbols import iter_symbols
 
-COMMANDS = ["run", "trace", "view", "boards", "validate", "nn", "dse", "check"]
+COMMANDS = ["run", "trace", "view", "boards", "validate", "nn", "dse", "check", "cache"]
 # Third-party packages that --help must not load (numpy, capstone, unicorn, rich,
 # pyelftools, the TFLite reader, matplotlib), and what gives their version (slow to import).
 HEAVY = ["numpy", "capstone", "unicorn", "rich", "elftools", "tflite", "matplotlib",

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import ExitCode, McusimError
-from mcusim.sim.cli import boards, check, dse, nn, run, trace, validate, view
+from mcusim.sim.cli import boards, cache, check, dse, nn, run, trace, validate, view
 from mcusim.sim.cli.common import (
     EXIT_CODES_HELP,
     WIDE_OUTPUT,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 # Adding a command: a module with register(sub), listed here.
-COMMANDS = [run, trace, view, boards, validate, nn, dse, check]
+COMMANDS = [run, trace, view, boards, validate, nn, dse, check, cache]
 
 
 def build_parser() -> argparse.ArgumentParser:
