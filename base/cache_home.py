@@ -76,16 +76,8 @@ def trim(home: Path, limit: int | None) -> None:
     for used, size, path in sorted(entries, key=lambda e: e[0]):
         if total <= limit * _TRIM_TO:
             break
-        if now - used < _IN_USE_SECONDS:
-            continue
-        try:
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        except OSError:
-            continue  # another run removed it first, or it cannot be removed
-        total -= size
+        if now - used >= _IN_USE_SECONDS and _remove(path):
+            total -= size
 
 
 def usage(home: Path) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -103,15 +95,22 @@ def clear(home: Path) -> tuple[int, int]:
     (entries removed, bytes freed). A run reading one meanwhile only decodes or builds again."""
     removed = freed = 0
     for _, size, path in _entries(home):
-        try:
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        except OSError:
-            continue
-        removed, freed = removed + 1, freed + size
+        if _remove(path):
+            removed, freed = removed + 1, freed + size
     return removed, freed
+
+
+def _remove(path: Path) -> bool:
+    """Remove a block file or a build; False if another run removed it first or it cannot be
+    removed."""
+    try:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError:
+        return False
+    return True
 
 
 def _entries(home: Path) -> list[tuple[float, int, Path]]:
