@@ -177,6 +177,8 @@ void hp_memory_log(const hp_state *s, uint64_t *cycle, uint32_t *address, uint32
 void hp_memory_curve(const hp_state *s, uint64_t *cycle, uint64_t *value)
 {
     const hp_memory *m = &s->mem;
+    if (!m->curve_n)
+        return; /* (no curve yet: its arrays are NULL, which memcpy may not be given) */
     memcpy(cycle, m->curve_cycle, m->curve_n * sizeof *cycle);
     memcpy(value, m->curve_value, m->curve_n * sizeof *value);
 }
