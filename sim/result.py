@@ -89,6 +89,8 @@ class MemoryReport:
     # each context's (task stacks are static data or heap, already in those figures).
     psp_peak_bytes: int | None = None
     process_stacks: list[ProcessStack] = field(default_factory=list)
+    # What passed MemoryOptions.max_ram or max_stack (measured at the end), said in a sentence
+    over_budget: str | None = None
 
     @property
     def peak_ram(self) -> int:

@@ -5,6 +5,7 @@ directories, negative option values, help for every option, warnings for what ha
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import signal
@@ -200,3 +201,25 @@ def test_a_signal_between_validate_runs_is_kept_until_the_next_run(signum, raise
     assert interrupt.pending_signal() is None  # forgotten with the handler
     if signum == signal.SIGTERM:
         assert caught.value.exit_code == ExitCode.TERMINATED
+
+
+def test_the_ram_budget_is_the_library_s_too(kernels):
+    """MemoryOptions(max_ram=...) judges the peak where --max-ram does: a library caller (the
+    pytest plugin, a sweep) gets the same stop and sentence as the command line."""
+    from mcusim.memory.board import load_board
+    from mcusim.sim import Firmware, MemoryOptions, ProgramIO, RunOptions, make_simulation
+
+    elf = kernels / "nucleo-f446re" / "heap_pattern.elf"
+
+    def run(max_ram):
+        io_ = ProgramIO(stdout=io.BytesIO(), stderr=io.BytesIO())
+        return make_simulation(Firmware.open(elf), load_board("nucleo-f446re"), RunOptions(
+            io=io_, memory=MemoryOptions(max_ram=max_ram))).run()
+
+    within, over = run(1 << 20), run(4096)
+    assert within.stop == "exit" and within.memory.over_budget is None
+    assert over.stop == "memory_budget" and over.exit_code == within.exit_code
+    assert over.memory.over_budget.endswith("exceeds --max-ram 4,096")
+    assert over.warnings[-1] == over.memory.over_budget
+    assert over.cycles == within.cycles  # judged at the end: the run itself is the same
+    assert json.loads(over.to_json_text())["memory"]["over_budget"] == over.memory.over_budget

@@ -28,7 +28,6 @@ from mcusim.sim.gdb import add_gdb_option
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mcusim.sim.result import RunResult
 
 
 def register(sub: Any) -> None:
@@ -156,7 +155,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
         fault_handlers=args.fault_handlers,
         profile=(ProfileOptions(lines=args.profile == "lines") if profiled or exporting
                  else None),
-        memory=(MemoryOptions(record_accesses=profiled, max_stack=args.max_stack)
+        memory=(MemoryOptions(record_accesses=profiled, max_stack=args.max_stack,
+                              max_ram=args.max_ram)
                 if profiled or args.max_stack is not None or args.max_ram is not None
                 else None))
     sim = make_simulation(firmware, board, options, timing=make_timing(
@@ -190,12 +190,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
             if args.profile == "lines":
                 print_lines(err, result.profile, top=args.top)
     result.warnings.extend(early_warnings)
-    budget = _over_budget(args, result)
-    if budget and result.stop != "memory_budget":
-        # The program ran to its end but passed --max-ram (or --max-stack, measured at the
-        # end): the JSON says so as a --max-stack stop does, the program's exit code kept.
-        result.stop = "memory_budget"
-        result.warnings.append(budget)
+    budget = result.memory.over_budget if result.memory is not None else None
     plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
@@ -214,17 +209,3 @@ def main(args: argparse.Namespace, err: Console) -> int:
         err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
     return run_status(result, over_budget=bool(budget))
 
-
-def _over_budget(args: argparse.Namespace, result: RunResult) -> str | None:
-    m = result.memory
-    if m is None:
-        return None
-    problems = []
-    if args.max_stack is not None and m.stack_peak_bytes > args.max_stack:
-        problems.append(f"the stack peak of {m.stack_peak_bytes:,} bytes (at "
-                        f"{m.stack_peak_pc}) exceeds --max-stack {args.max_stack:,}")
-    if args.max_ram is not None and m.peak_ram_bytes > args.max_ram:
-        problems.append(f"peak RAM of {m.peak_ram_bytes:,} bytes (static "
-                        f"{m.static_ram_bytes:,} + stack and heap at their worst) exceeds "
-                        f"--max-ram {args.max_ram:,}")
-    return "; ".join(problems) or None

@@ -76,6 +76,7 @@ class MemoryOptions:
     record_regions: Sequence[str] | None = None  # RAM region names (default: all)
     live_analysis: bool = True
     max_stack: int | None = None  # --max-stack: the run stops where the stack passes it
+    max_ram: int | None = None  # --max-ram: judged on the peak at the end (MemoryReport)
 
     def __post_init__(self) -> None:
         check_count("--max-accesses", self.max_accesses)

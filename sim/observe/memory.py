@@ -15,6 +15,7 @@ from mcusim.sim.observe.memory_report import (
     live_curve,
     memory_counters,
     memory_report,
+    over_budget,
 )
 from mcusim.sim.observe.memory_tracker import MemoryTracker
 from mcusim.sim.result import RunResult
@@ -55,7 +56,13 @@ class MemoryObserver(Observer):
         tracker = self.tracker
         assert tracker is not None
         curve = live_curve(tracker) if self.options.live_analysis else None
-        result.memory = memory_report(sim, tracker, curve, self.exceptions)
+        report = result.memory = memory_report(sim, tracker, curve, self.exceptions)
+        report.over_budget = over_budget(report, self.options.max_stack, self.options.max_ram)
+        if report.over_budget and result.stop != "memory_budget":
+            # The program ran to its end but passed a budget (max_ram, or max_stack measured
+            # at the end): the result says so as a max_stack stop does, its exit code kept.
+            result.stop = "memory_budget"
+            result.warnings.append(report.over_budget)
         if result.profile is not None:
             result.profile.counters = memory_counters(tracker, curve)
         if tracker.overflow:

@@ -43,6 +43,19 @@ def memory_counters(tracker: MemoryTracker, curve: LiveCurve | None,
     return out
 
 
+def over_budget(m: MemoryReport, max_stack: int | None, max_ram: int | None) -> str | None:
+    """What of the report passes the budgets (--max-stack, --max-ram), or None."""
+    problems = []
+    if max_stack is not None and m.stack_peak_bytes > max_stack:
+        problems.append(f"the stack peak of {m.stack_peak_bytes:,} bytes (at "
+                        f"{m.stack_peak_pc}) exceeds --max-stack {max_stack:,}")
+    if max_ram is not None and m.peak_ram_bytes > max_ram:
+        problems.append(f"peak RAM of {m.peak_ram_bytes:,} bytes (static "
+                        f"{m.static_ram_bytes:,} + stack and heap at their worst) exceeds "
+                        f"--max-ram {max_ram:,}")
+    return "; ".join(problems) or None
+
+
 def memory_report(sim: Simulation, tracker: MemoryTracker,
                   curve: LiveCurve | None = None,
                   exceptions: ExceptionStacks | None = None) -> MemoryReport:
