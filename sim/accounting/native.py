@@ -155,7 +155,7 @@ class NativeSimulation(Simulation):
 
     def _add_flash_hooks(self, uc: Uc) -> None:
         """Flash data reads are timed in C (see _add_hooks)."""
-        self.flash_data = FlashDataPath(uc, self.flash) if self.flash else None
+        self.flash_data = FlashDataPath(uc, self.flash, self._lib) if self.flash else None
         self._flash_aliases: list[FlashAlias] = []
 
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:

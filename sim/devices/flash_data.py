@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from unicorn import (
     UC_HOOK_TLB_FILL,
@@ -32,6 +33,7 @@ from unicorn import (
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.memory.flash import FlashInterface
+from mcusim.sim.core.uc_api import add_hook
 
 # Physical addresses past the Cortex-M's 32-bit address space: nothing of the board is there.
 ALIAS_BASE = 1 << 32
@@ -47,14 +49,24 @@ def alias_of(flash: FlashInterface) -> int:
 
 
 class FlashDataPath:
-    """Routes data reads of the given flash regions to one MMIO reader per region."""
+    """Routes data reads of the given flash regions to one MMIO reader per region. With the
+    native hot path's library (`lib`), the TLB is filled in C (sim/accounting/hotpath/tlb.c:
+    `_fill` in C, the same entries; Unicorn asks on every TLB miss, a few thousand times in a
+    run of generated code, each a Python call of several microseconds)."""
 
-    def __init__(self, uc: Uc, flashes: Sequence[FlashInterface]):
+    def __init__(self, uc: Uc, flashes: Sequence[FlashInterface], lib: Any = None):  # noqa: ANN401
         self._uc = uc
         self._windows = [(lo, hi, alias_of(f)) for f in flashes for lo, hi in f.region.windows()]
-        self._keep: list[object] = []  # callbacks Unicorn may call
+        self._keep: list[object] = []  # callbacks Unicorn may call, and the C fill's table
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
+        fill = getattr(lib, "hp_tlb_fill", None) if lib is not None else None
+        if fill is None:
+            uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
+            return
+        table = tlb_table(self._windows)
+        self._keep.append(table)
+        add_hook(uc, UC_HOOK_TLB_FILL, ctypes.cast(fill, ctypes.c_void_p).value,
+                 ctypes.addressof(table), 1, 0)
 
     def map_python(self, flash: FlashInterface, reader: PythonReader) -> None:
         """`reader(engine, offset, size)` answers data reads at `offset` into the region."""
@@ -84,6 +96,14 @@ class FlashDataPath:
                 return True
         entry.paddr, entry.perms = vaddr, UC_PROT_ALL  # the regions' own permissions apply
         return True
+
+
+def tlb_table(windows: Sequence[tuple[int, int, int]]) -> ctypes.Array[ctypes.c_uint64]:
+    """What the C fill reads (tlb.c): the access types of a data read and a fetch, the
+    permissions read, exec, write and all, the number of windows, then (lo, hi, alias) each."""
+    values = [UC_MEM_READ, UC_MEM_FETCH, UC_PROT_READ, UC_PROT_EXEC, UC_PROT_WRITE, UC_PROT_ALL,
+              len(windows), *(v for window in windows for v in window)]
+    return (ctypes.c_uint64 * len(values))(*values)
 
 
 def flash_bytes(buffer: ctypes.Array[ctypes.c_char]) -> Callable[[int, int], int]:
