@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from unicorn import (
     UC_HOOK_TLB_FILL,
@@ -33,7 +32,6 @@ from unicorn import (
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.memory.flash import FlashInterface
-from mcusim.sim.core.uc_api import add_hook
 
 # Physical addresses past the Cortex-M's 32-bit address space: nothing of the board is there.
 ALIAS_BASE = 1 << 32
@@ -49,24 +47,23 @@ def alias_of(flash: FlashInterface) -> int:
 
 
 class FlashDataPath:
-    """Routes data reads of the given flash regions to one MMIO reader per region. With the
-    native hot path's library (`lib`), the TLB is filled in C (sim/accounting/hotpath/tlb.c:
-    `_fill` in C, the same entries; Unicorn asks on every TLB miss, a few thousand times in a
-    run of generated code, each a Python call of several microseconds)."""
+    """Routes data reads of the given flash regions to one MMIO reader per region. The TLB is
+    filled by `_fill`, or by C where `native_fill(table)` places a C hook over `tlb_table`'s
+    table and says so (the native hot path: sim/accounting/hotpath/tlb.c, the same entries;
+    Unicorn asks on every TLB miss, a few thousand times in a run of generated code, each a
+    Python call of several microseconds)."""
 
-    def __init__(self, uc: Uc, flashes: Sequence[FlashInterface], lib: Any = None):  # noqa: ANN401
+    def __init__(self, uc: Uc, flashes: Sequence[FlashInterface],
+                 native_fill: Callable[[ctypes.Array[ctypes.c_uint64]], bool] | None = None):
         self._uc = uc
         self._windows = [(lo, hi, alias_of(f)) for f in flashes for lo, hi in f.region.windows()]
         self._keep: list[object] = []  # callbacks Unicorn may call, and the C fill's table
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        fill = getattr(lib, "hp_tlb_fill", None) if lib is not None else None
-        if fill is None:
-            uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
-            return
         table = tlb_table(self._windows)
-        self._keep.append(table)
-        add_hook(uc, UC_HOOK_TLB_FILL, ctypes.cast(fill, ctypes.c_void_p).value,
-                 ctypes.addressof(table), 1, 0)
+        if native_fill is not None and native_fill(table):
+            self._keep.append(table)
+        else:
+            uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
 
     def map_python(self, flash: FlashInterface, reader: PythonReader) -> None:
         """`reader(engine, offset, size)` answers data reads at `offset` into the region."""
