@@ -17,7 +17,7 @@ install goes on and mcusim runs on its pure-Python path there.
 from setuptools import Extension, setup
 
 SOURCES = [f"sim/accounting/hotpath/{name}.c"
-           for name in ("hotpath", "profile", "memory", "util", "interrupt", "align")]
+           for name in ("hotpath", "profile", "memory", "util", "interrupt", "align", "tlb")]
 DECODER = [f"isa/native/{name}.c" for name in ("thumb_decode", "thumb_narrow", "thumb_wide",
                                                  "thumb_wide_more", "thumb_it", "thumb_text",
                                                  "thumb_system", "thumb_dsp", "thumb_memory",

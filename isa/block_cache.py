@@ -218,8 +218,10 @@ class BlockCache:
         if not self._loaded or self._stamp != _stamp_of(self.path):
             self._load()
         collecting = gc.isenabled()
-        gc.disable()  # new tuples, lists and bytes, no cycles: a collection would only walk
-        try:  # the run's heap
+        # New tuples, lists and bytes, no cycles, all kept: a collection now would only walk
+        # the run's heap, and one after would walk them (see _promote).
+        gc.disable()
+        try:
             added = [insns for insns, _, _ in self._new_blocks.values()]
             added += [insns for runs in self._new_hooks.values() for insns, _ in runs]
             self._table = None  # (its columns would not cover the shapes added now)
@@ -235,23 +237,24 @@ class BlockCache:
             hooks = {key: ([(insns[0].address, next(encoded)) for insns, _ in runs],
                            [d for _, d in runs])
                      for key, runs in self._new_hooks.items()}
+            # (This run's entry for a key is the newer one.)
+            blocks, hooks = {**self._blocks, **blocks}, {**self._hooks, **hooks}
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
+                with os.fdopen(fd, "wb") as f:
+                    marshal.dump({"format": FORMAT, "shapes": self._shapes, "blocks": blocks,
+                                  "hooks": hooks}, f)
+                    f.flush()
+                    stamp = _stamp(os.fstat(f.fileno()))  # (a rename keeps inode and times)
+                os.replace(tmp, self.path)
+            except (OSError, ValueError):
+                return  # a read-only or full cache directory only costs speed (what was added
+                # is kept for the next save; mkstemp's file, if any, is left for it to replace)
         finally:
             if collecting:
+                _promote()
                 gc.enable()
-        blocks, hooks = {**self._blocks, **blocks}, {**self._hooks, **hooks}  # (this run's
-        # entry for a key is the newer one)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as f:
-                marshal.dump({"format": FORMAT, "shapes": self._shapes, "blocks": blocks,
-                              "hooks": hooks}, f)
-                f.flush()
-                stamp = _stamp(os.fstat(f.fileno()))  # (a rename keeps inode and times)
-            os.replace(tmp, self.path)
-        except (OSError, ValueError):
-            return  # a read-only or full cache directory only costs speed (what was added is
-            # kept for the next save; mkstemp's file, if any, is left for it to replace)
         self._blocks, self._hooks, self._stamp = blocks, hooks, stamp
         self._new_blocks, self._new_hooks = {}, {}
         trim(self.path.parent, self.limit)
@@ -278,6 +281,16 @@ def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by
             gc.unfreeze()  # into the oldest one: promoted without being walked
         if collecting:
             gc.enable()
+
+
+def _promote() -> None:
+    """Every object the collector tracks into its oldest generation, without walking any
+    (the objects a save makes are kept to the end of the run: left young, the next
+    collections would walk them, and with them the rest of the young heap, a few ms of the
+    CNN's filling run). A program that froze objects itself (gc.freeze) is left alone."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 _SHAPE_LENGTH = len(InsnInfo._fields) - 1  # a shape: an InsnInfo's fields after the address

@@ -13,6 +13,8 @@ looked up only when an instruction is made (isa/cached_insns.py does the rest, u
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
+from operator import itemgetter
 
 from mcusim.isa.cached_insns import CachedInsns, _make_insn
 from mcusim.isa.cached_insns import _cls as _CLASS
@@ -51,7 +53,7 @@ class ShapeTable:
 class IndexedInsns(CachedInsns):
     """The instructions of a block at `address` whose shapes are `table`'s at `indices`."""
 
-    __slots__ = ("_table", "_indices", "_looked_up")
+    __slots__ = ("_table", "_indices", "_looked_up", "_getter")
 
     def __init__(self, address: int, table: ShapeTable, indices: array):
         # (CachedInsns' fields but its shapes, which are looked up when asked for.)
@@ -62,11 +64,24 @@ class IndexedInsns(CachedInsns):
         self._table = table
         self._indices: array | None = indices
         self._looked_up: list[tuple] | None = None
+        self._getter: Callable[[list], tuple] | None = None  # (made when first asked: _pick)
+
+    def _pick(self, column: list) -> tuple:
+        """The items of `column` (the shapes or one of their columns) at the indices, in one
+        C call: an itemgetter of the indices, made once per block (a pass of map over the
+        array would make an int object per instruction and call per item, for each question
+        asked)."""
+        getter = self._getter
+        if getter is None:
+            ks = self._indices.tolist() if self._indices is not None else []
+            getter = self._getter = (itemgetter(*ks) if len(ks) > 1 else
+                                     itemgetter(slice(ks[0], ks[0] + 1)) if ks else _nothing)
+        return getter(column)
 
     @property  # type: ignore[override]  # (CachedInsns' field, looked up when first read)
     def _shapes(self) -> list[tuple] | None:
         if self._looked_up is None and self._indices is not None:
-            self._looked_up = list(map(self._table.shapes.__getitem__, self._indices))
+            self._looked_up = list(self._pick(self._table.shapes))
         return self._looked_up
 
     @_shapes.setter
@@ -84,19 +99,24 @@ class IndexedInsns(CachedInsns):
         indices = self._indices
         if self._list is not None or not indices:
             return super().last()
-        sizes = self._table.sizes()
-        at = self._address + sum(map(sizes.__getitem__, indices[:-1]))
-        return _make_insn((at,) + self._table.shapes[indices[-1]])
+        last = self._table.shapes[indices[-1]]
+        at = self._address + sum(self._pick(self._table.sizes())) - last[0]
+        return _make_insn((at,) + last)
 
     def of_classes(self, classes: tuple[str, ...]) -> list[InsnInfo]:
         if self._list is None and self._indices is not None:
             if self._classes is None:
-                self._classes = frozenset(map(self._table.classes().__getitem__, self._indices))
+                self._classes = frozenset(self._pick(self._table.classes()))
             if self._classes.isdisjoint(classes):
                 return []
         return super().of_classes(classes)
 
     def sp_deltas(self) -> list[int | None]:
         if self._list is None and self._indices is not None:
-            return list(map(self._table.sp_deltas().__getitem__, self._indices))
+            return list(self._pick(self._table.sp_deltas()))
         return super().sp_deltas()
+
+
+def _nothing(column: list) -> tuple:
+    """The items of a block without instructions."""
+    return ()

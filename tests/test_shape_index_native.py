@@ -134,3 +134,30 @@ def test_the_c_pass_refuses_what_is_no_instruction():
     index.by_text["mov r0, r1"] = 5  # an index past the shapes: never read out of range
     with pytest.raises(IndexError):
         _c_indices(index, [[(0x1000, 2, "mov r0, r1")]])
+
+
+@needs_c
+def test_the_c_pass_settles_equal_shapes_of_other_text_objects_without_python(kernels):
+    """Unrolled code repeats IT blocks, decoded each time (a text object per instance): an
+    instruction whose text equals a known one's, of another object, with the same fields,
+    and a new text once shapes are kept by value, are settled in C (Python is asked only
+    about an equal text with other fields), with what `sequential_indices` gives."""
+    forget_decoded()
+    base = [i for run in _kernel_runs(kernels)[:20] for i in run]
+    twins = [i._replace(address=i.address + 0x100000, text="".join(list(i.text))) for i in base]
+    c_index, py_index = ShapeIndex([]), ShapeIndex([])
+    asked = []
+    c_index._settle_one = lambda insn, k: asked.append(insn) or ShapeIndex._settle_one(
+        c_index, insn, k)
+    runs = [base, twins]
+    assert _c_indices(c_index, runs) == sequential_indices(py_index, runs)
+    assert asked == []
+    assert all(a is b for a, b in zip(c_index.checked, py_index.checked, strict=True))
+    # Shapes kept by value (made by one equal text with other fields: Python's), then texts
+    # not seen: entered in by_shape here.
+    other = base[0]._replace(text="".join(list(base[0].text)), nregs=base[0].nregs + 1)
+    fresh = [i._replace(text="y" + i.text) for i in base]
+    runs = [[other], fresh]
+    assert _c_indices(c_index, runs) == sequential_indices(py_index, runs)
+    assert asked == [other]
+    assert c_index.by_shape == py_index.by_shape and c_index.shapes == py_index.shapes

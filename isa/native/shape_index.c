@@ -4,9 +4,14 @@
  * Per instruction: its text (field 2 of the InsnInfo tuple) is looked up in `by_text`; a
  * text not seen gets a new shape (the instruction's fields after its address) here; a text
  * seen whose checked object is this very text object has that shape (isa/block_cache.py says
- * why); any other instruction is settled by Python (`settle(insn, k) -> index`), as is a new
- * text once the index keeps shapes by value too (`index.by_shape` not None: a settle may make
- * it, so it is looked at again after each one). */
+ * why); a text seen whose checked object is another one has that shape when the shape equals
+ * the instruction's fields (compared here, field by field: the checked object becomes this
+ * text, as `_settle_one` does); a new text once the index keeps shapes by value too
+ * (`index.by_shape` not None: a settle may make it, so it is looked at again after each one)
+ * gets a new shape here as well, entered in `by_shape`. Only an instruction whose text is a
+ * known one's with other fields is settled by Python (`settle(insn, k) -> index`).
+ * Unrolled generated code repeats IT blocks, whose instructions are decoded each time (a text
+ * object per instance): those were a Python call each. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -22,6 +27,21 @@ static int keeps_no_shapes(PyObject *index) {
     int none = by_shape == Py_None;
     Py_DECREF(by_shape);
     return none;
+}
+
+/* Whether `shape` (a stored shape) equals the fields of `insn` after its address, as
+ * `shape == insn[1:]` says (without making the slice); -1 with an exception set on failure. */
+static int same_shape(PyObject *shape, PyObject *insn) {
+    Py_ssize_t n = PyTuple_GET_SIZE(insn) - 1;
+    if (!PyTuple_CheckExact(shape) || PyTuple_GET_SIZE(shape) != n)
+        return 0; /* (Python compares what is no plain tuple of that length) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(shape, i),
+                                          PyTuple_GET_ITEM(insn, i + 1), Py_EQ);
+        if (eq <= 0)
+            return eq;
+    }
+    return 1;
 }
 
 /* The index of one instruction; -1 with an exception set on failure. */
@@ -45,18 +65,36 @@ static Py_ssize_t index_of(PyObject *insn, PyObject *by_text, PyObject *checked,
         }
         if (PyList_GET_ITEM(checked, k) == text)
             return k;
-    } else if (*plain_add) {
-        Py_ssize_t k = PyList_GET_SIZE(shapes);
-        PyObject *shape = PyTuple_GetSlice(insn, 1, PyTuple_GET_SIZE(insn));
-        if (shape == NULL)
+        int same = same_shape(PyList_GET_ITEM(shapes, k), insn);
+        if (same < 0)
             return -1;
-        PyObject *number = PyLong_FromSsize_t(k);
-        int failed = number == NULL || PyList_Append(shapes, shape) < 0 ||
-                     PyDict_SetItem(by_text, text, number) < 0 ||
-                     PyList_Append(checked, text) < 0;
-        Py_DECREF(shape);
-        Py_XDECREF(number);
-        return failed ? -1 : k;
+        if (same) {
+            Py_INCREF(text);
+            PyList_SetItem(checked, k, text); /* (k is in range: checked above) */
+            return k;
+        }
+    } else {
+        PyObject *by_shape = NULL;
+        if (!*plain_add) {
+            by_shape = PyObject_GetAttrString(index, "by_shape");
+            if (by_shape == NULL)
+                return -1;
+            if (!PyDict_Check(by_shape))
+                Py_CLEAR(by_shape); /* (not a dict: Python settles it) */
+        }
+        if (*plain_add || by_shape != NULL) {
+            Py_ssize_t k = PyList_GET_SIZE(shapes);
+            PyObject *shape = PyTuple_GetSlice(insn, 1, PyTuple_GET_SIZE(insn));
+            PyObject *number = shape == NULL ? NULL : PyLong_FromSsize_t(k);
+            int failed = number == NULL || PyList_Append(shapes, shape) < 0 ||
+                         PyDict_SetItem(by_text, text, number) < 0 ||
+                         PyList_Append(checked, text) < 0 ||
+                         (by_shape != NULL && PyDict_SetItem(by_shape, shape, number) < 0);
+            Py_XDECREF(shape);
+            Py_XDECREF(number);
+            Py_XDECREF(by_shape);
+            return failed ? -1 : k;
+        }
     }
     PyObject *k_obj = found != NULL ? found : Py_None;
     PyObject *result = PyObject_CallFunctionObjArgs(settle, insn, k_obj, NULL);

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from ctypes import byref, c_int64, c_uint64, c_void_p
 from typing import Any
 
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, Uc
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
 from mcusim.isa.cached_insns import sp_deltas
@@ -155,8 +155,19 @@ class NativeSimulation(Simulation):
 
     def _add_flash_hooks(self, uc: Uc) -> None:
         """Flash data reads are timed in C (see _add_hooks)."""
-        self.flash_data = FlashDataPath(uc, self.flash) if self.flash else None
+        self.flash_data = (FlashDataPath(uc, self.flash, self._tlb_fill) if self.flash
+                           else None)
         self._flash_aliases: list[FlashAlias] = []
+
+    def _tlb_fill(self, table: ctypes.Array[ctypes.c_uint64]) -> bool:
+        """The flash data path's TLB filled in C over `table` (hotpath/tlb.c), if the library
+        has it."""
+        fill = getattr(self._lib, "hp_tlb_fill", None)
+        if fill is None:
+            return False
+        add_hook(self.uc, UC_HOOK_TLB_FILL, ctypes.cast(fill, c_void_p).value,
+                 ctypes.addressof(table), 1, 0)
+        return True
 
     def _add_code_hook(self, address: int, callback: object, data: object) -> int:
         if callback == self._on_mask_write:  # CPS/MSR: the C hook marks the state changed

@@ -47,14 +47,23 @@ def alias_of(flash: FlashInterface) -> int:
 
 
 class FlashDataPath:
-    """Routes data reads of the given flash regions to one MMIO reader per region."""
+    """Routes data reads of the given flash regions to one MMIO reader per region. The TLB is
+    filled by `_fill`, or by C where `native_fill(table)` places a C hook over `tlb_table`'s
+    table and says so (the native hot path: sim/accounting/hotpath/tlb.c, the same entries;
+    Unicorn asks on every TLB miss, a few thousand times in a run of generated code, each a
+    Python call of several microseconds)."""
 
-    def __init__(self, uc: Uc, flashes: Sequence[FlashInterface]):
+    def __init__(self, uc: Uc, flashes: Sequence[FlashInterface],
+                 native_fill: Callable[[ctypes.Array[ctypes.c_uint64]], bool] | None = None):
         self._uc = uc
         self._windows = [(lo, hi, alias_of(f)) for f in flashes for lo, hi in f.region.windows()]
-        self._keep: list[object] = []  # callbacks Unicorn may call
+        self._keep: list[object] = []  # callbacks Unicorn may call, and the C fill's table
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
+        table = tlb_table(self._windows)
+        if native_fill is not None and native_fill(table):
+            self._keep.append(table)
+        else:
+            uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
 
     def map_python(self, flash: FlashInterface, reader: PythonReader) -> None:
         """`reader(engine, offset, size)` answers data reads at `offset` into the region."""
@@ -84,6 +93,14 @@ class FlashDataPath:
                 return True
         entry.paddr, entry.perms = vaddr, UC_PROT_ALL  # the regions' own permissions apply
         return True
+
+
+def tlb_table(windows: Sequence[tuple[int, int, int]]) -> ctypes.Array[ctypes.c_uint64]:
+    """What the C fill reads (tlb.c): the access types of a data read and a fetch, the
+    permissions read, exec, write and all, the number of windows, then (lo, hi, alias) each."""
+    values = [UC_MEM_READ, UC_MEM_FETCH, UC_PROT_READ, UC_PROT_EXEC, UC_PROT_WRITE, UC_PROT_ALL,
+              len(windows), *(v for window in windows for v in window)]
+    return (ctypes.c_uint64 * len(values))(*values)
 
 
 def flash_bytes(buffer: ctypes.Array[ctypes.c_char]) -> Callable[[int, int], int]:
