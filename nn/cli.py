@@ -18,7 +18,8 @@ EXIT_CODES_HELP = """exit status:
   64 bad command line (unknown board too), 65 malformed or unsupported model (operator,
   non-int8) or input,
   66 missing input file, 70 internal error, 73 output not writable,
-  85 the model does not fit the board (needs more RAM or flash than it has)"""
+  85 the model does not fit the board (needs more RAM or flash than it has),
+  130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
 DEFAULT_BOARD = "nucleo-f446re"
 
 
