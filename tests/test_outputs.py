@@ -1,4 +1,4 @@
-"""One rule for every output of every command (sim/cli/outputs.py): an existing file is replaced
+"""One rule for every output of every command (base/outputs.py): an existing file is replaced
 only when it is an earlier output of the same kind from mcusim, or with --force; never a file
 that is an input of the run; never two outputs on one path; `-` is stdout."""
 

@@ -47,9 +47,9 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace, err: Console) -> int:
     # The run's machinery, imported now that there is a run (sim/cli/__init__.py).
+    from mcusim.base.outputs import OutputPlan
     from mcusim.memory.board import load_board
     from mcusim.sim.cli.exit_status import run_status
-    from mcusim.sim.cli.outputs import OutputPlan
     from mcusim.sim.cli.progress import run_progress
     from mcusim.sim.cli.report import print_fault, print_warnings
     from mcusim.sim.core.firmware import Firmware
