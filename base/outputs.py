@@ -41,6 +41,7 @@ _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
     "junit": lambda p, head: head.startswith(b"<?xml")
     and b'<testsuites name="mcusim check"' in head,
     "baseline": lambda p, head: b'"schema": "mcusim.check/' in head,
+    "nn": lambda p, head: b'"schema": "mcusim.nn/' in head,
 }
 
 
