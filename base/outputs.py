@@ -3,7 +3,7 @@
 * `-` means standard output;
 * an output must not be an input of the command (the ELF, a board file, the trace being
   viewed), whatever `--force` says, and two outputs must not be the same file;
-* its folder must exist and it must not be a folder;
+* its folder must exist, be writable, and it must not be a folder;
 * an existing file is replaced only when it is recognisably an earlier output of the same kind
   from mcusim (each format carries a mark: the JSON's schema, callgrind's and the Chrome
   trace's creator, the .mtrace members, the PNG's and the HTML page's generator), or when it
@@ -110,6 +110,7 @@ class OutputPlan:
             raise OutputError(
                 f"{out.option} {path}: the file exists and is not an earlier {out.kind} output "
                 "of mcusim; not overwriting it (use --force to replace it)")
+        _check_writable(out.option, path)
 
     @staticmethod
     def _replaceable(kind: str, path: Path) -> bool:
@@ -152,6 +153,21 @@ class OutputPlan:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """The output's temporary file can be made beside it (`replacing`): known before the work,
+    not after a long run (a read-only folder or file system, /proc)."""
+    probe = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return  # our own leftover name: writable
+    except OSError as e:
+        raise OutputError(f"{option} {path}: cannot write in {path.parent}: "
+                          f"{e.strerror}") from None
+    with contextlib.suppress(OSError):
+        probe.unlink()
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -5,7 +5,9 @@ that is an input of the run; never two outputs on one path; `-` is stdout."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +177,24 @@ def test_elf_name_that_is_not_utf8(tmp_path, elf, capsys):
     assert main(["trace", os.fsdecode(odd), "-o", str(trace)]) == 0
     assert main(["view", str(trace)]) == 0
     assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["proc", "read-only folder"])
+def test_an_output_that_cannot_be_written_is_refused_before_the_run(kernels, tmp_path, capsys,
+                                                                     where):
+    """Found by hand: `mcusim run app.elf --json /proc/x.json` ran the program and only then
+    failed (exit 73, 'cannot write: No such file or directory'): a long run was lost."""
+    if where == "proc":
+        out = Path("/proc/mcusim-test.json")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into a read-only folder")
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        out = folder / "x.json"
+    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--json", str(out)])
+    cap = capsys.readouterr()
+    assert rc == ExitCode.CANT_WRITE
+    assert f"--json {out}: cannot write in {out.parent}" in cap.err
+    assert "hello: int 42" not in cap.out  # nothing ran
