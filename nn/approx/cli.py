@@ -129,6 +129,9 @@ def run(args: argparse.Namespace, console: Console | None = None,
         raise MissingInputError(f"data set {args.data} does not exist")
     if args.jobs < 0:
         raise UsageError(f"--jobs {args.jobs}: expected 0 (all CPUs) or a positive number")
+    if args.max_grid < 0:  # a negative bound silently meant "never the full grid"
+        raise UsageError(f"--max-grid {args.max_grid}: expected a number of candidates (0 or "
+                         "more; 0: never the full grid)")
     if args.jobs == 0:  # as `mcusim check --jobs 0`
         from mcusim.sim.check.measure import default_jobs
 
