@@ -200,3 +200,16 @@ def test_a_signal_between_validate_runs_is_kept_until_the_next_run(signum, raise
     assert interrupt.pending_signal() is None  # forgotten with the handler
     if signum == signal.SIGTERM:
         assert caught.value.exit_code == ExitCode.TERMINATED
+
+
+def test_trace_says_when_max_accesses_cut_the_recording(kernels, tmp_path, capsys):
+    """`mcusim trace --max-accesses 10` said only 'recorded 10 accesses': nothing told the
+    user that the rest of the run's accesses were left out (only `mcusim view` did)."""
+    elf = kernels / "nucleo-f446re" / "conv3x3.elf"
+    out = tmp_path / "c.mtrace"
+    assert main(["trace", str(elf), "-o", str(out), "--max-accesses", "10"]) == 0
+    err = capsys.readouterr().err
+    assert "recorded 10 accesses" in err
+    assert "--max-accesses 10 reached: 207,370 later accesses were not recorded" in err
+    assert main(["trace", str(elf), "-o", str(out)]) == 0
+    assert "not recorded" not in capsys.readouterr().err

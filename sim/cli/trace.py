@@ -85,7 +85,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
         n = write_trace(result.trace, out.path)
     except OSError as e:
         raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
-    err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False,
+    dropped = (result.trace.meta.get("recording") or {}).get("dropped") or 0
+    more = (f" (--max-accesses {args.max_accesses:,} reached: {dropped:,} later accesses were "
+            "not recorded)" if dropped else "")
+    err.print(f"mcusim: recorded {n:,} accesses to {args.output}{more}", highlight=False,
               markup=False)
     return run_status(result)
 
