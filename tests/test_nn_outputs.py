@@ -73,3 +73,19 @@ def test_an_existing_file_is_replaced_only_if_it_is_an_earlier_result(small_mode
     assert main(["nn", str(small_model), "--json", str(mine), "--force"]) == 0
     assert json.loads(mine.read_text())["schema"] == "mcusim.nn/1"
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]  # written atomically
+
+
+@pytest.mark.parametrize(("spec", "code", "says"), [
+    # a missing schedule file is a missing input (66), as for the model and --input; it was a
+    # usage error (64) that named only layers, pex and pex:N
+    ("nonexistent.json", ExitCode.NO_INPUT, "no such schedule file"),
+    ("sub/dir/sched", ExitCode.NO_INPUT, "no such schedule file"),
+    ("models", ExitCode.NO_INPUT, "is a directory"),
+    ("bogus", ExitCode.USAGE, "expected layers, pex, pex:N, patch, patch:B"),
+])
+def test_schedule_specs_that_are_not_schedules(small_model, tmp_path, capsys, monkeypatch,
+                                                spec, code, says):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    assert main(["nn", str(small_model), "--schedule", spec]) == code
+    assert says in capsys.readouterr().err
