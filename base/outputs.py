@@ -10,7 +10,8 @@
   is empty, or with `--force`. Collapsed stacks have no room for a mark: an existing file
   always needs `--force`;
 * files are written to a temporary name beside them and renamed into place, so a failed write
-  never leaves half a file where the old one was.
+  never leaves half a file where the old one was; an existing device or pipe (/dev/null,
+  /dev/stdout, a FIFO) takes a text output as it is, and is never replaced.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from typing import TextIO
 from mcusim.base.errors import OutputError, UsageError
 
 STDOUT = "-"
+# Text outputs (written by write_text), which a device or a pipe can take as they are.
+_IN_PLACE = {"json", "callgrind", "chrome", "collapsed", "junit", "baseline", "nn"}
 CREATOR = "mcusim"
 # What mcusim writes at the start of each kind of output (see the exporters).
 _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
@@ -64,6 +68,13 @@ class Output:
     @property
     def to_stdout(self) -> bool:
         return self.path is None
+
+    @property
+    def special(self) -> bool:
+        """An existing device or pipe (/dev/null, /dev/stdout, a FIFO, `>(jq .)`): written to
+        in place, since replacing it by a renamed temporary file would put a regular file
+        where /dev/null was."""
+        return self.path is not None and _is_special(self.path)
 
 
 class OutputPlan:
@@ -104,6 +115,12 @@ class OutputPlan:
                                   f"({source}); mcusim never writes over its inputs")
         if path.is_dir():
             raise OutputError(f"{out.option} {path}: is a directory; give a file name")
+        if _is_special(path):
+            if out.kind not in _IN_PLACE:
+                raise OutputError(f"{out.option} {path}: is a device or a pipe, not a file; "
+                                  f"the {out.kind} output is written as a file: give a file "
+                                  "name")
+            return  # nothing to replace and nothing to read (a FIFO would block the read)
         if not path.parent.is_dir():
             raise OutputError(f"{out.option} {path}: directory {path.parent} does not exist")
         if path.exists() and not self.force and not self._replaceable(out.kind, path):
@@ -127,6 +144,14 @@ class OutputPlan:
             return
         # surrogateescape: a file name that is not UTF-8 (an ELF's, in the outputs that name
         # it) is written back as its own bytes instead of failing.
+        if out.path is not None and out.special:
+            try:
+                with open(out.path, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    write(f)
+            except OSError as e:
+                raise OutputError(f"{out.option} {out.path}: cannot write: {e.strerror}"
+                                  ) from None
+            return
         if out.path is None:
             text = io.StringIO()
             write(text)
@@ -153,6 +178,14 @@ class OutputPlan:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def _is_special(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _check_writable(option: str, path: Path) -> None:
