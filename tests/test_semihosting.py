@@ -131,20 +131,3 @@ def test_uart_console_reaches_stdout_on_every_board(kernels):
         run = simulate(kernels / board / "uart_hello.elf", board)
         assert run.result.exit_code == 0, board
         assert b"hello from the console UART" in run.stdout, board
-
-
-def test_arguments_with_spaces_and_quotes_reach_argv_as_given(kernels, capsys):
-    """`mcusim run app.elf -- "b c"` gave the program argv b and c: the command line was the
-    arguments joined by spaces, which newlib's crt0 splits at every space. Now an argument
-    is quoted as crt0 reads quotes (a word starting with " or ' runs to the next one)."""
-    args = ["a", "b c", "", "'q", 'x"y', "it's"]
-    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--fs-root", str(ROOT),
-               "--", *args])
-    out = capsys.readouterr().out
-    assert rc == 3
-    assert f"argc: {len(args) + 1}" in out
-    for i, a in enumerate(args, start=1):
-        assert f"argv[{i}]: {a}\n" in out
-    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--", "it's \"z\" w"])
-    assert rc == 64
-    assert "both kinds of quote" in capsys.readouterr().err

@@ -307,7 +307,7 @@ class Semihosting:
 
     def _get_cmdline(self, mem: Memory, arg: int) -> int:
         ptr, length = self._words(mem, arg, 2)
-        line = " ".join(cmdline_word(a) for a in self.argv).encode() + b"\0"
+        line = " ".join(self.argv).encode() + b"\0"
         if len(line) > length:
             raise UsageError(
                 f"the program's command line ({len(line) - 1} bytes with its name) does not "
@@ -370,17 +370,3 @@ def _u32(v: int) -> int:
 
 def _s32(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
-
-
-def cmdline_word(arg: str) -> str:
-    """One argument as newlib's ARM start-up code (libgloss crt0) splits the command line:
-    words end at a space, and a word that starts with a double or single quote runs to the
-    next one. So an argument with a space, an empty one, or one that starts with a quote is
-    quoted; one that cannot be (a space and both quote kinds) is refused."""
-    if arg and " " not in arg and arg[0] not in "\"'":
-        return arg
-    for quote in "\"'":
-        if quote not in arg:
-            return quote + arg + quote
-    raise UsageError(f"program argument {arg!r}: newlib's start-up code cannot receive an "
-                     "argument holding a space and both kinds of quote")
