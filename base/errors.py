@@ -34,6 +34,13 @@ class McusimError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
 
 
+class Terminated(McusimError):
+    """SIGTERM stopped a command's run outside the run command itself (SIGINT is
+    KeyboardInterrupt, which the CLI reports as "interrupted", exit 130)."""
+
+    exit_code = ExitCode.TERMINATED
+
+
 class UsageError(McusimError):
     exit_code = ExitCode.USAGE
 

@@ -9,6 +9,7 @@ _SIZE_FACTORS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 _FREQ = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(hz|khz|mhz|ghz)?\s*$", re.IGNORECASE)
 _FREQ_FACTORS = {"": 1, "hz": 1, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
+MAX_FREQUENCY_HZ = 1 << 63
 
 
 def parse_size(value: int | str) -> int:
@@ -41,6 +42,9 @@ def parse_frequency(value: int | float | str) -> int:
         raise ValueError(f"a clock frequency must be positive ({value!r})")
     if hz < 1 or hz == float("inf"):
         raise ValueError(f"a clock frequency must be at least 1 Hz and finite ({value!r})")
+    if hz >= MAX_FREQUENCY_HZ:  # as the counts and sizes: what a 64-bit counter holds
+        raise ValueError(f"a clock frequency of {value!r} is too large (it must be below "
+                         "2**63 Hz, what a 64-bit counter holds)")
     return int(round(hz))
 
 

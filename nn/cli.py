@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # the model path is imported by `main`, so that --help starts
     import numpy as np
     from rich.console import Console
 
+    from mcusim.base.outputs import Output, OutputPlan
     from mcusim.nn.graph import Graph
     from mcusim.nn.schedule import Schedule
 
@@ -18,7 +19,8 @@ EXIT_CODES_HELP = """exit status:
   64 bad command line (unknown board too), 65 malformed or unsupported model (operator,
   non-int8) or input,
   66 missing input file, 70 internal error, 73 output not writable,
-  85 the model does not fit the board (needs more RAM or flash than it has)"""
+  85 the model does not fit the board (needs more RAM or flash than it has),
+  130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
 DEFAULT_BOARD = "nucleo-f446re"
 
 
@@ -145,18 +147,20 @@ def _code_in_ram(args: argparse.Namespace) -> bool | None:
     return {"auto": None, "ram": True, "flash": False}[args.kernels_in]
 
 
-def _check_json_output(path: Path, force: bool) -> None:
-    from mcusim.nn.sim_api import OutputError
+def _outputs(args: argparse.Namespace) -> tuple[OutputPlan, Output | None, Output | None]:
+    """--json and --plot under the rule of every mcusim output (base/outputs.py), checked
+    before any work: never an input of the command (the model, --input, a --schedule file, an
+    --approx config, --calib), whatever --force says, never one file for both, an existing
+    file replaced only if it is mcusim's earlier output of that kind; `--json -` is stdout."""
+    from mcusim.base.outputs import OutputPlan
 
-    if path.is_dir():
-        raise OutputError(f"--json {path}: is a directory; give a file name")
-    if not path.parent.exists():
-        raise OutputError(f"--json {path}: directory {path.parent} does not exist")
-    if path.exists() and not force:
-        head = path.read_text(errors="replace")[:400]
-        if head.strip() and '"schema": "mcusim.nn/1"' not in head:
-            raise OutputError(f"--json {path}: the file exists and was not written by mcusim "
-                              "nn; not overwriting it (use --force to replace it)")
+    schedule_file = Path(args.schedule)
+    inputs = [args.model, args.input, schedule_file if schedule_file.is_file() else None,
+              getattr(args, "approx", None), getattr(args, "calib", None)]
+    plan = OutputPlan(inputs, args.force)
+    json_out = plan.add("--json", args.json, "nn")
+    plot_out = plan.add("--plot", getattr(args, "plot", None), "png", stdout_ok=False)
+    return plan, json_out, plot_out
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
@@ -167,14 +171,19 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.nn.report import print_result
     from mcusim.nn.run import prepare, run_model
     from mcusim.nn.schedules import make_schedule
-    from mcusim.nn.sim_api import OutputError, UsageError
+    from mcusim.nn.sim_api import UsageError
     from mcusim.nn.tflite_import import load_model
 
     if args.input is None and args.input_index is not None:
         raise UsageError(f"--input-index {args.input_index} needs --input X.npy (a batch of "
                          "inputs to pick from)")
-    if args.json is not None:
-        _check_json_output(args.json, args.force)
+    plan, json_out, _ = _outputs(args)
+    # With `--json -` the JSON is stdout, so the report goes to stderr (as `mcusim run` does).
+    report_to_stderr = json_out is not None and json_out.to_stdout
+
+    def write_json(text: str) -> None:
+        plan.write_text(json_out, lambda f: f.write(text))
+
     graph = load_model(args.model)
     inputs = load_input(args.input, graph, args.input_index) if args.input else None
     schedule = make_schedule(args.schedule, graph, args.board)
@@ -193,7 +202,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
             return run_model(graph, args.board, inputs=inputs, schedule=s, clock=args.clock,
                              live_bytes=args.live, progress=say)
 
-        return pex_cli.run(args, graph, args.board, run_fn)
+        return pex_cli.run(args, graph, args.board, run_fn, write_json, report_to_stderr)
     with StageProgress(err) as say:
         if args.emit is not None:
             from mcusim.nn.codegen import generate
@@ -207,16 +216,13 @@ def main(args: argparse.Namespace, err: Console) -> int:
         result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
                            check_layers=args.check_layers, live_bytes=args.live,
                            clock=args.clock, code_in_ram=_code_in_ram(args), progress=say)
-    out = Console(highlight=False, emoji=False)
+    out = Console(highlight=False, emoji=False, stderr=report_to_stderr)
     if not out.is_terminal:
         # Files and pipes get the whole table.
-        out = Console(highlight=False, emoji=False, width=150)
+        out = Console(highlight=False, emoji=False, width=150, stderr=report_to_stderr)
     print_result(out, result, by_operator=args.by_op)
-    if args.json is not None:
-        try:
-            args.json.write_text(result.to_json_text())
-        except OSError as e:
-            raise OutputError(f"--json {args.json}: cannot write: {e.strerror}") from None
+    if json_out is not None:
+        write_json(result.to_json_text())
     if not result.matches and approx:
         err.print("mcusim nn: note: with --approx the outputs differ from the exact reference by "
                   f"design ({escape(result.reference)})", soft_wrap=True)

@@ -36,6 +36,7 @@ from mcusim.nn.sim_api import (
     InputError,
     McusimError,
     Simulation,
+    Terminated,
     load_board,
     new_simulation,
 )
@@ -180,6 +181,13 @@ def _simulate(p: Prepared, elf: Path, inputs: list[np.ndarray], check_layers: bo
         if progress is not None:
             _report_steps(sim, p.schedule, *progress, live_bytes)
         result = sim.run()
+    # Ctrl-C or SIGTERM stopped the run (sim/core/interrupt.py): the command stops as `mcusim
+    # run` does (130, 143), not as a firmware that failed (70, "did not finish").
+    if result.stop == "interrupted":
+        raise KeyboardInterrupt
+    if result.stop == "terminated":
+        raise Terminated("terminated (SIGTERM) while the model firmware ran; nothing was "
+                         "written")
     if result.stop != "exit" or result.exit_code != 0:
         why = result.fault.message if result.fault else f"exit code {result.exit_code}"
         if result.exit_code == SCRATCH_EXIT:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule
-from mcusim.nn.sim_api import UsageError
+from mcusim.nn.sim_api import MissingInputError, UsageError
 
 
 def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
@@ -21,8 +21,13 @@ def make_schedule(spec: str, graph: Graph, board: str) -> Schedule | None:
                              "build") from None
         return pex_schedule(graph, spec, board)
     path = Path(spec)
+    if path.is_dir():
+        raise MissingInputError(f"--schedule {spec}: is a directory; give a schedule JSON file")
     if not path.is_file():
-        raise UsageError(f"--schedule {spec}: expected layers, pex, pex:N or a schedule file")
+        if path.suffix.lower() == ".json" or "/" in spec:  # meant as a file: missing input (66)
+            raise MissingInputError(f"--schedule {spec}: no such schedule file")
+        raise UsageError(f"--schedule {spec}: expected layers, pex, pex:N, patch, patch:B, "
+                         "pex+patch[:B] or a schedule JSON file")
     from mcusim.nn.schedule_file import load_schedule_file
 
     return load_schedule_file(path, graph)

@@ -13,6 +13,7 @@ from mcusim.base.errors import (
     McusimError,
     MissingInputError,
     OutputError,
+    Terminated,
     UsageError,
 )
 from mcusim.base.units import format_frequency
@@ -22,7 +23,8 @@ from mcusim.sim.core.markers import REGION_END
 from mcusim.sim.result import RunResult
 
 __all__ = ["REGION_END", "BoardSpec", "ExitCode", "Firmware", "InputError", "McusimError",
-           "MissingInputError", "OutputError", "RunResult", "Simulation", "UsageError",
+           "MissingInputError", "OutputError", "RunResult", "Simulation", "Terminated",
+           "UsageError",
            "format_frequency", "load_board", "new_simulation"]
 
 

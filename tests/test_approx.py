@@ -216,3 +216,22 @@ def test_dse_on_a_dask_cluster(tmp_path):
         exact, points = dse.run_dse(study, opts, tmp_path / "b.jsonl")
     assert exact.latency_cycles == local.latency_cycles  # deterministic, wherever it runs
     assert len(points) == 3 and len((tmp_path / "b.jsonl").read_text().splitlines()) == 3
+
+
+def test_dse_command_lines_are_never_cut_in_a_pipe(tmp_path, monkeypatch, capsys):
+    """Printed to a pipe or a log, the study's closing 'run one: mcusim nn MODEL --board B
+    --approx CONFIG' was cut at 80 columns, so the command could not be copied as printed."""
+    from mcusim.sim.cli import main
+
+    monkeypatch.setenv("MCUSIM_CACHE", str(tmp_path / "nn-cache"))
+    models = Path(__file__).resolve().parents[1] / "nn" / "models"
+    out = tmp_path / "a-rather-long-folder-name-for-the-study-output"
+    assert main(["dse", str(models / "digits_cnn_int8.tflite"), "--board", "nucleo-f446re",
+                 "--data", str(models / "digits_test.npz"), "--levels", "0", "--layers", "0",
+                 "--jobs", "1", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    run_one = [line for line in lines if line.startswith("run one: ")]
+    assert run_one == [f"run one: mcusim nn {models / 'digits_cnn_int8.tflite'} --board "
+                       f"nucleo-f446re --approx {out / 'best-1pp.json'}"]
+    assert any(line.startswith("digits_cnn_int8 on nucleo-f446re: approximating operators [0]")
+               and line.endswith("metric top1") for line in lines)

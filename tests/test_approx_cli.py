@@ -47,7 +47,7 @@ def test_data_of_the_wrong_shape(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("opts", [["--levels", "0.2,abc"], ["--levels", "1.5"],
-                                  ["--jobs", "-1"], ["--layers", "x"]])
+                                  ["--jobs", "-1"], ["--layers", "x"], ["--max-grid", "-5"]])
 def test_bad_options_are_usage_errors(tmp_path, opts):
     assert dse(str(DIGITS), "--board", "nucleo-f446re", "--data", str(DIGITS_TEST), "--out",
                str(tmp_path / "o"), *opts) == 64

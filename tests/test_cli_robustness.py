@@ -223,3 +223,16 @@ def test_the_ram_budget_is_the_library_s_too(kernels):
     assert over.warnings[-1] == over.memory.over_budget
     assert over.cycles == within.cycles  # judged at the end: the run itself is the same
     assert json.loads(over.to_json_text())["memory"]["over_budget"] == over.memory.over_budget
+
+
+def test_trace_says_when_max_accesses_cut_the_recording(kernels, tmp_path, capsys):
+    """`mcusim trace --max-accesses 10` said only 'recorded 10 accesses': nothing told the
+    user that the rest of the run's accesses were left out (only `mcusim view` did)."""
+    elf = kernels / "nucleo-f446re" / "conv3x3.elf"
+    out = tmp_path / "c.mtrace"
+    assert main(["trace", str(elf), "-o", str(out), "--max-accesses", "10"]) == 0
+    err = capsys.readouterr().err
+    assert "recorded 10 accesses" in err
+    assert "--max-accesses 10 reached: 207,370 later accesses were not recorded" in err
+    assert main(["trace", str(elf), "-o", str(out)]) == 0
+    assert "not recorded" not in capsys.readouterr().err

@@ -33,6 +33,9 @@ def test_program_exit_code_never_becomes_a_pass(tmp_path, capsys, code, status):
     (["--clock", "abc"], ExitCode.USAGE, "--clock"),
     (["--clock", "0"], ExitCode.USAGE, "--clock"),
     (["--clock", "0.5Hz"], ExitCode.USAGE, "--clock"),
+    # was accepted as a 1e+32 MHz board with "clock_hz": 99999999999999997748809823456034029568
+    # in the JSON (not even the number given)
+    (["--clock", "99999999999999999999999999999GHz"], ExitCode.USAGE, "is too large"),
     (["--board", "nonexistent"], ExitCode.USAGE, "unknown board"),
     (["--board", "/missing.toml"], ExitCode.NO_INPUT, "does not exist"),
     (["--board", "/tmp"], ExitCode.NO_INPUT, "is a directory"),

@@ -1,11 +1,17 @@
-"""One rule for every output of every command (sim/cli/outputs.py): an existing file is replaced
+"""One rule for every output of every command (base/outputs.py): an existing file is replaced
 only when it is an earlier output of the same kind from mcusim, or with --force; never a file
 that is an input of the run; never two outputs on one path; `-` is stdout."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +181,58 @@ def test_elf_name_that_is_not_utf8(tmp_path, elf, capsys):
     assert main(["trace", os.fsdecode(odd), "-o", str(trace)]) == 0
     assert main(["view", str(trace)]) == 0
     assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["proc", "read-only folder"])
+def test_an_output_that_cannot_be_written_is_refused_before_the_run(kernels, tmp_path, capsys,
+                                                                     where):
+    """Found by hand: `mcusim run app.elf --json /proc/x.json` ran the program and only then
+    failed (exit 73, 'cannot write: No such file or directory'): a long run was lost."""
+    if where == "proc":
+        out = Path("/proc/mcusim-test.json")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into a read-only folder")
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        out = folder / "x.json"
+    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--json", str(out)])
+    cap = capsys.readouterr()
+    assert rc == ExitCode.CANT_WRITE
+    assert f"--json {out}: cannot write in {out.parent}" in cap.err
+    assert "hello: int 42" not in cap.out  # nothing ran
+
+
+MCUSIM = Path(sys.executable).with_name("mcusim")
+
+
+@pytest.mark.skipif(not MCUSIM.exists(), reason="needs the installed mcusim command")
+def test_a_pipe_takes_a_text_output_in_place(kernels, tmp_path):
+    """`--json FIFO` (or `--json >(jq .)`) hung for good: the check read the FIFO's head to
+    see whether it was mcusim's earlier output."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    proc = subprocess.run([str(MCUSIM), "run", str(kernels / "nucleo-f446re" / "hello.elf"),
+                           "--json", str(fifo)], capture_output=True, timeout=60)
+    reader.join(10)
+    assert proc.returncode in (1, 3)  # hello.elf's own status (3: its data file was found)
+    assert json.loads(got[0])["schema"] == "mcusim.run/1"
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the pipe, not a file put in its place
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_a_device_is_written_to_not_replaced(kernels, tmp_path, capsys):
+    """As root, `--json /dev/null` replaced the device by a regular file holding the JSON (a
+    temporary file renamed over it). Shown on a null device made in tmp_path."""
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    elf = kernels / "nucleo-f446re" / "hello.elf"
+    assert main(["run", str(elf), "--json", str(null)]) in (1, 3)  # hello.elf's own status
+    assert stat.S_ISCHR(null.stat().st_mode)
+    assert main(["trace", str(elf), "-o", str(null)]) == ExitCode.CANT_WRITE  # a zip file
+    assert "is a device or a pipe" in capsys.readouterr().err
+    assert stat.S_ISCHR(null.stat().st_mode)

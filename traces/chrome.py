@@ -116,7 +116,7 @@ def chrome_trace(profile: Profile, *, max_events: int = 200_000) -> dict[str, An
                      f"{n_slices} slices and {kept_counters} of {n_counters} counter samples "
                      f"(peak of each interval); {dropped} events dropped")
     sampled = profile.sampled or dropped > 0
-    # The creator mark comes first: it tells mcusim this is its own file (sim/cli/outputs.py).
+    # The creator mark comes first: it tells mcusim this is its own file (base/outputs.py).
     other: dict[str, Any] = {"creator": "mcusim", "clock_hz": profile.clock_hz,
                              "total_cycles": profile.total_cycles,
                              "total_instructions": profile.total_instructions,

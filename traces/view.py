@@ -336,7 +336,7 @@ def _cycles_label(value: float, _pos: int) -> str:
 def _png_bytes(trace: Trace, live: LiveCurve, dpi: int) -> bytes:
     fig = _figure(trace, live)
     buf = io.BytesIO()
-    # The Software text chunk marks the picture as mcusim's (sim/cli/outputs.py).
+    # The Software text chunk marks the picture as mcusim's (base/outputs.py).
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "mcusim view"})
     return buf.getvalue()
 

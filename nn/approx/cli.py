@@ -129,6 +129,9 @@ def run(args: argparse.Namespace, console: Console | None = None,
         raise MissingInputError(f"data set {args.data} does not exist")
     if args.jobs < 0:
         raise UsageError(f"--jobs {args.jobs}: expected 0 (all CPUs) or a positive number")
+    if args.max_grid < 0:  # a negative bound silently meant "never the full grid"
+        raise UsageError(f"--max-grid {args.max_grid}: expected a number of candidates (0 or "
+                         "more; 0: never the full grid)")
     if args.jobs == 0:  # as `mcusim check --jobs 0`
         from mcusim.sim.check.measure import default_jobs
 
@@ -154,7 +157,7 @@ def run(args: argparse.Namespace, console: Console | None = None,
     unit = "SMLAD pairs" if study.granularity == 2 else "single positions"
     out.print(f"[bold]{escape(graph.name)}[/] on {escape(board.name)}: approximating operators "
               f"{sorted(study.layers)} ({unit}), {len(data.x)} evaluation inputs, metric "
-              f"{study.metric}")
+              f"{study.metric}", soft_wrap=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
         tasks: dict[str, int] = {}
@@ -174,10 +177,10 @@ def run(args: argparse.Namespace, console: Console | None = None,
     out.print(front_table(exact, points, board.clock_hz))
     unrolled = next((p for p in points if p.source == "unrolled"), None)
     for line in summary_lines(exact, unrolled, points):
-        out.print(line)
+        out.print(line, soft_wrap=True)  # never cut at 80 columns in a pipe or a log
     written = write_best_configs(args.out, exact, points)
     out.print(f"wrote {args.out}/points.csv, points.json, pareto.png, significance.npz"
               + "".join(f", {w.name}" for w in written)
               + (f"\nrun one: mcusim nn {args.model} --board {board.name} --approx "
-                 f"{written[-1]}" if written else ""), markup=False)
+                 f"{written[-1]}" if written else ""), markup=False, soft_wrap=True)
     return 0

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcusim.base.workers import process_pool, stop_pool
 from mcusim.nn.approx import search
 from mcusim.nn.approx.config import ApproxConfig
 from mcusim.nn.approx.options import DEFAULT_LEVELS
@@ -35,13 +36,13 @@ class DseOptions:
 @contextmanager
 def make_executor(opts: DseOptions):
     if opts.scheduler is None:
-        ex = cf.ProcessPoolExecutor(max_workers=max(1, opts.jobs))
+        ex = process_pool(max(1, opts.jobs))
         try:
             yield ex
         except BaseException:
-            # Ctrl-C or an error: drop the queued candidates instead of waiting for them all
-            # (the measured ones are already in the cache, so the study resumes).
-            ex.shutdown(wait=False, cancel_futures=True)
+            # Ctrl-C or an error: drop the queued candidates and end the workers instead of
+            # waiting for them (the measured ones are in the cache, so the study resumes).
+            stop_pool(ex)
             raise
         ex.shutdown(wait=True)
         return

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 from rich.console import Console
 
@@ -23,30 +22,11 @@ from mcusim.nn.pex.schedule import pex_schedule
 from mcusim.nn.pex.search import peak_bound_bytes
 from mcusim.nn.result import NNResult
 from mcusim.nn.schedule import Schedule
-from mcusim.nn.sim_api import OutputError
 
 __all__ = ["SWEEP_SLICES", "add_arguments", "run"]
 
 RunFn = Callable[[Schedule | None], NNResult]
 SWEEP_SLICES = (2, 4, 8, 16)  # then the automatic choice
-
-
-def _check_output(path: Path | None, force: bool, what: str) -> None:
-    """A picture mcusim drew may be replaced; any other existing file only with --force."""
-    if path is None:
-        return
-    if not path.parent.exists():
-        raise OutputError(f"{what} {path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise OutputError(f"{what} {path}: is a directory; give a file name")
-    if path.exists() and not force:
-        from mcusim.nn.pex.plot import PNG_SOFTWARE
-
-        with path.open("rb") as f:
-            head = f.read(4096)
-        if PNG_SOFTWARE.encode() not in head:
-            raise OutputError(f"{what} {path}: the file exists and was not drawn by mcusim nn; "
-                              "not overwriting it (use --force to replace it)")
 
 
 def _plan(graph: Graph, result: NNResult):
@@ -55,11 +35,13 @@ def _plan(graph: Graph, result: NNResult):
     return plan_for(graph, Schedule.from_json_dict(result.schedule))
 
 
-def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> int:
-    out = Console(highlight=False, emoji=False)
+def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn,
+        write_json: Callable[[str], None], to_stderr: bool = False) -> int:
+    """`write_json(text)` writes --json (nn/cli.py checked it and --plot before the runs);
+    `to_stderr`: the JSON is stdout (`--json -`), so the report goes to stderr."""
+    out = Console(highlight=False, emoji=False, stderr=to_stderr)
     if not out.is_terminal:
-        out = Console(highlight=False, emoji=False, width=150)
-    _check_output(args.plot, args.force, "--plot")
+        out = Console(highlight=False, emoji=False, width=150, stderr=to_stderr)
     from mcusim.nn.run import DoesNotFitError
 
     bound = peak_bound_bytes(graph)
@@ -69,7 +51,7 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> in
         out.print(f"mcusim nn: layer by layer: {e}", markup=False)
         layers = None
     if args.sweep:
-        return _sweep(args, graph, board, run_fn, layers, bound, out)
+        return _sweep(args, graph, board, run_fn, layers, bound, out, write_json)
     from mcusim.nn.schedules import make_schedule
 
     schedule = make_schedule(args.schedule, graph, board)
@@ -97,12 +79,12 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn) -> in
         d["peak_bound_bytes"] = bound
         if c is not None:
             d["pex_comparison"] = c.to_json_dict()
-        _write(args.json, d)
+        write_json(json.dumps(d, indent=1) + "\n")
     return 0 if pex.matches and (layers is None or layers.matches) else 1
 
 
 def _sweep(args, graph: Graph, board: str, run_fn: RunFn, layers: NNResult | None,
-           bound: int, out: Console) -> int:
+           bound: int, out: Console, write_json: Callable[[str], None]) -> int:
     rows: list[tuple[str, NNResult]] = [("layers", layers)] if layers is not None else []
     seen: list[list] = []
     for label, slices in [*[(f"pex:{n}", n) for n in SWEEP_SLICES], ("pex", None)]:
@@ -134,18 +116,11 @@ def _sweep(args, graph: Graph, board: str, run_fn: RunFn, layers: NNResult | Non
                     for label, r in rows], bound)
         out.print(f"mcusim nn: wrote {args.plot}", markup=False)
     if args.json is not None:
-        _write(args.json, {"schema": "mcusim.nn/1", "model": graph.name, "board": board,
+        write_json(json.dumps({"schema": "mcusim.nn/1", "model": graph.name, "board": board,
                            "peak_bound_bytes": bound,
                            "sweep": [{"schedule": label, "arena_bytes": r.arena_bytes,
                                       "peak_ram_bytes": r.peak_ram_bytes,
                                       "live_peak_bytes": r.live_peak_bytes,
                                       "cycles": r.cycles, "reference": r.reference}
-                                     for label, r in rows]})
+                                     for label, r in rows]}, indent=1) + "\n")
     return 0 if all(r.matches for _, r in rows) else 1
-
-
-def _write(path: Path, d: dict) -> None:
-    try:
-        path.write_text(json.dumps(d, indent=1) + "\n")
-    except OSError as e:
-        raise OutputError(f"--json {path}: cannot write: {e.strerror}") from None

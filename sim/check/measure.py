@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mcusim.base.workers import process_pool, stop_pool
 from mcusim.sim.check.manifest import Entry
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def measure_all(entries: Sequence[Entry], jobs: int,
                 done(results[-1])
         return results
     results: list[Measurement | None] = [None] * len(entries)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(entries))) as pool:
+    with process_pool(min(jobs, len(entries))) as pool:
         futures = {pool.submit(measure, e): i for i, e in enumerate(entries)}
         try:
             for future in as_completed(futures):
@@ -111,6 +112,6 @@ def measure_all(entries: Sequence[Entry], jobs: int,
                 if done:
                     done(m)
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(pool)  # Ctrl-C: end the workers instead of waiting for their entries
             raise
     return [m for m in results if m is not None]

@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import gc
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,8 @@ def error_console() -> Console:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if argv is None:  # the `mcusim` process itself, not a caller of main()
+    process = argv is None
+    if process:  # the `mcusim` process itself, not a caller of main()
         # At exit, what is alive is left to the OS instead of being traversed by the
         # interpreter's final garbage collection (20-50 ms after a run: the engine's objects,
         # Unicorn's). Every output file is closed by then (writers use `with`), and the
@@ -99,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         error_console().print(f"mcusim: error: {e}", soft_wrap=True, markup=False)
         return int(e.exit_code)
     except KeyboardInterrupt:
+        if process:
+            # What is left is the interpreter's exit (joining a worker pool's threads, ...): a
+            # second Ctrl-C there would print a traceback, or leave the exit half done and
+            # waiting; it ends mcusim at once instead, as during a run.
+            signal.signal(signal.SIGINT, lambda *_: os._exit(130))
         error_console().print("mcusim: interrupted", markup=False)
         return 130
     except BrokenPipeError:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import MissingInputError, UsageError
+from mcusim.base.outputs import OutputPlan
 from mcusim.sim.cli.common import board_file
-from mcusim.sim.cli.outputs import OutputPlan
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -75,7 +75,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         raise MissingInputError(
             "no such ELF: " + ", ".join(f"{e.elf} (entry '{e.name}')" for e in missing)
             + "; build the firmware first (for the bundled kernels: make -C kernels_c)")
-    # The project's output rule (sim/cli/outputs.py): never an input (the manifest, its ELFs
+    # The project's output rule (base/outputs.py): never an input (the manifest, its ELFs
     # and board files, the baseline being compared with), and an existing file that mcusim
     # did not write is only replaced with --force.
     inputs = [args.manifest, *(e.elf for e in manifest.entries),

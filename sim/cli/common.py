@@ -1,6 +1,6 @@
 """What the commands share: the parser's error convention, option types, the options of
 every command that runs firmware, the rewriting of --profile words, and the board file as an
-input. Outputs follow one rule (sim/cli/outputs.py); exit statuses one mapping
+input. Outputs follow one rule (base/outputs.py); exit statuses one mapping
 (sim/cli/exit_status.py)."""
 
 from __future__ import annotations

@@ -102,11 +102,11 @@ def _region_pairs(specs: list[str]) -> list[tuple[str, str]]:
 
 def main(args: argparse.Namespace, err: Console) -> int:
     # The run's machinery, imported now that there is a run (sim/cli/__init__.py).
+    from mcusim.base.outputs import OutputPlan
     from mcusim.isa.timing import make_timing
     from mcusim.memory.board import load_board
     from mcusim.sim.accounting import native_lib
     from mcusim.sim.cli.exit_status import run_status
-    from mcusim.sim.cli.outputs import OutputPlan
     from mcusim.sim.cli.progress import run_progress
     from mcusim.sim.cli.report import (
         print_fault,

@@ -47,9 +47,9 @@ def register(sub: Any) -> None:
 
 def main(args: argparse.Namespace, err: Console) -> int:
     # The run's machinery, imported now that there is a run (sim/cli/__init__.py).
+    from mcusim.base.outputs import OutputPlan
     from mcusim.memory.board import load_board
     from mcusim.sim.cli.exit_status import run_status
-    from mcusim.sim.cli.outputs import OutputPlan
     from mcusim.sim.cli.progress import run_progress
     from mcusim.sim.cli.report import print_fault, print_warnings
     from mcusim.sim.core.firmware import Firmware
@@ -85,7 +85,10 @@ def main(args: argparse.Namespace, err: Console) -> int:
         n = write_trace(result.trace, out.path)
     except OSError as e:
         raise OutputError(f"-o {args.output}: cannot write: {e.strerror}") from None
-    err.print(f"mcusim: recorded {n:,} accesses to {args.output}", highlight=False,
+    dropped = (result.trace.meta.get("recording") or {}).get("dropped") or 0
+    more = (f" (--max-accesses {args.max_accesses:,} reached: {dropped:,} later accesses were "
+            "not recorded)" if dropped else "")
+    err.print(f"mcusim: recorded {n:,} accesses to {args.output}{more}", highlight=False,
               markup=False)
     return run_status(result)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcusim.base.errors import ExitCode, InputError, McusimError, MissingInputError, UsageError
+from mcusim.base.errors import InputError, MissingInputError, Terminated, UsageError
 from mcusim.isa.operand_timing import divide_cycles
 from mcusim.sim.core import interrupt
 
@@ -36,12 +36,6 @@ UBENCH_BOARDS = {"cortex-m0plus": "nucleo-g071rb", "cortex-m3": "nucleo-f103rb",
 # Cores whose table is a documented approximation: compared, not required to agree.
 APPROXIMATE = {"cortex-m7", "cortex-m33"}
 KERNELS = ("conv3x3", "conv1x1", "dwconv3x3", "fc", "avgpool", "maxpool", "cnn_chain")
-
-
-class Terminated(McusimError):
-    """SIGTERM stopped one of validate's runs: validate stops (SIGINT: KeyboardInterrupt)."""
-
-    exit_code = ExitCode.TERMINATED
 
 
 def register(sub: Any) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import InputError, MissingInputError, UsageError
-from mcusim.sim.cli.outputs import OutputPlan
+from mcusim.base.outputs import OutputPlan
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -3,14 +3,15 @@
 * `-` means standard output;
 * an output must not be an input of the command (the ELF, a board file, the trace being
   viewed), whatever `--force` says, and two outputs must not be the same file;
-* its folder must exist and it must not be a folder;
+* its folder must exist, be writable, and it must not be a folder;
 * an existing file is replaced only when it is recognisably an earlier output of the same kind
   from mcusim (each format carries a mark: the JSON's schema, callgrind's and the Chrome
   trace's creator, the .mtrace members, the PNG's and the HTML page's generator), or when it
   is empty, or with `--force`. Collapsed stacks have no room for a mark: an existing file
   always needs `--force`;
 * files are written to a temporary name beside them and renamed into place, so a failed write
-  never leaves half a file where the old one was.
+  never leaves half a file where the old one was; an existing device or pipe (/dev/null,
+  /dev/stdout, a FIFO) takes a text output as it is, and is never replaced.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from typing import TextIO
 from mcusim.base.errors import OutputError, UsageError
 
 STDOUT = "-"
+# Text outputs (written by write_text), which a device or a pipe can take as they are.
+_IN_PLACE = {"json", "callgrind", "chrome", "collapsed", "junit", "baseline", "nn"}
 CREATOR = "mcusim"
 # What mcusim writes at the start of each kind of output (see the exporters).
 _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
@@ -41,6 +45,7 @@ _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
     "junit": lambda p, head: head.startswith(b"<?xml")
     and b'<testsuites name="mcusim check"' in head,
     "baseline": lambda p, head: b'"schema": "mcusim.check/' in head,
+    "nn": lambda p, head: b'"schema": "mcusim.nn/' in head,
 }
 
 
@@ -63,6 +68,13 @@ class Output:
     @property
     def to_stdout(self) -> bool:
         return self.path is None
+
+    @property
+    def special(self) -> bool:
+        """An existing device or pipe (/dev/null, /dev/stdout, a FIFO, `>(jq .)`): written to
+        in place, since replacing it by a renamed temporary file would put a regular file
+        where /dev/null was."""
+        return self.path is not None and _is_special(self.path)
 
 
 class OutputPlan:
@@ -103,12 +115,19 @@ class OutputPlan:
                                   f"({source}); mcusim never writes over its inputs")
         if path.is_dir():
             raise OutputError(f"{out.option} {path}: is a directory; give a file name")
+        if _is_special(path):
+            if out.kind not in _IN_PLACE:
+                raise OutputError(f"{out.option} {path}: is a device or a pipe, not a file; "
+                                  f"the {out.kind} output is written as a file: give a file "
+                                  "name")
+            return  # nothing to replace and nothing to read (a FIFO would block the read)
         if not path.parent.is_dir():
             raise OutputError(f"{out.option} {path}: directory {path.parent} does not exist")
         if path.exists() and not self.force and not self._replaceable(out.kind, path):
             raise OutputError(
                 f"{out.option} {path}: the file exists and is not an earlier {out.kind} output "
                 "of mcusim; not overwriting it (use --force to replace it)")
+        _check_writable(out.option, path)
 
     @staticmethod
     def _replaceable(kind: str, path: Path) -> bool:
@@ -125,6 +144,14 @@ class OutputPlan:
             return
         # surrogateescape: a file name that is not UTF-8 (an ELF's, in the outputs that name
         # it) is written back as its own bytes instead of failing.
+        if out.path is not None and out.special:
+            try:
+                with open(out.path, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    write(f)
+            except OSError as e:
+                raise OutputError(f"{out.option} {out.path}: cannot write: {e.strerror}"
+                                  ) from None
+            return
         if out.path is None:
             text = io.StringIO()
             write(text)
@@ -151,6 +178,29 @@ class OutputPlan:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def _is_special(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """The output's temporary file can be made beside it (`replacing`): known before the work,
+    not after a long run (a read-only folder or file system, /proc)."""
+    probe = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return  # our own leftover name: writable
+    except OSError as e:
+        raise OutputError(f"{option} {path}: cannot write in {path.parent}: "
+                          f"{e.strerror}") from None
+    with contextlib.suppress(OSError):
+        probe.unlink()
 
 
 def _same_file(a: Path, b: Path) -> bool:
