@@ -102,6 +102,20 @@ def test_exit_code_argv_and_file_read_via_newlib(kernels, capsys):
     assert "argc: 3" in out and "argv[2]: --two" in out
 
 
+def test_an_argument_with_a_space_is_split_as_on_qemu_and_mcusim_says_so(kernels, capsys):
+    """The command line is one string (QEMU and debug probes join the words with spaces) that
+    newlib's start-up splits: 'b c' arrives as two arguments, which the user is told."""
+    rc = main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--fs-root", str(ROOT),
+               "--", "a", "b c"])
+    captured = capsys.readouterr()
+    assert rc == 3 and "argc: 4" in captured.out and "argv[3]: c" in captured.out
+    err = " ".join(captured.err.split())
+    assert "warning: program argument 'b c': the semihosting command line joins" in err
+    assert main(["run", str(kernels / "nucleo-f446re" / "hello.elf"), "--fs-root", str(ROOT),
+                 "--", "a", "b"]) == 3
+    assert "program argument" not in capsys.readouterr().err
+
+
 def test_missing_file_is_an_error_for_the_program_not_for_mcusim(kernels, tmp_path):
     run = simulate(kernels / "nucleo-f446re" / "hello.elf", "nucleo-f446re", fs_root=tmp_path)
     assert run.result.stop == "exit" and run.result.exit_code == 1

@@ -119,6 +119,21 @@ def program_argv(args: argparse.Namespace) -> list[str]:
     return [args.elf.name, *args.program_args]
 
 
+def argv_warnings(argv: list[str]) -> list[str]:
+    """What the program will not see as typed: SYS_GET_CMDLINE gives one line, the words
+    joined by spaces as QEMU and a debug probe (OpenOCD's semihosting_cmdline) give it, and
+    the program's start-up splits it again, so an argument with white space in it (or an
+    empty one) does not arrive as one argument."""
+    out = []
+    for word in argv[1:]:
+        if word == "" or any(c.isspace() for c in word):
+            out.append(f"program argument {word!r}: the semihosting command line joins the "
+                       "arguments with spaces (as QEMU and debug probes do), and the program's "
+                       "start-up splits it at white space, so it does not reach argv as one "
+                       "argument")
+    return out
+
+
 def check_fs_root(path: Path) -> None:
     """--fs-root must be a directory that exists: a missing one would only show as the
     program's failing file calls."""

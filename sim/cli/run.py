@@ -14,6 +14,7 @@ from mcusim.sim.cli.common import (
     EXIT_CODES_HELP,
     TIMING_MODELS,
     add_target_options,
+    argv_warnings,
     board_file,
     check_fs_root,
     clock_warnings,
@@ -162,7 +163,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
     sim = make_simulation(firmware, board, options, timing=make_timing(
         args.timing, board.core.name, board.multiplier == "32-cycle"))
     # Printed before the run (such a run may never end), recorded in the result after it.
-    early_warnings = irq_warnings(options.interrupts, board.core.name)
+    early_warnings = [*argv_warnings(options.io.argv or []),
+                      *irq_warnings(options.interrupts, board.core.name)]
     print_warnings(err, early_warnings)
     if args.gdb is not None:
         result = debug_run(sim, args.gdb, err)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mcusim.base.errors import OutputError
 from mcusim.sim.cli.common import (
     add_target_options,
+    argv_warnings,
     board_file,
     check_fs_root,
     clock_warnings,
@@ -74,6 +75,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
         result = sim.run()
     sys.stdout.flush()
+    result.warnings.extend(argv_warnings(options.io.argv or []))
     result.warnings.extend(clock_warnings(board.clock_hz, board.max_clock_hz, board.name))
     if args.window is not None and args.window[0] >= result.cycles:
         result.warnings.append(f"--window starts at cycle {args.window[0]:,}, after the run "
