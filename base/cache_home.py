@@ -82,12 +82,9 @@ def trim(home: Path, limit: int | None) -> None:
 
 def usage(home: Path) -> tuple[tuple[int, int], tuple[int, int]]:
     """(count, bytes) of the block files and of the builds in the cache directory `home`."""
-    blocks, builds = [0, 0], [0, 0]
-    for _, size, path in _entries(home):
-        kind = builds if path.parent.name == "nn" and path.parent.parent == home else blocks
-        kind[0] += 1
-        kind[1] += size
-    return (blocks[0], blocks[1]), (builds[0], builds[1])
+    blocks, builds = _block_files(home), _builds(home / "nn")
+    return ((len(blocks), sum(size for _, size, _ in blocks)),
+            (len(builds), sum(size for _, size, _ in builds)))
 
 
 def clear(home: Path) -> tuple[int, int]:
@@ -115,33 +112,39 @@ def _remove(path: Path) -> bool:
 
 def _entries(home: Path) -> list[tuple[float, int, Path]]:
     """(last use, bytes, path) of every block file and every build directory of `home`."""
+    return _block_files(home) + _builds(home / "nn")
+
+
+def _block_files(home: Path) -> list[tuple[float, int, Path]]:
     out: list[tuple[float, int, Path]] = []
-    try:
-        top = list(os.scandir(home))
-    except OSError:
-        return out
-    for e in top:
+    for e in _scan(home):
         try:
             if e.name.startswith("blocks-") and e.is_file():
                 st = e.stat()
                 out.append((max(st.st_atime, st.st_mtime), st.st_size, Path(e.path)))
-            elif e.name == "nn" and e.is_dir():
-                out.extend(_builds(Path(e.path)))
         except OSError:
-            continue
+            continue  # removed meanwhile
     return out
 
 
 def _builds(nn: Path) -> list[tuple[float, int, Path]]:
     out: list[tuple[float, int, Path]] = []
-    for d in os.scandir(nn):
-        if d.name.startswith(".") or not d.is_dir():
-            continue  # a build being made (a private temporary directory)
+    for d in _scan(nn):
         try:
-            stats = [f.stat() for f in os.scandir(d.path) if f.is_file()]
+            if d.name.startswith(".") or not d.is_dir():
+                continue  # a build being made (a private temporary directory)
+            stats = [f.stat() for f in _scan(Path(d.path)) if f.is_file()]
         except OSError:
             continue
         if stats:
             used = max(max(st.st_atime, st.st_mtime) for st in stats)
             out.append((used, sum(st.st_size for st in stats), Path(d.path)))
     return out
+
+
+def _scan(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of `folder`; none when it does not exist (yet) or cannot be read."""
+    try:
+        return list(os.scandir(folder))
+    except OSError:
+        return []

@@ -3,23 +3,20 @@
 Decoding a block and timing it is most of what a run spends on code it executes only once
 (generated, unrolled TinyML code). Both depend only on the block's bytes and address, the
 timing model (core table, options) and the code that decides them, so they are kept per ELF
-image under the user's cache directory:
-
-    $MCUSIM_CACHE_DIR, else $XDG_CACHE_HOME/mcusim, else ~/.cache/mcusim (base/cache_home.py)
-
-one file per (ELF content hash, timing model, model code): `blocks-<hash>.marshal`, the
-directory kept under $MCUSIM_CACHE_MAX (least recently used files go first). Block
-entries are keyed by (address, bytes), so code the program writes at run time (RAM functions)
-is never confused with the image's; the code hooks chosen before the run are kept per code
-span. The format is compact so that reading it costs little next to the run: plain tuples
-through `marshal` (no pickled objects), each distinct instruction shape (an `InsnInfo`
-without its address) stored once, every block as indices into the shapes, its cycles as
-bytes; a block read back keeps its indices and answers what a run asks of it from columns
-of the shapes (isa/cached_table.py), and what is read goes to the collector's oldest
-generation at once (`_loads`). A file is written to a temporary name and renamed into
-place, so concurrent runs never read a partial file; a writer first merges what another run
-wrote since it read the file (a lost entry is only decoded again). `MCUSIM_BLOCK_CACHE=0`
-turns the cache off. An unreadable or foreign file is ignored.
+image in mcusim's cache directory (base/cache_home.py: $MCUSIM_CACHE_DIR, else
+$XDG_CACHE_HOME/mcusim, else ~/.cache/mcusim, kept under $MCUSIM_CACHE_MAX, least recently used
+files going first), one file per (ELF content hash, timing model, model code):
+`blocks-<hash>.marshal`. Block entries are keyed by (address, bytes), so code the program
+writes at run time (RAM functions) is never confused with the image's; the code hooks chosen
+before the run are kept per code span. The format is compact so that reading it costs little
+next to the run: plain tuples through `marshal` (no pickled objects), each distinct instruction
+shape (an `InsnInfo` without its address) stored once, every block as indices into the shapes,
+its cycles as bytes; a block read back keeps its indices and answers what a run asks of it from
+columns of the shapes (isa/cached_table.py), and what is read goes to the collector's oldest
+generation at once (`_loads`). A file is written to a temporary name and renamed into place, so
+concurrent runs never read a partial file; a writer first merges what another run wrote since
+it read the file (a lost entry is only decoded again). `MCUSIM_BLOCK_CACHE=0` turns the cache
+off. An unreadable or foreign file is ignored.
 
 Filling the cache must cost little next to the run that decodes the blocks: a block added
 is kept as it is until `save`, which finds the shapes of all instructions added, a few
