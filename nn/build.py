@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mcusim.base.cache_home import cache_limit, mark_used, trim
 from mcusim.nn.codegen import GeneratedModel
-from mcusim.nn.paths import cache_root, kernels_dir
+from mcusim.nn.paths import builds_dir, kernels_dir
 from mcusim.nn.sim_api import InputError, McusimError, UsageError
 
 CROSS = "arm-none-eabi-gcc"
@@ -150,7 +150,7 @@ def kernel_objects(board: str, extra: tuple[str, ...] = (),
     """The kernel library, startup and mcusim.c compiled once per board and kernel sources."""
     flags = board_flags(board)
     key = hashlib.sha256(_inputs_digest(flags, extra).encode()).hexdigest()[:24]
-    final = cache_root() / "nn" / f"kernels-{board}-{key}"
+    final = builds_dir() / f"kernels-{board}-{key}"
     sources = kernel_sources()
 
     def fill(tmp: Path) -> None:
@@ -170,7 +170,7 @@ def build(model: GeneratedModel, board: str, extra_cflags: tuple[str, ...] = (),
     """The ELF for `model` on `board`, from the cache or freshly compiled into it
     (`progress` is told what is compiled, when something is)."""
     key = build_key(model, board, extra_cflags)
-    final = cache_root() / "nn" / f"{board}-{key}"
+    final = builds_dir() / f"{board}-{key}"
     flags = board_flags(board)
 
     def fill(tmp: Path) -> None:

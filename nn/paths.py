@@ -14,6 +14,6 @@ def kernels_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parent.parent / "kernels_c"
 
 
-def cache_root() -> Path:
-    """mcusim's cache directory (base/cache_home.py): the builds go to its nn/."""
-    return cache_home()
+def builds_dir() -> Path:
+    """Where the builds go: nn/ of mcusim's cache directory (base/cache_home.py)."""
+    return cache_home() / "nn"

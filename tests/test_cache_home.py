@@ -10,7 +10,7 @@ import pytest
 
 from mcusim.base.cache_home import mark_used, trim
 from mcusim.isa.block_cache import cache_directory
-from mcusim.nn.paths import cache_root
+from mcusim.nn.paths import builds_dir
 
 
 @pytest.fixture
@@ -22,26 +22,28 @@ def clean_env(monkeypatch, tmp_path):
 
 
 def test_both_caches_follow_the_xdg_convention(clean_env, tmp_path):
-    assert cache_directory() == cache_root() == tmp_path / "home" / ".cache" / "mcusim"
+    assert cache_directory() == tmp_path / "home" / ".cache" / "mcusim"
+    assert builds_dir() == tmp_path / "home" / ".cache" / "mcusim" / "nn"
     clean_env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     # The model builds used to ignore $XDG_CACHE_HOME and go to ~/.cache/mcusim.
-    assert cache_directory() == cache_root() == tmp_path / "xdg" / "mcusim"
+    assert cache_directory() == tmp_path / "xdg" / "mcusim"
+    assert builds_dir() == tmp_path / "xdg" / "mcusim" / "nn"
 
 
 def test_mcusim_cache_dir_names_the_one_directory(clean_env, tmp_path):
     clean_env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     clean_env.setenv("MCUSIM_CACHE_DIR", str(tmp_path / "c"))
     # The model builds used to read only $MCUSIM_CACHE.
-    assert cache_directory() == cache_root() == tmp_path / "c"
+    assert cache_directory() == tmp_path / "c" and builds_dir() == tmp_path / "c" / "nn"
     clean_env.setenv("MCUSIM_CACHE", str(tmp_path / "old"))
-    assert cache_root() == tmp_path / "c"  # the current name wins over the former one
+    assert builds_dir() == tmp_path / "c" / "nn"  # the current name wins over the former one
 
 
 def test_the_former_variable_is_still_read(clean_env, tmp_path):
     clean_env.setenv("MCUSIM_CACHE", str(tmp_path / "old"))
-    assert cache_root() == cache_directory() == Path(tmp_path / "old")
+    assert cache_directory() == tmp_path / "old" and builds_dir() == tmp_path / "old" / "nn"
     clean_env.setenv("MCUSIM_BLOCK_CACHE", "0")
-    assert cache_directory() is None and cache_root() == tmp_path / "old"
+    assert cache_directory() is None and builds_dir() == tmp_path / "old" / "nn"
 
 
 def _aged(path: Path, seconds_ago: float) -> None:
