@@ -59,8 +59,8 @@ class FlashDataPath:
         self._windows = [(lo, hi, alias_of(f)) for f in flashes for lo, hi in f.region.windows()]
         self._keep: list[object] = []  # callbacks Unicorn may call, and the C fill's table
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        table = tlb_table(self._windows)
-        if native_fill is not None and native_fill(table):
+        # (The C fill's table is made only for it: the Python fill reads the windows.)
+        if native_fill is not None and native_fill(table := tlb_table(self._windows)):
             self._keep.append(table)
         else:
             uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
