@@ -164,11 +164,10 @@ def _outputs(args: argparse.Namespace) -> tuple[OutputPlan, Output | None, Outpu
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
-    from rich.console import Console
     from rich.markup import escape
 
     from mcusim.nn.progress import StageProgress
-    from mcusim.nn.report import print_result
+    from mcusim.nn.report import print_result, report_console
     from mcusim.nn.run import prepare, run_model
     from mcusim.nn.schedules import make_schedule
     from mcusim.nn.sim_api import UsageError
@@ -216,11 +215,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
         result = run_model(graph, args.board, inputs=inputs, schedule=schedule,
                            check_layers=args.check_layers, live_bytes=args.live,
                            clock=args.clock, code_in_ram=_code_in_ram(args), progress=say)
-    out = Console(highlight=False, emoji=False, stderr=report_to_stderr)
-    if not out.is_terminal:
-        # Files and pipes get the whole table.
-        out = Console(highlight=False, emoji=False, width=150, stderr=report_to_stderr)
-    print_result(out, result, by_operator=args.by_op)
+    print_result(report_console(report_to_stderr), result, by_operator=args.by_op)
     if json_out is not None:
         write_json(result.to_json_text())
     if not result.matches and approx:

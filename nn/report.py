@@ -10,6 +10,15 @@ from mcusim.nn.result import LayerResult, NNResult
 from mcusim.nn.sim_api import format_frequency
 
 
+def report_console(to_stderr: bool = False) -> Console:
+    """The console `mcusim nn` prints its report on: stdout, or stderr when the JSON is stdout
+    (`--json -`); files and pipes get the whole table (150 columns), a terminal its width."""
+    out = Console(highlight=False, emoji=False, stderr=to_stderr)
+    if not out.is_terminal:
+        out = Console(highlight=False, emoji=False, width=150, stderr=to_stderr)
+    return out
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3f}"
 

@@ -20,6 +20,7 @@ from mcusim.nn.pex.options import add_arguments
 from mcusim.nn.pex.report import Comparison, bottleneck, print_comparison
 from mcusim.nn.pex.schedule import pex_schedule
 from mcusim.nn.pex.search import peak_bound_bytes
+from mcusim.nn.report import report_console
 from mcusim.nn.result import NNResult
 from mcusim.nn.schedule import Schedule
 
@@ -39,9 +40,7 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn,
         write_json: Callable[[str], None], to_stderr: bool = False) -> int:
     """`write_json(text)` writes --json (nn/cli.py checked it and --plot before the runs);
     `to_stderr`: the JSON is stdout (`--json -`), so the report goes to stderr."""
-    out = Console(highlight=False, emoji=False, stderr=to_stderr)
-    if not out.is_terminal:
-        out = Console(highlight=False, emoji=False, width=150, stderr=to_stderr)
+    out = report_console(to_stderr)
     from mcusim.nn.run import DoesNotFitError
 
     bound = peak_bound_bytes(graph)
