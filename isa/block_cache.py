@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from mcusim.base.cache_home import cache_home, cache_limit, mark_used, trim
+from mcusim.base.heap import made_at_once, promote_young
 from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.shape_index import ShapeIndex
@@ -214,11 +215,9 @@ class BlockCache:
             return
         if not self._loaded or self._stamp != _stamp_of(self.path):
             self._load()
-        collecting = gc.isenabled()
         # New tuples, lists and bytes, no cycles, all kept: a collection now would only walk
-        # the run's heap, and one after would walk them (see _promote).
-        gc.disable()
-        try:
+        # the run's heap, and one after would walk them (base/heap.py).
+        with made_at_once():
             added = [insns for insns, _, _ in self._new_blocks.values()]
             added += [insns for runs in self._new_hooks.values() for insns, _ in runs]
             self._table = None  # (its columns would not cover the shapes added now)
@@ -248,10 +247,6 @@ class BlockCache:
             except (OSError, ValueError):
                 return  # a read-only or full cache directory only costs speed (what was added
                 # is kept for the next save; mkstemp's file, if any, is left for it to replace)
-        finally:
-            if collecting:
-                _promote()
-                gc.enable()
         self._blocks, self._hooks, self._stamp = blocks, hooks, stamp
         self._new_blocks, self._new_hooks = {}, {}
         trim(self.path.parent, self.limit)
@@ -274,20 +269,9 @@ def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by
         return None  # a file this version cannot read: decode again
     finally:
         if promote:
-            gc.freeze()  # every tracked object into the permanent generation, and from there
-            gc.unfreeze()  # into the oldest one: promoted without being walked
+            promote_young()  # (base/heap.py)
         if collecting:
             gc.enable()
-
-
-def _promote() -> None:
-    """Every object the collector tracks into its oldest generation, without walking any
-    (the objects a save makes are kept to the end of the run: left young, the next
-    collections would walk them, and with them the rest of the young heap, a few ms of the
-    CNN's filling run). A program that froze objects itself (gc.freeze) is left alone."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
 
 
 _SHAPE_LENGTH = len(InsnInfo._fields) - 1  # a shape: an InsnInfo's fields after the address

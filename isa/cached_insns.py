@@ -12,13 +12,13 @@ without building the rest.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
 from functools import partial
 from itertools import accumulate
 from operator import add, attrgetter, itemgetter
 from typing import overload
 
+from mcusim.base.heap import made_at_once
 from mcusim.isa.classify import InsnInfo
 
 _make_insn = partial(tuple.__new__, InsnInfo)
@@ -51,13 +51,8 @@ class CachedInsns(Sequence[InsnInfo]):
 
     def materialize(self) -> list[InsnInfo]:
         if self._list is None:
-            collecting = gc.isenabled()
-            gc.disable()  # new tuples only, no cycles: a collection would walk the whole heap
-            try:
+            with made_at_once():  # new tuples only, no cycles, kept (base/heap.py)
                 self._list = list(self._made())
-            finally:
-                if collecting:
-                    gc.enable()
             self._shapes = None
         return self._list
 

@@ -19,13 +19,13 @@ So does DecodedSpan's index (isa/native/decoded_span.c, mcusim.isa._decoded_span
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import compress, count
 from operator import attrgetter
 from types import ModuleType
 
+from mcusim.base.heap import made_at_once
 from mcusim.base.native import optional_extension
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared
 from mcusim.isa.thumb_it import classify_it_block
@@ -79,14 +79,9 @@ def classify_block(code: bytes, address: int) -> list[InsnInfo]:
 @lru_cache(maxsize=1 << 16)
 def _classified(code: bytes, address: int) -> tuple[InsnInfo, ...]:
     # A sweep that runs the same ELF many times in one process decodes each block once.
-    # Many small objects and no cycles among them: the collector would only slow this down.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # Many small objects, no cycles among them, all kept (base/heap.py).
+    with made_at_once():
         return tuple(_by_encoding(code, address))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
@@ -344,9 +339,7 @@ def decode_span(address: int, code: bytes) -> DecodedSpan:
     insns: list[InsnInfo] = []
     gaps: list[int] = []
     offset = 0
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with made_at_once():  # (base/heap.py)
         while offset + 2 <= len(code):
             decoded = _by_encoding(code[offset:] if offset else code, address + offset)
             if not decoded:
@@ -357,9 +350,6 @@ def decode_span(address: int, code: bytes) -> DecodedSpan:
             insns += decoded
             offset = decoded[-1].address + decoded[-1].size - address
         return DecodedSpan(address, code, insns, gaps)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def forget_decoded() -> None:

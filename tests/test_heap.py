@@ -1,0 +1,52 @@
+"""base/heap.py: objects made at once go to the collector's oldest generation unwalked, with
+no collection while they are made; a program's own freeze and a disabled collector are kept."""
+
+import gc
+
+from mcusim.base.heap import made_at_once
+from mcusim.isa.decode import decode_span, forget_decoded
+
+
+def _young(obj: object) -> bool:
+    return any(o is obj for o in gc.get_objects(0) + gc.get_objects(1))
+
+
+def test_objects_made_at_once_are_old_and_nothing_collects_meanwhile():
+    assert gc.isenabled()
+    collections = []
+    callback = lambda phase, info: collections.append(info)  # noqa: E731
+    gc.callbacks.append(callback)
+    try:
+        with made_at_once():
+            assert not gc.isenabled()
+            made = [[k] for k in range(5000)]  # over the youngest generation's threshold
+        assert collections == []
+    finally:
+        gc.callbacks.remove(callback)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.is_tracked(made[0]) and not _young(made[0]) and not _young(made)
+
+
+def test_a_programs_freeze_and_a_disabled_collector_are_left_as_they_are():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with made_at_once():
+            made = [[1]]
+        assert gc.get_freeze_count() == frozen and _young(made)  # not moved: theirs kept
+    finally:
+        gc.unfreeze()
+    gc.disable()
+    try:
+        with made_at_once():
+            made = [[2]]
+        assert not gc.isenabled() and _young(made)
+    finally:
+        gc.enable()
+
+
+def test_a_decoded_span_is_old_when_decoding_returns():
+    forget_decoded()
+    span = decode_span(0x1000, bytes.fromhex("0120" "4ff00001" "0844") * 100)
+    assert len(span.insns) == 300 and gc.isenabled()
+    assert not _young(span.insns) and not _young(span.insns[-1])
