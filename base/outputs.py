@@ -4,7 +4,9 @@
   every output option: `Path("")` would be `.`, the current folder);
 * an output must not be an input of the command (the ELF, a board file, the trace being
   viewed), whatever `--force` says, and two outputs must not be the same file;
-* its folder must exist, be writable, and it must not be a folder;
+* its folder must exist, be writable, and it must not be a folder; a command that writes a
+  folder of files (`dse --out`, `nn --emit`) makes that folder, but not its parents
+  (`make_output_dir`);
 * an existing file is replaced only when it is recognisably an earlier output of the same kind
   from mcusim (each format carries a mark: the JSON's schema, callgrind's and the Chrome
   trace's creator, the .mtrace members, the PNG's and the HTML page's generator), or when it
@@ -195,6 +197,19 @@ class OutputPlan:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def make_output_dir(option: str, path: Path) -> None:
+    """The folder a command writes its files into: made when missing, but, as for every
+    output, in a folder that exists (a typo in the parent is not silently made)."""
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {path}: exists and is not a directory")
+    if not path.exists() and not path.parent.is_dir():
+        raise OutputError(f"{option} {path}: directory {path.parent} does not exist")
+    try:
+        path.mkdir(exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{option} {path}: cannot make the folder: {e.strerror}") from None
 
 
 def _is_special(path: Path) -> bool:

@@ -50,7 +50,7 @@ def add_dse_parser(sub: Any) -> argparse.ArgumentParser:
                    help="explore the full grid when it has at most this many candidates")
     p.add_argument("--out", type=output_dir, default=Path("dse-out"), metavar="DIR",
                    help="output folder: points.csv, points.json, pareto.png, significance.npz, "
-                   "cache.jsonl (default: ./dse-out)")
+                   "cache.jsonl (default: ./dse-out; made if missing, in a folder that exists)")
     p.add_argument("--force", action="store_true", help="replace files in DIR not made by "
                    "mcusim dse")
     return p
