@@ -17,7 +17,7 @@ class ExitCode(enum.IntEnum):
     BAD_INPUT = 65  # malformed ELF, board file or other input data
     NO_INPUT = 66  # an input file does not exist or cannot be read
     INTERNAL = 70  # a bug in mcusim
-    CANT_WRITE = 73  # an output file cannot be written
+    CANT_WRITE = 73  # an output cannot be made: a file not writable or in the way, the --gdb port
     MEMORY_FAULT = 80  # unmapped access, write to flash, bus error
     UNDEFINED_INSTRUCTION = 81  # undefined instruction or invalid state (non-Thumb target)
     ESCALATED_FAULT = 82  # a fault hardware escalates to HardFault/lockup (BKPT, SVC, ...)

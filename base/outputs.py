@@ -1,9 +1,12 @@
 """Every file a command writes follows one rule, checked before any work starts:
 
-* `-` means standard output;
+* `-` means standard output; an empty name is refused as such (`output_path`, the type of
+  every output option: `Path("")` would be `.`, the current folder);
 * an output must not be an input of the command (the ELF, a board file, the trace being
   viewed), whatever `--force` says, and two outputs must not be the same file;
-* its folder must exist, be writable, and it must not be a folder;
+* its folder must exist, be writable, and it must not be a folder; a command that writes a
+  folder of files (`dse --out`, `nn --emit`) makes that folder, but not its parents
+  (`make_output_dir`);
 * an existing file is replaced only when it is recognisably an earlier output of the same kind
   from mcusim (each format carries a mark: the JSON's schema, callgrind's and the Chrome
   trace's creator, the .mtrace members, the PNG's and the HTML page's generator), or when it
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -47,6 +51,19 @@ _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
     "baseline": lambda p, head: b'"schema": "mcusim.check/' in head,
     "nn": lambda p, head: b'"schema": "mcusim.nn/' in head,
 }
+
+
+def output_path(text: str, what: str = "file") -> Path:
+    """The argparse type of every output option: an empty name, as an unset shell variable
+    gives (`--json "$OUT"`), is a bad command line, not the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError(f"the path is empty; give a {what} name")
+    return Path(text)
+
+
+def output_dir(text: str) -> Path:
+    """`output_path` of an option that names a folder to write into (`--emit`, `--out`)."""
+    return output_path(text, "folder")
 
 
 def _is_mtrace(path: Path) -> bool:
@@ -90,6 +107,8 @@ class OutputPlan:
         """Checks one output (None: not asked for) and returns it."""
         if path is None:
             return None
+        if isinstance(path, str) and not path:
+            raise UsageError(f"{option} '': the path is empty; give a file name")
         if str(path) == STDOUT:
             if not stdout_ok:
                 raise UsageError(f"{option} -: this output cannot go to standard output")
@@ -178,6 +197,19 @@ class OutputPlan:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def make_output_dir(option: str, path: Path) -> None:
+    """The folder a command writes its files into: made when missing, but, as for every
+    output, in a folder that exists (a typo in the parent is not silently made)."""
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {path}: exists and is not a directory")
+    if not path.exists() and not path.parent.is_dir():
+        raise OutputError(f"{option} {path}: directory {path.parent} does not exist")
+    try:
+        path.mkdir(exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{option} {path}: cannot make the folder: {e.strerror}") from None
 
 
 def _is_special(path: Path) -> bool:

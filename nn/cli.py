@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mcusim.base.outputs import output_dir, output_path
+
 if TYPE_CHECKING:  # the model path is imported by `main`, so that --help starts fast
     import numpy as np
     from rich.console import Console
@@ -63,8 +65,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                          "states and the RAM has room (default)")
     nn.add_argument("--by-op", action="store_true",
                     help="one table row per operator (its steps added up) instead of per step")
-    nn.add_argument("--json", type=Path, metavar="OUT", help="write the result (mcusim.nn/1)")
-    nn.add_argument("--emit", type=Path, metavar="DIR",
+    nn.add_argument("--json", type=output_path, metavar="OUT",
+                    help="write the result (mcusim.nn/1)")
+    nn.add_argument("--emit", type=output_dir, metavar="DIR",
                     help="also write model.c, main.c, input_data.h and a Makefile for the "
                          "real board into DIR")
     nn.add_argument("--force", action="store_true",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mcusim.base.outputs import make_output_dir
 from mcusim.nn.build import CFLAGS, board_flags, kernel_sources
 from mcusim.nn.codegen import GeneratedModel, input_data_header
 from mcusim.nn.graph import Graph
@@ -65,10 +66,8 @@ def _flash_recipe(board: str) -> str:
 
 def emit(directory: Path, graph: Graph, model: GeneratedModel, board: str,
          inputs: list[np.ndarray], force: bool, cflags: tuple[str, ...] = ()) -> list[Path]:
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"--emit {directory}: exists and is not a directory")
-    if directory.is_dir() and any(directory.iterdir()) and not (directory / MARKER).exists() \
-            and not force:
+    make_output_dir("--emit", directory)
+    if any(directory.iterdir()) and not (directory / MARKER).exists() and not force:
         raise OutputError(f"--emit {directory}: the directory is not empty and was not written "
                           "by mcusim nn; not writing into it (use --force)")
     files = {**model.files(), "input_data.h": input_data_header(graph, inputs),
@@ -81,7 +80,6 @@ def emit(directory: Path, graph: Graph, model: GeneratedModel, board: str,
                               ) from None
     files[MARKER] = manifest(graph.name, board, files)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (directory / name).write_text(text)
     except OSError as e:

@@ -100,3 +100,17 @@ def test_approx_option_makes_an_approximate_schedule(tmp_path):
     with pytest.raises(MissingInputError):
         schedule_for(argparse.Namespace(approx=tmp_path / "none.json", calib=None), g,
                      "nucleo-f446re")
+
+
+def test_out_folder_is_made_but_not_its_parents(tmp_path, capsys):
+    """As every output (base/outputs.py): DIR is made, a missing parent is refused (a typo in
+    it would otherwise make a tree of folders), before any work."""
+    out = tmp_path / "typo" / "study"
+    assert dse(str(DIGITS), "--board", "nucleo-f446re", "--data", str(DIGITS_TEST), "--out",
+               str(out), "--layers", "1") == 73
+    assert f"directory {tmp_path / 'typo'} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+    leaf = tmp_path / "study"
+    assert dse(str(DIGITS), "--board", "nucleo-f446re", "--data", str(DIGITS_TEST), "--out",
+               str(leaf), "--layers", "1") == 65  # operator 1 is no CONV_2D: after DIR is made
+    assert leaf.is_dir()

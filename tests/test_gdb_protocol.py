@@ -156,6 +156,26 @@ def test_port_in_use_is_a_clear_error(tmp_path):
     assert sys.executable  # the subprocess used this interpreter
 
 
+def test_a_busy_port_exit_code_is_documented(tmp_path, capsys):
+    """A busy --gdb port exits 73 (an output that cannot be made, as sysexits' EX_CANTCREAT),
+    and the README's exit-code table and `mcusim --help` say so."""
+    from mcusim.base.errors import ExitCode
+    from mcusim.sim.cli import main
+    from mcusim.sim.cli.common import EXIT_CODES_HELP
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["run", str(build(tmp_path, EXIT_OK)), "--gdb", str(port)]) \
+            == ExitCode.CANT_WRITE == 73
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--gdb 0" in err
+    (row,) = [ln for ln in (ROOT / "README.md").read_text().splitlines()
+              if ln.startswith("| 73 |")]
+    assert "`--gdb` port" in row
+    assert "73 output not writable or in the way, or the --gdb port busy" in " ".join(
+        EXIT_CODES_HELP.split())
+
+
 def _continue_to_end(port: int, replies: list[bytes]) -> None:
     client = Client(port)
     client.ask(b"?")

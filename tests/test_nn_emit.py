@@ -59,3 +59,14 @@ def test_files_the_manifest_does_not_list_are_kept(tmp_path):
     (d / "input_data.h").unlink()
     (d / "Makefile").unlink()
     assert len(emit_digits(d)) == 4  # nothing there to lose
+
+
+def test_the_folder_is_made_but_not_its_parents(tmp_path, capsys):
+    """As every output (base/outputs.py), and `mcusim dse --out`: DIR is made, a missing
+    parent is refused."""
+    with pytest.raises(OutputError, match="does not exist"):
+        emit_digits(tmp_path / "typo" / "fw")
+    assert not (tmp_path / "typo").exists()
+    assert main(["nn", str(DIGITS), "--emit", str(tmp_path / "typo" / "fw")]) == 73
+    assert f"directory {tmp_path / 'typo'} does not exist" in capsys.readouterr().err
+    assert {w.name for w in emit_digits(tmp_path / "fw")} >= {"model.c", "Makefile"}

@@ -81,6 +81,41 @@ def test_two_outputs_on_one_path(tmp_path, elf, capsys):
     assert not out.exists()
 
 
+EMPTY_PATH_COMMANDS = [
+    *[["run", "ELF", option] for option in RUN_OUTPUTS],
+    ["trace", "ELF", "-o"],
+    ["view", "x.mtrace", "-o"],
+    ["view", "x.mtrace", "--html"],
+    ["check", "m.toml", "--junit"],
+    ["check", "m.toml", "--baseline"],
+    ["nn", "m.tflite", "--json"],
+    ["nn", "m.tflite", "--emit"],
+    ["nn", "m.tflite", "--plot"],
+    ["dse", "m.tflite", "--board", "nucleo-f446re", "--data", "d.npz", "--out"],
+]
+
+
+@pytest.mark.parametrize("argv", EMPTY_PATH_COMMANDS, ids=" ".join)
+def test_an_empty_output_path_is_a_usage_error(tmp_path, elf, capsys, monkeypatch, argv):
+    """`--json ''` (an unset shell variable) is an empty path, not the current folder."""
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    assert main([str(elf) if a == "ELF" else a for a in argv] + [""]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"{argv[-1]}: the path is empty" in err.replace("-o/--output", "-o")
+    assert "is a directory" not in err
+    assert err.count("\n") == 1  # one paragraph
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
+
+
+def test_an_empty_output_path_through_the_api():
+    from mcusim.base.errors import UsageError
+    from mcusim.base.outputs import OutputPlan
+
+    with pytest.raises(UsageError, match="the path is empty"):
+        OutputPlan([], force=False).add("--json", "", "json")
+
+
 def test_json_dash_is_stdout(tmp_path, elf, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(elf), "--json", "-"]) == 0

@@ -137,3 +137,29 @@ def test_trace_json_has_memory_counter_tracks(kernels, tmp_path, capsys):
     assert {"stack bytes", "heap bytes", "live bytes"} <= counters
     live = max(e["args"]["value"] for e in events if e["ph"] == "C" and e["name"] == "live bytes")
     assert live > 4000  # the peak survives the thinning (cnn_chain peaks at ~4.5 KB)
+
+
+def test_code_without_symbols_is_named_by_its_address(kernels, tmp_path, capsys):
+    """A stripped ELF: each block is named by its own address, as perf names code without
+    symbols, not by a range from address 0 (`0x00000000-0x08000401`)."""
+    import subprocess
+
+    stripped = tmp_path / "calltree-stripped.elf"
+    subprocess.run(["arm-none-eabi-strip", "-o", str(stripped),
+                    str(kernels / "nucleo-f446re" / "calltree.elf")], check=True)
+    run = simulate(stripped, "nucleo-f446re", profile=True)
+    names = [f.name for f in run.result.functions]
+    assert names and all(re.fullmatch(r"0x0800[0-9a-f]{4}", n) for n in names), names
+    assert sum(f.self_cycles for f in run.result.functions) == run.result.cycles
+    assert main(["run", str(stripped), "--profile"]) == 0
+    err = capsys.readouterr().err
+    assert "0x00000000-" not in err and names[0] in err
+
+
+def test_code_between_two_symbols_is_named_by_the_gap():
+    from mcusim.sim.core.firmware import Symbol, SymbolTable
+
+    table = SymbolTable([Symbol("a", 0x100, 0x10, "func"), Symbol("b", 0x200, 0x10, "func")])
+    assert table.unknown_name(0x150) == "0x00000110-0x000001ff"  # the gap: one name for it
+    assert table.unknown_name(0x80) == "0x00000080"  # nothing before: the block's address
+    assert table.unknown_name(0x300) == "0x00000300"  # nothing after

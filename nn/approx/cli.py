@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mcusim.base.outputs import make_output_dir
 from mcusim.nn.approx.dse import DseOptions, run_dse
 from mcusim.nn.approx.options import add_dse_parser
 from mcusim.nn.approx.pareto import (
@@ -45,9 +46,7 @@ def _floats(text: str, what: str) -> list[float]:
 
 
 def _check_out(out: Path, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out}: exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_dir("--out", out)
     pj = out / "points.json"
     if pj.exists() and not force and '"mcusim.dse/1"' not in pj.read_text()[:200]:
         raise OutputError(f"--out {out}: points.json there was not written by mcusim dse; "

@@ -8,6 +8,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mcusim.base.outputs import output_dir
+
 DEFAULT_LEVELS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]  # skip fractions tried per layer
 
 
@@ -46,9 +48,9 @@ def add_dse_parser(sub: Any) -> argparse.ArgumentParser:
                    help="local worker processes (default 2; 0: one per CPU)")
     p.add_argument("--max-grid", type=int, default=100,
                    help="explore the full grid when it has at most this many candidates")
-    p.add_argument("--out", type=Path, default=Path("dse-out"), metavar="DIR",
+    p.add_argument("--out", type=output_dir, default=Path("dse-out"), metavar="DIR",
                    help="output folder: points.csv, points.json, pareto.png, significance.npz, "
-                   "cache.jsonl (default: ./dse-out)")
+                   "cache.jsonl (default: ./dse-out; made if missing, in a folder that exists)")
     p.add_argument("--force", action="store_true", help="replace files in DIR not made by "
                    "mcusim dse")
     return p

@@ -4,11 +4,12 @@ from nn/pex/cli.py (what runs them) so that building the parser imports nothing 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from mcusim.base.outputs import output_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--plot", type=Path, metavar="OUT.png",
+    parser.add_argument("--plot", type=output_path, metavar="OUT.png",
                         help="with a Pex schedule: bytes live over simulated time for it and "
                              "for layer by layer, stacked by tensor (with --sweep: peak SRAM "
                              "against latency per slice count)")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import MissingInputError, UsageError
-from mcusim.base.outputs import OutputPlan
+from mcusim.base.outputs import OutputPlan, output_path
 from mcusim.sim.cli.common import board_file
 
 if TYPE_CHECKING:
@@ -34,14 +34,14 @@ def register(sub: Any) -> None:
         "in parallel; the report, the JUnit file and the baseline are the same bytes for the\n"
         "same inputs.", epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("manifest", type=Path, help="the TOML manifest")
-    p.add_argument("--baseline", type=Path, metavar="JSON",
+    p.add_argument("--baseline", type=output_path, metavar="JSON",
                    help="baseline file (default: the manifest's `baseline` field)")
     p.add_argument("--update", action="store_true",
                    help="write the measured figures to the baseline (entries whose run failed "
                         "keep their old figures)")
     p.add_argument("--markdown", action="store_true",
                    help="print the report as Markdown (for a pull-request comment)")
-    p.add_argument("--junit", type=Path, metavar="OUT", help="write a JUnit XML report")
+    p.add_argument("--junit", type=output_path, metavar="OUT", help="write a JUnit XML report")
     p.add_argument("--all", action="store_true", help="show unchanged figures too")
     p.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
                    help="entries run at once (default: the number of CPUs)")

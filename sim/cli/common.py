@@ -28,10 +28,10 @@ EXIT_CODES_HELP = """exit status:
   the program's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED; outside
   0-255 its low byte, or 1 if that is 0), else
   64 bad command line, 65 malformed input (ELF, board file, .mtrace), 66 missing input file,
-  73 output not writable or in the way, 80 memory fault, 81 undefined instruction or invalid
-  state, 82 escalated fault (BKPT without debugger, SVC, exception return), 83 instruction/cycle
-  limit or infinite loop, 84 system reset requested, 85 memory budget exceeded,
-  130 interrupted (SIGINT), 143 terminated (SIGTERM), 70 internal error"""
+  73 output not writable or in the way, or the --gdb port busy, 80 memory fault, 81 undefined
+  instruction or invalid state, 82 escalated fault (BKPT without debugger, SVC, exception
+  return), 83 instruction/cycle limit or infinite loop, 84 system reset requested, 85 memory
+  budget exceeded, 130 interrupted (SIGINT), 143 terminated (SIGTERM), 70 internal error"""
 
 
 class Parser(argparse.ArgumentParser):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import UsageError
+from mcusim.base.outputs import output_path
 from mcusim.sim.cli.common import (
     DEFAULT_TIMING,
     EXIT_CODES_HELP,
@@ -58,15 +58,15 @@ def register(sub: Any) -> None:
     run.add_argument("--region", action="append", default=[], metavar="START:END",
                      help="count cycles between two symbols (repeatable), e.g. "
                           "start_trigger:stop_trigger")
-    run.add_argument("--callgrind", type=Path, metavar="OUT",
+    run.add_argument("--callgrind", type=output_path, metavar="OUT",
                      help="write the profile in callgrind format (kcachegrind, "
                           "callgrind_annotate)")
-    run.add_argument("--collapsed", type=Path, metavar="OUT",
+    run.add_argument("--collapsed", type=output_path, metavar="OUT",
                      help="write collapsed stacks (flamegraph.pl, speedscope)")
-    run.add_argument("--trace-out", type=Path, metavar="OUT",
+    run.add_argument("--trace-out", type=output_path, metavar="OUT",
                      help="write a Chrome/Perfetto trace-event JSON of function and region "
                           "slices on simulated time")
-    run.add_argument("--json", type=Path, metavar="OUT",
+    run.add_argument("--json", type=output_path, metavar="OUT",
                      help="write the result as JSON ('-': to standard output, and the "
                           "program's own standard output then goes to stderr)")
     run.add_argument("--force", action="store_true",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import OutputError
+from mcusim.base.outputs import output_path
 from mcusim.sim.cli.common import (
     add_target_options,
     argv_warnings,
@@ -33,7 +34,7 @@ def register(sub: Any) -> None:
                            "with stack and heap curves and region markers, in the .mtrace "
                            "format (traces/mtrace.py). `mcusim view` draws it.")
     add_target_options(trace)
-    trace.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+    trace.add_argument("-o", "--output", type=output_path, required=True, metavar="OUT",
                        help="the .mtrace file to write")
     trace.add_argument("--window", type=window, metavar="START:END",
                        help="record only accesses in this cycle window")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcusim.base.errors import InputError, MissingInputError, UsageError
-from mcusim.base.outputs import OutputPlan
+from mcusim.base.outputs import OutputPlan, output_path
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,9 +22,9 @@ def register(sub: Any) -> None:
                           "with the live-bytes curve and region markers) and an address-by-time "
                           "heatmap of reads and writes per region; prints a summary.")
     view.add_argument("trace", type=Path)
-    view.add_argument("-o", "--output", type=Path, metavar="PNG",
+    view.add_argument("-o", "--output", type=output_path, metavar="PNG",
                       help="picture to write (default: the trace's name with .png)")
-    view.add_argument("--html", type=Path, help="page to write (default: .html beside it)")
+    view.add_argument("--html", type=output_path, help="page to write (default: .html beside it)")
     view.add_argument("--force", action="store_true",
                       help="overwrite existing files that are not earlier pictures of mcusim")
     view.set_defaults(command_main=main)

@@ -85,13 +85,14 @@ class SymbolTable:
         return None
 
     def unknown_name(self, addr: int) -> str:
-        """A name for code outside every symbol: the address range between its neighbours."""
+        """A name for code outside every symbol: the address range between its neighbours;
+        with no symbol before or after it (a stripped ELF), the block's own address, as perf
+        shows code without symbols (a range from 0 or to the block itself says nothing)."""
         i = bisect.bisect_right(self._starts, addr) - 1
-        lo = self.functions[i].address + max(self.functions[i].size, 1) if i >= 0 else 0
-        hi = self._starts[i + 1] if i + 1 < len(self._starts) else addr + 2
-        if lo > addr:
-            lo = addr
-        return f"{lo:#010x}-{hi - 1:#010x}"
+        if i < 0 or i + 1 >= len(self._starts):
+            return f"{addr:#010x}"
+        lo = min(self.functions[i].address + max(self.functions[i].size, 1), addr)
+        return f"{lo:#010x}-{self._starts[i + 1] - 1:#010x}"
 
     def describe(self, addr: int) -> str:
         """`func+0x1a` for an address inside a known function, else the bare address."""

@@ -64,6 +64,8 @@ def debug_run(sim: Simulation, spec: str, err: Console) -> RunResult:
     host, port = parse_address(spec)
     try:
         server = GdbServer(sim, host, port, err)
-    except OSError as e:
-        raise OutputError(f"--gdb {spec}: cannot listen on {host}:{port}: {e.strerror}") from None
+    except OSError as e:  # the debugger's endpoint cannot be made: exit 73, as for a file
+        hint = "; give another port, or --gdb 0 for a free one" if port else ""
+        raise OutputError(f"--gdb {spec}: cannot listen on {host}:{port}: {e.strerror}{hint}"
+                          ) from None
     return server.run()
