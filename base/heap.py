@@ -1,16 +1,28 @@
-"""Many long-lived objects made at once (decoded instructions, a block cache read back), and
-CPython's cyclic garbage collector.
+"""Many long-lived objects, and CPython's cyclic garbage collector.
 
-Decoding the ELF's code makes one tuple per instruction (100 000 for 100 000 instructions of
-generated code), with no garbage cycles among them, all kept for the run. With the collector
-on, making them would run a collection every 700 objects, each walking what was made since;
-with it off while they are made they stay in the youngest generation, and the first
-collections after walk them all again, then once more as middle-aged objects. So they are made
-with the collector off and then moved to the oldest generation without being walked:
-`gc.freeze()` moves every tracked object to the permanent generation and `gc.unfreeze()` moves
-them on to the oldest one, each an O(1) move of the collector's lists (resetting the youngest
-generation's count). A program that froze objects itself is left alone (unfreezing would hand
-its objects back too), and nothing is moved while collection is off (a caller's choice).
+Constructing a simulation decodes the ELF's code into one object per instruction (100 000 for
+100 000 instructions of generated code), a block cache read back is as many small tuples, and
+so on; they contain no garbage cycles and live as long as the simulation. Left to itself, the
+collector would walk them again and again: made with it on, a collection every 700 of them;
+made with it off, they stay in the youngest generation, and the first collections after walk
+them all, then once more as middle-aged objects; and every older-generation collection that a
+run's new blocks trigger walks them again (on a first run of such code that was about a sixth
+of the run's time).
+
+Two moves, each O(1) (the collector's lists are merged, not walked):
+* `made_at_once()`: objects made by the thousand are made with collection off and then moved
+  to the oldest generation (`gc.freeze()` moves every tracked object to the permanent
+  generation, `gc.unfreeze()` on to the oldest one);
+* `frozen_for_run()`: every object that exists when a run starts is kept out of the
+  collector's view (`gc.freeze()`) until it ends (`gc.unfreeze()`, back to the oldest
+  generation, as they would be by then anyway). Garbage cycles made before the run are
+  collected after it instead of during it.
+
+Neither moves anything when collection is off (a caller's choice) or when something else froze
+objects (a program that froze for its own reasons: its objects must stay frozen). Inside a run
+frozen here, `made_at_once` moves nothing either (unfreezing would end the run's freeze), and
+it knows so from its own count: `gc.get_freeze_count()` walks the permanent generation, the
+whole heap during a run.
 """
 
 from __future__ import annotations
@@ -18,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
+
+_run_freezes = 0  # frozen_for_run() blocks now open
 
 
 @contextlib.contextmanager
@@ -36,7 +50,28 @@ def made_at_once() -> Iterator[None]:
 
 def promote_young() -> None:
     """Every object the collector tracks into its oldest generation, without walking any
-    (unless a program froze objects itself: those must stay frozen)."""
-    if gc.get_freeze_count() == 0:
+    (unless a run or a program froze objects: those must stay frozen)."""
+    if may_promote():
         gc.freeze()
+        gc.unfreeze()
+
+
+def may_promote() -> bool:
+    """Whether promote_young() would move objects: nothing is frozen, by a run or otherwise."""
+    return not _run_freezes and gc.get_freeze_count() == 0
+
+
+@contextlib.contextmanager
+def frozen_for_run() -> Iterator[None]:
+    """The objects that exist now are left alone by the collector until the block ends."""
+    global _run_freezes
+    if _run_freezes or not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    _run_freezes += 1
+    try:
+        yield
+    finally:
+        _run_freezes -= 1
         gc.unfreeze()

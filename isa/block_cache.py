@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from mcusim.base.cache_home import cache_home, cache_limit, mark_used, trim
-from mcusim.base.heap import made_at_once, promote_young
+from mcusim.base.heap import made_at_once, may_promote, promote_young
 from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.shape_index import ShapeIndex
@@ -259,7 +259,7 @@ def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by
     garbage is collected first, so that only live objects are moved with them; a program
     that froze objects itself (gc.freeze) is left alone."""
     collecting = gc.isenabled()
-    promote = collecting and gc.get_freeze_count() == 0
+    promote = collecting and may_promote()  # (base/heap.py)
     if promote:
         gc.collect(1)
     gc.disable()  # (no cycles among them: a collection now would only walk them)

@@ -8,9 +8,9 @@ import gc
 import pytest
 from unicorn import UC_ARCH_ARM, UC_MODE_THUMB, Uc
 
+from mcusim.base.heap import frozen_for_run
 from mcusim.isa.cached_insns import CachedInsns
 from mcusim.isa.decode import classify_block, decode_span
-from mcusim.sim.core import collector
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.uc_api import MemoryReader
 
@@ -96,14 +96,14 @@ def test_an_outer_freeze_is_left_as_it_was():
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
-        with collector.frozen():
+        with frozen_for_run():
             assert gc.get_freeze_count() == frozen
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
     gc.disable()
     try:
-        with collector.frozen():
+        with frozen_for_run():
             assert gc.get_freeze_count() == 0  # collection off: nothing to spare it
     finally:
         gc.enable()

@@ -22,12 +22,13 @@ from typing import Any
 import unicorn.arm_const as arm
 from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_THUMB, Uc, UcError
 
+from mcusim.base.heap import frozen_for_run
 from mcusim.isa.block_cache import BlockCache, read_path_key
 from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board_spec import BoardSpec
 from mcusim.memory.flash import FlashInterface
 from mcusim.memory.footprint import Footprint, footprint
-from mcusim.sim.core import collector, faults, interrupt
+from mcusim.sim.core import faults, interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
 from mcusim.sim.core.exc_event import ExceptionWatcher
@@ -298,7 +299,7 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEnt
         uc.reg_write(arm.UC_ARM_REG_SP, self.initial_sp)
         start = time.perf_counter()
         pc = self.reset_vector
-        with self._signal_guard(), interrupt.host_timer(self.host_timeout), collector.frozen():
+        with self._signal_guard(), interrupt.host_timer(self.host_timeout), frozen_for_run():
             while True:
                 self._restart_at = None
                 try:
