@@ -19,6 +19,7 @@ from operator import add, attrgetter, itemgetter
 from typing import overload
 
 from mcusim.base.heap import made_at_once
+from mcusim.base.native import optional_extension
 from mcusim.isa.classify import InsnInfo
 
 _make_insn = partial(tuple.__new__, InsnInfo)
@@ -26,6 +27,9 @@ _size = itemgetter(0)  # of a shape (an InsnInfo without its address): its size
 _cls = itemgetter(2)
 _sp_delta = itemgetter(-1)
 _sp_delta_of = attrgetter("sp_delta")
+_cls_of = attrgetter("cls")
+# The C loops of class_set and sp_unchanged (None: not built, or MCUSIM_NATIVE=0).
+_FACTS = optional_extension("mcusim.isa._decoded_span")
 
 
 class CachedInsns(Sequence[InsnInfo]):
@@ -122,6 +126,24 @@ class CachedInsns(Sequence[InsnInfo]):
         if self._list is not None:
             return [i.sp_delta for i in self._list]
         return list(map(_sp_delta, self._shapes or ()))
+
+
+def class_set(insns: Sequence[InsnInfo]) -> frozenset[str]:
+    """The classes of a block's instructions: one C loop over a list when the decoder's
+    helpers are built (isa/native/decoded_span.c; None from C: anything but a list of
+    InsnInfos, left to this definition)."""
+    got = _FACTS.class_set(insns) if _FACTS is not None else None
+    return got if got is not None else frozenset(map(_cls_of, insns))
+
+
+def sp_unchanged(insns: Sequence[InsnInfo]) -> bool:
+    """Whether no instruction of the block changes SP (every `sp_delta` is 0), without making
+    a cached block's instructions: one C loop over a list when built."""
+    got = _FACTS.sp_unchanged(insns) if _FACTS is not None else None
+    if got is not None:
+        return got
+    deltas = sp_deltas(insns)
+    return deltas.count(0) == len(deltas)
 
 
 def sp_deltas(insns: Sequence[InsnInfo]) -> list[int | None]:

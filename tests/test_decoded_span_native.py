@@ -112,3 +112,36 @@ def test_spans_indexed_either_way_answer_alike(kernels, monkeypatch):
                 assert got == reference.cut(a, code)
                 cuts += got is not None
     assert cuts > 1000
+
+
+@native
+def test_a_blocks_classes_and_sp_changes_in_c_are_the_definitions(kernels):
+    from operator import attrgetter
+
+    from mcusim.isa import cached_insns
+
+    facts = cached_insns._FACTS
+    assert facts is not None
+    rnd = random.Random(7)
+    checked = moved = 0
+    for d in _sample(kernels):
+        for _ in range(20):  # runs of the span's instructions, as blocks are cut
+            a = rnd.randrange(len(d.insns))
+            block = d.insns[a:a + rnd.randrange(1, 40)]
+            assert facts.class_set(block) == frozenset(map(attrgetter("cls"), block))
+            deltas = [i.sp_delta for i in block]
+            assert facts.sp_unchanged(block) is (deltas.count(0) == len(deltas))
+            checked += 1
+            moved += deltas.count(0) != len(deltas)
+    assert checked > 500 and moved > 20  # blocks that push, pop, or set SP at run time
+    insn = d.insns[0]
+    # None (Python decides): anything but a list of InsnInfos; an sp_delta that is no int.
+    assert facts.class_set(tuple(block)) is None and facts.sp_unchanged(tuple(block)) is None
+    assert facts.class_set([insn, (1, 2)]) is None
+    assert facts.sp_unchanged([insn._replace(sp_delta=0.0)]) is None
+    assert facts.sp_unchanged([insn._replace(sp_delta=None)]) is False
+    assert facts.sp_unchanged([insn._replace(sp_delta=1 << 70)]) is False
+    assert facts.class_set([]) == frozenset() and facts.sp_unchanged([]) is True
+    # The module functions give the definition for what C leaves to them.
+    assert cached_insns.class_set(tuple(block)) == frozenset(i.cls for i in block)
+    assert cached_insns.sp_unchanged([insn._replace(sp_delta=0.0)]) is True

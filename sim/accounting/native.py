@@ -18,7 +18,7 @@ from typing import Any
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, Uc
 from unicorn.unicorn_py3 import unicorn as _uc_module
 
-from mcusim.isa.cached_insns import sp_deltas
+from mcusim.isa.cached_insns import sp_deltas, sp_unchanged
 from mcusim.sim.accounting.native_lib import (
     BRANCH_END,
     CALL_END,
@@ -317,9 +317,9 @@ class _NotifyingBus:
 def _lowest_sp(block: Block) -> tuple[int, int]:
     """The lowest SP offset the block reaches before any run-time SP write, and where: what
     MemoryTracker.on_block computes per execution."""
+    if sp_unchanged(block.insns):
+        return 0, block.address  # most blocks leave SP alone (one C loop)
     deltas = sp_deltas(block.insns)
-    if deltas.count(0) == len(deltas):
-        return 0, block.address  # most blocks leave SP alone (one C-level pass)
     off = low = 0
     at = block.address
     for insn, delta in zip(block.insns, deltas, strict=True):

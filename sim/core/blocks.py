@@ -7,7 +7,7 @@ from itertools import accumulate
 from operator import add, attrgetter
 
 from mcusim.isa.block_cache import BlockCache
-from mcusim.isa.cached_insns import CachedInsns, of_classes
+from mcusim.isa.cached_insns import CachedInsns, class_set, of_classes
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo
 from mcusim.isa.decode import DecodedSpan, classify_block
 from mcusim.isa.timing import TimingModel
@@ -101,7 +101,7 @@ class Block:
         insns = self.insns
         if not isinstance(insns, CachedInsns):  # (a cached block knows its classes itself)
             if self._classes is None:
-                self._classes = frozenset(map(_cls, insns))
+                self._classes = class_set(insns)
             if self._classes.isdisjoint(classes):
                 return []
         return of_classes(insns, classes)
