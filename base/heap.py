@@ -15,8 +15,9 @@ Two moves, each O(1) (the collector's lists are merged, not walked):
   generation, `gc.unfreeze()` on to the oldest one);
 * `frozen_for_run()`: every object that exists when a run starts is kept out of the
   collector's view (`gc.freeze()`) until it ends (`gc.unfreeze()`, back to the oldest
-  generation, as they would be by then anyway). Garbage cycles made before the run are
-  collected after it instead of during it.
+  generation, as they would be by then anyway); `keep_young()` does the same during the run
+  for what a new block made. Garbage cycles made before the run (or young when a block is
+  kept) are collected after it instead of during it.
 
 Neither moves anything when collection is off (a caller's choice) or when something else froze
 objects (a program that froze for its own reasons: its objects must stay frozen). Inside a run
@@ -59,6 +60,15 @@ def promote_young() -> None:
 def may_promote() -> bool:
     """Whether promote_young() would move objects: nothing is frozen, by a run or otherwise."""
     return not _run_freezes and gc.get_freeze_count() == 0
+
+
+def keep_young() -> None:
+    """Inside a run frozen by `frozen_for_run`: what was made since the last call goes out of
+    the collector's view too (another `gc.freeze()`, O(1)), to come back with the rest when
+    the run ends. For what a run makes to keep to its end (a translated block: its lists of
+    hundreds of instructions would be walked by every young collection until promoted)."""
+    if _run_freezes:
+        gc.freeze()
 
 
 @contextlib.contextmanager

@@ -50,3 +50,17 @@ def test_a_decoded_span_is_old_when_decoding_returns():
     span = decode_span(0x1000, bytes.fromhex("0120" "4ff00001" "0844") * 100)
     assert len(span.insns) == 300 and gc.isenabled()
     assert not _young(span.insns) and not _young(span.insns[-1])
+
+
+def test_what_a_run_keeps_leaves_the_collectors_view_until_the_run_ends():
+    from mcusim.base import heap
+
+    heap.keep_young()  # outside a run: nothing
+    assert gc.get_freeze_count() == 0
+    with heap.frozen_for_run():
+        before = gc.get_freeze_count()
+        made = [[4] for _ in range(100)]
+        assert _young(made)
+        heap.keep_young()
+        assert not _young(made) and gc.get_freeze_count() >= before + 101
+    assert gc.get_freeze_count() == 0 and not _young(made) and gc.is_tracked(made)

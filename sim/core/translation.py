@@ -10,6 +10,7 @@ import unicorn.arm_const as arm
 from unicorn import UC_HOOK_CODE, Uc
 
 from mcusim.base.errors import InputError
+from mcusim.base.heap import keep_young
 from mcusim.isa.arm_regs import CORE
 from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
@@ -44,7 +45,11 @@ class BlockTranslation:
         # The bytes as they are now (code in RAM may have been written by the program).
         code = self._code_reader.read(address, size) if size else b""
         function = self.firmware.symbols.function_at(address)
-        flash = next((f for lo, hi, f in self._flash_windows if lo <= address < hi), None)
+        flash = None
+        for lo, hi, window in self._flash_windows:  # (a loop: a generator stopped early is
+            if lo <= address < hi:  # finalized, about as costly as the rest of this method)
+                flash = window
+                break
         block = translate(code, address, self.timing, function.name if function else None,
                           flash, self._block_cache, self._span_at)
         self.blocks[key] = block
@@ -57,6 +62,7 @@ class BlockTranslation:
                        f"({address:#010x}); {why}", address)
         else:
             self._instrument(block)
+        keep_young()  # the block and its lists live to the end of the run (base/heap.py)
         return block
 
     def _function_id(self: Simulation, name: str) -> int:
