@@ -64,3 +64,19 @@ def test_what_a_run_keeps_leaves_the_collectors_view_until_the_run_ends():
         heap.keep_young()
         assert not _young(made) and gc.get_freeze_count() >= before + 101
     assert gc.get_freeze_count() == 0 and not _young(made) and gc.is_tracked(made)
+
+
+def test_inside_a_frozen_run_nothing_is_promoted_and_the_freeze_is_not_counted(monkeypatch):
+    from mcusim.base import heap
+
+    with heap.frozen_for_run():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        counted = []
+        monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or frozen)
+        with made_at_once():
+            made = [[3]]
+        assert counted == []  # (a walk of the whole frozen heap per call)
+        monkeypatch.undo()
+        assert gc.get_freeze_count() == frozen and _young(made)  # the run's freeze is kept
+    assert gc.get_freeze_count() == 0
