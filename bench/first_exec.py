@@ -1,6 +1,7 @@
 """First-execution speed: host time per distinct instruction the first time it runs.
 
     python bench/first_exec.py [--instructions N] [--board B] [--no-nn] [--repeat N]
+                               [--original PYTHON] [--callgrind]
 
 Two programs, each run in fresh processes (nothing cached in memory):
 - N (default 100 000) distinct straight-line Thumb instructions (a mix of 16- and 32-bit data
@@ -21,14 +22,22 @@ here moves by 1.5x with the machine's load).
 `--original PYTHON` also runs each program on the original implementation (the commit before
 the first-execution work, b8e4414, installed for that Python) and prints each run's speed-up
 over it: the fair figure for the unrolled kernels, whose instructions run many times each (per
-distinct instruction, their time is not comparable with straight-line code's). Set it up with
+distinct instruction, their time is not comparable with straight-line code's). Its runs are
+interleaved with the others too (the machine's speed moves between sittings and within one:
+the original's time has moved from 2.6 to 4.9 s on the straight-line program). Set it up with
 
     git worktree add /tmp/mcusim-orig b8e4414 && python3 -m venv /tmp/orig-venv &&
     /tmp/orig-venv/bin/pip install -e /tmp/mcusim-orig
 
+`--callgrind` also runs each kind once under valgrind's callgrind and prints the host
+instructions of its timed part (between two os.getppid() markers) and, with `--original`, the
+original's count over each: a speed-up the machine's load and speed do not move (CPU times
+here move by 10-20 ms from run to run, and the machine's speed from one sitting to another).
+
 Python's bytecode cache goes to a private folder (PYTHONPYCACHEPREFIX, as bench/startup.py
 does), filled by an untimed run of each program first: the figures are those of an installed
-mcusim, whose modules are compiled once, even where PYTHONDONTWRITEBYTECODE is set.
+mcusim, whose modules are compiled once, even where PYTHONDONTWRITEBYTECODE is set; the same
+for the original implementation (its own private folder).
 """
 
 from __future__ import annotations
@@ -37,10 +46,12 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,22 +101,29 @@ def build(n: int, where: Path) -> Path:
     return elf
 
 
+# os.getppid() marks where the timed part starts and ends: `--callgrind` counts the host
+# instructions between the two (valgrind --dump-before=os_getppid); elsewhere it costs ~0.1 us.
 RUN_ONE = """
-import io, json, sys, time
+import io, json, os, sys, time
 start, cpu_start = time.perf_counter(), time.process_time()
 from mcusim import Firmware, ProgramIO, RunOptions, load_board, make_simulation
 from mcusim.isa.timing import NaiveTiming
 elf, board, bare, root = sys.argv[1], sys.argv[2], sys.argv[3] == "bare", sys.argv[4]
 io_ = ProgramIO(stdout=io.BytesIO(), stderr=io.BytesIO(), fs_root=root)
 imported, cpu_imported = time.perf_counter(), time.process_time()
+if not bare:
+    os.getppid()
 sim = make_simulation(Firmware.open(elf), load_board(board),
                       RunOptions(io=io_, native=False if bare else None),
                       timing=NaiveTiming() if bare else None)
 if bare:
     sim.remove_block_hook()  # Unicorn alone: its own translation is the floor
 built, cpu_built = time.perf_counter(), time.process_time()
+if bare:
+    os.getppid()
 result = sim.run()
 end, cpu_end = time.perf_counter(), time.process_time()
+os.getppid()
 print(json.dumps({"seconds": end - (built if bare else imported), "construct": built - imported,
                   "cpu": cpu_end - (cpu_built if bare else cpu_imported),
                   "instructions": result.instructions, "cycles": result.cycles,
@@ -115,26 +133,51 @@ BASELINE_US = 50.0  # us per distinct instruction of the original implementation
 
 # The same run on the original implementation (b8e4414: no make_simulation, no RunOptions).
 RUN_ORIGINAL = """
-import io, json, sys, time
+import io, json, os, sys, time
 from mcusim.memory.board import load_board
 from mcusim.sim.engine import Simulation
 from mcusim.sim.firmware import Firmware
 start, cpu_start = time.perf_counter(), time.process_time()
+os.getppid()
 sim = Simulation(Firmware.open(sys.argv[1]), load_board(sys.argv[2]), stdout=io.BytesIO(),
                  stderr=io.BytesIO(), fs_root=sys.argv[3])
 result = sim.run()
+os.getppid()
 print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu_start,
                   "cycles": result.cycles, "instructions": result.instructions}))
 """
 
 
-def run(elf: Path, board: str, env: dict[str, str], root: Path, bare: bool = False) -> dict:
-    proc = subprocess.run([sys.executable, "-c", RUN_ONE, str(elf), board,
-                           "bare" if bare else "model", str(root)], env=env,
-                          capture_output=True, text=True)
+def counted(argv: list[str], where: Path) -> tuple[list[str], Callable[[], int]]:
+    """`argv` under callgrind, and what reads the host instructions it ran between its two
+    os.getppid() markers (the second of the dumps `--dump-before` makes)."""
+    where.mkdir(parents=True, exist_ok=True)
+    out = where / "cg"
+    for old in where.glob("cg*"):
+        old.unlink()
+
+    def instructions() -> int:
+        for line in Path(f"{out}.2").read_text().splitlines():
+            if line.startswith("summary:"):
+                return int(line.split()[1])
+        raise SystemExit(f"bench: no callgrind summary in {out}.2")
+
+    return (["valgrind", "--tool=callgrind", "--dump-before=os_getppid",
+             f"--callgrind-out-file={out}", *argv], instructions)
+
+
+def run(elf: Path, board: str, env: dict[str, str], root: Path, bare: bool = False,
+        count: bool = False) -> dict:
+    argv = [sys.executable, "-c", RUN_ONE, str(elf), board, "bare" if bare else "model",
+            str(root)]
+    if count:
+        argv, instructions = counted(argv, root / "callgrind")
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"bench: the run of {elf.name} failed:\n{proc.stderr}")
     out = json.loads(proc.stdout)
+    if count:
+        out["host_instructions"] = instructions()
     if out["stop"] != "exit":
         sys.exit(f"bench: {elf.name} did not exit cleanly ({out['stop']})")
     return out
@@ -157,14 +200,43 @@ def nn_program(board: str, where: Path) -> Path:
     return elf
 
 
-def run_original(python: str, elf: Path, board: str, root: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCUSIM")}
+def run_original(python: str, elf: Path, board: str, root: Path, count: bool = False) -> dict:
+    # Its bytecode compiled once, as an installed package's is (and as this checkout's runs
+    # are: PYTHONPYCACHEPREFIX), whatever PYTHONDONTWRITEBYTECODE says here.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MCUSIM") and k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(root / "pyc-original")
     # (run from `root`: from here, `-c` would import this checkout's mcusim/ instead)
-    proc = subprocess.run([python, "-c", RUN_ORIGINAL, str(elf), board, str(root)], env=env,
-                          capture_output=True, text=True, cwd=root)
+    argv = [python, "-c", RUN_ORIGINAL, str(elf), board, str(root)]
+    if count:
+        argv, instructions = counted(argv, root / "callgrind")
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=root)
     if proc.returncode:
         sys.exit(f"bench: the original implementation ({python}) failed:\n{proc.stderr}")
-    return json.loads(proc.stdout)
+    out = json.loads(proc.stdout)
+    if count:
+        out["host_instructions"] = instructions()
+    return out
+
+
+def count_instructions(name: str, elf: Path, board: str, env: dict[str, str], root: Path,
+                       original: str | None) -> None:
+    """`--callgrind`: each kind of run once under callgrind, and the host instructions of
+    its timed part (repeatable to about 0.1%, whatever else the machine does)."""
+    off = dict(env, MCUSIM_BLOCK_CACHE="0")
+    cache = dict(env, MCUSIM_CACHE_DIR=str(root / f"cache-cg-{name[:8]}"))
+    kinds = {"bare Unicorn (no model, run)": run(elf, board, off, root, bare=True, count=True),
+             "cold (no persistent cache)": run(elf, board, off, root, count=True),
+             "filling the cache": run(elf, board, cache, root, count=True),
+             "warm (persistent cache)": run(elf, board, cache, root, count=True)}
+    orig = run_original(original, elf, board, root, count=True) if original else None
+    print(f"host instructions (callgrind) of {name}:")
+    for label, r in kinds.items():
+        ratio = (f"  speed-up {orig['host_instructions'] / r['host_instructions']:5.1f}x"
+                 if orig and not label.startswith("bare") else "")
+        print(f"  {label:30} {r['host_instructions']:>14,}{ratio}")
+    if orig:
+        print(f"  {'original implementation':30} {orig['host_instructions']:>14,}")
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -176,13 +248,18 @@ def measure(name: str, elf: Path, board: str, env: dict[str, str], root: Path,
             original: str | None, repeat: int) -> None:
     run(elf, board, dict(env, MCUSIM_BLOCK_CACHE="0"), root)  # untimed: compiles the modules
     off = dict(env, MCUSIM_BLOCK_CACHE="0")
-    rounds: dict[str, list[dict]] = {"bare": [], "cold": [], "fill": [], "warm": []}
+    rounds: dict[str, list[dict]] = {"bare": [], "cold": [], "fill": [], "warm": [],
+                                     "original": []}
+    if original is not None:
+        run_original(original, elf, board, root)  # untimed: compiles its modules
     for k in range(repeat):  # interleaved: a slow spell of the machine hits every kind alike
         cache = dict(env, MCUSIM_CACHE_DIR=str(root / f"cache-{name[:8]}-{k}"))
         rounds["bare"].append(run(elf, board, off, root, bare=True))
         rounds["cold"].append(run(elf, board, off, root))
         rounds["fill"].append(run(elf, board, cache, root))
         rounds["warm"].append(run(elf, board, cache, root))
+        if original is not None:  # (the original too: its speed moves with the machine's)
+            rounds["original"].append(run_original(original, elf, board, root))
     if len({r["cycles"] for kind in ("cold", "fill", "warm") for r in rounds[kind]}) != 1:
         sys.exit(f"bench: {name}: the cached runs count other cycles than the cold one")
     bare, cold, fill, warm = (median_run(rounds[k]) for k in ("bare", "cold", "fill", "warm"))
@@ -201,7 +278,7 @@ def measure(name: str, elf: Path, board: str, env: dict[str, str], root: Path,
     print(f"cold / warm: {cold['seconds'] / warm['seconds']:.1f}x (wall), "
           f"{cold['cpu'] / warm['cpu']:.1f}x (cpu)")
     if original is not None:
-        orig = median_run([run_original(original, elf, board, root) for _ in range(repeat)])
+        orig = median_run(rounds["original"])
         print(f"original implementation: {orig['seconds']:.3f} s wall, {orig['cpu']:.3f} s cpu "
               f"({1e6 * orig['cpu'] / n:.1f} us/instr, {orig['cycles']} cycles); speed-up "
               f"(cpu): cold {orig['cpu'] / cold['cpu']:.1f}x, filling the cache "
@@ -224,7 +301,12 @@ def main() -> None:
                          "shown (default 3; odd)")
     ap.add_argument("--original", metavar="PYTHON",
                     help="a Python with the original implementation installed (see above)")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count each kind's host instructions once under callgrind (a "
+                         "figure the machine's load does not move; a few minutes)")
     args = ap.parse_args()
+    if args.callgrind and shutil.which("valgrind") is None:
+        ap.error("--callgrind needs valgrind (apt-get install valgrind)")
     if args.repeat < 1 or args.repeat % 2 == 0:
         ap.error("--repeat takes an odd number of runs (1, 3, 5, ...)")
     load = os.getloadavg()[0]
@@ -239,13 +321,19 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env.update(MCUSIM_CACHE_DIR=str(where / "cache"), PYTHONPYCACHEPREFIX=str(where / "pyc"))
         measure("straight-line code", elf, args.board, env, where, args.original, args.repeat)
+        if args.callgrind:
+            count_instructions("straight-line code", elf, args.board, env, where,
+                               args.original)
         if not args.no_nn:
             t0 = time.perf_counter()
             nn_elf = nn_program(args.board, where)
             print(f"\nbuilt the unrolled digits CNN in {time.perf_counter() - t0:.1f} s")
-            measure("mcusim nn --approx (unrolled kernels)", nn_elf, args.board,
-                    dict(env, MCUSIM_CACHE=str(where / "nn-build")), where, args.original,
-                    args.repeat)
+            nn_env = dict(env, MCUSIM_CACHE=str(where / "nn-build"))
+            measure("mcusim nn --approx (unrolled kernels)", nn_elf, args.board, nn_env, where,
+                    args.original, args.repeat)
+            if args.callgrind:
+                count_instructions("the unrolled CNN", nn_elf, args.board, nn_env, where,
+                                   args.original)
 
 
 if __name__ == "__main__":
