@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from mcusim.traces.profile import CallEdge, Slice
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     function: str
     return_address: int
@@ -110,25 +110,25 @@ class CallTracker:
 
     def _close(self, frame: _Frame, cycles: int, instructions: int,
                depth: int | None = None) -> None:
-        self.active[frame.function] -= 1
-        duration = cycles - frame.start_cycles
-        insns = instructions - frame.start_instructions
-        # Recursion: only the outermost activation adds to inclusive totals.
-        if self.active[frame.function] == 0:
-            inc = self.inclusive.setdefault(frame.function, [0, 0])
+        function, start = frame.function, frame.start_cycles
+        left = self.active[function] - 1  # activations still on the stack
+        self.active[function] = left
+        duration = cycles - start
+        # Recursion: only the outermost activation adds to inclusive totals, and the edge
+        # counts once too (only when no other activation is still on the stack).
+        if left == 0:
+            insns = instructions - frame.start_instructions
+            inc = self.inclusive.setdefault(function, [0, 0])
             inc[0] += duration
             inc[1] += insns
-        # The edge counts once too: only when no other activation is still on the stack.
-        if frame.caller is not None and self.active[frame.function] == 0:
-            edge = self.edges[(frame.caller, frame.function)]
-            edge[1] += duration
-            edge[2] += insns
-        self._add_slice(Slice(frame.function, "function", frame.start_cycles, cycles,
-                              len(self.frames) if depth is None else depth))
-
-    def _add_slice(self, s: Slice) -> None:
+            if frame.caller is not None:
+                edge = self.edges[(frame.caller, function)]
+                edge[1] += duration
+                edge[2] += insns
+        # The timeline keeps the longest activations (a min-heap by duration).
         self._slice_seq += 1
-        item = (s.end_cycle - s.start_cycle, self._slice_seq, s)
+        item = (duration, self._slice_seq, Slice(function, "function", start, cycles,
+                                                 len(self.frames) if depth is None else depth))
         if len(self.slices) < self.max_slices:
             heapq.heappush(self.slices, item)
         else:
