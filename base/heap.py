@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 
-_run_freezes = 0  # frozen_for_run() blocks now open
+_run_freezes = 0  # 1 while a frozen_for_run() block that froze is open
+_freeze_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -73,15 +75,20 @@ def keep_young() -> None:
 
 @contextlib.contextmanager
 def frozen_for_run() -> Iterator[None]:
-    """The objects that exist now are left alone by the collector until the block ends."""
+    """The objects that exist now are left alone by the collector until the block ends. One
+    run at a time freezes (runs in threads: the first; a nested run: the outer one)."""
     global _run_freezes
-    if _run_freezes or not gc.isenabled() or gc.get_freeze_count():
+    with _freeze_lock:  # (runs in threads: the count and the freeze change together)
+        mine = not _run_freezes and gc.isenabled() and gc.get_freeze_count() == 0
+        if mine:
+            gc.freeze()
+            _run_freezes = 1
+    if not mine:
         yield
         return
-    gc.freeze()
-    _run_freezes += 1
     try:
         yield
     finally:
-        _run_freezes -= 1
-        gc.unfreeze()
+        with _freeze_lock:
+            _run_freezes = 0
+            gc.unfreeze()

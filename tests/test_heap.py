@@ -80,3 +80,28 @@ def test_inside_a_frozen_run_nothing_is_promoted_and_the_freeze_is_not_counted(m
         monkeypatch.undo()
         assert gc.get_freeze_count() == frozen and _young(made)  # the run's freeze is kept
     assert gc.get_freeze_count() == 0
+
+
+def test_runs_in_threads_freeze_once_and_thaw_when_the_freezing_run_ends():
+    import threading
+
+    from mcusim.base import heap
+
+    inside, go_on = threading.Event(), threading.Event()
+    seen = []
+
+    def other_run() -> None:
+        with heap.frozen_for_run():
+            inside.set()
+            go_on.wait(5)
+            seen.append(heap._run_freezes)
+
+    t = threading.Thread(target=other_run)
+    with heap.frozen_for_run():
+        t.start()
+        assert inside.wait(5)  # the other run started inside this one: it froze nothing
+        frozen = gc.get_freeze_count()
+        go_on.set()
+        t.join(5)
+        assert gc.get_freeze_count() == frozen and heap._run_freezes == 1
+    assert seen == [1] and heap._run_freezes == 0 and gc.get_freeze_count() == 0
