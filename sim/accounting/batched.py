@@ -410,11 +410,16 @@ class BatchedSimulation(Simulation):
         cycles_before = self._cycles + np.cumsum(cycles) - cycles
         insns = table["count"][rows]
         insns_before = self._instructions + np.cumsum(insns) - insns
-        return_to = table["fallthrough"][prev]
-        is_event = called | changed
-        for k, start in enumerate(starts.tolist()):
-            if is_event[start]:
-                tracker.enter(names[int(function[start])], int(table["address"][rows[start]]),
-                              int(return_to[start]) if called[start] else None,
-                              int(cycles_before[start]), int(insns_before[start]))
-            tracker.charge(int(spent[k]))
+        # What the loop reads, per start, as Python ints in one C pass per column (a numpy
+        # scalar looked up and converted per event was most of the loop's time).
+        is_event = (called | changed)[starts].tolist()
+        entered_at = zip(function[starts].tolist(), table["address"][rows[starts]].tolist(),
+                         np.where(called, table["fallthrough"][prev], -1)[starts].tolist(),
+                         cycles_before[starts].tolist(), insns_before[starts].tolist(),
+                         strict=True)
+        enter, charge = tracker.enter, tracker.charge
+        for event, (f, address, back, before, insns_at), k_spent in zip(
+                is_event, entered_at, spent.tolist(), strict=True):
+            if event:
+                enter(names[f], address, back if back >= 0 else None, before, insns_at)
+            charge(k_spent)
