@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from mcusim.memory.flash import FlashInterface
+from mcusim.sim.accounting.batch_flash import data_stalls, fetch_stalls
 from mcusim.sim.accounting.batch_table import BlockTable, Charges, after
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
@@ -226,7 +227,7 @@ class BatchedSimulation(Simulation):
                 positions = None  # every block runs from this flash
             else:
                 positions = np.flatnonzero(table["flash"][rows] == index)
-            stalls = self._fetch_stalls(flash, rows, moved, positions)
+            stalls = fetch_stalls(self._table, flash, rows, moved, positions)
             charges.add(stalls, flash.ws, rows[stalls])
         self._charge_reads_and_extras(rows, charges)
 
@@ -240,7 +241,7 @@ class BatchedSimulation(Simulation):
         for index, flash in enumerate(self.flash):
             reads = self._reads[index]
             if reads:
-                stalls = self._data_stalls(flash, np.frombuffer(reads, dtype=np.int64).copy())
+                stalls = data_stalls(flash, np.frombuffer(reads, dtype=np.int64).copy())
                 del reads[:]
                 charges.add(stalls, flash.ws, rows[stalls])
         if self._extra_at:
@@ -346,49 +347,6 @@ class BatchedSimulation(Simulation):
         for row, target in zip(branch[ends].tolist(), successor[ends].tolist(), strict=True):
             blocks[row].predicted = target
         return wrong
-
-    def _fetch_stalls(self, flash: FlashInterface, rows: np.ndarray, moved: np.ndarray,
-                      positions: np.ndarray | None) -> np.ndarray:
-        """Positions whose code fetch missed the line buffer and the instruction cache (a
-        position appears once per missed line)."""
-        table = self._table
-        if positions is not None:
-            if not len(positions):
-                return positions
-            rows, moved = rows[positions], moved[positions]
-        first, last = table["first_line"][rows], table["last_line"][rows]
-        if flash.fills_all:
-            # Every line of every block is looked up unless it is the line just fetched.
-            spans = last - first + 1
-            starts = np.cumsum(spans) - spans
-            lines = np.repeat(first - starts, spans) + np.arange(int(spans.sum()))
-            where = np.repeat(np.arange(len(rows)), spans)
-            looked = lines != after(flash.current, lines)
-            flash.current = int(lines[-1])
-        else:
-            # Only a block's first line, when it is not in the line buffer and was not
-            # prefetched (reached by a jump, or the region does not prefetch).
-            looked = first != after(flash.current, last)
-            if flash.prefetch:
-                looked &= moved
-            lines, where = first, None
-            flash.current = int(last[-1])
-        looked = np.flatnonzero(looked)
-        missed = looked[flash.icache.look_up_all(lines[looked])]
-        if where is not None:
-            missed = where[missed]
-        flash.fetch_stall_cycles += flash.ws * len(missed)
-        return positions[missed] if positions is not None else missed
-
-    @staticmethod
-    def _data_stalls(flash: FlashInterface, reads: np.ndarray) -> np.ndarray:
-        """Positions of data reads from flash that missed the data line and the data cache."""
-        positions, lines = reads >> 32, flash.line_numbers(reads & 0xFFFFFFFF)
-        looked = np.flatnonzero(lines != after(flash.current_data, lines))
-        flash.current_data = int(lines[-1])
-        missed = positions[looked[flash.dcache.look_up_all(lines[looked])]]
-        flash.data_stall_cycles += flash.ws * len(missed)
-        return missed
 
     def _replay_calls(self, rows: np.ndarray, prev: np.ndarray, entered: bool,
                       cycles: np.ndarray) -> None:
