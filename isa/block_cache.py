@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from mcusim.base.cache_home import cache_home, cache_limit, mark_used, trim
-from mcusim.base.heap import made_at_once, may_promote, promote_young
+from mcusim.base.heap import made_at_once, may_promote
 from mcusim.isa.cached_table import IndexedInsns, ShapeTable
 from mcusim.isa.classify import InsnInfo
 from mcusim.isa.shape_index import ShapeIndex
@@ -258,20 +258,13 @@ def _loads(raw: bytes) -> Any:  # noqa: ANN401 - what the file holds, checked by
     twice before it knows (once young, once middle-aged), a tenth of a warm run. Young
     garbage is collected first, so that only live objects are moved with them; a program
     that froze objects itself (gc.freeze) is left alone."""
-    collecting = gc.isenabled()
-    promote = collecting and may_promote()  # (base/heap.py)
-    if promote:
+    if gc.isenabled() and may_promote():
         gc.collect(1)
-    gc.disable()  # (no cycles among them: a collection now would only walk them)
-    try:
-        return marshal.loads(raw)
-    except (EOFError, ValueError, TypeError):
-        return None  # a file this version cannot read: decode again
-    finally:
-        if promote:
-            promote_young()  # (base/heap.py)
-        if collecting:
-            gc.enable()
+    with made_at_once():  # (base/heap.py)
+        try:
+            return marshal.loads(raw)
+        except (EOFError, ValueError, TypeError):
+            return None  # a file this version cannot read: decode again
 
 
 _SHAPE_LENGTH = len(InsnInfo._fields) - 1  # a shape: an InsnInfo's fields after the address

@@ -15,7 +15,6 @@ from mcusim.memory.flash import FlashInterface
 
 SELF_BRANCH = b"\xfe\xe7"  # "b ." : a Thumb branch to itself
 _address = attrgetter("address")
-_cls = attrgetter("cls")
 
 
 class Block:
