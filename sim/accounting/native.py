@@ -39,7 +39,6 @@ from mcusim.sim.accounting.native_lib import (
     FlashAlias,
     load_library,
 )
-from mcusim.sim.accounting.native_observers import NativeCallTracker, NativeMemoryTracker
 from mcusim.sim.core import interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.engine import Simulation
@@ -47,8 +46,6 @@ from mcusim.sim.core.observer import Observer
 from mcusim.sim.core.uc_api import add_hook
 from mcusim.sim.devices.flash_data import FlashDataPath
 from mcusim.sim.devices.peripherals import PPB_BASE
-from mcusim.sim.observe.memory import MemoryObserver
-from mcusim.sim.observe.profiling import Profiler
 
 
 class NativeSimulation(Simulation):
@@ -139,7 +136,12 @@ class NativeSimulation(Simulation):
 
     def _attach(self, observer: Observer) -> None:
         """The profiler's and the memory tracker's per-block work runs in C: their trackers are
-        the native ones (sim/accounting/native_observers.py)."""
+        the native ones (sim/accounting/native_observers.py). (Imported here: a run with no
+        observer needs none of the observers' modules, a tenth of a short run's own work.)"""
+        from mcusim.sim.accounting.native_observers import NativeCallTracker, NativeMemoryTracker
+        from mcusim.sim.observe.memory import MemoryObserver
+        from mcusim.sim.observe.profiling import Profiler
+
         if isinstance(observer, Profiler):
             observer.make_tracker = lambda root: NativeCallTracker(self, root)
         elif isinstance(observer, MemoryObserver):
@@ -289,8 +291,11 @@ class NativeSimulation(Simulation):
             block.extra_cycles += extra.value
             block.lost_count += lost_count.value
             block.lost_cycles += lost_cycles.value
-        if isinstance(self.memory_tracker, NativeMemoryTracker):
-            self.memory_tracker.collect()
+        if self.memory_tracker is not None:
+            from mcusim.sim.accounting.native_observers import NativeMemoryTracker
+
+            if isinstance(self.memory_tracker, NativeMemoryTracker):
+                self.memory_tracker.collect()
         fetch, data = c_uint64(), c_uint64()
         for f in self.flash:
             lib.hp_flash_stats(state, f.native_index, byref(fetch), byref(data))
