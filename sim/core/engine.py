@@ -15,7 +15,6 @@ import functools
 import io
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from mcusim.isa.timing import TimingModel, make_timing
 from mcusim.memory.board_spec import BoardSpec
 from mcusim.memory.flash import FlashInterface
 from mcusim.memory.footprint import Footprint, footprint
-from mcusim.sim.core import faults, interrupt
+from mcusim.sim.core import interrupt
 from mcusim.sim.core.blocks import Block
 from mcusim.sim.core.device_map import DeviceMap
 from mcusim.sim.core.exc_event import ExceptionWatcher
@@ -41,7 +40,6 @@ from mcusim.sim.core.observer import Observer
 from mcusim.sim.core.options import MAX_COUNT, RunOptions
 from mcusim.sim.core.regions import RegionEvent
 from mcusim.sim.core.result_build import build_result
-from mcusim.sim.core.stack_check import budget_message
 from mcusim.sim.core.stops import StopHooks, StopInfo
 from mcusim.sim.core.translation import BlockTranslation, CodeHook
 from mcusim.sim.core.uc_api import BlockHook, RegisterReader, emu_start
@@ -321,30 +319,6 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEnt
             observer.finish(self, result)
         return result
 
-    def stop_at_stack_budget(self, stack_bytes: int, pc: int, resume: int | None) -> None:
-        """--max-stack passed at `pc` (the memory tracker says so): the run stops before
-        `resume`, the first instruction not run yet (a block's entry, when its static SP
-        changes would pass it; the one after a run-time SP write)."""
-        if self._stop is not None:
-            return
-        block = self._current
-        if block is not None and resume is not None:
-            self._take_back(block, block.count_before(resume))
-        where = self.firmware.symbols.describe(pc)
-        budget = self.memory_tracker.stack_budget or 0
-        self._halt("memory_budget", budget_message(stack_bytes, budget, where), pc)
-
-    def _signal_guard(self) -> AbstractContextManager[None]:
-        """SIGINT/SIGTERM stop the run (sim/core/interrupt.py)."""
-        return interrupt.python_handlers(self._on_stop_signal)
-
-    def _on_stop_signal(self, signum: int) -> None:
-        if self._stop is None and self.semihosting.exit is None:
-            block = self._current
-            pc = block.address if block else self.uc.reg_read(arm.UC_ARM_REG_PC)
-            self._halt(interrupt.STOP_KINDS[signum],
-                       interrupt.stop_message(signum, self.host_timeout), pc)
-
     def _after_emulation(self) -> None:
         """After each emu_start: what stopped it, if a hook could not say it there."""
         if self._callback_error is not None:
@@ -353,20 +327,6 @@ class Simulation(BlockTranslation, DeviceMap, RegionMarkers, StopHooks, FaultEnt
 
     def _finish_counts(self) -> None:
         """At the end: where an accounting path brings its per-block counters home."""
-
-    def _stop_on_error(self, error: UcError) -> None:
-        if self._enter_pending_fault():  # FAULTS: a bad access whose handler runs next
-            return
-        pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
-        block = self._current
-        if block is not None:
-            self._take_back(block, block.count_before(pc))
-        kind, message = faults.describe_uc_error(error, pc, self._halfword(pc))
-        if kind == "undefined_instruction" and self._arm_state():
-            kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
-        if self._fault_from_error(kind, message, pc):  # FAULTS: UDF/INVSTATE as UsageFaults
-            return
-        self._stop = StopInfo(kind, message, pc)
 
     # -- state for observers, views and tests ---------------------------------------------------
     @functools.cached_property

@@ -1,8 +1,10 @@
 """How a run stops other than by exiting: CPU exceptions (semihosting BKPT, faults, SVC),
-bad memory accesses, reset requests and waits for interrupts. A mixin of `Simulation`."""
+bad memory accesses, reset requests, waits for interrupts, stack budgets and stop signals.
+A mixin of `Simulation`."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,9 +12,9 @@ import unicorn.arm_const as arm
 from unicorn import Uc, UcError
 from unicorn.unicorn_const import UC_MEM_FETCH_PROT
 
-from mcusim.sim.core import fault_status, faults
+from mcusim.sim.core import fault_status, faults, interrupt
 from mcusim.sim.core.exceptions import EXC_RETURN_MIN
-from mcusim.sim.core.stack_check import overflow_note
+from mcusim.sim.core.stack_check import budget_message, overflow_note
 
 if TYPE_CHECKING:
     from mcusim.sim.core.engine import Simulation
@@ -128,3 +130,42 @@ class StopHooks:
             return int.from_bytes(self.uc.mem_read(addr, 2), "little")
         except UcError:
             return None
+
+    def stop_at_stack_budget(self: Simulation, stack_bytes: int, pc: int,
+                             resume: int | None) -> None:
+        """--max-stack passed at `pc` (the memory tracker says so): the run stops before
+        `resume`, the first instruction not run yet (a block's entry, when its static SP
+        changes would pass it; the one after a run-time SP write)."""
+        if self._stop is not None:
+            return
+        block = self._current
+        if block is not None and resume is not None:
+            self._take_back(block, block.count_before(resume))
+        where = self.firmware.symbols.describe(pc)
+        budget = self.memory_tracker.stack_budget or 0
+        self._halt("memory_budget", budget_message(stack_bytes, budget, where), pc)
+
+    def _signal_guard(self: Simulation) -> AbstractContextManager[None]:
+        """SIGINT/SIGTERM stop the run (sim/core/interrupt.py)."""
+        return interrupt.python_handlers(self._on_stop_signal)
+
+    def _on_stop_signal(self: Simulation, signum: int) -> None:
+        if self._stop is None and self.semihosting.exit is None:
+            block = self._current
+            pc = block.address if block else self.uc.reg_read(arm.UC_ARM_REG_PC)
+            self._halt(interrupt.STOP_KINDS[signum],
+                       interrupt.stop_message(signum, self.host_timeout), pc)
+
+    def _stop_on_error(self: Simulation, error: UcError) -> None:
+        if self._enter_pending_fault():  # FAULTS: a bad access whose handler runs next
+            return
+        pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+        block = self._current
+        if block is not None:
+            self._take_back(block, block.count_before(pc))
+        kind, message = faults.describe_uc_error(error, pc, self._halfword(pc))
+        if kind == "undefined_instruction" and self._arm_state():
+            kind, message = faults.describe_exception(faults.EXCP_INVSTATE, pc, None)
+        if self._fault_from_error(kind, message, pc):  # FAULTS: UDF/INVSTATE as UsageFaults
+            return
+        self._stop = StopInfo(kind, message, pc)
