@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from mcusim.nn.approx.layers import MacLayer, mac_layer
+from mcusim.nn.approx.params import decode_keep
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Step
 
@@ -37,28 +38,6 @@ KERNEL = "approx"
 class EmittedStep:
     definitions: str  # C at file scope
     call: str  # one C statement inside the step's region markers
-
-
-# ---- the step's params: the keep bitmap --------------------------------------------------
-
-
-def encode_keep(keep: np.ndarray) -> str:
-    """bool (OC, K) -> hex text (row-major bits, numpy packbits order)."""
-    return np.packbits(keep.astype(bool).ravel()).tobytes().hex()
-
-
-def decode_keep(text: str, shape: tuple[int, int]) -> np.ndarray:
-    bits = np.unpackbits(np.frombuffer(bytes.fromhex(text), np.uint8))
-    return bits[:shape[0] * shape[1]].reshape(shape).astype(bool)
-
-
-def approx_params(keep: np.ndarray, granularity: int, level: dict[str, float],
-                  slots: np.ndarray | None = None) -> dict[str, Any]:
-    """A step's params: the kept positions, the unit, the level, and (DSP) the slot order."""
-    d = {"keep": encode_keep(keep), "granularity": granularity, "level": level}
-    if slots is not None:
-        d["slots"] = [int(v) for v in slots]
-    return d
 
 
 def step_weights(graph: Graph, step: Step) -> tuple[MacLayer, np.ndarray]:

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from mcusim.nn.approx.codegen import KERNEL, approx_params
+from mcusim.nn.approx.codegen import KERNEL
 from mcusim.nn.approx.config import ApproxConfig, LayerLevel, position_mask
 from mcusim.nn.approx.hostmodel import HostModel, top1
 from mcusim.nn.approx.layers import MacLayer, mac_layers
+from mcusim.nn.approx.params import approx_params
 from mcusim.nn.approx.significance import LayerSignificance, layer_significance
 from mcusim.nn.graph import Graph
 from mcusim.nn.schedule import Schedule, layer_schedule
