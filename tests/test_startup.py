@@ -188,6 +188,10 @@ def test_the_fast_symbol_reader_gives_what_pyelftools_gives(kernels: Path, progr
         symtab = ELFFile(f).get_section_by_name(".symtab")
         expected = [_fields(s) for s in symtab.iter_symbols()]
         fast = [_fields(s) for s in iter_symbols(symtab)]
+        named = [_fields(s) for s in iter_symbols(symtab, named=True)]
     assert len(expected) > 50
     assert {f[5] for f in expected} >= {"STT_FUNC", "STT_OBJECT", "STT_NOTYPE"}
     assert fast == expected
+    # named=True: the same entries but the nameless and the mapping symbols ($t, $d, ...)
+    assert named == [f for f in expected if f[0] and not f[0].startswith("$")]
+    assert any(f[0].startswith("$") for f in expected) and len(named) < len(expected)

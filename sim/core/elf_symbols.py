@@ -34,16 +34,22 @@ _VISIBILITY, _SHNDX = _names(ENUM_ST_VISIBILITY), _names(ENUM_ST_SHNDX)
 _ELF32_SYM = struct.Struct("<IIIBBH")  # st_name, st_value, st_size, st_info, st_other, st_shndx
 
 
-def iter_symbols(symtab: Any) -> Iterator[Symbol]:
-    """`symtab.iter_symbols()` of a pyelftools SymbolTableSection, decoded in one go."""
+def iter_symbols(symtab: Any, named: bool = False) -> Iterator[Symbol]:
+    """`symtab.iter_symbols()` of a pyelftools SymbolTableSection, decoded in one go; with
+    `named`, only the symbols with a name that is no mapping symbol's (`$t`, `$d`, ...: most
+    of an ELF's symbols, which the firmware's symbol table leaves out)."""
     elf = symtab.elffile
     if elf.elfclass != 32 or not elf.little_endian or symtab["sh_entsize"] != _ELF32_SYM.size:
-        yield from symtab.iter_symbols()
+        for sym in symtab.iter_symbols():
+            if not named or (sym.name and not sym.name.startswith("$")):
+                yield sym
         return
     data = symtab.data()
     strings = symtab.stringtable.data()
     usable = len(data) - len(data) % _ELF32_SYM.size
     for name_at, value, size, info, other, shndx in _ELF32_SYM.iter_unpack(data[:usable]):
+        if named and strings[name_at:name_at + 1] in (b"\0", b"$", b""):
+            continue
         end = strings.find(b"\0", name_at)
         raw = strings[name_at:end if end >= 0 else len(strings)]
         entry = {"st_name": name_at, "st_value": value, "st_size": size,

@@ -16,6 +16,7 @@ from pathlib import Path
 from elftools.common.exceptions import ELFError as PyElfError
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import Symbol as ElfSymbol
 
 from mcusim.base.errors import ElfError, MissingInputError
 from mcusim.sim.core.elf_symbols import iter_symbols
@@ -163,8 +164,9 @@ class Firmware:
         if not segments:
             raise ElfError(f"{path} has no loadable (PT_LOAD) segment with data: nothing to run")
         entry = elf["e_entry"]
+        named = _named_symbols(elf)  # (the table read once for both)
         return cls(path=path, entry=entry, segments=segments,
-                   symbols=SymbolTable(list(_symbols(elf)), _all_addresses(elf)),
+                   symbols=SymbolTable(list(_symbols(elf, named)), _all_addresses(named)),
                    arch_profile=profile)
 
     def read(self, address: int, size: int) -> bytes | None:
@@ -202,30 +204,34 @@ def _load_segments(elf: ELFFile) -> Iterator[LoadSegment]:
                           data=data, memsz=seg["p_memsz"], flags=seg["p_flags"])
 
 
-def _all_addresses(elf: ELFFile) -> dict[str, int]:
+def _named_symbols(elf: ELFFile) -> list[ElfSymbol]:
+    """The ELF's symbols with a name, but for mapping symbols (pyelftools' Symbol objects)."""
     symtab = elf.get_section_by_name(".symtab")
     if symtab is None or not hasattr(symtab, "iter_symbols"):
-        return {}
+        return []
+    return list(iter_symbols(symtab, named=True))  # symtab.iter_symbols(), decoded fast
+
+
+def _all_addresses(named: list[ElfSymbol]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for s in iter_symbols(symtab):  # symtab.iter_symbols(), decoded fast (startup)
-        if s.name and not s.name.startswith("$") and s["st_shndx"] != "SHN_UNDEF":
+    for s in named:
+        if s["st_shndx"] != "SHN_UNDEF":
             out.setdefault(s.name, s["st_value"])
     return out
 
 
-def _symbols(elf: ELFFile) -> Iterator[Symbol]:
-    symtab = elf.get_section_by_name(".symtab")
-    if symtab is None or not hasattr(symtab, "iter_symbols"):
+def _symbols(elf: ELFFile, named: list[ElfSymbol]) -> Iterator[Symbol]:
+    if not named:
         return
     code_sections = {i: (sec["sh_addr"], sec["sh_addr"] + sec["sh_size"])
                      for i, sec in enumerate(elf.iter_sections())
                      if sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR}
     symbols = []
     section_end: dict[str, int] = {}
-    for s in iter_symbols(symtab):  # symtab.iter_symbols(), decoded fast (startup)
+    for s in named:
         sym_type = s["st_info"]["type"]
         shndx = s["st_shndx"]
-        if not s.name or s.name.startswith("$") or not isinstance(shndx, int):
+        if not isinstance(shndx, int):
             continue
         if sym_type == "STT_FUNC":
             kind = "func"
