@@ -36,6 +36,7 @@ from mcusim.sim.accounting.native_lib import (
     SET_MISPREDICT,
     SET_NEXT_EVENT,
     SET_SKIP,
+    BlockFields,
     FlashAlias,
     load_library,
 )
@@ -64,6 +65,7 @@ class NativeSimulation(Simulation):
         reg_read = ctypes.cast(_uc_module.uclib.uc_reg_read, c_void_p)
         self._state = lib.hp_new(stop, reg_read, self._new_block_cb)
         self._dynamic_specs: list[int] = []
+        self._block_fields = BlockFields()  # a new block's values for hp_add_block, reused
         if not self._state:
             raise MemoryError("native hot path: out of memory")
         self._exc_poll_cb = EXC_POLL(self._native_exc_poll)
@@ -230,12 +232,14 @@ class NativeSimulation(Simulation):
             name = self.function_of(block)
             flags = (BRANCH_END if block.branch_end else 0) | (CALL_END if block.call_end else 0)
             sp_off, sp_pc = _lowest_sp(block)
-            block.table_index = self._lib.hp_add_block(
-                self._state, address, size, block.count, block.cycles, block.taken_extra,
-                block.entry_extra, flags, flash.native_index if flash is not None else -1,
-                block.flash_lines[0] if block.flash_lines else 0,
-                block.flash_lines[-1] if block.flash_lines else 0, self._function_id(name),
-                sp_off, sp_pc)
+            fields = self._block_fields
+            fields[:] = (address, size, block.count, block.cycles, block.taken_extra,
+                         block.entry_extra, flags,
+                         flash.native_index if flash is not None else -1,
+                         block.flash_lines[0] if block.flash_lines else 0,
+                         block.flash_lines[-1] if block.flash_lines else 0,
+                         self._function_id(name), sp_off, sp_pc)
+            block.table_index = self._lib.hp_add_block(self._state, fields)
             if block.table_index < 0:
                 raise MemoryError("native hot path: out of memory for blocks")
             self._native_blocks.append(block)

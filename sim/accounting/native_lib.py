@@ -19,6 +19,10 @@ BRANCH_END, CALL_END = 1, 2
 HALTED_BY_SIGNAL = 2  # hotpath.c: the block hook saw a signal (interrupt.c)
 HALTED_BY_STACK_BUDGET = 3  # hotpath.c: SP passed --max-stack (memory.c)
 
+# hp_add_block's values (hotpath.c says which, in order).
+BLOCK_FIELDS = 13
+BlockFields = c_int64 * BLOCK_FIELDS
+
 _library: ctypes.CDLL | None = None
 _load_error: str | None = None
 
@@ -66,9 +70,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_free_dynamic.argtypes = [c_void_p]
     lib.hp_free.argtypes = [c_void_p]
     lib.hp_add_block.restype = c_int32
-    lib.hp_add_block.argtypes = [c_void_p, c_uint64, c_uint32, c_uint32, c_uint32, c_uint32,
-                                 c_uint32, c_uint32, c_int32, c_uint32, c_uint32, c_int32,
-                                 c_int32, c_uint32]
+    lib.hp_add_block.argtypes = [c_void_p, POINTER(c_int64)]  # BlockFields
     lib.hp_memory_start.argtypes = [c_void_p, c_int32, c_uint32, c_int32, c_uint32, c_int32,
                                     c_int32, c_uint64, c_uint64, c_uint64]
     lib.hp_memory_get.restype = c_uint64

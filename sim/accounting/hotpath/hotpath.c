@@ -298,11 +298,20 @@ void hp_free(hp_state *s)
     free(s);
 }
 
-int32_t hp_add_block(hp_state *s, uint64_t address, uint32_t size, uint32_t count,
-                     uint32_t cycles, uint32_t taken_extra, uint32_t entry_extra,
-                     uint32_t flags, int32_t flash, uint32_t line_first, uint32_t line_last,
-                     int32_t function, int32_t sp_min_off, uint32_t sp_min_pc)
+/* A new block's row, from its HP_BLOCK_FIELDS values in `v`, in this order: address, size,
+ * count, cycles, taken_extra, entry_extra, flags, flash, line_first, line_last, function,
+ * sp_min_off, sp_min_pc. (One array, not thirteen arguments: ctypes converts each argument
+ * of a call through its type's from_param, about 1 us of a new block's set-up.) */
+int32_t hp_add_block(hp_state *s, const int64_t *v)
 {
+    uint64_t address = (uint64_t)v[0];
+    uint32_t size = (uint32_t)v[1], count = (uint32_t)v[2], cycles = (uint32_t)v[3];
+    uint32_t taken_extra = (uint32_t)v[4], entry_extra = (uint32_t)v[5];
+    uint32_t flags = (uint32_t)v[6];
+    int32_t flash = (int32_t)v[7];
+    uint32_t line_first = (uint32_t)v[8], line_last = (uint32_t)v[9];
+    int32_t function = (int32_t)v[10], sp_min_off = (int32_t)v[11];
+    uint32_t sp_min_pc = (uint32_t)v[12];
     hp_column cols[] = {COLUMN(s->blocks)};
     if (grow_columns(&s->capacity, s->nblocks + 1, cols, 1) < 0)
         return -1;
