@@ -66,6 +66,7 @@ class NativeSimulation(Simulation):
         self._state = lib.hp_new(stop, reg_read, self._new_block_cb)
         self._dynamic_specs: list[int] = []
         self._block_fields = BlockFields()  # a new block's values for hp_add_block, reused
+        self._block_fields_at = ctypes.addressof(self._block_fields)
         if not self._state:
             raise MemoryError("native hot path: out of memory")
         self._exc_poll_cb = EXC_POLL(self._native_exc_poll)
@@ -239,7 +240,7 @@ class NativeSimulation(Simulation):
                          block.flash_lines[0] if block.flash_lines else 0,
                          block.flash_lines[-1] if block.flash_lines else 0,
                          self._function_id(name), sp_off, sp_pc)
-            block.table_index = self._lib.hp_add_block(self._state, fields)
+            block.table_index = self._lib.hp_add_block(self._state, self._block_fields_at)
             if block.table_index < 0:
                 raise MemoryError("native hot path: out of memory for blocks")
             self._native_blocks.append(block)

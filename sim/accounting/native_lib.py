@@ -70,7 +70,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_free_dynamic.argtypes = [c_void_p]
     lib.hp_free.argtypes = [c_void_p]
     lib.hp_add_block.restype = c_int32
-    lib.hp_add_block.argtypes = [c_void_p, POINTER(c_int64)]  # BlockFields
+    # (the BlockFields' address: converting a ctypes array to a pointer argument takes
+    # several isinstance checks per call)
+    lib.hp_add_block.argtypes = [c_void_p, c_void_p]
     lib.hp_memory_start.argtypes = [c_void_p, c_int32, c_uint32, c_int32, c_uint32, c_int32,
                                     c_int32, c_uint64, c_uint64, c_uint64]
     lib.hp_memory_get.restype = c_uint64
