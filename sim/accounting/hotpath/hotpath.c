@@ -300,8 +300,8 @@ void hp_free(hp_state *s)
 
 /* A new block's row, from the 13 values in `v` (native_lib.py's BlockFields), in this order:
  * address, size, count, cycles, taken_extra, entry_extra, flags, flash, line_first, line_last,
- * function, sp_min_off, sp_min_pc. (One array, not thirteen arguments: ctypes converts each argument
- * of a call through its type's from_param, about 1 us of a new block's set-up.) */
+ * function, sp_min_off, sp_min_pc. (One array, not thirteen arguments: ctypes converts each
+ * argument of a call through its type's from_param, about 1 us of a new block's set-up.) */
 int32_t hp_add_block(hp_state *s, const int64_t *v)
 {
     uint64_t address = (uint64_t)v[0];
