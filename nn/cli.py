@@ -128,6 +128,9 @@ def load_input(path: Path, graph: Graph, index: int | None) -> list[np.ndarray]:
     if x.size != t.size and (x.ndim == 0 or x.size != x.shape[0] * t.size):
         raise InputError(f"--input {path}: shape {x.shape} does not fit the model input "
                          f"{t.shape}")
+    if batched and x.shape[0] == 0:  # (the size check above passes any empty array)
+        raise InputError(f"--input {path}: holds no inputs (shape {x.shape}); expected the "
+                         f"model input {t.shape}, optionally with a leading batch axis")
     if index is not None and not batched:
         raise UsageError(f"--input-index {index}: {path} holds one input (shape {x.shape}, no "
                          "batch axis); --input-index picks one of a batch (N, ...)")

@@ -74,7 +74,10 @@ class FirmwareRunner:
                                 max_cycles=max_cycles, regions=pairs, memory=memory,
                                 profile=profile)
         except McusimError as e:
-            pytest.fail(f"mcusim: {e}", pytrace=False)
+            message = f"mcusim: {e}"
+        # (failed outside the except: inside it pytest also printed mcusim's exception, as
+        # "During handling of the above exception, another exception occurred")
+        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture

@@ -114,3 +114,22 @@ def test_out_folder_is_made_but_not_its_parents(tmp_path, capsys):
     assert dse(str(DIGITS), "--board", "nucleo-f446re", "--data", str(DIGITS_TEST), "--out",
                str(leaf), "--layers", "1") == 65  # operator 1 is no CONV_2D: after DIR is made
     assert leaf.is_dir()
+
+
+def test_jobs_beyond_the_cpus_fork_one_worker_per_cpu(tmp_path, monkeypatch, capsys):
+    # The pool forks every worker up front: --jobs 100000 forked until the machine ran out of
+    # memory. The pool is stubbed here, so a failure cannot fork at all.
+    from mcusim.nn.approx import dse as dse_module
+    from mcusim.sim.check.measure import default_jobs
+
+    asked: list[int] = []
+
+    def no_pool(max_workers: int):
+        asked.append(max_workers)
+        raise RuntimeError("stub: no workers in this test")
+
+    monkeypatch.setattr(dse_module, "process_pool", no_pool)
+    dse(str(DIGITS), "--board", "nucleo-f446re", "--data", str(DIGITS_TEST), "--out",
+        str(tmp_path / "o"), "--layers", "0", "--levels", "0", "--jobs", "100000")
+    assert asked == [default_jobs()]
+    assert f"using {default_jobs()} worker processes" in capsys.readouterr().err

@@ -252,3 +252,14 @@ def test_a_binary_file_is_malformed_input(tmp_path, capsys, option):
     path.write_bytes(bytes(range(256)) * 4)
     assert main(["nn", str(DIGITS), option, str(path)]) == 65
     assert f"{option} {path}: not a text file" in clean(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("shape", [(0, 16, 16, 1), (0,)])
+def test_an_empty_input_array_is_malformed_input(tmp_path, capsys, shape):
+    # An empty batch passed the size check and was refused as "--input-index None: ... holds
+    # 0 inputs" (exit 64), naming an option the user did not give.
+    empty = tmp_path / "empty.npy"
+    np.save(empty, np.zeros(shape, np.int8))
+    assert main(["nn", str(DIGITS), "--input", str(empty)]) == 65
+    err = clean(capsys.readouterr().err)
+    assert f"--input {empty}: holds no inputs" in err and "--input-index" not in err

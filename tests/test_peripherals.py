@@ -102,3 +102,21 @@ def test_unmodelled_peripherals_read_reset_values_and_are_listed(tmp_path):
     run = simulate(elf, "nucleo-f446re")
     assert _words(run, 3) == [0x83, 0, 0]
     assert run.result.unknown_peripheral_accesses == {"0x40020000": "read"}
+
+
+def test_cpacr_enable_sequence_is_modelled_not_listed(tmp_path):
+    # The start-up code's FPU enable (read CPACR, set CP10/CP11, write back) is on every FPU
+    # board; `-v` listed CPACR as an unmodelled register though the SCB models it.
+    elf = asm.build(tmp_path, """
+    ldr r0, =0xE000ED88      @ CPACR: 0 at reset
+    ldr r1, [r0]
+    orr r3, r1, #0x00F00000  @ CP10 and CP11 full access
+    str r3, [r0]
+    ldr r4, [r0]
+    ldr r2, =0x20001000
+    str r1, [r2]
+    str r4, [r2, #4]
+    """ + asm.EXIT_OK)
+    run = simulate(elf, "nucleo-f446re")
+    assert _words(run, 2) == [0, 0x00F00000]
+    assert run.result.unknown_peripheral_accesses == {}

@@ -90,3 +90,4 @@ def test_board_option_and_clear_errors(project):
     text = result.stdout.str()
     assert "mcusim: " in text and "such.elf" in text
     assert "Traceback" not in text and "def run(" not in text  # pytrace=False
+    assert "During handling of the above exception" not in text  # one message, not two

@@ -131,9 +131,15 @@ def run(args: argparse.Namespace, console: Console | None = None,
     if args.max_grid < 0:  # a negative bound silently meant "never the full grid"
         raise UsageError(f"--max-grid {args.max_grid}: expected a number of candidates (0 or "
                          "more; 0: never the full grid)")
-    if args.jobs == 0:  # as `mcusim check --jobs 0`
-        from mcusim.sim.check.measure import default_jobs
+    from mcusim.sim.check.measure import default_jobs
 
+    if args.jobs == 0:  # as `mcusim check --jobs 0`
+        args.jobs = default_jobs()
+    if args.scheduler is None and args.jobs > default_jobs():
+        # The local pool forks all its workers at once (--jobs 100000 forked until memory ran
+        # out); more simulations than CPUs cannot run at once anyway.
+        err.print(f"mcusim dse: --jobs {args.jobs}: using {default_jobs()} worker processes, "
+                  "one per CPU")
         args.jobs = default_jobs()
     levels = _floats(args.levels, "levels")
     layers = None

@@ -45,7 +45,7 @@ def add_dse_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler (e.g. tcp://host:8786): run candidates on that cluster")
     p.add_argument("--jobs", type=int, default=2,
-                   help="local worker processes (default 2; 0: one per CPU)")
+                   help="local worker processes (default 2; 0: one per CPU; at most one per CPU)")
     p.add_argument("--max-grid", type=int, default=100,
                    help="explore the full grid when it has at most this many candidates")
     p.add_argument("--out", type=output_dir, default=Path("dse-out"), metavar="DIR",

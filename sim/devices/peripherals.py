@@ -74,6 +74,9 @@ class CorePeripherals:
         }
         if board.fpu:
             self.stored[FPCCR] = FPCCR_RESET
+            # CPACR resets to 0 (no coprocessor access); start-up code read-modify-writes it
+            # to enable the FPU, and that read is modelled, not an unknown register (-v).
+            self.stored[CPACR] = 0
         self.exceptions = ExceptionState(NvicConfig.for_board(board), request_reset)
         # SysTick reads `self.now` when it runs: the GDB stub swaps it to peek at a stop.
         self.systick = SysTick(lambda: self.now(), self.exceptions)
