@@ -133,14 +133,14 @@ def run(args: argparse.Namespace, console: Console | None = None,
                          "more; 0: never the full grid)")
     from mcusim.sim.check.measure import default_jobs
 
+    cpus = default_jobs()
     if args.jobs == 0:  # as `mcusim check --jobs 0`
-        args.jobs = default_jobs()
-    if args.scheduler is None and args.jobs > default_jobs():
+        args.jobs = cpus
+    if args.scheduler is None and args.jobs > cpus:
         # The local pool forks all its workers at once (--jobs 100000 forked until memory ran
         # out); more simulations than CPUs cannot run at once anyway.
-        err.print(f"mcusim dse: --jobs {args.jobs}: using {default_jobs()} worker processes, "
-                  "one per CPU")
-        args.jobs = default_jobs()
+        err.print(f"mcusim dse: --jobs {args.jobs}: using {cpus} worker processes, one per CPU")
+        args.jobs = cpus
     levels = _floats(args.levels, "levels")
     layers = None
     if args.layers:
