@@ -48,6 +48,16 @@ def test_validate_refuses_an_unknown_board_before_running(kernels, capsys):
     assert "running" not in err  # nothing ran
 
 
+def test_validate_finds_the_installed_kernels_from_any_folder(kernels, tmp_path, monkeypatch,
+                                                              capsys):
+    # As `mcusim nn` does: not ./kernels_c, which does not exist here (it would say so, 66).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MCUSIM_KERNELS", raising=False)
+    rc = main(["validate", "--boards", "nucleo-bogus"])
+    assert rc == ExitCode.USAGE  # the build folder was found: on to the boards
+    assert "unknown board 'nucleo-bogus'" in capsys.readouterr().err
+
+
 def test_ctrl_c_during_validate_exits_130(kernels, capsys):
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+# In-process runs (runpytest) drop the modules they imported from sys.modules afterwards, and
+# numpy's C core cannot be loaded twice in one process: the second run that tracks memory would
+# fail with "cannot load module more than once per process". Loaded here, before any run, it
+# stays (the whole suite had always loaded it by then; this file alone had not).
+import numpy  # noqa: F401
 import pytest
 
 from .conftest import BUILD

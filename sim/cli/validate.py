@@ -44,8 +44,9 @@ def register(sub: Any) -> None:
                          "wait states and compare every count with its TRM-derived value, then "
                          "report modelled vs naive cycles and cycles per MAC of the int8 "
                          "kernels. Exits 1 if an exactly modelled core (M0+, M3, M4) disagrees.")
-    val.add_argument("--kernels-dir", type=Path, default=Path("kernels_c"),
-                     help="the kernels_c folder, built (default: ./kernels_c)")
+    val.add_argument("--kernels-dir", type=Path, default=None,
+                     help="the kernels_c folder, built (default: this installation's "
+                     "kernels_c, or $MCUSIM_KERNELS: the one `mcusim nn` builds with)")
     val.add_argument("--boards", default="nucleo-f446re,nucleo-g071rb,nucleo-f103rb,"
                      "nucleo-f746zg,stm32f4-discovery,nucleo-u575zi",
                      help="boards for the kernels report (comma-separated)")
@@ -53,6 +54,10 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
+    if args.kernels_dir is None:  # (the same folder wherever validate is run from)
+        from mcusim.nn.paths import kernels_dir
+
+        args.kernels_dir = kernels_dir()
     build = args.kernels_dir / "build"
     if not build.is_dir():
         raise MissingInputError(f"{build} does not exist: run make -C {args.kernels_dir}")
