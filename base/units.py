@@ -49,8 +49,11 @@ def parse_frequency(value: int | float | str) -> int:
 
 
 def format_size(n: int) -> str:
-    if n >= 1 << 20 and n % (1 << 20) == 0:
-        return f"{n >> 20} MiB"
+    """A size the way a board's datasheet gives it, exactly: 512 KiB, 2 MiB, 24 MiB + 16 KiB
+    (never 24592 KiB: a memory map of MiB regions and a few KiB ones reads in both)."""
+    if n >= 1 << 20 and n % (1 << 10) == 0:
+        mib, rest = divmod(n, 1 << 20)
+        return f"{mib} MiB" + (f" + {rest >> 10} KiB" if rest else "")
     if n >= 1 << 10 and n % (1 << 10) == 0:
         return f"{n >> 10} KiB"
     return f"{n} B"

@@ -139,3 +139,18 @@ def test_boards_command_lists_every_board(capsys):
     for name in EXPECTED:
         assert name in out
     assert "180 MHz" in out and "512 KiB" in out
+
+
+@pytest.mark.parametrize(("size", "text"), [
+    (512 << 10, "512 KiB"), (2 << 20, "2 MiB"), ((24 << 20) + (16 << 10), "24 MiB + 16 KiB"),
+    (1000, "1000 B"), ((1 << 20) + 3, "1048579 B")])
+def test_sizes_read_as_a_datasheet_gives_them(size, text):
+    from mcusim.base.units import format_size
+
+    assert format_size(size) == text
+
+
+def test_boards_table_gives_the_mps2_ram_in_mib(capsys):
+    assert main(["boards"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if "mps2-an386" in line)
+    assert "24 MiB + 16 KiB" in row and "24592 KiB" not in row
