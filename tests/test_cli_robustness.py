@@ -71,6 +71,36 @@ def test_ctrl_c_during_validate_exits_130(kernels, capsys):
     assert "mcusim: interrupted" in err and "did not run to a clean exit" not in err
 
 
+@pytest.mark.parametrize(("signals", "rc"), [((signal.SIGINT,), ExitCode.INTERRUPTED),
+                                              ((signal.SIGTERM,), ExitCode.TERMINATED),
+                                              ((signal.SIGINT, signal.SIGINT), None)])
+def test_a_signal_after_the_run_ends_keeps_its_outputs(signals, rc, kernels, tmp_path,
+                                                       monkeypatch, capsys):
+    # Signals sent while the finished run's report is printed (seconds on a long profiled
+    # run): the first lets the report and the JSON finish, then exits 130/143; a second one
+    # stops at once (130 from the CLI's KeyboardInterrupt, and no JSON).
+    from mcusim.sim.cli import report
+
+    printing = report.print_summary
+
+    def interrupted(*a, **k):
+        for s in signals:
+            os.kill(os.getpid(), s)
+        return printing(*a, **k)
+
+    monkeypatch.setattr(report, "print_summary", interrupted)
+    out = tmp_path / "r.json"
+    code = main(["run", str(kernels / "nucleo-f446re" / "cnn_chain.elf"), "--profile",
+                 "--json", str(out)])
+    err = capsys.readouterr().err
+    if rc is None:
+        assert code == ExitCode.INTERRUPTED and not out.exists()
+        return
+    assert code == rc and "its report and outputs are complete" in err
+    assert json.loads(out.read_text())["stop"] == "exit"
+    assert "Traceback" not in err
+
+
 def _run_into_a_closed_pipe(args: list[str], cwd: Path) -> int:
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the first byte (`| head -0`)

@@ -4,10 +4,12 @@ write the result as JSON and the profile's exports."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mcusim.base.errors import UsageError
+from mcusim.base.errors import ExitCode, UsageError
 from mcusim.base.outputs import output_path
 from mcusim.sim.cli.common import (
     DEFAULT_TIMING,
@@ -28,6 +30,10 @@ from mcusim.sim.gdb import add_gdb_option
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from mcusim.base.outputs import Output, OutputPlan
+    from mcusim.sim.core.engine import Simulation
+    from mcusim.sim.result import RunResult
 
 
 
@@ -106,20 +112,9 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.base.outputs import OutputPlan
     from mcusim.isa.timing import make_timing
     from mcusim.memory.board import load_board
-    from mcusim.sim.accounting import native_lib
-    from mcusim.sim.cli.exit_status import run_status
     from mcusim.sim.cli.progress import run_progress
-    from mcusim.sim.cli.report import (
-        print_fault,
-        print_functions,
-        print_hot_blocks,
-        print_lines,
-        print_memory,
-        print_regions,
-        print_summary,
-        print_unknown_accesses,
-        print_warnings,
-    )
+    from mcusim.sim.cli.report import print_warnings
+    from mcusim.sim.core import interrupt
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import (
         IrqSchedule,
@@ -133,17 +128,17 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.sim.simulation import make_simulation
 
     plan = OutputPlan([args.elf, board_file(args.board)], args.force)
-    json_out = plan.add("--json", args.json, "json")
-    callgrind_out = plan.add("--callgrind", args.callgrind, "callgrind")
-    collapsed_out = plan.add("--collapsed", args.collapsed, "collapsed")
-    chrome_out = plan.add("--trace-out", args.trace_out, "chrome")
-    exporting = any(o is not None for o in (callgrind_out, collapsed_out, chrome_out))
+    outputs = _Outputs(plan, plan.add("--json", args.json, "json"),
+                       plan.add("--callgrind", args.callgrind, "callgrind"),
+                       plan.add("--collapsed", args.collapsed, "collapsed"),
+                       plan.add("--trace-out", args.trace_out, "chrome"))
+    exporting = any(o is not None for o in outputs.exports)
     check_fs_root(args.fs_root)
     board = load_board(args.board, clock=args.clock)
     firmware = Firmware.open(args.elf)
     profiled = bool(args.profile)
     # `--json -`: stdout is the JSON alone (parseable), so the program's output goes to stderr.
-    json_to_stdout = json_out is not None and json_out.to_stdout
+    json_to_stdout = outputs.json is not None and outputs.json.to_stdout
     options = RunOptions(
         io=ProgramIO(argv=program_argv(args), fs_root=args.fs_root,
                      stdin=sys.stdin.buffer if sys.stdin else None,
@@ -167,10 +162,55 @@ def main(args: argparse.Namespace, err: Console) -> int:
                       *irq_warnings(options.interrupts, board.core.name)]
     print_warnings(err, early_warnings)
     if args.gdb is not None:
-        result = debug_run(sim, args.gdb, err)
-    else:
+        return _report(args, err, outputs, sim, debug_run(sim, args.gdb, err), early_warnings)
+    # A Ctrl-C or SIGTERM once the emulation has ended (while the result, its profile and
+    # memory analysis are built, printed and written: seconds on a long profiled run) lets
+    # that finish, then exits 130/143, instead of losing the finished run's outputs; a second
+    # one stops at once. (During the emulation the engine's handlers stop the run itself.)
+    with interrupt.deferred_signals():
         with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
             result = sim.run()
+        status = _report(args, err, outputs, sim, result, early_warnings)
+        signum = interrupt.pending_signal()
+    if signum is None:
+        return status
+    err.print("mcusim: interrupted after the run had ended: its report and outputs are "
+              "complete", highlight=False, markup=False)
+    return int(ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED)
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """The files `run` writes (None: not asked for), checked before the run."""
+
+    plan: OutputPlan
+    json: Output | None
+    callgrind: Output | None
+    collapsed: Output | None
+    chrome: Output | None
+
+    @property
+    def exports(self) -> tuple[Output | None, ...]:
+        return self.callgrind, self.collapsed, self.chrome
+
+
+def _report(args: argparse.Namespace, err: Console, outputs: _Outputs, sim: Simulation,
+            result: RunResult, early_warnings: list[str]) -> int:
+    """The finished run's report on stderr and its output files; the exit status."""
+    from mcusim.sim.accounting import native_lib
+    from mcusim.sim.cli.exit_status import run_status
+    from mcusim.sim.cli.report import (
+        print_fault,
+        print_functions,
+        print_hot_blocks,
+        print_lines,
+        print_memory,
+        print_regions,
+        print_summary,
+        print_unknown_accesses,
+    )
+
+    board, options, plan = sim.board, sim.options, outputs.plan
     sys.stdout.flush()
     result.warnings.extend(clock_warnings(board.clock_hz, board.max_clock_hz, board.name))
     result.warnings.extend(disabled_irq_warnings(options.interrupts,
@@ -193,7 +233,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
                 print_lines(err, result.profile, top=args.top)
     result.warnings.extend(early_warnings)
     budget = result.memory.over_budget if result.memory is not None else None
-    plan.write_text(json_out, lambda f: f.write(result.to_json_text()))
+    plan.write_text(outputs.json, lambda f: f.write(result.to_json_text()))
     profile = result.profile
     if profile is not None:
         from mcusim.traces.callgrind import write_callgrind
@@ -201,11 +241,11 @@ def main(args: argparse.Namespace, err: Console) -> int:
         from mcusim.traces.collapsed import write_collapsed
 
         command = " ".join(["mcusim", "run", str(args.elf)])
-        plan.write_text(callgrind_out, lambda f: write_callgrind(
+        plan.write_text(outputs.callgrind, lambda f: write_callgrind(
             profile, f, command=command, elf=str(args.elf)))
-        plan.write_text(collapsed_out, lambda f: write_collapsed(profile, f))
-        plan.write_text(chrome_out, lambda f: write_chrome_trace(profile, f))
-        if chrome_out is not None and profile.sampled:
+        plan.write_text(outputs.collapsed, lambda f: write_collapsed(profile, f))
+        plan.write_text(outputs.chrome, lambda f: write_chrome_trace(profile, f))
+        if outputs.chrome is not None and profile.sampled:
             err.print(f"mcusim: note: {profile.sampling_note}", highlight=False, markup=False)
     if budget:
         err.print(f"mcusim: error: {budget}", soft_wrap=True, markup=False)
