@@ -101,6 +101,24 @@ def test_a_signal_after_the_run_ends_keeps_its_outputs(signals, rc, kernels, tmp
     assert "Traceback" not in err
 
 
+def test_a_ctrl_c_while_a_trace_is_written_keeps_the_trace(kernels, tmp_path, monkeypatch,
+                                                           capsys):
+    from mcusim.sim.cli import trace
+
+    writing = trace.write_trace
+
+    def interrupted(*a, **k):
+        os.kill(os.getpid(), signal.SIGINT)
+        return writing(*a, **k)
+
+    monkeypatch.setattr(trace, "write_trace", interrupted)
+    out = tmp_path / "c.mtrace"
+    code = main(["trace", str(kernels / "nucleo-f446re" / "cnn_chain.elf"), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == ExitCode.INTERRUPTED and "its report and outputs are complete" in err
+    assert f"accesses to {out}" in err and out.stat().st_size > 0
+
+
 def _run_into_a_closed_pipe(args: list[str], cwd: Path) -> int:
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the first byte (`| head -0`)

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
-from typing import Protocol, TextIO
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcusim.sim.core.engine import Simulation
+    from mcusim.sim.result import RunResult
 
 SHOW_AFTER = 2.0  # seconds: short runs print nothing
 EVERY = 0.5
@@ -70,3 +76,28 @@ def run_progress(sim: _Counting, stream: TextIO, enabled: bool) -> Iterator[None
         yield
     finally:
         progress.stop()
+
+
+def run_and_report(sim: Simulation, report: Callable[[RunResult], int], err: Console) -> int:
+    """Runs `sim` (with progress on a terminal) and `report`s its result: the exit status.
+
+    A Ctrl-C or SIGTERM once the emulation has ended (while the result, its profile and memory
+    analysis are built, printed and written: seconds on a long profiled run or a large trace)
+    lets that finish, then gives 130/143, instead of losing the finished run's outputs; a
+    second one stops at once. (During the emulation the engine's handlers stop the run.)"""
+    import signal
+    import sys
+
+    from mcusim.base.errors import ExitCode
+    from mcusim.sim.core import interrupt
+
+    with interrupt.deferred_signals():
+        with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
+            result = sim.run()
+        status = report(result)
+        signum = interrupt.pending_signal()
+    if signum is None:
+        return status
+    err.print("mcusim: interrupted after the run had ended: its report and outputs are "
+              "complete", highlight=False, markup=False)
+    return int(ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED)

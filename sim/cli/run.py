@@ -4,12 +4,11 @@ write the result as JSON and the profile's exports."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mcusim.base.errors import ExitCode, UsageError
+from mcusim.base.errors import UsageError
 from mcusim.base.outputs import output_path
 from mcusim.sim.cli.common import (
     DEFAULT_TIMING,
@@ -112,9 +111,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
     from mcusim.base.outputs import OutputPlan
     from mcusim.isa.timing import make_timing
     from mcusim.memory.board import load_board
-    from mcusim.sim.cli.progress import run_progress
+    from mcusim.sim.cli.progress import run_and_report
     from mcusim.sim.cli.report import print_warnings
-    from mcusim.sim.core import interrupt
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import (
         IrqSchedule,
@@ -163,20 +161,8 @@ def main(args: argparse.Namespace, err: Console) -> int:
     print_warnings(err, early_warnings)
     if args.gdb is not None:
         return _report(args, err, outputs, sim, debug_run(sim, args.gdb, err), early_warnings)
-    # A Ctrl-C or SIGTERM once the emulation has ended (while the result, its profile and
-    # memory analysis are built, printed and written: seconds on a long profiled run) lets
-    # that finish, then exits 130/143, instead of losing the finished run's outputs; a second
-    # one stops at once. (During the emulation the engine's handlers stop the run itself.)
-    with interrupt.deferred_signals():
-        with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
-            result = sim.run()
-        status = _report(args, err, outputs, sim, result, early_warnings)
-        signum = interrupt.pending_signal()
-    if signum is None:
-        return status
-    err.print("mcusim: interrupted after the run had ended: its report and outputs are "
-              "complete", highlight=False, markup=False)
-    return int(ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED)
+    return run_and_report(sim, lambda result: _report(args, err, outputs, sim, result,
+                                                      early_warnings), err)
 
 
 @dataclass(frozen=True)

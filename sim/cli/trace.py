@@ -23,7 +23,10 @@ from mcusim.sim.cli.common import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mcusim.sim.result import AccessTrace
+    from mcusim.base.outputs import Output
+    from mcusim.memory.board_spec import BoardSpec
+    from mcusim.sim.core.options import RunOptions
+    from mcusim.sim.result import AccessTrace, RunResult
 
 
 def register(sub: Any) -> None:
@@ -51,9 +54,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     # The run's machinery, imported now that there is a run (sim/cli/__init__.py).
     from mcusim.base.outputs import OutputPlan
     from mcusim.memory.board import load_board
-    from mcusim.sim.cli.exit_status import run_status
-    from mcusim.sim.cli.progress import run_progress
-    from mcusim.sim.cli.report import print_fault, print_warnings
+    from mcusim.sim.cli.progress import run_and_report
     from mcusim.sim.core.firmware import Firmware
     from mcusim.sim.core.options import Limits, MemoryOptions, ProgramIO, RunOptions
     from mcusim.sim.simulation import make_simulation
@@ -73,8 +74,17 @@ def main(args: argparse.Namespace, err: Console) -> int:
             record_regions=[r for r in args.regions.split(",") if r] if args.regions else None,
             live_analysis=False))  # `mcusim view` analyses the file
     sim = make_simulation(firmware, board, options)
-    with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
-        result = sim.run()
+    return run_and_report(sim, lambda result: _report(args, err, board, options, out, result),
+                          err)
+
+
+def _report(args: argparse.Namespace, err: Console, board: BoardSpec, options: RunOptions,
+            out: Output, result: RunResult) -> int:
+    """The finished run's warnings and its .mtrace file; the exit status."""
+    from mcusim.sim.cli.exit_status import run_status
+    from mcusim.sim.cli.report import print_fault, print_warnings
+
+    assert out.path is not None
     sys.stdout.flush()
     result.warnings.extend(argv_warnings(options.io.argv or []))
     result.warnings.extend(clock_warnings(board.clock_hz, board.max_clock_hz, board.name))
