@@ -91,6 +91,38 @@ def test_hook_blocks_are_the_plain_selection(kernels, board, prog):
     assert chosen  # the programs have candidates (multiplies, pushes, divides)
 
 
+@pytest.mark.parametrize("board,prog", ELFS)
+def test_the_firmware_holds_the_code_spans_of_its_elf(kernels, board, prog):
+    # Read from the ELF Firmware.open has open (the engine places its hooks from them), the
+    # same as from the file again; the data islands of the mapping symbols are left out.
+    from mcusim.sim.core.firmware import Firmware
+
+    elf = kernels / board / f"{prog}.elf"
+    spans = Firmware.open(elf).code
+    assert spans and spans == code_spans(elf)
+    assert all(len(s.code) % 2 == 0 for s in spans)
+
+
+def test_an_elf_whose_code_cannot_be_read_still_runs_without_spans(kernels, monkeypatch):
+    # The code spans only let hooks be placed before the run: an ELF whose mapping symbols or
+    # sections the reader trips on still opens, and its hooks are added as blocks appear.
+    from mcusim import RunOptions, load_board, make_simulation
+    from mcusim.sim.core import firmware
+
+    elf = kernels / "nucleo-f446re" / "hello.elf"
+    expected = make_simulation(firmware.Firmware.open(elf), load_board("nucleo-f446re"),
+                               RunOptions()).run()
+
+    def unreadable(elf):  # noqa: ANN001, ANN202
+        raise ValueError("an odd symbol table")
+
+    monkeypatch.setattr(firmware, "spans_of", unreadable)
+    fw = firmware.Firmware.open(elf)
+    assert fw.code == ()
+    result = make_simulation(fw, load_board("nucleo-f446re"), RunOptions()).run()
+    assert (result.cycles, result.exit_code) == (expected.cycles, expected.exit_code)
+
+
 def test_blocks_stop_at_gaps_and_it_blocks_are_marked():
     # sdiv r0, r0, r0 | 0xffff (with the halfword after it no instruction: stepped over) |
     # movs, push {r4, lr}, movs | ite eq; moveq; movne | muls

@@ -8,26 +8,20 @@ it is observed: issue 14). So the engine places every code hook it can foresee b
 first `emu_start`, from a decode of the ELF's code, and restarts only for code it could not
 see (code outside the executable sections, e.g. written to RAM at run time).
 
-Code spans are the executable sections minus the data the ARM ELF's mapping symbols mark
-(`$d` up to the next `$t`/`$a`: literal pools, jump tables), so that a linear decode stays in
-step with the instructions.
+Code spans (sim/core/elf_code.py) are the executable sections minus the data the ARM ELF's
+mapping symbols mark, so that a linear decode stays in step with the instructions.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import struct
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection
 from itertools import compress, count
 from operator import attrgetter
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from mcusim.base.native import optional_extension
@@ -36,63 +30,24 @@ from mcusim.isa.classify import InsnInfo
 from mcusim.isa.decode import decode_span
 from mcusim.isa.timing import TimingModel
 from mcusim.sim.core.blocks import Block
-
-
-@dataclass(frozen=True)
-class CodeSpan:
-    """Thumb instructions from `address` on, as the ELF holds them (at their run address)."""
-
-    address: int
-    code: bytes
+from mcusim.sim.core.elf_code import SPAN_ERRORS, CodeSpan, spans_of
 
 
 def code_spans(path: Path) -> tuple[CodeSpan, ...]:
-    """The ELF's code, without the data islands its mapping symbols mark. An ELF this cannot
-    read gives no spans (the engine then adds hooks as blocks appear)."""
+    """The ELF's code, without the data islands its mapping symbols mark (what `Firmware`
+    holds as `code`, read again from `path`). An ELF this cannot read gives no spans (the
+    engine then adds hooks as blocks appear)."""
     try:
         stat = path.stat()
         return _spans(str(path), stat.st_mtime_ns, stat.st_size)
-    except (OSError, ELFError, ValueError, KeyError, AttributeError, TypeError):
+    except SPAN_ERRORS:
         return ()
 
 
 @functools.lru_cache(maxsize=64)
 def _spans(path: str, _mtime: int, _size: int) -> tuple[CodeSpan, ...]:
     with open(path, "rb") as f:
-        elf = ELFFile(f)
-        sections = [(i, s) for i, s in enumerate(elf.iter_sections())
-                    if s["sh_flags"] & SH_FLAGS.SHF_EXECINSTR and s["sh_type"] == "SHT_PROGBITS"
-                    and s["sh_size"]]
-        marks: dict[int, list[tuple[int, bool]]] = {i: [] for i, _ in sections}
-        symtab = elf.get_section_by_name(".symtab")
-        if symtab is not None and hasattr(symtab, "iter_symbols"):
-            for value, shndx, name in _symbols(elf, symtab):
-                if shndx in marks and name[:2] in (b"$t", b"$a", b"$d"):
-                    marks[shndx].append((value & ~1, name[:2] != b"$d"))
-        spans: list[CodeSpan] = []
-        for i, sec in sections:
-            base, data = sec["sh_addr"], sec.data()
-            points = sorted(marks[i]) or [(base, True)]
-            if points[0][0] > base:
-                points.insert(0, (base, True))
-            for k, (start, is_code) in enumerate(points):
-                end = points[k + 1][0] if k + 1 < len(points) else base + len(data)
-                if is_code and end > start:
-                    spans.append(CodeSpan(start, data[start - base:end - base]))
-        return tuple(spans)
-
-
-def _symbols(elf: ELFFile, symtab: Any) -> Iterator[tuple[int, int, bytes]]:  # noqa: ANN401
-    """(value, section index, name) of each symbol. Mapping symbols are most of an ELF's
-    symbols: the raw table is read with struct (pyelftools parses one symbol at a time)."""
-    if elf.elfclass != 32 or symtab["sh_entsize"] != 16:
-        for sym in symtab.iter_symbols():
-            yield sym["st_value"], sym["st_shndx"], sym.name.encode()
-        return
-    strings = elf.get_section(symtab["sh_link"]).data()
-    layout = "<IIIBBH" if elf.little_endian else ">IIIBBH"
-    for name, value, _size, _info, _other, shndx in struct.iter_unpack(layout, symtab.data()):
-        yield value, shndx, strings[name:strings.find(b"\0", name)]
+        return spans_of(ELFFile(f))
 
 
 def hook_blocks(span: CodeSpan, timing: TimingModel,

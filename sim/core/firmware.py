@@ -19,6 +19,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import Symbol as ElfSymbol
 
 from mcusim.base.errors import ElfError, MissingInputError
+from mcusim.sim.core.elf_code import SPAN_ERRORS, CodeSpan, spans_of
 from mcusim.sim.core.elf_symbols import iter_symbols
 
 ELF_MAGIC = b"\x7fELF"
@@ -111,6 +112,7 @@ class Firmware:
     segments: tuple[LoadSegment, ...]
     symbols: SymbolTable
     arch_profile: str | None
+    code: tuple[CodeSpan, ...] = ()  # where its Thumb code is (sim/core/elf_code.py)
 
     @classmethod
     def open(cls, path: str | Path) -> Firmware:
@@ -165,9 +167,13 @@ class Firmware:
             raise ElfError(f"{path} has no loadable (PT_LOAD) segment with data: nothing to run")
         entry = elf["e_entry"]
         named = _named_symbols(elf)  # (the table read once for both)
+        try:
+            code = spans_of(elf)
+        except SPAN_ERRORS:
+            code = ()  # (an odd ELF still runs: its hooks are added as blocks appear)
         return cls(path=path, entry=entry, segments=segments,
                    symbols=SymbolTable(list(_symbols(elf, named)), _all_addresses(named)),
-                   arch_profile=profile)
+                   arch_profile=profile, code=code)
 
     def read(self, address: int, size: int) -> bytes | None:
         """Bytes of the file image at a load address, or None if not all of them are loaded."""

@@ -14,7 +14,7 @@ from mcusim.base.heap import keep_young
 from mcusim.isa.arm_regs import CORE
 from mcusim.isa.decode import DecodedSpan, decode_span
 from mcusim.sim.core.blocks import Block, translate
-from mcusim.sim.core.code_map import code_spans, hook_blocks
+from mcusim.sim.core.code_map import hook_blocks
 from mcusim.sim.core.uc_api import MemoryReader
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class BlockTranslation:
         translating a block looks up: its bytes' reader, the flash windows)."""
         self._code_reader = MemoryReader(self.uc)
         self._flash_windows = [(lo, hi, f) for f in self.flash for lo, hi in f.region.windows()]
-        spans = code_spans(self.firmware.path)
+        spans = self.firmware.code
         self._spans = sorted(spans, key=lambda s: s.address)
         self._span_starts = [s.address for s in self._spans]
         for span in spans:
