@@ -15,6 +15,7 @@ from typing import Any
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import Section
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,17 @@ class CodeSpan:
     code: bytes
 
 
-def spans_of(elf: ELFFile) -> tuple[CodeSpan, ...]:
-    """The code spans of an open ELF, in section order."""
-    sections = [(i, s) for i, s in enumerate(elf.iter_sections())
+def spans_of(elf: ELFFile, all_sections: list[Section] | None = None) -> tuple[CodeSpan, ...]:
+    """The code spans of an open ELF, in section order (`all_sections`: its sections, if they
+    have been read already: pyelftools parses a section's header again at each look-up)."""
+    every = list(elf.iter_sections()) if all_sections is None else all_sections
+    sections = [(i, s) for i, s in enumerate(every)
                 if s["sh_flags"] & SH_FLAGS.SHF_EXECINSTR and s["sh_type"] == "SHT_PROGBITS"
                 and s["sh_size"]]
     marks: dict[int, list[tuple[int, bool]]] = {i: [] for i, _ in sections}
-    symtab = elf.get_section_by_name(".symtab")
+    symtab = next((s for s in every if s.name == ".symtab"), None)
     if symtab is not None and hasattr(symtab, "iter_symbols"):
-        for value, shndx, name in _symbols(elf, symtab):
+        for value, shndx, name in _symbols(elf, symtab, every):
             if shndx in marks and name[:2] in (b"$t", b"$a", b"$d"):
                 marks[shndx].append((value & ~1, name[:2] != b"$d"))
     spans: list[CodeSpan] = []
@@ -49,14 +52,15 @@ def spans_of(elf: ELFFile) -> tuple[CodeSpan, ...]:
     return tuple(spans)
 
 
-def _symbols(elf: ELFFile, symtab: Any) -> Iterator[tuple[int, int, bytes]]:  # noqa: ANN401
+def _symbols(elf: ELFFile, symtab: Any,  # noqa: ANN401
+             sections: list[Section]) -> Iterator[tuple[int, int, bytes]]:
     """(value, section index, name) of each symbol. Mapping symbols are most of an ELF's
     symbols: the raw table is read with struct (pyelftools parses one symbol at a time)."""
     if elf.elfclass != 32 or symtab["sh_entsize"] != 16:
         for sym in symtab.iter_symbols():
             yield sym["st_value"], sym["st_shndx"], sym.name.encode()
         return
-    strings = elf.get_section(symtab["sh_link"]).data()
+    strings = sections[symtab["sh_link"]].data()
     layout = "<IIIBBH" if elf.little_endian else ">IIIBBH"
     for name, value, _size, _info, _other, shndx in struct.iter_unpack(layout, symtab.data()):
         yield value, shndx, strings[name:strings.find(b"\0", name)]

@@ -16,6 +16,7 @@ from pathlib import Path
 from elftools.common.exceptions import ELFError as PyElfError
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import Section
 from elftools.elf.sections import Symbol as ElfSymbol
 
 from mcusim.base.errors import ElfError, MissingInputError
@@ -156,7 +157,12 @@ class Firmware:
                 f"{path} is an ELF of type {elf['e_type']}, not a linked executable (ET_EXEC); "
                 "link it with a linker script before running it"
             )
-        profile = _arch_profile(elf)
+        # The section headers, read once (pyelftools parses one again at each look-up).
+        sections = list(elf.iter_sections())
+        by_name: dict[str, Section] = {}
+        for sec in sections:
+            by_name.setdefault(sec.name, sec)
+        profile = _arch_profile(by_name)
         if profile in ("A", "R"):
             raise ElfError(
                 f"{path} was built for an ARM {profile}-profile core (ARM state); Cortex-M "
@@ -166,13 +172,13 @@ class Firmware:
         if not segments:
             raise ElfError(f"{path} has no loadable (PT_LOAD) segment with data: nothing to run")
         entry = elf["e_entry"]
-        named = _named_symbols(elf)  # (the table read once for both)
+        named = _named_symbols(by_name)  # (the table read once for both)
         try:
-            code = spans_of(elf)
+            code = spans_of(elf, sections)
         except SPAN_ERRORS:
             code = ()  # (an odd ELF still runs: its hooks are added as blocks appear)
         return cls(path=path, entry=entry, segments=segments,
-                   symbols=SymbolTable(list(_symbols(elf, named)), _all_addresses(named)),
+                   symbols=SymbolTable(list(_symbols(sections, named)), _all_addresses(named)),
                    arch_profile=profile, code=code)
 
     def read(self, address: int, size: int) -> bytes | None:
@@ -184,8 +190,8 @@ class Firmware:
         return None
 
 
-def _arch_profile(elf: ELFFile) -> str | None:
-    sec = elf.get_section_by_name(".ARM.attributes")
+def _arch_profile(by_name: dict[str, Section]) -> str | None:
+    sec = by_name.get(".ARM.attributes")
     if sec is None or not hasattr(sec, "iter_subsections"):
         return None
     for sub in sec.iter_subsections():
@@ -210,9 +216,9 @@ def _load_segments(elf: ELFFile) -> Iterator[LoadSegment]:
                           data=data, memsz=seg["p_memsz"], flags=seg["p_flags"])
 
 
-def _named_symbols(elf: ELFFile) -> list[ElfSymbol]:
+def _named_symbols(by_name: dict[str, Section]) -> list[ElfSymbol]:
     """The ELF's symbols with a name, but for mapping symbols (pyelftools' Symbol objects)."""
-    symtab = elf.get_section_by_name(".symtab")
+    symtab = by_name.get(".symtab")
     if symtab is None or not hasattr(symtab, "iter_symbols"):
         return []
     return list(iter_symbols(symtab, named=True))  # symtab.iter_symbols(), decoded fast
@@ -226,11 +232,11 @@ def _all_addresses(named: list[ElfSymbol]) -> dict[str, int]:
     return out
 
 
-def _symbols(elf: ELFFile, named: list[ElfSymbol]) -> Iterator[Symbol]:
+def _symbols(sections: list[Section], named: list[ElfSymbol]) -> Iterator[Symbol]:
     if not named:
         return
     code_sections = {i: (sec["sh_addr"], sec["sh_addr"] + sec["sh_size"])
-                     for i, sec in enumerate(elf.iter_sections())
+                     for i, sec in enumerate(sections)
                      if sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR}
     symbols = []
     section_end: dict[str, int] = {}
