@@ -41,6 +41,7 @@ def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
 def _stop(pool: cf.ProcessPoolExecutor) -> None:
     # (taken first: shutdown() forgets them)
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
@@ -48,3 +49,10 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
     for p in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
             p.join(5)
+    # The pool's manager thread closes its wake-up pipe as it ends. Were it still ending when
+    # the interpreter exits, concurrent.futures' exit hook could write to that pipe as it is
+    # closed (CPython 3.11 takes no lock there) and print "Exception ignored ... OSError: Bad
+    # file descriptor" after "mcusim: interrupted" (seen in tests/test_command_interrupts.py).
+    if isinstance(manager, threading.Thread) and manager is not threading.current_thread():
+        with contextlib.suppress(RuntimeError):
+            manager.join(5)
