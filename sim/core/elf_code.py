@@ -34,7 +34,7 @@ def spans_of(elf: ELFFile, all_sections: list[Section] | None = None) -> tuple[C
                 if s["sh_flags"] & SH_FLAGS.SHF_EXECINSTR and s["sh_type"] == "SHT_PROGBITS"
                 and s["sh_size"]]
     marks: dict[int, list[tuple[int, bool]]] = {i: [] for i, _ in sections}
-    symtab = next((s for s in every if s.name == ".symtab"), None)
+    symtab = {s.name: s for s in every}.get(".symtab")  # (the last so named, as pyelftools)
     if symtab is not None and hasattr(symtab, "iter_symbols"):
         for value, shndx, name in _symbols(elf, symtab, every):
             if shndx in marks and name[:2] in (b"$t", b"$a", b"$d"):

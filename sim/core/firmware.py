@@ -159,9 +159,7 @@ class Firmware:
             )
         # The section headers, read once (pyelftools parses one again at each look-up).
         sections = list(elf.iter_sections())
-        by_name: dict[str, Section] = {}
-        for sec in sections:
-            by_name.setdefault(sec.name, sec)
+        by_name = {sec.name: sec for sec in sections}  # (the last of a name, as pyelftools)
         profile = _arch_profile(by_name)
         if profile in ("A", "R"):
             raise ElfError(
