@@ -76,12 +76,12 @@ def test_code_the_elf_does_not_show_is_refused_when_recording(elf, path, monkeyp
     code) needs a restart to instrument; with RAM accesses recorded that restart would change
     the run, so it is refused with an error naming the problem. Without recording it runs as
     before, restarting."""
-    import mcusim.sim.core.translation as translation
+    import mcusim.sim.core.firmware as firmware
     from mcusim.base.errors import InputError
 
     flags = {"native": False, "batched": False} if path == "python" else {}
     expected = _outcome(simulate(elf, BOARD, **flags))
-    monkeypatch.setattr(translation, "code_spans", lambda path: ())
+    monkeypatch.setattr(firmware, "spans_of", lambda elf, sections=None: ())
     unobserved = simulate(elf, BOARD, **flags)
     assert unobserved.sim.restarts > 0
     assert _outcome(unobserved) == expected
