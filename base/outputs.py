@@ -26,9 +26,8 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from mcusim.base.errors import OutputError, UsageError
 
@@ -76,8 +75,7 @@ def _is_mtrace(path: Path) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):  # (no dataclass: `mcusim --help` imports this module)
     option: str
     path: Path | None  # None: standard output
     kind: str

@@ -10,6 +10,8 @@ _SIZE_FACTORS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 _FREQ = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(hz|khz|mhz|ghz)?\s*$", re.IGNORECASE)
 _FREQ_FACTORS = {"": 1, "hz": 1, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
 MAX_FREQUENCY_HZ = 1 << 63
+# The largest limit or count option: the counters are 64-bit (C) and "no limit" is above it.
+MAX_COUNT = (1 << 62) - 1
 
 
 def parse_size(value: int | str) -> int:

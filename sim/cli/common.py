@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from mcusim.base.errors import MissingInputError, UsageError
-from mcusim.base.units import parse_size
-from mcusim.sim.core.options import MAX_COUNT
+from mcusim.base.units import MAX_COUNT, parse_size
 
 if TYPE_CHECKING:
     from mcusim.sim.core.options import IrqSchedule

@@ -9,14 +9,12 @@ kernel program's marked region.
 from __future__ import annotations
 
 import argparse
-import ast
 import io
 import re
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mcusim.base.errors import InputError, MissingInputError, Terminated, UsageError
 from mcusim.isa.operand_timing import divide_cycles
@@ -78,6 +76,8 @@ def evaluate(expression: int | str, refill: int) -> int:
     """An expected.toml value: an integer, or arithmetic in P and div(a, b)."""
     if isinstance(expression, int):
         return expression
+    import ast  # (here: `mcusim --help` imports this module)
+
     tree = ast.parse(expression, mode="eval")
     allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult,
                ast.USub, ast.Constant, ast.Name, ast.Call, ast.Load)
@@ -89,8 +89,7 @@ def evaluate(expression: int | str, refill: int) -> int:
     return int(eval(code, {"__builtins__": {}}, {"P": refill, "div": divide_cycles}))
 
 
-@dataclass
-class Comparison:
+class Comparison(NamedTuple):  # (no dataclass: `mcusim --help` imports this module)
     core: str
     name: str
     expected: int
@@ -156,8 +155,7 @@ def ubench(build: Path, expected_file: Path, cores: list[str] | None = None) -> 
     return out
 
 
-@dataclass
-class KernelRow:
+class KernelRow(NamedTuple):
     board: str
     program: str
     cycles: int

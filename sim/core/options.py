@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mcusim.base.errors import UsageError
-
-# The largest limit or count option: the counters are 64-bit (C) and "no limit" is above it.
-MAX_COUNT = (1 << 62) - 1
+from mcusim.base.units import MAX_COUNT  # (the largest limit or count option)
 
 
 def check_count(name: str, value: int | None) -> None:
