@@ -20,6 +20,7 @@ So does DecodedSpan's index (isa/native/decoded_span.c, mcusim.isa._decoded_span
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import compress, count
 from operator import attrgetter
@@ -28,8 +29,17 @@ from types import ModuleType
 from mcusim.base.heap import made_at_once
 from mcusim.base.native import optional_extension
 from mcusim.isa.classify import ALWAYS, COND, InsnInfo, _shared
-from mcusim.isa.thumb_it import classify_it_block
-from mcusim.isa.thumb_table import classify_at
+
+
+def _python_classifiers() -> tuple[Callable[[bytes, int, int], InsnInfo | None],
+                                   Callable[[bytes, int, int], list[InsnInfo] | None]]:
+    """isa/thumb_table.py's classify_at and isa/thumb_it.py's classify_it_block: the Python
+    definitions, imported when first used (where the C ones are built, the pure-Python loop
+    below is only run by tests: its modules are ~30 ms of a run's start-up)."""
+    from mcusim.isa.thumb_it import classify_it_block
+    from mcusim.isa.thumb_table import classify_at
+
+    return classify_at, classify_it_block
 
 
 def _native_decoder() -> ModuleType | None:
@@ -45,7 +55,7 @@ def _native_decoder() -> ModuleType | None:
 
 NATIVE = _native_decoder()
 # The classifier the slow path below uses (the same InsnInfos either way) and the C fast loop.
-_classify_at = classify_at if NATIVE is None else NATIVE.classify
+_classify_at = _python_classifiers()[0] if NATIVE is None else NATIVE.classify
 _scan = None if NATIVE is None else NATIVE.scan
 # Classified encodings without anything that depends on where they are (no branch, no target,
 # not inside an IT block), by encoding: their InsnInfo fields after the address, what an
@@ -107,6 +117,7 @@ def _by_encoding(code: bytes, address: int) -> list[InsnInfo]:
                 pos += size
                 continue
         elif run_start < 0 and not conditional:
+            classify_at, classify_it_block = _python_classifiers()
             # The common case, with none of the bookkeeping below: encodings seen before
             # (copied to this address), new ones the table classifier knows (used as it made
             # them) and IT blocks it knows (isa/thumb_it.py; never templates). It stops at
