@@ -11,7 +11,6 @@ from mcusim.isa import native_timing as flags
 from mcusim.isa.block_timing import BlockTiming
 from mcusim.isa.classify import ALWAYS, COND, PC, InsnInfo
 from mcusim.isa.cycles import CycleTable
-from mcusim.isa.m7_issue import issue_costs
 from mcusim.isa.m33_rules import (
     late_result_use,
     loaded_only_as_accumulator,
@@ -72,6 +71,9 @@ class TableTiming:
         t = self.table
         if t.issue_width > 1:
             # Cortex-M7: when each instruction issues (isa/m7_issue.py) decides its cost.
+            # (Imported here: a run on any other core does not need it.)
+            from mcusim.isa.m7_issue import issue_costs
+
             cycles = issue_costs(block, [self._base(i) for i in block])
             ranges = t.ranges
             dynamic = {i.address: i.cls for i in block if i.cls in ranges}
