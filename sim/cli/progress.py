@@ -85,11 +85,10 @@ def run_and_report(sim: Simulation, report: Callable[[RunResult], int], err: Con
     analysis are built, printed and written: seconds on a long profiled run or a large trace)
     lets that finish, then gives 130/143, instead of losing the finished run's outputs; a
     second one stops at once. (During the emulation the engine's handlers stop the run.)"""
-    import signal
     import sys
 
-    from mcusim.base.errors import ExitCode
     from mcusim.sim.core import interrupt
+    from mcusim.sim.core.faults import FAULT_EXIT_CODES
 
     with interrupt.deferred_signals():
         with run_progress(sim, sys.stderr, enabled=sys.stderr.isatty()):
@@ -100,4 +99,4 @@ def run_and_report(sim: Simulation, report: Callable[[RunResult], int], err: Con
         return status
     err.print("mcusim: interrupted after the run had ended: its report and outputs are "
               "complete", highlight=False, markup=False)
-    return int(ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED)
+    return int(FAULT_EXIT_CODES[interrupt.STOP_KINDS[signum]])  # (what a run it stopped gives)

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from mcusim.sim.result import RunResult
 
 
-
 def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run a firmware ELF on a board",
                          usage="mcusim run ELF [options] [-- PROGRAM_ARGS ...]",

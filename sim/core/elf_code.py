@@ -17,6 +17,11 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import Section
 
+# What reading the spans of an ELF that loads but is odd can raise: such an ELF gives no spans
+# (the engine then adds hooks as blocks appear).
+SPAN_ERRORS = (OSError, ELFError, ValueError, KeyError, AttributeError, TypeError,
+               struct.error)
+
 
 @dataclass(frozen=True)
 class CodeSpan:
@@ -64,9 +69,3 @@ def _symbols(elf: ELFFile, symtab: Any,  # noqa: ANN401
     layout = "<IIIBBH" if elf.little_endian else ">IIIBBH"
     for name, value, _size, _info, _other, shndx in struct.iter_unpack(layout, symtab.data()):
         yield value, shndx, strings[name:strings.find(b"\0", name)]
-
-
-# What reading the spans of an ELF that loads but is odd can raise: such an ELF gives no spans
-# (the engine then adds hooks as blocks appear).
-SPAN_ERRORS = (OSError, ELFError, ValueError, KeyError, AttributeError, TypeError,
-               struct.error)
