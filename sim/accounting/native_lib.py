@@ -96,8 +96,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.hp_add_flash.argtypes = [c_void_p] + [c_uint32] * 7
     lib.hp_add_window.argtypes = [c_void_p, c_int32, c_uint32, c_uint32]
     lib.hp_flash_stats.argtypes = [c_void_p, c_int32, POINTER(c_uint64), POINTER(c_uint64)]
-    lib.hp_block_stats.argtypes = [c_void_p, c_int32, POINTER(c_uint64), POINTER(c_int64),
-                                   POINTER(c_uint64), POINTER(c_uint64)]
+    lib.hp_blocks_stats.argtypes = [c_void_p, c_uint32, c_void_p]
     lib.hp_get.restype = c_uint64
     lib.hp_get.argtypes = [c_void_p, c_int]
     lib.hp_set.argtypes = [c_void_p, c_int, c_uint64]

@@ -375,14 +375,17 @@ void hp_flash_stats(const hp_state *s, int32_t flash, uint64_t *fetch, uint64_t 
     *data = s->flash[flash].data_stall;
 }
 
-void hp_block_stats(const hp_state *s, int32_t idx, uint64_t *executions, int64_t *extra,
-                    uint64_t *lost_count, uint64_t *lost_cycles)
+/* Every block's counters, four per block in table order (executions, extra cycles, lost
+ * instructions, lost cycles): read once at the end of a run, in one call. */
+void hp_blocks_stats(const hp_state *s, uint32_t n, int64_t *out)
 {
-    const hp_block *b = &s->blocks[idx];
-    *executions = b->executions;
-    *extra = b->extra_cycles;
-    *lost_count = b->lost_count;
-    *lost_cycles = b->lost_cycles;
+    for (uint32_t k = 0; k < n && k < s->nblocks; k++) {
+        const hp_block *b = &s->blocks[k];
+        out[4 * k] = (int64_t)b->executions;
+        out[4 * k + 1] = b->extra_cycles;
+        out[4 * k + 2] = (int64_t)b->lost_count;
+        out[4 * k + 3] = (int64_t)b->lost_cycles;
+    }
 }
 
 uint64_t hp_get(const hp_state *s, int what)
