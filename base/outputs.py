@@ -14,7 +14,9 @@
   always needs `--force`;
 * files are written to a temporary name beside them and renamed into place, so a failed write
   never leaves half a file where the old one was; an existing device or pipe (/dev/null,
-  /dev/stdout, a FIFO) takes a text output as it is, and is never replaced.
+  /dev/stdout, a FIFO) takes a text output as it is, and is never replaced. A symbolic link
+  stays a link: what it points to is replaced. A path that is this process's standard output
+  when that is a file (`--json /dev/stdout > out.json`) is `-`.
 """
 
 from __future__ import annotations
@@ -107,11 +109,11 @@ class OutputPlan:
             return None
         if isinstance(path, str) and not path:
             raise UsageError(f"{option} '': the path is empty; give a file name")
-        if str(path) == STDOUT:
+        if str(path) == STDOUT or _is_stdout(Path(path)):
             if not stdout_ok:
-                raise UsageError(f"{option} -: this output cannot go to standard output")
+                raise UsageError(f"{option} {path}: this output cannot go to standard output")
             if any(o.to_stdout for o in self.outputs):
-                raise UsageError(f"{option} -: only one output can go to standard output")
+                raise UsageError(f"{option} {path}: only one output can go to standard output")
             out = Output(option, None, kind)
         else:
             out = Output(option, Path(path), kind)
@@ -184,12 +186,13 @@ class OutputPlan:
     def replacing(self, out: Output) -> Iterator[Path]:
         """A temporary path beside the output: what is written there replaces it at the end."""
         assert out.path is not None
-        tmp = out.path.with_name(f".{out.path.name}.{os.getpid()}.tmp")
+        target = write_target(out.path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
             yield tmp
             with contextlib.suppress(OSError):  # a replaced file keeps its permissions
-                os.chmod(tmp, out.path.stat().st_mode & 0o7777)
-            os.replace(tmp, out.path)
+                os.chmod(tmp, target.stat().st_mode & 0o7777)
+            os.replace(tmp, target)
         except OSError as e:
             raise OutputError(f"{out.option} {out.path}: cannot write: {e.strerror}") from None
         finally:
@@ -218,9 +221,30 @@ def _is_special(path: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+def write_target(path: Path) -> Path:
+    """Where an output is written: a symbolic link's target (renaming a file onto the link
+    would replace the link), else the path itself."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _is_stdout(path: Path) -> bool:
+    """Whether `path` is the file this process's standard output was redirected to: written as
+    `-` (opening it again would truncate what the program printed, and replacing it would put a
+    file where the /dev/stdout link was)."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+        if not stat.S_ISREG(out.st_mode):  # (a pipe or a terminal takes writes in place)
+            return False
+        here = path.stat()
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    return (here.st_dev, here.st_ino) == (out.st_dev, out.st_ino)
+
+
 def _check_writable(option: str, path: Path) -> None:
     """The output's temporary file can be made beside it (`replacing`): known before the work,
     not after a long run (a read-only folder or file system, /proc)."""
+    path = write_target(path)
     probe = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -12,7 +12,7 @@ import pytest
 
 from mcusim.nn.approx.config import ApproxConfig, LayerLevel
 from mcusim.nn.approx.nn_option import schedule_for
-from mcusim.nn.sim_api import InputError, MissingInputError
+from mcusim.nn.sim_api import InputError, MissingInputError, OutputError
 from mcusim.nn.tflite_import import load_model
 from mcusim.sim.cli import main
 
@@ -66,6 +66,39 @@ def test_out_folder_not_ours_is_kept(tmp_path, capsys):
     assert dse(str(DIGITS), "--board", "nucleo-f446re", "--data", str(DIGITS_TEST), "--out",
                str(out)) == 73
     assert (out / "points.json").read_text() == '{"mine": 1}'
+
+
+@pytest.mark.parametrize("name", ["points.csv", "pareto.png", "significance.npz",
+                                  "cache.jsonl", "best-0pp.json"])
+def test_no_file_of_the_user_in_out_is_replaced(tmp_path, capsys, name):
+    """Every file dse writes there, not points.json alone: each is refused unless it is dse's,
+    before any work (cache.jsonl would be appended to)."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / name).write_bytes(b"my own notes\n")
+    assert dse(str(DIGITS), "--board", "nucleo-f446re", "--data", str(DIGITS_TEST), "--out",
+               str(out)) == 73
+    err = capsys.readouterr().err
+    assert f"{name} there was not written by mcusim dse" in err and "--force" in err
+    assert (out / name).read_bytes() == b"my own notes\n"
+
+
+def test_what_dse_wrote_is_its_own(tmp_path):
+    """An earlier study's files (a finished one, and the two an interrupted first one leaves)
+    are recognised; a user's file beside them is not."""
+    from mcusim.nn.approx.cli import _check_out
+    from mcusim.nn.approx.significance import LayerSignificance, save_significance
+    from mcusim.nn.approx.study import MeasureCache
+
+    out = tmp_path / "o"
+    out.mkdir()
+    save_significance({2: LayerSignificance(2, np.zeros((2, 3)))}, out / "significance.npz")
+    MeasureCache(out / "cache.jsonl", "id").put("k", {"cycles": 1})
+    _check_out(out, force=False)
+    (out / "points.csv").write_text("mine\n")
+    with pytest.raises(OutputError, match="points.csv there was not"):
+        _check_out(out, force=False)
+    _check_out(out, force=True)
 
 
 def test_config_files(tmp_path):

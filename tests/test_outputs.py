@@ -271,3 +271,45 @@ def test_a_device_is_written_to_not_replaced(kernels, tmp_path, capsys):
     assert main(["trace", str(elf), "-o", str(null)]) == ExitCode.CANT_WRITE  # a zip file
     assert "is a device or a pipe" in capsys.readouterr().err
     assert stat.S_ISCHR(null.stat().st_mode)
+
+
+@pytest.mark.parametrize("option", ["--json", "--trace-out"])
+def test_a_symbolic_link_stays_a_link(tmp_path, elf, capsys, option):
+    """Renaming the temporary file onto the output replaced the link itself (and `--json
+    /dev/stdout > file` replaced the /dev/stdout link by a regular file, for every process of
+    the machine): what the link points to is written."""
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "out"
+    target.write_text("")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert main(["run", str(elf), option, str(link)]) == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert b'"mcusim' in target.read_bytes()[:200]
+    assert main(["trace", str(elf), "-o", str(tmp_path / "t.mtrace")]) == 0
+    trace_link = tmp_path / "t-link.mtrace"
+    trace_link.symlink_to(tmp_path / "real" / "t.mtrace")
+    assert main(["trace", str(elf), "-o", str(trace_link)]) == 0
+    assert trace_link.is_symlink() and (tmp_path / "real" / "t.mtrace").stat().st_size > 0
+
+
+@pytest.mark.skipif(not MCUSIM.exists(), reason="needs the installed mcusim command")
+@pytest.mark.parametrize("option", ["--json", "--callgrind"])
+def test_an_output_to_the_file_stdout_goes_to(kernels, tmp_path, option):
+    """`--json /proc/self/fd/1 > out` (as /dev/stdout, without touching the machine's
+    /dev/stdout link): the output is `-`, so the file holds it alone and the program's own
+    output goes to stderr, as with `--json -` (so for `--callgrind -`, whose file mixed the
+    program's output in)."""
+    out = tmp_path / "out"
+    for where in ("/proc/self/fd/1", "-"):
+        with out.open("wb") as f:
+            proc = subprocess.run([str(MCUSIM), "run", str(kernels / "nucleo-f446re" /
+                                                           "calltree.elf"), option, where],
+                                  stdout=f, stderr=subprocess.PIPE, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        text = out.read_text()
+        if option == "--json":
+            assert json.loads(text)["schema"] == "mcusim.run/1"
+        else:
+            assert text.startswith("# callgrind format")
+        assert b"calltree:" in proc.stderr  # what the program printed

@@ -49,6 +49,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from mcusim.base.outputs import write_target
 from mcusim.traces.mtrace_format import (
     COLUMNS,
     FORMAT,
@@ -81,7 +82,7 @@ class TraceWriter:
     """
 
     def __init__(self, path: str | os.PathLike[str], meta: dict[str, Any] | None = None):
-        self.path = Path(path)
+        self.path = write_target(Path(path))  # (a symbolic link stays one: base/outputs.py)
         self.meta = complete_meta(meta)
         meta_json(self.meta)  # refuse non-JSON meta now, not after a long run
         self._count = 0

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from mcusim.base.outputs import write_target
 from mcusim.traces.liveness import LiveCurve, live_bytes
 from mcusim.traces.mtrace import READ, WRITE, Trace
 
@@ -342,6 +343,7 @@ def _png_bytes(trace: Trace, live: LiveCurve, dpi: int) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    path = write_target(path)  # (a symbolic link stays one: base/outputs.py)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)

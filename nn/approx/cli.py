@@ -45,12 +45,54 @@ def _floats(text: str, what: str) -> list[float]:
     return vals
 
 
+# What `mcusim dse` writes in --out (best-*.json too), each with what marks it as its own: a
+# folder whose points.json is dse's is an earlier study's (every file there is replaced or
+# resumed); otherwise each file there is checked (an interrupted first study leaves
+# significance.npz and cache.jsonl only, and cache.jsonl is appended to, never replaced).
+_DSE_MARKS = {
+    "points.json": lambda head: b'"mcusim.dse/1"' in head,
+    "points.csv": lambda head: head.startswith(b"config,latency_cycles,"),
+    "pareto.png": lambda head: head.startswith(b"\x89PNG") and b"mcusim dse" in head,
+    "significance.npz": lambda head: head.startswith(b"PK"),  # (and its members: _dse_file)
+    "cache.jsonl": lambda head: head.startswith(b'{"identity": '),
+}
+
+
+def _dse_file(path: Path) -> bool:
+    """Whether `path` (a file dse writes) is missing, empty or recognisably dse's."""
+    if not path.exists():
+        return True
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    if not head.strip():
+        return True
+    if path.suffix == ".npz":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                return "pairing.npy" in z.namelist()
+        except (OSError, zipfile.BadZipFile):
+            return False
+    if path.name.startswith("best-"):
+        return head.lstrip().startswith(b"{") and b'"significance":' in head \
+            and b'"study":' in head
+    return _DSE_MARKS[path.name](head)
+
+
 def _check_out(out: Path, force: bool) -> None:
     make_output_dir("--out", out)
-    pj = out / "points.json"
-    if pj.exists() and not force and '"mcusim.dse/1"' not in pj.read_text()[:200]:
-        raise OutputError(f"--out {out}: points.json there was not written by mcusim dse; "
-                          "not overwriting it (use --force)")
+    if force or (out / "points.json").is_file() and _dse_file(out / "points.json"):
+        return
+    foreign = [p.name for p in [*(out / name for name in _DSE_MARKS),
+                                *sorted(out.glob("best-*pp.json"))] if not _dse_file(p)]
+    if foreign:
+        raise OutputError(f"--out {out}: {', '.join(foreign)} there "
+                          f"{'was' if len(foreign) == 1 else 'were'} not written by mcusim dse; "
+                          "not overwriting (use --force to replace, or another --out)")
 
 
 def front_table(exact: Point, points: list[Point], clock_hz: int) -> Table:

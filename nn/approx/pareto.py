@@ -97,7 +97,8 @@ def plot_fronts(studies: list[tuple[str, Point, list[Point]]], path: Path) -> No
     for ax, (title, exact, points) in zip(axes[0], studies, strict=True):
         _panel(ax, title, exact, points)
     fig.tight_layout()
-    fig.savefig(path)
+    # The Software text chunk marks the picture as mcusim's (a later run may replace it).
+    fig.savefig(path, metadata={"Software": "mcusim dse"})
     plt.close(fig)
 
 

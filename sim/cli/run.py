@@ -133,8 +133,9 @@ def main(args: argparse.Namespace, err: Console) -> int:
     board = load_board(args.board, clock=args.clock)
     firmware = Firmware.open(args.elf)
     profiled = bool(args.profile)
-    # `--json -`: stdout is the JSON alone (parseable), so the program's output goes to stderr.
-    json_to_stdout = outputs.json is not None and outputs.json.to_stdout
+    # `--json -` (or another output to stdout): stdout is that output alone (parseable), so the
+    # program's output goes to stderr.
+    json_to_stdout = any(o is not None and o.to_stdout for o in (outputs.json, *outputs.exports))
     options = RunOptions(
         io=ProgramIO(argv=program_argv(args), fs_root=args.fs_root,
                      stdin=sys.stdin.buffer if sys.stdin else None,
