@@ -41,6 +41,22 @@ def cache_home() -> Path:
     return Path(base) / "mcusim"
 
 
+def cache_home_problem(home: Path) -> str | None:
+    """Why `home` cannot be mcusim's cache directory (a file is there, or a file in place of
+    one of its parents), or None. The block cache then runs without it; what needs it (the
+    model builds, `mcusim cache clear`) says so."""
+    for folder in (home, *home.parents):
+        if folder.exists():
+            if folder.is_dir():
+                return None
+            setting = next((f"${name}={os.environ[name]}" for name in
+                            ("MCUSIM_CACHE_DIR", "MCUSIM_CACHE", "XDG_CACHE_HOME")
+                            if os.environ.get(name)), "the default ~/.cache/mcusim")
+            return (f"mcusim's cache directory {home} ({setting}) cannot be made: {folder} "
+                    "is a file, not a directory")
+    return None
+
+
 def cache_limit() -> int | None:
     """$MCUSIM_CACHE_MAX in bytes (None: no limit)."""
     value = os.environ.get("MCUSIM_CACHE_MAX", "").strip()

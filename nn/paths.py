@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mcusim.base.cache_home import cache_home
+from mcusim.base.cache_home import cache_home, cache_home_problem
+from mcusim.base.errors import OutputError
 
 
 def kernels_dir() -> Path:
@@ -16,4 +17,9 @@ def kernels_dir() -> Path:
 
 def builds_dir() -> Path:
     """Where the builds go: nn/ of mcusim's cache directory (base/cache_home.py)."""
-    return cache_home() / "nn"
+    home = cache_home()
+    problem = cache_home_problem(home)
+    if problem is not None:
+        raise OutputError(f"{problem}; the model builds are kept there: point "
+                          "$MCUSIM_CACHE_DIR at a directory")
+    return home / "nn"

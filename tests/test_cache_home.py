@@ -143,3 +143,24 @@ def test_mcusim_cache_shows_and_clears_only_its_entries(capsys, monkeypatch, tmp
     assert capsys.readouterr().out == f"removed 3 entries (6.0 KiB) from {home}\n"
     assert sorted(p.name for p in home.rglob("*")) == ["nn", "notes.txt"] and mine.exists()
     assert main(["cache", "purge"]) == 64  # not an action: argparse's usage error
+
+
+def test_a_file_in_place_of_the_cache_directory(clean_env, tmp_path, capsys, kernels):
+    """MCUSIM_CACHE_DIR naming a file: `mcusim nn` ended in an internal error (exit 70,
+    NotADirectoryError) and `mcusim cache` said the directory was "not made yet". Now the model
+    builds and `cache clear` refuse it (73, the setting named); a run goes on without its block
+    cache, as when the cache cannot be written."""
+    from mcusim.base.errors import OutputError
+    from mcusim.sim.cli import main
+
+    (tmp_path / "afile").write_text("")
+    clean_env.setenv("MCUSIM_CACHE_DIR", str(tmp_path / "afile" / "sub"))
+    with pytest.raises(OutputError, match=r"\$MCUSIM_CACHE_DIR=.*afile is a file"):
+        builds_dir()
+    assert main(["nn", str(Path(__file__).parents[1] / "nn" / "models" /
+                           "digits_cnn_int8.tflite")]) == 73
+    assert main(["cache", "clear"]) == 73
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert main(["cache"]) == 0
+    assert "cannot be made: a file is in its place" in capsys.readouterr().out
+    assert main(["run", str(kernels / "nucleo-f446re" / "calltree.elf")]) == 0

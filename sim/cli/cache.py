@@ -25,19 +25,25 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, err: Console) -> int:
-    from mcusim.base.cache_home import cache_home, cache_limit, clear, usage
+    from mcusim.base.cache_home import cache_home, cache_home_problem, cache_limit, clear, usage
+    from mcusim.base.errors import OutputError
 
     home = cache_home()
     if args.action == "dir":
         print(home)
         return 0
+    problem = cache_home_problem(home)
+    if problem is not None and args.action == "clear":
+        raise OutputError(f"{problem}; nothing to clear")
     if args.action == "clear":
         removed, freed = clear(home)
         print(f"removed {removed} entries ({_size(freed)}) from {home}")
         return 0
     limit = cache_limit()
     (nblocks, blocks), (nbuilds, builds) = usage(home)
-    rows = [("directory", str(home) + ("" if home.is_dir() else " (not made yet)")),
+    state = ("" if home.is_dir() else " (not made yet)" if problem is None
+             else " (cannot be made: a file is in its place)")
+    rows = [("directory", str(home) + state),
             ("limit", "none" if limit is None else _size(limit)),
             ("block files", f"{nblocks} ({_size(blocks)})"),
             ("model builds", f"{nbuilds} ({_size(builds)})"),
