@@ -169,6 +169,34 @@ def _outputs(args: argparse.Namespace) -> tuple[OutputPlan, Output | None, Outpu
     return plan, json_out, plot_out
 
 
+def _check_combination(args: argparse.Namespace) -> None:
+    """Options that would be silently ignored together are a bad command line: --approx makes
+    its own schedule; --sweep and --plot compare Pex schedules (--sweep: every slice count)."""
+    from mcusim.nn.sim_api import UsageError
+
+    approx = getattr(args, "approx", None)
+    sweep, plot = getattr(args, "sweep", False), getattr(args, "plot", None)
+    if getattr(args, "calib", None) is not None and approx is None:
+        raise UsageError(f"--calib {args.calib}: calibration inputs are for --approx CONFIG "
+                         "(the significance of its skipped MACs); give --approx or drop --calib")
+    if approx is not None and args.schedule != "layers":
+        raise UsageError(f"--approx {approx} makes its own schedule (each layer's kernel, "
+                         f"exact or approximate); it cannot be combined with --schedule "
+                         f"{args.schedule}")
+    if approx is not None and (sweep or plot is not None):
+        raise UsageError(f"--approx {approx} with {'--sweep' if sweep else '--plot'}: the "
+                         "sweep and the plot compare Pex schedules with layer by layer, not "
+                         "approximate kernels (mcusim dse plots those)")
+    if sweep and args.schedule not in ("layers", "pex"):
+        raise UsageError(f"--sweep runs pex:N for every slice count; --schedule "
+                         f"{args.schedule} would not be used (give --schedule pex or none)")
+    if plot is not None and not sweep and not (args.schedule == "layers"
+                                                or args.schedule.startswith("pex")):
+        raise UsageError(f"--plot compares a Pex schedule with layer by layer; --schedule "
+                         f"{args.schedule} is not one (give pex or pex:N, or none for the "
+                         "automatic Pex)")
+
+
 def main(args: argparse.Namespace, err: Console) -> int:
     from rich.markup import escape
 
@@ -182,6 +210,7 @@ def main(args: argparse.Namespace, err: Console) -> int:
     if args.input is None and args.input_index is not None:
         raise UsageError(f"--input-index {args.input_index} needs --input X.npy (a batch of "
                          "inputs to pick from)")
+    _check_combination(args)
     plan, json_out, _ = _outputs(args)
     # With `--json -` the JSON is stdout, so the report goes to stderr (as `mcusim run` does).
     report_to_stderr = json_out is not None and json_out.to_stdout

@@ -166,3 +166,19 @@ def test_jobs_beyond_the_cpus_fork_one_worker_per_cpu(tmp_path, monkeypatch, cap
         str(tmp_path / "o"), "--layers", "0", "--levels", "0", "--jobs", "100000")
     assert asked == [default_jobs()]
     assert f"using {default_jobs()} worker processes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, why", [
+    (["--calib", "C"], "calibration inputs are for --approx"),
+    (["--approx", "A", "--schedule", "pex"], "cannot be combined with --schedule pex"),
+    (["--approx", "A", "--sweep"], "compare Pex schedules"),
+    (["--sweep", "--schedule", "patch"], "--schedule patch would not be used"),
+    (["--plot", "P.png", "--schedule", "patch:2"], "is not one"),
+])
+def test_options_that_would_be_ignored_together(tmp_path, capsys, extra, why):
+    """Each of these combinations ran, one of the two options silently unused (--approx with
+    --schedule pex ran the approximate schedule; --sweep --schedule patch swept Pex)."""
+    extra = [str(tmp_path / v) if v in ("C", "A", "P.png") else v for v in extra]
+    assert main(["nn", str(DIGITS), *extra]) == 64
+    err = capsys.readouterr().err
+    assert why in err and "Traceback" not in err

@@ -293,3 +293,37 @@ def test_mobilenetv2_runs_on_stm32f4_discovery_only_with_pex():
     r = _run(g, "stm32f4-discovery", schedule, live_bytes=False)
     assert r.reference == "match", r.reference
     assert r.peak_ram_bytes < 128 * 1024
+
+
+def test_the_sweep_names_the_automatic_choice_on_the_row_it_chose(monkeypatch):
+    """The automatic Pex schedule, when it is one of pex:N's, was dropped from the table without
+    a word (MobileNetV2: no `pex` row though --help promises the automatic choice)."""
+    import argparse
+    import json
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from mcusim.nn.pex import cli as pex_cli
+    from mcusim.nn.pex.schedule import pex_schedule as real
+    from mcusim.nn.tflite_import import load_model
+
+    graph = load_model(str(Path(__file__).parents[1] / "nn" / "models" /
+                           "digits_cnn_int8.tflite"))
+    monkeypatch.setattr(pex_cli, "pex_schedule", lambda g, n: real(g, 4 if n is None else n))
+    ran: list[int] = []
+
+    def run_fn(schedule):
+        ran.append(1)
+        return SimpleNamespace(arena_bytes=1, peak_ram_bytes=2, live_peak_bytes=None,
+                               cycles=100 + len(ran), seconds=1e-3, reference="match",
+                               matches=True)
+
+    written: list[str] = []
+    args = argparse.Namespace(plot=None, json="x.json")
+    with open(os.devnull, "w") as null:
+        assert pex_cli._sweep(args, graph, "nucleo-f446re", run_fn, run_fn(None), 1,
+                              Console(file=null), written.append) == 0
+    labels = [row["schedule"] for row in json.loads(written[0])["sweep"]]
+    assert "pex:4 = pex" in labels and "pex" not in labels
+    assert len(ran) == len(labels)  # the automatic choice was not run twice

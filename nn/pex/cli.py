@@ -85,13 +85,19 @@ def run(args: argparse.Namespace, graph: Graph, board: str, run_fn: RunFn,
 def _sweep(args, graph: Graph, board: str, run_fn: RunFn, layers: NNResult | None,
            bound: int, out: Console, write_json: Callable[[str], None]) -> int:
     rows: list[tuple[str, NNResult]] = [("layers", layers)] if layers is not None else []
-    seen: list[list] = []
+    seen: list[tuple[list, int]] = []  # (steps, row) of each schedule run
     for label, slices in [*[(f"pex:{n}", n) for n in SWEEP_SLICES], ("pex", None)]:
         schedule, _ = pex_schedule(graph, slices)
         steps = schedule.to_json_dict()["steps"]
-        if steps in seen:
-            continue  # the same schedule as a smaller slice count (nothing left to split)
-        seen.append(steps)
+        same = next((row for s, row in seen if s == steps), None)
+        if same is not None:
+            # The same schedule as a smaller slice count (nothing left to split), not run
+            # again; the automatic choice is named on the row it chose.
+            if slices is None:
+                first, result = rows[same]
+                rows[same] = (f"{first} = pex", result)
+            continue
+        seen.append((steps, len(rows)))
         rows.append((label, run_fn(schedule)))
     from rich.table import Table
 
