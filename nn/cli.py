@@ -191,7 +191,8 @@ def _check_combination(args: argparse.Namespace) -> None:
         raise UsageError(f"--sweep runs pex:N for every slice count; --schedule "
                          f"{args.schedule} would not be used (give --schedule pex or none)")
     if plot is not None and not sweep and not (args.schedule == "layers"
-                                                or args.schedule.startswith("pex")):
+                                                or args.schedule.startswith("pex")
+                                                or Path(args.schedule).is_file()):
         raise UsageError(f"--plot compares a Pex schedule with layer by layer; --schedule "
                          f"{args.schedule} is not one (give pex or pex:N, or none for the "
                          "automatic Pex)")
