@@ -208,8 +208,11 @@ def boards_table(boards: list[BoardSpec]) -> Table:
         ws = [str(r.wait_states(b.clock_hz)) for r in b.regions if r.kind == "flash"]
         # A board that runs code from RAM (QEMU's mps2 boards) has no flash: say what it has.
         code = [r.size for r in b.regions if r.kind == "code_ram"]
-        flash = (format_size(b.flash_bytes) if b.flash_bytes or not code
-                 else f"- ({format_size(sum(code))} code RAM)")
+        in_flash_column = not b.flash_bytes and code
+        flash = (f"- ({format_size(sum(code))} code RAM)" if in_flash_column
+                 else format_size(b.flash_bytes))
+        # (the code RAM said there is not counted again as RAM)
+        ram = b.ram_bytes - (sum(code) if in_flash_column else 0)
         t.add_row(b.name, b.core.name, b.fpu or "-", format_frequency(b.clock_hz), flash,
-                  format_size(b.ram_bytes), ",".join(ws) or "-", b.soc)
+                  format_size(ram), ",".join(ws) or "-", b.soc)
     return t
