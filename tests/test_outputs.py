@@ -313,3 +313,11 @@ def test_an_output_to_the_file_stdout_goes_to(kernels, tmp_path, option):
         else:
             assert text.startswith("# callgrind format")
         assert b"calltree:" in proc.stderr  # what the program printed
+
+
+def test_fs_root_must_be_a_directory(tmp_path, elf, capsys):
+    """A missing --fs-root and a file given as one are both exit 66 (the README's table);
+    a file was 64 before."""
+    assert main(["run", str(elf), "--fs-root", str(tmp_path / "none")]) == 66
+    assert main(["run", str(elf), "--fs-root", str(elf)]) == 66
+    assert "not a directory" in capsys.readouterr().err

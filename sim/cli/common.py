@@ -138,8 +138,9 @@ def check_fs_root(path: Path) -> None:
     program's failing file calls."""
     if not path.exists():
         raise MissingInputError(f"--fs-root {path}: no such directory")
-    if not path.is_dir():
-        raise UsageError(f"--fs-root {path}: not a directory")
+    if not path.is_dir():  # (as a missing one: the README's exit-code table, 66)
+        raise MissingInputError(f"--fs-root {path}: not a directory; give the folder the "
+                                "program's file calls are confined to")
 
 
 def clock_warnings(clock_hz: int, max_clock_hz: int, board: str) -> list[str]:
