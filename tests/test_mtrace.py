@@ -277,3 +277,15 @@ def test_from_arrays_checks_like_the_writer():
     assert t.pc.tolist() == [0, 0] and t.meta["clock_hz"] == 1000 and t.meta["version"] == 1
     with pytest.raises(ValueError, match="size"):
         Trace.from_arrays([0], [SRAM], None, [5], [1])
+
+
+@pytest.mark.parametrize("window, span", [((100, 10**9), (100, 500)), ((10**8, 10**9), (500, 500)),
+                                          ((100, 300), (100, 300))])
+def test_a_recording_window_past_the_run_covers_the_run_only(window, span):
+    """`trace --window` reaching past the program's end: the view gave a time span of seconds
+    for a run of microseconds, and its peak "at" the window's start, after the run."""
+    empty = np.zeros(0, np.uint64)
+    meta = {"recording": {"window": list(window)}, "total_cycles": 500}
+    t = Trace(empty, empty.astype(np.uint32), empty.astype(np.uint32), empty.astype(np.uint8),
+              empty.astype(np.uint8), meta)
+    assert (t.start_cycle, t.end_cycle) == span

@@ -231,6 +231,12 @@ class Trace:
                 ends.extend(int(c) for c, _ in curve[-1:])
             ends.extend(int(m["cycle"]) for m in meta.get("markers") or [])
             end_cycle = max(ends)
+            # A recording window that reaches past the run's end (`trace --window` after the
+            # program ended) covers the run only: nothing happened after it.
+            total = meta.get("total_cycles")
+            if isinstance(total, int) and window[1] is not None:
+                start_cycle = min(start_cycle, total)
+                end_cycle = max(start_cycle, min(end_cycle, total))
         self.start_cycle = start_cycle
         self.end_cycle = end_cycle
 
