@@ -97,8 +97,10 @@ def trim(home: Path, limit: int | None) -> None:
 
 
 def usage(home: Path) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(count, bytes) of the block files and of the builds in the cache directory `home`."""
-    blocks, builds = _block_files(home), _builds(home / "nn")
+    """(count, bytes) of the block files and of the builds in the cache directory `home` (the
+    empty markers of images run once, isa/block_cache.py, are not counted)."""
+    blocks = [b for b in _block_files(home) if b[2].suffix != ".seen"]
+    builds = _builds(home / "nn")
     return ((len(blocks), sum(size for _, size, _ in blocks)),
             (len(builds), sum(size for _, size, _ in builds)))
 

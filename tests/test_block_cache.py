@@ -27,13 +27,17 @@ def test_cached_runs_count_what_uncached_ones_do(kernels, tmp_path, monkeypatch,
     uncached = _counts(elf, board)
     assert not list(tmp_path.iterdir())
     monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "1")
+    first = _counts(elf, board)  # the image's first run: a marker, no cache file
+    assert [p.suffix for p in tmp_path.iterdir()] == [".seen"]
+    assert (tmp_path / next(tmp_path.iterdir()).name).stat().st_size == 0
     filling = _counts(elf, board)
     files = list(tmp_path.glob("blocks-*.marshal"))
     assert len(files) == 1
     warm = _counts(elf, board)
-    assert uncached == filling == warm
+    assert uncached == first == filling == warm
     # Another clock changes the flash read path, so it is another file, with its own numbers.
     other = _counts(elf, board, clock="16MHz")
+    assert _counts(elf, board, clock="16MHz") == other
     assert len(list(tmp_path.glob("blocks-*.marshal"))) == 2
     monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "0")
     assert other == _counts(elf, board, clock="16MHz")
@@ -43,6 +47,7 @@ def test_a_bad_cache_file_is_ignored_and_replaced(kernels, tmp_path, monkeypatch
     monkeypatch.setenv("MCUSIM_CACHE_DIR", str(tmp_path))
     elf = kernels / "nucleo-f446re" / "fc.elf"
     expected = _counts(elf, "nucleo-f446re")
+    assert _counts(elf, "nucleo-f446re") == expected  # (the second run writes the file)
     (path,) = tmp_path.glob("blocks-*.marshal")
     path.write_bytes(b"not a marshal file")
     assert _counts(elf, "nucleo-f446re") == expected

@@ -47,6 +47,8 @@ def test_a_filling_and_a_warm_run_count_and_hook_what_a_cold_run_does(
     monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "0")
     cold = _outcome(elf, board, native)
     monkeypatch.setenv("MCUSIM_BLOCK_CACHE", "1")
+    first = _outcome(elf, board, native)  # (only a marker: isa/block_cache._seen_before)
+    assert not list(tmp_path.glob("blocks-*.marshal")) and first == cold
     filling = _outcome(elf, board, native)
     (path,) = tmp_path.glob("blocks-*.marshal")
     written = path.stat().st_mtime_ns, path.read_bytes()
