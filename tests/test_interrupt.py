@@ -72,6 +72,24 @@ def test_signal_stops_the_run(tmp_path, native, sig, code):
 
 
 @pytest.mark.parametrize("native", PATHS)
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_delivered_twice_at_once_is_one_request(tmp_path, native, sig, code):
+    """GNU timeout (`timeout -s INT 60 mcusim run ...`, as a CI job stops one) sends its signal
+    to the child and to its process group: two deliveries microseconds apart. mcusim took the
+    copy for a second Ctrl-C and ended at once about half the time, with no summary and no
+    JSON. A copy within 0.25 s is the same request."""
+    elf = build(tmp_path, SPIN)
+    proc, _ = _start(elf, tmp_path, native)
+    proc.send_signal(sig)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == code, err.decode()
+    assert "instructions" in err.decode()  # the usual summary
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["stop"] == ("interrupted" if sig == signal.SIGINT else "terminated")
+
+
+@pytest.mark.parametrize("native", PATHS)
 def test_timeout_bounds_a_run(tmp_path, native):
     elf = build(tmp_path, SPIN)
     env = dict(os.environ, MCUSIM_NATIVE=native)

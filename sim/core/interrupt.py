@@ -5,7 +5,8 @@ and exit status 130 (143), the shell's 128 + signal number.
 On the pure-Python path a Python handler stops the emulation (Python hooks run at every
 block). The native path runs without Python code, so a C handler
 (sim/accounting/hotpath/interrupt.c) records the signal and its block hook stops there. A
-second signal ends mcusim at once.
+second signal ends mcusim at once; the same signal again within 0.25 s is the first one's copy
+(GNU timeout delivers its signal twice).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 
@@ -52,12 +54,14 @@ def python_handlers(on_signal: Callable[[int], None]) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    seen: list[int] = []
+    seen: list[tuple[int, float]] = []
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         if seen:
+            if same_request(seen[0], signum):
+                return
             raise KeyboardInterrupt
-        seen.append(signum)
+        seen.append((signum, time.monotonic()))
         on_signal(signum)
 
     saved = {s: signal.signal(s, handler) for s in SIGNALS}
@@ -85,8 +89,18 @@ def native_handlers(catch: Callable[[], None], release: Callable[[], int],
             on_signal(signum)
 
 
-# SIGINT/SIGTERM noted by deferred_signals() and not acted on yet.
+# SIGINT/SIGTERM noted by deferred_signals() and not acted on yet, and when it came.
 _deferred: list[int] = []
+_deferred_at: list[float] = [0.0]
+# The same signal again within this many seconds is the first one's copy, not a second request:
+# GNU timeout (`timeout -s INT 60 mcusim run ...`) sends its signal to the child and to its
+# process group, two deliveries microseconds apart (hotpath/interrupt.c does the same).
+SAME_REQUEST_SECONDS = 0.25
+
+
+def same_request(first: tuple[int, float], signum: int) -> bool:
+    """Whether `signum` now is the copy of `first` (signal, time.monotonic())."""
+    return signum == first[0] and time.monotonic() - first[1] < SAME_REQUEST_SECONDS
 
 
 @contextlib.contextmanager
@@ -102,8 +116,11 @@ def deferred_signals() -> Iterator[None]:
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         if _deferred:
+            if same_request((_deferred[0], _deferred_at[0]), signum):
+                return
             raise KeyboardInterrupt
         _deferred.append(signum)
+        _deferred_at[:] = [time.monotonic()]
 
     saved = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

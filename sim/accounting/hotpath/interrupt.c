@@ -2,24 +2,40 @@
  * Python signal handler would never get to stop it. This C handler only records the signal;
  * the block hook sees it at the next block and stops the run there, as at a limit
  * (sim/core/interrupt.py installs and removes it around the emulation). A second signal ends the
- * process at once, as the default action would. */
+ * process at once, as the default action would; the same signal again within SAME_REQUEST_NS is
+ * the first one's copy (GNU timeout sends its signal to the child and to its process group: two
+ * deliveries microseconds apart), as in sim/core/interrupt.py. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "hotpath.h"
+
+#define SAME_REQUEST_NS 250000000LL
 
 volatile sig_atomic_t hp_signal_pending = 0;
 
 static struct sigaction saved_int, saved_term, saved_alrm;
+static long long first_ns;  /* when the pending signal came (CLOCK_MONOTONIC) */
+
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);  /* (async-signal-safe) */
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 static void on_signal(int sig)
 {
     if (hp_signal_pending) {
+        if (sig == hp_signal_pending && now_ns() - first_ns < SAME_REQUEST_NS)
+            return;
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
+    first_ns = now_ns();
     hp_signal_pending = sig;
 }
 
