@@ -18,8 +18,9 @@ _STYLE = {"failed": "bold red", "regression": "bold red", "new": "yellow", "impr
 
 def summary(outcomes: list[Outcome]) -> str:
     counts = Counter(o.verdict for o in outcomes)
-    parts = [f"{counts[v]} {v}" for v in ORDER if counts[v]]
-    return f"{len(outcomes)} entries: " + ", ".join(parts)
+    parts = [f"{counts[v]} {v}{'s' if v == 'regression' and counts[v] > 1 else ''}"
+             for v in ORDER if counts[v]]
+    return f"{len(outcomes)} {'entry' if len(outcomes) == 1 else 'entries'}: " + ", ".join(parts)
 
 
 def _fmt(value: int | None) -> str:

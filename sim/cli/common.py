@@ -151,8 +151,8 @@ def clock_warnings(clock_hz: int, max_clock_hz: int, board: str) -> list[str]:
     if clock_hz <= max_clock_hz:
         return []
     return [f"--clock {format_frequency(clock_hz)} is above {board}'s maximum of "
-            f"{format_frequency(max_clock_hz)}: no real part runs there, and the flash wait "
-            "states stop growing past the board's table"]
+            f"{format_frequency(max_clock_hz)}: no real part runs there (the flash wait "
+            "states are the board table's for that clock, its last step past the table)"]
 
 
 def irq_warnings(interrupts: Sequence[IrqSchedule], core: str) -> list[str]:
@@ -178,7 +178,8 @@ def disabled_irq_warnings(interrupts: Sequence[IrqSchedule],
     nothing, so unless the program enabled it for a while the option had no effect."""
     from mcusim.sim.devices.exc_numbers import FIRST_IRQ
 
-    return [f"--irq {s.irq}@{s.cycle}: IRQ {s.irq} was not enabled in the NVIC when the run "
+    return [f"--irq {s.irq}@{s.cycle}{'' if s.period is None else f'/{s.period}'}: IRQ "
+            f"{s.irq} was not enabled in the NVIC when the run "
             "ended; if the program never enabled it (NVIC_ISER), its handler never ran"
             for s in interrupts if not is_enabled(s.irq + FIRST_IRQ)]
 
