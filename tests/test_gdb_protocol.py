@@ -224,3 +224,47 @@ def test_a_run_under_the_stub_equals_the_plain_run(kernels, program, options):
             result = sim.run()
         runs.append((result.to_json_text(), out.getvalue()))
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("how", ["kill", "sigint"])
+def test_a_run_ended_at_a_stop_counts_what_ran_before_it(stub, tmp_path, how):
+    """Killed from GDB at a breakpoint in the middle of a block (or ended by Ctrl-C to mcusim
+    while halted there), the run's figures counted the whole block: 3 instructions more than
+    `monitor cycles` said. Now they are the instructions before the stop."""
+    from elftools.elf.elffile import ELFFile
+
+    elf = build(tmp_path, """
+        movs r0, #1
+        movs r1, #2
+    mid:
+        movs r2, #3
+        movs r3, #4
+        adds r0, r0, r1
+    """ + EXIT_OK)
+    with open(elf, "rb") as f:
+        mid = next(s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab")
+                   .iter_symbols() if s.name == "mid")
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([*MCUSIM, "run", str(elf), "--gdb", "0", "--json", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        client = Client(_wait_for_port(proc))
+        assert client.ask(b"?").startswith(b"T05")
+        assert client.ask(b"Z0,%x,2" % mid) == b"OK"
+        assert client.ask(b"c").startswith(b"T05")
+        counted = [int.from_bytes(bytes.fromhex(client.ask(b"p%x" % n).decode()), "little")
+                   for n in (0x11, 0x12)]  # cycles, instructions before the breakpoint
+        if how == "kill":
+            client.send(b"k")
+            client.sock.close()
+        else:
+            proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    import json
+
+    data = json.loads(out.read_text())
+    assert [data["cycles"], data["instructions"]] == counted
+    assert counted[1] > 0

@@ -146,6 +146,7 @@ def _dispatch(server: GdbServer, packet: bytes, stop_reply: str) -> bytes | None
     if head == b"k" or packet.startswith(b"vKill"):
         server.killed = True
         pc = server.current_pc()
+        server.end_before(pc)
         server.sim._halt("limit", f"killed from GDB at "
                          f"{server.sim.firmware.symbols.describe(pc)}", pc)
         if packet.startswith(b"vKill"):

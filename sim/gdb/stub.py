@@ -98,6 +98,7 @@ class GdbServer:
             work()  # type: ignore[operator]
         except Cancelled:
             self._detach()  # a signal stopped the run: it ends with its summary
+            self.end_before(self.current_pc())
             self.sim.stop_now()
         except ConnectionClosed:
             self._lost()
@@ -177,6 +178,15 @@ class GdbServer:
             self._watch_hit = None
             reply += f"{kind}:{where:x};"
         self._serve(reply + "thread:01;", send_first=True)
+
+    def end_before(self, pc: int) -> None:
+        """The run ends at `pc`, whose instruction has not run (GDB killed the program there,
+        or a signal came while it was halted): its block, charged whole when it was entered,
+        keeps only its part before `pc`, the figures `monitor cycles` gave."""
+        sim = self.sim
+        block = sim.current_block
+        if block is not None and block.address <= pc < block.address + block.size:
+            sim._take_back(block, block.count_before(pc))
 
     def _lost(self) -> None:
         self.err.print("mcusim: the GDB connection was lost; the program runs to its end",
