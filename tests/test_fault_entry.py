@@ -288,3 +288,25 @@ def test_armv6m_bare_loop_report_has_no_status_registers(tmp_path, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert "HardFault (ARMv6-M records no fault status)" in err and "CFSR" not in err
     assert "infinite loop (b .)" in err
+
+
+def test_a_bare_loop_handler_is_named_by_its_vector_among_its_aliases(tmp_path, capsys):
+    """Start-up code makes every handler a weak alias of one loop: the report named whichever
+    alias sorted first ("the HardFault handler at DebugMon_Handler"), not HardFault_Handler."""
+    elf = asm.build(tmp_path, _vectors(hard="Default_Handler") + """
+        ldr r0, =0x30000000
+        ldr r1, [r0]
+    """ + asm.EXIT_OK + """
+    .thumb_func
+    .weak DebugMon_Handler
+    .weak HardFault_Handler
+    .set DebugMon_Handler, Default_Handler
+    .set HardFault_Handler, Default_Handler
+    .type HardFault_Handler, %function
+    .type DebugMon_Handler, %function
+Default_Handler:
+    b Default_Handler
+""")
+    assert main(["run", str(elf)]) == ExitCode.MEMORY_FAULT
+    err = " ".join(capsys.readouterr().err.split())
+    assert "HardFault handler at HardFault_Handler (0x" in err

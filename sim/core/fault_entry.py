@@ -131,7 +131,11 @@ class FaultEntry(FaultTraps):
             self._stop_for(fault, f"the vector table has no {name} vector; {status}")
             return False
         if self._is_bare_loop(handler):
-            where = self.firmware.symbols.describe(handler)
+            # Start-up code makes every handler an alias of one loop (Default_Handler): the
+            # vector's own name when it is one of them, not whichever alias sorts first.
+            own = self.firmware.symbols.get(name)
+            where = (name if own is not None and own.address & ~1 == handler & ~1
+                     else self.firmware.symbols.describe(handler))
             self._stop_for(fault, f"{status}; the {NAMES[fault.exception]} handler at {where} "
                            f"({handler:#010x}) "
                            "is an infinite loop (b .), so the run ends here")
