@@ -24,6 +24,9 @@ CASES = {
     "open name at a bad pointer": ([(0x01, [0xF0000000, 0, 4])], errno.EFAULT),
     "read from a file opened for writing": ([(0x01, ["wfile", 4, 5]), (0x06, ["H", RAM, 4])],
                                             errno.EBADF),
+    # (t.s: the assembly source beside the ELF, opened "r" (mode 0); EIO before)
+    "write to a file opened for reading": ([(0x01, ["rfile", 0, 3]), (0x05, ["H", RAM, 4])],
+                                           errno.EBADF),
     "write from a bad pointer": ([STDOUT_OPEN, (0x05, ["H", 0xF0000000, 4])], errno.EFAULT),
     "write of 4 GiB": ([STDOUT_OPEN, (0x05, ["H", RAM, 0xFFFFFFFF])], errno.EFAULT),
     "read into flash": ([FEATURES_OPEN, (0x06, ["H", FLASH, 4])], errno.EFAULT),
@@ -55,7 +58,7 @@ def program(calls: list[tuple[int, object]]) -> str:
               f"    ldr r2, ={RAM + 0x100:#x}", "    ldr r3, =0x20026", "    str r3, [r2]",
               "    str r0, [r2, #4]", "    mov r1, r2", "    movs r0, #0x20", "    bkpt 0xab",
               "    .pool", 'tt: .asciz ":tt"', 'features: .asciz ":semihosting-features"',
-              'nul: .ascii "a\\000b"', 'wfile: .asciz "w.txt"']
+              'nul: .ascii "a\\000b"', 'wfile: .asciz "w.txt"', 'rfile: .asciz "t.s"']
     return "\n".join(lines)
 
 

@@ -198,8 +198,9 @@ class Semihosting:
             assert h.file is not None
             try:
                 h.file.write(data)
-            except OSError as e:
-                self.errno = e.errno or errno.EIO
+            except OSError as e:  # (a handle opened for reading: EBADF, as `call` says)
+                self.errno = e.errno or (errno.EBADF if isinstance(e, io.UnsupportedOperation)
+                                         else errno.EIO)
                 return length
         return 0  # bytes not written
 
