@@ -166,3 +166,13 @@ def test_png_of_a_saved_trace_window(tmp_path: Path):
     assert f"{conv[1] - conv[0]:,} cycles" in text
     render_png(window, tmp_path / "conv.png")
     assert _pixels(tmp_path / "conv.png").shape[1] >= 1000
+
+
+def test_summary_says_the_recording_was_windowed():
+    """A trace recorded with `trace --window` holds only that window's accesses: its live bytes
+    and heatmaps are those of the window, which the view did not say."""
+    trace = _program()
+    assert "recorded window" not in summary_text(trace)
+    trace.meta = {**trace.meta, "recording": {**(trace.meta.get("recording") or {}),
+                                              "window": [100, 2_000]}}
+    assert "recorded window    cycles 100 to 2,000 (trace --window)" in summary_text(trace)

@@ -128,6 +128,11 @@ def _facts(trace: Trace, live: LiveCurve) -> list[tuple[str, str]]:
                                 f"at {_when(trace, int(use.grid[i]))}"))
     rows.append(("peak heap / stack", f"{_kb(use.heap.max())} / {_kb(use.stack.max())}"))
     rec = meta.get("recording") or {}
+    window = rec.get("window")
+    if window:  # (the accesses and the live bytes are those of the window only)
+        rows.insert(3, ("recorded window", f"cycles {int(window[0]):,} to {int(window[1]):,} "
+                                           "(trace --window): accesses outside it were not "
+                                           "recorded"))
     if rec.get("truncated") or rec.get("dropped"):
         rows.append(("recording", f"TRUNCATED: {rec.get('dropped', 0):,} accesses dropped "
                                   f"(max_accesses {rec.get('max_accesses')})"))
