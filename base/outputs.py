@@ -51,6 +51,14 @@ _MARKS: dict[str, Callable[[Path, bytes], bool]] = {
     and b'<testsuites name="mcusim check"' in head,
     "baseline": lambda p, head: b'"schema": "mcusim.check/' in head,
     "nn": lambda p, head: b'"schema": "mcusim.nn/' in head,
+    # The files `mcusim dse --out DIR` writes there (nn/approx/cli.py).
+    "dse": lambda p, head: b'"mcusim.dse/1"' in head,
+    "dse_png": lambda p, head: head.startswith(b"\x89PNG") and b"mcusim dse" in head,
+    "dse_csv": lambda p, head: head.startswith(b"config,latency_cycles,"),
+    "dse_npz": lambda p, head: _zip_holds(p, "pairing.npy"),
+    "dse_cache": lambda p, head: head.startswith(b'{"identity": '),
+    "dse_best": lambda p, head: head.lstrip().startswith(b"{") and b'"significance":' in head
+    and b'"study":' in head,
 }
 
 
@@ -68,13 +76,30 @@ def output_dir(text: str) -> Path:
 
 
 def _is_mtrace(path: Path) -> bool:
-    import zipfile  # only to recognise an existing .mtrace (start-up)
+    return _zip_holds(path, "meta.npy", "cycle.npy")
+
+
+def _zip_holds(path: Path, *members: str) -> bool:
+    """Whether `path` is a zip file (an .mtrace, an .npz) with all of `members`."""
+    import zipfile  # only to recognise an existing zip output (start-up)
 
     try:
         with zipfile.ZipFile(path) as zf:
-            return "meta.npy" in zf.namelist() and "cycle.npy" in zf.namelist()
+            names = zf.namelist()
     except (OSError, zipfile.BadZipFile, ValueError):
         return False
+    return all(m in names for m in members)
+
+
+def replaceable(kind: str, path: Path) -> bool:
+    """Whether the existing file `path` may be replaced by an output of `kind` without
+    --force: it is empty, or mcusim's earlier output of that kind (its mark, `_MARKS`)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return not head.strip() or _MARKS[kind](path, head)
 
 
 class Output(NamedTuple):  # (no dataclass: `mcusim --help` imports this module)
@@ -142,20 +167,11 @@ class OutputPlan:
             return  # nothing to replace and nothing to read (a FIFO would block the read)
         if not path.parent.is_dir():
             raise OutputError(f"{out.option} {path}: directory {path.parent} does not exist")
-        if path.exists() and not self.force and not self._replaceable(out.kind, path):
+        if path.exists() and not self.force and not replaceable(out.kind, path):
             raise OutputError(
                 f"{out.option} {path}: the file exists and is not an earlier {out.kind} output "
                 "of mcusim; not overwriting it (use --force to replace it)")
         _check_writable(out.option, path)
-
-    @staticmethod
-    def _replaceable(kind: str, path: Path) -> bool:
-        try:
-            with open(path, "rb") as f:
-                head = f.read(4096)
-        except OSError:
-            return False
-        return not head.strip() or _MARKS[kind](path, head)
 
     def write_text(self, out: Output | None, write: Callable[[TextIO], None]) -> None:
         """Writes a text output (to its file, atomically, or to stdout)."""

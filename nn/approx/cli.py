@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mcusim.base.outputs import make_output_dir
+from mcusim.base.outputs import make_output_dir, replaceable
 from mcusim.nn.approx.dse import DseOptions, run_dse
 from mcusim.nn.approx.options import add_dse_parser
 from mcusim.nn.approx.pareto import (
@@ -45,49 +45,25 @@ def _floats(text: str, what: str) -> list[float]:
     return vals
 
 
-# What `mcusim dse` writes in --out (best-*.json too), each with what marks it as its own: a
-# folder whose points.json is dse's is an earlier study's (every file there is replaced or
-# resumed); otherwise each file there is checked (an interrupted first study leaves
-# significance.npz and cache.jsonl only, and cache.jsonl is appended to, never replaced).
-_DSE_MARKS = {
-    "points.json": lambda head: b'"mcusim.dse/1"' in head,
-    "points.csv": lambda head: head.startswith(b"config,latency_cycles,"),
-    "pareto.png": lambda head: head.startswith(b"\x89PNG") and b"mcusim dse" in head,
-    "significance.npz": lambda head: head.startswith(b"PK"),  # (and its members: _dse_file)
-    "cache.jsonl": lambda head: head.startswith(b'{"identity": '),
-}
+# What `mcusim dse` writes in --out (best-*.json too), as kinds of output whose marks
+# base/outputs.py knows: a folder whose points.json is dse's is an earlier study's (every file
+# there is replaced or resumed); otherwise each file there is checked (an interrupted first
+# study leaves significance.npz and cache.jsonl only, and cache.jsonl is appended to).
+_DSE_FILES = {"points.json": "dse", "points.csv": "dse_csv", "pareto.png": "dse_png",
+              "significance.npz": "dse_npz", "cache.jsonl": "dse_cache"}
 
 
 def _dse_file(path: Path) -> bool:
     """Whether `path` (a file dse writes) is missing, empty or recognisably dse's."""
-    if not path.exists():
-        return True
-    try:
-        with path.open("rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False
-    if not head.strip():
-        return True
-    if path.suffix == ".npz":
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(path) as z:
-                return "pairing.npy" in z.namelist()
-        except (OSError, zipfile.BadZipFile):
-            return False
-    if path.name.startswith("best-"):
-        return head.lstrip().startswith(b"{") and b'"significance":' in head \
-            and b'"study":' in head
-    return _DSE_MARKS[path.name](head)
+    kind = "dse_best" if path.name.startswith("best-") else _DSE_FILES[path.name]
+    return not path.exists() or replaceable(kind, path)
 
 
 def _check_out(out: Path, force: bool) -> None:
     make_output_dir("--out", out)
     if force or (out / "points.json").is_file() and _dse_file(out / "points.json"):
         return
-    foreign = [p.name for p in [*(out / name for name in _DSE_MARKS),
+    foreign = [p.name for p in [*(out / name for name in _DSE_FILES),
                                 *sorted(out.glob("best-*pp.json"))] if not _dse_file(p)]
     if foreign:
         raise OutputError(f"--out {out}: {', '.join(foreign)} there "
