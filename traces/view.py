@@ -115,6 +115,12 @@ def _facts(trace: Trace, live: LiveCurve) -> list[tuple[str, str]]:
         ("accesses", f"{len(trace):,} ({reads:,} reads, {len(trace) - reads:,} writes)"),
         ("time span", f"{span / hz * 1e3:.4g} ms, {span:,} cycles" if hz else f"{span:,} cycles"),
     ]
+    rec = meta.get("recording") or {}
+    window = rec.get("window")
+    if window:  # (the accesses and the live bytes are those of the window only)
+        rows.append(("recorded window", f"cycles {int(window[0]):,} to {int(window[1]):,} "
+                                        "(trace --window): accesses outside it were not "
+                                        "recorded"))
     if live.peak_cycle is None:
         rows.append(("peak live", "0 B (no value written and read later)"))
     else:
@@ -127,12 +133,6 @@ def _facts(trace: Trace, live: LiveCurve) -> list[tuple[str, str]]:
                                 f"{_kb(use.heap[i])} + stack {_kb(use.stack[i])} "
                                 f"at {_when(trace, int(use.grid[i]))}"))
     rows.append(("peak heap / stack", f"{_kb(use.heap.max())} / {_kb(use.stack.max())}"))
-    rec = meta.get("recording") or {}
-    window = rec.get("window")
-    if window:  # (the accesses and the live bytes are those of the window only)
-        rows.insert(3, ("recorded window", f"cycles {int(window[0]):,} to {int(window[1]):,} "
-                                           "(trace --window): accesses outside it were not "
-                                           "recorded"))
     if rec.get("truncated") or rec.get("dropped"):
         rows.append(("recording", f"TRUNCATED: {rec.get('dropped', 0):,} accesses dropped "
                                   f"(max_accesses {rec.get('max_accesses')})"))

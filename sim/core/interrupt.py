@@ -90,8 +90,7 @@ def native_handlers(catch: Callable[[], None], release: Callable[[], int],
 
 
 # SIGINT/SIGTERM noted by deferred_signals() and not acted on yet, and when it came.
-_deferred: list[int] = []
-_deferred_at: list[float] = [0.0]
+_deferred: list[tuple[int, float]] = []
 # The same signal again within this many seconds is the first one's copy, not a second request:
 # GNU timeout (`timeout -s INT 60 mcusim run ...`) sends its signal to the child and to its
 # process group, two deliveries microseconds apart (hotpath/interrupt.c does the same).
@@ -116,11 +115,10 @@ def deferred_signals() -> Iterator[None]:
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         if _deferred:
-            if same_request((_deferred[0], _deferred_at[0]), signum):
+            if same_request(_deferred[0], signum):
                 return
             raise KeyboardInterrupt
-        _deferred.append(signum)
-        _deferred_at[:] = [time.monotonic()]
+        _deferred.append((signum, time.monotonic()))
 
     saved = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -133,4 +131,4 @@ def deferred_signals() -> Iterator[None]:
 
 def pending_signal() -> int | None:
     """The signal deferred_signals() noted, if any."""
-    return _deferred[0] if _deferred else None
+    return _deferred[0][0] if _deferred else None

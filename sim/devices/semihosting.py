@@ -109,8 +109,7 @@ class Semihosting:
             # A buffer outside the program's memory (EFAULT, sim/devices/guest_memory.py), a
             # handle used against its mode (io.UnsupportedOperation), a host error: the program
             # gets the errno, as from a debug probe.
-            self.errno = e.errno or (errno.EBADF if isinstance(e, io.UnsupportedOperation)
-                                     else errno.EIO)
+            self.errno = _errno_of(e)
         except (ValueError, OverflowError):  # e.g. a file name with a NUL in it
             self.errno = errno.EINVAL
         return _u32(-1)
@@ -198,9 +197,8 @@ class Semihosting:
             assert h.file is not None
             try:
                 h.file.write(data)
-            except OSError as e:  # (a handle opened for reading: EBADF, as `call` says)
-                self.errno = e.errno or (errno.EBADF if isinstance(e, io.UnsupportedOperation)
-                                         else errno.EIO)
+            except OSError as e:  # (a handle opened for reading: EBADF)
+                self.errno = _errno_of(e)
                 return length
         return 0  # bytes not written
 
@@ -363,6 +361,12 @@ def read_cstring(mem: Memory, addr: int, limit: int = 4096) -> bytes:
             return bytes(out)
         out += chunk
     return bytes(out)
+
+
+def _errno_of(e: OSError) -> int:
+    """The errno a host error gives the program: its own; EBADF for a handle used against its
+    mode (io.UnsupportedOperation has none); else EIO."""
+    return e.errno or (errno.EBADF if isinstance(e, io.UnsupportedOperation) else errno.EIO)
 
 
 def _u32(v: int) -> int:
